@@ -1,0 +1,49 @@
+"""splitopt: optimal client/server layer splits for collaborative LLM inference.
+
+The flow: scenario → cost model → :class:`Problem` → solver → :class:`Result`
+→ evaluation.
+
+>>> import splitopt
+>>> problem = splitopt.read("instances/tiny/two-layer.json")  # doctest: +SKIP
+>>> result = splitopt.solve(problem, "dp")                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from splitopt.evaluate import Evaluation, evaluate, score  # noqa: E402
+from splitopt.problem import Chain, DataError, Problem, Request  # noqa: E402
+from splitopt.solution import RequestResult, Result  # noqa: E402
+from splitopt.solvers import available, get_solver, list_solvers  # noqa: E402
+
+
+def read(path: str) -> Problem:
+    """Read a problem file, or compile a scenario file, into a :class:`Problem`."""
+    from splitopt.io import read_any
+
+    return read_any(path)
+
+
+def solve(problem: Problem, solver: str = "dp", **options: object) -> Result:
+    """Solve ``problem`` with the solver registered as ``solver``."""
+    return get_solver(solver, **options).solve(problem)
+
+
+__all__ = [
+    "Chain",
+    "DataError",
+    "Evaluation",
+    "Problem",
+    "Request",
+    "RequestResult",
+    "Result",
+    "__version__",
+    "available",
+    "evaluate",
+    "get_solver",
+    "list_solvers",
+    "read",
+    "score",
+    "solve",
+]

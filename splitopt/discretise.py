@@ -1,0 +1,208 @@
+"""Ticks: the integer problem the grid DP solves exactly (SPEC §3).
+
+With a time tick τ (seconds) every time is rounded *up* to whole ticks and the
+SLA *down*; with a memory tick μ (bytes), memory use likewise up and the budget
+down. A placement feasible for the ticked chain is therefore feasible for the
+real one. A small relative guard (``GUARD``) keeps float noise such as
+0.30000000000000004 / 0.1 from adding a tick; it is far below the evaluator's
+tolerance, so the conservative property holds to that tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from splitopt.problem import Chain, Problem
+
+#: Default number of time ticks per SLA (τ = D / N). Chosen from the
+#: discretisation study (README, ``splitopt experiment discretisation``).
+DEFAULT_GRID = 1000
+#: Memory ticks per budget when the memory data have no usable common integer granule.
+DEFAULT_MEM_GRID = 256
+#: Largest budget, in granules, for which the exact integer memory tick is used.
+EXACT_MEM_MAX = 4096
+#: Relative guard against float noise when rounding to ticks.
+GUARD = 1e-10
+
+
+class GridError(ValueError):
+    """Grid options that make no sense (both a grid and a tick, a tick <= 0, ...)."""
+
+
+def ceil_ticks(values: np.ndarray, tick: float) -> np.ndarray:
+    """⌈x / τ⌉ with the float guard, as int64."""
+    return np.ceil(np.asarray(values) / tick * (1.0 - GUARD)).astype(np.int64)
+
+
+def _floor_array(values: np.ndarray, tick: float) -> np.ndarray:
+    return np.floor(np.asarray(values) / tick * (1.0 + GUARD)).astype(np.int64)
+
+
+def floor_ticks(value: float, tick: float) -> int:
+    """⌊x / τ⌋ with the float guard."""
+    return int(math.floor(value / tick * (1.0 + GUARD)))
+
+
+def _is_whole(x: np.ndarray) -> bool:
+    return bool(np.all(np.abs(x - np.round(x)) <= 1e-9 * np.maximum(1.0, np.abs(x))))
+
+
+@dataclass(frozen=True)
+class TickedChain:
+    """A chain in integer ticks, ready for the grid DP kernels.
+
+    Attributes:
+        client, server: â_l, ĉ_l (int64, length L).
+        up, down: û_b, v̂_b (int64, length L + 1).
+        work: w_l, unchanged (float64).
+        memory: m̂_l in memory ticks (int64), or ``None`` when memory is unconstrained.
+        sla: D̂ in ticks; budget: M̂ in memory ticks (or -1 when unconstrained).
+        tick_s, mem_tick_bytes: τ and μ (``None`` when memory is unconstrained).
+        exact: whether ticking lost nothing (all data whole multiples of the ticks),
+            so that the ticked optimum is the real optimum.
+    """
+
+    client: np.ndarray
+    server: np.ndarray
+    up: np.ndarray
+    down: np.ndarray
+    work: np.ndarray
+    memory: np.ndarray | None
+    sla: int
+    budget: int
+    start_server: bool
+    end_server: bool
+    tick_s: float
+    mem_tick_bytes: float | None
+    exact: bool
+
+    def to_chain(self) -> Chain:
+        """The ticked data as an ordinary :class:`Chain` (for ILPs and brute force).
+
+        A ticked SLA of 0 becomes 0.5 (the same integer constraint, as chains need D > 0).
+        """
+        mem = self.memory if self.memory is not None else np.zeros_like(self.work)
+        return Chain(
+            client_time_s=self.client.astype(np.float64),
+            server_time_s=self.server.astype(np.float64),
+            server_work=self.work,
+            uplink_s=self.up.astype(np.float64),
+            downlink_s=self.down.astype(np.float64),
+            client_memory_bytes=mem.astype(np.float64),
+            sla_s=float(self.sla) if self.sla > 0 else 0.5,
+            memory_budget_bytes=float(self.budget) if self.memory is not None else None,
+            start="server" if self.start_server else "client",
+            end="server" if self.end_server else "client",
+        )
+
+
+def time_tick(chain: Chain, grid: int | None = None, tick: float | None = None) -> float:
+    """τ for a chain: ``tick`` if given, else D / ``grid`` (default :data:`DEFAULT_GRID`)."""
+    if grid is not None and tick is not None:
+        raise GridError("give a grid size or a tick, not both")
+    if tick is not None:
+        if not (tick > 0 and math.isfinite(tick)):
+            raise GridError(f"tick must be a positive number of seconds, got {tick!r}")
+        return float(tick)
+    n = DEFAULT_GRID if grid is None else grid
+    if int(n) != n or n < 1:
+        raise GridError(f"grid must be a positive integer, got {grid!r}")
+    return chain.sla_s / int(n)
+
+
+def memory_tick(
+    chain: Chain, mem_grid: int | None = None, mem_tick: float | None = None
+) -> tuple[float, bool] | None:
+    """μ for a chain with a budget, and whether it is exact; ``None`` when memory
+    does not constrain (no budget, or no layer needs client memory).
+
+    Default: when all m_l and M are whole numbers whose greatest common divisor
+    g leaves M / g <= :data:`EXACT_MEM_MAX`, μ = g (exact); otherwise
+    μ = M / :data:`DEFAULT_MEM_GRID` (conservative).
+    """
+    if chain.memory_budget_bytes is None or not np.any(chain.client_memory_bytes > 0):
+        return None
+    if mem_grid is not None and mem_tick is not None:
+        raise GridError("give a memory grid or a memory tick, not both")
+    budget = chain.memory_budget_bytes
+    m = chain.client_memory_bytes
+    if mem_tick is not None:
+        if not (mem_tick > 0 and math.isfinite(mem_tick)):
+            raise GridError(f"memory tick must be a positive number of bytes, got {mem_tick!r}")
+        mu = float(mem_tick)
+    elif mem_grid is not None:
+        if int(mem_grid) != mem_grid or mem_grid < 1:
+            raise GridError(f"memory grid must be a positive integer, got {mem_grid!r}")
+        mu = budget / int(mem_grid) if budget > 0 else 1.0
+    else:
+        vals = np.append(m[m > 0], budget)
+        if budget == 0:
+            mu = 1.0
+        elif _is_whole(vals) and vals.max() < 2**62:
+            g = int(np.gcd.reduce(np.round(vals).astype(np.int64)))
+            mu = float(g) if g > 0 and budget / g <= EXACT_MEM_MAX else budget / DEFAULT_MEM_GRID
+        else:
+            mu = budget / DEFAULT_MEM_GRID
+    exact = _is_whole(m / mu)
+    return mu, exact
+
+
+def tick_chain(
+    chain: Chain,
+    grid: int | None = None,
+    tick: float | None = None,
+    mem_grid: int | None = None,
+    mem_tick: float | None = None,
+    relax: bool = False,
+) -> TickedChain:
+    """Round a chain to ticks (SPEC §3).
+
+    With ``relax=True`` the rounding goes the other way (usage down, SLA and
+    budget up by the evaluator's tolerance): every placement feasible for the
+    real chain is feasible for this relaxed one, so its optimum is a lower
+    bound on the real optimum.
+    """
+    tau = time_tick(chain, grid, tick)
+    times = (chain.client_time_s, chain.server_time_s, chain.uplink_s, chain.downlink_s)
+    rnd = _floor_array if relax else ceil_ticks
+    a, c, u, v = (rnd(x, tau) for x in times)
+    exact = all(_is_whole(x / tau) for x in times)
+    mem = memory_tick(chain, mem_grid, mem_tick)
+    slack = 1.0 + 2e-9 if relax else 1.0
+    if mem is None:
+        memory, budget, mu = None, -1, None
+    else:
+        mu, mem_exact = mem
+        memory = rnd(chain.client_memory_bytes, mu)
+        budget = floor_ticks(chain.memory_budget_bytes * slack, mu)  # type: ignore[operator]
+        exact = exact and mem_exact
+    return TickedChain(
+        client=a,
+        server=c,
+        up=u,
+        down=v,
+        work=chain.server_work,
+        memory=memory,
+        sla=floor_ticks(chain.sla_s * slack, tau),
+        budget=budget,
+        start_server=chain.start == "server",
+        end_server=chain.end == "server",
+        tick_s=tau,
+        mem_tick_bytes=mu,
+        exact=exact,
+    )
+
+
+def tick_problem(
+    problem: Problem,
+    grid: int | None = None,
+    tick: float | None = None,
+    mem_grid: int | None = None,
+    mem_tick: float | None = None,
+) -> Problem:
+    """The ticked problem: every distinct chain rounded to ticks (integer data)."""
+    chains = [tick_chain(c, grid, tick, mem_grid, mem_tick).to_chain() for c in problem.chains]
+    return problem.with_chains(chains, name=f"{problem.name} (ticked)")

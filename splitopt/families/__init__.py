@@ -1,0 +1,40 @@
+"""Seeded instance families behind ``splitopt generate FAMILY --seed N``.
+
+Each family is a function ``(seed, size, **options) -> Problem``; the same seed
+gives the same problem, byte for byte once written.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from splitopt.problem import Problem
+
+SIZES: tuple[str, ...] = ("tiny", "small", "medium", "large")
+
+#: family name -> "module:function"
+FAMILIES: dict[str, str] = {
+    "random-chain": "splitopt.families.random_chain:generate",
+    "paper-like": "splitopt.families.paper_like:generate",
+    "llm-edge": "splitopt.families.llm_edge:generate",
+}
+
+
+class FamilyError(ValueError):
+    """Unknown family or size."""
+
+
+def family_function(name: str) -> Callable[..., Problem]:
+    target = FAMILIES.get(name)
+    if target is None:
+        raise FamilyError(f"unknown family {name!r}; valid families: {', '.join(FAMILIES)}")
+    module, fn = target.split(":")
+    return getattr(importlib.import_module(module), fn)
+
+
+def generate(name: str, seed: int, size: str = "small", **options: object) -> Problem:
+    """A seeded instance of family ``name`` at ``size`` (tiny, small, medium, large)."""
+    if size not in SIZES:
+        raise FamilyError(f"unknown size {size!r}; valid sizes: {', '.join(SIZES)}")
+    return family_function(name)(seed=seed, size=size, **options)

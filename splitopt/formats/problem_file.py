@@ -1,0 +1,172 @@
+"""``splitopt-problem`` v1 files (SPEC §6): read, validate, write."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from splitopt.formats.errors import (
+    InputError,
+    check_fields,
+    check_header,
+    dumps,
+    get_number,
+    get_number_list,
+    get_string,
+    load_json,
+    write_text_atomic,
+)
+from splitopt.problem import LOCATIONS, WORK_UNITS, Chain, DataError, Problem, Request
+
+FORMAT = "splitopt-problem"
+VERSION = 1
+
+REQUIRED_REQUEST_FIELDS = (
+    "id",
+    "client_time_s",
+    "server_time_s",
+    "server_work",
+    "uplink_s",
+    "downlink_s",
+    "sla_s",
+)
+OPTIONAL_REQUEST_FIELDS = (
+    "client_memory_bytes",
+    "memory_budget_bytes",
+    "weight",
+    "start",
+    "end",
+    "meta",
+)
+
+
+def _request(file: Any, obj: Any, i: int, chains: dict[bytes, Chain]) -> Request:
+    path: list[str | int] = ["requests", i]
+    check_fields(file, obj, path, REQUIRED_REQUEST_FIELDS, OPTIONAL_REQUEST_FIELDS)
+    rid = get_string(file, obj["id"], [*path, "id"])
+    if not rid:
+        raise InputError(file, [*path, "id"], "must be a non-empty string")
+    ct = obj["client_time_s"]
+    if not isinstance(ct, list) or not ct:
+        raise InputError(file, [*path, "client_time_s"], "must be a non-empty array of numbers")
+    L = len(ct)
+
+    def arr(name: str, n: int) -> list[float]:
+        try:
+            return get_number_list(file, obj[name], [*path, name], n)
+        except InputError as exc:
+            if "has length" in exc.reason:
+                what = "layers" if n == L else "boundaries"
+                raise InputError(
+                    file,
+                    exc.path,
+                    f"{exc.reason} ({what}: L = {L} layers from client_time_s"
+                    + (", so L + 1 boundaries)" if n == L + 1 else ")"),
+                ) from None
+            raise
+
+    fields = {
+        "client_time_s": arr("client_time_s", L),
+        "server_time_s": arr("server_time_s", L),
+        "server_work": arr("server_work", L),
+        "uplink_s": arr("uplink_s", L + 1),
+        "downlink_s": arr("downlink_s", L + 1),
+        "client_memory_bytes": arr("client_memory_bytes", L)
+        if "client_memory_bytes" in obj
+        else [0.0] * L,
+    }
+    sla = get_number(file, obj["sla_s"], [*path, "sla_s"], positive=True)
+    budget = obj.get("memory_budget_bytes")
+    if budget is not None:
+        budget = get_number(file, budget, [*path, "memory_budget_bytes"])
+    weight = get_number(file, obj.get("weight", 1.0), [*path, "weight"])
+    start = get_string(file, obj.get("start", "client"), [*path, "start"], LOCATIONS)
+    end = get_string(file, obj.get("end", "client"), [*path, "end"], LOCATIONS)
+    if "meta" in obj and not isinstance(obj["meta"], dict):
+        raise InputError(file, [*path, "meta"], "must be a JSON object")
+    try:
+        chain = Chain(sla_s=sla, memory_budget_bytes=budget, start=start, end=end, **fields)
+    except DataError as exc:  # pragma: no cover - the checks above come first
+        p: list[str | int] = [*path, exc.field] + ([exc.index] if exc.index is not None else [])
+        raise InputError(file, p, exc.reason) from None
+    chain = chains.setdefault(chain.key, chain)
+    return Request(id=rid, chain=chain, weight=weight)
+
+
+def problem_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Problem:
+    """Validate a parsed ``splitopt-problem`` document and build the :class:`Problem`."""
+    check_header(file, doc, FORMAT, VERSION)
+    check_fields(file, doc, [], ("format", "version", "requests"), ("name", "work_unit", "meta"))
+    name = doc.get("name")
+    if name is None:
+        name = Path(file).stem if file else "problem"
+    name = get_string(file, name, ["name"])
+    work_unit = get_string(file, doc.get("work_unit", "FLOP"), ["work_unit"], WORK_UNITS)
+    reqs = doc["requests"]
+    if not isinstance(reqs, list):
+        raise InputError(file, ["requests"], "must be an array of request objects")
+    if not reqs:
+        raise InputError(file, ["requests"], "must hold at least one request")
+    chains: dict[bytes, Chain] = {}
+    requests = []
+    seen: dict[str, int] = {}
+    for i, obj in enumerate(reqs):
+        r = _request(file, obj, i, chains)
+        if r.id in seen:
+            raise InputError(
+                file, ["requests", i, "id"], f"duplicate request id {r.id!r} (also requests[{seen[r.id]}])"
+            )
+        seen[r.id] = i
+        requests.append(r)
+    return Problem(name=name, requests=tuple(requests), work_unit=work_unit)
+
+
+def read_problem(file: str | os.PathLike) -> Problem:
+    """Read and validate a problem file; :class:`InputError` names file, field and reason."""
+    return problem_from_dict(load_json(file), file)
+
+
+def _list(a: np.ndarray) -> list[float | int]:
+    return [int(v) if float(v).is_integer() and abs(v) < 2**53 else float(v) for v in a]
+
+
+def problem_to_dict(problem: Problem, meta: dict | None = None) -> dict:
+    """The ``splitopt-problem`` document of a problem (round-trips exactly)."""
+    cache: dict[int, dict] = {}
+    reqs = []
+    for r, j in zip(problem.requests, problem.chain_index, strict=True):
+        body = cache.get(int(j))
+        if body is None:
+            c = r.chain
+            body = {
+                "client_time_s": _list(c.client_time_s),
+                "server_time_s": _list(c.server_time_s),
+                "server_work": _list(c.server_work),
+                "uplink_s": _list(c.uplink_s),
+                "downlink_s": _list(c.downlink_s),
+                "client_memory_bytes": _list(c.client_memory_bytes),
+                "memory_budget_bytes": c.memory_budget_bytes,
+                "sla_s": c.sla_s,
+                "start": c.start,
+                "end": c.end,
+            }
+            cache[int(j)] = body
+        reqs.append({"id": r.id, "weight": r.weight, **body})
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": problem.name,
+        "work_unit": problem.work_unit,
+    }
+    if meta:
+        doc["meta"] = meta
+    doc["requests"] = reqs
+    return doc
+
+
+def write_problem(problem: Problem, file: str | os.PathLike, meta: dict | None = None) -> None:
+    """Write a problem file atomically."""
+    write_text_atomic(file, dumps(problem_to_dict(problem, meta), indent=None))

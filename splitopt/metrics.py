@@ -1,0 +1,100 @@
+"""Instance-level figures of SPEC §2: server-only reference, workload reduction,
+gains between solvers, throughput. All from the evaluator's numbers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from splitopt.evaluate import feasible_mask, score_batch
+from splitopt.problem import Problem
+from splitopt.solution import Result
+
+
+def server_only_figures(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """Per-request server-only work W(S…S) and whether server-only is feasible."""
+    work = np.empty(len(problem.chains))
+    ok = np.empty(len(problem.chains), dtype=bool)
+    for j, c in enumerate(problem.chains):
+        lat, w, mem = score_batch(c, np.ones((1, c.num_layers), dtype=bool))
+        work[j] = w[0]
+        ok[j] = feasible_mask(c, lat, mem)[0]
+    idx = problem.chain_index
+    return work[idx], ok[idx]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Headline figures of one result.
+
+    ``reduction_vs_server_only`` = 1 − Σ ω W(x) / Σ ω W(S…S) over the requests
+    where both x and server-only are feasible (NaN when there are none).
+    """
+
+    requests: int
+    feasible: int
+    infeasible: int
+    objective: float
+    server_only_work: float
+    server_only_infeasible: int
+    reduction_vs_server_only: float
+    mean_latency_s: float
+
+
+def summarize(result: Result) -> Summary:
+    """Headline figures of a result (weights ω applied throughout)."""
+    ev = result.evaluation
+    w = ev.weights
+    so_work, so_ok = server_only_figures(result.problem)
+    both = ev.feasible & so_ok
+    denom = float(np.dot(w[both], so_work[both]))
+    red = 1.0 - float(np.dot(w[both], ev.server_work[both])) / denom if denom > 0 else math.nan
+    f = ev.feasible
+    wsum = float(w[f].sum())
+    mean_lat = float(np.dot(w[f], ev.latency_s[f]) / wsum) if wsum > 0 else math.nan
+    return Summary(
+        requests=len(result.statuses),
+        feasible=int(f.sum()),
+        infeasible=int((~f).sum()),
+        objective=result.objective,
+        server_only_work=float(np.dot(w, so_work)),
+        server_only_infeasible=int((~so_ok).sum()),
+        reduction_vs_server_only=red,
+        mean_latency_s=mean_lat,
+    )
+
+
+@dataclass(frozen=True)
+class Gain:
+    """Gain of solver A over baseline B on the requests feasible for both.
+
+    ``work_gain`` = (W_B − W_A) / W_B; ``throughput_gain`` = W_B / W_A − 1.
+    """
+
+    work_gain: float
+    throughput_gain: float
+    common: int
+
+
+def gain(a: Result, b: Result) -> Gain:
+    """Gain of ``a`` over ``b`` (same problem)."""
+    if a.problem is not b.problem and a.problem.ids != b.problem.ids:
+        raise ValueError("results are for different problems")
+    both = a.evaluation.feasible & b.evaluation.feasible
+    w = a.evaluation.weights
+    wa = float(np.dot(w[both], a.evaluation.server_work[both]))
+    wb = float(np.dot(w[both], b.evaluation.server_work[both]))
+    wg = (wb - wa) / wb if wb > 0 else math.nan
+    tg = wb / wa - 1.0 if wa > 0 else (math.inf if wb > 0 else math.nan)
+    return Gain(wg, tg, int(both.sum()))
+
+
+def throughput(result: Result, capacity: float) -> float:
+    """Requests per second the server sustains: capacity / (Σ ω W / Σ ω) over
+    feasible requests; ``capacity`` in work units per second."""
+    ev = result.evaluation
+    f = ev.feasible
+    mean_work = float(np.dot(ev.weights[f], ev.server_work[f]) / ev.weights[f].sum())
+    return capacity / mean_work if mean_work > 0 else math.inf

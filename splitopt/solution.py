@@ -1,0 +1,147 @@
+"""One result type for every solver: per-request statuses and placements, scored
+by the evaluator (:mod:`splitopt.evaluate`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from splitopt.evaluate import Evaluation, evaluate
+from splitopt.problem import Problem
+
+STATUSES: tuple[str, ...] = ("optimal", "feasible", "infeasible", "time_limit", "error")
+
+
+@dataclass(frozen=True)
+class RequestResult:
+    """One request's outcome. Figures are the evaluator's; NaN where no placement."""
+
+    id: str
+    status: str
+    placement: str | None
+    server_work: float
+    latency_s: float
+    client_memory_bytes: float
+    feasible: bool
+    bound: float | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """What every solver returns.
+
+    Attributes:
+        problem: the instance solved.
+        solver: the solver's registry name.
+        statuses: per-request status, aligned with ``problem.requests``.
+        evaluation: the evaluator's figures for the returned placements.
+        runtime_s: wall-clock seconds of the solve (evaluation excluded).
+        options: the solver options in force (grid, tick, time limit, ...).
+        bounds: per-request lower bounds on server work where the solver has one.
+        messages: per-request notes (for instance why a request errored).
+    """
+
+    problem: Problem
+    solver: str
+    statuses: tuple[str, ...]
+    evaluation: Evaluation
+    runtime_s: float
+    options: dict = field(default_factory=dict)
+    bounds: tuple[float | None, ...] | None = None
+    messages: tuple[str | None, ...] | None = None
+
+    @classmethod
+    def build(
+        cls,
+        problem: Problem,
+        solver: str,
+        statuses: Sequence[str],
+        placements: Sequence[str | None],
+        runtime_s: float,
+        options: dict | None = None,
+        bounds: Sequence[float | None] | None = None,
+        messages: Sequence[str | None] | None = None,
+    ) -> Result:
+        """Score ``placements`` with the evaluator and wrap them up.
+
+        A placement the evaluator finds infeasible while the solver called it
+        ``optimal`` or ``feasible`` is a solver fault: its status becomes ``error``.
+        """
+        ev = evaluate(problem, placements)
+        sts = list(statuses)
+        msgs = list(messages) if messages is not None else [None] * len(sts)
+        for i, (s, p) in enumerate(zip(sts, placements, strict=True)):
+            if s not in STATUSES:
+                raise ValueError(f"unknown status {s!r}")
+            if s in ("optimal", "feasible") and (p is None or not ev.feasible[i]):
+                sts[i] = "error"
+                msgs[i] = "solver returned a placement the evaluator finds infeasible"
+        return cls(
+            problem=problem,
+            solver=solver,
+            statuses=tuple(sts),
+            evaluation=ev,
+            runtime_s=float(runtime_s),
+            options=dict(options or {}),
+            bounds=tuple(bounds) if bounds is not None else None,
+            messages=tuple(msgs),
+        )
+
+    @property
+    def status(self) -> str:
+        """Instance status: ``error`` > ``time_limit`` > ``infeasible`` (all) > ``feasible`` > ``optimal``."""
+        s = set(self.statuses)
+        if "error" in s:
+            return "error"
+        if "time_limit" in s:
+            return "time_limit"
+        if not s or s == {"infeasible"}:
+            return "infeasible"
+        if "feasible" in s:
+            return "feasible"
+        return "optimal"
+
+    @property
+    def objective(self) -> float:
+        """Σ ω W over the requests with a feasible placement (work unit of the problem)."""
+        return self.evaluation.objective
+
+    @property
+    def num_infeasible(self) -> int:
+        """Requests without a feasible placement."""
+        return len(self.statuses) - self.evaluation.num_feasible
+
+    @property
+    def instance(self) -> str:
+        return self.problem.name
+
+    def placements(self) -> tuple[str | None, ...]:
+        return self.evaluation.placements
+
+    def __iter__(self) -> Iterator[RequestResult]:
+        ev = self.evaluation
+        for i, r in enumerate(self.problem.requests):
+            yield RequestResult(
+                id=r.id,
+                status=self.statuses[i],
+                placement=ev.placements[i],
+                server_work=float(ev.server_work[i]),
+                latency_s=float(ev.latency_s[i]),
+                client_memory_bytes=float(ev.client_memory_bytes[i]),
+                feasible=bool(ev.feasible[i]),
+                bound=None if self.bounds is None else self.bounds[i],
+                message=None if self.messages is None else self.messages[i],
+            )
+
+    @property
+    def requests(self) -> tuple[RequestResult, ...]:
+        return tuple(self)
+
+    def work_array(self) -> np.ndarray:
+        """Per-request server work, NaN where no feasible placement."""
+        w = np.array(self.evaluation.server_work, dtype=float)
+        w[~self.evaluation.feasible] = np.nan
+        return w

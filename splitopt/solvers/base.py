@@ -1,0 +1,107 @@
+"""The solver interface shared by every algorithm.
+
+A solver solves one :class:`~splitopt.problem.Chain` at a time
+(:meth:`Solver.solve_chain`); :meth:`Solver.solve` runs it once per distinct
+chain of a problem, maps the answers back to the requests and lets the
+evaluator score them.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+from splitopt.problem import Chain, Problem
+from splitopt.solution import Result
+
+
+class SolverError(ValueError):
+    """Bad solver name or options, or a problem the solver refuses (exit code 2 in the CLI)."""
+
+
+class SolverUnavailable(SolverError):
+    """The solver's backend library is not installed."""
+
+
+@dataclass(frozen=True)
+class ChainSolution:
+    """A solver's answer for one chain: a status, a placement (or ``None``) and,
+    where the solver has one, a lower bound on the server work."""
+
+    status: str
+    placement: str | None
+    bound: float | None = None
+    message: str | None = None
+
+
+class Solver(ABC):
+    """Base class. Subclasses set ``name``, ``exact`` and ``description`` and
+    implement :meth:`solve_chain`.
+
+    Options common to all solvers: ``time_limit`` (seconds of wall clock for the
+    whole problem; requests left when it runs out get status ``time_limit``).
+    """
+
+    name: ClassVar[str]
+    #: Whether an ``optimal`` status from this solver is a proof of optimality.
+    exact: ClassVar[bool] = False
+    description: ClassVar[str] = ""
+    #: Options the constructor accepts beyond ``time_limit``.
+    option_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, time_limit: float | None = None, **options: object) -> None:
+        unknown = sorted(set(options) - set(self.option_names))
+        if unknown:
+            raise SolverError(f"solver {self.name!r} takes no option {unknown[0]!r}")
+        if time_limit is not None and not time_limit > 0:
+            raise SolverError(f"time limit must be > 0 seconds, got {time_limit!r}")
+        self.time_limit = time_limit
+        self.options = {k: v for k, v in options.items() if v is not None}
+
+    @classmethod
+    def available(cls) -> bool:
+        """Whether the solver can run here (its backend is installed)."""
+        return True
+
+    @abstractmethod
+    def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
+        """Solve one chain; ``time_limit`` is what is left of the wall-clock budget."""
+
+    def check(self, problem: Problem) -> None:
+        """Refuse a problem before solving (raise :class:`SolverError`); default: accept."""
+
+    def solve(self, problem: Problem) -> Result:
+        """Solve every request of ``problem`` (each distinct chain once)."""
+        if not self.available():
+            raise SolverUnavailable(f"solver {self.name!r} is not available: install its backend")
+        self.check(problem)
+        t0 = time.perf_counter()
+        deadline = None if self.time_limit is None else t0 + self.time_limit
+        answers: list[ChainSolution] = []
+        for chain in problem.chains:
+            left = None if deadline is None else deadline - time.perf_counter()
+            if left is not None and left <= 0:
+                answers.append(ChainSolution("time_limit", None, message="time limit reached"))
+                continue
+            answers.append(self.solve_chain(chain, left))
+        runtime = time.perf_counter() - t0
+        per_req = [answers[int(j)] for j in problem.chain_index]
+        return Result.build(
+            problem,
+            self.name,
+            [a.status for a in per_req],
+            [a.placement for a in per_req],
+            runtime,
+            options=self.describe_options(),
+            bounds=[a.bound for a in per_req],
+            messages=[a.message for a in per_req],
+        )
+
+    def describe_options(self) -> dict:
+        """The options in force, for result files and experiment rows."""
+        out = dict(self.options)
+        if self.time_limit is not None:
+            out["time_limit"] = self.time_limit
+        return out

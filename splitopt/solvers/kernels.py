@@ -1,0 +1,305 @@
+"""numba kernels: pure functions on arrays, compiled with ``cache=True``.
+
+Conventions: location 0 is the client, 1 the server. Placements come back as
+uint8 arrays (1 = server). Infeasibility is signalled by an objective of +inf.
+
+Grid DP (SPEC §3). ``f[q, t]`` is the least server work of layers 0..l with
+layer l at q and ticked latency at most t (non-increasing in t). With
+``k(p, q, l)`` = time of layer l at q plus the switch at boundary l from p to q,
+
+    f_l[q, t] = w_l[q] + min_p f_{l-1}[p, t - k(p, q, l)],
+
+and the answer is min_p f_{L-1}[p, D - switch at boundary L from p to end].
+The memory variant adds the client memory used as a second "at most" index.
+A choice byte per state records the argmin for backtracking.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+INF = np.inf
+
+
+@njit(cache=True)
+def _switch(p, q, b, up, down):  # pragma: no cover - inlined by numba
+    if p == 0 and q == 1:
+        return up[b]
+    if p == 1 and q == 0:
+        return down[b]
+    return 0
+
+
+@njit(cache=True)
+def _relax_row(dst, ch, f0, f1, k0, k1, wq, lo, hi):
+    """dst[t] = wq + min(f0[t - k0], f1[t - k1]) for t in [lo, hi]; ch[t] = argmin (0 on ties)."""
+    kmin = min(k0, k1)
+    kmax = max(k0, k1)
+    for t in range(lo, min(hi + 1, kmin)):
+        dst[t] = INF
+        ch[t] = 0
+    if k0 <= k1:
+        for t in range(max(lo, kmin), min(hi + 1, kmax)):
+            dst[t] = f0[t - k0] + wq
+            ch[t] = 0
+    else:
+        for t in range(max(lo, kmin), min(hi + 1, kmax)):
+            dst[t] = f1[t - k1] + wq
+            ch[t] = 1
+    for t in range(max(lo, kmax), hi + 1):
+        v0 = f0[t - k0]
+        v1 = f1[t - k1]
+        b = v1 < v0
+        dst[t] = (v1 if b else v0) + wq
+        ch[t] = b
+
+
+@njit(cache=True)
+def grid_dp(client, server, up, down, work, start, end, sla):
+    """Latency-only grid DP. Integer tick arrays in, (best work, placement) out.
+
+    Args:
+        client, server: int64[L] ticks of each layer on the client / server.
+        up, down: int64[L + 1] ticks to cross boundary b upward / downward.
+        work: float64[L] server work of each layer.
+        start, end: 0 (client) or 1 (server).
+        sla: int, the ticked SLA D̂.
+    """
+    L = client.shape[0]
+    T = sla
+    x = np.zeros(L, np.uint8)
+    if T < 0:
+        return INF, x
+    choice = np.empty((L, 2, T + 1), np.uint8)
+    f = np.empty((2, T + 1))
+    g = np.empty((2, T + 1))
+    for q in range(2):
+        k = (server[0] if q == 1 else client[0]) + _switch(start, q, 0, up, down)
+        wq = work[0] if q == 1 else 0.0
+        for t in range(T + 1):
+            f[q, t] = wq if t >= k else INF
+            choice[0, q, t] = start
+    for layer in range(1, L):
+        for q in range(2):
+            tq = server[layer] if q == 1 else client[layer]
+            wq = work[layer] if q == 1 else 0.0
+            k0 = tq + _switch(0, q, layer, up, down)
+            k1 = tq + _switch(1, q, layer, up, down)
+            _relax_row(g[q], choice[layer, q], f[0], f[1], k0, k1, wq, 0, T)
+        f, g = g, f
+    best = INF
+    bp = 0
+    for p in range(2):
+        t = T - _switch(p, end, L, up, down)
+        if t >= 0 and f[p, t] < best:
+            best = f[p, t]
+            bp = p
+    if best == INF:
+        return INF, x
+    t = T - _switch(bp, end, L, up, down)
+    q = bp
+    for layer in range(L - 1, -1, -1):
+        x[layer] = q
+        p = choice[layer, q, t]
+        t -= (server[layer] if q == 1 else client[layer]) + _switch(p, q, layer, up, down)
+        q = p
+    return best, x
+
+
+@njit(cache=True)
+def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budget):
+    """Grid DP with a client-memory dimension (memory ticks, budget M̂).
+
+    ``memory``: int64[L] memory ticks of each layer when on the client.
+    State count: L × 2 × (M̂ + 1) × (D̂ + 1).
+    """
+    L = client.shape[0]
+    T = sla
+    Mm = budget
+    x = np.zeros(L, np.uint8)
+    if T < 0 or Mm < 0:
+        return INF, x
+    choice = np.empty((L, 2, Mm + 1, T + 1), np.uint8)
+    f = np.empty((2, Mm + 1, T + 1))
+    g = np.empty((2, Mm + 1, T + 1))
+    for q in range(2):
+        k = (server[0] if q == 1 else client[0]) + _switch(start, q, 0, up, down)
+        mq = 0 if q == 1 else memory[0]
+        wq = work[0] if q == 1 else 0.0
+        for m in range(Mm + 1):
+            for t in range(T + 1):
+                f[q, m, t] = wq if (t >= k and m >= mq) else INF
+                choice[0, q, m, t] = start
+    for layer in range(1, L):
+        for q in range(2):
+            tq = server[layer] if q == 1 else client[layer]
+            wq = work[layer] if q == 1 else 0.0
+            mq = 0 if q == 1 else memory[layer]
+            k0 = tq + _switch(0, q, layer, up, down)
+            k1 = tq + _switch(1, q, layer, up, down)
+            for m in range(Mm + 1):
+                if m < mq:
+                    for t in range(T + 1):
+                        g[q, m, t] = INF
+                        choice[layer, q, m, t] = 0
+                else:
+                    _relax_row(g[q, m], choice[layer, q, m], f[0, m - mq], f[1, m - mq],
+                               k0, k1, wq, 0, T)
+        f, g = g, f
+    best = INF
+    bp = 0
+    for p in range(2):
+        t = T - _switch(p, end, L, up, down)
+        if t >= 0 and f[p, Mm, t] < best:
+            best = f[p, Mm, t]
+            bp = p
+    if best == INF:
+        return INF, x
+    t = T - _switch(bp, end, L, up, down)
+    m = Mm
+    q = bp
+    for layer in range(L - 1, -1, -1):
+        x[layer] = q
+        p = choice[layer, q, m, t]
+        t -= (server[layer] if q == 1 else client[layer]) + _switch(p, q, layer, up, down)
+        if q == 0:
+            m -= memory[layer]
+        q = p
+    return best, x
+
+
+@njit(cache=True)
+def _grow(a, n):
+    b = np.empty(max(2 * a.shape[0], n), a.dtype)
+    b[: a.shape[0]] = a
+    return b
+
+
+@njit(cache=True)
+def label_dp(client, server, up, down, work, memory, start, end, sla, budget, use_memory):
+    """Exact label-setting DP on real data (no ticks).
+
+    Per layer l and location q keep the labels (latency, work[, memory]) that no
+    other label dominates; a label is dropped when even the fastest completion
+    breaks the SLA (``sla`` already includes the tolerance) or its memory
+    exceeds ``budget``. Returns (best work, placement, number of labels made).
+    """
+    L = client.shape[0]
+    x = np.zeros(L, np.uint8)
+    # rest[l, q]: least latency of layers l+1..L-1 and the switches after layer l, given x_l = q.
+    rest = np.zeros((L, 2))
+    for q in range(2):
+        rest[L - 1, q] = _switch(q, end, L, up, down)
+    for layer in range(L - 2, -1, -1):
+        for q in range(2):
+            r0 = client[layer + 1] + _switch(q, 0, layer + 1, up, down) + rest[layer + 1, 0]
+            r1 = server[layer + 1] + _switch(q, 1, layer + 1, up, down) + rest[layer + 1, 1]
+            rest[layer, q] = min(r0, r1)
+    cap = 1024
+    lat = np.empty(cap)
+    wrk = np.empty(cap)
+    mem = np.empty(cap)
+    par = np.empty(cap, np.int64)
+    loc = np.empty(cap, np.uint8)
+    n = 0
+    # front[l, q] = (first, last+1) in the label arrays
+    lo = np.zeros((L, 2), np.int64)
+    hi = np.zeros((L, 2), np.int64)
+    for q in range(2):
+        lo[0, q] = n
+        t0 = (server[0] if q == 1 else client[0]) + _switch(start, q, 0, up, down)
+        m0 = 0.0 if q == 1 else memory[0]
+        if t0 + rest[0, q] <= sla and (not use_memory or m0 <= budget):
+            lat[n] = t0
+            wrk[n] = work[0] if q == 1 else 0.0
+            mem[n] = m0
+            par[n] = -1
+            loc[n] = q
+            n += 1
+        hi[0, q] = n
+    cand_i = np.empty(16, np.int64)
+    for layer in range(1, L):
+        for q in range(2):
+            tq = server[layer] if q == 1 else client[layer]
+            wq = work[layer] if q == 1 else 0.0
+            mq = 0.0 if q == 1 else memory[layer]
+            k0 = tq + _switch(0, q, layer, up, down)
+            k1 = tq + _switch(1, q, layer, up, down)
+            # merge the two parent fronts (each sorted by (lat, work, mem)) after shifting
+            i, ie = lo[layer - 1, 0], hi[layer - 1, 0]
+            j, je = lo[layer - 1, 1], hi[layer - 1, 1]
+            need = n + (ie - i) + (je - j)
+            if need > lat.shape[0]:
+                lat = _grow(lat, need)
+                wrk = _grow(wrk, need)
+                mem = _grow(mem, need)
+                par = _grow(par, need)
+                loc = _grow(loc, need)
+            lo[layer, q] = n
+            start_n = n
+            best_w = INF
+            while i < ie or j < je:
+                take_i = False
+                if j >= je:
+                    take_i = True
+                elif i < ie:
+                    li = lat[i] + k0
+                    lj = lat[j] + k1
+                    if li < lj:
+                        take_i = True
+                    elif li == lj:
+                        if wrk[i] < wrk[j] or (wrk[i] == wrk[j] and mem[i] <= mem[j]):
+                            take_i = True
+                if take_i:
+                    s = i
+                    i += 1
+                    cl = lat[s] + k0
+                else:
+                    s = j
+                    j += 1
+                    cl = lat[s] + k1
+                cw = wrk[s] + wq
+                cm = mem[s] + mq
+                if cl + rest[layer, q] > sla:
+                    continue
+                if use_memory:
+                    if cm > budget:
+                        continue
+                    dominated = False
+                    for r in range(start_n, n):
+                        if wrk[r] <= cw and mem[r] <= cm:
+                            dominated = True
+                            break
+                    if dominated:
+                        continue
+                elif cw >= best_w:
+                    continue
+                lat[n] = cl
+                wrk[n] = cw
+                mem[n] = cm
+                par[n] = s
+                loc[n] = q
+                n += 1
+                if cw < best_w:
+                    best_w = cw
+            hi[layer, q] = n
+    best = INF
+    best_lat = INF
+    bi = -1
+    for q in range(2):
+        se = _switch(q, end, L, up, down)
+        for r in range(lo[L - 1, q], hi[L - 1, q]):
+            tl = lat[r] + se
+            if tl <= sla and (wrk[r] < best or (wrk[r] == best and tl < best_lat)):
+                best = wrk[r]
+                best_lat = tl
+                bi = r
+    if bi < 0:
+        return INF, x, n
+    r = bi
+    for layer in range(L - 1, -1, -1):
+        x[layer] = loc[r]
+        r = par[r]
+    cand_i[0] = 0
+    return best, x, n
