@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -176,11 +176,14 @@ class Chain:
 
 @dataclass(frozen=True, eq=False, slots=True)
 class Request:
-    """One request: an id, a weight (count or arrival rate) and its :class:`Chain`."""
+    """One request: an id, a weight (count or arrival rate), its :class:`Chain`,
+    and free-form descriptors in ``meta`` (model, model_family, client, network,
+    prompt_tokens, output_tokens, class, ... as the scenario compiler sets them)."""
 
     id: str
     chain: Chain
     weight: float = 1.0
+    meta: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
@@ -188,6 +191,8 @@ class Request:
         if not isinstance(self.chain, Chain):
             raise DataError("chain", "must be a Chain")
         object.__setattr__(self, "weight", _scalar("weight", self.weight))
+        if self.meta is not None and not isinstance(self.meta, Mapping):
+            raise DataError("meta", "must be a mapping")
 
     @classmethod
     def from_arrays(
@@ -205,6 +210,7 @@ class Request:
         weight: float = 1.0,
         start: str = "client",
         end: str = "client",
+        meta: Mapping[str, Any] | None = None,
     ) -> Request:
         """Build a request from its fields as named in the problem file."""
         if client_memory_bytes is None:
@@ -221,7 +227,7 @@ class Request:
             start=start,
             end=end,
         )
-        return cls(id=id, chain=chain, weight=weight)
+        return cls(id=id, chain=chain, weight=weight, meta=meta)
 
     def __getattr__(self, name: str) -> object:
         # Flat access to the chain's fields: request.sla_s, request.uplink_s, ...
@@ -303,7 +309,7 @@ class Problem:
         if len(chains) != len(self.chains):
             raise ValueError("need one replacement per distinct chain")
         reqs = tuple(
-            Request(id=r.id, chain=chains[int(j)], weight=r.weight)
+            Request(id=r.id, chain=chains[int(j)], weight=r.weight, meta=r.meta)
             for r, j in zip(self.requests, self.chain_index, strict=True)
         )
         return Problem(name=name or self.name, requests=reqs, work_unit=self.work_unit)

@@ -93,7 +93,7 @@ def _request(file: Any, obj: Any, i: int, chains: dict[bytes, Chain]) -> Request
         p: list[str | int] = [*path, exc.field] + ([exc.index] if exc.index is not None else [])
         raise InputError(file, p, exc.reason) from None
     chain = chains.setdefault(chain.key, chain)
-    return Request(id=rid, chain=chain, weight=weight)
+    return Request(id=rid, chain=chain, weight=weight, meta=obj.get("meta"))
 
 
 def problem_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Problem:
@@ -154,7 +154,10 @@ def problem_to_dict(problem: Problem, meta: dict | None = None) -> dict:
                 "end": c.end,
             }
             cache[int(j)] = body
-        reqs.append({"id": r.id, "weight": r.weight, **body})
+        row = {"id": r.id, "weight": r.weight, **body}
+        if r.meta:
+            row["meta"] = dict(r.meta)
+        reqs.append(row)
     doc: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
