@@ -38,3 +38,17 @@ def generate(name: str, seed: int, size: str = "small", **options: object) -> Pr
     if size not in SIZES:
         raise FamilyError(f"unknown size {size!r}; valid sizes: {', '.join(SIZES)}")
     return family_function(name)(seed=seed, size=size, **options)
+
+
+def write_instance(name: str, seed: int, size: str, path: str, **options: object) -> Problem:
+    """Generate an instance and write it as a problem file (what ``splitopt generate`` does).
+
+    The file's ``meta`` records family, seed, size and options, so it can be regenerated.
+    """
+    from splitopt import __version__
+    from splitopt.formats.problem_file import write_problem
+
+    problem = generate(name, seed, size, **options)
+    meta = {"family": name, "seed": seed, "size": size, **options, "splitopt_version": __version__}
+    write_problem(problem, path, meta=meta)
+    return problem
