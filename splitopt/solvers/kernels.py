@@ -31,28 +31,40 @@ def _switch(p, q, b, up, down):  # pragma: no cover - inlined by numba
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _relax_row(dst, ch, f0, f1, k0, k1, wq, lo, hi):
-    """dst[t] = wq + min(f0[t - k0], f1[t - k1]) for t in [lo, hi]; ch[t] = argmin (0 on ties)."""
+    """dst[t] = wq + min(f0[t - k0], f1[t - k1]) for t in [lo, hi]; ch[t] = argmin (0 on ties).
+
+    The main loop runs over zero-based slices so that LLVM vectorises it.
+    """
     kmin = min(k0, k1)
     kmax = max(k0, k1)
     for t in range(lo, min(hi + 1, kmin)):
         dst[t] = INF
         ch[t] = 0
+    a = max(lo, kmin)
+    b = min(hi + 1, kmax)
     if k0 <= k1:
-        for t in range(max(lo, kmin), min(hi + 1, kmax)):
+        for t in range(a, b):
             dst[t] = f0[t - k0] + wq
             ch[t] = 0
     else:
-        for t in range(max(lo, kmin), min(hi + 1, kmax)):
+        for t in range(a, b):
             dst[t] = f1[t - k1] + wq
             ch[t] = 1
-    for t in range(max(lo, kmax), hi + 1):
-        v0 = f0[t - k0]
-        v1 = f1[t - k1]
-        b = v1 < v0
-        dst[t] = (v1 if b else v0) + wq
-        ch[t] = b
+    m = max(lo, kmax)
+    n = hi + 1 - m
+    if n <= 0:
+        return
+    s0 = f0[m - k0 : m - k0 + n]
+    s1 = f1[m - k1 : m - k1 + n]
+    d = dst[m : m + n]
+    h = ch[m : m + n]
+    for i in range(n):
+        v0 = s0[i]
+        v1 = s1[i]
+        d[i] = min(v0, v1) + wq
+        h[i] = v1 < v0
 
 
 @njit(cache=True)
@@ -218,7 +230,6 @@ def label_dp(client, server, up, down, work, memory, start, end, sla, budget, us
             loc[n] = q
             n += 1
         hi[0, q] = n
-    cand_i = np.empty(16, np.int64)
     for layer in range(1, L):
         for q in range(2):
             tq = server[layer] if q == 1 else client[layer]
@@ -301,5 +312,20 @@ def label_dp(client, server, up, down, work, memory, start, end, sla, budget, us
     for layer in range(L - 1, -1, -1):
         x[layer] = loc[r]
         r = par[r]
-    cand_i[0] = 0
     return best, x, n
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) every kernel signature the solvers use.
+
+    Call once before starting worker processes, so that they only read the
+    on-disk cache instead of racing to write it.
+    """
+    i = np.zeros(2, np.int64)
+    i1 = np.zeros(3, np.int64)
+    f = np.zeros(2)
+    f1 = np.zeros(3)
+    grid_dp(i, i, i1, i1, f, 0, 0, 3)
+    grid_dp_memory(i, i, i1, i1, f, i, 0, 0, 3, 2)
+    label_dp(f, f, f1, f1, f, f, 0, 0, 3.0, 2.0, True)
+    label_dp(f, f, f1, f1, f, f, 0, 0, 3.0, np.inf, False)

@@ -1,0 +1,49 @@
+# splitopt — every target creates .venv and installs what it needs first.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: setup demo test lint bench paper verify clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[all]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## demo: solve the shipped demo scenario with the DPs and the baselines
+demo: setup
+	$(BIN)/splitopt solve instances/demo/scenario.json \
+	    --solver dp,dp-exact,greedy,greedy-ratio,best-cut,server-only
+
+## test: the whole suite, then the numba kernels again with the JIT off
+test: setup
+	$(BIN)/python -c "from splitopt.solvers.kernels import warm_up; warm_up()"
+	$(BIN)/python -m pytest -q
+	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q -m nojit -p no:cacheprovider
+
+lint: setup
+	$(BIN)/ruff check splitopt tests benchmarks
+
+## bench: micro-benchmarks (not part of make test)
+bench: setup
+	$(BIN)/python -m pytest benchmarks -q --benchmark-columns=min,median,max,rounds \
+	    --benchmark-sort=name
+
+## paper: regenerate every table and figure (quick sizes), then the PDF if LaTeX is installed
+paper: setup
+	$(BIN)/python -m splitopt.experiments.paper --quick
+	@if command -v latexmk >/dev/null 2>&1; then \
+	    cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error splitopt.tex; \
+	else echo "latexmk not found: tables and figures are in paper/generated/ (see paper/README.md)"; fi
+
+verify: setup
+	$(BIN)/splitopt verify --n 10000 --seed 7
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Benchmarks are not part of ``make test``; run them with ``make bench``."""

@@ -1,0 +1,158 @@
+"""Discretisation study: how far the grid DP ``dp`` on the real data is from the
+true optimum (``dp-exact``), and what it costs, as the grid grows.
+
+:func:`discretisation_rows` returns one dict per (instance, grid); the
+experiment harness (:mod:`splitopt.experiments.harness`) or the script
+``benchmarks/discretisation_table.py`` wrap it. :func:`summarise` pools the rows
+per (family, grid) for a table.
+
+Definitions (per instance, over the requests feasible for both ``dp`` and ``dp-exact``):
+
+* ``gap`` = Σω W_dp / Σω W_exact − 1 (server work is never below the optimum,
+  because every ``dp`` placement is feasible on the real data);
+* ``gap_max_request`` = the largest per-request W_dp / W_exact − 1;
+* ``exact_share`` = share of requests where ``dp`` hits the optimum (to 1e-9 relative);
+* ``lost`` = requests feasible on the real data but not on the grid (rounding
+  up can make a tight request infeasible);
+* ``dp_ms_per_request`` / ``exact_ms_per_request`` = solve time per request in
+  milliseconds (best of ``repeats``, after a warm-up so JIT loading is not timed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from splitopt.problem import Problem
+from splitopt.solution import Result
+
+#: Grid sizes (ticks per SLA) of the study.
+GRIDS: tuple[int, ...] = (100, 300, 1000, 3000, 10000, 30000, 100000)
+#: Objectives within this relative tolerance count as equal.
+RTOL = 1e-9
+
+
+def _best_solve(name: str, problem: Problem, repeats: int, **opts: Any) -> tuple[Result, float]:
+    from splitopt.solvers import get_solver
+
+    best, res = float("inf"), None
+    for _ in range(max(1, repeats)):
+        t0 = time.perf_counter()
+        res = get_solver(name, **opts).solve(problem)
+        best = min(best, time.perf_counter() - t0)
+    assert res is not None
+    return res, best
+
+
+def _warm_up() -> None:
+    """Load the numba kernels once (cache) so the first timed solve is not a compile."""
+    from splitopt.families.random_chain import random_chain
+    from splitopt.problem import Request
+    from splitopt.solvers import get_solver
+
+    rng = np.random.default_rng(0)
+    reqs = [Request(id=f"w{i}", chain=random_chain(rng, 6, memory=bool(i))) for i in range(2)]
+    p = Problem("warm-up", tuple(reqs))
+    get_solver("dp").solve(p)
+    get_solver("dp-exact").solve(p)
+
+
+def instance_problem(family: str, seed: int, size: str) -> Problem:
+    """Instance ``family`` / ``seed`` / ``size`` (:func:`splitopt.families.generate`)."""
+    from splitopt.families import generate
+
+    return generate(family, seed, size)
+
+
+def discretisation_rows(
+    family: str = "random-chain",
+    seeds: Iterable[int] = (0,),
+    size: str = "medium",
+    grids: Sequence[int] = GRIDS,
+    repeats: int = 1,
+) -> list[dict[str, Any]]:
+    """One row per (instance, grid): gap of ``dp`` at that grid to ``dp-exact`` and runtimes.
+
+    Args:
+        family: instance family (``random-chain``, ``paper-like``, ``llm-edge``).
+        seeds: one instance per seed.
+        size: family size.
+        grids: grid sizes N (τ = D / N per request).
+        repeats: timed solves per measurement (the best is kept).
+    """
+    _warm_up()
+    rows: list[dict[str, Any]] = []
+    for seed in seeds:
+        p = instance_problem(family, seed, size)
+        ex, t_ex = _best_solve("dp-exact", p, repeats)
+        w = p.weights
+        layers = np.array([r.num_layers for r in p.requests])
+        for grid in grids:
+            dp, t_dp = _best_solve("dp", p, repeats, grid=grid)
+            f_dp, f_ex = dp.evaluation.feasible, ex.evaluation.feasible
+            both = f_dp & f_ex
+            wd = dp.evaluation.server_work[both]
+            we = ex.evaluation.server_work[both]
+            sd, se = float(np.dot(w[both], wd)), float(np.dot(w[both], we))
+            per = np.where(
+                we > 0, wd / np.where(we > 0, we, 1.0) - 1.0, np.where(wd > 0, np.inf, 0)
+            )
+            equal = np.abs(wd - we) <= RTOL * np.maximum(np.abs(wd), np.abs(we))
+            rows.append(
+                {
+                    "family": family,
+                    "seed": int(seed),
+                    "size": size,
+                    "grid": int(grid),
+                    "requests": len(p),
+                    "chains": len(p.chains),
+                    "layers_min": int(layers.min()),
+                    "layers_max": int(layers.max()),
+                    "feasible_exact": int(f_ex.sum()),
+                    "feasible_dp": int(f_dp.sum()),
+                    "lost": int((f_ex & ~f_dp).sum()),
+                    "sum_work_dp": sd,
+                    "sum_work_exact": se,
+                    "gap": sd / se - 1.0 if se > 0 else 0.0,
+                    "gap_max_request": float(per.max()) if per.size else 0.0,
+                    "exact_share": float(equal.mean()) if equal.size else 1.0,
+                    "dp_ms_per_request": t_dp / len(p.chains) * 1e3,
+                    "exact_ms_per_request": t_ex / len(p.chains) * 1e3,
+                }
+            )
+    return rows
+
+
+def summarise(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pool rows per (family, grid): pooled gap, worst request, lost requests, mean times."""
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["family"], r["grid"]), []).append(r)
+    out = []
+    for (family, grid), rs in sorted(groups.items()):
+        sd = sum(r["sum_work_dp"] for r in rs)
+        se = sum(r["sum_work_exact"] for r in rs)
+        n_req = sum(r["feasible_exact"] for r in rs)
+        out.append(
+            {
+                "family": family,
+                "grid": grid,
+                "instances": len(rs),
+                "requests": sum(r["requests"] for r in rs),
+                "gap": sd / se - 1.0 if se > 0 else 0.0,
+                "gap_max_request": max(r["gap_max_request"] for r in rs),
+                "exact_share": float(
+                    np.average(
+                        [r["exact_share"] for r in rs], weights=[r["feasible_dp"] or 1 for r in rs]
+                    )
+                ),
+                "lost": sum(r["lost"] for r in rs),
+                "lost_share": sum(r["lost"] for r in rs) / n_req if n_req else 0.0,
+                "dp_ms_per_request": float(np.mean([r["dp_ms_per_request"] for r in rs])),
+                "exact_ms_per_request": float(np.mean([r["exact_ms_per_request"] for r in rs])),
+            }
+        )
+    return out

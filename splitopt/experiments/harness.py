@@ -1,0 +1,499 @@
+"""Experiment harness: a registry of experiments, resumable CSV output, and
+local-process or Dask execution.
+
+An *experiment* is a registered function ``(seed, repetitions, quick) ->
+iterable of Task``. A :class:`Task` is a small, hashable, picklable description
+of one run: the dotted name of a *runner* function and its keyword parameters
+(instance family, seed, size, solver, sweep value, ...). Running a task calls
+``runner(**params)``, which returns a dict of outcome columns; the harness adds
+the parameters, an ``error`` column, the runtime, the splitopt version and the
+git commit, and appends the row to the CSV file as soon as it finishes (one
+``flush`` + ``fsync`` per row).
+
+Resuming: every row carries ``key``, a hash of the experiment name and the task
+parameters. A rerun reads the keys already in the file and runs only the
+missing tasks, so a run that was killed loses at most the rows in flight and
+never duplicates one. A partial last line (the process died while writing it)
+is cut off before appending. When every task is done the file is rewritten
+(atomically) in task order, so the final file does not depend on the order in
+which workers finished: serial, process-pool and Dask runs give the same rows.
+
+Errored rows count as finished (their ``error`` column says why); delete them
+from the CSV to retry.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import hashlib
+import importlib
+import io
+import json
+import math
+import os
+import subprocess
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: Columns that come first in every CSV, in this order.
+LEADING: tuple[str, ...] = ("experiment", "key", "task_index")
+#: Columns that come last: bookkeeping, not results. ``runtime_s`` (wall-clock
+#: seconds of the task in its worker), ``git_commit`` and ``timestamp`` vary
+#: between otherwise identical runs.
+TRAILING: tuple[str, ...] = ("error", "runtime_s", "splitopt_version", "git_commit", "timestamp")
+#: Columns excluded when comparing two runs for equality.
+VOLATILE: frozenset[str] = frozenset({"runtime_s", "git_commit", "timestamp"})
+
+Scalar = str | int | float | bool | None
+
+
+def is_volatile(column: str) -> bool:
+    """Whether a column may differ between two runs of the same tasks (timings, provenance)."""
+    return column in VOLATILE or "runtime" in column
+
+
+class ExperimentError(ValueError):
+    """Unknown experiment, or bad harness options."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run: ``runner`` ("module:function") called with ``params``.
+
+    ``params`` is a tuple of (name, value) pairs with scalar values, so a task
+    is hashable and pickles small. :attr:`key` is stable across processes and
+    Python versions (it hashes a canonical JSON form).
+    """
+
+    experiment: str
+    runner: str
+    params: tuple[tuple[str, Scalar], ...]
+
+    @classmethod
+    def make(cls, experiment: str, runner: str, **params: Scalar) -> Task:
+        """A task from keyword parameters (their order is kept for the CSV columns)."""
+        for k, v in params.items():
+            if not isinstance(v, (str, int, float, bool)) and v is not None:
+                raise ExperimentError(f"task parameter {k!r} must be a scalar, got {v!r}")
+        return cls(experiment, runner, tuple(params.items()))
+
+    @property
+    def key(self) -> str:
+        """A 16-hex-digit hash of the experiment, runner and parameters."""
+        blob = json.dumps(
+            [self.experiment, self.runner, sorted(self.params)], sort_keys=True, default=str
+        )
+        return hashlib.blake2b(blob.encode(), digest_size=8).hexdigest()
+
+    def param_dict(self) -> dict[str, Scalar]:
+        return dict(self.params)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered experiment: ``tasks(seed, repetitions, quick)`` lists its runs.
+
+    ``serial`` marks experiments whose results are timings: they default to one
+    worker so runs do not compete for cores.
+    """
+
+    name: str
+    tasks: Callable[[int, int, bool], Iterable[Task]]
+    description: str
+    serial: bool = False
+
+
+_EXPERIMENTS: dict[str, Experiment] = {}
+
+
+def experiment(
+    name: str, description: str = "", serial: bool = False
+) -> Callable[
+    [Callable[[int, int, bool], Iterable[Task]]], Callable[[int, int, bool], Iterable[Task]]
+]:
+    """Decorator registering ``fn(seed, repetitions, quick) -> Iterable[Task]`` as ``name``."""
+
+    def wrap(
+        fn: Callable[[int, int, bool], Iterable[Task]],
+    ) -> Callable[[int, int, bool], Iterable[Task]]:
+        _EXPERIMENTS[name] = Experiment(name, fn, description or (fn.__doc__ or "").strip(), serial)
+        return fn
+
+    return wrap
+
+
+def _load_catalog() -> None:
+    importlib.import_module("splitopt.experiments.catalog")
+
+
+def get_experiment(name: str) -> Experiment:
+    """The experiment registered as ``name``; :class:`ExperimentError` lists the valid names."""
+    _load_catalog()
+    if name not in _EXPERIMENTS:
+        raise ExperimentError(
+            f"unknown experiment {name!r}; valid experiments: {', '.join(sorted(_EXPERIMENTS))}"
+        )
+    return _EXPERIMENTS[name]
+
+
+def list_experiments() -> list[str]:
+    """Registered experiment names, in registration order."""
+    _load_catalog()
+    return list(_EXPERIMENTS)
+
+
+def experiment_tasks(
+    name: str, seed: int = 0, repetitions: int = 1, quick: bool = False
+) -> list[Task]:
+    """The tasks of experiment ``name``; duplicates (same key) are an error."""
+    exp = get_experiment(name)
+    tasks = list(exp.tasks(seed, repetitions, quick))
+    seen: set[str] = set()
+    for t in tasks:
+        if t.key in seen:
+            raise ExperimentError(f"experiment {name!r} yields the task {t.params} twice")
+        seen.add(t.key)
+    return tasks
+
+
+# ---------------------------------------------------------------- running one task
+
+
+def resolve(target: str) -> Callable[..., Any]:
+    """The function named ``"module:function"``."""
+    module, fn = target.split(":")
+    return getattr(importlib.import_module(module), fn)
+
+
+def _clean(value: object) -> Scalar:
+    """A CSV-safe scalar: numpy scalars unwrapped, newlines removed from strings."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value.replace("\r", " ").replace("\n", " | ") if isinstance(value, str) else value
+    if isinstance(value, float):
+        return value
+    try:  # numpy scalars
+        item = value.item()  # type: ignore[attr-defined]
+    except AttributeError:
+        return str(value).replace("\n", " | ")
+    return _clean(item)
+
+
+def run_task(task: Task) -> dict[str, Scalar]:
+    """Run one task and return its row (never raises: failures fill ``error``).
+
+    Module-level so that process pools and Dask workers can pickle it.
+    """
+    t0 = time.perf_counter()
+    row: dict[str, Scalar] = {}
+    error = ""
+    try:
+        out = resolve(task.runner)(**task.param_dict())
+        if not isinstance(out, Mapping):
+            raise TypeError(f"runner {task.runner} returned {type(out).__name__}, not a dict")
+        for k, v in out.items():
+            row[str(k)] = _clean(v)
+    except Exception as exc:  # a failed run is a row, not a crash
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
+        error = f"{type(exc).__name__}: {exc}{where}"
+    full: dict[str, Scalar] = {"experiment": task.experiment, "key": task.key}
+    full.update(task.param_dict())
+    for k, v in row.items():
+        if k not in full:
+            full[k] = v
+    full["error"] = _clean(error)
+    full["runtime_s"] = round(time.perf_counter() - t0, 6)
+    return full
+
+
+# ---------------------------------------------------------------- provenance
+
+
+def git_commit() -> str:
+    """``git rev-parse HEAD`` of the source tree, or ``"unknown"``."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    sha = out.stdout.strip()
+    return sha if out.returncode == 0 and sha else "unknown"
+
+
+def splitopt_version() -> str:
+    from splitopt import __version__
+
+    return __version__
+
+
+# ---------------------------------------------------------------- the CSV file
+
+
+def _fmt(v: Scalar) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        return repr(v)
+    return str(v)
+
+
+def _repair_tail(path: Path) -> None:
+    """Cut a partial last line (no trailing newline) left by a killed writer."""
+    size = path.stat().st_size
+    if size == 0:
+        return
+    with path.open("rb+") as f:
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        f.seek(0)
+        data = f.read()
+        cut = data.rfind(b"\n") + 1
+        f.truncate(cut)
+
+
+def read_csv_rows(path: Path | str) -> list[dict[str, str]]:
+    """Rows of a results CSV as string dicts (a partial last line is ignored)."""
+    p = Path(path)
+    if not p.exists():
+        return []
+    data = p.read_text(encoding="utf-8")
+    if data and not data.endswith("\n"):
+        data = data[: data.rfind("\n") + 1]
+    return list(csv.DictReader(io.StringIO(data)))
+
+
+class CsvLog:
+    """Append-only CSV with a header that grows when a row brings new columns.
+
+    A header change rewrites the file through a temporary file and
+    :func:`os.replace`, so the file on disk is always complete.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.columns: list[str] = []
+        self.rows: list[dict[str, str]] = []
+        if path.exists() and path.stat().st_size > 0:
+            _repair_tail(path)
+            self.rows = read_csv_rows(path)
+            with path.open(encoding="utf-8") as f:
+                header = next(csv.reader(f), [])
+            self.columns = list(header)
+
+    def keys(self) -> set[str]:
+        return {r.get("key", "") for r in self.rows}
+
+    def _rewrite(self, rows: Sequence[Mapping[str, str]], columns: Sequence[str]) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with tmp.open("w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(
+                f, fieldnames=list(columns), lineterminator="\n", extrasaction="raise"
+            )
+            w.writeheader()
+            for r in rows:
+                w.writerow({c: r.get(c, "") for c in columns})
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    def append(self, row: Mapping[str, Scalar]) -> None:
+        """Append one row (flushed and fsynced before returning)."""
+        srow = {k: _fmt(v) for k, v in row.items()}
+        new = [k for k in srow if k not in self.columns]
+        if new or not self.path.exists():
+            self.columns = order_columns([*self.columns, *new])
+            self.rows.append(srow)
+            self._rewrite(self.rows, self.columns)
+            return
+        with self.path.open("a", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.columns, lineterminator="\n")
+            w.writerow({c: srow.get(c, "") for c in self.columns})
+            f.flush()
+            os.fsync(f.fileno())
+        self.rows.append(srow)
+
+    def finalize(self, order: Sequence[str], params: Sequence[str] = ()) -> None:
+        """Rewrite the file with rows in the task order ``order`` (a list of keys).
+
+        Rows whose key is not in ``order`` (from an older task list) are kept at the end.
+        """
+        pos = {k: i for i, k in enumerate(order)}
+        rows = sorted(self.rows, key=lambda r: pos.get(r.get("key", ""), len(pos)))
+        for r in rows:
+            if r.get("key") in pos:
+                r["task_index"] = str(pos[r["key"]])
+        self.columns = final_columns(self.columns, rows, params)
+        self.rows = rows
+        self._rewrite(rows, self.columns)
+
+
+def final_columns(
+    columns: Iterable[str], rows: Sequence[Mapping[str, str]], params: Sequence[str]
+) -> list[str]:
+    """Deterministic column order of a finished file: leading columns, the task
+    parameters in task order, the outcome columns alphabetically, the trailing ones."""
+    cols = set(columns)
+    for r in rows:
+        cols.update(r)
+    lead = [c for c in LEADING if c in cols]
+    par = [c for c in dict.fromkeys(params) if c in cols and c not in LEADING]
+    rest = sorted(c for c in cols if c not in LEADING and c not in TRAILING and c not in par)
+    tail = [c for c in TRAILING if c in cols]
+    return lead + par + rest + tail
+
+
+def order_columns(cols: Iterable[str]) -> list[str]:
+    """Leading columns, then the rest in first-seen order, then the trailing ones."""
+    seen = list(dict.fromkeys(cols))
+    lead = [c for c in LEADING if c in seen or c == "task_index"]
+    mid = [c for c in seen if c not in LEADING and c not in TRAILING]
+    tail = [c for c in TRAILING if c in seen]
+    return lead + mid + tail
+
+
+# ---------------------------------------------------------------- executors
+
+
+def _serial(tasks: Sequence[Task]) -> Iterator[dict[str, Scalar]]:
+    for t in tasks:
+        yield run_task(t)
+
+
+def _pool(tasks: Sequence[Task], workers: int) -> Iterator[dict[str, Scalar]]:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # "spawn": workers start clean (no inherited threads from Dask or rich).
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+        futs = [ex.submit(run_task, t) for t in tasks]
+        try:
+            for f in as_completed(futs):
+                yield f.result()
+        finally:
+            for f in futs:
+                f.cancel()
+
+
+def _dask(tasks: Sequence[Task], address: object) -> Iterator[dict[str, Scalar]]:
+    from dask.distributed import Client, as_completed
+
+    own = not isinstance(address, Client)
+    client = Client(address) if own else address  # type: ignore[arg-type]
+    try:
+        futs = client.map(run_task, list(tasks), pure=False)
+        try:
+            for f in as_completed(futs):
+                yield f.result()
+        finally:
+            client.cancel(futs)
+    finally:
+        if own:
+            client.close()
+
+
+def _progress(total: int, done: int, name: str, enabled: bool):  # type: ignore[no-untyped-def]
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    prog = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("elapsed"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        disable=not enabled,
+        transient=False,
+    )
+    tid = prog.add_task(name, total=total, completed=done)
+    return prog, tid
+
+
+def run(
+    name: str,
+    seed: int = 0,
+    repetitions: int = 1,
+    out: str | os.PathLike[str] | None = None,
+    quick: bool = False,
+    dask: object = None,
+    workers: int | None = None,
+    progress: bool = True,
+) -> Path:
+    """Run experiment ``name`` into ``out`` (default ``results/NAME.csv``), resuming.
+
+    Args:
+        name: a registered experiment (see :func:`list_experiments`).
+        seed: base seed; instance seeds are derived from it.
+        repetitions: independent repetitions (instance seeds seed, seed+1, ...).
+        out: CSV path; its parent directory is created.
+        quick: the experiment's small sizes.
+        dask: a Dask scheduler address (or a ``Client``): run on that cluster.
+        workers: local processes (default: the CPU count, 1 for timing
+            experiments); 0 or 1 runs in this process.
+        progress: show a progress bar with the time left.
+
+    Returns:
+        The CSV path.
+    """
+    if repetitions < 1:
+        raise ExperimentError(f"repetitions must be >= 1, got {repetitions}")
+    exp = get_experiment(name)
+    tasks = experiment_tasks(name, seed, repetitions, quick)
+    path = Path(out) if out is not None else Path("results") / f"{name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log = CsvLog(path)
+    done = log.keys()
+    todo = [t for t in tasks if t.key not in done]
+    index = {t.key: i for i, t in enumerate(tasks)}
+    meta = {"splitopt_version": splitopt_version(), "git_commit": git_commit()}
+
+    if dask is not None:
+        results = _dask(todo, dask)
+    else:
+        if workers is None:
+            workers = 1 if exp.serial else max(1, min(os.cpu_count() or 1, len(todo)))
+        results = _serial(todo) if workers <= 1 or len(todo) <= 1 else _pool(todo, workers)
+
+    prog, tid = _progress(len(tasks), len(tasks) - len(todo), name, progress)
+    with prog:
+        for row in results:
+            row = dict(row)
+            row["task_index"] = index.get(str(row["key"]), -1)
+            row.update(meta)
+            row["timestamp"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+            log.append(row)
+            prog.advance(tid)
+    if log.keys() >= set(index):
+        params = [k for t in tasks for k, _ in t.params]
+        log.finalize([t.key for t in tasks], params)
+    return path
+
+
+def comparable(rows: Iterable[Mapping[str, str]]) -> list[tuple[tuple[str, str], ...]]:
+    """Rows without the volatile columns, sorted: for comparing two runs."""
+    return sorted(tuple(sorted((k, v) for k, v in r.items() if not is_volatile(k))) for r in rows)

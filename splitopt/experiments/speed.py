@@ -1,0 +1,220 @@
+"""Speed comparison of the exact solvers (benchmark, not a test).
+
+Every exact solver solves the same requests one at a time; the time of each
+``solve_chain`` call is measured (milliseconds of wall clock, one thread) and
+the median per request reported, with its ratio to ``dp``.
+
+Pairs that solve the *same* problem, so that objectives must be equal:
+
+* ``dp`` (grid ``grid``) and each ILP in ticked mode with the same grid;
+* ``dp-exact`` and each ILP on the real data.
+
+:func:`speed_rows` returns one dict per (instance, solver, mode) with the
+median time and how many requests reached the reference objective
+(``equal``); :func:`summarise` turns them into table rows (one per family and
+layer count) with ratios to ``dp``.
+
+Instances: ``random-chain`` — ``requests`` random chains of exactly L layers
+(real data, memory budget half the time) for each L in ``layers``;
+``llm-edge`` — the family's instances (real LLM block chains with memory
+budgets) at ``size`` and at block and sub-layer granularity, grouped by L.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from splitopt.discretise import DEFAULT_GRID
+from splitopt.evaluate import score
+from splitopt.problem import Chain
+
+#: Exact solvers compared (ILPs are skipped when their backend is missing).
+SOLVERS: tuple[str, ...] = ("dp", "dp-exact", "ilp-highs", "ilp-cbc", "ilp-cpsat", "ilp-scip")
+#: Objectives within this relative tolerance count as equal.
+RTOL = 1e-9
+
+
+def random_chains(layers: int, requests: int, seed: int) -> list[Chain]:
+    """``requests`` random real-data chains of exactly ``layers`` layers."""
+    from splitopt.families.random_chain import random_chain
+
+    rng = np.random.default_rng([seed, layers])
+    return [random_chain(rng, layers) for _ in range(requests)]
+
+
+def llm_edge_chains(seed: int, size: str, granularity: str) -> list[Chain]:
+    """The distinct chains of an ``llm-edge`` instance."""
+    from splitopt.families.llm_edge import generate
+
+    return list(generate(seed, size, granularity=granularity).chains)
+
+
+def _work(chain: Chain, placement: str | None) -> float | None:
+    if placement is None:
+        return None
+    s = score(chain, placement)
+    return s.server_work if s.feasible else None
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= RTOL * max(abs(a), abs(b))
+
+
+def time_solvers(
+    chains: Sequence[Chain],
+    solvers: Sequence[str] = SOLVERS,
+    grid: int = DEFAULT_GRID,
+    modes: Sequence[str] = ("ticked", "real"),
+    time_limit: float | None = 60.0,
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Time every (solver, mode) on every chain; {(solver, mode): {times_ms, equal, n}}.
+
+    ``dp`` runs in ticked mode only and ``dp-exact`` in real mode only; ILPs in
+    each of ``modes``. ``equal`` counts requests whose server work equals the
+    reference's (``dp`` for ticked, ``dp-exact`` for real).
+    """
+    from splitopt.solvers import available, get_solver
+
+    plan: list[tuple[str, str, dict[str, Any]]] = []
+    for s in solvers:
+        if s == "dp":
+            plan.append((s, "ticked", {"grid": grid}))
+        elif s == "dp-exact":
+            plan.append((s, "real", {}))
+        elif available(s):
+            for m in modes:
+                plan.append((s, m, {"grid": grid} if m == "ticked" else {}))
+    warm = random_chains(6, 2, 12345)
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    ref: dict[str, list[float | None]] = {}
+    for name, mode, opts in plan:
+        solver = get_solver(name, **opts)
+        for c in warm:  # JIT cache load, imports
+            solver.solve_chain(c)
+        times, works = [], []
+        for c in chains:
+            t0 = time.perf_counter()
+            sol = solver.solve_chain(c, time_limit)
+            times.append((time.perf_counter() - t0) * 1e3)
+            works.append(_work(c, sol.placement))
+        out[(name, mode)] = {"times_ms": times, "works": works}
+        if name in ("dp", "dp-exact"):
+            ref[mode] = works
+    for (_name, mode), d in out.items():
+        r = ref.get(mode)
+        d["equal"] = (
+            None if r is None else sum(_same(a, b) for a, b in zip(d["works"], r, strict=True))
+        )
+        d["n"] = len(d["works"])
+    return out
+
+
+def speed_rows(
+    families: Iterable[str] = ("random-chain", "llm-edge"),
+    layers: Sequence[int] = (12, 24, 48, 80),
+    requests: int = 20,
+    seed: int = 0,
+    solvers: Sequence[str] = SOLVERS,
+    grid: int = DEFAULT_GRID,
+    llm_size: str = "small",
+    modes: Sequence[str] = ("ticked", "real"),
+) -> list[dict[str, Any]]:
+    """One row per (family, layer count, solver, mode): median ms per request, equal objectives.
+
+    Args:
+        families: ``random-chain`` and/or ``llm-edge``.
+        layers: random-chain layer counts L.
+        requests: random-chain requests per L.
+        seed: instance seed.
+        solvers: exact solvers to time.
+        grid: ticks per SLA for ``dp`` and the ticked ILPs.
+        llm_size: llm-edge family size (its chains are grouped by L, block and
+            sub-layer granularity).
+        modes: ILP data modes to time (``ticked``, ``real``).
+    """
+    groups: list[tuple[str, int, list[Chain]]] = []
+    for fam in families:
+        if fam == "random-chain":
+            for L in layers:
+                groups.append((fam, L, random_chains(L, requests, seed)))
+        elif fam == "llm-edge":
+            chains = llm_edge_chains(seed, llm_size, "block") + llm_edge_chains(
+                seed, llm_size, "sublayer"
+            )
+            by_l: dict[int, list[Chain]] = {}
+            for c in chains:
+                by_l.setdefault(c.num_layers, []).append(c)
+            for L in sorted(by_l):
+                groups.append((fam, L, by_l[L]))
+        else:
+            raise ValueError(f"unknown family {fam!r} for the speed comparison")
+    rows = []
+    for fam, L, chains in groups:
+        res = time_solvers(chains, solvers, grid, modes)
+        for (name, mode), d in res.items():
+            rows.append(
+                {
+                    "family": fam,
+                    "layers": L,
+                    "requests": d["n"],
+                    "solver": name,
+                    "mode": mode,
+                    "grid": grid if mode == "ticked" else None,
+                    "median_ms": statistics.median(d["times_ms"]),
+                    "mean_ms": statistics.fmean(d["times_ms"]),
+                    "equal": d["equal"],
+                    "feasible": sum(w is not None for w in d["works"]),
+                }
+            )
+    return rows
+
+
+def summarise(rows: Iterable[dict[str, Any]], bucket: bool = True) -> list[dict[str, Any]]:
+    """Table rows per (family, L): median ms of each (solver, mode) and its ratio to ``dp``.
+
+    With ``bucket``, llm-edge layer counts are pooled into ranges (weighted by
+    requests) so the table stays short. Keys: ``family``, ``layers``,
+    ``requests``, ``<solver>/<mode>`` (ms) and ``<solver>/<mode> ÷ dp``, plus
+    ``all_equal`` (every ILP matched its reference objective on every request).
+    """
+    rows = list(rows)
+    table: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        L = r["layers"]
+        label = str(L)
+        if bucket and r["family"] != "random-chain":
+            lo = 0 if L < 24 else 24 if L < 48 else 48 if L < 80 else 80
+            label = {0: "<24", 24: "24-47", 48: "48-79", 80: "80+"}[lo]
+        key = (r["family"], label)
+        t = table.setdefault(key, {"family": r["family"], "layers": label, "_acc": {}, "_eq": True})
+        acc = t["_acc"].setdefault(f"{r['solver']}/{r['mode']}", [])
+        acc.append((r["median_ms"], r["requests"]))
+        if r["equal"] is not None and r["equal"] != r["requests"]:
+            t["_eq"] = False
+    out = []
+    for key in sorted(table, key=lambda k: (k[0], _order(k[1]))):
+        t = table[key]
+        row: dict[str, Any] = {"family": t["family"], "layers": t["layers"]}
+        meds = {}
+        for col, vals in t["_acc"].items():
+            meds[col] = float(np.average([v for v, _ in vals], weights=[n for _, n in vals]))
+        row["requests"] = sum(n for _, n in t["_acc"].get("dp/ticked", [(0, 0)]))
+        base = meds.get("dp/ticked")
+        for col, v in meds.items():
+            row[col] = v
+            row[f"{col} ÷ dp"] = v / base if base else None
+        row["all_equal"] = t["_eq"]
+        out.append(row)
+    return out
+
+
+def _order(label: str) -> int:
+    digits = "".join(ch for ch in label.split("-")[0] if ch.isdigit())
+    return int(digits) if digits else 0

@@ -1,0 +1,521 @@
+"""Tables (LaTeX and Markdown) and text macros built from the results CSV files only.
+
+Pooling over repetitions: a ratio is recomputed from the summed numerator and
+denominator columns of all repetitions (``sum_work_common_*`` /
+``sum_base_common_*``), not averaged; the range over repetitions is shown
+beside it when there is more than one.
+
+Percentages are printed with one decimal, rounded half-to-even by Python's
+formatting: never toward the paper's figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from splitopt.experiments.harness import read_csv_rows
+
+#: SplitLLM's figures (arXiv:2410.10759, via a secondary summary; approximate).
+#: ``all``: "about 1/3" less server work, "19 %" better than greedy.
+PAPER_REDUCTION: dict[str, float] = {
+    "Transformer": 0.289,
+    "BERT": 0.278,
+    "GPT-2": 0.292,
+    "all": 1 / 3,
+}
+PAPER_GAIN_GREEDY: dict[str, float] = {
+    "Transformer": 0.146,
+    "BERT": 0.055,
+    "GPT-2": 0.125,
+    "ViT": 0.554,
+    "all": 0.19,
+}
+BASELINE_NAMES: tuple[str, ...] = ("greedy", "greedy-ratio", "best-cut")
+SPLITTER_LABEL: dict[str, str] = {
+    "server-only": "server-only",
+    "greedy": "greedy",
+    "greedy-ratio": "greedy-ratio",
+    "best-cut": "best-cut",
+    "dp": "DP (grid)",
+    "dp-exact": "DP (exact)",
+}
+
+Row = dict[str, object]
+
+
+def _num(v: str) -> object:
+    if v == "":
+        return None
+    if v in ("true", "false"):
+        return v == "true"
+    try:
+        f = float(v)
+    except ValueError:
+        return v
+    return (
+        int(f) if f.is_integer() and "." not in v and "e" not in v.lower() and "n" not in v else f
+    )
+
+
+def load(path: Path | str, keep_errors: bool = False) -> list[Row]:
+    """Rows of a results CSV with numbers parsed; errored rows dropped unless asked."""
+    rows = [{k: _num(v) for k, v in r.items()} for r in read_csv_rows(path)]
+    return rows if keep_errors else [r for r in rows if not r.get("error")]
+
+
+def error_count(path: Path | str) -> int:
+    return sum(1 for r in read_csv_rows(path) if r.get("error"))
+
+
+def col(name: str) -> str:
+    return name.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """A ratio pooled over repetitions, with its range over the repetitions."""
+
+    value: float
+    lo: float
+    hi: float
+    n: int
+
+
+def pooled_ratio(rows: Sequence[Row], num: str, den: str, one_minus: bool = True) -> Pooled:
+    """1 − Σnum/Σden (or Σnum/Σden − 1 when ``one_minus`` is False) over ``rows``,
+    and the min/max of the same per row."""
+
+    def f(a: float, b: float) -> float:
+        if b <= 0:
+            return math.nan
+        return 1 - a / b if one_minus else b / a - 1 if a > 0 else math.nan
+
+    nums = [float(r[num]) for r in rows if r.get(num) is not None]  # type: ignore[arg-type]
+    dens = [float(r[den]) for r in rows if r.get(den) is not None]  # type: ignore[arg-type]
+    if not nums:
+        return Pooled(math.nan, math.nan, math.nan, 0)
+    per = [f(a, b) for a, b in zip(nums, dens, strict=True)]
+    per = [p for p in per if not math.isnan(p)]
+    return Pooled(
+        f(sum(nums), sum(dens)),
+        min(per) if per else math.nan,
+        max(per) if per else math.nan,
+        len(nums),
+    )
+
+
+def work_gain(rows: Sequence[Row], base: str) -> Pooled:
+    """Pooled (W_B − W_A) / W_B over baseline ``base`` (A = the rows' solver)."""
+    return pooled_ratio(rows, f"sum_work_common_{col(base)}", f"sum_base_common_{col(base)}")
+
+
+def tput_gain(rows: Sequence[Row], base: str) -> Pooled:
+    """Pooled W_B / W_A − 1 over baseline ``base``."""
+    return pooled_ratio(
+        rows, f"sum_work_common_{col(base)}", f"sum_base_common_{col(base)}", one_minus=False
+    )
+
+
+def reduction(rows: Sequence[Row]) -> Pooled:
+    """Pooled reduction versus server-only."""
+    return pooled_ratio(rows, "sum_work_common_server_only", "sum_base_common_server_only")
+
+
+def group(rows: Iterable[Row], *keys: str) -> dict[tuple, list[Row]]:
+    out: dict[tuple, list[Row]] = defaultdict(list)
+    for r in rows:
+        out[tuple(r.get(k) for k in keys)].append(r)
+    return dict(out)
+
+
+def pct(x: float, digits: int = 1) -> str:
+    """``x`` as a percentage string (``nan`` -> an en dash)."""
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.{digits}f}"
+
+
+def pct_range(p: Pooled) -> str:
+    s = pct(p.value)
+    if p.n > 1 and not math.isnan(p.lo):
+        s += f" [{pct(p.lo)}, {pct(p.hi)}]"
+    return s
+
+
+def family_order(names: Iterable[str]) -> list[str]:
+    """Model families in the paper's order first, then the rest, ``all`` last."""
+    pref = ["Transformer", "BERT", "GPT-2", "ViT"]
+    names = [str(n) for n in dict.fromkeys(names)]
+    head = [n for n in pref if n in names]
+    tail = sorted(n for n in names if n not in pref and n != "all")
+    return head + tail + (["all"] if "all" in names else [])
+
+
+# ---------------------------------------------------------------- table rendering
+
+
+@dataclass
+class Table:
+    """A table with a caption, header and string cells; rendered to LaTeX or Markdown."""
+
+    caption: str
+    header: list[str]
+    rows: list[list[str]]
+    label: str = ""
+    note: str = ""
+
+    def markdown(self) -> str:
+        lines = [f"**{self.caption}**", ""]
+        lines.append("| " + " | ".join(self.header) + " |")
+        lines.append("|" + "|".join("---" for _ in self.header) + "|")
+        lines += ["| " + " | ".join(r) + " |" for r in self.rows]
+        if self.note:
+            lines += ["", self.note]
+        return "\n".join(lines) + "\n"
+
+    def latex(self) -> str:
+        def esc(s: str) -> str:
+            return (
+                s.replace("\\", r"\textbackslash{}")
+                .replace("%", r"\%")
+                .replace("&", r"\&")
+                .replace("_", r"\_")
+                .replace("#", r"\#")
+                .replace("–", "--")
+                .replace("≈", r"$\approx$")
+                .replace("×", r"$\times$")
+                .replace("λ", r"$\lambda$")
+                .replace("ρ", r"$\rho$")
+                .replace("−", r"$-$")
+                .replace("Σ", r"$\Sigma$")
+                .replace("ω", r"$\omega$")
+                .replace("θ", r"$\theta$")
+                .replace("≤", r"$\le$")
+            )
+
+        spec = "l" + "r" * (len(self.header) - 1)
+        out = [
+            r"\begin{table}[t]",
+            r"\centering\small",
+            rf"\caption{{{esc(self.caption)}}}",
+        ]
+        if self.label:
+            out.append(rf"\label{{{self.label}}}")
+        out += [
+            r"\resizebox{\linewidth}{!}{%",
+            rf"\begin{{tabular}}{{{spec}}}",
+            r"\toprule",
+            " & ".join(esc(h) for h in self.header) + r" \\",
+            r"\midrule",
+        ]
+        out += [" & ".join(esc(c) for c in r) + r" \\" for r in self.rows]
+        out += [r"\bottomrule", r"\end{tabular}}"]
+        if self.note:
+            out.append(rf"\par\smallskip\footnotesize {esc(self.note)}")
+        out.append(r"\end{table}")
+        return "\n".join(out) + "\n"
+
+
+def headline_table(gain_rows: Sequence[Row], solver: str = "dp") -> Table:
+    """Per model family: measured reduction and gain over greedy beside the paper's."""
+    rows = [r for r in gain_rows if r.get("solver") == solver]
+    by = group(rows, "group")
+    body: list[list[str]] = []
+    for fam in family_order(k[0] for k in by):
+        rs = by[(fam,)]
+        red, g, t = reduction(rs), work_gain(rs, "greedy"), tput_gain(rs, "greedy")
+        pr, pg = PAPER_REDUCTION.get(fam), PAPER_GAIN_GREEDY.get(fam)
+        reqs = sum(int(r.get("requests") or 0) for r in rs)
+        body.append(
+            [
+                "all families" if fam == "all" else fam,
+                str(reqs),
+                pct_range(red),
+                ("≈33.3 (1/3)" if fam == "all" else pct(pr)) if pr is not None else "–",
+                pct_range(g),
+                pct(t.value),
+                pct(pg) if pg is not None else "–",
+            ]
+        )
+    reps = len({r.get("repetition") for r in rows})
+    return Table(
+        caption=(
+            f"Measured vs SplitLLM, {SPLITTER_LABEL.get(solver, solver)}, paper-like instances "
+            f"({reps} seed{'s' if reps != 1 else ''}). Percent."
+        ),
+        header=[
+            "family",
+            "requests",
+            "reduction vs server-only",
+            "paper",
+            "work gain over greedy",
+            "throughput gain over greedy",
+            "paper gain",
+        ],
+        rows=body,
+        label="tab:headline",
+        note=(
+            "Reduction: 1 − ΣW_DP/ΣW_server-only; work gain: (W_greedy − W_DP)/W_greedy; "
+            "throughput gain: W_greedy/W_DP − 1; each over the requests feasible for both, "
+            "pooled over seeds [min, max over seeds]. Paper figures are approximate "
+            "(secondary summary); the paper does not say which gain definition it uses."
+        ),
+    )
+
+
+def reduction_table(rows: Sequence[Row]) -> Table:
+    """Reduction versus server-only per family for every splitter (experiment a)."""
+    solvers = [
+        s
+        for s in ("dp", "dp-exact", "greedy", "greedy-ratio", "best-cut")
+        if any(r.get("solver") == s for r in rows)
+    ]
+    by = group(rows, "group", "solver")
+    fams = family_order(k[0] for k in by)
+    body = []
+    for fam in fams:
+        cells = ["all families" if fam == "all" else fam]
+        for s in solvers:
+            rs = by.get((fam, s), [])
+            cells.append(pct_range(reduction(rs)) if rs else "–")
+        pr = PAPER_REDUCTION.get(fam)
+        cells.append(pct(pr) if pr is not None else "–")
+        body.append(cells)
+    return Table(
+        caption="Server-work reduction versus server-only (percent), per model family and splitter",
+        header=["family", *[SPLITTER_LABEL[s] for s in solvers], "paper (DP)"],
+        rows=body,
+        label="tab:reduction",
+        note="Pooled over seeds over the requests feasible for the splitter and server-only.",
+    )
+
+
+def gain_table(rows: Sequence[Row], solver: str = "dp") -> Table:
+    """Work gain and throughput gain of ``solver`` over each baseline, per family."""
+    rs_all = [r for r in rows if r.get("solver") == solver]
+    by = group(rs_all, "group")
+    body = []
+    for fam in family_order(k[0] for k in by):
+        rs = by[(fam,)]
+        cells = ["all families" if fam == "all" else fam]
+        for b in BASELINE_NAMES:
+            cells.append(f"{pct_range(work_gain(rs, b))} / {pct(tput_gain(rs, b).value)}")
+        pg = PAPER_GAIN_GREEDY.get(fam)
+        cells.append(pct(pg) if pg is not None else "–")
+        body.append(cells)
+    return Table(
+        caption=(
+            f"Gain of {SPLITTER_LABEL.get(solver, solver)} over each baseline (percent): "
+            "work gain / throughput gain"
+        ),
+        header=["family", *[f"over {b}" for b in BASELINE_NAMES], "paper (over greedy)"],
+        rows=body,
+        label="tab:gain",
+        note=(
+            "Work gain (W_B − W_A)/W_B [range over seeds] / throughput gain W_B/W_A − 1, "
+            "over the requests feasible for both."
+        ),
+    )
+
+
+def throughput_table(rows: Sequence[Row]) -> Table:
+    """Sustainable arrival rates per splitter (experiment d)."""
+    sus = [r for r in rows if r.get("mode") == "sustainable"]
+    by = group(sus, "splitter")
+    so = by.get(("server-only",), [])
+
+    def mean(rs: Sequence[Row], k: str) -> float:
+        v = [float(r[k]) for r in rs if r.get(k) is not None]  # type: ignore[arg-type]
+        return sum(v) / len(v) if v else math.nan
+
+    so_util, so_sus = mean(so, "rate_util_per_s"), mean(so, "sustainable_rate_per_s")
+    body = []
+    for s in ("server-only", "greedy", "dp"):
+        rs = by.get((s,), [])
+        if not rs:
+            continue
+        util, su = mean(rs, "rate_util_per_s"), mean(rs, "sustainable_rate_per_s")
+        body.append(
+            [
+                SPLITTER_LABEL[s],
+                f"{1000 * mean(rs, 'mean_service_s'):.2f}",
+                f"{util:.4g}",
+                f"{su:.4g}",
+                f"{su / so_sus:.3f}" if so_sus > 0 else "–",
+                f"{util / so_util:.3f}" if so_util > 0 else "–",
+            ]
+        )
+    thr = mean(sus, "threshold_s")
+    cap = mean(sus, "capacity_per_s")
+    return Table(
+        caption="Server queueing (M/G/1, FIFO): highest sustainable arrival rate per splitter",
+        header=[
+            "splitter",
+            "mean service (ms)",
+            "λ at ρ = 1 (req/s)",
+            "sustainable λ (req/s)",
+            "× server-only (sustainable)",
+            "× server-only (ρ = 1)",
+        ],
+        rows=body,
+        label="tab:throughput",
+        note=(
+            f"Capacity {cap:.3g} work units/s; sustainable: ρ < 1 and p95 wait ≤ θ = "
+            f"{1000 * thr:.1f} ms (10 mean server-only service times); mean over seeds."
+        ),
+    )
+
+
+def discretisation_table(rows: Sequence[Row]) -> Table:
+    by = group(rows, "family", "grid")
+    fams = sorted({k[0] for k in by})
+    grids = sorted({int(k[1]) for k in by})  # type: ignore[arg-type]
+    body = []
+    for g in grids:
+        cells = [str(g)]
+        for f in fams:
+            rs = by.get((f, g), [])
+            if not rs:
+                cells.append("–")
+                continue
+            gap = max(float(r["gap"]) for r in rs)  # type: ignore[arg-type]
+            lost = sum(int(r["lost_on_grid"]) for r in rs)  # type: ignore[arg-type]
+            cells.append(f"{100 * gap:.3f} / {lost}")
+        body.append(cells)
+    return Table(
+        caption="Discretisation gap of the grid DP against the exact DP",
+        header=["grid N (ticks per SLA)", *fams],
+        rows=body,
+        label="tab:discretisation",
+        note=(
+            "Gap (W_grid − W_exact)/W_exact in percent, on requests feasible for both (largest "
+            "over seeds) / requests feasible exactly but not on the grid (summed over seeds)."
+        ),
+    )
+
+
+# ---------------------------------------------------------------- text macros
+
+
+def macro_name(*parts: str) -> str:
+    """A LaTeX macro name from parts: letters only (``GPT-2`` -> ``GPTtwo``)."""
+    words = {
+        "0": "zero",
+        "1": "one",
+        "2": "two",
+        "3": "three",
+        "4": "four",
+        "5": "five",
+        "6": "six",
+        "7": "seven",
+        "8": "eight",
+        "9": "nine",
+    }
+    parts = tuple(p for p in parts if p)
+    s = parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:]) if parts else ""
+    return "".join(words.get(ch, ch) for ch in s if ch.isalnum())
+
+
+def macros(results: Mapping[str, Path]) -> str:
+    """``\\newcommand`` definitions of every measured figure the paper text uses."""
+    out: list[str] = ["% generated by splitopt.experiments.paper from the results CSV files"]
+
+    def define(name: str, value: str) -> None:
+        out.append(rf"\newcommand{{\{name}}}{{{value}}}")
+
+    gain_path = results.get("gain")
+    if gain_path and Path(gain_path).exists():
+        rows = load(gain_path)
+        for solver in ("dp", "dp-exact"):
+            tag = "Exact" if solver == "dp-exact" else ""
+            by = group([r for r in rows if r.get("solver") == solver], "group")
+            for (fam,), rs in by.items():
+                define(macro_name("red", tag, str(fam)), pct(reduction(rs).value))
+                for b in BASELINE_NAMES:
+                    define(macro_name("gain", tag, str(fam), b), pct(work_gain(rs, b).value))
+                    define(macro_name("tput", tag, str(fam), b), pct(tput_gain(rs, b).value))
+                if solver == "dp":
+                    define(
+                        macro_name("requests", str(fam)), str(sum(int(r["requests"]) for r in rs))
+                    )  # type: ignore[arg-type]
+        define("gainSeeds", str(len({r.get("repetition") for r in rows})))
+    red_path = results.get("reduction")
+    if red_path and Path(red_path).exists():
+        rows = load(red_path)
+        for (fam, solver), rs in group(rows, "group", "solver").items():
+            define(macro_name("redBy", str(solver), str(fam)), pct(reduction(rs).value))
+    thr = results.get("throughput")
+    if thr and Path(thr).exists():
+        rows = [r for r in load(thr) if r.get("mode") == "sustainable"]
+        by = group(rows, "splitter")
+        vals: dict[str, float] = {}
+        for (s,), rs in by.items():
+            v = sum(float(r["sustainable_rate_per_s"]) for r in rs) / len(rs)  # type: ignore[arg-type]
+            u = sum(float(r["rate_util_per_s"]) for r in rs) / len(rs)  # type: ignore[arg-type]
+            vals[str(s)] = v
+            vals[str(s) + "util"] = u
+            define(macro_name("sustain", str(s)), f"{v:.4g}")
+            define(macro_name("saturate", str(s)), f"{u:.4g}")
+        if vals.get("server-only"):
+            for s in ("greedy", "dp"):
+                if s in vals:
+                    define(macro_name("sustainRatio", s), f"{vals[s] / vals['server-only']:.3f}")
+                    define(
+                        macro_name("saturateRatio", s),
+                        f"{vals[s + 'util'] / vals['server-onlyutil']:.3f}",
+                    )
+        if rows:
+            define("waitThresholdMs", f"{1000 * float(rows[0]['threshold_s']):.1f}")  # type: ignore[arg-type]
+            define("dropClasses", str(int(rows[0].get("classes_dropped") or 0)))  # type: ignore[arg-type]
+            define("simClasses", str(int(rows[0].get("classes_used") or 0)))  # type: ignore[arg-type]
+    disc = results.get("discretisation")
+    if disc and Path(disc).exists():
+        rows = load(disc)
+        for (fam, g), rs in group(rows, "family", "grid").items():
+            define(
+                macro_name("gap", str(fam), "N", _words(int(g))),  # type: ignore[arg-type]
+                f"{100 * max(float(r['gap']) for r in rs):.3f}",
+            )  # type: ignore[arg-type]
+    return "\n".join(out) + "\n"
+
+
+def _words(n: int) -> str:
+    return {
+        10: "ten",
+        30: "thirty",
+        100: "hundred",
+        300: "threehundred",
+        1000: "thousand",
+        3000: "threethousand",
+        10000: "tenthousand",
+    }.get(n, macro_name(str(n)))
+
+
+def write_tables(results: Mapping[str, Path], out: Path) -> list[Path]:
+    """Write every table whose CSV exists, as ``.tex`` and ``.md``, plus ``numbers.tex``."""
+    out.mkdir(parents=True, exist_ok=True)
+    made: list[Path] = []
+    jobs: list[tuple[str, str, Callable[[Sequence[Row]], Table]]] = [
+        ("gain", "table_headline", headline_table),
+        ("gain", "table_headline_exact", lambda rs: headline_table(rs, "dp-exact")),
+        ("gain", "table_gain", gain_table),
+        ("reduction", "table_reduction", reduction_table),
+        ("throughput", "table_throughput", throughput_table),
+        ("discretisation", "table_discretisation", discretisation_table),
+    ]
+    for exp, stem, fn in jobs:
+        path = results.get(exp)
+        if not path or not Path(path).exists():
+            continue
+        rows = load(path)
+        if not rows:
+            continue
+        t = fn(rows)
+        (out / f"{stem}.tex").write_text(t.latex(), encoding="utf-8")
+        (out / f"{stem}.md").write_text(t.markdown(), encoding="utf-8")
+        made += [out / f"{stem}.tex", out / f"{stem}.md"]
+    (out / "numbers.tex").write_text(macros(results), encoding="utf-8")
+    made.append(out / "numbers.tex")
+    return made

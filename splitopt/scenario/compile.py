@@ -1,0 +1,166 @@
+"""Compile a scenario into a :class:`~splitopt.problem.Problem` (SPEC §5).
+
+Request classes that share a (model, client) are costed together with
+vectorised numpy (one (K, L) array per quantity); each class becomes one
+:class:`~splitopt.problem.Chain`, and a class with ``count`` k expands to k
+requests that share that one chain object (and one ``meta`` mapping), so a
+scenario of 100,000 requests holds only as many arrays as it has classes.
+"""
+
+from __future__ import annotations
+
+import os
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from splitopt.formats.errors import InputError, load_json
+from splitopt.formats.scenario_file import Scenario, scenario_from_dict
+from splitopt.problem import Chain, DataError, Problem, Request
+from splitopt.scenario.costmodel import chain_arrays, precision
+
+
+def compile_scenario(scenario: Scenario, file: str | os.PathLike | None = None) -> Problem:
+    """The problem of a validated scenario (one chain per request class)."""
+    classes = scenario.requests
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, rc in enumerate(classes):
+        groups.setdefault((rc.model, rc.client), []).append(i)
+    chains: list[Chain | None] = [None] * len(classes)
+    server = scenario.server.device
+    for (mname, cname), idx in groups.items():
+        model = scenario.models[mname]
+        client = scenario.clients[cname]
+        table = model.architecture.layers(model.granularity)
+        prec = precision(model.dtype, model.compute_dtype)
+        n = np.array([classes[i].prompt_tokens for i in idx], dtype=np.float64)
+        g = np.array([classes[i].output_tokens for i in idx], dtype=np.float64)
+        arr = chain_arrays(
+            table, prec, client.device, server, client.network, n, g, scenario.work_unit
+        )
+        for row, i in enumerate(idx):
+            rc = classes[i]
+            try:
+                chains[i] = Chain(
+                    client_time_s=_frozen(arr.client_time_s[row]),
+                    server_time_s=_frozen(arr.server_time_s[row]),
+                    server_work=_frozen(arr.server_work[row]),
+                    uplink_s=_frozen(arr.uplink_s[row]),
+                    downlink_s=_frozen(arr.downlink_s[row]),
+                    client_memory_bytes=_frozen(arr.client_memory_bytes[row]),
+                    sla_s=rc.sla_s,
+                    memory_budget_bytes=client.memory_budget_bytes,
+                    start=rc.start,
+                    end=rc.end,
+                )
+            except DataError as exc:  # pragma: no cover - the reader's checks come first
+                raise InputError(file, ["requests", i], f"cost model: {exc}") from None
+    requests: list[Request] = []
+    for i, rc in enumerate(classes):
+        model = scenario.models[rc.model]
+        client = scenario.clients[rc.client]
+        meta = MappingProxyType(
+            {
+                "model": model.architecture.name,
+                "model_family": model.architecture.family,
+                "client": client.device.name,
+                "client_name": client.name,
+                "network": client.network.name,
+                "server": server.name,
+                "prompt_tokens": rc.prompt_tokens,
+                "output_tokens": rc.output_tokens,
+                "class": rc.name,
+                "dtype": model.dtype,
+                "granularity": model.granularity,
+                "sla_s": rc.sla_s,
+            }
+        )
+        chain = chains[i]
+        assert chain is not None
+        if rc.rate is not None:
+            requests.append(Request(id=rc.name, chain=chain, weight=rc.rate, meta=meta))
+        elif rc.count == 1:
+            requests.append(Request(id=rc.name, chain=chain, weight=1.0, meta=meta))
+        else:
+            requests.extend(
+                Request(id=f"{rc.name}/{k}", chain=chain, weight=1.0, meta=meta)
+                for k in range(rc.count)
+            )
+    return Problem(name=scenario.name, requests=tuple(requests), work_unit=scenario.work_unit)
+
+
+def _frozen(row: np.ndarray) -> np.ndarray:
+    a = np.array(row, dtype=np.float64)  # own copy, contiguous
+    a.setflags(write=False)
+    return a
+
+
+def compile_scenario_doc(doc: Any, file: str | os.PathLike | None = None) -> Problem:
+    """Validate a parsed scenario document and compile it."""
+    return compile_scenario(scenario_from_dict(doc, file), file)
+
+
+def compile_file(path: str | os.PathLike) -> Problem:
+    """Read, validate and compile a scenario file."""
+    return compile_scenario_doc(load_json(path), path)
+
+
+def latency_bounds(chain: Chain) -> tuple[float, float, float]:
+    """(least latency of any placement, all-client latency, all-server latency), seconds.
+
+    Memory is ignored; the least latency is a two-state shortest path.
+    """
+    from splitopt.evaluate import score
+    from splitopt.families.random_chain import min_latency
+
+    L = chain.num_layers
+    return (
+        min_latency(chain),
+        score(chain, "C" * L).latency_s,
+        score(chain, "S" * L).latency_s,
+    )
+
+
+def calibrate_slas(
+    doc: dict,
+    rng: np.random.Generator,
+    *,
+    infeasible_frac: float = 0.05,
+    generous_frac: float = 0.05,
+    binding: tuple[float, float] = (0.02, 0.7),
+) -> dict:
+    """Set every request class's ``sla_s`` in ``doc`` (in place, and returned) so
+    that the SLA binds: SLA = T_min + f (T_client - T_min) with f drawn from
+    ``binding`` for most classes, where T_min is the least latency of any
+    placement and T_client the all-client latency. A fraction
+    ``infeasible_frac`` gets an SLA below T_min (infeasible), ``generous_frac``
+    one above T_client. Where the client alone is fastest, SLA = T_min x U(1, 1.5).
+    Where the memory budget rules out all-client, the SLA is raised to at least
+    the all-server latency x U(1, 1.5) (all-server needs no client memory), so
+    such classes stay feasible (except those drawn infeasible). SLAs are rounded
+    to 4 significant digits (up, so the drawn class stays as drawn).
+    """
+    probe = {**doc, "requests": [{**r, "sla_s": 1.0} for r in doc["requests"]]}
+    for r in probe["requests"]:
+        r.pop("count", None)
+        r.pop("rate", None)
+    problem = compile_scenario_doc(probe)
+    for r, req in zip(doc["requests"], problem.requests, strict=True):
+        chain = req.chain
+        t_min, t_client, t_server = latency_bounds(chain)
+        u = rng.random()
+        raise_to = t_server * rng.uniform(1.0, 1.5)
+        if u < infeasible_frac:
+            sla = t_min * rng.uniform(0.6, 0.95)
+        else:
+            if t_client <= t_min * (1 + 1e-6):
+                sla = t_min * rng.uniform(1.0, 1.5)
+            elif u < infeasible_frac + generous_frac:
+                sla = t_client * rng.uniform(1.0, 1.2)
+            else:
+                sla = t_min + rng.uniform(*binding) * (t_client - t_min)
+            if chain.client_memory_bytes.sum() > chain.budget:
+                sla = max(sla, raise_to)
+        r["sla_s"] = float(f"{sla * 1.00005:.4g}") if sla > 0 else 1e-6
+    return doc

@@ -1,0 +1,327 @@
+"""The cost model (SPEC §5): per-layer FLOPs, bytes, KV cache, activations,
+roofline device time and network time, vectorised over request classes.
+
+Conventions (documented choices):
+
+* 2 FLOPs per multiply-accumulate (MAC). Norms, softmax, activations and
+  residual adds are not counted (a few per mille of the total).
+* Prefill of n tokens: matmul FLOPs 2 x (matmul weights) x tokens, plus the
+  attention term 2 x 2 x pairs x (heads x head_dim) for QK^T and AV. Causal
+  attention counts only the needed pairs, n(n+1)/2 (diagonal included);
+  bidirectional attention counts n^2. The LM head (or classifier) runs on the
+  last token only (as serving engines do).
+* Decode step t = 1 .. g-1 (the prefill yields the first of g output tokens)
+  processes one token with context n + t: 2 x (matmul weights) + 2 x 2 x
+  (n + t) x (heads x head_dim) per layer. Sums over steps are closed forms.
+* Encoder-decoder models (the original Transformer): the encoder runs once
+  over the n source tokens; the decoder's prefill is the start token (context
+  1) with cross-attention to the n source states; decode steps have context
+  1 + t. Encoder layers are idle during decode.
+* Bytes: weights x dtype bytes (fp32 4, bf16/fp16 2, int8 1, int4 0.5);
+  int8/int4 are weight-only quantisation by default (compute and activations
+  in fp16) unless ``compute_dtype`` says otherwise; activations and KV cache
+  are 4 bytes in fp32 and 2 otherwise. KV cache per token per layer
+  = 2 x kv_heads x head_dim x bytes.
+* Client memory m_l = weights of layer l + its KV cache for the full context
+  (n + g tokens; cross-attention K/V for n source tokens). Tied embedding
+  tables count at each layer that uses them (conservative).
+* Bytes moved by a layer per pass (roofline): its weights (an embedding only
+  the rows it gathers), KV cache written (prefill) or read (decode), and its
+  input and output activations.
+* Roofline time = max(FLOPs / (peak x efficiency), bytes / (bandwidth x efficiency)),
+  per phase: once for prefill, per decode step (summed in closed form).
+* Network: a crossing at boundary b costs bytes x 8 / bandwidth + one one-way
+  delay per message: one for prefill, one per decode step. Boundary 0 carries
+  token ids (4 bytes each; a vision model: the uint8 image); boundary L the
+  output token ids (4 bytes per token; a classifier: one 4-byte label).
+* Server work: total FLOPs of the layer for the request (``"FLOP"``) or its
+  seconds on the server (``"s"``).
+
+Shapes: K request classes x L layers (arrays (K, L)); boundaries (K, L + 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from splitopt.scenario.architectures import TOKEN_ID_BYTES, LayerTable
+from splitopt.scenario.devices import Device
+from splitopt.scenario.networks import Network
+
+#: bytes per weight for each weight dtype
+DTYPE_BYTES: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "int8": 1.0, "int4": 0.5}
+WEIGHT_DTYPES: tuple[str, ...] = tuple(DTYPE_BYTES)
+#: default compute dtype per weight dtype (int8/int4: weight-only quantisation)
+DEFAULT_COMPUTE: dict[str, str] = {
+    "fp32": "fp32",
+    "bf16": "bf16",
+    "fp16": "fp16",
+    "int8": "fp16",
+    "int4": "fp16",
+}
+COMPUTE_DTYPES: tuple[str, ...] = ("fp32", "bf16", "fp16", "int8", "int4")
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Dtypes of a deployed model: weights and compute (activations, KV cache)."""
+
+    weights: str
+    compute: str
+
+    def __post_init__(self) -> None:
+        if self.weights not in DTYPE_BYTES:
+            raise ValueError(
+                f"unknown dtype {self.weights!r}; valid dtypes: {', '.join(WEIGHT_DTYPES)}"
+            )
+        if self.compute not in COMPUTE_DTYPES:
+            raise ValueError(
+                f"unknown compute dtype {self.compute!r}; valid: {', '.join(COMPUTE_DTYPES)}"
+            )
+
+    @property
+    def weight_bytes(self) -> float:
+        """Bytes per parameter."""
+        return DTYPE_BYTES[self.weights]
+
+    @property
+    def act_bytes(self) -> float:
+        """Bytes per activation element (4 in fp32, else 2)."""
+        return 4.0 if self.compute == "fp32" else 2.0
+
+    @property
+    def kv_bytes(self) -> float:
+        """Bytes per KV-cache element (as activations)."""
+        return self.act_bytes
+
+
+def precision(dtype: str, compute_dtype: str | None = None) -> Precision:
+    """The :class:`Precision` of weights ``dtype`` (compute dtype defaulted)."""
+    if dtype not in DTYPE_BYTES:
+        raise ValueError(f"unknown dtype {dtype!r}; valid dtypes: {', '.join(WEIGHT_DTYPES)}")
+    return Precision(dtype, compute_dtype or DEFAULT_COMPUTE[dtype])
+
+
+@dataclass(frozen=True)
+class Workload:
+    """FLOPs and bytes of K request classes on the L layers of one model.
+
+    Decode step t (t = 1 .. ``steps``) costs ``step_flops0 + step_flops1 * t``
+    FLOPs and ``step_bytes0 + step_bytes1 * t`` bytes moved.
+
+    Attributes (FLOPs, bytes; shapes broadcast to (K, L) or (K, L + 1)):
+        prefill_flops, prefill_bytes: the prefill (or the single encoder pass).
+        step_flops0, step_flops1, step_bytes0, step_bytes1: decode-step coefficients.
+        steps: decode steps per class, max(g - 1, 0) (shape (K, 1)).
+        memory_bytes: client memory m_l when layer l runs on the client.
+        boundary_prefill_bytes: bytes crossing each boundary in prefill (K, L + 1).
+        boundary_step_bytes: bytes crossing each boundary per decode step (1, L + 1).
+    """
+
+    prefill_flops: np.ndarray
+    prefill_bytes: np.ndarray
+    step_flops0: np.ndarray
+    step_flops1: np.ndarray
+    step_bytes0: np.ndarray
+    step_bytes1: np.ndarray
+    steps: np.ndarray
+    memory_bytes: np.ndarray
+    boundary_prefill_bytes: np.ndarray
+    boundary_step_bytes: np.ndarray
+
+    @property
+    def decode_flops(self) -> np.ndarray:
+        """FLOPs of all decode steps together (K, L)."""
+        t = self.steps
+        return self.step_flops0 * t + self.step_flops1 * (t * (t + 1) / 2)
+
+    @property
+    def total_flops(self) -> np.ndarray:
+        """FLOPs of the whole request per layer (K, L)."""
+        return self.prefill_flops + self.decode_flops
+
+    def step_flops(self, t: int | np.ndarray) -> np.ndarray:
+        """FLOPs of decode step ``t`` (K, L)."""
+        return self.step_flops0 + self.step_flops1 * t
+
+    def step_bytes(self, t: int | np.ndarray) -> np.ndarray:
+        """Bytes moved in decode step ``t`` (K, L)."""
+        return self.step_bytes0 + self.step_bytes1 * t
+
+
+def _col(x: np.ndarray | float | int) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64).reshape(-1, 1)
+
+
+def workload(
+    table: LayerTable,
+    prec: Precision,
+    prompt_tokens: np.ndarray | float,
+    output_tokens: np.ndarray | float,
+) -> Workload:
+    """FLOPs, bytes, KV cache and boundary bytes of K classes (vectorised).
+
+    ``prompt_tokens`` (n) and ``output_tokens`` (g) are arrays of length K (or
+    scalars). For encoder models g must be 0.
+    """
+    n = _col(prompt_tokens)
+    g = _col(output_tokens)
+    d = float(table.hidden_size)
+    wb, ab, kb = prec.weight_bytes, prec.act_bytes, prec.kv_bytes
+    side1 = table.side[None, :]
+    enc_dec = table.kind == "encoder-decoder"
+    # Tokens on the generating side in prefill: the prompt, or the start token.
+    p = np.ones_like(n) if enc_dec else n
+    tok_side = np.where(side1 > 0, p, n)
+    tok = np.where(table.last_only[None, :] > 0, 1.0, tok_side)
+    pairs_gen = p * (p + 1) / 2 if table.causal else p * p
+    pairs = np.where(side1 > 0, pairs_gen, n * n)
+    mm, attn, cross = table.mm[None, :], table.attn_width[None, :], table.cross_width[None, :]
+    ckv_mm = table.cross_kv_mm[None, :]
+    kv, ckv = table.kv_elems[None, :], table.cross_kv_elems[None, :]
+    fixed, gather = table.fixed_reads[None, :], table.gather[None, :]
+
+    pre_flops = 2.0 * mm * tok + 4.0 * attn * pairs + 4.0 * cross * tok * n + 2.0 * ckv_mm * n
+    pre_bytes = fixed * wb + gather * tok * wb + kv * p * kb + ckv * n * kb + 2.0 * tok * d * ab
+    steps = np.maximum(g - 1.0, 0.0)
+    f0 = side1 * (2.0 * mm + 4.0 * attn * p + 4.0 * cross * n)
+    f1 = side1 * (4.0 * attn) + 0.0 * n
+    b0 = side1 * ((fixed + gather) * wb + kv * p * kb + ckv * n * kb + 2.0 * d * ab)
+    b1 = side1 * (kv * kb) + 0.0 * n
+    memory = table.params[None, :] * wb + side1 * kv * (p + g) * kb + ckv * n * kb
+
+    bp = (
+        table.bnd_const_bytes[None, :]
+        + table.bnd_ids_per_n[None, :] * TOKEN_ID_BYTES * n
+        + (table.bnd_hidden_per_n[None, :] * n + table.bnd_hidden_const[None, :]) * d * ab
+    )
+    bs = (table.bnd_step_bytes + table.bnd_step_hidden * d * ab)[None, :]
+    return Workload(
+        prefill_flops=pre_flops,
+        prefill_bytes=pre_bytes,
+        step_flops0=f0,
+        step_flops1=f1,
+        step_bytes0=b0,
+        step_bytes1=b1,
+        steps=steps,
+        memory_bytes=memory,
+        boundary_prefill_bytes=bp,
+        boundary_step_bytes=bs,
+    )
+
+
+def sum_max_linear(
+    a0: np.ndarray, a1: np.ndarray, b0: np.ndarray, b1: np.ndarray, steps: np.ndarray
+) -> np.ndarray:
+    """Σ_{t=1..T} max(a0 + a1 t, b0 + b1 t), elementwise, in closed form.
+
+    The difference of two linear functions changes sign at most once, so the
+    sum splits into two arithmetic series. Arrays broadcast; ``steps`` holds T >= 0.
+    """
+    a0, a1, b0, b1, T = np.broadcast_arrays(
+        *(np.asarray(x, dtype=np.float64) for x in (a0, a1, b0, b1, steps))
+    )
+
+    def series(x0: np.ndarray, x1: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        cnt = np.maximum(hi - lo + 1.0, 0.0)
+        return x0 * cnt + x1 * (lo + hi) * cnt / 2.0
+
+    dd0, dd1 = a0 - b0, a1 - b1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstar = np.where(dd1 != 0, -dd0 / np.where(dd1 != 0, dd1, 1.0), 0.0)
+    # The steps where a >= b form one interval [lo, hi] of 1..T.
+    lo = np.where(dd1 > 0, np.clip(np.ceil(tstar), 1.0, T + 1.0), 1.0)
+    hi = np.where(dd1 < 0, np.clip(np.floor(tstar), 0.0, T), T)
+    flat = dd1 == 0
+    lo = np.where(flat, np.where(dd0 >= 0, 1.0, T + 1.0), lo)
+    hi = np.where(flat, T, hi)
+    ones = np.ones_like(T)
+    return series(a0, a1, lo, hi) + series(b0, b1, ones, T) - series(b0, b1, lo, hi)
+
+
+def roofline(flops: np.ndarray, nbytes: np.ndarray, peak: float, bandwidth: float) -> np.ndarray:
+    """max(FLOPs / peak, bytes / bandwidth), seconds (rates already scaled by efficiency)."""
+    return np.maximum(np.asarray(flops) / peak, np.asarray(nbytes) / bandwidth)
+
+
+def device_time(
+    w: Workload, device: Device, compute_dtype: str, efficiency: float | None = None
+) -> np.ndarray:
+    """Seconds each layer needs on ``device`` for the whole request (K, L)."""
+    eff = device.efficiency if efficiency is None else float(efficiency)
+    pc = device.peak(compute_dtype) * eff
+    pm = device.memory_bandwidth * eff
+    pre = roofline(w.prefill_flops, w.prefill_bytes, pc, pm)
+    dec = sum_max_linear(
+        w.step_flops0 / pc, w.step_flops1 / pc, w.step_bytes0 / pm, w.step_bytes1 / pm, w.steps
+    )
+    return pre + dec
+
+
+def transfer_times(w: Workload, network: Network) -> tuple[np.ndarray, np.ndarray]:
+    """(uplink_s, downlink_s) per boundary (K, L + 1): bytes / bandwidth + one
+    one-way delay per message (the prefill, then each decode step)."""
+    delay = network.one_way_delay_s
+    out = []
+    for bps in (network.uplink_bps, network.downlink_bps):
+        pre = w.boundary_prefill_bytes * 8.0 / bps + delay
+        step = w.boundary_step_bytes * 8.0 / bps + delay
+        out.append(pre + w.steps * step)
+    return out[0], out[1]
+
+
+@dataclass(frozen=True)
+class ChainArrays:
+    """The §1 arrays of K request classes of one (model, client, server, network).
+
+    Attributes (K, L) unless stated: client_time_s, server_time_s, server_work,
+    client_memory_bytes; uplink_s, downlink_s (K, L + 1).
+    """
+
+    client_time_s: np.ndarray
+    server_time_s: np.ndarray
+    server_work: np.ndarray
+    uplink_s: np.ndarray
+    downlink_s: np.ndarray
+    client_memory_bytes: np.ndarray
+
+
+def chain_arrays(
+    table: LayerTable,
+    prec: Precision,
+    client: Device,
+    server: Device,
+    network: Network,
+    prompt_tokens: np.ndarray,
+    output_tokens: np.ndarray,
+    work_unit: str = "FLOP",
+    client_efficiency: float | None = None,
+    server_efficiency: float | None = None,
+) -> ChainArrays:
+    """Everything a chain needs, for K classes at once (float64 arrays)."""
+    w = workload(table, prec, prompt_tokens, output_tokens)
+    K = np.asarray(prompt_tokens).size
+    L = table.num_layers
+
+    def full(x: np.ndarray, cols: int) -> np.ndarray:
+        return np.ascontiguousarray(np.broadcast_to(x, (K, cols)), dtype=np.float64)
+
+    ct = device_time(w, client, prec.compute, client_efficiency)
+    st = device_time(w, server, prec.compute, server_efficiency)
+    if work_unit == "FLOP":
+        work = w.total_flops
+    elif work_unit == "s":
+        work = st
+    else:
+        raise ValueError(f"unknown work unit {work_unit!r}; valid: FLOP, s")
+    up, down = transfer_times(w, network)
+    return ChainArrays(
+        client_time_s=full(ct, L),
+        server_time_s=full(st, L),
+        server_work=full(work, L),
+        uplink_s=full(up, L + 1),
+        downlink_s=full(down, L + 1),
+        client_memory_bytes=full(w.memory_bytes, L),
+    )

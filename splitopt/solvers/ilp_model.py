@@ -1,0 +1,506 @@
+"""The one ILP formulation of the split problem (SPEC §1), shared by every ILP backend.
+
+Formulation (one request, L layers, boundaries b = 0..L)::
+
+    s_l ∈ {0, 1}                      1 = layer l runs on the server
+    s_{-1} = start, s_L = end         fixed (0 = client, 1 = server)
+    up_b   ≥ s_b − s_{b−1}            client → server switch at boundary b
+    down_b ≥ s_{b−1} − s_b            server → client switch at boundary b
+    up_b, down_b ∈ [0, 1]             continuous suffices: their costs are ≥ 0
+                                      and they appear only in "≤" rows, so at an
+                                      integer s the least feasible value is the
+                                      true 0/1 switch (CP-SAT makes them Boolean)
+    Σ_l a_l (1 − s_l) + c_l s_l + Σ_b u_b up_b + v_b down_b ≤ D'      (latency, s)
+    Σ_l m_l (1 − s_l) ≤ M'                                          (memory, bytes)
+    minimise Σ_l w_l s_l                                            (server work)
+
+Two data modes (see :class:`ILPSolver`):
+
+* **real** (default): the request's own numbers, with D' = D (1 + RTOL) and
+  M' = M (1 + RTOL), the evaluator's tolerance (:data:`splitopt.evaluate.RTOL`).
+* **ticked**: the integer data of SPEC §3, built with exactly the same
+  :func:`splitopt.discretise.tick_chain` call as the grid DP ``dp`` (same
+  ``grid``/``tick``/``mem_grid``/``mem_tick``), so both solve the same ticked problem.
+
+Exactness. A backend works to a floating-point feasibility tolerance (CBC,
+HiGHS, SCIP: their defaults, about 1e-6 to 1e-7, on rows normalised to a
+right-hand side of 1) or on integers obtained by rounding coefficients *down*
+(CP-SAT, see :func:`integer_row`). Either way it solves a model that is a (slight)
+*relaxation* of the true one, so its optimum is a lower bound. Every placement a
+backend returns is re-scored by the evaluator on the chain the model was built
+from; if the evaluator finds it infeasible, a no-good cut excluding exactly that
+placement is added and the model solved again (:data:`MAX_CUTS` times at most).
+A placement that survives is feasible and optimal for a relaxation, hence
+optimal. Terms that alone exceed the right-hand side fix their variable up
+front (exactly: the evaluator's sums of non-negative terms are at least as
+large), which also keeps normalised coefficients ≤ 1.
+
+The backends' default tolerances are kept on purpose: exactness comes from the
+evaluator loop, not from the tolerance, and tightening them is not harmless
+(HiGHS 1.12 with ``mip_feasibility_tolerance = 1e-9`` returned a non-optimal
+placement as optimal on a 3-layer request in our tests).
+
+Gap tolerances are 0 in every backend; solver output is suppressed and, around
+every native solve, file descriptor 1 is pointed at ``/dev/null``
+(:func:`quiet_stdout`) so that no banner reaches ``splitopt solve --json -``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import math
+import os
+import sys
+import time
+from abc import abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+import numpy as np
+
+from splitopt.discretise import GridError, tick_chain
+from splitopt.evaluate import RTOL, format_placement, score
+from splitopt.problem import Chain
+from splitopt.solvers.base import ChainSolution, Solver, SolverError, SolverUnavailable
+
+#: Largest number of no-good cuts added to one request before giving up (status ``error``).
+MAX_CUTS = 50
+#: CP-SAT: a non-integer resource row is scaled by a power of two K so that
+#: its right-hand side is about 2**ROW_BITS, then rounded down (a relaxation).
+ROW_BITS = 30
+#: CP-SAT: non-integer server work is scaled by a power of two K so that the
+#: total Σ w_l · K lies in [2**(OBJ_BITS − 1), 2**OBJ_BITS), then rounded to nearest.
+#: The objective of any placement is then off by at most n / (2K) ≤ n · Σw · 2**-OBJ_BITS,
+#: n = number of layers with w_l > 0 (see :func:`integer_objective`).
+OBJ_BITS = 52
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class ResourceRow:
+    """Σ_i coef_i · (1 − x_i if negated_i else x_i) ≤ rhs, all coef_i > 0.
+
+    Attributes:
+        name: ``"latency"`` (seconds, or ticks) or ``"memory"`` (bytes, or memory ticks).
+        var: variable index of each term.
+        coef: its coefficient (> 0, in the row's unit).
+        negated: whether the term is on 1 − x (layer on the client).
+        rhs: the right-hand side (≥ 0, same unit).
+    """
+
+    name: str
+    var: np.ndarray
+    coef: np.ndarray
+    negated: np.ndarray
+    rhs: float
+
+    @property
+    def integral(self) -> bool:
+        """Whether coefficients are whole numbers (ticked data)."""
+        c = self.coef
+        return bool(np.all(c == np.round(c)) and (c.size == 0 or c.max() < 2**53))
+
+    def expanded(self) -> tuple[dict[int, float], float]:
+        """The row as Σ coef'_j x_j ≤ rhs' with the constants of negated terms moved right."""
+        coefs: dict[int, float] = {}
+        rhs = self.rhs
+        for v, c, neg in zip(
+            self.var.tolist(), self.coef.tolist(), self.negated.tolist(), strict=True
+        ):
+            if neg:
+                coefs[v] = coefs.get(v, 0.0) - c
+                rhs -= c
+            else:
+                coefs[v] = coefs.get(v, 0.0) + c
+        return coefs, rhs
+
+    def normalised(self) -> tuple[dict[int, float], float]:
+        """:meth:`expanded` divided by ``rhs`` (> 0 for every row a model keeps), so
+        the backends' absolute tolerances become relative ones."""
+        coefs, rhs = self.expanded()
+        scale = 1.0 / self.rhs
+        return {v: c * scale for v, c in coefs.items()}, rhs * scale
+
+
+@dataclass(frozen=True)
+class CoverRow:
+    """Σ_i coef_i x_i ≥ rhs with small integer coefficients (switch links, no-good cuts)."""
+
+    var: tuple[int, ...]
+    coef: tuple[int, ...]
+    rhs: int
+
+
+@dataclass(frozen=True)
+class SplitModel:
+    """The backend-neutral ILP of one chain (module docstring).
+
+    Variables 0..L−1 are the layers' s_l (binary); the rest are switch
+    variables (continuous in [0, 1], or Boolean for CP-SAT). Bounds ``lower`` /
+    ``upper`` may fix variables. The objective Σ objective_j x_j is server work
+    in the instance's work unit.
+    """
+
+    num_layers: int
+    names: tuple[str, ...]
+    lower: np.ndarray
+    upper: np.ndarray
+    objective: np.ndarray
+    resources: tuple[ResourceRow, ...]
+    links: tuple[CoverRow, ...]
+    cuts: tuple[CoverRow, ...] = field(default=())
+
+    @property
+    def num_vars(self) -> int:
+        return len(self.names)
+
+    @property
+    def trivially_infeasible(self) -> bool:
+        """Some variable must be both 0 and 1 (a term alone breaks a row either way)."""
+        return bool(np.any(self.lower > self.upper))
+
+    def is_binary(self, j: int) -> bool:
+        """Whether variable j is a layer variable (binary in every backend)."""
+        return j < self.num_layers
+
+    def with_cut(self, on_server: np.ndarray) -> SplitModel:
+        """The model plus a no-good cut that excludes exactly this placement of the layers:
+        Σ_{l: S} (1 − s_l) + Σ_{l: C} s_l ≥ 1."""
+        x = np.asarray(on_server, dtype=bool)
+        var = tuple(range(self.num_layers))
+        coef = tuple(-1 if b else 1 for b in x.tolist())
+        rhs = 1 - int(x.sum())
+        return replace(self, cuts=(*self.cuts, CoverRow(var, coef, rhs)))
+
+    def placement(self, values: np.ndarray) -> np.ndarray:
+        """Layer values (possibly fractional within tolerance) -> boolean placement."""
+        return np.asarray(values, dtype=float)[: self.num_layers] > 0.5
+
+
+def build_model(chain: Chain, slack: float) -> SplitModel:
+    """The ILP of ``chain``; the right-hand sides are D · slack and M · slack.
+
+    ``slack`` is ``1 + RTOL`` for the real data (the evaluator's tolerance) and 1
+    for ticked data (integers).
+    """
+    L = chain.num_layers
+    start = int(chain.start == "server")
+    end = int(chain.end == "server")
+    names = [f"s{i}" for i in range(L)]
+    lvar: list[int] = []
+    lcoef: list[float] = []
+    lneg: list[bool] = []
+    for i in range(L):
+        a, c = float(chain.client_time_s[i]), float(chain.server_time_s[i])
+        if a > 0:
+            lvar.append(i)
+            lcoef.append(a)
+            lneg.append(True)
+        if c > 0:
+            lvar.append(i)
+            lcoef.append(c)
+            lneg.append(False)
+    links: list[CoverRow] = []
+    for b in range(L + 1):
+        prev = ("c", start) if b == 0 else ("v", b - 1)
+        cur = ("c", end) if b == L else ("v", b)
+        for kind, cost, hi, lo in (
+            ("up", float(chain.uplink_s[b]), cur, prev),
+            ("down", float(chain.downlink_s[b]), prev, cur),
+        ):
+            # switch ≥ hi − lo; needed only where it can be 1 and costs time
+            if cost <= 0:
+                continue
+            if (hi[0] == "c" and hi[1] == 0) or (lo[0] == "c" and lo[1] == 1):
+                continue  # hi − lo ≤ 0 always
+            j = len(names)
+            names.append(f"{kind}{b}")
+            lvar.append(j)
+            lcoef.append(cost)
+            lneg.append(False)
+            # hi, lo variables: switch − s_hi + s_lo ≥ 0;  hi = 1: switch + s_lo ≥ 1;
+            # lo = 0: switch − s_hi ≥ 0
+            var, coef = [j], [1]
+            if hi[0] == "v":
+                var.append(hi[1])
+                coef.append(-1)
+            if lo[0] == "v":
+                var.append(lo[1])
+                coef.append(1)
+            links.append(CoverRow(tuple(var), tuple(coef), 1 if hi[0] == "c" else 0))
+    n = len(names)
+    lower = np.zeros(n, dtype=np.int64)
+    upper = np.ones(n, dtype=np.int64)
+    rows = [
+        ResourceRow(
+            "latency",
+            np.array(lvar, dtype=np.int64),
+            np.array(lcoef, dtype=np.float64),
+            np.array(lneg, dtype=bool),
+            float(chain.sla_s) * slack,
+        )
+    ]
+    if chain.memory_budget_bytes is not None:
+        m = chain.client_memory_bytes
+        idx = np.flatnonzero(m > 0)
+        rows.append(
+            ResourceRow(
+                "memory",
+                idx.astype(np.int64),
+                m[idx].astype(np.float64),
+                np.ones(idx.size, dtype=bool),
+                float(chain.memory_budget_bytes) * slack,
+            )
+        )
+    # Fix variables whose term alone exceeds a right-hand side.
+    for row in rows:
+        big = row.coef > row.rhs
+        for v, neg in zip(row.var[big].tolist(), row.negated[big].tolist(), strict=True):
+            if neg:
+                lower[v] = 1
+            else:
+                upper[v] = 0
+    kept: list[ResourceRow] = []
+    for row in rows:
+        v = row.var
+        alive = np.where(row.negated, lower[v] == 0, upper[v] == 1)
+        if not alive.any():
+            continue
+        kept.append(ResourceRow(row.name, v[alive], row.coef[alive], row.negated[alive], row.rhs))
+    objective = np.zeros(n)
+    objective[:L] = chain.server_work
+    for a in (lower, upper, objective):
+        a.setflags(write=False)
+    return SplitModel(L, tuple(names), lower, upper, objective, tuple(kept), tuple(links))
+
+
+# ---------------------------------------------------------------- integer scaling
+
+
+def _pow2_scale(target_bits: int, largest: float) -> float:
+    """A power of two K with largest · K ≈ 2**target_bits (exact in binary floats)."""
+    if largest <= 0:
+        return 1.0
+    return math.ldexp(1.0, target_bits - math.frexp(largest)[1])
+
+
+def integer_row(row: ResourceRow) -> tuple[list[int], int, float]:
+    """Integer coefficients and right-hand side of a resource row for CP-SAT.
+
+    Whole-number rows (ticked data) are used as they are, with ⌊rhs⌋. Other rows
+    are scaled by a power of two K (rhs · K ≈ 2**ROW_BITS) and rounded *down*:
+    Σ ⌊c K⌋ x ≤ Σ c K x ≤ rhs K implies Σ ⌊c K⌋ x ≤ ⌊rhs K⌋, so every
+    placement feasible for the real row stays feasible (a relaxation; the
+    evaluator re-check with no-good cuts removes what the rounding lets in).
+
+    Returns (coefficients, right-hand side, K).
+    """
+    if row.integral and row.rhs < 2**53:
+        return [int(c) for c in row.coef.tolist()], math.floor(row.rhs), 1.0
+    k = _pow2_scale(ROW_BITS, row.rhs)
+    coefs = [math.floor(c * k) for c in row.coef.tolist()]
+    return coefs, math.floor(row.rhs * k), k
+
+
+def integer_objective(objective: np.ndarray) -> tuple[list[int], float, float]:
+    """Integer objective coefficients for CP-SAT, the scale K and the error bound.
+
+    Whole-number work with Σ w < 2**OBJ_BITS is exact (K = 1, bound 0).
+    Otherwise work is scaled by the power of two K with 2**(OBJ_BITS − 1) ≤ Σ w · K
+    < 2**OBJ_BITS and rounded to nearest, so for every placement x:
+    |W(x) − W̃(x)/K| ≤ n / (2K) with n the number of positive coefficients; the
+    placement CP-SAT proves optimal for W̃ is within n / K ≤ n · Σw · 2**(1 − OBJ_BITS)
+    (= n · Σw · 2**-51 ≈ n · Σw · 4.4e-16) of the true optimum.
+
+    Returns (coefficients, K, absolute error bound on the optimum in work units).
+    """
+    w = np.asarray(objective, dtype=float)
+    total = float(w.sum())
+    if np.all(w == np.round(w)) and total < 2**OBJ_BITS:
+        return [int(x) for x in w.tolist()], 1.0, 0.0
+    k = _pow2_scale(OBJ_BITS, total)
+    n = int(np.count_nonzero(w))
+    return [round(x * k) for x in w.tolist()], k, n / k
+
+
+# ----------------------------------------------------------------- stdout guard
+
+_libc: ctypes.CDLL | None
+try:
+    _libc = ctypes.CDLL(None)
+except OSError:  # pragma: no cover - exotic platforms
+    _libc = None
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Point file descriptor 1 at /dev/null for the duration (native banners and logs).
+
+    Python's and C's stdout buffers are flushed before and after, so nothing
+    printed before leaks into the void and nothing the library printed leaks out.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = 1
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    try:
+        saved = os.dup(fd)
+    except OSError:  # no fd 1 at all: nothing to protect
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        if _libc is not None:
+            with contextlib.suppress(Exception):
+                _libc.fflush(None)
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+
+
+# ---------------------------------------------------------------- backend result
+
+
+@dataclass(frozen=True)
+class BackendResult:
+    """What a backend hands back for one model.
+
+    Attributes:
+        status: ``optimal`` (proved, gap 0), ``feasible`` (incumbent at a limit),
+            ``infeasible`` (proved), ``time_limit`` (limit reached, no incumbent)
+            or ``error``.
+        values: variable values (layer variables first) or ``None``.
+        bound: a lower bound on the model's optimum in work units, where known.
+        message: backend-specific note.
+    """
+
+    status: str
+    values: np.ndarray | None = None
+    bound: float | None = None
+    message: str | None = None
+
+
+# ---------------------------------------------------------------- shared solver
+
+
+class ILPSolver(Solver):
+    """Shared logic of the ILP baselines: mode selection, the cut loop, statuses.
+
+    Options:
+        grid (int): ticks per SLA → ticked mode (SPEC §3), as ``dp --grid``.
+        tick (float, seconds): fixed tick → ticked mode, as ``dp --tick``.
+        mem_grid (int), mem_tick (float, bytes): memory ticks in ticked mode (as ``dp``).
+        exact (bool): real data (the default); an error together with grid/tick.
+
+    Statuses: real mode ``optimal`` when the backend proves optimality; ticked
+    mode ``optimal`` only where ticking lost nothing (like ``dp``), else
+    ``feasible``; ``feasible`` with a bound, or ``time_limit``, when the time
+    limit stops the backend. Bounds are reported in real mode only (a ticked
+    optimum is not a lower bound on the real one).
+
+    Subclasses implement :meth:`backend_available` and :meth:`run_model`.
+    """
+
+    exact = True
+    option_names: ClassVar[tuple[str, ...]] = ("grid", "tick", "mem_grid", "mem_tick", "exact")
+    #: Name of the library to install, for error messages.
+    backend: ClassVar[str] = ""
+
+    def __init__(self, time_limit: float | None = None, **options: object) -> None:
+        super().__init__(time_limit=time_limit, **options)
+        o = self.options
+        ticked = o.get("grid") is not None or o.get("tick") is not None
+        if o.get("exact") and ticked:
+            raise SolverError(f"solver {self.name!r}: give --exact or a grid/tick, not both")
+        if not ticked and (o.get("mem_grid") is not None or o.get("mem_tick") is not None):
+            raise SolverError(
+                f"solver {self.name!r}: a memory grid/tick needs ticked mode (--grid or --tick)"
+            )
+        if not o.get("exact"):
+            o.pop("exact", None)
+        self.ticked = ticked
+
+    @classmethod
+    def available(cls) -> bool:
+        try:
+            return bool(cls.backend_available())
+        except Exception:  # a broken install must read as "not available"
+            return False
+
+    @classmethod
+    @abstractmethod
+    def backend_available(cls) -> bool:
+        """Whether the backend library imports and works (may raise: read as False)."""
+
+    @abstractmethod
+    def run_model(self, model: SplitModel, time_limit: float | None) -> BackendResult:
+        """Solve ``model`` with the backend (gap 0, quiet, single thread)."""
+
+    def describe_options(self) -> dict:
+        out = super().describe_options()
+        out["mode"] = "ticked" if self.ticked else "exact"
+        return out
+
+    def model_chain(self, chain: Chain) -> tuple[Chain, float, bool]:
+        """(chain the model is built from, right-hand-side slack, ticking exact?)."""
+        if not self.ticked:
+            return chain, 1.0 + RTOL, True
+        o = self.options
+        try:
+            t = tick_chain(
+                chain, o.get("grid"), o.get("tick"), o.get("mem_grid"), o.get("mem_tick")
+            )
+        except GridError as exc:
+            raise SolverError(str(exc)) from None
+        return t.to_chain(), 1.0, t.exact
+
+    def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
+        if not self.available():
+            raise SolverUnavailable(
+                f"solver {self.name!r} is not available: install {self.backend or 'its backend'}"
+            )
+        mchain, slack, tick_exact = self.model_chain(chain)
+        model = build_model(mchain, slack)
+        if model.trivially_infeasible:
+            return ChainSolution(
+                "infeasible", None, None if self.ticked else math.inf, "a single term breaks a row"
+            )
+        deadline = None if time_limit is None else time.perf_counter() + time_limit
+        for _ in range(MAX_CUTS + 1):
+            left = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+            res = self.run_model(model, left)
+            bound = None if self.ticked else res.bound
+            if res.status == "infeasible":
+                return ChainSolution("infeasible", None, None if self.ticked else math.inf)
+            if res.status == "error":
+                return ChainSolution("error", None, None, res.message)
+            if res.values is None:
+                return ChainSolution("time_limit", None, bound, res.message or "time limit reached")
+            x = model.placement(res.values)
+            p = format_placement(x)
+            if score(mchain, p).feasible:
+                if res.status == "optimal":
+                    status = "optimal" if tick_exact else "feasible"
+                    if not self.ticked:
+                        bound = score(mchain, p).server_work if bound is None else bound
+                    return ChainSolution(status, p, bound, res.message)
+                return ChainSolution("feasible", p, bound, res.message or "time limit reached")
+            # within the backend's tolerance but not the evaluator's: exclude and re-solve
+            if deadline is not None and time.perf_counter() >= deadline:
+                return ChainSolution("time_limit", None, bound, "time limit reached")
+            model = model.with_cut(x)
+        return ChainSolution(
+            "error",
+            None,
+            None,
+            f"{MAX_CUTS} no-good cuts did not yield an evaluator-feasible placement",
+        )

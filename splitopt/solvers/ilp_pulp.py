@@ -1,0 +1,176 @@
+"""ILP baselines through PuLP: ``ilp-cbc`` (bundled CBC) and ``ilp-highs`` (HiGHS via highspy).
+
+Both translate the shared :class:`~splitopt.solvers.ilp_model.SplitModel`
+(see :mod:`splitopt.solvers.ilp_model` for the formulation and why the result
+is exact). Settings: relative and absolute gap 0, the backends' default
+feasibility tolerances on rows normalised to a right-hand side of 1, one
+thread, no solver output.
+
+PuLP is imported lazily: without it (or without highspy) :meth:`available`
+is False and solving raises :class:`~splitopt.solvers.base.SolverUnavailable`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from splitopt.solvers.ilp_model import (
+    BackendResult,
+    ILPSolver,
+    SplitModel,
+    _pow2_scale,
+    quiet_stdout,
+)
+
+_counter = itertools.count()
+
+
+def _pulp() -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import pulp
+
+    return pulp
+
+
+def _cbc(**kwargs: Any) -> Any:
+    """``PULP_CBC_CMD`` (the CBC bundled with PuLP), without its PuLP-4 deprecation warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _pulp().PULP_CBC_CMD(**kwargs)
+
+
+def to_pulp(model: SplitModel) -> tuple[Any, list[Any], float]:
+    """The PuLP problem of ``model``, its variables (model order) and the objective scale.
+
+    The objective is multiplied by a power of two K (largest w_l · K ≈ 1, exact
+    in binary floats) so solver tolerances do not depend on the work unit.
+    """
+    pulp = _pulp()
+    prob = pulp.LpProblem(f"split{next(_counter)}", pulp.LpMinimize)
+    # PuLP >= 3.3 creates variables through the problem (the PuLP 4 way)
+    make = getattr(prob, "add_variable", None) or pulp.LpVariable
+    xs = []
+    for j, name in enumerate(model.names):
+        cat = pulp.LpInteger if model.is_binary(j) else pulp.LpContinuous
+        xs.append(make(name, int(model.lower[j]), int(model.upper[j]), cat))
+    w = model.objective
+    k = _pow2_scale(0, float(w.max())) if w.size else 1.0
+    prob += pulp.lpSum(float(c) * k * xs[j] for j, c in enumerate(w.tolist()) if c != 0), "work"
+    for r, row in enumerate(model.resources):
+        coefs, rhs = row.normalised()
+        prob += pulp.lpSum(c * xs[j] for j, c in coefs.items() if c != 0) <= rhs, f"{row.name}{r}"
+    for i, row in enumerate((*model.links, *model.cuts)):
+        prob += (
+            pulp.lpSum(c * xs[j] for j, c in zip(row.var, row.coef, strict=True)) >= row.rhs,
+            f"k{i}",
+        )
+    return prob, xs, k
+
+
+def _values(model: SplitModel, xs: list[Any]) -> np.ndarray:
+    """Variable values in model order. PuLP leaves a variable that appears in no
+    row and not in the objective out of the problem (value ``None``): any value
+    is then as good, so it takes its lower bound."""
+    return np.array(
+        [float(model.lower[j]) if x.varValue is None else x.varValue for j, x in enumerate(xs)]
+    )
+
+
+class CBC(ILPSolver):
+    """ILP (SPEC §1) solved by CBC through PuLP (``PULP_CBC_CMD``, CBC as a subprocess).
+
+    CBC reports no bound through PuLP: a time-limited run gives ``feasible``
+    without a bound (or ``time_limit`` without an incumbent).
+    """
+
+    name = "ilp-cbc"
+    description = "ILP, CBC through PuLP (real data, or ticked data with --grid/--tick)"
+    backend = "pulp (bundled CBC)"
+
+    @classmethod
+    def backend_available(cls) -> bool:
+        return bool(_cbc(msg=False).available())
+
+    def run_model(self, model: SplitModel, time_limit: float | None) -> BackendResult:
+        pulp = _pulp()
+        prob, xs, _ = to_pulp(model)
+        solver = _cbc(
+            msg=False,
+            gapRel=0,
+            gapAbs=0,
+            timeLimit=time_limit,
+            threads=1,
+        )
+        try:
+            with quiet_stdout():
+                prob.solve(solver)
+        except pulp.PulpSolverError as exc:
+            return BackendResult("error", message=f"CBC failed: {exc}")
+        status, sol = prob.status, prob.sol_status
+        if status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
+            return BackendResult("infeasible")
+        if sol == pulp.LpSolutionOptimal and status == pulp.LpStatusOptimal:
+            return BackendResult("optimal", _values(model, xs))
+        if sol == pulp.LpSolutionIntegerFeasible:
+            return BackendResult("feasible", _values(model, xs), message="time limit reached")
+        if status == pulp.LpStatusNotSolved and time_limit is not None:
+            return BackendResult("time_limit", message="time limit reached, no incumbent")
+        return BackendResult("error", message=f"CBC status {pulp.LpStatus.get(status, status)!r}")
+
+
+class HiGHS(ILPSolver):
+    """ILP (SPEC §1) solved by HiGHS through PuLP (``pulp.HiGHS``, in process via highspy).
+
+    ``mip_rel_gap`` and ``mip_abs_gap`` are 0 (HiGHS's defaults are 1e-4 and 1e-6).
+    """
+
+    name = "ilp-highs"
+    description = "ILP, HiGHS through PuLP (real data, or ticked data with --grid/--tick)"
+    backend = "pulp and highspy"
+
+    @classmethod
+    def backend_available(cls) -> bool:
+        import highspy  # noqa: F401
+
+        return bool(_pulp().HiGHS(msg=False).available())
+
+    def run_model(self, model: SplitModel, time_limit: float | None) -> BackendResult:
+        import highspy
+
+        pulp = _pulp()
+        prob, xs, k = to_pulp(model)
+        solver = pulp.HiGHS(
+            msg=False,
+            gapRel=0.0,
+            gapAbs=0.0,
+            threads=1,
+            timeLimit=time_limit,
+            log_to_console=False,
+        )
+        try:
+            with quiet_stdout():
+                prob.solve(solver)
+        except Exception as exc:
+            return BackendResult("error", message=f"HiGHS failed: {exc}")
+        h = prob.solverModel
+        st = h.getModelStatus()
+        S = highspy.HighsModelStatus
+        info = h.getInfo()
+        b = info.mip_dual_bound
+        bound = float(b) / k if b is not None and math.isfinite(b) else None
+        has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        if st == S.kOptimal:
+            return BackendResult("optimal", _values(model, xs), bound)
+        if st in (S.kInfeasible, S.kUnboundedOrInfeasible):
+            return BackendResult("infeasible")
+        if st in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt) and time_limit is not None:
+            if has_sol:
+                return BackendResult("feasible", _values(model, xs), bound, "time limit reached")
+            return BackendResult("time_limit", None, bound, "time limit reached, no incumbent")
+        return BackendResult("error", message=f"HiGHS model status {h.modelStatusToString(st)}")

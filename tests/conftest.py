@@ -1,0 +1,45 @@
+"""Shared fixtures and helpers for the test suite."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from splitopt.families.random_chain import random_chain
+from splitopt.problem import Chain, Problem, Request
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
+
+
+def random_chains(seed: int, n: int, *, integer: bool, max_layers: int = 12) -> list[Chain]:
+    """n seeded random chains with L cycling through 1..max_layers."""
+    rng = np.random.default_rng(seed)
+    return [random_chain(rng, 1 + i % max_layers, integer=integer) for i in range(n)]
+
+
+def as_problem(chains: list[Chain], name: str = "test") -> Problem:
+    return Problem(name, tuple(Request(f"r{i}", c) for i, c in enumerate(chains)))
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m splitopt ARGS`` in a subprocess and capture its output."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "splitopt", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=full_env,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def handmade() -> Path:
+    return DATA / "tiny" / "handmade.json"
