@@ -18,7 +18,7 @@ setup: $(STAMP)
 ## demo: solve the shipped demo scenario with the DPs and the baselines
 demo: setup
 	$(BIN)/splitopt solve instances/demo/scenario.json \
-	    --solver dp,dp-exact,greedy,greedy-ratio,best-cut,server-only
+	    --solver dp,dp-exact,greedy,greedy-ratio,best-cut,server-only --bound
 
 ## test: the whole suite, then the numba kernels again with the JIT off
 test: setup

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from splitopt.evaluate import Evaluation, evaluate, score  # noqa: E402
-from splitopt.problem import Chain, DataError, Problem, Request  # noqa: E402
-from splitopt.solution import RequestResult, Result  # noqa: E402
-from splitopt.solvers import available, get_solver, list_solvers  # noqa: E402
+from splitopt.evaluate import Evaluation, evaluate, score
+from splitopt.problem import Chain, DataError, Problem, Request
+from splitopt.solution import RequestResult, Result
+from splitopt.solvers import available, get_solver, list_solvers
 
 
 def read(path: str) -> Problem:

@@ -13,7 +13,6 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from pathlib import Path
 
 from splitopt import __version__
 
@@ -33,7 +32,13 @@ def _input_errors() -> tuple[type[BaseException], ...]:
     from splitopt.solvers import SolverError
 
     errors: list[type[BaseException]] = [
-        InputError, SolverError, GridError, PlacementError, FamilyError, DataError, UsageError
+        InputError,
+        SolverError,
+        GridError,
+        PlacementError,
+        FamilyError,
+        DataError,
+        UsageError,
     ]
     try:
         from splitopt.experiments.harness import ExperimentError  # type: ignore[attr-defined]
@@ -133,8 +138,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_comparison(path: str, problem, results, per_request: bool = False) -> None:  # noqa: ANN001
+def _print_comparison(path: str, problem, results, per_request: bool = False) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from splitopt.metrics import gain, summarize
@@ -145,9 +151,12 @@ def _print_comparison(path: str, problem, results, per_request: bool = False) ->
         console.width = max(console.width, 140)
     desc = _scenario_description(path)
     n_chains = len(problem.chains)
-    head = f"[bold]{problem.name}[/bold] — {len(problem)} requests ({n_chains} distinct), work in {problem.work_unit}"
+    head = (
+        f"[bold]{escape(problem.name)}[/bold] — {len(problem)} requests "
+        f"({n_chains} distinct), work in {problem.work_unit}"
+    )
     if desc:
-        console.print(f"[bold]Scenario:[/bold] {desc}")
+        console.print(f"[bold]Scenario:[/bold] {escape(desc)}")
     console.print(head)
     greedy = next((r for r in results if r.solver == "greedy"), None)
     if greedy is None:
@@ -163,7 +172,7 @@ def _print_comparison(path: str, problem, results, per_request: bool = False) ->
         ("mean latency [s]", "right"),
         ("runtime [s]", "right"),
     ):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+        table.add_column(escape(col), justify=just)  # type: ignore[arg-type]
     for r in results:
         s = summarize(r)
         g = gain(r, greedy)
@@ -185,8 +194,16 @@ def _print_comparison(path: str, problem, results, per_request: bool = False) ->
     if per_request:
         for r in results:
             t = Table(title=f"{r.solver}: per request")
-            for col in ("id", "status", "placement", "server work", "latency [s]", "memory [B]", "feasible"):
-                t.add_column(col)
+            for col in (
+                "id",
+                "status",
+                "placement",
+                "server work",
+                "latency [s]",
+                "memory [B]",
+                "feasible",
+            ):
+                t.add_column(escape(col))
             for rr in r:
                 t.add_row(
                     rr.id,
@@ -214,13 +231,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except PlacementError as exc:
         raise InputError(args.solution, "requests", str(exc)) from None
     ordered = [placements[r.id] for r in problem.requests]
-    # The file's statuses are not trusted: a placement is "feasible" or "error" as the evaluator says.
+    # The file's statuses are not trusted: "feasible" or "error" as the evaluator says.
     statuses = [
         "infeasible" if p is None else ("feasible" if ok else "error")
         for p, ok in zip(ordered, ev.feasible, strict=True)
     ]
     result = Result.build(
-        problem, str(doc.get("solver", "unknown")), statuses, ordered, float(doc.get("runtime_s") or 0)
+        problem,
+        str(doc.get("solver", "unknown")),
+        statuses,
+        ordered,
+        float(doc.get("runtime_s") or 0),
     )
     if args.json is not None:
         _write_output(args.json, solution_dumps(result))
@@ -254,7 +275,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from splitopt.scenario.compile import compile_file
 
     problem = compile_file(args.scenario)
-    write_problem(problem, args.output, meta={"compiled_from": str(args.scenario), "splitopt_version": __version__})
+    write_problem(
+        problem,
+        args.output,
+        meta={"compiled_from": str(args.scenario), "splitopt_version": __version__},
+    )
     print(f"{args.output}: {len(problem)} requests, {len(problem.chains)} distinct chains")
     return EXIT_OK
 
@@ -273,7 +298,7 @@ def cmd_solvers(args: argparse.Namespace) -> int:
         try:
             cls = solver_class(name)
             exact, desc = ("yes" if cls.exact else "no"), cls.description
-        except Exception as exc:  # noqa: BLE001 - reported, not raised
+        except Exception as exc:
             exact, desc = "?", f"cannot load: {exc}"
         t.add_row(name, "yes" if ok else "[red]no[/red]", exact, desc)
     Console().print(t)
@@ -364,18 +389,32 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("solve", help="solve problem or scenario files")
-    s.add_argument("paths", nargs="+", metavar="PATH", help="splitopt-problem or splitopt-scenario file")
-    s.add_argument("--solver", default="dp", help="solver name, or several separated by commas (default dp)")
+    s.add_argument(
+        "paths", nargs="+", metavar="PATH", help="splitopt-problem or splitopt-scenario file"
+    )
+    s.add_argument(
+        "--solver", default="dp", help="solver name, or several separated by commas (default dp)"
+    )
     g = s.add_mutually_exclusive_group()
-    g.add_argument("--grid", type=_positive_int, help="time ticks per SLA for dp / ticked ILPs (τ = SLA/N)")
+    g.add_argument(
+        "--grid", type=_positive_int, help="time ticks per SLA for dp / ticked ILPs (τ = SLA/N)"
+    )
     g.add_argument("--tick", type=_positive_float, help="fixed time tick τ in seconds")
     m = s.add_mutually_exclusive_group()
     m.add_argument("--mem-grid", type=_positive_int, help="memory ticks per budget")
     m.add_argument("--mem-tick", type=_positive_float, help="fixed memory tick μ in bytes")
-    s.add_argument("--bound", action="store_true", help="dp: also compute a lower bound (relaxed rounding)")
-    s.add_argument("--exact", action="store_true", help="ILPs: solve the real data (default without --grid/--tick)")
+    s.add_argument(
+        "--bound", action="store_true", help="dp: also compute a lower bound (relaxed rounding)"
+    )
+    s.add_argument(
+        "--exact",
+        action="store_true",
+        help="ILPs: solve the real data (default without --grid/--tick)",
+    )
     s.add_argument("--time-limit", type=_positive_float, help="wall-clock seconds per problem")
-    s.add_argument("--json", metavar="FILE|-", help="write the splitopt-solution JSON to FILE or stdout")
+    s.add_argument(
+        "--json", metavar="FILE|-", help="write the splitopt-solution JSON to FILE or stdout"
+    )
     s.add_argument("--per-request", action="store_true", help="also print a table per request")
     s.set_defaults(func=cmd_solve)
 
@@ -412,7 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--seed", type=int, default=0)
     ver.add_argument("--solvers", help="comma-separated subset of exact solvers")
     ver.add_argument("--size", default=None, choices=("tiny", "small", "medium", "large"))
-    ver.add_argument("--out", default="verify-disagreements", help="folder for disagreeing instances")
+    ver.add_argument(
+        "--out", default="verify-disagreements", help="folder for disagreeing instances"
+    )
     ver.add_argument("--workers", type=_positive_int, default=None)
     ver.set_defaults(func=cmd_verify)
 
@@ -439,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
+    except Exception as exc:
         if isinstance(exc, _input_errors()):
             print(f"splitopt: error: {exc}", file=sys.stderr)
             return EXIT_INPUT

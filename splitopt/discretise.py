@@ -17,9 +17,15 @@ import numpy as np
 
 from splitopt.problem import Chain, Problem
 
-#: Default number of time ticks per SLA (τ = D / N). Chosen from the
-#: discretisation study (README, ``splitopt experiment discretisation``).
+#: Default grid: GRID_PER_ITEM ticks per rounded item, clamped to [DEFAULT_GRID, MAX_AUTO_GRID].
+#: A placement rounds L layer times and at most L + 1 transfers, each up by less than
+#: one tick, so N = 100 (2L + 1) caps the conservative loss at 1 % of the SLA.
+#: Checked by the discretisation study (README, ``splitopt experiment discretisation``).
+GRID_PER_ITEM = 100
+#: Smallest default grid (ticks per SLA).
 DEFAULT_GRID = 1000
+#: Largest default grid (ticks per SLA); longer chains may lose a little more than 1 %.
+MAX_AUTO_GRID = 20000
 #: Memory ticks per budget when the memory data have no usable common integer granule.
 DEFAULT_MEM_GRID = 256
 #: Largest budget, in granules, for which the exact integer memory tick is used.
@@ -32,18 +38,27 @@ class GridError(ValueError):
     """Grid options that make no sense (both a grid and a tick, a tick <= 0, ...)."""
 
 
-def ceil_ticks(values: np.ndarray, tick: float) -> np.ndarray:
-    """⌈x / τ⌉ with the float guard, as int64."""
-    return np.ceil(np.asarray(values) / tick * (1.0 - GUARD)).astype(np.int64)
+def ceil_ticks(values: np.ndarray, tick: float, cap: int = 2**52) -> np.ndarray:
+    """⌈x / τ⌉ with the float guard, as int64, clamped to ``cap``.
+
+    Clamping to (ticked limit + 1) changes nothing: an item that alone exceeds
+    the limit can never be chosen either way, and int64 sums cannot overflow.
+    """
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        x = np.ceil(np.asarray(values) / tick * (1.0 - GUARD))
+    return np.minimum(x, float(cap)).astype(np.int64)
 
 
-def _floor_array(values: np.ndarray, tick: float) -> np.ndarray:
-    return np.floor(np.asarray(values) / tick * (1.0 + GUARD)).astype(np.int64)
+def _floor_array(values: np.ndarray, tick: float, cap: int = 2**52) -> np.ndarray:
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        x = np.floor(np.asarray(values) / tick * (1.0 + GUARD))
+    return np.minimum(x, float(cap)).astype(np.int64)
 
 
 def floor_ticks(value: float, tick: float) -> int:
-    """⌊x / τ⌋ with the float guard."""
-    return int(math.floor(value / tick * (1.0 + GUARD)))
+    """⌊x / τ⌋ with the float guard (at most 2^52)."""
+    x = value / tick * (1.0 + GUARD)
+    return math.floor(min(x, 2.0**52))
 
 
 def _is_whole(x: np.ndarray) -> bool:
@@ -99,15 +114,20 @@ class TickedChain:
         )
 
 
+def default_grid(num_layers: int) -> int:
+    """The default grid for a chain of ``num_layers`` layers (see :data:`GRID_PER_ITEM`)."""
+    return int(min(max(GRID_PER_ITEM * (2 * num_layers + 1), DEFAULT_GRID), MAX_AUTO_GRID))
+
+
 def time_tick(chain: Chain, grid: int | None = None, tick: float | None = None) -> float:
-    """τ for a chain: ``tick`` if given, else D / ``grid`` (default :data:`DEFAULT_GRID`)."""
+    """τ for a chain: ``tick`` if given, else D / ``grid`` (default :func:`default_grid`)."""
     if grid is not None and tick is not None:
         raise GridError("give a grid size or a tick, not both")
     if tick is not None:
         if not (tick > 0 and math.isfinite(tick)):
             raise GridError(f"tick must be a positive number of seconds, got {tick!r}")
         return float(tick)
-    n = DEFAULT_GRID if grid is None else grid
+    n = default_grid(chain.num_layers) if grid is None else grid
     if int(n) != n or n < 1:
         raise GridError(f"grid must be a positive integer, got {grid!r}")
     return chain.sla_s / int(n)
@@ -129,6 +149,8 @@ def memory_tick(
         raise GridError("give a memory grid or a memory tick, not both")
     budget = chain.memory_budget_bytes
     m = chain.client_memory_bytes
+    if budget > 0 and budget / DEFAULT_MEM_GRID == 0.0:
+        return budget, False  # subnormal budget: one tick
     if mem_tick is not None:
         if not (mem_tick > 0 and math.isfinite(mem_tick)):
             raise GridError(f"memory tick must be a positive number of bytes, got {mem_tick!r}")
@@ -168,16 +190,17 @@ def tick_chain(
     tau = time_tick(chain, grid, tick)
     times = (chain.client_time_s, chain.server_time_s, chain.uplink_s, chain.downlink_s)
     rnd = _floor_array if relax else ceil_ticks
-    a, c, u, v = (rnd(x, tau) for x in times)
+    slack = 1.0 + 2e-9 if relax else 1.0
+    sla = floor_ticks(chain.sla_s * slack, tau)
+    a, c, u, v = (rnd(x, tau, sla + 1) for x in times)
     exact = all(_is_whole(x / tau) for x in times)
     mem = memory_tick(chain, mem_grid, mem_tick)
-    slack = 1.0 + 2e-9 if relax else 1.0
     if mem is None:
         memory, budget, mu = None, -1, None
     else:
         mu, mem_exact = mem
-        memory = rnd(chain.client_memory_bytes, mu)
         budget = floor_ticks(chain.memory_budget_bytes * slack, mu)  # type: ignore[operator]
+        memory = rnd(chain.client_memory_bytes, mu, budget + 1)
         exact = exact and mem_exact
     return TickedChain(
         client=a,
@@ -186,7 +209,7 @@ def tick_chain(
         down=v,
         work=chain.server_work,
         memory=memory,
-        sla=floor_ticks(chain.sla_s * slack, tau),
+        sla=sla,
         budget=budget,
         start_server=chain.start == "server",
         end_server=chain.end == "server",

@@ -32,7 +32,9 @@ def parse_placement(placement: str, num_layers: int) -> np.ndarray:
         )
     bad = set(placement) - {"C", "S"}
     if bad:
-        raise PlacementError(f"placement {placement!r} may hold only 'C' and 'S', found {sorted(bad)}")
+        raise PlacementError(
+            f"placement {placement!r} may hold only 'C' and 'S', found {sorted(bad)}"
+        )
     return np.frombuffer(placement.encode("ascii"), dtype=np.uint8) == ord("S")
 
 
@@ -86,7 +88,9 @@ def score(chain: Chain, placement: str | np.ndarray) -> Score:
     """Score one placement of one chain."""
     x = parse_placement(placement, chain.num_layers) if isinstance(placement, str) else placement
     lat, work, mem = score_batch(chain, np.asarray(x, dtype=bool)[None, :])
-    return Score(float(lat[0]), float(work[0]), float(mem[0]), bool(feasible_mask(chain, lat, mem)[0]))
+    return Score(
+        float(lat[0]), float(work[0]), float(mem[0]), bool(feasible_mask(chain, lat, mem)[0])
+    )
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,13 @@ def read_any(file: str | os.PathLike) -> Problem:
 
         return compile_scenario_doc(doc, file)
     if fmt is None and isinstance(doc, dict) and "format" not in doc:
-        raise InputError(file, ["format"], f"missing field (expected {PROBLEM_FORMAT!r} or {SCENARIO_FORMAT!r})")
+        raise InputError(
+            file, ["format"], f"missing field (expected {PROBLEM_FORMAT!r} or {SCENARIO_FORMAT!r})"
+        )
     if fmt != PROBLEM_FORMAT and isinstance(doc, dict):
         raise InputError(
-            file, ["format"], f"unknown format {fmt!r}, expected {PROBLEM_FORMAT!r} or {SCENARIO_FORMAT!r}"
+            file,
+            ["format"],
+            f"unknown format {fmt!r}, expected {PROBLEM_FORMAT!r} or {SCENARIO_FORMAT!r}",
         )
     return problem_from_dict(doc, file)

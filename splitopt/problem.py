@@ -138,9 +138,7 @@ class Chain:
             s(self, "memory_budget_bytes", _scalar("memory_budget_bytes", self.memory_budget_bytes))
         for name in ("start", "end"):
             if getattr(self, name) not in LOCATIONS:
-                raise DataError(
-                    name, f"must be 'client' or 'server', got {getattr(self, name)!r}"
-                )
+                raise DataError(name, f"must be 'client' or 'server', got {getattr(self, name)!r}")
         h = hashlib.blake2b(digest_size=16)
         for name in LAYER_FIELDS + BOUNDARY_FIELDS:
             h.update(getattr(self, name).tobytes())
@@ -254,7 +252,9 @@ class Problem:
         if not isinstance(self.name, str):
             raise DataError("name", f"must be a string, got {self.name!r}")
         if self.work_unit not in WORK_UNITS:
-            raise DataError("work_unit", f"must be one of {', '.join(WORK_UNITS)}, got {self.work_unit!r}")
+            raise DataError(
+                "work_unit", f"must be one of {', '.join(WORK_UNITS)}, got {self.work_unit!r}"
+            )
         reqs = tuple(self.requests)
         object.__setattr__(self, "requests", reqs)
         seen: dict[str, int] = {}
@@ -266,7 +266,9 @@ class Problem:
             if not isinstance(r, Request):
                 raise DataError("requests", f"item {i} is not a Request")
             if r.id in seen:
-                raise DataError("id", f"duplicate request id {r.id!r} (also request {seen[r.id]})", i)
+                raise DataError(
+                    "id", f"duplicate request id {r.id!r} (also request {seen[r.id]})", i
+                )
             seen[r.id] = i
             j = by_obj.get(id(r.chain))
             if j is None:

@@ -92,7 +92,8 @@ class Result:
 
     @property
     def status(self) -> str:
-        """Instance status: ``error`` > ``time_limit`` > ``infeasible`` (all) > ``feasible`` > ``optimal``."""
+        """Instance status, the first that applies: ``error``, ``time_limit``,
+        ``infeasible`` (every request), ``feasible``, ``optimal``."""
         s = set(self.statuses)
         if "error" in s:
             return "error"

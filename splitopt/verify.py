@@ -444,6 +444,8 @@ def run_verify(
         out_dir: where disagreeing instances are written (default
             ``verify-failures/``, created only when something disagrees).
         workers: processes (default: min(2, CPUs)); 1 runs in this process.
+            Workers are *spawned*, so a script calling this with workers > 1
+            needs the usual ``if __name__ == "__main__":`` guard.
         progress: progress lines on stderr.
 
     Returns:

@@ -27,7 +27,9 @@ def as_problem(chains: list[Chain], name: str = "test") -> Problem:
     return Problem(name, tuple(Request(f"r{i}", c) for i, c in enumerate(chains)))
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run ``python -m splitopt ARGS`` in a subprocess and capture its output."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(

@@ -40,12 +40,28 @@ def test_solve_tick1_json_is_brute_force_optimum(int_file):
 def test_solve_table_compares_solvers(handmade):
     proc = run_cli("solve", str(handmade), "--solver", "dp,greedy,best-cut,server-only")
     assert proc.returncode == 0, proc.stderr
-    for word in ("dp", "greedy", "best-cut", "server-only", "reduction vs server-only", "gain over greedy"):
+    for word in (
+        "dp",
+        "greedy",
+        "best-cut",
+        "server-only",
+        "reduction vs server-only",
+        "gain over greedy",
+    ):
         assert word in proc.stdout
 
 
-@pytest.mark.parametrize("name", ["malformed.json", "negative_uplink.json", "boundary_array_of_length_L.json",
-                                  "unknown_version.json", "duplicate_id.json", "bad_start.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "malformed.json",
+        "negative_uplink.json",
+        "boundary_array_of_length_L.json",
+        "unknown_version.json",
+        "duplicate_id.json",
+        "bad_start.json",
+    ],
+)
 def test_broken_input_exit_2_one_line(name, tmp_path):
     out = tmp_path / "sol.json"
     proc = run_cli("solve", str(BROKEN / name), "--json", str(out))
@@ -80,7 +96,9 @@ def test_validate_ok(handmade):
 
 def test_evaluate_round_trip_and_tampered_solution(handmade, tmp_path):
     sol = tmp_path / "s.json"
-    assert run_cli("solve", str(handmade), "--solver", "dp-exact", "--json", str(sol)).returncode == 0
+    assert (
+        run_cli("solve", str(handmade), "--solver", "dp-exact", "--json", str(sol)).returncode == 0
+    )
     proc = run_cli("evaluate", str(handmade), str(sol), "--json", "-")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)

@@ -10,9 +10,15 @@ from splitopt.problem import Chain, DataError, Problem, Request
 
 
 def chain(**kw):
-    base = dict(client_time_s=[1, 2, 3], server_time_s=[0.5, 0.5, 0.5], server_work=[10, 20, 30],
-                uplink_s=[0.1, 0.2, 0.3, 0.4], downlink_s=[1, 2, 3, 4],
-                client_memory_bytes=[100, 200, 300], sla_s=5.0)
+    base = dict(
+        client_time_s=[1, 2, 3],
+        server_time_s=[0.5, 0.5, 0.5],
+        server_work=[10, 20, 30],
+        uplink_s=[0.1, 0.2, 0.3, 0.4],
+        downlink_s=[1, 2, 3, 4],
+        client_memory_bytes=[100, 200, 300],
+        sla_s=5.0,
+    )
     base.update(kw)
     return Chain(**base)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,8 +23,18 @@ def chains(draw, integer: bool = True, max_layers: int = 8):
     mem = arr(L)
     budget = draw(st.none() | (st.integers(0, 40).map(float) if integer else st.floats(0, 40)))
     sla = draw(st.integers(1, 60).map(float) if integer else st.floats(0.1, 60))
-    return Chain(arr(L), arr(L), arr(L), arr(L + 1), arr(L + 1), mem, sla, budget,
-                 draw(st.sampled_from(["client", "server"])), draw(st.sampled_from(["client", "server"])))
+    return Chain(
+        arr(L),
+        arr(L),
+        arr(L),
+        arr(L + 1),
+        arr(L + 1),
+        mem,
+        sla,
+        budget,
+        draw(st.sampled_from(["client", "server"])),
+        draw(st.sampled_from(["client", "server"])),
+    )
 
 
 def optimum(chain: Chain, solver: str = "dp-exact", **opts) -> float:
@@ -39,7 +48,9 @@ def optimum(chain: Chain, solver: str = "dp-exact", **opts) -> float:
 def test_looser_sla_or_budget_never_increases_optimum(c, f_sla, f_mem):
     looser = c.replace(
         sla_s=c.sla_s * f_sla,
-        memory_budget_bytes=None if c.memory_budget_bytes is None else c.memory_budget_bytes * f_mem,
+        memory_budget_bytes=None
+        if c.memory_budget_bytes is None
+        else c.memory_budget_bytes * f_mem,
     )
     assert optimum(looser) <= optimum(c)
     assert optimum(looser, "dp", tick=1.0) <= optimum(c, "dp", tick=1.0) or f_sla != int(f_sla)
@@ -59,7 +70,6 @@ def test_every_returned_placement_is_feasible(c):
 @SETTINGS
 @given(chains(integer=True))
 def test_dps_beat_every_baseline(c):
-    p = as_problem([c])
     ex = optimum(c)
     dp = optimum(c, "dp", tick=1.0)
     assert dp == ex  # ticking is exact for integer data and tick 1

@@ -126,3 +126,33 @@ def test_other_families(family: str) -> None:
     rep = run_verify(family, n=1, seed=0, workers=1, progress=False, solvers=["ilp-highs"])
     assert rep.disagreements == 0, rep.render()
     assert rep.requests > 0 and rep.comparisons >= 2 * rep.requests
+
+
+# ------------------------------------------------- discretisation and speed rows
+
+
+def test_discretisation_rows_gap_shrinks() -> None:
+    from splitopt.experiments.discretisation import discretisation_rows, summarise
+
+    rows = discretisation_rows("random-chain", seeds=[0], size="tiny", grids=[10, 100, 10000])
+    assert [r["grid"] for r in rows] == [10, 100, 10000]
+    for r in rows:
+        # every dp placement is feasible on the real data, so never below the optimum
+        assert r["gap"] >= -1e-12 and r["gap_max_request"] >= -1e-12
+        assert r["feasible_dp"] + r["lost"] == r["feasible_exact"]
+    assert rows[0]["gap"] >= rows[-1]["gap"] and rows[0]["lost"] >= rows[-1]["lost"]
+    s10, _, s10k = summarise(rows)
+    assert s10["grid"] == 10 and s10k["exact_share"] >= s10["exact_share"]
+
+
+@needs_all
+def test_speed_rows_equal_objectives() -> None:
+    from splitopt.experiments.speed import speed_rows, summarise
+
+    rows = speed_rows(["random-chain"], layers=[6], requests=3, seed=1, modes=("ticked", "real"))
+    names = {(r["solver"], r["mode"]) for r in rows}
+    assert ("dp", "ticked") in names and ("dp-exact", "real") in names
+    assert {("ilp-highs", "ticked"), ("ilp-cpsat", "real")} <= names
+    assert all(r["equal"] == r["requests"] == 3 for r in rows)
+    (t,) = summarise(rows)
+    assert t["dp/ticked ÷ dp"] == 1.0 and t["all_equal"] and t["ilp-scip/real"] > 0

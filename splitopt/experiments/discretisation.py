@@ -61,9 +61,17 @@ def _warm_up() -> None:
 
 
 def instance_problem(family: str, seed: int, size: str) -> Problem:
-    """Instance ``family`` / ``seed`` / ``size`` (:func:`splitopt.families.generate`)."""
+    """Instance ``family`` / ``seed`` / ``size`` (:func:`splitopt.families.generate`).
+
+    A family name ending in ``-nomem`` (e.g. ``random-chain-nomem``) is that
+    family with every memory budget removed, which isolates the time grid.
+    """
     from splitopt.families import generate
 
+    if family.endswith("-nomem"):
+        p = generate(family.removesuffix("-nomem"), seed, size)
+        chains = [c.replace(memory_budget_bytes=None) for c in p.chains]
+        return p.with_chains(chains, name=f"{p.name}-nomem")
     return generate(family, seed, size)
 
 
@@ -77,7 +85,8 @@ def discretisation_rows(
     """One row per (instance, grid): gap of ``dp`` at that grid to ``dp-exact`` and runtimes.
 
     Args:
-        family: instance family (``random-chain``, ``paper-like``, ``llm-edge``).
+        family: instance family (``random-chain``, ``paper-like``, ``llm-edge``, or
+            one of them with ``-nomem``: memory budgets removed).
         seeds: one instance per seed.
         size: family size.
         grids: grid sizes N (τ = D / N per request).

@@ -15,7 +15,9 @@ median time and how many requests reached the reference objective
 layer count) with ratios to ``dp``.
 
 Instances: ``random-chain`` — ``requests`` random chains of exactly L layers
-(real data, memory budget half the time) for each L in ``layers``;
+(real data, no memory budget) for each L in ``layers``; ``random-chain+mem`` —
+the same with a client memory budget on every request (the grid DP then also
+ticks memory, 256 ticks per budget by default, and its table grows by that factor);
 ``llm-edge`` — the family's instances (real LLM block chains with memory
 budgets) at ``size`` and at block and sub-layer granularity, grouped by L.
 """
@@ -39,12 +41,13 @@ SOLVERS: tuple[str, ...] = ("dp", "dp-exact", "ilp-highs", "ilp-cbc", "ilp-cpsat
 RTOL = 1e-9
 
 
-def random_chains(layers: int, requests: int, seed: int) -> list[Chain]:
-    """``requests`` random real-data chains of exactly ``layers`` layers."""
+def random_chains(layers: int, requests: int, seed: int, memory: bool | None = None) -> list[Chain]:
+    """``requests`` random real-data chains of exactly ``layers`` layers
+    (``memory``: with a client memory budget, without, or ``None``: drawn)."""
     from splitopt.families.random_chain import random_chain
 
-    rng = np.random.default_rng([seed, layers])
-    return [random_chain(rng, layers) for _ in range(requests)]
+    rng = np.random.default_rng([seed, layers, 2 if memory is None else int(memory)])
+    return [random_chain(rng, layers, memory=memory) for _ in range(requests)]
 
 
 def llm_edge_chains(seed: int, size: str, granularity: str) -> list[Chain]:
@@ -74,11 +77,13 @@ def time_solvers(
     modes: Sequence[str] = ("ticked", "real"),
     time_limit: float | None = 60.0,
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    """Time every (solver, mode) on every chain; {(solver, mode): {times_ms, equal, n}}.
+    """Time every (solver, mode) on every chain; {(solver, mode): {times_ms, equal, n, ...}}.
 
     ``dp`` runs in ticked mode only and ``dp-exact`` in real mode only; ILPs in
     each of ``modes``. ``equal`` counts requests whose server work equals the
-    reference's (``dp`` for ticked, ``dp-exact`` for real).
+    reference's (``dp`` for ticked, ``dp-exact`` for real); ``time_limited`` the
+    requests where ``time_limit`` (seconds per request) stopped the solver (their
+    time counts as measured, i.e. about the limit).
     """
     from splitopt.solvers import available, get_solver
 
@@ -91,20 +96,22 @@ def time_solvers(
         elif available(s):
             for m in modes:
                 plan.append((s, m, {"grid": grid} if m == "ticked" else {}))
-    warm = random_chains(6, 2, 12345)
+    # both DP kernels (with and without memory) and every backend loaded before timing
+    warm = random_chains(6, 2, 12345, True) + random_chains(6, 2, 12345, False)
     out: dict[tuple[str, str], dict[str, Any]] = {}
     ref: dict[str, list[float | None]] = {}
     for name, mode, opts in plan:
         solver = get_solver(name, **opts)
         for c in warm:  # JIT cache load, imports
             solver.solve_chain(c)
-        times, works = [], []
+        times, works, limited = [], [], 0
         for c in chains:
             t0 = time.perf_counter()
             sol = solver.solve_chain(c, time_limit)
             times.append((time.perf_counter() - t0) * 1e3)
             works.append(_work(c, sol.placement))
-        out[(name, mode)] = {"times_ms": times, "works": works}
+            limited += sol.status == "time_limit" or "time limit" in (sol.message or "")
+        out[(name, mode)] = {"times_ms": times, "works": works, "time_limited": limited}
         if name in ("dp", "dp-exact"):
             ref[mode] = works
     for (_name, mode), d in out.items():
@@ -117,19 +124,20 @@ def time_solvers(
 
 
 def speed_rows(
-    families: Iterable[str] = ("random-chain", "llm-edge"),
+    families: Iterable[str] = ("random-chain", "random-chain+mem", "llm-edge"),
     layers: Sequence[int] = (12, 24, 48, 80),
     requests: int = 20,
     seed: int = 0,
     solvers: Sequence[str] = SOLVERS,
     grid: int = DEFAULT_GRID,
-    llm_size: str = "small",
-    modes: Sequence[str] = ("ticked", "real"),
+    llm_size: str = "tiny",
+    modes: Sequence[str] = ("ticked",),
+    time_limit: float | None = 10.0,
 ) -> list[dict[str, Any]]:
     """One row per (family, layer count, solver, mode): median ms per request, equal objectives.
 
     Args:
-        families: ``random-chain`` and/or ``llm-edge``.
+        families: ``random-chain``, ``random-chain+mem`` and/or ``llm-edge``.
         layers: random-chain layer counts L.
         requests: random-chain requests per L.
         seed: instance seed.
@@ -137,13 +145,15 @@ def speed_rows(
         grid: ticks per SLA for ``dp`` and the ticked ILPs.
         llm_size: llm-edge family size (its chains are grouped by L, block and
             sub-layer granularity).
-        modes: ILP data modes to time (``ticked``, ``real``).
+        modes: ILP data modes to time (``ticked``: the problem ``dp`` solves, so
+            objectives must be equal; ``real``: the problem ``dp-exact`` solves).
+        time_limit: seconds per request and solver.
     """
     groups: list[tuple[str, int, list[Chain]]] = []
     for fam in families:
-        if fam == "random-chain":
+        if fam in ("random-chain", "random-chain+mem"):
             for L in layers:
-                groups.append((fam, L, random_chains(L, requests, seed)))
+                groups.append((fam, L, random_chains(L, requests, seed, fam.endswith("+mem"))))
         elif fam == "llm-edge":
             chains = llm_edge_chains(seed, llm_size, "block") + llm_edge_chains(
                 seed, llm_size, "sublayer"
@@ -157,7 +167,7 @@ def speed_rows(
             raise ValueError(f"unknown family {fam!r} for the speed comparison")
     rows = []
     for fam, L, chains in groups:
-        res = time_solvers(chains, solvers, grid, modes)
+        res = time_solvers(chains, solvers, grid, modes, time_limit)
         for (name, mode), d in res.items():
             rows.append(
                 {
@@ -170,6 +180,7 @@ def speed_rows(
                     "median_ms": statistics.median(d["times_ms"]),
                     "mean_ms": statistics.fmean(d["times_ms"]),
                     "equal": d["equal"],
+                    "time_limited": d["time_limited"],
                     "feasible": sum(w is not None for w in d["works"]),
                 }
             )
@@ -182,14 +193,15 @@ def summarise(rows: Iterable[dict[str, Any]], bucket: bool = True) -> list[dict[
     With ``bucket``, llm-edge layer counts are pooled into ranges (weighted by
     requests) so the table stays short. Keys: ``family``, ``layers``,
     ``requests``, ``<solver>/<mode>`` (ms) and ``<solver>/<mode> ÷ dp``, plus
-    ``all_equal`` (every ILP matched its reference objective on every request).
+    ``all_equal`` (every ILP matched its reference objective on every request)
+    and ``time_limited`` (solves stopped by the time limit).
     """
     rows = list(rows)
     table: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
         L = r["layers"]
         label = str(L)
-        if bucket and r["family"] != "random-chain":
+        if bucket and r["family"] == "llm-edge":
             lo = 0 if L < 24 else 24 if L < 48 else 48 if L < 80 else 80
             label = {0: "<24", 24: "24-47", 48: "48-79", 80: "80+"}[lo]
         key = (r["family"], label)
@@ -198,6 +210,7 @@ def summarise(rows: Iterable[dict[str, Any]], bucket: bool = True) -> list[dict[
         acc.append((r["median_ms"], r["requests"]))
         if r["equal"] is not None and r["equal"] != r["requests"]:
             t["_eq"] = False
+        t["_tl"] = t.get("_tl", 0) + r.get("time_limited", 0)
     out = []
     for key in sorted(table, key=lambda k: (k[0], _order(k[1]))):
         t = table[key]
@@ -211,6 +224,7 @@ def summarise(rows: Iterable[dict[str, Any]], bucket: bool = True) -> list[dict[
             row[col] = v
             row[f"{col} ÷ dp"] = v / base if base else None
         row["all_equal"] = t["_eq"]
+        row["time_limited"] = t["_tl"]
         out.append(row)
     return out
 

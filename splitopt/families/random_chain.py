@@ -83,4 +83,6 @@ def generate(seed: int, size: str = "small", integer: bool = False) -> Problem:
         L = int(rng.integers(lo, hi + 1))
         reqs.append(Request(id=f"r{i}", chain=random_chain(rng, L, integer=integer)))
     kind = "int" if integer else "real"
-    return Problem(name=f"random-chain-{size}-{kind}-s{seed}", requests=tuple(reqs), work_unit="FLOP")
+    return Problem(
+        name=f"random-chain-{size}-{kind}-s{seed}", requests=tuple(reqs), work_unit="FLOP"
+    )

@@ -3,6 +3,7 @@ reader and writer uses (strict parsing, path formatting, atomic writes)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -89,12 +90,13 @@ def write_text_atomic(file: str | os.PathLike, text: str) -> None:
             fh.write(text)
             if not text.endswith("\n"):
                 fh.write("\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
         os.replace(tmp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
@@ -110,7 +112,9 @@ def check_header(file: str | os.PathLike | None, doc: Any, fmt: str, version: in
         raise InputError(file, ["version"], "missing field")
     v = doc["version"]
     if isinstance(v, bool) or v != version:
-        raise InputError(file, ["version"], f"unsupported version {v!r}, this splitopt reads {version}")
+        raise InputError(
+            file, ["version"], f"unsupported version {v!r}, this splitopt reads {version}"
+        )
 
 
 def check_fields(
@@ -168,9 +172,7 @@ def get_string(
     if not isinstance(value, str):
         raise InputError(file, path, f"must be a string, got {json.dumps(value)}")
     if choices and value not in choices:
-        raise InputError(
-            file, path, f"unknown value {value!r}; valid values: {', '.join(choices)}"
-        )
+        raise InputError(file, path, f"unknown value {value!r}; valid values: {', '.join(choices)}")
     return value
 
 

@@ -117,7 +117,9 @@ def problem_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Proble
         r = _request(file, obj, i, chains)
         if r.id in seen:
             raise InputError(
-                file, ["requests", i, "id"], f"duplicate request id {r.id!r} (also requests[{seen[r.id]}])"
+                file,
+                ["requests", i, "id"],
+                f"duplicate request id {r.id!r} (also requests[{seen[r.id]}])",
             )
         seen[r.id] = i
         requests.append(r)

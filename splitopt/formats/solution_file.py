@@ -102,7 +102,9 @@ def read_placements(file: str | os.PathLike) -> tuple[dict[str, str | None], dic
         path: list[str | int] = ["requests", i]
         if not isinstance(r, dict):
             raise InputError(file, path, "must be a JSON object")
-        check_fields(file, r, path, ("id", "placement"), tuple(k for k in r if k not in ("id", "placement")))
+        check_fields(
+            file, r, path, ("id", "placement"), tuple(k for k in r if k not in ("id", "placement"))
+        )
         rid = get_string(file, r["id"], [*path, "id"])
         if rid in out:
             raise InputError(file, [*path, "id"], f"duplicate request id {rid!r}")

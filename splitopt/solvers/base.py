@@ -69,7 +69,7 @@ class Solver(ABC):
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         """Solve one chain; ``time_limit`` is what is left of the wall-clock budget."""
 
-    def check(self, problem: Problem) -> None:
+    def check(self, problem: Problem) -> None:  # noqa: B027 - optional hook
         """Refuse a problem before solving (raise :class:`SolverError`); default: accept."""
 
     def solve(self, problem: Problem) -> Result:

@@ -130,7 +130,7 @@ class BruteForce(Solver):
                 )
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
-        best, x = brute_force(chain)
+        _, x = brute_force(chain)
         if x is None:
             return ChainSolution("infeasible", None)
         return ChainSolution("optimal", x)

@@ -7,10 +7,10 @@ import math
 import numpy as np
 
 from splitopt.discretise import GridError, TickedChain, tick_chain
-from splitopt.evaluate import RTOL, format_placement
+from splitopt.evaluate import RTOL, format_placement, score
 from splitopt.problem import Chain
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
-from splitopt.solvers.kernels import grid_dp, grid_dp_memory, label_dp
+from splitopt.solvers.kernels import grid_dp, grid_dp_memory, label_dp, remaining_work_bound
 
 #: Refuse grids whose backtracking table would exceed this many bytes.
 MAX_TABLE_BYTES = 4 * 2**30
@@ -24,14 +24,28 @@ def state_count(t: TickedChain) -> int:
     return n
 
 
-def run_grid_dp(t: TickedChain) -> tuple[float, np.ndarray]:
-    """Run the right kernel on a ticked chain: (ticked optimum or inf, placement 0/1)."""
-    if state_count(t) > MAX_TABLE_BYTES:
+def _check_size(states: int) -> None:
+    if states > MAX_TABLE_BYTES:
         raise SolverError(
-            f"the grid DP would need {state_count(t):,} states (> {MAX_TABLE_BYTES:,}); "
+            f"the grid DP would need {states:,} states (> {MAX_TABLE_BYTES:,}); "
             "use a coarser --grid/--tick or --mem-grid"
         )
+
+
+def run_grid_dp(t: TickedChain) -> tuple[float, np.ndarray]:
+    """Run the right kernel on a ticked chain: (ticked optimum or inf, placement 0/1).
+
+    With a memory budget the latency-only DP runs first: its optimum is a lower
+    bound for the problem with the budget, so when its placement fits the
+    budget it is optimal there too and the memory dimension is never built.
+    """
     s, e = int(t.start_server), int(t.end_server)
+    _check_size(t.client.shape[0] * 2 * (max(t.sla, -1) + 1))
+    if t.memory is not None:
+        best, x = grid_dp(t.client, t.server, t.up, t.down, t.work, s, e, t.sla)
+        if not np.isfinite(best) or int(t.memory[x == 0].sum()) <= t.budget:
+            return best, x
+    _check_size(state_count(t))
     if t.memory is None:
         return grid_dp(t.client, t.server, t.up, t.down, t.work, s, e, t.sla)
     return grid_dp_memory(t.client, t.server, t.up, t.down, t.work, t.memory, s, e, t.sla, t.budget)
@@ -40,7 +54,8 @@ def run_grid_dp(t: TickedChain) -> tuple[float, np.ndarray]:
 class GridDP(Solver):
     """Grid DP of SPEC §3 (numba): exact on the ticked data, conservative on the real data.
 
-    Options: ``grid`` (ticks per SLA, default :data:`splitopt.discretise.DEFAULT_GRID`)
+    Options: ``grid`` (ticks per SLA, default :func:`splitopt.discretise.default_grid`: 100
+    ticks per rounded item, 1,000 to 20,000)
     or ``tick`` (seconds); ``mem_grid`` or ``mem_tick`` (bytes) for requests with
     a memory budget; ``bound`` (also solve the relaxed rounding to get a lower
     bound and, where the two meet, a proof of optimality).
@@ -97,11 +112,65 @@ class LabelDP(Solver):
         return ChainSolution("optimal", format_placement(x))
 
 
-def solve_labels(chain: Chain) -> tuple[float, np.ndarray, int]:
-    """Run the label DP on a chain: (optimum or inf, placement 0/1, labels created)."""
+#: Ticks per SLA of the lower-bound table and the incumbent's grid in :func:`solve_labels`.
+BOUND_TICKS = 1000
+INCUMBENT_GRID = 200
+
+
+def _incumbent(chain: Chain) -> tuple[float, np.ndarray | None]:
+    """A feasible placement from a coarse grid DP (conservative), scored by the evaluator."""
+    t = tick_chain(chain, grid=INCUMBENT_GRID, mem_grid=64 if chain.memory_budget_bytes else None)
+    best, x = run_grid_dp(t)
+    if not math.isfinite(best):
+        return math.inf, None
+    s = score(chain, x.astype(bool))
+    return (s.server_work, x) if s.feasible else (math.inf, None)
+
+
+def _bound_inputs(chain: Chain) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """Lower-bound table (floor-rounded ticks), its tick, knapsack order and suffix work."""
+    t = tick_chain(chain, grid=BOUND_TICKS, relax=True)
+    table = remaining_work_bound(
+        t.client, t.server, t.up, t.down, chain.server_work, int(t.end_server), BOUND_TICKS
+    )
+    L = chain.num_layers
+    w, m = chain.server_work, chain.client_memory_bytes
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(m > 0, w / np.where(m > 0, m, 1.0), np.inf)
+    order = np.full((L, max(L - 1, 1)), -1, dtype=np.int64)
+    for layer in range(L - 1):
+        ks = np.arange(layer + 1, L)
+        ks = ks[np.argsort(-ratio[ks], kind="stable")]
+        order[layer, : ks.size] = ks
+    suffix = np.concatenate([np.cumsum(w[::-1])[::-1][1:], [0.0]])
+    return table, t.tick_s, order, suffix
+
+
+def solve_labels(chain: Chain, bounds: bool = True) -> tuple[float, np.ndarray, int]:
+    """Run the label DP on a chain: (optimum or inf, placement 0/1, labels created).
+
+    With a memory budget the (latency, work) labels run first; when their
+    optimum fits the budget it is optimal with the budget too (same argument as
+    in :func:`run_grid_dp`), else the (latency, work, memory) labels run.
+    With ``bounds`` (default) the (latency, work, memory) labels are also
+    pruned against a feasible incumbent from a coarse grid DP, using the lower
+    bounds of :func:`remaining_work_bound` and a fractional knapsack. (Two-
+    dimensional fronts stay small; there the bounds cost more than they save.)
+    """
     use_mem = chain.memory_budget_bytes is not None
     budget = chain.memory_budget_bytes * (1 + RTOL) if use_mem else np.inf
-    return label_dp(
+    if use_mem:
+        best, x, n = solve_labels(chain.replace(memory_budget_bytes=None), bounds=False)
+        if not np.isfinite(best) or chain.client_memory_bytes[x == 0].sum() <= budget:
+            return best, x, n
+    if bounds and use_mem:
+        ub, inc = _incumbent(chain)
+        table, tick, order, suffix = _bound_inputs(chain)
+    else:
+        ub, inc = math.inf, None
+        table, tick = np.zeros((1, 2, 0)), 0.0
+        order, suffix = np.full((1, 1), -1, dtype=np.int64), np.zeros(1)
+    best, x, n = label_dp(
         chain.client_time_s,
         chain.server_time_s,
         chain.uplink_s,
@@ -113,4 +182,12 @@ def solve_labels(chain: Chain) -> tuple[float, np.ndarray, int]:
         chain.sla_s * (1 + RTOL),
         budget,
         use_mem,
+        ub,
+        table,
+        tick,
+        order,
+        suffix,
     )
+    if not np.isfinite(best) and inc is not None:
+        raise RuntimeError("label DP pruned every label although a feasible incumbent exists")
+    return best, x, n

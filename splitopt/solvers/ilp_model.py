@@ -31,9 +31,12 @@ backend returns is re-scored by the evaluator on the chain the model was built
 from; if the evaluator finds it infeasible, a no-good cut excluding exactly that
 placement is added and the model solved again (:data:`MAX_CUTS` times at most).
 A placement that survives is feasible and optimal for a relaxation, hence
-optimal. Terms that alone exceed the right-hand side fix their variable up
-front (exactly: the evaluator's sums of non-negative terms are at least as
-large), which also keeps normalised coefficients ≤ 1.
+optimal (for CP-SAT up to the documented error of its integer objective,
+:func:`integer_objective`; for every backend up to its own numerics, which is
+what ``splitopt verify`` checks against the DPs and brute force). Terms that
+alone exceed the right-hand side fix their variable up front (exactly: the
+evaluator's sums of non-negative terms are at least as large), which also keeps
+normalised coefficients ≤ 1.
 
 The backends' default tolerances are kept on purpose: exactness comes from the
 evaluator loop, not from the tolerance, and tightening them is not harmless
@@ -42,7 +45,8 @@ placement as optimal on a 3-layer request in our tests).
 
 Gap tolerances are 0 in every backend; solver output is suppressed and, around
 every native solve, file descriptor 1 is pointed at ``/dev/null``
-(:func:`quiet_stdout`) so that no banner reaches ``splitopt solve --json -``.
+(:func:`quiet_stdout`) so that no banner reaches ``splitopt solve --json -``
+(process-wide: another thread printing during a native solve is muted too).
 """
 
 from __future__ import annotations

@@ -156,8 +156,9 @@ def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budg
                         g[q, m, t] = INF
                         choice[layer, q, m, t] = 0
                 else:
-                    _relax_row(g[q, m], choice[layer, q, m], f[0, m - mq], f[1, m - mq],
-                               k0, k1, wq, 0, T)
+                    _relax_row(
+                        g[q, m], choice[layer, q, m], f[0, m - mq], f[1, m - mq], k0, k1, wq, 0, T
+                    )
         f, g = g, f
     best = INF
     bp = 0
@@ -189,16 +190,89 @@ def _grow(a, n):
 
 
 @njit(cache=True)
-def label_dp(client, server, up, down, work, memory, start, end, sla, budget, use_memory):
-    """Exact label-setting DP on real data (no ticks).
+def remaining_work_bound(client, server, up, down, work, end, ticks):
+    """Backward DP on floor-rounded ticks: ``R[l, q, t]`` is a lower bound on the
+    server work of layers l+1..L-1 given x_l = q and at most t ticks left
+    (``client``…``down`` already floor-rounded, so every real completion that
+    fits the remaining time fits here too). ``inf`` where none fits.
+    """
+    L = client.shape[0]
+    R = np.full((L, 2, ticks + 1), INF)
+    for q in range(2):
+        k = _switch(q, end, L, up, down)
+        for t in range(k, ticks + 1):
+            R[L - 1, q, t] = 0.0
+    for layer in range(L - 2, -1, -1):
+        nxt = layer + 1
+        for q in range(2):
+            for r in range(2):
+                k = (server[nxt] if r == 1 else client[nxt]) + _switch(q, r, nxt, up, down)
+                wr = work[nxt] if r == 1 else 0.0
+                for t in range(k, ticks + 1):
+                    v = R[nxt, r, t - k] + wr
+                    if v < R[layer, q, t]:
+                        R[layer, q, t] = v
+    return R
+
+
+@njit(cache=True)
+def _knapsack_bound(layer, cap, work, memory, order, suffix_work):
+    """Least server work of layers after ``layer`` when at most ``cap`` bytes of
+    them may run on the client, in the fractional relaxation (a lower bound)."""
+    saved = 0.0
+    L = work.shape[0]
+    for i in range(L):
+        k = order[layer, i]
+        if k < 0:
+            break
+        m = memory[k]
+        if m <= cap:
+            saved += work[k]
+            cap -= m
+        else:
+            if m > 0:
+                saved += work[k] * cap / m
+            break
+    return suffix_work[layer] - saved
+
+
+@njit(cache=True)
+def label_dp(
+    client,
+    server,
+    up,
+    down,
+    work,
+    memory,
+    start,
+    end,
+    sla,
+    budget,
+    use_memory,
+    ub,
+    bound_table,
+    bound_tick,
+    order,
+    suffix_work,
+):
+    """Exact label-setting DP on real data (no ticks), with bounds.
 
     Per layer l and location q keep the labels (latency, work[, memory]) that no
-    other label dominates; a label is dropped when even the fastest completion
-    breaks the SLA (``sla`` already includes the tolerance) or its memory
-    exceeds ``budget``. Returns (best work, placement, number of labels made).
+    other label dominates. A label is dropped when even the fastest completion
+    breaks the SLA (``sla`` already includes the tolerance), its memory exceeds
+    ``budget``, or its work plus a lower bound on the remaining work exceeds
+    ``ub``, the work of a known feasible placement (``inf`` for none). Lower
+    bounds: ``bound_table`` from :func:`remaining_work_bound` at ``bound_tick``
+    seconds per tick (skipped when it has no ticks), and with memory the
+    fractional knapsack over ``order`` (per layer, later layers by work per
+    byte, -1 padded). Returns (best work, placement, number of labels made);
+    best is ``inf`` when no label beats ``ub``.
     """
     L = client.shape[0]
     x = np.zeros(L, np.uint8)
+    ticks = bound_table.shape[2] - 1
+    use_table = ticks >= 0 and bound_tick > 0
+    slack = ub * (1.0 + 1e-9) if ub < INF else INF
     # rest[l, q]: least latency of layers l+1..L-1 and the switches after layer l, given x_l = q.
     rest = np.zeros((L, 2))
     for q in range(2):
@@ -218,28 +292,20 @@ def label_dp(client, server, up, down, work, memory, start, end, sla, budget, us
     # front[l, q] = (first, last+1) in the label arrays
     lo = np.zeros((L, 2), np.int64)
     hi = np.zeros((L, 2), np.int64)
-    for q in range(2):
-        lo[0, q] = n
-        t0 = (server[0] if q == 1 else client[0]) + _switch(start, q, 0, up, down)
-        m0 = 0.0 if q == 1 else memory[0]
-        if t0 + rest[0, q] <= sla and (not use_memory or m0 <= budget):
-            lat[n] = t0
-            wrk[n] = work[0] if q == 1 else 0.0
-            mem[n] = m0
-            par[n] = -1
-            loc[n] = q
-            n += 1
-        hi[0, q] = n
-    for layer in range(1, L):
+    for layer in range(L):
         for q in range(2):
             tq = server[layer] if q == 1 else client[layer]
             wq = work[layer] if q == 1 else 0.0
             mq = 0.0 if q == 1 else memory[layer]
-            k0 = tq + _switch(0, q, layer, up, down)
-            k1 = tq + _switch(1, q, layer, up, down)
-            # merge the two parent fronts (each sorted by (lat, work, mem)) after shifting
-            i, ie = lo[layer - 1, 0], hi[layer - 1, 0]
-            j, je = lo[layer - 1, 1], hi[layer - 1, 1]
+            if layer == 0:
+                i, ie, j, je = 0, 1, 0, 0  # one virtual parent at the start location
+                k0 = tq + _switch(start, q, 0, up, down)
+                k1 = k0
+            else:
+                i, ie = lo[layer - 1, 0], hi[layer - 1, 0]
+                j, je = lo[layer - 1, 1], hi[layer - 1, 1]
+                k0 = tq + _switch(0, q, layer, up, down)
+                k1 = tq + _switch(1, q, layer, up, down)
             need = n + (ie - i) + (je - j)
             if need > lat.shape[0]:
                 lat = _grow(lat, need)
@@ -250,6 +316,7 @@ def label_dp(client, server, up, down, work, memory, start, end, sla, budget, us
             lo[layer, q] = n
             start_n = n
             best_w = INF
+            # merge the two parent fronts (each sorted by (lat, work, mem)) after shifting
             while i < ie or j < je:
                 take_i = False
                 if j >= je:
@@ -257,26 +324,41 @@ def label_dp(client, server, up, down, work, memory, start, end, sla, budget, us
                 elif i < ie:
                     li = lat[i] + k0
                     lj = lat[j] + k1
-                    if li < lj:
-                        take_i = True
-                    elif li == lj:
-                        if wrk[i] < wrk[j] or (wrk[i] == wrk[j] and mem[i] <= mem[j]):
-                            take_i = True
-                if take_i:
-                    s = i
+                    tie = li == lj and (wrk[i] < wrk[j] or (wrk[i] == wrk[j] and mem[i] <= mem[j]))
+                    take_i = li < lj or tie
+                if layer == 0:
+                    s = -1
                     i += 1
-                    cl = lat[s] + k0
+                    cl, cw, cm = k0, wq, mq
                 else:
-                    s = j
-                    j += 1
-                    cl = lat[s] + k1
-                cw = wrk[s] + wq
-                cm = mem[s] + mq
+                    if take_i:
+                        s = i
+                        i += 1
+                        cl = lat[s] + k0
+                    else:
+                        s = j
+                        j += 1
+                        cl = lat[s] + k1
+                    cw = wrk[s] + wq
+                    cm = mem[s] + mq
                 if cl + rest[layer, q] > sla:
                     continue
-                if use_memory:
-                    if cm > budget:
+                if use_memory and cm > budget:
+                    continue
+                if slack < INF:
+                    lb = 0.0
+                    if use_table:
+                        t = int(np.floor((sla - cl) / bound_tick * (1.0 + 1e-10)))
+                        if t > ticks:
+                            t = ticks
+                        lb = bound_table[layer, q, t] if t >= 0 else INF
+                    if use_memory and layer < L - 1:
+                        kb = _knapsack_bound(layer, budget - cm, work, memory, order, suffix_work)
+                        if kb > lb:
+                            lb = kb
+                    if cw + lb > slack:
                         continue
+                if use_memory:
                     dominated = False
                     for r in range(start_n, n):
                         if wrk[r] <= cw and mem[r] <= cm:
@@ -327,5 +409,8 @@ def warm_up() -> None:
     f1 = np.zeros(3)
     grid_dp(i, i, i1, i1, f, 0, 0, 3)
     grid_dp_memory(i, i, i1, i1, f, i, 0, 0, 3, 2)
-    label_dp(f, f, f1, f1, f, f, 0, 0, 3.0, 2.0, True)
-    label_dp(f, f, f1, f1, f, f, 0, 0, 3.0, np.inf, False)
+    table = remaining_work_bound(i, i, i1, i1, f, 0, 3)
+    order = np.full((2, 2), -1, np.int64)
+    for use_mem, budget in ((True, 2.0), (False, np.inf)):
+        label_dp(f, f, f1, f1, f, f, 0, 0, 3.0, budget, use_mem, 1.0, table, 1.0, order, f)
+        label_dp(f, f, f1, f1, f, f, 0, 0, 3.0, budget, use_mem, np.inf, table, 1.0, order, f)

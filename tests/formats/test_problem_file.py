@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from splitopt.families import generate
-from splitopt.formats import InputError, problem_from_dict, problem_to_dict, read_problem, write_problem
+from splitopt.formats import (
+    InputError,
+    problem_from_dict,
+    problem_to_dict,
+    read_problem,
+    write_problem,
+)
 from tests.conftest import DATA
 
 BROKEN = DATA / "broken"
@@ -37,11 +43,21 @@ def test_round_trip_is_exact(tmp_path):
     again = read_problem(path)
     assert again.name == problem.name and again.ids == problem.ids
     for a, b in zip(problem, again, strict=True):
-        for field in ("client_time_s", "server_time_s", "server_work", "uplink_s", "downlink_s",
-                      "client_memory_bytes"):
+        for field in (
+            "client_time_s",
+            "server_time_s",
+            "server_work",
+            "uplink_s",
+            "downlink_s",
+            "client_memory_bytes",
+        ):
             assert np.array_equal(getattr(a.chain, field), getattr(b.chain, field))
         assert (a.chain.sla_s, a.chain.memory_budget_bytes, a.chain.start, a.chain.end) == (
-            b.chain.sla_s, b.chain.memory_budget_bytes, b.chain.start, b.chain.end)
+            b.chain.sla_s,
+            b.chain.memory_budget_bytes,
+            b.chain.start,
+            b.chain.end,
+        )
         assert a.weight == b.weight
 
 

@@ -33,7 +33,9 @@ def test_integer_instances_cover_the_cases(integer_problem):
     assert {c.num_layers for c in chains} == set(range(1, 13))
     assert sum(c.memory_budget_bytes is not None for c in chains) > 100
     assert sum(c.memory_budget_bytes is None for c in chains) > 100
-    assert {(c.start, c.end) for c in chains} == {(a, b) for a in ("client", "server") for b in ("client", "server")}
+    assert {(c.start, c.end) for c in chains} == {
+        (a, b) for a in ("client", "server") for b in ("client", "server")
+    }
     assert sum(bool(np.any(c.server_work == 0)) for c in chains) > 100
     assert sum(math.isinf(brute_force(c)[0]) for c in chains) > 10  # infeasible requests
 
@@ -71,7 +73,9 @@ def test_grid_dp_is_conservative_and_bounded():
     dp = splitopt.solve(problem, "dp", bound=True)
     ex = splitopt.solve(problem, "dp-exact")
     assert "error" not in dp.statuses
-    for d, e, bound, st in zip(dp.work_array(), ex.work_array(), dp.bounds, dp.statuses, strict=True):
+    for d, e, bound, st in zip(
+        dp.work_array(), ex.work_array(), dp.bounds, dp.statuses, strict=True
+    ):
         if math.isnan(e):
             assert math.isnan(d)  # conservative: no feasible placement invented
             continue
@@ -130,3 +134,33 @@ def test_brute_force_refuses_long_chains():
     c = random_chain(np.random.default_rng(0), 21)
     with pytest.raises(SolverError, match="21 layers > 20"):
         splitopt.solve(as_problem([c]), "brute-force")
+
+
+def test_label_bounds_change_nothing_where_memory_binds():
+    """Branch and bound (incumbent + lower bounds) on the hard case: near-identical
+    blocks with a binding budget; against brute force and the unbounded label DP."""
+    from splitopt.solvers.dp import solve_labels
+
+    rng = np.random.default_rng(8)
+    checked = 0
+    for _ in range(40):
+        L = int(rng.integers(6, 15))
+        scale = 1 + 0.02 * rng.random(L)
+        mem = 4.0 * scale
+        c = Chain(
+            0.08 * scale,
+            np.full(L, 0.01),
+            2.0 * scale,
+            np.full(L + 1, 0.04),
+            np.full(L + 1, 0.02),
+            mem,
+            sla_s=float(rng.uniform(0.3, 1.0) * 0.08 * L),
+            memory_budget_bytes=float(rng.uniform(0.2, 0.6) * mem.sum()),
+        )
+        best, _ = brute_force(c)
+        with_b, _, _ = solve_labels(c, bounds=True)
+        without, _, _ = solve_labels(c, bounds=False)
+        assert _close(best, with_b) and _close(best, without)
+        _, y, _ = solve_labels(c.replace(memory_budget_bytes=None))
+        checked += mem[y == 0].sum() > c.memory_budget_bytes  # the budget really binds
+    assert checked >= 10
