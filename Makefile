@@ -34,12 +34,9 @@ bench: setup
 	$(BIN)/python -m pytest benchmarks -q --benchmark-columns=min,median,max,rounds \
 	    --benchmark-sort=name
 
-## paper: regenerate every table and figure (quick sizes), then the PDF if LaTeX is installed
+## paper: regenerate every result, table and figure (--quick sizes), then the PDF if LaTeX is installed
 paper: setup
-	$(BIN)/python -m splitopt.experiments.paper --quick
-	@if command -v latexmk >/dev/null 2>&1; then \
-	    cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error splitopt.tex; \
-	else echo "latexmk not found: tables and figures are in paper/generated/ (see paper/README.md)"; fi
+	$(MAKE) -C paper PY=$(abspath $(BIN)/python)
 
 verify: setup
 	$(BIN)/splitopt verify --n 10000 --seed 7
