@@ -1,8 +1,6 @@
-"""Large scenarios: identical classes share chains; compile cost does not grow per request."""
+"""Large scenarios: identical classes share chains (speed lives in benchmarks/scale_100k.py)."""
 
 from __future__ import annotations
-
-import time
 
 from splitopt.families.llm_edge import scenario_doc
 from splitopt.scenario.compile import compile_scenario_doc
@@ -11,14 +9,11 @@ from splitopt.solvers import get_solver
 
 def test_100k_requests_share_class_chains() -> None:
     doc = scenario_doc(0, "large", num_classes=50, models=("llama-3-8b",), count=2000)
-    t0 = time.perf_counter()
     problem = compile_scenario_doc(doc)
-    elapsed = time.perf_counter() - t0
     assert len(problem) == 100_000
     assert len(problem.chains) == 50
     # One array per class, not per request.
     assert len({id(r.chain.client_time_s) for r in problem}) == 50
-    assert elapsed < 20  # generous: about 0.5 s on a 2-core machine
 
 
 def test_solve_many_requests_few_classes() -> None:
