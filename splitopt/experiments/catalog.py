@@ -682,7 +682,8 @@ def runtime(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
 @experiment("discretisation", "(f) discretisation gap of the grid DP against the exact DP")
 def discretisation(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
     """Gap of ``dp`` at grid N against ``dp-exact`` on random-chain and llm-edge instances."""
-    grids = [10, 30, 100, 300, 1000] if quick else [10, 30, 100, 300, 1000, 3000, 10000]
+    # 0 = the solver's default grid (100 (2L + 1) ticks, see splitopt.discretise.default_grid)
+    grids = [10, 30, 100, 300, 1000, 3000, 10000, 0]
     size = "small" if quick else "medium"
     for rep in range(repetitions):
         for family in ("random-chain", "llm-edge"):

@@ -265,7 +265,7 @@ def plot_discretisation(rows: Sequence[Row], out: Path) -> list[Path]:
     fig, ax = plt.subplots()
     by = group(rows, "family", "grid")
     for f in sorted({k[0] for k in by}):
-        xs = sorted(k[1] for k in by if k[0] == f)  # type: ignore[type-var]
+        xs = sorted(k[1] for k in by if k[0] == f and int(k[1]) > 0)  # type: ignore[type-var,arg-type]
         ys = [100 * max(float(r["gap"]) for r in by[(f, x)]) for x in xs]  # type: ignore[arg-type]
         ax.plot(xs, ys, marker="o", label=str(f))
     ax.set_xscale("log")

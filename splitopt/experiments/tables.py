@@ -371,10 +371,11 @@ def throughput_table(rows: Sequence[Row]) -> Table:
 def discretisation_table(rows: Sequence[Row]) -> Table:
     by = group(rows, "family", "grid")
     fams = sorted({k[0] for k in by})
-    grids = sorted({int(k[1]) for k in by})  # type: ignore[arg-type]
+    # grid 0 is the default grid (per chain, 100 (2L + 1) ticks); listed last
+    grids = sorted({int(k[1]) for k in by}, key=lambda g: (g == 0, g))  # type: ignore[arg-type]
     body = []
     for g in grids:
-        cells = [str(g)]
+        cells = [str(g) if g else "default: 100·(2L+1), 1,000–20,000"]
         for f in fams:
             rs = by.get((f, g), [])
             if not rs:
@@ -490,6 +491,7 @@ def _words(n: int) -> str:
         1000: "thousand",
         3000: "threethousand",
         10000: "tenthousand",
+        0: "default",
     }.get(n, macro_name(str(n)))
 
 

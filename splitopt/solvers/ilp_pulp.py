@@ -3,7 +3,8 @@
 Both translate the shared :class:`~splitopt.solvers.ilp_model.SplitModel`
 (see :mod:`splitopt.solvers.ilp_model` for the formulation and why the result
 is exact). Settings: relative and absolute gap 0, the backends' default
-feasibility tolerances on rows normalised to a right-hand side of 1, one
+feasibility tolerances on rows scaled by a power of two (right-hand side in
+[0.5, 1)), one
 thread, no solver output.
 
 PuLP is imported lazily: without it (or without highspy) :meth:`available`
@@ -86,12 +87,19 @@ class CBC(ILPSolver):
     """ILP (SPEC §1) solved by CBC through PuLP (``PULP_CBC_CMD``, CBC as a subprocess).
 
     CBC reports no bound through PuLP: a time-limited run gives ``feasible``
-    without a bound (or ``time_limit`` without an incumbent).
+    without a bound (or ``time_limit`` without an incumbent). CBC's integer
+    preprocessing is switched off (``-preprocess off``) unless cbc crashes
+    without it (see :attr:`cbc_attempts`).
     """
 
     name = "ilp-cbc"
     description = "ILP, CBC through PuLP (real data, or ticked data with --grid/--tick)"
     backend = "pulp (bundled CBC)"
+    #: CBC command-line options, tried in turn while the cbc process dies.
+    #: Integer preprocessing (CglPreProcess) off first: on, it certified a wrong
+    #: optimum on one of 19,904 verification requests; off, cbc crashed on
+    #: another (an infeasible one), where the default then answers correctly.
+    cbc_attempts: tuple[tuple[str, ...], ...] = (("preprocess off",), ())
 
     @classmethod
     def backend_available(cls) -> bool:
@@ -99,19 +107,25 @@ class CBC(ILPSolver):
 
     def run_model(self, model: SplitModel, time_limit: float | None) -> BackendResult:
         pulp = _pulp()
-        prob, xs, _ = to_pulp(model)
-        solver = _cbc(
-            msg=False,
-            gapRel=0,
-            gapAbs=0,
-            timeLimit=time_limit,
-            threads=1,
-        )
-        try:
-            with quiet_stdout():
-                prob.solve(solver)
-        except pulp.PulpSolverError as exc:
-            return BackendResult("error", message=f"CBC failed: {exc}")
+        failure = ""
+        for options in self.cbc_attempts:
+            prob, xs, _ = to_pulp(model)
+            solver = _cbc(
+                msg=False,
+                gapRel=0,
+                gapAbs=0,
+                timeLimit=time_limit,
+                threads=1,
+                options=list(options),
+            )
+            try:
+                with quiet_stdout():
+                    prob.solve(solver)
+                break
+            except pulp.PulpSolverError as exc:  # the cbc process died
+                failure = f"CBC failed ({' '.join(options) or 'defaults'}): {exc}"
+        else:
+            return BackendResult("error", message=failure)
         status, sol = prob.status, prob.sol_status
         if status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
             return BackendResult("infeasible")

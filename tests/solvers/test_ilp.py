@@ -367,3 +367,83 @@ def test_no_solver_output_on_stdout() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout == "before\nafter\n"
+
+
+#: Whole-number requests whose optimum has latency exactly at the SLA, on which
+#: presolve rounding once made CBC, SCIP or HiGHS miss it (``splitopt verify
+#: --n 10000 --seed 7``, instances 6203, 6218, 9200, 8457, 2007).
+TIGHT = [
+    ([6, 7, 3, 0, 8, 5, 8, 0, 0, 8, 5, 4, 1, 3], [1, 3, 0, 3, 0, 1, 2, 3, 3, 0, 2, 2, 0, 1],
+     [16, 17, 18, 0, 0, 1, 9, 17, 2, 3, 19, 3, 20, 20],
+     [2, 6, 3, 0, 2, 6, 0, 1, 5, 5, 3, 4, 3, 0, 5],
+     [0, 1, 2, 3, 4, 1, 3, 1, 4, 4, 4, 2, 2, 1, 0], 23,
+     [5, 2, 5, 3, 0, 1, 5, 2, 2, 2, 3, 5, 1, 0], None, "client", "server"),
+    ([4, 3, 0, 0], [1, 0, 1, 2], [19, 5, 14, 6], [2, 4, 0, 3, 4], [1, 4, 3, 2, 0], 6,
+     [5, 5, 5, 0], 3.0, "client", "client"),
+    ([3, 0, 5, 4, 6, 6, 8, 0, 2, 7, 1, 0, 2], [0, 0, 3, 0, 2, 1, 1, 0, 0, 0, 3, 0, 3],
+     [9, 6, 20, 0, 14, 20, 6, 7, 7, 10, 7, 13, 2], [0, 5, 5, 1, 0, 0, 0, 1, 5, 3, 6, 0, 0, 1],
+     [4, 4, 3, 1, 3, 1, 2, 1, 3, 0, 0, 0, 0, 0], 14,
+     [2, 2, 1, 4, 1, 2, 1, 3, 1, 0, 2, 4, 2], 5.0, "server", "client"),
+    ([9, 0, 2, 2, 6, 5, 0, 7, 0, 3, 9, 0, 3], [1, 2, 2, 3, 2, 1, 1, 3, 1, 3, 1, 3, 1],
+     [0, 12, 18, 7, 0, 6, 18, 0, 15, 18, 6, 15, 13], [6, 4, 2, 6, 4, 5, 3, 2, 5, 2, 2, 3, 0, 1],
+     [0, 3, 2, 0, 0, 0, 1, 0, 1, 4, 1, 0, 4, 0], 29,
+     [5, 0, 2, 3, 1, 5, 0, 4, 4, 5, 1, 4, 0], None, "client", "client"),
+    ([8, 8, 0], [1, 1, 1], [12, 10, 15], [1, 5, 4, 0], [0, 0, 4, 4], 6, [3, 3, 0], None,
+     "server", "server"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("case", range(len(TIGHT)))
+def test_latency_exactly_at_sla(name: str, case: int) -> None:
+    a, c, w, u, v, sla, m, budget, start, end = TIGHT[case]
+    ch = _chain(a, c, w, u, v, float(sla), m, budget, start, end)
+    ref = get_solver("dp-exact").solve_chain(ch)
+    assert ref.placement is not None and score(ch, ref.placement).latency_s <= sla
+    best = score(ch, ref.placement).server_work
+    for opts in ({}, {"tick": 1.0}):
+        sol = get_solver(name, **opts).solve_chain(ch)
+        assert sol.status == "optimal" and sol.placement is not None, (opts, sol)
+        assert score(ch, sol.placement).server_work == best, (opts, sol)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_infeasible_request_where_cbc_crashed(name: str) -> None:
+    """cbc with ``-preprocess off`` died on this infeasible request (verify seed 7,
+    instance 1387); the CBC backend then retries with its defaults."""
+    ch = _chain(
+        [0.6477723966799046, 1.70815052601474],
+        [2.004637866113365, 0.4069138146054031],
+        [17.87426121164996, 0.0],
+        [5.343984174946295, 3.0428939527616046, 1.1568196087592575],
+        [1.5498062258598346, 1.7241103751016973, 0.0],
+        3.8618243580191476,
+        [1.4630401245244296, 1.900504877620014],
+        2.386850985578436,
+    )
+    assert get_solver("dp-exact").solve_chain(ch).status == "infeasible"
+    for opts in ({}, {"grid": DEFAULT_GRID}):
+        assert get_solver(name, **opts).solve_chain(ch).status == "infeasible"
+
+
+def test_cbc_falls_back_when_the_process_dies(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not available("ilp-cbc"):
+        pytest.skip("needs CBC")
+    import pulp
+
+    import splitopt.solvers.ilp_pulp as ilp_pulp
+
+    real = ilp_pulp._cbc
+
+    def cbc(**kwargs):  # "boom" runs /bin/false instead of cbc: the process fails
+        if "boom" in kwargs.get("options", []):
+            return pulp.COIN_CMD(path="/bin/false", msg=False)
+        return real(**kwargs)
+
+    monkeypatch.setattr(ilp_pulp, "_cbc", cbc)
+    ch = _chain([1, 1], [1, 1], [1, 2], [0, 0, 0], [0, 0, 0], sla=2)
+    monkeypatch.setattr(ilp_pulp.CBC, "cbc_attempts", (("boom",), ()))
+    assert ilp_pulp.CBC().solve_chain(ch).placement == "CC"
+    monkeypatch.setattr(ilp_pulp.CBC, "cbc_attempts", (("boom",),))
+    sol = ilp_pulp.CBC().solve_chain(ch)
+    assert sol.status == "error" and "CBC failed (boom)" in (sol.message or "")
