@@ -72,11 +72,15 @@ class Solver(ABC):
     def check(self, problem: Problem) -> None:  # noqa: B027 - optional hook
         """Refuse a problem before solving (raise :class:`SolverError`); default: accept."""
 
+    def prepare(self) -> None:  # noqa: B027 - optional hook
+        """One-off set-up kept out of ``runtime_s`` (e.g. JIT compilation); default: none."""
+
     def solve(self, problem: Problem) -> Result:
         """Solve every request of ``problem`` (each distinct chain once)."""
         if not self.available():
             raise SolverUnavailable(f"solver {self.name!r} is not available: install its backend")
         self.check(problem)
+        self.prepare()
         t0 = time.perf_counter()
         deadline = None if self.time_limit is None else t0 + self.time_limit
         answers: list[ChainSolution] = []

@@ -400,17 +400,25 @@ def label_dp(
 def warm_up() -> None:
     """Compile (or load from the cache) every kernel signature the solvers use.
 
+    Chain arrays are read-only, and numba types read-only arrays apart from
+    writable ones, so the warm-up passes read-only arrays where the solvers do.
     Call once before starting worker processes, so that they only read the
     on-disk cache instead of racing to write it.
     """
+
+    def ro(a: np.ndarray) -> np.ndarray:
+        a.setflags(write=False)
+        return a
+
     i = np.zeros(2, np.int64)
     i1 = np.zeros(3, np.int64)
-    f = np.zeros(2)
-    f1 = np.zeros(3)
-    grid_dp(i, i, i1, i1, f, 0, 0, 3)
-    grid_dp_memory(i, i, i1, i1, f, i, 0, 0, 3, 2)
-    table = remaining_work_bound(i, i, i1, i1, f, 0, 3)
+    w = ro(np.zeros(2))
+    f = ro(np.zeros(2))
+    f1 = ro(np.zeros(3))
+    grid_dp(i, i, i1, i1, w, 0, 0, 3)
+    grid_dp_memory(i, i, i1, i1, w, i, 0, 0, 3, 2)
+    table = remaining_work_bound(i, i, i1, i1, w, 0, 3)
     order = np.full((2, 2), -1, np.int64)
+    suffix = np.zeros(2)
     for use_mem, budget in ((True, 2.0), (False, np.inf)):
-        label_dp(f, f, f1, f1, f, f, 0, 0, 3.0, budget, use_mem, 1.0, table, 1.0, order, f)
-        label_dp(f, f, f1, f1, f, f, 0, 0, 3.0, budget, use_mem, np.inf, table, 1.0, order, f)
+        label_dp(f, f, f1, f1, w, f, 0, 0, 3.0, budget, use_mem, 1.0, table, 1.0, order, suffix)
