@@ -168,7 +168,8 @@ def memory_tick(
             mu = float(g) if g > 0 and budget / g <= EXACT_MEM_MAX else budget / DEFAULT_MEM_GRID
         else:
             mu = budget / DEFAULT_MEM_GRID
-    exact = _is_whole(m / mu)
+    with np.errstate(over="ignore", invalid="ignore"):
+        exact = _is_whole(m / mu)
     return mu, exact
 
 

@@ -9,9 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from splitopt.families.random_chain import random_chain
 from splitopt.problem import Chain, Problem, Request
+
+# Hypothesis draws the same examples on every run (determinism; CI must not flake).
+settings.register_profile("splitopt", derandomize=True, deadline=None)
+settings.load_profile("splitopt")
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent

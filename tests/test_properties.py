@@ -12,6 +12,7 @@ from splitopt.problem import Chain
 from splitopt.solvers import BASELINES
 from tests.conftest import as_problem
 
+# derandomized by the profile in tests/conftest.py
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -89,11 +90,10 @@ def test_dp_exact_beats_baselines_on_real_data(c):
 @SETTINGS
 @given(chains(integer=False))
 def test_server_only_feasible_implies_feasible(c):
+    # Not for the grid DP on real data: rounding up can push an all-server latency
+    # that equals the SLA over it (conservative by design); see the next test.
     if not math.isinf(optimum(c, "server-only")):
         assert not math.isinf(optimum(c))
-        assert not math.isinf(optimum(c, "dp"))  # all-server survives ticking? not always:
-    # (the line above holds because the all-server placement's ticked latency can exceed D̂ only
-    #  by rounding; see test below for the precise statement)
 
 
 @SETTINGS

@@ -148,7 +148,7 @@ def _bound_inputs(chain: Chain) -> tuple[np.ndarray, float, np.ndarray, np.ndarr
     )
     L = chain.num_layers
     w, m = chain.server_work, chain.client_memory_bytes
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(m > 0, w / np.where(m > 0, m, 1.0), np.inf)
     order = np.full((L, max(L - 1, 1)), -1, dtype=np.int64)
     for layer in range(L - 1):
