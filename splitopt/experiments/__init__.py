@@ -11,9 +11,6 @@ table and figure of ``paper/``.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from splitopt.experiments.harness import (
     ExperimentError,
     Task,
@@ -22,26 +19,7 @@ from splitopt.experiments.harness import (
     list_experiments,
     read_csv_rows,
 )
-
-
-def run_experiment(
-    name: str,
-    seed: int = 0,
-    repetitions: int = 1,
-    out: str | os.PathLike[str] | None = None,
-    quick: bool = False,
-    dask: object = None,
-    workers: int | None = None,
-    progress: bool = True,
-) -> Path:
-    """Run (or resume) experiment ``name``; rows go to ``out`` (default
-    ``results/NAME.csv``). ``dask``: a Dask scheduler address (or ``Client``);
-    otherwise a local process pool of ``workers`` processes (1: in-process).
-    Returns the CSV path. See :func:`splitopt.experiments.harness.run`."""
-    from splitopt.experiments.harness import run
-
-    return run(name, seed, repetitions, out, quick, dask, workers, progress)
-
+from splitopt.experiments.harness import run as run_experiment
 
 __all__ = [
     "ExperimentError",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from splitopt.evaluate import feasible_mask, format_placement, score_batch
+from splitopt.evaluate import feasible_mask, format_placement, score, score_batch
 from splitopt.problem import Chain, Problem
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
 
@@ -21,9 +21,9 @@ from splitopt.solvers.base import ChainSolution, Solver, SolverError
 BRUTE_FORCE_MAX_LAYERS = 20
 
 
-def _feasible(chain: Chain, x: np.ndarray) -> tuple[bool, float, float]:
-    lat, work, mem = score_batch(chain, x[None, :])
-    return bool(feasible_mask(chain, lat, mem)[0]), float(lat[0]), float(work[0])
+def prefix_placements(num_layers: int) -> np.ndarray:
+    """(L + 1, L) boolean array: row k is the single cut C^k S^(L-k) (True = server)."""
+    return np.arange(num_layers)[None, :] >= np.arange(num_layers + 1)[:, None]
 
 
 class ServerOnly(Solver):
@@ -34,8 +34,7 @@ class ServerOnly(Solver):
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         x = np.ones(chain.num_layers, dtype=bool)
-        ok, _, _ = _feasible(chain, x)
-        if not ok:
+        if not score(chain, x).feasible:
             return ChainSolution("infeasible", None, message="server-only breaks the SLA or budget")
         return ChainSolution("feasible", format_placement(x))
 
@@ -50,7 +49,7 @@ class Greedy(Solver):
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         L = chain.num_layers
         # All prefixes C^k S^(L-k) at once; greedy keeps the longest feasible run from k = 0.
-        x = np.arange(L)[None, :] >= np.arange(L + 1)[:, None]
+        x = prefix_placements(L)
         lat, _, mem = score_batch(chain, x)
         ok = feasible_mask(chain, lat, mem)
         if not ok[0]:
@@ -66,8 +65,7 @@ class BestCut(Solver):
     description = "best single client-prefix / server-suffix cut"
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
-        L = chain.num_layers
-        x = np.arange(L)[None, :] >= np.arange(L + 1)[:, None]
+        x = prefix_placements(chain.num_layers)
         lat, work, mem = score_batch(chain, x)
         ok = feasible_mask(chain, lat, mem)
         if not ok.any():
@@ -88,8 +86,9 @@ class GreedyRatio(Solver):
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         L = chain.num_layers
         x = np.ones(L, dtype=bool)
-        ok, lat0, work0 = _feasible(chain, x)
-        if not ok:
+        s0 = score(chain, x)
+        lat0, work0 = s0.latency_s, s0.server_work
+        if not s0.feasible:
             return ChainSolution("infeasible", None, message="server-only is infeasible")
         while True:
             cand = np.flatnonzero(x & (chain.server_work > 0))

@@ -6,12 +6,12 @@ import numpy as np
 
 import splitopt
 from splitopt.evaluate import feasible_mask, format_placement, score_batch
+from splitopt.solvers.baselines import prefix_placements
 from tests.conftest import as_problem, random_chains
 
 
 def _prefix_feasible(chain):
-    L = chain.num_layers
-    x = np.arange(L)[None, :] >= np.arange(L + 1)[:, None]
+    x = prefix_placements(chain.num_layers)
     lat, work, mem = score_batch(chain, x)
     return x, work, feasible_mask(chain, lat, mem)
 
