@@ -10,8 +10,7 @@ The flow: scenario → cost model → :class:`Problem` → solver → :class:`Re
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from splitopt._version import __version__
 from splitopt.evaluate import Evaluation, evaluate, score
 from splitopt.problem import Chain, DataError, Problem, Request
 from splitopt.solution import RequestResult, Result

@@ -14,39 +14,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from splitopt import __version__
+from splitopt._version import __version__
+from splitopt.errors import UsageError, UserError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
-
-
-class UsageError(ValueError):
-    """Bad combination of command-line options (exit code 2)."""
-
-
-def _input_errors() -> tuple[type[BaseException], ...]:
-    from splitopt.discretise import GridError
-    from splitopt.evaluate import PlacementError
-    from splitopt.families import FamilyError
-    from splitopt.formats.errors import InputError
-    from splitopt.problem import DataError
-    from splitopt.solvers import SolverError
-
-    errors: list[type[BaseException]] = [
-        InputError,
-        SolverError,
-        GridError,
-        PlacementError,
-        FamilyError,
-        DataError,
-        UsageError,
-    ]
-    try:
-        from splitopt.experiments.harness import ExperimentError  # type: ignore[attr-defined]
-
-        errors.append(ExperimentError)
-    except (ImportError, AttributeError):
-        pass
-    return tuple(errors)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -481,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:
-        if isinstance(exc, _input_errors()):
+        if isinstance(exc, UserError):
             print(f"splitopt: error: {exc}", file=sys.stderr)
             return EXIT_INPUT
         if os.environ.get("SPLITOPT_DEBUG"):

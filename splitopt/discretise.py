@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from splitopt.errors import GridError
 from splitopt.problem import Chain, Problem
 
 #: Default grid: GRID_PER_ITEM ticks per rounded item, clamped to [DEFAULT_GRID, MAX_AUTO_GRID].
@@ -32,10 +33,6 @@ DEFAULT_MEM_GRID = 256
 EXACT_MEM_MAX = 4096
 #: Relative guard against float noise when rounding to ticks.
 GUARD = 1e-10
-
-
-class GridError(ValueError):
-    """Grid options that make no sense (both a grid and a tick, a tick <= 0, ...)."""
 
 
 def ceil_ticks(values: np.ndarray, tick: float, cap: int = 2**52) -> np.ndarray:

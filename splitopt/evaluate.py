@@ -12,14 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from splitopt.errors import PlacementError
 from splitopt.problem import Chain, Problem
 
 #: Relative tolerance of the latency and memory comparisons (SPEC §1).
 RTOL = 1e-9
-
-
-class PlacementError(ValueError):
-    """A placement string that does not fit its request."""
 
 
 def parse_placement(placement: str, num_layers: int) -> np.ndarray:

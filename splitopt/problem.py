@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from splitopt.errors import DataError
+
 Location = Literal["client", "server"]
 LOCATIONS: tuple[str, str] = ("client", "server")
 WORK_UNITS: tuple[str, str] = ("FLOP", "s")
@@ -29,22 +31,6 @@ LAYER_FIELDS: tuple[str, ...] = (
     "client_memory_bytes",
 )
 BOUNDARY_FIELDS: tuple[str, ...] = ("uplink_s", "downlink_s")
-
-
-class DataError(ValueError):
-    """Invalid problem data.
-
-    ``field`` is the offending field name and ``index`` the array position (or
-    ``None``); file readers turn them into a JSON path such as
-    ``requests[3].uplink_s[7]``.
-    """
-
-    def __init__(self, field: str, reason: str, index: int | None = None) -> None:
-        self.field = field
-        self.index = index
-        self.reason = reason
-        where = field if index is None else f"{field}[{index}]"
-        super().__init__(f"{where}: {reason}")
 
 
 def _array(name: str, values: object, length: int | None) -> np.ndarray:

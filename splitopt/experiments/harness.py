@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from splitopt.errors import ExperimentError
+
 #: Columns that come first in every CSV, in this order.
 LEADING: tuple[str, ...] = ("experiment", "key", "task_index")
 #: Columns that come last: bookkeeping, not results. ``runtime_s`` (wall-clock
@@ -55,10 +57,6 @@ Scalar = str | int | float | bool | None
 def is_volatile(column: str) -> bool:
     """Whether a column may differ between two runs of the same tasks (timings, provenance)."""
     return column in VOLATILE or "runtime" in column
-
-
-class ExperimentError(ValueError):
-    """Unknown experiment, or bad harness options."""
 
 
 @dataclass(frozen=True)
@@ -233,7 +231,7 @@ def git_commit() -> str:
 
 
 def splitopt_version() -> str:
-    from splitopt import __version__
+    from splitopt._version import __version__
 
     return __version__
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
+from splitopt.errors import FamilyError
 from splitopt.problem import Problem
 
 SIZES: tuple[str, ...] = ("tiny", "small", "medium", "large")
@@ -19,10 +20,6 @@ FAMILIES: dict[str, str] = {
     "paper-like": "splitopt.families.paper_like:generate",
     "llm-edge": "splitopt.families.llm_edge:generate",
 }
-
-
-class FamilyError(ValueError):
-    """Unknown family or size."""
 
 
 def family_function(name: str) -> Callable[..., Problem]:
@@ -45,7 +42,7 @@ def write_instance(name: str, seed: int, size: str, path: str, **options: object
 
     The file's ``meta`` records family, seed, size and options, so it can be regenerated.
     """
-    from splitopt import __version__
+    from splitopt._version import __version__
     from splitopt.formats.problem_file import write_problem
 
     problem = generate(name, seed, size, **options)

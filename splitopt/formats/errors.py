@@ -12,29 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-JsonPath = Sequence[str | int]
-
-
-def format_path(path: JsonPath) -> str:
-    """``["requests", 3, "uplink_s", 7]`` -> ``requests[3].uplink_s[7]``."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
-
-
-class InputError(ValueError):
-    """Bad input: names the file, the JSON path and what is wrong (exit code 2 in the CLI)."""
-
-    def __init__(self, file: str | os.PathLike | None, path: JsonPath | str, reason: str) -> None:
-        self.file = None if file is None else str(file)
-        self.path = path if isinstance(path, str) else format_path(path)
-        self.reason = reason
-        where = f"{self.file}: " if self.file else ""
-        super().__init__(f"{where}{self.path}: {reason}")
+from splitopt.errors import InputError, JsonPath, format_path  # noqa: F401 - re-exported
 
 
 def _reject_constant(name: str) -> Any:

@@ -6,7 +6,7 @@ import math
 import os
 from typing import Any
 
-from splitopt import __version__
+from splitopt._version import __version__
 from splitopt.formats.errors import (
     InputError,
     check_fields,

@@ -13,16 +13,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
+from splitopt.errors import SolverError, SolverUnavailable
 from splitopt.problem import Chain, Problem
 from splitopt.solution import Result
-
-
-class SolverError(ValueError):
-    """Bad solver name or options, or a problem the solver refuses (exit code 2 in the CLI)."""
-
-
-class SolverUnavailable(SolverError):
-    """The solver's backend library is not installed."""
 
 
 @dataclass(frozen=True)
