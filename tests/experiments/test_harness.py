@@ -42,7 +42,7 @@ def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     ref = run_experiment("sleepy", out=tmp_path / "ref.csv", workers=1, progress=False)
     out = tmp_path / "killed.csv"
     code = (
-        "from splitopt.experiments import run_experiment;"
+        "import tests.experiments.toy;from splitopt.experiments import run_experiment;"
         f"run_experiment('sleepy', out={str(out)!r}, workers=1, progress=False)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
@@ -82,7 +82,7 @@ def test_errors_are_rows(tmp_path: Path) -> None:
     row = run_task(
         Task.make(
             "t",
-            "splitopt.experiments.catalog:run_split",
+            "splitopt.experiments.runners:run_split",
             family="nope",
             seed=0,
             size="tiny",

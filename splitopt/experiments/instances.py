@@ -1,0 +1,137 @@
+"""Instances of the experiments: the family instance cache, sub-instances
+(one group of requests) and the sweep transforms (SLA, uplink, memory).
+
+Runners regenerate their instance from (family, seed, size) so that tasks stay
+tiny; the per-process caches here avoid regenerating the same instance for
+every row.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from splitopt.problem import Chain, Problem
+
+
+@lru_cache(maxsize=16)
+def instance(family: str, seed: int, size: str, options: str = "") -> Problem:
+    """The family's seeded instance; ``options`` is a JSON object of generator options."""
+    from splitopt.families import generate
+
+    opts = json.loads(options) if options else {}
+    override = opts.pop("override", None)
+    if override:
+        return overridden_instance(family, seed, size, override)
+    return generate(family, seed, size, **opts)
+
+
+def overridden_instance(family: str, seed: int, size: str, override: dict[str, Any]) -> Problem:
+    """A family instance with every request class's ``prompt_tokens``,
+    ``output_tokens`` or ``client`` set to one value, SLAs recalibrated.
+
+    The family's scenario document is rebuilt with the override, then
+    :func:`splitopt.scenario.compile.calibrate_slas` sets each class's SLA again
+    with the same seeded draws, so each class keeps where its SLA sits between
+    its fastest and its all-client latency: only the overridden quantity changes.
+    Token counts are capped by the model's context length.
+    """
+    import importlib
+
+    from splitopt.families import FAMILIES
+    from splitopt.scenario.architectures import ARCHITECTURES
+    from splitopt.scenario.compile import calibrate_slas, compile_scenario_doc
+
+    mod = importlib.import_module(FAMILIES[family].split(":")[0])
+    doc = mod.scenario_doc(seed, size)
+    clients_catalogue = getattr(mod, "CLIENTS", {})
+    for req in doc["requests"]:
+        arch = doc["models"][req["model"]]["architecture"]
+        ctx = ARCHITECTURES[arch].max_context
+        if "prompt_tokens" in override:
+            req["prompt_tokens"] = int(min(override["prompt_tokens"], ctx - req["output_tokens"]))
+        if "output_tokens" in override:
+            req["output_tokens"] = int(min(override["output_tokens"], ctx - req["prompt_tokens"]))
+        if "client" in override:
+            name = override["client"]
+            if name not in doc["clients"]:
+                dev, net, (lo, hi) = clients_catalogue[name]
+                doc["clients"][name] = {
+                    "device": dev,
+                    "network": net,
+                    "memory_budget_bytes": float(f"{(lo + hi) / 2:.3g}"),
+                }
+            req["client"] = name
+    if "client" in override:
+        doc["clients"] = {override["client"]: doc["clients"][override["client"]]}
+    doc = calibrate_slas(doc, np.random.default_rng([seed, 7919]))
+    return compile_scenario_doc(doc)
+
+
+def _group_indices(problem: Problem, group_by: str, group: str) -> list[int]:
+    if not group_by or group == "all":
+        return list(range(len(problem)))
+    return [
+        i
+        for i, r in enumerate(problem.requests)
+        if r.meta is not None and str(r.meta.get(group_by)) == group
+    ]
+
+
+def group_values(problem: Problem, key: str) -> list[str]:
+    """Distinct ``meta[key]`` values of an instance, as strings, sorted (numbers numerically)."""
+    vals = {r.meta.get(key) for r in problem.requests if r.meta is not None and key in r.meta}
+    vals.discard(None)
+
+    def sort_key(v: Any) -> tuple[int, float, str]:
+        return (0, float(v), "") if isinstance(v, (int, float)) else (1, 0.0, str(v))
+
+    return [str(v) for v in sorted(vals, key=sort_key)]
+
+
+def _transform(chain: Chain, sla_scale: float, uplink_scale: float, memory_frac: float) -> Chain:
+    changes: dict[str, object] = {}
+    if sla_scale != 1.0:
+        changes["sla_s"] = chain.sla_s * sla_scale
+    if uplink_scale != 1.0:
+        changes["uplink_s"] = chain.uplink_s * uplink_scale
+    if memory_frac >= 0:
+        changes["memory_budget_bytes"] = float(memory_frac * chain.client_memory_bytes.sum())
+    return chain.replace(**changes) if changes else chain
+
+
+@lru_cache(maxsize=16)
+def sub_instance(
+    family: str,
+    seed: int,
+    size: str,
+    options: str = "",
+    group_by: str = "",
+    group: str = "all",
+    sla_scale: float = 1.0,
+    uplink_scale: float = 1.0,
+    memory_frac: float = -1.0,
+) -> Problem:
+    """The requests of one group of an instance, with the sweep transforms applied.
+
+    ``sla_scale`` multiplies each SLA; ``uplink_scale`` multiplies each uplink
+    transfer time (bandwidth divided by it, when delays are negligible);
+    ``memory_frac`` ≥ 0 sets each client memory budget to that fraction of the
+    memory all layers would need on the client (−1: keep the instance's budgets).
+    """
+    base = instance(family, seed, size, options)
+    idx = _group_indices(base, group_by, group)
+    if not idx:
+        raise ValueError(f"no request of {family} seed {seed} has {group_by} = {group!r}")
+    p = base.subset(idx, name=f"{base.name}[{group_by}={group}]" if group_by else base.name)
+    if sla_scale != 1.0 or uplink_scale != 1.0 or memory_frac >= 0:
+        p = p.with_chains([_transform(c, sla_scale, uplink_scale, memory_frac) for c in p.chains])
+    return p
+
+
+def family_groups(family: str, seed: int, size: str, key: str) -> list[str]:
+    """The distinct ``meta[key]`` values of the family's instance (:func:`group_values`)."""
+    return group_values(instance(family, seed, size), key)

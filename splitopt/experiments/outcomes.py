@@ -1,0 +1,161 @@
+"""Outcome columns of the experiments: the per-process cache of solved
+instances, descriptor columns of an instance and the outcome columns of one
+splitter (feasibility, work, reduction versus server-only, gains over the
+baselines).
+
+Definitions used in every row:
+- ``reduction``: 1 − Σω W(x) / Σω W(S…S) over the requests feasible for both
+  the solver and server-only (:func:`splitopt.metrics.summarize`).
+- ``gain_work_<B>``: (W_B − W_A) / W_B over the requests feasible for both A (the
+  row's solver) and baseline B; ``gain_tput_<B>`` = W_B / W_A − 1 on the same
+  requests (:func:`splitopt.metrics.gain`). ``sum_work_common_<B>`` and
+  ``sum_base_common_<B>`` hold the two sums, so tables can pool repetitions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from splitopt.experiments.harness import Scalar
+from splitopt.problem import Problem
+
+#: Baselines every split row is compared with (server-only gives the reduction).
+COMPARE: tuple[str, ...] = ("greedy", "greedy-ratio", "best-cut")
+
+
+def col(name: str) -> str:
+    """A solver name as a column-name fragment (``greedy-ratio`` -> ``greedy_ratio``)."""
+    return name.replace("-", "_")
+
+
+def data_mode(solver: str) -> str:
+    """The data a solver solves by default: ``dp`` the ticked data, every other the real data."""
+    return "ticked" if solver == "dp" else "real"
+
+
+def grid_options(solver: str, grid: int, mode: str | None = None) -> dict[str, object]:
+    """The solver options an experiment's ``grid`` parameter stands for.
+
+    The one place where experiments turn their grid encoding into solver
+    options. ``grid`` is ticks per SLA; 0 means the solver's default
+    (per-chain) grid. ``mode`` (default :func:`data_mode`): ``ticked`` gives
+    ``dp`` and the ILPs the grid (the ILPs then solve the problem ``dp``
+    solves), ``real`` gives no grid (``dp-exact`` and the ILPs on the real data).
+    """
+    mode = mode or data_mode(solver)
+    if mode not in ("ticked", "real"):
+        raise ValueError(f"unknown data mode {mode!r}: ticked or real")
+    if solver == "dp" or (mode == "ticked" and solver.startswith("ilp")):
+        if mode == "real":
+            raise ValueError("dp solves the ticked data only")
+        if not grid and solver != "dp":
+            raise ValueError(f"{solver} in ticked mode needs an explicit grid")
+        return {"grid": int(grid)} if grid else {}
+    return {}
+
+
+_SOLVED: dict[tuple, Any] = {}
+
+
+def solved(problem: Problem, solver: str, grid: int = 0) -> Any:
+    """``solver``'s :class:`~splitopt.solution.Result` for ``problem`` (cached per process)."""
+    from splitopt.solvers import get_solver
+
+    key = (id(problem), solver, grid)
+    hit = _SOLVED.get(key)
+    if hit is not None and hit[0] is problem:
+        return hit[1]
+    res = get_solver(solver, **grid_options(solver, grid)).solve(problem)
+    if len(_SOLVED) > 64:
+        _SOLVED.clear()
+    _SOLVED[key] = (problem, res)
+    return res
+
+
+def describe(problem: Problem) -> dict[str, Scalar]:
+    """Descriptor columns of a (sub-)instance: sizes, SLA, and every scalar ``meta`` key
+    (its value when all requests share it, ``lo..hi`` for differing numbers,
+    ``k values`` for differing strings)."""
+    chains = problem.chains
+    layers = [c.num_layers for c in chains]
+    slas = [r.chain.sla_s for r in problem.requests]
+    row: dict[str, Scalar] = {
+        "requests": len(problem),
+        "distinct_chains": len(chains),
+        "layers_mean": float(np.mean(layers)),
+        "layers_max": int(max(layers)),
+        "sla_s_mean": float(np.mean(slas)),
+        "work_unit": problem.work_unit,
+        "weight_total": float(problem.weights.sum()),
+        "memory_budgeted": sum(r.chain.memory_budget_bytes is not None for r in problem.requests),
+    }
+    keys: dict[str, None] = {}
+    for r in problem.requests:
+        if r.meta:
+            keys.update(dict.fromkeys(r.meta))
+    for k in keys:
+        vals = [r.meta.get(k) for r in problem.requests if r.meta is not None]
+        vals = [v for v in vals if v is not None and isinstance(v, (str, int, float, bool))]
+        if not vals:
+            continue
+        uniq = sorted(set(vals), key=str)
+        if len(uniq) == 1:
+            row[f"meta_{k}"] = uniq[0]
+        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in uniq):
+            row[f"meta_{k}"] = f"{min(uniq)}..{max(uniq)}"
+        else:
+            row[f"meta_{k}"] = f"{len(uniq)} values"
+    return row
+
+
+def split_outcomes(problem: Problem, solver: str, grid: int = 0) -> dict[str, Scalar]:
+    """Outcome columns of ``solver`` on ``problem``: feasibility counts, work,
+    reduction versus server-only and gains over each baseline of :data:`COMPARE`."""
+    from splitopt.metrics import gain, summarize
+
+    res = solved(problem, solver, grid)
+    s = summarize(res)
+    so = solved(problem, "server-only")
+    ev, so_ev = res.evaluation, so.evaluation
+    both = ev.feasible & so_ev.feasible
+    w = ev.weights
+    statuses = res.statuses
+    row: dict[str, Scalar] = {
+        "feasible": s.feasible,
+        "infeasible": s.infeasible,
+        "optimal": sum(st == "optimal" for st in statuses),
+        "errors": sum(st == "error" for st in statuses),
+        "server_work": s.objective,
+        "server_only_work": s.server_only_work,
+        "server_only_infeasible": s.server_only_infeasible,
+        "reduction": s.reduction_vs_server_only,
+        "common_server_only": int(both.sum()),
+        "sum_work_common_server_only": float(np.dot(w[both], ev.server_work[both])),
+        "sum_base_common_server_only": float(np.dot(w[both], so_ev.server_work[both])),
+        "mean_latency_s": s.mean_latency_s,
+        "solve_runtime_s": res.runtime_s,
+    }
+    for b in COMPARE:
+        br = solved(problem, b)
+        g = gain(res, br)
+        common = res.evaluation.feasible & br.evaluation.feasible
+        c = col(b)
+        row[f"feasible_{c}"] = int(br.evaluation.feasible.sum())
+        row[f"gain_work_{c}"] = g.work_gain
+        row[f"gain_tput_{c}"] = g.throughput_gain
+        row[f"common_{c}"] = g.common
+        row[f"sum_work_common_{c}"] = float(np.dot(w[common], ev.server_work[common]))
+        row[f"sum_base_common_{c}"] = float(np.dot(w[common], br.evaluation.server_work[common]))
+    return row
+
+
+def service_times(
+    problem: Problem, splitter: str, capacity: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-request server work under ``splitter``, its service time W / capacity
+    (seconds) and whether the request is feasible for it."""
+    res = solved(problem, splitter)
+    work = np.asarray(res.evaluation.server_work, dtype=float)
+    return work, work / capacity, np.asarray(res.evaluation.feasible, dtype=bool)

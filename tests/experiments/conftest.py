@@ -1,0 +1,3 @@
+"""Register the test-only experiments (smoke, sleepy) with the harness."""
+
+import tests.experiments.toy  # noqa: F401
