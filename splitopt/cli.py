@@ -288,23 +288,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from splitopt.verify import run_verify
+    from splitopt.verify import default_csv, run_verify
 
-    solvers = [s.strip() for s in args.solvers.split(",")] if args.solvers else None
-    kwargs = {
-        "family": args.family,
-        "n": args.n,
-        "seed": args.seed,
-        "solvers": solvers,
-        "out_dir": args.out,
-        "workers": args.workers,
-        "progress": sys.stderr.isatty(),
-    }
-    if args.size is not None:
-        kwargs["size"] = args.size
-    report = run_verify(**kwargs)
+    solvers = [s.strip() for s in args.solvers.split(",")] if args.solvers is not None else None
+    report = run_verify(
+        family=args.family,
+        n=args.n,
+        seed=args.seed,
+        solvers=solvers,
+        size=args.size,
+        out_dir=args.out,
+        workers=args.workers,
+        progress=sys.stderr.isatty(),
+        csv=args.csv or default_csv(args.family, args.seed, args.size),
+        dask=args.dask,
+    )
     print(report.render())
-    return EXIT_OK if report.disagreements == 0 else EXIT_INTERNAL
+    return EXIT_OK if report.ok else EXIT_INTERNAL
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
@@ -425,7 +425,14 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument(
         "--out", default="verify-disagreements", help="folder for disagreeing instances"
     )
-    ver.add_argument("--workers", type=_positive_int, default=None)
+    ver.add_argument("--workers", type=_positive_int, default=None, help="local processes")
+    ver.add_argument(
+        "--csv",
+        default=None,
+        help="resumable comparisons file, one row per instance "
+        "(default results/verify/FAMILY[-SIZE]-sSEED.csv; rerun to continue)",
+    )
+    ver.add_argument("--dask", metavar="ADDRESS", help="run on an existing Dask scheduler")
     ver.set_defaults(func=cmd_verify)
 
     ex = sub.add_parser("experiment", help="run a registered experiment (NAME 'list' lists them)")

@@ -668,17 +668,52 @@ def run(
     exp = get_experiment(name)
     tasks = experiment_tasks(name, seed, repetitions, quick)
     path = Path(out) if out is not None else Path("results") / f"{name}.csv"
+    return run_tasks(
+        name,
+        tasks,
+        path,
+        serial=exp.serial,
+        dask=dask,
+        workers=workers,
+        progress=progress,
+        dask_no_worker_s=dask_no_worker_s,
+    )
+
+
+def run_tasks(
+    label: str,
+    tasks: Sequence[Task],
+    out: str | os.PathLike[str],
+    *,
+    serial: bool = False,
+    dask: object = None,
+    workers: int | None = None,
+    progress: bool = True,
+    dask_no_worker_s: float | None = None,
+) -> Path:
+    """Run an explicit task list into the CSV ``out``, resuming (what :func:`run`
+    does for a registered experiment; ``splitopt verify`` calls it directly).
+
+    ``label`` names the progress bar; ``serial`` makes one worker the default.
+    Duplicate task keys are an error. Other arguments and errors as :func:`run`.
+    """
+    keys = [t.key for t in tasks]
+    if len(set(keys)) != len(keys):
+        raise ExperimentError(f"{label}: the task list holds a task twice")
+    path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     with CsvLock(path), _SignalGuard() as guard:
         try:
-            _run_locked(exp, tasks, path, name, dask, workers, progress, dask_no_worker_s, guard)
+            _run_locked(
+                serial, tasks, path, label, dask, workers, progress, dask_no_worker_s, guard
+            )
         except _Stop as stop:
             raise SystemExit(128 + stop.signum) from None
     return path
 
 
 def _run_locked(
-    exp: Experiment,
+    serial: bool,
     tasks: Sequence[Task],
     path: Path,
     name: str,
@@ -699,7 +734,7 @@ def _run_locked(
         results = _dask(todo, dask, dask_no_worker_s)
     else:
         if workers is None:
-            workers = 1 if exp.serial else max(1, min(os.cpu_count() or 1, len(todo)))
+            workers = 1 if serial else max(1, min(os.cpu_count() or 1, len(todo)))
         results = _serial(todo) if workers <= 1 or len(todo) <= 1 else _pool(todo, workers)
 
     prog, tid = _progress(len(tasks), len(tasks) - len(todo), name, progress)
