@@ -184,3 +184,18 @@ def test_dask_without_workers_fails_clearly(tmp_path: Path, case: str) -> None:
         with distributed.Client(cluster.scheduler_address) as client:
             with pytest.raises(ExperimentError, match="workers died|no worker"):
                 list(_dask([task], client, no_worker_s=20))
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "tcp://192.0.2.1:8786"])
+def test_unreachable_dask_scheduler_is_a_user_error(
+    tmp_path: Path, address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("dask.distributed")
+    import splitopt.experiments.harness as harness
+
+    monkeypatch.setattr(harness, "DASK_CONNECT_S", 1.0)
+    t0 = time.monotonic()
+    with pytest.raises(ExperimentError, match="cannot reach the Dask scheduler"):
+        run_experiment("sleepy", out=tmp_path / "d.csv", dask=address, progress=False)
+    assert time.monotonic() - t0 < 20
+    assert not (tmp_path / "d.csv.lock").exists()
