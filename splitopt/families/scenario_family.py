@@ -106,7 +106,9 @@ class SlaRule:
     SLA = T_min x U(1, 1.5). Where the memory budget rules out all-client, the
     SLA is raised to at least T_server x U(1, 1.5) (all-server needs no client
     memory), so such classes stay feasible unless drawn infeasible. SLAs are
-    rounded up to 4 significant digits, so a class stays where it was drawn.
+    multiplied by 1.00005 and rounded to 4 significant digits (to nearest: the
+    nudge does not make it a rounding up, so an SLA may end up to 0.05 % below
+    its drawn value; kept as it is so that instances regenerate byte for byte).
     """
 
     infeasible_frac: float = 0.05
