@@ -309,7 +309,6 @@ def build(family: ScenarioFamily, seed: int, size: str = "small") -> FamilyInsta
     if size not in family.sizes:
         raise FamilyError(f"unknown size {size!r}; valid sizes: {', '.join(family.sizes)}")
     spec = family.sizes[size]
-    n_classes = spec.classes if family.classes is None else family.classes
     rng = np.random.default_rng(seed)
     server = family.servers[int(rng.integers(len(family.servers)))]
     names = list(family.clients)
@@ -319,62 +318,10 @@ def build(family: ScenarioFamily, seed: int, size: str = "small") -> FamilyInsta
         entry = family.clients[cname]
         budget = float(f"{rng.uniform(*entry.budget_bytes):.3g}")
         clients[cname] = _client(cname, entry, budget)
-    dtypes = [d for d, _ in family.dtypes]
-    dtype_p = [p for _, p in family.dtypes]
     models: dict[str, ModelSpec] = {}
-    classes: list[RequestClass] = []
-    for i in range(n_classes):
-        group = family.groups[i % len(family.groups)]
-        arch_name = group.architectures[int(rng.integers(len(group.architectures)))]
-        arch = ARCHITECTURES[arch_name]
-        dtype = dtypes[int(rng.choice(len(dtypes), p=dtype_p))]
-        mname = f"{arch_name}-{dtype}"
-        if mname not in models:
-            models[mname] = ModelSpec(
-                mname, arch, dtype, DEFAULT_COMPUTE[dtype], family.granularity
-            )
-        client = ""
-        if not family.client_after_tokens:
-            client = chosen[int(rng.integers(len(chosen)))]
-        ctx = arch.max_context
-        if group.prompt_tokens is None:
-            n = int(arch.fixed_tokens)  # type: ignore[arg-type]
-        else:
-            room = 1 if arch.generates else 0
-            n = min(_log_uniform_int(rng, *group.prompt_tokens), ctx - room)
-        g = 0
-        if group.output_tokens is not None:
-            g = min(_log_uniform_int(rng, *group.output_tokens), ctx - n)
-        if family.client_after_tokens:
-            client = chosen[int(rng.integers(len(chosen)))]
-        count, rate = 1, None
-        if family.count is not None:
-            count = family.count
-        elif family.rate_fraction <= 0.0 or rng.random() < 1.0 - family.rate_fraction:
-            count = int(rng.integers(1, spec.max_count + 1))
-        else:
-            rate = float(f"{rng.uniform(*family.rates):.3g}")
-        label = arch_name if family.class_names == "architecture" else group.label.lower()
-        # sweep overrides: applied after the draws, so nothing else changes
-        if family.prompt_tokens is not None and arch.fixed_tokens is None:
-            n = int(min(family.prompt_tokens, ctx - g))
-        if family.output_tokens is not None and arch.generates:
-            g = int(min(family.output_tokens, ctx - n))
-        if family.client is not None:
-            client = family.client
-        classes.append(
-            RequestClass(
-                name=f"{label}-{i}",
-                client=client,
-                model=mname,
-                prompt_tokens=n,
-                output_tokens=g,
-                sla_s=_UNCALIBRATED_SLA_S,
-                count=count,
-                rate=rate,
-            )
-        )
-    if family.client is not None:
+    n_classes = spec.classes if family.classes is None else family.classes
+    classes = tuple(_draw_class(family, spec, i, chosen, models, rng) for i in range(n_classes))
+    if family.client is not None:  # the sweep's client is the scenario's only one
         c, entry = family.client, family.clients[family.client]
         clients = {c: clients.get(c) or _client(c, entry, entry.mid_budget_bytes)}
     draft = Scenario(
@@ -384,7 +331,7 @@ def build(family: ScenarioFamily, seed: int, size: str = "small") -> FamilyInsta
         server=ServerSpec(DEVICES[server]),
         clients=clients,
         models=models,
-        requests=tuple(classes),
+        requests=classes,
     )
     chains = class_chains(draft)
     sla_rng = rng if family.sla_stream is None else np.random.default_rng([seed, family.sla_stream])
@@ -397,6 +344,64 @@ def build(family: ScenarioFamily, seed: int, size: str = "small") -> FamilyInsta
     )
     final = [c.replace(sla_s=s) for c, s in zip(chains, slas, strict=True)]
     return FamilyInstance(scenario, assemble_problem(scenario, final))
+
+
+def _draw_class(
+    family: ScenarioFamily,
+    spec: SizeSpec,
+    i: int,
+    chosen: list[str],
+    models: dict[str, ModelSpec],
+    rng: np.random.Generator,
+) -> RequestClass:
+    """Request class ``i`` (its model is added to ``models``), SLA not yet calibrated."""
+    group = family.groups[i % len(family.groups)]
+    arch_name = group.architectures[int(rng.integers(len(group.architectures)))]
+    arch = ARCHITECTURES[arch_name]
+    dtypes = [d for d, _ in family.dtypes]
+    dtype = dtypes[int(rng.choice(len(dtypes), p=[p for _, p in family.dtypes]))]
+    mname = f"{arch_name}-{dtype}"
+    if mname not in models:
+        models[mname] = ModelSpec(mname, arch, dtype, DEFAULT_COMPUTE[dtype], family.granularity)
+    client = ""
+    if not family.client_after_tokens:
+        client = chosen[int(rng.integers(len(chosen)))]
+    ctx = arch.max_context
+    if group.prompt_tokens is None:
+        n = int(arch.fixed_tokens)  # type: ignore[arg-type]
+    else:
+        room = 1 if arch.generates else 0
+        n = min(_log_uniform_int(rng, *group.prompt_tokens), ctx - room)
+    g = 0
+    if group.output_tokens is not None:
+        g = min(_log_uniform_int(rng, *group.output_tokens), ctx - n)
+    if family.client_after_tokens:
+        client = chosen[int(rng.integers(len(chosen)))]
+    count, rate = 1, None
+    if family.count is not None:
+        count = family.count
+    elif family.rate_fraction <= 0.0 or rng.random() < 1.0 - family.rate_fraction:
+        count = int(rng.integers(1, spec.max_count + 1))
+    else:
+        rate = float(f"{rng.uniform(*family.rates):.3g}")
+    # sweep overrides: applied after the draws, so nothing else changes
+    if family.prompt_tokens is not None and arch.fixed_tokens is None:
+        n = int(min(family.prompt_tokens, ctx - g))
+    if family.output_tokens is not None and arch.generates:
+        g = int(min(family.output_tokens, ctx - n))
+    if family.client is not None:
+        client = family.client
+    label = arch_name if family.class_names == "architecture" else group.label.lower()
+    return RequestClass(
+        name=f"{label}-{i}",
+        client=client,
+        model=mname,
+        prompt_tokens=n,
+        output_tokens=g,
+        sla_s=_UNCALIBRATED_SLA_S,
+        count=count,
+        rate=rate,
+    )
 
 
 def _client(name: str, entry: ClientEntry, budget: float) -> ClientSpec:
