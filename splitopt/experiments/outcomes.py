@@ -87,6 +87,8 @@ def describe(problem: Problem) -> dict[str, Scalar]:
         "layers_mean": float(np.mean(layers)),
         "layers_max": int(max(layers)),
         "sla_s_mean": float(np.mean(slas)),
+        # the SLAs as the chains hold them (after any sweep transform)
+        "sla_s_range": f"{min(slas)}..{max(slas)}" if min(slas) < max(slas) else slas[0],
         "work_unit": problem.work_unit,
         "weight_total": float(problem.weights.sum()),
         "memory_budgeted": sum(r.chain.memory_budget_bytes is not None for r in problem.requests),

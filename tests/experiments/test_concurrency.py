@@ -6,6 +6,7 @@ duplicate patterns, cluster failures.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -56,10 +57,8 @@ def _wait_rows(out: Path, n: int, proc: subprocess.Popen, timeout: float = 90) -
 def _children(pid: int) -> list[int]:
     kids: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             kids += [int(x) for x in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return kids
 
 
@@ -117,9 +116,8 @@ def test_finalising_removes_duplicate_rows(tmp_path: Path, seed: int) -> None:
 
 def test_lock_refuses_in_process_and_releases(tmp_path: Path) -> None:
     out = tmp_path / "x.csv"
-    with CsvLock(out):
-        with pytest.raises(ExperimentError, match=f"in use by pid {os.getpid()}"):
-            run_experiment("sleepy", out=out, workers=1, progress=False)
+    with CsvLock(out), pytest.raises(ExperimentError, match=f"in use by pid {os.getpid()}"):
+        run_experiment("sleepy", out=out, workers=1, progress=False)
     assert not (tmp_path / "x.csv.lock").exists()
     run_experiment("sleepy", out=out, workers=1, progress=False)
     assert len(read_csv_rows(out)) == 20
@@ -181,9 +179,11 @@ def test_dask_without_workers_fails_clearly(tmp_path: Path, case: str) -> None:
         n_workers=1, processes=True, threads_per_worker=1, dashboard_address=None
     ) as cluster:
         task = Task.make("boom", "tests.experiments.test_concurrency:_kill_worker", i=1)
-        with distributed.Client(cluster.scheduler_address) as client:
-            with pytest.raises(ExperimentError, match="workers died|no worker"):
-                list(_dask([task], client, no_worker_s=20))
+        with (
+            distributed.Client(cluster.scheduler_address) as client,
+            pytest.raises(ExperimentError, match=r"workers died|no worker"),
+        ):
+            list(_dask([task], client, no_worker_s=20))
 
 
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "tcp://192.0.2.1:8786"])
