@@ -454,6 +454,19 @@ def _write_failures(report: VerifyReport, out_dir: Path, size: str | None) -> No
         )
 
 
+def code_digest() -> str:
+    """A hash of splitopt's source files: part of every verify task's key, so a
+    comparisons file never lends a result of other code to a rerun."""
+    import hashlib
+
+    root = Path(__file__).resolve().parent
+    h = hashlib.blake2b(digest_size=8)
+    for f in sorted(root.rglob("*.py")):
+        h.update(str(f.relative_to(root)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 def default_csv(family: str, seed: int, size: str | None) -> Path:
     """The CLI's default comparisons file: ``results/verify/FAMILY[-SIZE]-sSEED.csv``."""
     return Path("results") / "verify" / f"{family}{'-' + size if size else ''}-s{seed}.csv"
@@ -488,8 +501,10 @@ def run_verify(
             needs the usual ``if __name__ == "__main__":`` guard.
         progress: the harness's progress bar.
         csv: the resumable comparisons file (one row per instance); rerunning
-            with the same file continues an interrupted run. ``None``: a
-            temporary file, removed afterwards (nothing to resume).
+            with the same file continues an interrupted run. Task keys include
+            :func:`code_digest`, so rows made by other code are recomputed (and
+            dropped from the finished file). ``None``: a temporary file, removed
+            afterwards (nothing to resume).
         dask: a Dask scheduler address (or ``Client``) to run on instead of local processes.
         dask_no_worker_s: with ``dask``, seconds without workers before giving up.
 
@@ -508,6 +523,7 @@ def run_verify(
     report = VerifyReport(family=family, seed=seed, workers=workers, skipped=skipped)
     report.solvers = ["dp", "dp-exact", *ilps] + (["brute-force"] if brute else [])
     report.out_dir = str(out_dir or "verify-failures")
+    code = code_digest()
     tasks = [
         Task.make(
             "verify",
@@ -518,6 +534,7 @@ def run_verify(
             size=size or "",
             ilps=",".join(ilps),
             brute=brute,
+            code=code,
         )
         for i in range(n)
     ]
@@ -534,6 +551,7 @@ def run_verify(
             workers=workers,
             progress=progress,
             dask_no_worker_s=dask_no_worker_s,
+            keep_stale=False,
         )
         rows = {r["key"]: r for r in read_csv_rows(path)}
     for t in tasks:

@@ -356,14 +356,20 @@ class CsvLog:
             os.fsync(f.fileno())
         self.rows.append(srow)
 
-    def finalize(self, order: Sequence[str], params: Sequence[str] = ()) -> None:
+    def finalize(
+        self, order: Sequence[str], params: Sequence[str] = (), keep_stale: bool = True
+    ) -> None:
         """Rewrite the file with rows in the task order ``order`` (a list of keys).
 
-        Rows whose key is not in ``order`` (from an older task list) are kept at the end;
-        of rows with the same key only the first is kept.
+        Rows whose key is not in ``order`` (from an older task list) are kept at the
+        end, or dropped when ``keep_stale`` is false; of rows with the same key only
+        the first is kept.
         """
         pos = {k: i for i, k in enumerate(order)}
-        rows = sorted(unique_rows(self.rows), key=lambda r: pos.get(r.get("key", ""), len(pos)))
+        rows = unique_rows(self.rows)
+        if not keep_stale:
+            rows = [r for r in rows if r.get("key") in pos]
+        rows = sorted(rows, key=lambda r: pos.get(r.get("key", ""), len(pos)))
         for r in rows:
             if r.get("key") in pos:
                 r["task_index"] = str(pos[r["key"]])
@@ -690,11 +696,13 @@ def run_tasks(
     workers: int | None = None,
     progress: bool = True,
     dask_no_worker_s: float | None = None,
+    keep_stale: bool = True,
 ) -> Path:
     """Run an explicit task list into the CSV ``out``, resuming (what :func:`run`
     does for a registered experiment; ``splitopt verify`` calls it directly).
 
-    ``label`` names the progress bar; ``serial`` makes one worker the default.
+    ``label`` names the progress bar; ``serial`` makes one worker the default;
+    ``keep_stale=False`` drops rows of other task lists when the file is finalised.
     Duplicate task keys are an error. Other arguments and errors as :func:`run`.
     """
     keys = [t.key for t in tasks]
@@ -705,7 +713,16 @@ def run_tasks(
     with CsvLock(path), _SignalGuard() as guard:
         try:
             _run_locked(
-                serial, tasks, path, label, dask, workers, progress, dask_no_worker_s, guard
+                serial,
+                tasks,
+                path,
+                label,
+                dask,
+                workers,
+                progress,
+                dask_no_worker_s,
+                guard,
+                keep_stale,
             )
         except _Stop as stop:
             raise SystemExit(128 + stop.signum) from None
@@ -722,6 +739,7 @@ def _run_locked(
     progress: bool,
     dask_no_worker_s: float | None,
     guard: _SignalGuard,
+    keep_stale: bool = True,
 ) -> None:
     with guard.writing():
         log = CsvLog(path)
@@ -753,7 +771,7 @@ def _run_locked(
     if log.keys() >= set(index):
         params = [k for t in tasks for k, _ in t.params]
         with guard.writing():
-            log.finalize([t.key for t in tasks], params)
+            log.finalize([t.key for t in tasks], params, keep_stale)
 
 
 def comparable(rows: Iterable[Mapping[str, str]]) -> list[tuple[tuple[str, str], ...]]:
