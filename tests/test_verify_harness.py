@@ -113,3 +113,22 @@ def test_verify_on_a_local_dask_cluster_matches_the_pool() -> None:
         pool.comparisons,
     )
     assert dask.calls == pool.calls
+
+
+@pytest.mark.skipif(not available("ilp-highs"), reason="needs HiGHS")
+def test_rows_of_other_code_are_recomputed_not_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import splitopt.verify as verify
+
+    csv = tmp_path / "v.csv"
+    kw = dict(n=3, seed=2, solvers=["ilp-highs"], workers=1, progress=False, csv=csv)
+    first = run_verify(**kw)  # type: ignore[arg-type]
+    assert first.resumed == 0 and {r["code"] for r in read_csv_rows(csv)} == {verify.code_digest()}
+    again = run_verify(**kw)  # type: ignore[arg-type]
+    assert again.resumed == 3 and again.comparisons == first.comparisons
+    monkeypatch.setattr(verify, "code_digest", lambda: "0123456789abcdef")
+    changed = run_verify(**kw)  # type: ignore[arg-type]
+    assert changed.resumed == 0 and changed.comparisons == first.comparisons
+    rows = read_csv_rows(csv)
+    assert len(rows) == 3 and {r["code"] for r in rows} == {"0123456789abcdef"}
