@@ -291,6 +291,7 @@ class VerifyReport:
     out_dir: str | None = None
     csv: str | None = None
     resumed: int = 0
+    dask: str | None = None
 
     def add_row(self, row: Mapping[str, str]) -> None:
         """Add one instance's CSV row (as :func:`verify_task` wrote it)."""
@@ -318,8 +319,9 @@ class VerifyReport:
     def render(self) -> str:
         """The summary as plain text."""
         lines = [
-            f"verify: family {self.family}, seed {self.seed}, {self.workers} worker(s), "
-            f"{self.wall_s:.1f} s wall",
+            f"verify: family {self.family}, seed {self.seed}, "
+            + (f"Dask scheduler {self.dask}" if self.dask else f"{self.workers} worker(s)")
+            + f", {self.wall_s:.1f} s wall",
             f"  solvers      {', '.join(self.solvers)}"
             + (f"  (not available, skipped: {', '.join(self.skipped)})" if self.skipped else ""),
             f"  instances    {self.instances}"
@@ -523,6 +525,9 @@ def run_verify(
     report = VerifyReport(family=family, seed=seed, workers=workers, skipped=skipped)
     report.solvers = ["dp", "dp-exact", *ilps] + (["brute-force"] if brute else [])
     report.out_dir = str(out_dir or "verify-failures")
+    report.dask = (
+        None if dask is None else str(getattr(getattr(dask, "scheduler", None), "address", dask))
+    )
     code = code_digest()
     tasks = [
         Task.make(
