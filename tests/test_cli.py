@@ -47,6 +47,9 @@ def test_solve_table_compares_solvers(handmade):
         "server-only",
         "reduction vs server-only",
         "gain over greedy",
+        "served:",
+        "charged work",
+        "both feasible",
     ):
         assert word in proc.stdout
 
