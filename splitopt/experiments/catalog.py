@@ -80,6 +80,62 @@ def gain_experiment(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
     yield from _headline_tasks("gain", seed, repetitions, quick, ("dp", "dp-exact"))
 
 
+#: The settings of the pre-registered SplitLLM protocol (``paper/PROTOCOL.md``):
+#: setting P ("the paper's setting as far as the sources state it") and the four
+#: declared sweeps, each one factor away from P. name -> (sweep, x label,
+#: :func:`splitopt.experiments.instances.setting_instance` keywords).
+PROTOCOL_SETTINGS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "P": ("P", "P", {}),
+    "sla-server-0.1": ("sla_anchor", "slack 0.1", {"sla_anchor": "server", "slack": 0.1}),
+    "sla-server-0.25": ("sla_anchor", "slack 0.25", {"sla_anchor": "server", "slack": 0.25}),
+    "sla-server-0.5": ("sla_anchor", "slack 0.5", {"sla_anchor": "server", "slack": 0.5}),
+    "sla-server-1.0": ("sla_anchor", "slack 1.0", {"sla_anchor": "server", "slack": 1.0}),
+    "memory-on": ("memory", "budgets on", {"memory": True}),
+    "work-seconds": ("work_unit", "server seconds", {"work_unit": "s"}),
+    "prefill-only": ("decode", "prefill only", {"decode": False}),
+}
+#: What P is on each sweep's axis (its x label).
+PROTOCOL_P_LABEL: dict[str, str] = {
+    "sla_anchor": "between bounds (P)",
+    "memory": "no budget (P)",
+    "work_unit": "FLOP (P)",
+    "decode": "prefill + decode (P)",
+}
+#: The DP of the protocol's headline (every baseline is in its rows' columns).
+PROTOCOL_SOLVER = "dp"
+
+
+@experiment(
+    "protocol",
+    "pre-registered SplitLLM protocol (paper/PROTOCOL.md): setting P and its four declared sweeps",
+)
+def protocol(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
+    """The DP on paper-like instances of setting P and of each sweep point, per
+    model family and overall; every row carries the full accounting (served,
+    only-DP, charged work) against every baseline (:mod:`splitopt.experiments.outcomes`)."""
+    size = "small" if quick else "medium"
+    for rep in range(repetitions):
+        s = seed + rep
+        for setting, (sweep, _, kw) in PROTOCOL_SETTINGS.items():
+            options = json.dumps({"setting": kw}, sort_keys=True)
+            groups = [*family_groups("paper-like", s, size, "model_family"), "all"]
+            for g in groups:
+                yield Task.make(
+                    "protocol",
+                    f"{_RUNNERS}:run_split",
+                    setting=setting,
+                    sweep=sweep,
+                    family="paper-like",
+                    seed=s,
+                    size=size,
+                    repetition=rep,
+                    group_by="model_family",
+                    group=g,
+                    solver=PROTOCOL_SOLVER,
+                    options=options,
+                )
+
+
 #: Sweep values of experiment (c). Scales are relative to the instance's own values.
 SWEEPS: dict[str, tuple[str, list[float]]] = {
     "sla": ("sla_scale", [0.5, 0.75, 1.0, 1.5, 2.0, 3.0]),

@@ -24,7 +24,65 @@ def instance(family: str, seed: int, size: str, options: str = "") -> Problem:
     override = opts.pop("override", None)
     if override:
         return overridden_instance(family, seed, size, override)
+    setting = opts.pop("setting", None)
+    if setting is not None:
+        return setting_instance(family, seed, size, **setting)
     return generate(family, seed, size, **opts)
+
+
+#: Budget given to every client while SLAs are calibrated for "no memory budget"
+#: (removed afterwards): larger than any model's memory, so no SLA is raised for
+#: memory, and drawn like any budget so every other draw stays the same.
+_NO_BUDGET_BYTES = 1e18
+
+
+def setting_instance(
+    family: str,
+    seed: int,
+    size: str,
+    memory: bool = False,
+    work_unit: str = "FLOP",
+    decode: bool = True,
+    sla_anchor: str = "bounds",
+    slack: float = 0.0,
+) -> Problem:
+    """An instance of the SplitLLM protocol (``paper/PROTOCOL.md``), one factor at a time.
+
+    ``memory``: keep the family's client memory budgets (ours; the sources state
+    none) or, False (the protocol's setting P), calibrate SLAs without a budget and
+    leave every request unbudgeted. ``work_unit``: ``FLOP`` (P) or ``s`` (server
+    seconds). ``decode``: the family's output tokens (P) or none (prefill only).
+    ``sla_anchor``: ``bounds`` (P: the family's SLA rule, between the fastest and
+    the all-client latency) or ``server``: SLA = (1 + ``slack``) x the request's
+    all-server latency (seconds), replacing the drawn SLA.
+    """
+    import dataclasses
+
+    from splitopt.evaluate import score
+    from splitopt.families import get_scenario_family
+
+    fam = get_scenario_family(family)
+    changes: dict[str, Any] = {"work_unit": work_unit}
+    if not decode:
+        changes["output_tokens"] = 0
+    if not memory:
+        changes["clients"] = {
+            name: dataclasses.replace(e, budget_bytes=(_NO_BUDGET_BYTES, _NO_BUDGET_BYTES))
+            for name, e in fam.clients.items()
+        }
+    p = fam.replace(**changes).generate(seed, size)
+    chains = list(p.chains)
+    if not memory:
+        chains = [c.replace(memory_budget_bytes=None) for c in chains]
+    if sla_anchor == "server":
+        if slack < 0:
+            raise ValueError(f"slack must be >= 0, got {slack}")
+        chains = [
+            c.replace(sla_s=(1.0 + slack) * score(c, "S" * c.num_layers).latency_s) for c in chains
+        ]
+    elif sla_anchor != "bounds":
+        raise ValueError(f"unknown SLA anchor {sla_anchor!r}: bounds or server")
+    return p.with_chains(chains)
 
 
 def overridden_instance(family: str, seed: int, size: str, override: dict[str, Any]) -> Problem:

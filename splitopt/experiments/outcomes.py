@@ -10,6 +10,14 @@ Definitions used in every row:
   row's solver) and baseline B; ``gain_tput_<B>`` = W_B / W_A − 1 on the same
   requests (:func:`splitopt.metrics.gain`). ``sum_work_common_<B>`` and
   ``sum_base_common_<B>`` hold the two sums, so tables can pool repetitions.
+- Full accounting (issue 13, ``paper/PROTOCOL.md``): ``charged_work`` = Σω W(x)
+  over the requests the solver serves + Σω W(S…S) over those it does not (the
+  declared penalty); ``charged_server_only`` = Σω W(S…S) over all requests;
+  ``charged_reduction`` = 1 − their ratio. Per baseline B: ``feasible_<B>`` (served),
+  ``only_<B>`` (requests the row's solver serves and B does not),
+  ``only_base_<B>`` (the converse), ``charged_work_<B>`` and ``charged_gain_<B>``
+  = (C_B − C_A) / C_B over all requests. ``only_server_only`` counts the
+  requests the solver serves and server-only does not.
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ from splitopt.experiments.harness import Scalar
 from splitopt.problem import Problem
 
 #: Baselines every split row is compared with (server-only gives the reduction).
-COMPARE: tuple[str, ...] = ("greedy", "greedy-ratio", "best-cut")
+#: ``greedy`` and its variants are ours (no source defines SplitLLM's greedy).
+COMPARE: tuple[str, ...] = ("greedy", "greedy-skip", "greedy-backward", "greedy-ratio", "best-cut")
 
 
 def col(name: str) -> str:
@@ -115,7 +124,7 @@ def describe(problem: Problem) -> dict[str, Scalar]:
 def split_outcomes(problem: Problem, solver: str, grid: int = 0) -> dict[str, Scalar]:
     """Outcome columns of ``solver`` on ``problem``: feasibility counts, work,
     reduction versus server-only and gains over each baseline of :data:`COMPARE`."""
-    from splitopt.metrics import gain, summarize
+    from splitopt.metrics import charged_work, gain, server_only_figures, summarize
 
     res = solved(problem, solver, grid)
     s = summarize(res)
@@ -139,6 +148,13 @@ def split_outcomes(problem: Problem, solver: str, grid: int = 0) -> dict[str, Sc
         "mean_latency_s": s.mean_latency_s,
         "solve_runtime_s": res.runtime_s,
     }
+    so_work = server_only_figures(problem)[0]
+    charged = charged_work(res, so_work)
+    total = float(np.dot(w, so_work))
+    row["charged_work"] = charged
+    row["charged_server_only"] = total
+    row["charged_reduction"] = 1.0 - charged / total if total > 0 else float("nan")
+    row["only_server_only"] = int((ev.feasible & ~so_ev.feasible).sum())
     for b in COMPARE:
         br = solved(problem, b)
         g = gain(res, br)
@@ -150,6 +166,11 @@ def split_outcomes(problem: Problem, solver: str, grid: int = 0) -> dict[str, Sc
         row[f"common_{c}"] = g.common
         row[f"sum_work_common_{c}"] = float(np.dot(w[common], ev.server_work[common]))
         row[f"sum_base_common_{c}"] = float(np.dot(w[common], br.evaluation.server_work[common]))
+        cb = charged_work(br, so_work)
+        row[f"only_{c}"] = int((ev.feasible & ~br.evaluation.feasible).sum())
+        row[f"only_base_{c}"] = int((br.evaluation.feasible & ~ev.feasible).sum())
+        row[f"charged_work_{c}"] = cb
+        row[f"charged_gain_{c}"] = (cb - charged) / cb if cb > 0 else float("nan")
     return row
 
 

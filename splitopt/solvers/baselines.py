@@ -91,9 +91,7 @@ class GreedyRatio(Solver):
     among the moves that keep the request feasible and save work."""
 
     name = "greedy-ratio"
-    description = (
-        "[ours] move the layer with the best work saved per latency added while feasible"
-    )
+    description = "[ours] move the layer with the best work saved per latency added while feasible"
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         L = chain.num_layers
