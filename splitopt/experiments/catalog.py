@@ -17,6 +17,7 @@ from typing import Any
 
 from splitopt.experiments.harness import Scalar, Task, experiment
 from splitopt.experiments.instances import family_groups
+from splitopt.experiments.protocol import PROTOCOL_SETTINGS
 from splitopt.experiments.runners import (
     SPLITTERS,
     run_discretisation,
@@ -80,27 +81,6 @@ def gain_experiment(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
     yield from _headline_tasks("gain", seed, repetitions, quick, ("dp", "dp-exact"))
 
 
-#: The settings of the pre-registered SplitLLM protocol (``paper/PROTOCOL.md``):
-#: setting P ("the paper's setting as far as the sources state it") and the four
-#: declared sweeps, each one factor away from P. name -> (sweep, x label,
-#: :func:`splitopt.experiments.instances.setting_instance` keywords).
-PROTOCOL_SETTINGS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "P": ("P", "P", {}),
-    "sla-server-0.1": ("sla_anchor", "slack 0.1", {"sla_anchor": "server", "slack": 0.1}),
-    "sla-server-0.25": ("sla_anchor", "slack 0.25", {"sla_anchor": "server", "slack": 0.25}),
-    "sla-server-0.5": ("sla_anchor", "slack 0.5", {"sla_anchor": "server", "slack": 0.5}),
-    "sla-server-1.0": ("sla_anchor", "slack 1.0", {"sla_anchor": "server", "slack": 1.0}),
-    "memory-on": ("memory", "budgets on", {"memory": True}),
-    "work-seconds": ("work_unit", "server seconds", {"work_unit": "s"}),
-    "prefill-only": ("decode", "prefill only", {"decode": False}),
-}
-#: What P is on each sweep's axis (its x label).
-PROTOCOL_P_LABEL: dict[str, str] = {
-    "sla_anchor": "between bounds (P)",
-    "memory": "no budget (P)",
-    "work_unit": "FLOP (P)",
-    "decode": "prefill + decode (P)",
-}
 #: The DP of the protocol's headline (every baseline is in its rows' columns).
 PROTOCOL_SOLVER = "dp"
 

@@ -298,7 +298,7 @@ def plot_protocol_sweep(rows: Sequence[Row], sweep: str, out: Path) -> list[Path
     """One declared sweep of the protocol, all families pooled: the DP's reduction vs
     server-only and gain over greedy, over all requests (unserved charged their
     server-only work, solid) and over the requests both serve (hatched)."""
-    from splitopt.experiments.catalog import PROTOCOL_P_LABEL, PROTOCOL_SETTINGS
+    from splitopt.experiments.protocol import PROTOCOL_P_LABEL, PROTOCOL_SETTINGS
     from splitopt.experiments.tables import charged_gain, charged_reduction
 
     alls = [r for r in rows if r.get("group") == "all"]

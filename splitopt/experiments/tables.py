@@ -395,13 +395,15 @@ def protocol_gain_table(rows: Sequence[Row]) -> Table:
 
 def protocol_sweep_table(rows: Sequence[Row]) -> Table:
     """The four declared sweeps (all families pooled): each setting one factor from P."""
-    from splitopt.experiments.catalog import PROTOCOL_P_LABEL, PROTOCOL_SETTINGS
+    from splitopt.experiments.protocol import PROTOCOL_P_LABEL, PROTOCOL_SETTINGS
 
     alls = [r for r in rows if r.get("group") == "all"]
     by = group(alls, "setting")
     body = []
     for sweep in ("sla_anchor", "memory", "work_unit", "decode"):
         names = ["P"] + [n for n, (sw, _, _) in PROTOCOL_SETTINGS.items() if sw == sweep]
+        if not any((n,) in by for n in names[1:]):
+            continue
         for n in names:
             rs = by.get((n,), [])
             if not rs:
