@@ -125,6 +125,14 @@ def test_solvers_lists_availability():
         assert name in proc.stdout
 
 
+def test_greedy_descriptions_say_they_are_ours():
+    from splitopt.solvers import solver_class
+
+    for name in ("greedy", "greedy-skip", "greedy-backward", "greedy-ratio"):
+        assert solver_class(name).description.startswith("(ours"), name
+    assert "undefined greedy" in solver_class("greedy").description
+
+
 def test_generate_is_deterministic(tmp_path):
     a, b, c = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
     assert run_cli("generate", "random-chain", "--seed", "4", "-o", str(a)).returncode == 0

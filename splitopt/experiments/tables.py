@@ -630,6 +630,32 @@ def macros(results: Mapping[str, Path]) -> str:
     def define(name: str, value: str) -> None:
         out.append(rf"\newcommand{{\{name}}}{{{value}}}")
 
+    proto = results.get("protocol")
+    if proto and Path(proto).exists():
+        rows = load(proto)
+        for (setting, fam), rs in group(rows, "setting", "group").items():
+            tag = "" if setting == "P" else str(setting)
+            define(macro_name("proto", "red", tag, str(fam)), pct(charged_reduction(rs).value))
+            define(
+                macro_name("proto", "gain", tag, str(fam)), pct(charged_gain(rs, "greedy").value)
+            )
+            define(macro_name("proto", "redBoth", tag, str(fam)), pct(reduction(rs).value))
+            define(
+                macro_name("proto", "gainBoth", tag, str(fam)), pct(work_gain(rs, "greedy").value)
+            )
+            if setting == "P":
+                for b in BASELINE_NAMES:
+                    define(macro_name("proto", "gain", str(fam), b), pct(charged_gain(rs, b).value))
+                define(macro_name("proto", "requests", str(fam)), str(_total(rs, "requests")))
+                define(macro_name("proto", "servedDP", str(fam)), str(_total(rs, "feasible")))
+                define(
+                    macro_name("proto", "servedGreedy", str(fam)),
+                    str(_total(rs, "feasible_greedy")),
+                )
+                define(macro_name("proto", "onlyDP", str(fam)), str(_total(rs, "only_greedy")))
+        p_rows = [r for r in rows if r.get("setting") == "P"]
+        if p_rows:
+            define("protoSetting", _seed_text(p_rows))
     gain_path = results.get("gain")
     if gain_path and Path(gain_path).exists():
         rows = load(gain_path)

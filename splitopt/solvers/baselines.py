@@ -52,7 +52,7 @@ class Greedy(Solver):
 
     name = "greedy"
     description = (
-        "[ours: our reading of SplitLLM's undefined greedy] move layers to the client "
+        "(ours: our reading of SplitLLM's undefined greedy) move layers to the client "
         "in forward order, stop at the first that breaks feasibility"
     )
 
@@ -91,7 +91,7 @@ class GreedyRatio(Solver):
     among the moves that keep the request feasible and save work."""
 
     name = "greedy-ratio"
-    description = "[ours] move the layer with the best work saved per latency added while feasible"
+    description = "(ours) move the layer with the best work saved per latency added while feasible"
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         L = chain.num_layers
@@ -130,7 +130,7 @@ class GreedySkip(Solver):
 
     name = "greedy-skip"
     description = (
-        "[ours] visit layers in forward order once, move each to the client if the "
+        "(ours) visit layers in forward order once, move each to the client if the "
         "request stays feasible, else skip it and continue"
     )
 
@@ -157,7 +157,7 @@ class GreedyBackward(Solver):
 
     name = "greedy-backward"
     description = (
-        "[ours] move layers to the client from the output end (L-1, L-2, ...), stop "
+        "(ours) move layers to the client from the output end (L-1, L-2, ...), stop "
         "at the first that breaks feasibility"
     )
 
