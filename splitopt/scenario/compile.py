@@ -10,14 +10,13 @@ scenario of 100,000 requests holds only as many arrays as it has classes.
 from __future__ import annotations
 
 import os
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from splitopt.formats.errors import InputError, load_json
 from splitopt.formats.scenario_file import Scenario, scenario_from_dict
-from splitopt.problem import Chain, DataError, Problem, Request
+from splitopt.problem import Chain, DataError, Meta, Problem, Request
 from splitopt.scenario.costmodel import chain_arrays, precision
 
 
@@ -60,7 +59,7 @@ def compile_scenario(scenario: Scenario, file: str | os.PathLike | None = None) 
     for i, rc in enumerate(classes):
         model = scenario.models[rc.model]
         client = scenario.clients[rc.client]
-        meta = MappingProxyType(
+        meta = Meta(
             {
                 "model": model.architecture.name,
                 "model_family": model.architecture.family,
@@ -160,7 +159,8 @@ def calibrate_slas(
                 sla = t_client * rng.uniform(1.0, 1.2)
             else:
                 sla = t_min + rng.uniform(*binding) * (t_client - t_min)
-            if chain.client_memory_bytes.sum() > chain.budget:
+            budget = chain.memory_budget_bytes
+            if budget is not None and chain.client_memory_bytes.sum() > budget:
                 sla = max(sla, raise_to)
         r["sla_s"] = float(f"{sla * 1.00005:.4g}") if sla > 0 else 1e-6
     return doc
