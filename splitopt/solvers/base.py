@@ -16,6 +16,7 @@ from typing import ClassVar
 from splitopt.errors import SolverError, SolverUnavailable
 from splitopt.problem import Chain, Problem
 from splitopt.solution import Result
+from splitopt.solvers.params import SolverParams
 
 
 @dataclass(frozen=True)
@@ -30,28 +31,46 @@ class ChainSolution:
 
 
 class Solver(ABC):
-    """Base class. Subclasses set ``name``, ``exact`` and ``description`` and
-    implement :meth:`solve_chain`.
+    """Base class. Subclasses set ``name``, ``exact`` and ``description``,
+    ``params_type`` where they take more than a time limit, and implement
+    :meth:`solve_chain`.
 
-    Options common to all solvers: ``time_limit`` (seconds of wall clock for the
-    whole problem; requests left when it runs out get status ``time_limit``).
+    A solver is built from a typed parameter value (``Solver(params)``, see
+    :mod:`splitopt.solvers.params`) or from its flat options
+    (``Solver(time_limit=10, grid=500)``); an option the solver does not take
+    raises :class:`SolverError`. ``time_limit`` (every solver) is seconds of wall
+    clock for the whole problem; requests left when it runs out get status
+    ``time_limit``.
     """
 
     name: ClassVar[str]
     #: Whether an ``optimal`` status from this solver is a proof of optimality.
     exact: ClassVar[bool] = False
     description: ClassVar[str] = ""
-    #: Options the constructor accepts beyond ``time_limit``.
-    option_names: ClassVar[tuple[str, ...]] = ()
+    #: The parameter family of this solver.
+    params_type: ClassVar[type[SolverParams]] = SolverParams
+    #: Flat option names accepted (derived from ``params_type``).
+    option_names: ClassVar[tuple[str, ...]] = SolverParams.options
 
-    def __init__(self, time_limit: float | None = None, **options: object) -> None:
-        unknown = sorted(set(options) - set(self.option_names))
-        if unknown:
-            raise SolverError(f"solver {self.name!r} takes no option {unknown[0]!r}")
-        if time_limit is not None and not time_limit > 0:
-            raise SolverError(f"time limit must be > 0 seconds, got {time_limit!r}")
-        self.time_limit = time_limit
-        self.options = {k: v for k, v in options.items() if v is not None}
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.option_names = cls.params_type.options
+
+    def __init__(self, params: SolverParams | None = None, **options: object) -> None:
+        if params is None:
+            params = self.params_type.from_options(self.name, options)
+        elif options:
+            raise SolverError(f"solver {self.name!r}: give parameters or options, not both")
+        elif not isinstance(params, self.params_type):
+            raise SolverError(
+                f"solver {self.name!r} takes {self.params_type.__name__}, "
+                f"got {type(params).__name__}"
+            )
+        self.params = params
+
+    @property
+    def time_limit(self) -> float | None:
+        return self.params.time_limit
 
     @classmethod
     def available(cls) -> bool:
@@ -97,8 +116,6 @@ class Solver(ABC):
         )
 
     def describe_options(self) -> dict:
-        """The options in force, for result files and experiment rows."""
-        out = dict(self.options)
-        if self.time_limit is not None:
-            out["time_limit"] = self.time_limit
-        return out
+        """The options in force (flat, JSON-ready: :meth:`SolverParams.to_options`), for
+        result files and experiment rows; ``from_options`` of them rebuilds the solver."""
+        return self.params.to_options()
