@@ -10,24 +10,56 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
+import numpy as np
+
 from splitopt.errors import SolverError, SolverUnavailable
+from splitopt.evaluate import Score, as_placement
 from splitopt.problem import Chain, Problem
 from splitopt.solution import Result
 from splitopt.solvers.params import SolverParams
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ChainSolution:
-    """A solver's answer for one chain: a status, a placement (or ``None``) and,
-    where the solver has one, a lower bound on the server work."""
+    """A solver's answer for one chain: a status, a placement (read-only boolean
+    array, ``True`` = server; or ``None``) and, where the solver has one, a lower
+    bound on the server work.
+
+    ``score`` may carry the evaluator's figures when the solver already computed
+    them with :func:`~splitopt.evaluate.score` for this very chain and placement,
+    so the answer is not scored twice; figures for anything else are ignored
+    and recomputed. A ``"CS"`` string placement is accepted (converted) for
+    convenience; 0/1 arrays too.
+    """
 
     status: str
-    placement: str | None
+    placement: np.ndarray | None
     bound: float | None = None
     message: str | None = None
+    score: Score | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.placement is not None:
+            object.__setattr__(self, "placement", as_placement(self.placement))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ChainSolution):
+            return NotImplemented
+        same_x = (self.placement is None and other.placement is None) or (
+            self.placement is not None
+            and other.placement is not None
+            and np.array_equal(self.placement, as_placement(other.placement))
+        )
+        return same_x and (self.status, self.bound, self.message) == (
+            other.status,
+            other.bound,
+            other.message,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class Solver(ABC):
@@ -103,16 +135,16 @@ class Solver(ABC):
                 continue
             answers.append(self.solve_chain(chain, left))
         runtime = time.perf_counter() - t0
-        per_req = [answers[int(j)] for j in problem.chain_index]
-        return Result.build(
+        return Result.from_chains(
             problem,
             self.name,
-            [a.status for a in per_req],
-            [a.placement for a in per_req],
+            [a.status for a in answers],
+            [a.placement for a in answers],
             runtime,
             options=self.describe_options(),
-            bounds=[a.bound for a in per_req],
-            messages=[a.message for a in per_req],
+            bounds=[a.bound for a in answers],
+            messages=[a.message for a in answers],
+            scores=[a.score for a in answers],
         )
 
     def describe_options(self) -> dict:

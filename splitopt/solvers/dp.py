@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from splitopt.discretise import GridError, TickedChain, tick_chain
-from splitopt.evaluate import RTOL, format_placement, score
+from splitopt.evaluate import RTOL, score
 from splitopt.problem import Chain
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
 from splitopt.solvers.kernels import (
@@ -107,7 +107,7 @@ class GridDP(_NumbaSolver):
                 "infeasible", None, bound, "no placement feasible on the grid (not a proof)"
             )
         proven = t.exact or (bound is not None and best <= bound * (1 + RTOL) + 1e-300)
-        return ChainSolution("optimal" if proven else "feasible", format_placement(x), bound)
+        return ChainSolution("optimal" if proven else "feasible", x == 1, bound)
 
 
 class LabelDP(_NumbaSolver):
@@ -122,7 +122,7 @@ class LabelDP(_NumbaSolver):
         best, x, _ = solve_labels(chain)
         if not math.isfinite(best):
             return ChainSolution("infeasible", None)
-        return ChainSolution("optimal", format_placement(x))
+        return ChainSolution("optimal", x == 1)
 
 
 #: Ticks per SLA of the lower-bound table and the incumbent's grid in :func:`solve_labels`.

@@ -67,7 +67,7 @@ from typing import ClassVar
 import numpy as np
 
 from splitopt.discretise import GridError
-from splitopt.evaluate import RTOL, format_placement, score
+from splitopt.evaluate import RTOL, score
 from splitopt.problem import Chain
 from splitopt.solvers.base import ChainSolution, Solver, SolverError, SolverUnavailable
 from splitopt.solvers.params import ILPParams
@@ -495,14 +495,18 @@ class ILPSolver(Solver):
             if res.values is None:
                 return ChainSolution("time_limit", None, bound, res.message or "time limit reached")
             x = model.placement(res.values)
-            p = format_placement(x)
-            if score(mchain, p).feasible:
+            sc = score(mchain, x)
+            if sc.feasible:
+                # in real mode mchain is the chain itself: hand the score along (scored once)
+                carried = None if self.ticked else sc
                 if res.status == "optimal":
                     status = "optimal" if tick_exact else "feasible"
                     if not self.ticked:
-                        bound = score(mchain, p).server_work if bound is None else bound
-                    return ChainSolution(status, p, bound, res.message)
-                return ChainSolution("feasible", p, bound, res.message or "time limit reached")
+                        bound = sc.server_work if bound is None else bound
+                    return ChainSolution(status, x, bound, res.message, carried)
+                return ChainSolution(
+                    "feasible", x, bound, res.message or "time limit reached", carried
+                )
             # within the backend's tolerance but not the evaluator's: exclude and re-solve
             if deadline is not None and time.perf_counter() >= deadline:
                 return ChainSolution("time_limit", None, bound, "time limit reached")
