@@ -93,7 +93,7 @@ class Solver(ABC):
             params = self.params_type.from_options(self.name, options)
         elif options:
             raise SolverError(f"solver {self.name!r}: give parameters or options, not both")
-        elif not isinstance(params, self.params_type):
+        elif type(params) is not self.params_type:
             raise SolverError(
                 f"solver {self.name!r} takes {self.params_type.__name__}, "
                 f"got {type(params).__name__}"
