@@ -292,6 +292,15 @@ class Chain:
         """Whether a finite client memory budget constrains this request."""
         return self.memory_budget_bytes is not None
 
+    @property
+    def budget(self) -> float:
+        """M for arithmetic: ``memory_budget_bytes``, or ``inf`` when there is none.
+
+        A derived view, not a second encoding: "no budget" is stored only as
+        ``memory_budget_bytes = None``.
+        """
+        return math.inf if self.memory_budget_bytes is None else self.memory_budget_bytes
+
     def replace(self, **changes: object) -> Chain:
         """A copy with some fields changed (validated again)."""
         values = {
@@ -399,7 +408,7 @@ class Request:
 
     def __getattr__(self, name: str) -> object:
         # Flat access to the chain's fields: request.sla_s, request.uplink_s, ...
-        if name in Chain.__dataclass_fields__ or name in ("num_layers", "has_memory_budget"):
+        if name in Chain.__dataclass_fields__ or name in ("num_layers", "has_memory_budget", "budget"):
             return getattr(self.chain, name)
         raise AttributeError(name)
 
