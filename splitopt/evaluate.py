@@ -232,7 +232,7 @@ def evaluate_chains(
         _frozen(work[idx]),
         _frozen(mem[idx]),
         _frozen(feas[idx]),
-        problem.weights,
+        _frozen(problem.weights),
     )
 
 
@@ -288,7 +288,12 @@ def evaluate(
             s.feasible,
         )
     return Evaluation(
-        tuple(xs), _frozen(lat), _frozen(work), _frozen(mem), _frozen(feas), problem.weights
+        tuple(xs),
+        _frozen(lat),
+        _frozen(work),
+        _frozen(mem),
+        _frozen(feas),
+        _frozen(problem.weights),
     )
 
 

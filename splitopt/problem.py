@@ -332,6 +332,10 @@ def _chain_from_state(*values: object) -> Chain:
     return Chain(**dict(zip(_CHAIN_INIT, values, strict=True)))  # type: ignore[arg-type]
 
 
+#: Chain properties a Request forwards besides the fields (``request.num_layers``, ...).
+_FORWARDED: tuple[str, ...] = ("num_layers", "has_memory_budget", "budget")
+
+
 @dataclass(frozen=True, eq=False, slots=True)
 class Request:
     """One request: an id, a weight (count or arrival rate), its :class:`Chain`,
@@ -408,7 +412,7 @@ class Request:
 
     def __getattr__(self, name: str) -> object:
         # Flat access to the chain's fields: request.sla_s, request.uplink_s, ...
-        if name in Chain.__dataclass_fields__ or name in ("num_layers", "has_memory_budget", "budget"):
+        if name in Chain.__dataclass_fields__ or name in _FORWARDED:
             return getattr(self.chain, name)
         raise AttributeError(name)
 

@@ -182,3 +182,12 @@ def test_placements_are_arrays_inside_and_strings_outside():
         x = res.evaluation.on_server[i]
         if x is not None:
             assert first.setdefault(int(j), x) is x
+
+
+def test_result_figures_cannot_be_changed_afterwards():
+    problem = as_problem(random_chains(4, 4, integer=True))
+    res = splitopt.solve(problem, "dp-exact")
+    ev = res.evaluation
+    for a in (ev.latency_s, ev.server_work, ev.client_memory_bytes, ev.feasible, ev.weights):
+        with pytest.raises(ValueError):
+            a.setflags(write=True)
