@@ -266,19 +266,26 @@ def evaluate(
     mem = np.full(n, np.nan)
     feas = np.zeros(n, dtype=bool)
     xs: list[np.ndarray | None] = [None] * n
+    # two caches: by the object given (a string's text, an array's identity: requests
+    # of one chain usually share it), then by the placement's content
+    given: dict[tuple[int, object], tuple[np.ndarray, Score]] = {}
     cache: dict[tuple[int, bytes], tuple[np.ndarray, Score]] = {}
     for i, (p, j) in enumerate(zip(seq, problem.chain_index, strict=True)):
         if p is None:
             continue
-        chain = problem.chains[int(j)]
-        try:
-            x = as_placement(p, chain.num_layers)
-        except PlacementError as exc:
-            raise PlacementError(f"request {problem.requests[i].id!r}: {exc}") from None
-        key = (int(j), x.tobytes())
-        hit = cache.get(key)
+        raw = (int(j), p if isinstance(p, str) else id(p))
+        hit = given.get(raw)
         if hit is None:
-            hit = cache[key] = (x, score(chain, x))
+            chain = problem.chains[int(j)]
+            try:
+                x = as_placement(p, chain.num_layers)
+            except PlacementError as exc:
+                raise PlacementError(f"request {problem.requests[i].id!r}: {exc}") from None
+            key = (int(j), x.tobytes())
+            hit = cache.get(key)
+            if hit is None:
+                hit = cache[key] = (x, score(chain, x))
+            given[raw] = hit
         xs[i] = hit[0]
         s = hit[1]
         lat[i], work[i], mem[i], feas[i] = (

@@ -108,7 +108,7 @@ def _scalar(name: str, value: object, *, positive: bool = False) -> float:
         raise DataError(name, f"must be > 0, got {x!r}")
     if x < 0:
         raise DataError(name, f"must be non-negative, got {x!r}")
-    return x
+    return x + 0.0  # -0.0 -> 0.0: equal values, equal digests
 
 
 _META_SCALARS = (str, int, float, bool, type(None))

@@ -282,3 +282,10 @@ def test_subset_and_with_chains():
     assert [r.sla_s for r in replaced] == [r.sla_s + 1 for r in problem]
     with pytest.raises(ValueError):
         problem.with_chains([])
+
+
+@pytest.mark.nojit
+def test_negative_zero_budget_and_weight_equal_zero():
+    a, b = _chain(memory_budget_bytes=0.0), _chain(memory_budget_bytes=-0.0)
+    assert a == b and hash(a) == hash(b)
+    assert Request("a", a, weight=-0.0) == Request("a", b, weight=0.0)
