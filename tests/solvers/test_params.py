@@ -191,3 +191,20 @@ def test_result_figures_cannot_be_changed_afterwards():
     for a in (ev.latency_s, ev.server_work, ev.client_memory_bytes, ev.feasible, ev.weights):
         with pytest.raises(ValueError):
             a.setflags(write=True)
+
+
+def test_a_carried_score_is_used_only_for_its_own_chain_and_placement():
+    from splitopt.evaluate import Score, score
+    from splitopt.solution import Result
+
+    a, b = random_chains(6, 2, integer=True, max_layers=3)[:2]
+    a = a.replace(server_work=a.server_work + 1.0)  # distinct chains
+    problem = as_problem([a])
+    x = np.ones(a.num_layers, dtype=bool)
+    right = score(a, x)
+    assert right.is_for(a, x) and not right.is_for(b, np.ones(b.num_layers, dtype=bool))
+    assert not right.is_for(a, ~x)
+    forged = Score(0.0, -123.0, 0.0, True)  # not made by score(): no identity
+    for carried in (forged, score(b, np.ones(b.num_layers, dtype=bool))):
+        res = Result.from_chains(problem, "t", ["feasible"], [x], 0.0, scores=[carried])
+        assert res.evaluation.server_work[0] == right.server_work
