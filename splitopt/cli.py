@@ -378,6 +378,8 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
     if not (v > 0 and math.isfinite(v)):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    if v < sys.float_info.min:  # subnormal: dividing by it overflows
+        raise argparse.ArgumentTypeError(f"{text!r} is too small (below {sys.float_info.min:g})")
     return v
 
 
