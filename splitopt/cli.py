@@ -515,7 +515,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import warnings
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage error (2), --help/--version (0): a return code
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     # Python warnings are collected, never printed mid-run: an error stays one line,
     # and a successful run lists each distinct warning once, one line each.
     with warnings.catch_warnings(record=True) as caught:
