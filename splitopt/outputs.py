@@ -42,7 +42,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any
 
 from splitopt.errors import OutputError
 
@@ -135,16 +135,19 @@ def _terminate_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
-def replace_file(target: PathLike, write: Callable[[TextIO], None]) -> None:
+def replace_file(target: PathLike, write: Callable[[Any], object], binary: bool = False) -> None:
     """Write a file through ``write(fh)`` under the output policy (module docstring).
 
-    ``target`` is the name as the user gave it: every error names it.
+    ``fh`` is a text file (UTF-8, no newline translation), or a binary one with
+    ``binary``. ``target`` is the name as the user gave it: every error names it.
     """
+    mode, enc = ("wb", None) if binary else ("w", "utf-8")
+    nl = None if binary else ""
     kind, where = classify(target)
     with _terminate_raises():
         if kind == "stream":
             try:
-                with open(where, "w", encoding="utf-8", newline="") as fh:
+                with open(where, mode, encoding=enc, newline=nl) as fh:
                     write(fh)
             except OSError as exc:
                 raise OutputError(target, f"cannot write: {_reason(exc)}") from None
@@ -161,7 +164,7 @@ def replace_file(target: PathLike, write: Callable[[TextIO], None]) -> None:
         except OSError as exc:
             raise OutputError(target, f"cannot write: {_reason(exc)}") from None
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            with os.fdopen(fd, mode, encoding=enc, newline=nl) as fh:
                 write(fh)
                 fh.flush()
                 os.fsync(fh.fileno())
