@@ -15,8 +15,12 @@ import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from splitopt.cli import main
+from splitopt.errors import InputError, format_path
+from splitopt.formats.errors import parse_json
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDMADE = ROOT / "tests" / "data" / "tiny" / "handmade.json"
@@ -421,3 +425,69 @@ def test_warnings_never_break_the_one_line_error(monkeypatch, tmp_path, capsys):
     assert (
         code == 0 and err == "splitopt: warning: RuntimeWarning: overflow encountered in divide\n"
     )
+
+
+# ------------------------------------------------------------------ property: any JSON tree
+
+
+_KEYS = st.text("abcxyz_", min_size=1, max_size=4)
+_TREES = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(-1e3, 1e3) | st.text(max_size=3),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(_KEYS, kids, max_size=4),
+    max_leaves=20,
+)
+
+
+def _nodes(obj, path=()):  # type: ignore[no-untyped-def]
+    yield path, obj
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _nodes(v, (*path, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _nodes(v, (*path, i))
+
+
+def _emit(obj, path, at, bad) -> str:  # type: ignore[no-untyped-def]
+    """JSON text of ``obj`` where the node at ``at`` is ``bad(node)`` (raw text)."""
+    if path == at:
+        return bad(obj)
+    if isinstance(obj, dict):
+        inner = ", ".join(
+            f"{json.dumps(k)}: {_emit(v, (*path, k), at, bad)}" for k, v in obj.items()
+        )
+        return "{" + inner + "}"
+    if isinstance(obj, list):
+        return "[" + ", ".join(_emit(v, (*path, i), at, bad) for i, v in enumerate(obj)) + "]"
+    return json.dumps(obj)
+
+
+@given(tree=_TREES, pick=st.integers(0, 10**6), literal=st.sampled_from(["NaN", "-Infinity"]))
+def test_property_non_finite_literal_is_named_wherever_it_is(tree, pick, literal):
+    nodes = list(_nodes(tree))
+    at, _ = nodes[pick % len(nodes)]
+    text = _emit(tree, (), at, lambda node: literal)
+    with pytest.raises(InputError) as exc:
+        parse_json(text, "t.json")
+    assert exc.value.path == format_path(list(at))
+    assert f"{literal} is not valid JSON" in exc.value.reason
+
+
+@given(tree=_TREES, pick=st.integers(0, 10**6))
+def test_property_duplicate_key_is_named_wherever_it_is(tree, pick):
+    objects = [(p, o) for p, o in _nodes(tree) if isinstance(o, dict) and o]
+    if not objects:
+        assert parse_json(json.dumps(tree)) == tree
+        return
+    at, obj = objects[pick % len(objects)]
+    key = sorted(obj)[pick % len(obj)]
+
+    def dup(node: dict) -> str:
+        items = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in node.items()]
+        items.append(f"{json.dumps(key)}: 0")
+        return "{" + ", ".join(items) + "}"
+
+    with pytest.raises(InputError) as exc:
+        parse_json(_emit(tree, (), at, dup), "t.json")
+    assert exc.value.path == format_path([*at, key])
+    assert "duplicate key" in exc.value.reason
