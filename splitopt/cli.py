@@ -212,11 +212,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     ((_, problem, desc),) = _read_inputs([args.path])
     solutions, is_list = read_solutions(args.solution, problem.name)
     scored = []
-    for placements, doc in solutions:
+    for placements, doc, where in solutions:
         try:
             ev = evaluate(problem, placements)
         except PlacementError as exc:
-            raise InputError(args.solution, "requests", str(exc)) from None
+            at = f"{where}.requests" if where else "requests"
+            raise InputError(args.solution, at, str(exc)) from None
         ordered = [placements[r.id] for r in problem.requests]
         # The file's statuses are not trusted: "feasible" or "error" as the evaluator says.
         statuses = [

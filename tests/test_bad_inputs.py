@@ -491,3 +491,14 @@ def test_property_duplicate_key_is_named_wherever_it_is(tree, pick):
         parse_json(_emit(tree, (), at, dup), "t.json")
     assert exc.value.path == format_path([*at, key])
     assert "duplicate key" in exc.value.reason
+
+
+def test_solution_list_with_a_bad_placement_names_its_document(tmp_path, capsys):
+    sol = tmp_path / "both.json"
+    assert main(["solve", str(HANDMADE), "--solver", "dp,greedy", "--json", str(sol)]) == 0
+    capsys.readouterr()
+    docs = json.loads(sol.read_text())
+    docs[1]["requests"][0]["placement"] = "C"  # wrong length
+    sol.write_text(json.dumps(docs))
+    code, _, err = _cli(capsys, "evaluate", HANDMADE, sol)
+    _one_line_error(code, err, f"{sol}: [1].requests:")

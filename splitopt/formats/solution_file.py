@@ -103,8 +103,9 @@ def read_placements(file: str | os.PathLike) -> tuple[dict[str, str | None], dic
 
 def read_solutions(
     file: str | os.PathLike, instance: str | None = None
-) -> tuple[list[tuple[dict[str, str | None], dict]], bool]:
-    """Every solution in a solution file, and whether the file was a list.
+) -> tuple[list[tuple[dict[str, str | None], dict, str]], bool]:
+    """Every solution in a solution file as (placements, document, JSON path of the
+    document: ``""`` or ``"[i]"``), and whether the file was a list.
 
     A file holds one ``splitopt-solution`` document, or a JSON array of them (what
     ``solve --json`` writes for several solvers or files). With ``instance``, only
@@ -112,10 +113,10 @@ def read_solutions(
     """
     doc = load_json(file)
     if not isinstance(doc, list):
-        return [_placements_from_doc(file, doc, [])], False
+        return [(*_placements_from_doc(file, doc, []), "")], False
     if not doc:
         raise InputError(file, "(top level)", "an empty list holds no solution")
-    out = [_placements_from_doc(file, d, [i]) for i, d in enumerate(doc)]
+    out = [(*_placements_from_doc(file, d, [i]), f"[{i}]") for i, d in enumerate(doc)]
     if instance is not None:
         out = [o for o in out if o[1].get("instance", instance) == instance]
         if not out:
