@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Sequence
 
 from splitopt._version import __version__
-from splitopt.errors import UsageError, UserError
+from splitopt.errors import OutputError, UsageError, UserError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
@@ -322,6 +322,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from splitopt.verify import run_verify
 
     solvers = [s.strip() for s in args.solvers.split(",")] if args.solvers else None
+    if os.path.exists(args.out) and not os.path.isdir(args.out):  # before any work
+        raise OutputError(args.out, "exists and is not a folder (--out names a folder)")
     kwargs = {
         "family": args.family,
         "n": args.n,

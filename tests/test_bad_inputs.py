@@ -502,3 +502,13 @@ def test_solution_list_with_a_bad_placement_names_its_document(tmp_path, capsys)
     sol.write_text(json.dumps(docs))
     code, _, err = _cli(capsys, "evaluate", HANDMADE, sol)
     _one_line_error(code, err, f"{sol}: [1].requests:")
+
+
+@pytest.mark.parametrize("kind", ["file", "/dev/null"])
+def test_verify_out_that_is_not_a_folder_is_refused_before_work(kind, tmp_path, capsys):
+    out = tmp_path / "f.txt" if kind == "file" else Path("/dev/null")
+    if kind == "file":
+        out.write_text("keep\n")
+    code, stdout, err = _cli(capsys, "verify", "--n", "1", "--out", out)
+    _one_line_error(code, err, f"{out}: exists and is not a folder")
+    assert stdout == "" and (kind != "file" or out.read_text() == "keep\n")
