@@ -3,6 +3,10 @@
 Exit codes: 0 success (infeasible requests are a result), 2 bad input or usage
 (one line on stderr naming the file and field, no traceback, no partial output
 file), 1 internal error (set ``SPLITOPT_DEBUG=1`` for the traceback).
+
+Every output file follows the one policy of :mod:`splitopt.outputs` (symlinks are
+written through, devices and FIFOs written directly, inputs never overwritten);
+every input file is read exactly once; ``--json FILE`` is written last.
 """
 
 from __future__ import annotations

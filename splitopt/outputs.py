@@ -7,7 +7,8 @@ or :func:`replace_file`; the experiment CSV is first checked by
 
 * **absent path** — parent folders are created; the file is written atomically
   (temporary file in the same folder, fsync, rename).
-* **regular file** — replaced atomically as above; its permission bits are kept.
+* **regular file** — replaced atomically as above; its permission bits are kept. A
+  file the user may not write (read-only) is refused, as a shell ``>`` would.
   Other hard links to it keep the old content (the rename gives the name a new inode).
 * **symlink** (also a chain, or a dangling one) — written *through*: the file the link
   points to is replaced atomically in its own folder; the link itself is never
@@ -84,6 +85,8 @@ def classify(target: PathLike) -> tuple[str, Path]:
     if stat.S_ISREG(mode):
         if _is_descriptor_path(t):
             return "stream", t
+        if not os.access(t, os.W_OK):  # as ``>`` would: a read-only file is not replaced
+            raise OutputError(target, "cannot write: the file is read-only")
         return "file", Path(os.path.realpath(t))
     if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
         return "stream", t

@@ -260,7 +260,27 @@ def _same_as_input(how: str):
     return make
 
 
+def _read_only_file(folder: Path, w: Writer):
+    t = folder / "ro.json"
+    t.write_text("keep\n")
+    t.chmod(0o444)
+    if os.access(t, os.W_OK):  # root: permissions do not stop it; it is replaced
+
+        def check(code, err, _):
+            assert code == 0, err
+            assert _is_doc(t.read_text(), w.fmt) and stat.S_IMODE(t.stat().st_mode) == 0o444
+
+        return str(t), check
+
+    def check(code, err, _):  # pragma: no cover - run as a normal user
+        assert code == 2 and "read-only" in err and str(t) in err, err
+        assert t.read_text() == "keep\n"
+
+    return str(t), check
+
+
 KINDS: dict[str, Callable] = {
+    "read-only file": _read_only_file,
     "regular": _regular,
     "absent in a new folder": _absent_in_new_folder,
     "symlink": _symlink_to_file,
