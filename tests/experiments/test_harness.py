@@ -144,7 +144,7 @@ def test_no_import_circle_inside_experiments() -> None:
                     graph.add_edge(mod, n)
     assert nx.is_directed_acyclic_graph(graph), list(nx.simple_cycles(graph))
     code = (folder / "harness.py").read_text()
-    assert "import_module(\"splitopt.experiments" not in code  # no dynamic import either
+    assert 'import_module("splitopt.experiments' not in code  # no dynamic import either
     below_harness = nx.descendants(graph, "splitopt.experiments.harness")
     assert not below_harness & {
         "splitopt.experiments.catalog",
