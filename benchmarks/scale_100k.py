@@ -20,7 +20,7 @@ import argparse
 import time
 
 from splitopt.families.llm_edge import scenario_doc
-from splitopt.scenario.compile import compile_scenario_doc
+from splitopt.formats.read import compile_scenario_doc
 from splitopt.solvers import get_solver
 
 MODELS_32_BLOCKS = ("llama-3-8b", "mistral-7b", "llama-2-7b")

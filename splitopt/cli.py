@@ -100,7 +100,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
         results.append((path, problem, per_path))
     flat = [r for _, _, rs in results for r in rs]
     if args.json is not None:
-        text = solution_dumps(flat[0] if len(flat) == 1 else flat)
+        from splitopt.metrics import summarize
+
+        sums = [summarize(r) for r in flat]
+        text = solution_dumps(flat[0], sums[0]) if len(flat) == 1 else solution_dumps(flat, sums)
         _write_output(args.json, text)
         if args.json == "-":
             return EXIT_OK
@@ -215,7 +218,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         float(doc.get("runtime_s") or 0),
     )
     if args.json is not None:
-        _write_output(args.json, solution_dumps(result))
+        from splitopt.metrics import summarize
+
+        _write_output(args.json, solution_dumps(result, summarize(result)))
         if args.json == "-":
             return EXIT_OK
     _print_comparison(args.path, problem, [result], per_request=args.per_request)
@@ -243,7 +248,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     from splitopt.formats.problem_file import write_problem
-    from splitopt.scenario.compile import compile_file
+    from splitopt.formats.read import compile_file
 
     problem = compile_file(args.scenario)
     write_problem(

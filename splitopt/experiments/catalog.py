@@ -63,7 +63,7 @@ def overridden_instance(family: str, seed: int, size: str, override: dict[str, A
     ``output_tokens`` or ``client`` set to one value, SLAs recalibrated.
 
     The family's scenario document is rebuilt with the override, then
-    :func:`splitopt.scenario.compile.calibrate_slas` sets each class's SLA again
+    :func:`splitopt.formats.scenario_file.calibrate_doc_slas` sets each class's SLA again
     with the same seeded draws, so each class keeps where its SLA sits between
     its fastest and its all-client latency: only the overridden quantity changes.
     Token counts are capped by the model's context length.
@@ -71,8 +71,9 @@ def overridden_instance(family: str, seed: int, size: str, override: dict[str, A
     import importlib
 
     from splitopt.families import FAMILIES
+    from splitopt.formats.read import compile_scenario_doc
+    from splitopt.formats.scenario_file import calibrate_doc_slas
     from splitopt.scenario.architectures import ARCHITECTURES
-    from splitopt.scenario.compile import calibrate_slas, compile_scenario_doc
 
     mod = importlib.import_module(FAMILIES[family].split(":")[0])
     doc = mod.scenario_doc(seed, size)
@@ -96,7 +97,7 @@ def overridden_instance(family: str, seed: int, size: str, override: dict[str, A
             req["client"] = name
     if "client" in override:
         doc["clients"] = {override["client"]: doc["clients"][override["client"]]}
-    doc = calibrate_slas(doc, np.random.default_rng([seed, 7919]))
+    doc = calibrate_doc_slas(doc, np.random.default_rng([seed, 7919]))
     return compile_scenario_doc(doc)
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from splitopt.formats.read import compile_scenario_doc
+from splitopt.formats.scenario_file import calibrate_doc_slas
 from splitopt.problem import Problem
 from splitopt.scenario.architectures import ARCHITECTURES
-from splitopt.scenario.compile import calibrate_slas, compile_scenario_doc
 
 #: size -> (request classes, clients)
 SIZES: dict[str, tuple[int, int]] = {
@@ -125,7 +126,7 @@ def scenario_doc(
         "models": model_docs,
         "requests": requests,
     }
-    return calibrate_slas(doc, rng)
+    return calibrate_doc_slas(doc, rng)
 
 
 def generate(

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from splitopt.formats.read import compile_scenario_doc
+from splitopt.formats.scenario_file import calibrate_doc_slas
 from splitopt.problem import Problem
 from splitopt.scenario.architectures import ARCHITECTURES
-from splitopt.scenario.compile import calibrate_slas, compile_scenario_doc
 
 #: size -> (request classes, largest count per class, clients)
 SIZES: dict[str, tuple[int, int, int]] = {
@@ -106,7 +107,7 @@ def scenario_doc(
         "models": models,
         "requests": requests,
     }
-    return calibrate_slas(doc, rng)
+    return calibrate_doc_slas(doc, rng)
 
 
 def generate(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from splitopt._version import __version__
 from splitopt.formats.errors import (
@@ -18,6 +18,9 @@ from splitopt.formats.errors import (
 )
 from splitopt.solution import STATUSES, Result
 
+if TYPE_CHECKING:
+    from splitopt.metrics import Summary
+
 FORMAT = "splitopt-solution"
 VERSION = 1
 
@@ -28,11 +31,10 @@ def _num(x: float) -> float | int | None:
     return int(x) if float(x).is_integer() and abs(x) < 2**53 else float(x)
 
 
-def solution_to_dict(result: Result) -> dict:
-    """The solution document of a result. Figures are the evaluator's."""
-    from splitopt.metrics import summarize
-
-    s = summarize(result)
+def solution_to_dict(result: Result, summary: Summary) -> dict:
+    """The solution document of a result and its summary
+    (:func:`splitopt.metrics.summarize`). Figures are the evaluator's."""
+    s = summary
     reqs = []
     for r in result:
         row: dict[str, Any] = {
@@ -72,16 +74,17 @@ def solution_to_dict(result: Result) -> dict:
     }
 
 
-def write_solution(result: Result, file: str | os.PathLike) -> None:
+def write_solution(result: Result, summary: Summary, file: str | os.PathLike) -> None:
     """Write a solution file atomically."""
-    write_text_atomic(file, dumps(solution_to_dict(result)))
+    write_text_atomic(file, dumps(solution_to_dict(result, summary)))
 
 
-def solution_dumps(result: Result | list[Result]) -> str:
-    """JSON text of one result, or an array of documents for several."""
+def solution_dumps(result: Result | list[Result], summary: Summary | list[Summary]) -> str:
+    """JSON text of one result, or an array of documents for several (one summary each)."""
     if isinstance(result, list):
-        return dumps([solution_to_dict(r) for r in result])
-    return dumps(solution_to_dict(result))
+        assert isinstance(summary, list)
+        return dumps([solution_to_dict(r, s) for r, s in zip(result, summary, strict=True)])
+    return dumps(solution_to_dict(result, summary))  # type: ignore[arg-type]
 
 
 def read_placements(file: str | os.PathLike) -> tuple[dict[str, str | None], dict]:

@@ -34,11 +34,35 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from splitopt.errors import SpecError
+from splitopt.scenario import rules
+
 KINDS: tuple[str, ...] = ("decoder", "encoder", "encoder-decoder")
 GRANULARITIES: tuple[str, ...] = ("block", "sublayer")
 MLPS: tuple[str, ...] = ("gelu", "gated")
 NORMS: tuple[str, ...] = ("layernorm", "rmsnorm")
 HEADS: tuple[str, ...] = ("lm", "classifier", "vision-classifier")
+#: Integer fields that must be >= 1, and those that must be >= 0.
+POSITIVE_INTS: tuple[str, ...] = (
+    "hidden_size",
+    "num_layers",
+    "num_heads",
+    "intermediate_size",
+    "num_kv_heads",
+    "head_dim",
+    "channels",
+    "max_context",
+)
+NONNEG_INTS: tuple[str, ...] = (
+    "vocab_size",
+    "num_decoder_layers",
+    "position_embeddings",
+    "token_type_embeddings",
+    "embed_proj_dim",
+    "num_labels",
+    "image_size",
+    "patch_size",
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +142,38 @@ class Architecture:
             s(self, "num_kv_heads", self.num_heads)
         if self.head_dim is None:
             s(self, "head_dim", self.hidden_size // max(self.num_heads, 1))
+        self._check()
+
+    def _check(self) -> None:
+        """The rules of an architecture; :class:`SpecError` names the field."""
+        for key, choices in (("kind", KINDS), ("mlp", MLPS), ("norm", NORMS), ("head", HEADS)):
+            rules.choice(getattr(self, key), choices, key)
+        for key in POSITIVE_INTS:
+            rules.at_least(getattr(self, key), 1, key)
+        for key in NONNEG_INTS:
+            rules.at_least(getattr(self, key), 0, key)
+        if self.num_heads % self.num_kv_heads:  # type: ignore[operator]
+            raise SpecError(
+                ["num_kv_heads"],
+                f"num_heads ({self.num_heads}) must be a multiple of "
+                f"num_kv_heads ({self.num_kv_heads})",
+            )
+        if self.kind == "encoder-decoder" and self.num_decoder_layers < 1:
+            raise SpecError(["num_decoder_layers"], "an encoder-decoder model needs decoder layers")
+        if self.kind != "encoder-decoder" and self.num_decoder_layers:
+            raise SpecError(
+                ["num_decoder_layers"], f"only for encoder-decoder models, not {self.kind!r}"
+            )
+        if self.vision and (self.image_size % max(self.patch_size, 1) or self.patch_size < 1):
+            raise SpecError(["patch_size"], "image_size must be a positive multiple of patch_size")
+        if self.vision and self.kind != "encoder":
+            raise SpecError(["kind"], "vision models must be encoders")
+        if not self.vision and self.vocab_size < 1:
+            raise SpecError(["vocab_size"], "a text model needs vocab_size >= 1")
+        if self.head in ("classifier", "vision-classifier") and self.num_labels < 1:
+            raise SpecError(["num_labels"], f"a {self.head} head needs num_labels >= 1")
+        if self.head != "lm" and self.kind != "encoder":
+            raise SpecError(["head"], f"a {self.kind} model needs an 'lm' head")
 
     # -- derived sizes -------------------------------------------------------------
 

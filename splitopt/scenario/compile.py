@@ -9,20 +9,20 @@ scenario of 100,000 requests holds only as many arrays as it has classes.
 
 from __future__ import annotations
 
-import os
+import dataclasses
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 
-from splitopt.formats.errors import InputError, load_json
-from splitopt.formats.scenario_file import Scenario, scenario_from_dict
-from splitopt.problem import Chain, DataError, Problem, Request
+from splitopt.errors import DataError, SpecError
+from splitopt.evaluate import min_latency, score
+from splitopt.problem import Chain, Problem, Request
 from splitopt.scenario.costmodel import chain_arrays, precision
+from splitopt.scenario.spec import Scenario
 
 
-def compile_scenario(scenario: Scenario, file: str | os.PathLike | None = None) -> Problem:
-    """The problem of a validated scenario (one chain per request class)."""
+def compile_scenario(scenario: Scenario) -> Problem:
+    """The problem of a scenario (one chain per request class)."""
     classes = scenario.requests
     groups: dict[tuple[str, str], list[int]] = {}
     for i, rc in enumerate(classes):
@@ -54,8 +54,8 @@ def compile_scenario(scenario: Scenario, file: str | os.PathLike | None = None) 
                     start=rc.start,
                     end=rc.end,
                 )
-            except DataError as exc:  # pragma: no cover - the reader's checks come first
-                raise InputError(file, ["requests", i], f"cost model: {exc}") from None
+            except DataError as exc:  # pragma: no cover - the specs' checks come first
+                raise SpecError(["requests", i], f"cost model: {exc}") from None
     requests: list[Request] = []
     for i, rc in enumerate(classes):
         model = scenario.models[rc.model]
@@ -96,24 +96,11 @@ def _frozen(row: np.ndarray) -> np.ndarray:
     return a
 
 
-def compile_scenario_doc(doc: Any, file: str | os.PathLike | None = None) -> Problem:
-    """Validate a parsed scenario document and compile it."""
-    return compile_scenario(scenario_from_dict(doc, file), file)
-
-
-def compile_file(path: str | os.PathLike) -> Problem:
-    """Read, validate and compile a scenario file."""
-    return compile_scenario_doc(load_json(path), path)
-
-
 def latency_bounds(chain: Chain) -> tuple[float, float, float]:
     """(least latency of any placement, all-client latency, all-server latency), seconds.
 
     Memory is ignored; the least latency is a two-state shortest path.
     """
-    from splitopt.evaluate import score
-    from splitopt.families.random_chain import min_latency
-
     L = chain.num_layers
     return (
         min_latency(chain),
@@ -123,30 +110,29 @@ def latency_bounds(chain: Chain) -> tuple[float, float, float]:
 
 
 def calibrate_slas(
-    doc: dict,
+    scenario: Scenario,
     rng: np.random.Generator,
     *,
     infeasible_frac: float = 0.05,
     generous_frac: float = 0.05,
     binding: tuple[float, float] = (0.02, 0.7),
-) -> dict:
-    """Set every request class's ``sla_s`` in ``doc`` (in place, and returned) so
-    that the SLA binds: SLA = T_min + f (T_client - T_min) with f drawn from
-    ``binding`` for most classes, where T_min is the least latency of any
-    placement and T_client the all-client latency. A fraction
-    ``infeasible_frac`` gets an SLA below T_min (infeasible), ``generous_frac``
-    one above T_client. Where the client alone is fastest, SLA = T_min x U(1, 1.5).
-    Where the memory budget rules out all-client, the SLA is raised to at least
-    the all-server latency x U(1, 1.5) (all-server needs no client memory), so
-    such classes stay feasible (except those drawn infeasible). SLAs are rounded
-    to 4 significant digits (up, so the drawn class stays as drawn).
+) -> Scenario:
+    """``scenario`` with every request class's ``sla_s`` set so that the SLA binds.
+
+    SLA = T_min + f (T_client - T_min) with f drawn from ``binding`` for most
+    classes, where T_min is the least latency of any placement and T_client the
+    all-client latency. A fraction ``infeasible_frac`` gets an SLA below T_min
+    (infeasible), ``generous_frac`` one above T_client. Where the client alone
+    is fastest, SLA = T_min x U(1, 1.5). Where the memory budget rules out
+    all-client, the SLA is raised to at least the all-server latency x U(1, 1.5)
+    (all-server needs no client memory), so such classes stay feasible (except
+    those drawn infeasible). SLAs are rounded to 4 significant digits (up, so
+    the drawn class stays as drawn). The SLAs already in ``scenario`` are ignored.
     """
-    probe = {**doc, "requests": [{**r, "sla_s": 1.0} for r in doc["requests"]]}
-    for r in probe["requests"]:
-        r.pop("count", None)
-        r.pop("rate", None)
-    problem = compile_scenario_doc(probe)
-    for r, req in zip(doc["requests"], problem.requests, strict=True):
+    one_each = tuple(dataclasses.replace(rc, count=1, rate=None) for rc in scenario.requests)
+    problem = compile_scenario(scenario.replace(requests=one_each))
+    classes = []
+    for rc, req in zip(scenario.requests, problem.requests, strict=True):
         chain = req.chain
         t_min, t_client, t_server = latency_bounds(chain)
         u = rng.random()
@@ -162,5 +148,6 @@ def calibrate_slas(
                 sla = t_min + rng.uniform(*binding) * (t_client - t_min)
             if chain.client_memory_bytes.sum() > chain.budget:
                 sla = max(sla, raise_to)
-        r["sla_s"] = float(f"{sla * 1.00005:.4g}") if sla > 0 else 1e-6
-    return doc
+        sla = float(f"{sla * 1.00005:.4g}") if sla > 0 else 1e-6
+        classes.append(dataclasses.replace(rc, sla_s=sla))
+    return scenario.replace(requests=tuple(classes))

@@ -14,7 +14,14 @@ Units: FLOP/s, bytes/s, bytes. 1 TFLOP/s = 1e12 FLOP/s, 1 GB = 1e9 bytes.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from splitopt.errors import SpecError
+from splitopt.scenario import rules
+
+#: Device attributes spelled differently in files (scenario objects, the catalogue).
+FILE_NAMES: dict[str, str] = {"memory_bandwidth": "memory_bandwidth_bytes_per_s"}
 
 #: Dtype lookup order when a device lists no figure for the asked dtype.
 _FALLBACK: dict[str, tuple[str, ...]] = {
@@ -59,20 +66,19 @@ class Device:
     extra: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.peak_flops:
-            raise ValueError(f"device {self.name!r}: peak_flops needs at least one dtype")
+        if not isinstance(self.peak_flops, Mapping) or not self.peak_flops:
+            raise SpecError(
+                ["peak_flops"], 'must be an object of dtype -> FLOP/s, e.g. {"fp16": 1e14}'
+            )
         for k, v in self.peak_flops.items():
             if k not in _FALLBACK:
-                raise ValueError(
-                    f"device {self.name!r}: unknown dtype {k!r} in peak_flops "
-                    f"(valid: {', '.join(_FALLBACK)})"
+                raise SpecError(
+                    ["peak_flops", k], f"unknown dtype; valid dtypes: {', '.join(_FALLBACK)}"
                 )
-            if not v > 0:
-                raise ValueError(f"device {self.name!r}: peak_flops[{k!r}] must be > 0")
-        if not self.memory_bandwidth > 0:
-            raise ValueError(f"device {self.name!r}: memory_bandwidth must be > 0")
-        if not 0 < self.efficiency <= 1:
-            raise ValueError(f"device {self.name!r}: efficiency must be in (0, 1]")
+            rules.positive(v, ["peak_flops", k])
+        rules.positive(self.memory_bandwidth, "memory_bandwidth")
+        rules.nonneg(self.memory_bytes, "memory_bytes")
+        rules.fraction(self.efficiency, "efficiency")
 
     def peak(self, dtype: str) -> float:
         """Dense peak FLOP/s for ``dtype``, falling back to the nearest listed dtype."""

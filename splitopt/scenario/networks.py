@@ -14,6 +14,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from splitopt.scenario import rules
+
+#: Network attributes spelled differently in files (scenario objects, the catalogue).
+FILE_NAMES: dict[str, str] = {
+    "uplink_bps": "uplink_bit_per_s",
+    "downlink_bps": "downlink_bit_per_s",
+}
+
 
 @dataclass(frozen=True)
 class Network:
@@ -36,10 +44,9 @@ class Network:
     notes: str = ""
 
     def __post_init__(self) -> None:
-        if not (self.uplink_bps > 0 and self.downlink_bps > 0):
-            raise ValueError(f"network {self.name!r}: bandwidths must be > 0")
-        if not self.one_way_delay_s >= 0:
-            raise ValueError(f"network {self.name!r}: one_way_delay_s must be >= 0")
+        rules.positive(self.uplink_bps, "uplink_bps")
+        rules.positive(self.downlink_bps, "downlink_bps")
+        rules.nonneg(self.one_way_delay_s, "one_way_delay_s")
 
     def replace(self, **changes: object) -> Network:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

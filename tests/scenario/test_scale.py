@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from splitopt.families.llm_edge import scenario_doc
-from splitopt.scenario.compile import compile_scenario_doc
+from splitopt.formats.read import compile_scenario_doc
 from splitopt.solvers import get_solver
 
 
