@@ -7,6 +7,7 @@ file reader can prefix the file name and the object's JSON path.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,18 @@ def _path(field: str | JsonPath) -> list[str | int]:
     return [field] if isinstance(field, str) else list(field)
 
 
+def number(value: Any, field: str | JsonPath) -> None:
+    """``value`` is a real number (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise SpecError(_path(field), f"must be a number, got {value!r}")
+
+
+def integer(value: Any, field: str | JsonPath) -> None:
+    """``value`` is a whole number (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise SpecError(_path(field), f"must be a whole number, got {value!r}")
+
+
 def choice(value: Any, choices: Sequence[str], field: str | JsonPath) -> None:
     if value not in choices:
         raise SpecError(
@@ -32,21 +45,25 @@ def choice(value: Any, choices: Sequence[str], field: str | JsonPath) -> None:
 
 
 def positive(value: float, field: str | JsonPath) -> None:
+    number(value, field)
     if not value > 0:
         raise SpecError(_path(field), f"must be > 0, got {show(value)}")
 
 
 def nonneg(value: float, field: str | JsonPath) -> None:
+    number(value, field)
     if not value >= 0:
         raise SpecError(_path(field), f"must be non-negative, got {show(value)}")
 
 
 def at_least(value: int, minimum: int, field: str | JsonPath) -> None:
+    integer(value, field)
     if not value >= minimum:
         raise SpecError(_path(field), f"must be >= {minimum}, got {show(value)}")
 
 
 def fraction(value: float, field: str | JsonPath) -> None:
+    number(value, field)
     if not 0 < value <= 1:
         raise SpecError(_path(field), f"must be in (0, 1], got {show(value)}")
 
