@@ -90,6 +90,17 @@ from splitopt.scenario.spec import (
 FORMAT = "splitopt-scenario"
 VERSION = 1
 
+#: (required, optional) fields of the document and of its objects
+DOCUMENT_REQUIRED = ("format", "version", "server", "clients", "models", "requests")
+DOCUMENT_OPTIONAL = ("name", "description", "work_unit", "meta")
+SERVER_FIELDS = (("device",), ("efficiency",))
+CLIENT_FIELDS = (("device", "network"), ("memory_budget_bytes", "efficiency"))
+MODEL_FIELDS = (("architecture",), ("dtype", "compute_dtype", "granularity"))
+REQUEST_FIELDS = (
+    ("client", "model", "sla_s"),
+    ("class", "prompt_tokens", "output_tokens", "count", "rate", "start", "end"),
+)
+
 Path_ = list[str | int]
 File = str | os.PathLike | None
 T = TypeVar("T")
@@ -151,14 +162,15 @@ def _strings(file: File, value: dict, path: Path_, keys: tuple[str, ...]) -> dic
 
 # -- devices, networks, architectures -------------------------------------------------
 
-_DEVICE_STRINGS = ("name", "kind", "description", "source", "notes")
-_DEVICE_FIELDS = (
+DEVICE_STRINGS = ("name", "kind", "description", "source", "notes")
+DEVICE_REQUIRED = ("peak_flops", "memory_bandwidth_bytes_per_s", "memory_bytes")
+DEVICE_FIELDS = (
     "base",
     "peak_flops",
     "memory_bandwidth_bytes_per_s",
     "memory_bytes",
     "efficiency",
-    *_DEVICE_STRINGS,
+    *DEVICE_STRINGS,
 )
 
 
@@ -168,11 +180,8 @@ def _device(file: File, value: Any, path: Path_) -> Device:
     if not isinstance(value, dict):
         raise InputError(file, path, f"must be a device name or object, got {type(value).__name__}")
     base = value.get("base")
-    required = (
-        () if base is not None else ("peak_flops", "memory_bandwidth_bytes_per_s", "memory_bytes")
-    )
-    check_fields(file, value, path, required, _DEVICE_FIELDS)
-    changes: dict[str, Any] = _strings(file, value, path, _DEVICE_STRINGS)
+    check_fields(file, value, path, () if base is not None else DEVICE_REQUIRED, DEVICE_FIELDS)
+    changes: dict[str, Any] = _strings(file, value, path, DEVICE_STRINGS)
     if "peak_flops" in value:
         pf = value["peak_flops"]
         if not isinstance(pf, dict):
@@ -204,16 +213,17 @@ def _device_to(dev: Device) -> str | dict:
         "memory_bytes": dev.memory_bytes,
         "efficiency": dev.efficiency,
     }
-    out.update({k: getattr(dev, k) for k in _DEVICE_STRINGS[1:] if getattr(dev, k)})
+    out.update({k: getattr(dev, k) for k in DEVICE_STRINGS[1:] if getattr(dev, k)})
     return out
 
 
-_NETWORK_STRINGS = ("name", "description", "source", "notes")
-_NETWORK_NUMBERS = ("uplink_bps", "downlink_bps", "one_way_delay_s")
-_NETWORK_FIELDS = (
+NETWORK_STRINGS = ("name", "description", "source", "notes")
+NETWORK_NUMBERS = ("uplink_bps", "downlink_bps", "one_way_delay_s")
+NETWORK_REQUIRED = tuple(NETWORK_NAMES.get(a, a) for a in NETWORK_NUMBERS)
+NETWORK_FIELDS = (
     "base",
-    *(NETWORK_NAMES.get(a, a) for a in _NETWORK_NUMBERS),
-    *_NETWORK_STRINGS,
+    *(NETWORK_NAMES.get(a, a) for a in NETWORK_NUMBERS),
+    *NETWORK_STRINGS,
 )
 
 
@@ -225,10 +235,10 @@ def _network(file: File, value: Any, path: Path_) -> Network:
             file, path, f"must be a network name or object, got {type(value).__name__}"
         )
     base = value.get("base")
-    numbers = tuple(NETWORK_NAMES.get(a, a) for a in _NETWORK_NUMBERS)
-    check_fields(file, value, path, () if base is not None else numbers, _NETWORK_FIELDS)
-    changes: dict[str, Any] = _strings(file, value, path, _NETWORK_STRINGS)
-    for attr, key in zip(_NETWORK_NUMBERS, numbers, strict=True):
+    numbers = NETWORK_REQUIRED
+    check_fields(file, value, path, () if base is not None else numbers, NETWORK_FIELDS)
+    changes: dict[str, Any] = _strings(file, value, path, NETWORK_STRINGS)
+    for attr, key in zip(NETWORK_NUMBERS, numbers, strict=True):
         if key in value:
             changes[attr] = _num(file, value[key], [*path, key])
     if base is not None:  # keeps the catalogue name unless "name" is given
@@ -243,14 +253,14 @@ def _network_to(net: Network) -> str | dict:
     if NETWORKS.get(net.name) == net:
         return net.name
     out: dict[str, Any] = {"name": net.name}
-    out.update({NETWORK_NAMES.get(a, a): getattr(net, a) for a in _NETWORK_NUMBERS})
-    out.update({k: getattr(net, k) for k in _NETWORK_STRINGS[1:] if getattr(net, k)})
+    out.update({NETWORK_NAMES.get(a, a): getattr(net, a) for a in NETWORK_NUMBERS})
+    out.update({k: getattr(net, k) for k in NETWORK_STRINGS[1:] if getattr(net, k)})
     return out
 
 
 #: Architecture fields a scenario may set, by JSON type (values are checked by
 #: the :class:`Architecture` constructor).
-_ARCH_TYPES: dict[str, str] = {
+ARCH_TYPES: dict[str, str] = {
     f.name: (
         "bool"
         if f.type == "bool"
@@ -262,7 +272,7 @@ _ARCH_TYPES: dict[str, str] = {
     )
     for f in dataclasses.fields(Architecture)
 }
-_ARCH_REQUIRED = (
+ARCH_REQUIRED = (
     "family",
     "kind",
     "hidden_size",
@@ -281,10 +291,10 @@ def _architecture(file: File, value: Any, path: Path_, default_name: str) -> Arc
             file, path, f"must be an architecture name or object, got {type(value).__name__}"
         )
     base = value.get("base")
-    required = () if base is not None else _ARCH_REQUIRED
-    check_fields(file, value, path, required, ("base", *_ARCH_TYPES))
+    required = () if base is not None else ARCH_REQUIRED
+    check_fields(file, value, path, required, ("base", *ARCH_TYPES))
     changes: dict[str, Any] = {}
-    for key, typ in _ARCH_TYPES.items():
+    for key, typ in ARCH_TYPES.items():
         if key not in value:
             continue
         p = [*path, key]
@@ -309,7 +319,7 @@ def _architecture(file: File, value: Any, path: Path_, default_name: str) -> Arc
 
 
 _ARCH_DEFAULTS = {
-    f.name: f.default for f in dataclasses.fields(Architecture) if f.name not in _ARCH_REQUIRED
+    f.name: f.default for f in dataclasses.fields(Architecture) if f.name not in ARCH_REQUIRED
 }
 
 
@@ -319,7 +329,7 @@ def _architecture_to(arch: Architecture) -> str | dict:
     out: dict[str, Any] = {}
     for f in dataclasses.fields(Architecture):
         v = getattr(arch, f.name)
-        always = f.name in ("name", "source", "num_kv_heads", "head_dim", *_ARCH_REQUIRED)
+        always = f.name in ("name", "source", "num_kv_heads", "head_dim", *ARCH_REQUIRED)
         if always or v != _ARCH_DEFAULTS[f.name]:
             out[f.name] = v
     return out
@@ -341,13 +351,7 @@ def _names_object(file: File, value: Any, path: Path_, what: str) -> dict:
 def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
     """A :class:`Scenario` from a parsed ``splitopt-scenario`` document (names resolved)."""
     check_header(file, doc, FORMAT, VERSION)
-    check_fields(
-        file,
-        doc,
-        [],
-        ("format", "version", "server", "clients", "models", "requests"),
-        ("name", "description", "work_unit", "meta"),
-    )
+    check_fields(file, doc, [], DOCUMENT_REQUIRED, DOCUMENT_OPTIONAL)
     name = doc.get("name")
     if name is None:
         name = Path(file).stem if file else "scenario"
@@ -361,7 +365,7 @@ def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
         raise InputError(file, ["meta"], "must be a JSON object")
 
     srv = doc["server"]
-    check_fields(file, srv, ["server"], ("device",), ("efficiency",))
+    check_fields(file, srv, ["server"], *SERVER_FIELDS)
     sdev = _device(file, srv["device"], ["server", "device"])
     if "efficiency" in srv:
         eff = _num(file, srv["efficiency"], ["server", "efficiency"])
@@ -371,7 +375,7 @@ def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
     clients: dict[str, ClientSpec] = {}
     for cname, c in _names_object(file, doc["clients"], ["clients"], "client").items():
         p: Path_ = ["clients", cname]
-        check_fields(file, c, p, ("device", "network"), ("memory_budget_bytes", "efficiency"))
+        check_fields(file, c, p, *CLIENT_FIELDS)
         dev = _device(file, c["device"], [*p, "device"])
         if "efficiency" in c:
             eff = _num(file, c["efficiency"], [*p, "efficiency"])
@@ -390,7 +394,7 @@ def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
     models: dict[str, ModelSpec] = {}
     for mname, m in _names_object(file, doc["models"], ["models"], "model").items():
         p = ["models", mname]
-        check_fields(file, m, p, ("architecture",), ("dtype", "compute_dtype", "granularity"))
+        check_fields(file, m, p, *MODEL_FIELDS)
         arch = _architecture(file, m["architecture"], [*p, "architecture"], mname)
         kw = _strings(file, m, p, ("dtype", "compute_dtype", "granularity"))
         models[mname] = _build(file, p, lambda n=mname, a=arch, k=kw: ModelSpec(n, a, **k))
@@ -415,12 +419,9 @@ def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
     )
 
 
-_REQ_FIELDS = ("class", "prompt_tokens", "output_tokens", "count", "rate", "start", "end")
-
-
 def _request_class(file: File, r: Any, i: int) -> RequestClass:
     p: Path_ = ["requests", i]
-    check_fields(file, r, p, ("client", "model", "sla_s"), _REQ_FIELDS)
+    check_fields(file, r, p, *REQUEST_FIELDS)
     if "count" in r and "rate" in r:
         raise InputError(file, [*p, "rate"], "give count or rate, not both")
     kw: dict[str, Any] = {

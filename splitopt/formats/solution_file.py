@@ -24,6 +24,47 @@ if TYPE_CHECKING:
 FORMAT = "splitopt-solution"
 VERSION = 1
 
+#: The fields a solution document holds: name -> JSON type ("number?" may be null).
+#: The writer fills exactly these (a test checks written files against the schema
+#: generated from these tables, :mod:`splitopt.formats.schemas`).
+DOCUMENT_FIELDS: dict[str, str] = {
+    "format": "string",
+    "version": "integer",
+    "instance": "string",
+    "solver": "string",
+    "status": "status",
+    "objective": "number?",
+    "runtime_s": "number",
+    "work_unit": "string",
+    "options": "object",
+    "summary": "summary",
+    "splitopt_version": "string",
+    "requests": "requests",
+}
+SUMMARY_FIELDS: dict[str, str] = {
+    "requests": "integer",
+    "feasible": "integer",
+    "infeasible": "integer",
+    "server_only_work": "number?",
+    "server_only_infeasible": "integer",
+    "reduction_vs_server_only": "number?",
+}
+#: per request; ``bound`` and ``message`` only when there is one
+REQUEST_FIELDS: dict[str, str] = {
+    "id": "string",
+    "status": "status",
+    "placement": "placement",
+    "server_work": "number?",
+    "latency_s": "number?",
+    "client_memory_bytes": "number?",
+    "feasible": "boolean",
+    "bound": "number?",
+    "message": "string",
+}
+#: what :func:`read_placements` needs of a document
+REQUIRED_DOCUMENT_FIELDS: tuple[str, ...] = ("format", "version", "requests")
+REQUIRED_REQUEST_FIELDS: tuple[str, ...] = ("id", "placement")
+
 
 def _num(x: float) -> float | int | None:
     if x is None or not math.isfinite(x):
