@@ -44,5 +44,5 @@ verify: setup
 	$(BIN)/splitopt verify --n 10000 --seed 7
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks .grimp_cache .import_linter_cache build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
