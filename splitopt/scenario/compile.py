@@ -23,6 +23,13 @@ from splitopt.scenario.spec import Scenario
 
 def compile_scenario(scenario: Scenario) -> Problem:
     """The problem of a scenario (one chain per request class)."""
+    return assemble_problem(scenario, class_chains(scenario))
+
+
+def class_chains(scenario: Scenario) -> list[Chain]:
+    """The costed :class:`~splitopt.problem.Chain` of each request class, in order
+    (SLA ``rc.sla_s``, budget the client's); classes that share a (model, client)
+    are costed in one vectorised call."""
     classes = scenario.requests
     groups: dict[tuple[str, str], list[int]] = {}
     for i, rc in enumerate(classes):
@@ -56,6 +63,19 @@ def compile_scenario(scenario: Scenario) -> Problem:
                 )
             except DataError as exc:  # pragma: no cover - the specs' checks come first
                 raise SpecError(["requests", i], f"cost model: {exc}") from None
+    out = [c for c in chains if c is not None]
+    assert len(out) == len(classes)
+    return out
+
+
+def assemble_problem(scenario: Scenario, chains: list[Chain]) -> Problem:
+    """The problem whose request class i has chain ``chains[i]``: a class with
+    ``count`` k expands to k requests sharing that chain and one ``meta``
+    mapping; a class with a ``rate`` is one request of that weight."""
+    classes = scenario.requests
+    if len(chains) != len(classes):
+        raise ValueError(f"need one chain per request class ({len(classes)}), got {len(chains)}")
+    server = scenario.server.device
     requests: list[Request] = []
     for i, rc in enumerate(classes):
         model = scenario.models[rc.model]
@@ -77,7 +97,6 @@ def compile_scenario(scenario: Scenario) -> Problem:
             }
         )
         chain = chains[i]
-        assert chain is not None
         if rc.rate is not None:
             requests.append(Request(id=rc.name, chain=chain, weight=rc.rate, meta=meta))
         elif rc.count == 1:
@@ -129,11 +148,8 @@ def calibrate_slas(
     those drawn infeasible). SLAs are rounded to 4 significant digits (up, so
     the drawn class stays as drawn). The SLAs already in ``scenario`` are ignored.
     """
-    one_each = tuple(dataclasses.replace(rc, count=1, rate=None) for rc in scenario.requests)
-    problem = compile_scenario(scenario.replace(requests=one_each))
     classes = []
-    for rc, req in zip(scenario.requests, problem.requests, strict=True):
-        chain = req.chain
+    for rc, chain in zip(scenario.requests, class_chains(scenario), strict=True):
         t_min, t_client, t_server = latency_bounds(chain)
         u = rng.random()
         raise_to = t_server * rng.uniform(1.0, 1.5)
