@@ -1,6 +1,8 @@
 """Catalogue of model architectures from their published configurations.
 
-Each :class:`Architecture` holds the numbers of a model's configuration
+The entries are data (``splitopt/data/architectures.json``), checked by the
+:class:`Architecture` constructor. Each :class:`Architecture` holds the numbers
+of a model's configuration
 (hidden size, layers, heads, key/value heads, MLP width, vocabulary, tying,
 biases, norms) with the URL or citation it comes from, and the total
 parameter count the authors publish (used by the tests to check the
@@ -148,6 +150,7 @@ class Architecture:
 
     def _check(self) -> None:
         """The rules of an architecture; :class:`SpecError` names the field."""
+        rules.typed_fields(self)
         for key, choices in (("kind", KINDS), ("mlp", MLPS), ("norm", NORMS), ("head", HEADS)):
             rules.choice(getattr(self, key), choices, key)
         for key in POSITIVE_INTS:

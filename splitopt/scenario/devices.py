@@ -67,6 +67,7 @@ class Device:
     extra: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        rules.typed_fields(self)
         if not isinstance(self.peak_flops, Mapping) or not self.peak_flops:
             raise SpecError(
                 ["peak_flops"], 'must be an object of dtype -> FLOP/s, e.g. {"fp16": 1e14}'

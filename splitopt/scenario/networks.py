@@ -45,6 +45,7 @@ class Network:
     notes: str = ""
 
     def __post_init__(self) -> None:
+        rules.typed_fields(self)
         rules.positive(self.uplink_bps, "uplink_bps")
         rules.positive(self.downlink_bps, "downlink_bps")
         rules.nonneg(self.one_way_delay_s, "one_way_delay_s")

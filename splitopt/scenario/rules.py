@@ -6,6 +6,7 @@ file reader can prefix the file name and the object's JSON path.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -35,6 +36,25 @@ def integer(value: Any, field: str | JsonPath) -> None:
     """``value`` is a whole number (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise SpecError(_path(field), f"must be a whole number, got {value!r}")
+
+
+def string(value: Any, field: str | JsonPath) -> None:
+    if not isinstance(value, str):
+        raise SpecError(_path(field), f"must be a string, got {value!r}")
+
+
+def boolean(value: Any, field: str | JsonPath) -> None:
+    if not isinstance(value, bool):
+        raise SpecError(_path(field), f"must be true or false, got {value!r}")
+
+
+def typed_fields(obj: Any) -> None:
+    """Every ``str`` and ``bool`` field of dataclass ``obj`` holds that type."""
+    for f in dataclasses.fields(obj):
+        if f.type == "str":
+            string(getattr(obj, f.name), f.name)
+        elif f.type == "bool":
+            boolean(getattr(obj, f.name), f.name)
 
 
 def choice(value: Any, choices: Sequence[str], field: str | JsonPath) -> None:

@@ -55,3 +55,16 @@ def test_a_broken_entry_names_file_entry_and_field(monkeypatch: pytest.MonkeyPat
     entries[2]["watts"] = 5
     with pytest.raises(SpecError, match="watts"):
         catalogue.load("devices", Device, FILE_NAMES)
+
+
+def test_constructors_check_types() -> None:
+    from splitopt.scenario import get_architecture, get_network
+
+    with pytest.raises(SpecError) as info:
+        get_architecture("gpt2").replace(qkv_bias="yes")
+    assert info.value.path == ["qkv_bias"]
+    with pytest.raises(SpecError) as info:
+        get_network("5g").replace(uplink_bps="fast")
+    assert info.value.path == ["uplink_bps"] and "must be a number" in info.value.reason
+    with pytest.raises(SpecError, match="whole number"):
+        get_architecture("gpt2").replace(num_layers=2.5)
