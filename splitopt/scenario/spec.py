@@ -56,6 +56,7 @@ class ClientSpec:
     memory_budget_bytes: float | None = DEVICE_MEMORY  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
+        rules.typed_fields(self)
         b = self.memory_budget_bytes
         if b is DEVICE_MEMORY:
             b = self.device.memory_bytes
@@ -80,6 +81,7 @@ class ModelSpec:
     granularity: str = "block"
 
     def __post_init__(self) -> None:
+        rules.typed_fields(self)
         rules.choice(self.dtype, WEIGHT_DTYPES, "dtype")
         if self.compute_dtype is None:
             object.__setattr__(self, "compute_dtype", DEFAULT_COMPUTE[self.dtype])
@@ -111,6 +113,7 @@ class RequestClass:
     end: str = "client"
 
     def __post_init__(self) -> None:
+        rules.typed_fields(self)
         if not self.name or "/" in self.name:
             raise SpecError(["name"], "must be a non-empty name without '/'")
         if self.prompt_tokens is not None:
@@ -140,6 +143,7 @@ class Scenario:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        rules.typed_fields(self)
         if self.description is not None and "\n" in self.description:
             raise SpecError(["description"], "must be one line")
         rules.choice(self.work_unit, WORK_UNITS, "work_unit")
