@@ -58,8 +58,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
-
 from splitopt.errors import SpecError
 from splitopt.formats.errors import (
     InputError,
@@ -73,7 +71,6 @@ from splitopt.formats.errors import (
 )
 from splitopt.scenario import rules
 from splitopt.scenario.architectures import ARCHITECTURES, Architecture
-from splitopt.scenario.compile import calibrate_slas
 from splitopt.scenario.devices import DEVICES, Device
 from splitopt.scenario.devices import FILE_NAMES as DEVICE_NAMES
 from splitopt.scenario.networks import FILE_NAMES as NETWORK_NAMES
@@ -113,7 +110,6 @@ __all__ = [
     "RequestClass",
     "Scenario",
     "ServerSpec",
-    "calibrate_doc_slas",
     "read_scenario",
     "scenario_from_dict",
     "scenario_to_dict",
@@ -499,12 +495,3 @@ def scenario_to_dict(scenario: Scenario) -> dict:
 def write_scenario(scenario: Scenario, file: str | os.PathLike) -> None:
     """Write a scenario file atomically."""
     write_text_atomic(file, dumps(scenario_to_dict(scenario)))
-
-
-def calibrate_doc_slas(doc: dict, rng: np.random.Generator, **options: Any) -> dict:
-    """Set every request class's ``sla_s`` in a scenario document (in place, and
-    returned) with :func:`splitopt.scenario.compile.calibrate_slas`."""
-    calibrated = calibrate_slas(scenario_from_dict(doc), rng, **options)
-    for r, rc in zip(doc["requests"], calibrated.requests, strict=True):
-        r["sla_s"] = rc.sla_s
-    return doc

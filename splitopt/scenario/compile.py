@@ -9,13 +9,11 @@ scenario of 100,000 requests holds only as many arrays as it has classes.
 
 from __future__ import annotations
 
-import dataclasses
 from types import MappingProxyType
 
 import numpy as np
 
 from splitopt.errors import DataError, SpecError
-from splitopt.evaluate import min_latency, score
 from splitopt.problem import Chain, Problem, Request
 from splitopt.scenario.costmodel import chain_arrays, precision
 from splitopt.scenario.spec import Scenario
@@ -71,7 +69,11 @@ def class_chains(scenario: Scenario) -> list[Chain]:
 def assemble_problem(scenario: Scenario, chains: list[Chain]) -> Problem:
     """The problem whose request class i has chain ``chains[i]``: a class with
     ``count`` k expands to k requests sharing that chain and one ``meta``
-    mapping; a class with a ``rate`` is one request of that weight."""
+    mapping of descriptors; a class with a ``rate`` is one request of that weight.
+
+    The SLA lives in the chain only (``meta`` holds descriptors, not data the
+    solvers use, so transforming a chain cannot leave a stale copy behind).
+    """
     classes = scenario.requests
     if len(chains) != len(classes):
         raise ValueError(f"need one chain per request class ({len(classes)}), got {len(chains)}")
@@ -93,7 +95,6 @@ def assemble_problem(scenario: Scenario, chains: list[Chain]) -> Problem:
                 "class": rc.name,
                 "dtype": model.dtype,
                 "granularity": model.granularity,
-                "sla_s": rc.sla_s,
             }
         )
         chain = chains[i]
@@ -113,57 +114,3 @@ def _frozen(row: np.ndarray) -> np.ndarray:
     a = np.array(row, dtype=np.float64)  # own copy, contiguous
     a.setflags(write=False)
     return a
-
-
-def latency_bounds(chain: Chain) -> tuple[float, float, float]:
-    """(least latency of any placement, all-client latency, all-server latency), seconds.
-
-    Memory is ignored; the least latency is a two-state shortest path.
-    """
-    L = chain.num_layers
-    return (
-        min_latency(chain),
-        score(chain, "C" * L).latency_s,
-        score(chain, "S" * L).latency_s,
-    )
-
-
-def calibrate_slas(
-    scenario: Scenario,
-    rng: np.random.Generator,
-    *,
-    infeasible_frac: float = 0.05,
-    generous_frac: float = 0.05,
-    binding: tuple[float, float] = (0.02, 0.7),
-) -> Scenario:
-    """``scenario`` with every request class's ``sla_s`` set so that the SLA binds.
-
-    SLA = T_min + f (T_client - T_min) with f drawn from ``binding`` for most
-    classes, where T_min is the least latency of any placement and T_client the
-    all-client latency. A fraction ``infeasible_frac`` gets an SLA below T_min
-    (infeasible), ``generous_frac`` one above T_client. Where the client alone
-    is fastest, SLA = T_min x U(1, 1.5). Where the memory budget rules out
-    all-client, the SLA is raised to at least the all-server latency x U(1, 1.5)
-    (all-server needs no client memory), so such classes stay feasible (except
-    those drawn infeasible). SLAs are rounded to 4 significant digits (up, so
-    the drawn class stays as drawn). The SLAs already in ``scenario`` are ignored.
-    """
-    classes = []
-    for rc, chain in zip(scenario.requests, class_chains(scenario), strict=True):
-        t_min, t_client, t_server = latency_bounds(chain)
-        u = rng.random()
-        raise_to = t_server * rng.uniform(1.0, 1.5)
-        if u < infeasible_frac:
-            sla = t_min * rng.uniform(0.6, 0.95)
-        else:
-            if t_client <= t_min * (1 + 1e-6):
-                sla = t_min * rng.uniform(1.0, 1.5)
-            elif u < infeasible_frac + generous_frac:
-                sla = t_client * rng.uniform(1.0, 1.2)
-            else:
-                sla = t_min + rng.uniform(*binding) * (t_client - t_min)
-            if chain.client_memory_bytes.sum() > chain.budget:
-                sla = max(sla, raise_to)
-        sla = float(f"{sla * 1.00005:.4g}") if sla > 0 else 1e-6
-        classes.append(dataclasses.replace(rc, sla_s=sla))
-    return scenario.replace(requests=tuple(classes))

@@ -36,7 +36,6 @@ META_KEYS = {
     "class",
     "dtype",
     "granularity",
-    "sla_s",
 }
 
 
@@ -61,7 +60,7 @@ def test_good_files_compile(name: str) -> None:
     assert len(problem) >= 2
     for r in problem:
         assert set(r.meta) >= META_KEYS
-        assert r.meta["sla_s"] == r.chain.sla_s
+        assert "sla_s" not in r.meta  # the SLA lives in the chain only
 
 
 def test_count_expands_to_requests_sharing_one_chain() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -11,7 +9,7 @@ from splitopt.errors import SpecError, UserError
 from splitopt.evaluate import min_latency, score
 from splitopt.families.random_chain import random_chain
 from splitopt.scenario import get_architecture, get_device, get_network
-from splitopt.scenario.compile import calibrate_slas, compile_scenario, latency_bounds
+from splitopt.scenario.compile import assemble_problem, class_chains
 from splitopt.scenario.spec import ClientSpec, ModelSpec, RequestClass, Scenario, ServerSpec
 
 
@@ -105,16 +103,14 @@ def test_scenario_value_equality() -> None:
     assert _scenario() != _scenario(name="u")
 
 
-def test_calibrate_slas_on_objects_is_seeded_and_keeps_everything_else() -> None:
+def test_class_chains_cost_each_class_once_and_assemble_expands_counts() -> None:
     scn = _scenario()
-    a = calibrate_slas(scn, np.random.default_rng(3))
-    b = calibrate_slas(scn, np.random.default_rng(3))
-    assert a == b
-    assert a.requests[0].count == 3
-    assert dataclasses.replace(a.requests[0], sla_s=1.0) == scn.requests[0]
-    chain = compile_scenario(a).requests[0].chain
-    t_min, t_client, t_server = latency_bounds(chain)
-    assert t_min <= min(t_client, t_server)
+    chains = class_chains(scn)
+    assert len(chains) == 1 and chains[0].sla_s == 1.0
+    problem = assemble_problem(scn, chains)
+    assert len(problem) == 3 and all(r.chain is chains[0] for r in problem)
+    assert "sla_s" not in problem.requests[0].meta
+    assert min_latency(chains[0]) <= score(chains[0], "S" * chains[0].num_layers).latency_s
 
 
 def test_min_latency_is_the_best_placement() -> None:
