@@ -59,6 +59,12 @@ def _array(name: str, values: object, length: int | None) -> np.ndarray:
     return arr
 
 
+#: Smallest accepted SLA in seconds (our assumption: one nanosecond, far below any
+#: real inference SLA). Ticks SLA/grid and the ILPs' power-of-two row scalings stay
+#: normal, finite floats above it; a subnormal SLA used to crash them (issue 9).
+MIN_SLA_S = 1e-9
+
+
 def _scalar(name: str, value: object, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise DataError(name, f"must be a number, got {value!r}")
@@ -120,6 +126,12 @@ class Chain:
         s(self, "downlink_s", _array("downlink_s", self.downlink_s, n + 1))
         s(self, "client_memory_bytes", _array("client_memory_bytes", self.client_memory_bytes, n))
         s(self, "sla_s", _scalar("sla_s", self.sla_s, positive=True))
+        if self.sla_s < MIN_SLA_S:
+            raise DataError(
+                "sla_s",
+                f"must be >= {MIN_SLA_S:g} s (one nanosecond; smaller SLAs underflow the "
+                f"solvers' ticks and scalings), got {self.sla_s!r}",
+            )
         if self.memory_budget_bytes is not None:
             s(self, "memory_budget_bytes", _scalar("memory_budget_bytes", self.memory_budget_bytes))
         for name in ("start", "end"):

@@ -70,7 +70,7 @@ from splitopt.formats.errors import (
     write_text_atomic,
 )
 from splitopt.scenario import rules
-from splitopt.scenario.architectures import ARCHITECTURES, Architecture
+from splitopt.scenario.architectures import ARCHITECTURES, MAX_BLOCKS, Architecture
 from splitopt.scenario.devices import DEVICES, Device
 from splitopt.scenario.devices import FILE_NAMES as DEVICE_NAMES
 from splitopt.scenario.networks import FILE_NAMES as NETWORK_NAMES
@@ -104,6 +104,7 @@ T = TypeVar("T")
 
 __all__ = [
     "FORMAT",
+    "MAX_BLOCKS",
     "VERSION",
     "ClientSpec",
     "ModelSpec",

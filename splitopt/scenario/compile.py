@@ -59,8 +59,8 @@ def class_chains(scenario: Scenario) -> list[Chain]:
                     start=rc.start,
                     end=rc.end,
                 )
-            except DataError as exc:  # pragma: no cover - the specs' checks come first
-                raise SpecError(["requests", i], f"cost model: {exc}") from None
+            except DataError as exc:  # a device/network whose numbers break the arrays
+                raise _cost_model_error(exc, i, cname, mname) from None
     out = [c for c in chains if c is not None]
     assert len(out) == len(classes)
     return out
@@ -114,3 +114,29 @@ def _frozen(row: np.ndarray) -> np.ndarray:
     a = np.array(row, dtype=np.float64)  # own copy, contiguous
     a.setflags(write=False)
     return a
+
+
+#: Which scenario field a bad cost-model array comes from: Chain field -> path.
+_SOURCE: dict[str, tuple[str, ...]] = {
+    "client_time_s": ("clients", "{client}", "device"),
+    "client_memory_bytes": ("clients", "{client}", "device"),
+    "server_time_s": ("server", "device"),
+    "server_work": ("server", "device"),
+    "uplink_s": ("clients", "{client}", "network", "uplink_bit_per_s"),
+    "downlink_s": ("clients", "{client}", "network", "downlink_bit_per_s"),
+    "memory_budget_bytes": ("clients", "{client}", "memory_budget_bytes"),
+}
+
+
+def _cost_model_error(exc: DataError, i: int, client: str, model: str) -> SpecError:
+    """A :class:`SpecError` at the scenario field behind a bad array (not at
+    ``requests[i]``); file readers add the file name."""
+    src = _SOURCE.get(exc.field)
+    if src is None:  # a field of the request itself (sla_s, ...)
+        return SpecError(["requests", i, exc.field], exc.reason)
+    path = [part.format(client=client) for part in src]
+    return SpecError(
+        path,
+        f"the cost model gives {exc} for requests[{i}] (model {model!r}); "
+        "the device/network numbers or the model size are out of range",
+    )
