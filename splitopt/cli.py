@@ -75,7 +75,7 @@ def _write_output(target: str, text: str, inputs: Sequence[str] = ()) -> None:
 
 def _read_inputs(paths: Sequence[str]) -> list[tuple[str, object, str | None]]:
     """(path, problem, scenario description) per path; each file is read exactly once."""
-    from splitopt.io import read_with_doc
+    from splitopt.formats.read import read_with_doc
 
     out = []
     for path in paths:
