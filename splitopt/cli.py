@@ -41,24 +41,38 @@ def _pct(x: float) -> str:
     return "–" if x is None or math.isnan(x) else f"{100 * x:+.1f} %"
 
 
-def _solver_options(args: argparse.Namespace, name: str) -> dict:
-    opts: dict = {}
-    if args.time_limit is not None:
-        opts["time_limit"] = args.time_limit
-    from splitopt.solvers import solver_class
+def _given_options(args: argparse.Namespace) -> dict:
+    """The solver options given on the command line (flags derived from
+    :data:`splitopt.solvers.params.OPTIONS`), by option name."""
+    from splitopt.solvers.params import OPTIONS
 
-    accepted = set(solver_class(name).option_names)
-    for key in ("grid", "tick", "mem_grid", "mem_tick"):
-        val = getattr(args, key, None)
-        if val is not None:
-            if key not in accepted:
-                continue  # grid options only concern solvers that tick
-            opts[key] = val
-    if getattr(args, "bound", False) and "bound" in accepted:
-        opts["bound"] = True
-    if getattr(args, "exact", False) and "exact" in accepted:
-        opts["exact"] = True
-    return opts
+    given: dict = {}
+    for o in OPTIONS:
+        val = getattr(args, o.name, None)
+        if val is None or val is False:
+            continue
+        given[o.name] = val
+    return given
+
+
+def _solver_options(names: Sequence[str], given: dict) -> list[dict]:
+    """Options per solver of a (multi-)solver run.
+
+    Rule: a flag applies to every listed solver that takes it and is ignored by
+    the others; a flag that *no* listed solver takes is an error (exit 2) naming
+    the flag and the solver(s). So ``--solver dp,greedy --bound`` bounds ``dp``,
+    while ``--solver greedy --bound`` is refused.
+    """
+    from splitopt.solvers import solver_class
+    from splitopt.solvers.params import OPTION_SPECS
+
+    accepted = {n: set(solver_class(n).option_names) for n in names}
+    for key in given:
+        if not any(key in acc for acc in accepted.values()):
+            which = ", ".join(names)
+            noun = "solver" if len(names) == 1 else "any of the solvers"
+            raise UsageError(f"{OPTION_SPECS[key].flag} is not accepted by {noun} {which}")
+    return [{k: v for k, v in given.items() if k in accepted[n]} for n in names]
 
 
 def _write_output(target: str, text: str, inputs: Sequence[str] = ()) -> None:
@@ -100,28 +114,57 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from splitopt.outputs import check_not_input
     from splitopt.solvers import get_solver
 
-    names = [s.strip() for s in args.solver.split(",") if s.strip()]
-    if not names:
-        raise UsageError("--solver needs at least one solver name")
-    if args.grid is not None and args.tick is not None:
-        raise UsageError("give --grid or --tick, not both")
-    check_not_input(args.json, args.paths)  # before any work
+    given = _given_options(args)
+    replay = None
+    if args.replay is not None:
+        from splitopt.formats.solution_file import read_run
+
+        if args.solver is not None or given:
+            raise UsageError(
+                "--replay takes the solver and its options from the solution file; "
+                "drop --solver and the solver flags"
+            )
+        if len(args.paths) != 1:
+            raise UsageError("--replay needs exactly one problem file")
+        replay = read_run(args.replay)
+        names, per_solver = [replay.solver], [replay.options]
+    else:
+        names = [s.strip() for s in (args.solver or "dp").split(",") if s.strip()]
+        if not names:
+            raise UsageError("--solver needs at least one solver name")
+        per_solver = _solver_options(names, given)
+    inputs = [*args.paths, *([args.replay] if args.replay is not None else [])]
+    check_not_input(args.json, inputs)  # before any work
     # build every solver first so a bad name or option fails before any work
-    solvers = [get_solver(n, **_solver_options(args, n)) for n in names]
+    solvers = []
+    for n, opts in zip(names, per_solver, strict=True):
+        try:
+            solvers.append(get_solver(n, **opts))
+        except UserError as exc:
+            if replay is None:
+                raise
+            from splitopt.formats.errors import InputError
+
+            raise InputError(args.replay, ["options"], str(exc)) from None
     results = []
     for path, problem, desc in _read_inputs(args.paths):
         per_path = [s.solve(problem) for s in solvers]
         results.append((path, problem, desc, per_path))
     flat = [r for *_, rs in results for r in rs]
+    code = EXIT_OK
+    if replay is not None:
+        same, line = replay.compare(flat[0])
+        print(line, file=sys.stderr if args.json == "-" else sys.stdout)
+        code = EXIT_OK if same else EXIT_INTERNAL
     tables = args.json != "-"
     # everything that can fail runs before the file is written (the greedy reference too)
     greedies = [_greedy_reference(p, rs) if tables else None for _, p, _, rs in results]
     if args.json is not None:
-        _write_output(args.json, _solution_text(flat[0] if len(flat) == 1 else flat), args.paths)
+        _write_output(args.json, _solution_text(flat[0] if len(flat) == 1 else flat), inputs)
     if tables:
         for (path, problem, desc, rs), greedy in zip(results, greedies, strict=True):
             _print_comparison(path, problem, rs, args.per_request, desc, greedy)
-    return EXIT_OK
+    return code
 
 
 def _solution_text(result):  # type: ignore[no-untyped-def]
@@ -399,6 +442,25 @@ def _positive_float(text: str) -> float:
     return v
 
 
+def _add_solver_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per solver option (:data:`splitopt.solvers.params.OPTIONS`);
+    ``--grid``/``--tick`` and ``--mem-grid``/``--mem-tick`` exclude each other."""
+    from splitopt.solvers.params import OPTIONS
+
+    groups = {
+        "grid": parser.add_mutually_exclusive_group(),
+        "mem_grid": parser.add_mutually_exclusive_group(),
+    }
+    groups["tick"], groups["mem_tick"] = groups["grid"], groups["mem_grid"]
+    for o in OPTIONS:
+        target = groups.get(o.name, parser)
+        if o.kind is bool:
+            target.add_argument(o.flag, dest=o.name, action="store_true", help=o.help)
+        else:
+            conv = _positive_int if o.kind is int else _positive_float
+            target.add_argument(o.flag, dest=o.name, type=conv, help=o.help)
+
+
 def _seed(text: str) -> int:
     """A seed: a whole number 0 <= seed < 2**63 (numpy refuses negative seeds)."""
     try:
@@ -445,25 +507,18 @@ def build_parser() -> argparse.ArgumentParser:
         "paths", nargs="+", metavar="PATH", help="splitopt-problem or splitopt-scenario file"
     )
     s.add_argument(
-        "--solver", default="dp", help="solver name, or several separated by commas (default dp)"
+        "--solver",
+        default=None,
+        help="solver name, or several separated by commas (default dp); a flag below "
+        "applies to the listed solvers that take it, and is an error if none does",
     )
-    g = s.add_mutually_exclusive_group()
-    g.add_argument(
-        "--grid", type=_positive_int, help="time ticks per SLA for dp / ticked ILPs (τ = SLA/N)"
-    )
-    g.add_argument("--tick", type=_positive_float, help="fixed time tick τ in seconds")
-    m = s.add_mutually_exclusive_group()
-    m.add_argument("--mem-grid", type=_positive_int, help="memory ticks per budget")
-    m.add_argument("--mem-tick", type=_positive_float, help="fixed memory tick μ in bytes")
+    _add_solver_flags(s)
     s.add_argument(
-        "--bound", action="store_true", help="dp: also compute a lower bound (relaxed rounding)"
+        "--replay",
+        metavar="SOLUTION",
+        help="re-run the solver and options recorded in a solution file and check that "
+        "the placements are the same (exit 1 if not)",
     )
-    s.add_argument(
-        "--exact",
-        action="store_true",
-        help="ILPs: solve the real data (default without --grid/--tick)",
-    )
-    s.add_argument("--time-limit", type=_positive_float, help="wall-clock seconds per problem")
     s.add_argument(
         "--json", metavar="FILE|-", help="write the splitopt-solution JSON to FILE or stdout"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from splitopt._version import __version__
@@ -212,3 +213,59 @@ def _placements_from_doc(
             raise InputError(file, [*path, "status"], f"unknown status {r['status']!r}")
         out[rid] = p
     return out, doc
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """What a solution file records about its run: enough to replay it.
+
+    Attributes:
+        file: the solution file.
+        instance: the problem's name.
+        solver: the solver's registry name.
+        options: the solver's flat options (``Solver.describe_options``), which
+            rebuild the same typed parameters (:mod:`splitopt.solvers.params`).
+        placements: request id -> placement string (or ``None``).
+    """
+
+    file: str
+    instance: str
+    solver: str
+    options: dict[str, Any]
+    placements: dict[str, str | None]
+
+    def compare(self, result: Result) -> tuple[bool, str]:
+        """Whether ``result`` (a replay) has the same instance and placements, and a
+        one-line report."""
+        if result.instance != self.instance:
+            return False, (
+                f"replay of {self.file}: the file is for instance {self.instance!r}, "
+                f"the problem is {result.instance!r}"
+            )
+        got = {r.id: r.placement for r in result}
+        if set(got) != set(self.placements):
+            return False, f"replay of {self.file}: the request ids differ"
+        differ = [i for i in got if got[i] != self.placements[i]]
+        if differ:
+            return False, (
+                f"replay of {self.file}: {len(differ)} of {len(got)} placements differ "
+                f"(first: request {differ[0]!r})"
+            )
+        return True, (
+            f"replay of {self.file}: {self.solver} with {self.options or 'default options'} "
+            f"gives the same placements ({len(got)} requests)"
+        )
+
+
+def read_run(file: str | os.PathLike) -> RecordedRun:
+    """Read the solver, its options and the placements of one solution document."""
+    placements, doc = read_placements(file)
+    for key in ("solver", "instance"):
+        if key not in doc:
+            raise InputError(file, [key], "missing field")
+    solver = get_string(file, doc["solver"], ["solver"])
+    instance = get_string(file, doc["instance"], ["instance"])
+    options = doc.get("options", {})
+    if not isinstance(options, dict):
+        raise InputError(file, ["options"], "must be a JSON object")
+    return RecordedRun(os.fspath(file), instance, solver, dict(options), placements)

@@ -9,12 +9,10 @@ scenario of 100,000 requests holds only as many arrays as it has classes.
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 import numpy as np
 
 from splitopt.errors import DataError, SpecError
-from splitopt.problem import Chain, Problem, Request
+from splitopt.problem import Chain, Meta, Problem, Request
 from splitopt.scenario.costmodel import chain_arrays, precision
 from splitopt.scenario.spec import Scenario
 
@@ -82,7 +80,7 @@ def assemble_problem(scenario: Scenario, chains: list[Chain]) -> Problem:
     for i, rc in enumerate(classes):
         model = scenario.models[rc.model]
         client = scenario.clients[rc.client]
-        meta = MappingProxyType(
+        meta = Meta(
             {
                 "model": model.architecture.name,
                 "model_family": model.architecture.family,
