@@ -439,6 +439,7 @@ def _resolve_solvers(solvers: Iterable[str] | None) -> tuple[list[str], bool, li
 
 def _write_failures(report: VerifyReport, out_dir: Path, size: str | None) -> None:
     from splitopt.formats.problem_file import write_problem
+    from splitopt.outputs import write_text
 
     out_dir.mkdir(parents=True, exist_ok=True)
     by_index: dict[int, list[dict[str, Any]]] = {}
@@ -449,10 +450,11 @@ def _write_failures(report: VerifyReport, out_dir: Path, size: str | None) -> No
         meta = {"family": report.family, "seed": report.seed, "index": index, "size": size}
         stem = out_dir / f"{report.family}-s{report.seed}-i{index}"
         write_problem(problem, f"{stem}.json", meta=meta)
-        Path(f"{stem}.disagreements.json").write_text(
+        write_text(
+            f"{stem}.disagreements.json",
             json.dumps(
                 {"problem": f"{stem.name}.json", "disagreements": items}, indent=2, default=str
-            )
+            ),
         )
 
 

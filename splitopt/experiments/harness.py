@@ -59,9 +59,10 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from splitopt.errors import ExperimentError
+from splitopt.outputs import prepare_results_csv, replace_file
 
 #: Columns that come first in every CSV, in this order.
 LEADING: tuple[str, ...] = ("experiment", "key", "task_index")
@@ -76,8 +77,6 @@ Scalar = str | int | float | bool | None
 
 #: Seconds a Dask run waits with no worker in the cluster before it gives up.
 DASK_NO_WORKER_S = 60.0
-#: Seconds to connect to a Dask scheduler.
-DASK_CONNECT_S = 10.0
 
 
 def is_volatile(column: str) -> bool:
@@ -324,21 +323,15 @@ class CsvLog:
         return {r.get("key", "") for r in self.rows}
 
     def _rewrite(self, rows: Sequence[Mapping[str, str]], columns: Sequence[str]) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        try:
-            with tmp.open("w", encoding="utf-8", newline="") as f:
-                w = csv.DictWriter(
-                    f, fieldnames=list(columns), lineterminator="\n", extrasaction="raise"
-                )
-                w.writeheader()
-                for r in rows:
-                    w.writerow({c: r.get(c, "") for c in columns})
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        def write(f: TextIO) -> None:
+            w = csv.DictWriter(
+                f, fieldnames=list(columns), lineterminator="\n", extrasaction="raise"
+            )
+            w.writeheader()
+            for r in rows:
+                w.writerow({c: r.get(c, "") for c in columns})
+
+        replace_file(self.path, write)  # atomic, fsynced (splitopt.outputs)
 
     def append(self, row: Mapping[str, Scalar]) -> None:
         """Append one row (flushed and fsynced before returning)."""
@@ -548,6 +541,23 @@ def _pool(tasks: Sequence[Task], workers: int) -> Iterator[dict[str, Scalar]]:
                     proc.join(timeout=5)
 
 
+#: Seconds to wait for a Dask scheduler before giving up (exit 2 in the CLI).
+DASK_CONNECT_TIMEOUT_S = 5.0
+
+
+def _connect(address: object):  # type: ignore[no-untyped-def]
+    """A Dask client for ``address``; an unreachable scheduler is an ExperimentError."""
+    from dask.distributed import Client
+
+    try:
+        return Client(address, timeout=DASK_CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise ExperimentError(
+            f"--dask {address}: cannot reach a Dask scheduler within "
+            f"{DASK_CONNECT_TIMEOUT_S:g} s ({type(exc).__name__}: {exc})"
+        ) from None
+
+
 def _dask(
     tasks: Sequence[Task], address: object, no_worker_s: float | None = None
 ) -> Iterator[dict[str, Scalar]]:
@@ -559,16 +569,7 @@ def _dask(
 
     limit = DASK_NO_WORKER_S if no_worker_s is None else no_worker_s
     own = not isinstance(address, Client)
-    if own:
-        try:
-            client = Client(address, timeout=DASK_CONNECT_S)  # type: ignore[arg-type]
-        except (OSError, TimeoutError, ValueError, TypeError) as exc:
-            raise ExperimentError(
-                f"cannot reach the Dask scheduler at {address!r} within {DASK_CONNECT_S:g} s: "
-                f"{type(exc).__name__}: {exc}"
-            ) from None
-    else:
-        client = address  # type: ignore[assignment]
+    client = _connect(address) if own else address  # type: ignore[arg-type]
     try:
         futs = client.map(run_task, list(tasks), pure=False)
         pending = set(futs)
@@ -708,7 +709,10 @@ def run_tasks(
     keys = [t.key for t in tasks]
     if len(set(keys)) != len(keys):
         raise ExperimentError(f"{label}: the task list holds a task twice")
-    path = Path(out)
+    names = sorted({t.experiment for t in tasks})
+    # the one output policy (splitopt.outputs): a regular file (a symlink is followed)
+    # that is absent, empty or a results CSV of this experiment
+    path = prepare_results_csv(Path(out), names[0] if len(names) == 1 else label)
     path.parent.mkdir(parents=True, exist_ok=True)
     with CsvLock(path), _SignalGuard() as guard:
         try:

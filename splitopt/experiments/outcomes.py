@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from splitopt.discretise import Discretisation
 from splitopt.experiments.harness import Scalar
 from splitopt.problem import Problem
 
@@ -44,14 +45,19 @@ def data_mode(solver: str) -> str:
     return "ticked" if solver == "dp" else "real"
 
 
-def grid_options(solver: str, grid: int, mode: str | None = None) -> dict[str, object]:
-    """The solver options an experiment's ``grid`` parameter stands for.
+def grid_column(grid: int) -> Discretisation:
+    """The discretisation of a CSV ``grid`` column: N ticks per SLA, where the
+    column's ``0`` labels the per-chain default (``Discretisation()``). The one place
+    this CSV label is read; solvers see only :class:`Discretisation`."""
+    return Discretisation() if not grid else Discretisation(grid=int(grid))
 
-    The one place where experiments turn their grid encoding into solver
-    options. ``grid`` is ticks per SLA; 0 means the solver's default
-    (per-chain) grid. ``mode`` (default :func:`data_mode`): ``ticked`` gives
-    ``dp`` and the ILPs the grid (the ILPs then solve the problem ``dp``
-    solves), ``real`` gives no grid (``dp-exact`` and the ILPs on the real data).
+
+def grid_options(solver: str, grid: int, mode: str | None = None) -> dict[str, object]:
+    """The solver options an experiment's ``grid`` column stands for (via :func:`grid_column`).
+
+    ``mode`` (default :func:`data_mode`): ``ticked`` gives ``dp`` and the ILPs
+    the discretisation (the ILPs then solve the problem ``dp`` solves), ``real``
+    gives none (``dp-exact`` and the ILPs on the real data).
     """
     mode = mode or data_mode(solver)
     if mode not in ("ticked", "real"):
@@ -59,9 +65,10 @@ def grid_options(solver: str, grid: int, mode: str | None = None) -> dict[str, o
     if solver == "dp" or (mode == "ticked" and solver.startswith("ilp")):
         if mode == "real":
             raise ValueError("dp solves the ticked data only")
-        if not grid and solver != "dp":
+        d = grid_column(grid)
+        if not d.fixes_time and solver != "dp":
             raise ValueError(f"{solver} in ticked mode needs an explicit grid")
-        return {"grid": int(grid)} if grid else {}
+        return d.to_options()
     return {}
 
 

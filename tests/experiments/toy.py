@@ -1,5 +1,5 @@
 """Test-only experiments, registered with the harness when this module is imported
-(``tests/experiments/conftest.py`` does; a subprocess imports it by name)."""
+(``tests/conftest.py`` does; a subprocess imports it by name)."""
 
 from __future__ import annotations
 
