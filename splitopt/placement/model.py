@@ -66,9 +66,11 @@ class BlockModel:
     block_bytes: float
     cache_bytes_per_token: float
     name: str = ""
+    hidden_size: int = 0  # d_model; 0 = unknown (used only by PETALS's autograd reserve)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "num_blocks", _int("num_blocks", self.num_blocks, minimum=1))
+        object.__setattr__(self, "hidden_size", _int("hidden_size", self.hidden_size))
         object.__setattr__(self, "block_bytes", _num("block_bytes", self.block_bytes))
         object.__setattr__(
             self,
@@ -85,7 +87,12 @@ class BlockModel:
 class Server:
     """One server: usable memory (bytes), per-block decode time (s/token/block), an
     affine per-block prefill time ``prefill_s0 + prefill_s1 * l_in`` (s/block) and an
-    optional cap on the number of blocks it may host."""
+    optional cap on the number of blocks it may host.
+
+    ``forward_rps``, ``network_rps`` and ``inference_rps`` are the figures a PETALS
+    server measures and announces (``petals/server/throughput.py``); only the
+    ``petals`` algorithm reads them, and it derives them from the times when absent.
+    """
 
     id: str
     memory_bytes: float
@@ -93,12 +100,18 @@ class Server:
     prefill_s0: float
     prefill_s1: float = 0.0
     max_blocks: int | None = None
+    forward_rps: float | None = None
+    network_rps: float | None = None
+    inference_rps: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
             raise DataError("id", f"must be a non-empty string, got {self.id!r}")
         for name in ("memory_bytes", "decode_s", "prefill_s0", "prefill_s1"):
             object.__setattr__(self, name, _num(name, getattr(self, name)))
+        for name in ("forward_rps", "network_rps", "inference_rps"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, _num(name, getattr(self, name), positive=True))
         if self.max_blocks is not None:
             object.__setattr__(self, "max_blocks", _int("max_blocks", self.max_blocks))
 
@@ -146,6 +159,8 @@ class Cluster:
 
     ``rtt_s[c, j]`` is the per-token round trip t_cj (s); the prefill round trip is
     ``prefill_rtt_s[c, j] + prefill_rtt_per_token_s[c, j] * l_in`` (s).
+    ``network_rtt_s`` is the raw network round trip (ping, without serialisation
+    overheads) that PETALS's router sees; it defaults to ``rtt_s``.
     Communication is hub-and-spoke: the client relays activations between servers.
     """
 
@@ -157,6 +172,7 @@ class Cluster:
     prefill_rtt_s: np.ndarray
     prefill_rtt_per_token_s: np.ndarray | None = None
     jobs: tuple[Job, ...] = ()
+    network_rtt_s: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -197,6 +213,12 @@ class Cluster:
             _matrix(
                 "prefill_rtt_per_token_s", np.zeros(shape) if per_tok is None else per_tok, shape
             ),
+        )
+        net = self.network_rtt_s
+        object.__setattr__(
+            self,
+            "network_rtt_s",
+            _matrix("network_rtt_s", self.rtt_s if net is None else net, shape),
         )
         jobs = tuple(self.jobs)
         for i, job in enumerate(jobs):
@@ -253,6 +275,7 @@ class Cluster:
             self.prefill_rtt_s,
             self.prefill_rtt_per_token_s,
             tuple(jobs),
+            self.network_rtt_s,
             dict(self.meta),
         )
 

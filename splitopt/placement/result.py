@@ -22,7 +22,10 @@ class PlacementResult:
     (the algorithm's answer failed the evaluator; ``message`` says why).
     ``bound``: a proved lower bound on sum_r T_r for exact methods, or the
     algorithm's own performance bound where the paper defines one (heuristics),
-    in seconds; ``None`` if none.
+    in seconds; ``None`` if none. ``bound_kind`` says which: ``"lower-objective"`` (a
+    lower bound on sum_r T_r, the default when a bound is given) or
+    ``"upper-per-token"`` (the CG-BPRR theorem's upper bound on each request's
+    per-token decode time, sum_j (t_cj + k_j tau_j)).
     """
 
     algorithm: str
@@ -34,6 +37,7 @@ class PlacementResult:
     runtime_s: float
     options: dict = field(default_factory=dict)
     message: str | None = None
+    bound_kind: str | None = None  # "lower-objective" (exact) | "upper-per-token" (CG-BPRR)
 
     @property
     def objective(self) -> float:
@@ -59,6 +63,7 @@ class PlacementResult:
         runtime_s: float = 0.0,
         options: Mapping[str, Any] | None = None,
         message: str | None = None,
+        bound_kind: str | None = None,
     ) -> PlacementResult:
         """Score the answer; an answer the evaluator rejects becomes status ``error``."""
         if status not in STATUSES:
@@ -83,6 +88,7 @@ class PlacementResult:
             float(runtime_s),
             dict(options or {}),
             message,
+            None if bound is None else (bound_kind or "lower-objective"),
         )
 
 
