@@ -224,6 +224,7 @@ def run_verify(
     workers: int = 1,
     time_limit: float = 60.0,
     start: int = 0,
+    progress: bool = False,
 ) -> Report:
     """Verify instances ``start .. start + count - 1`` of ``seed`` (see the module docstring)."""
     t0 = time.perf_counter()
@@ -238,6 +239,14 @@ def run_verify(
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             for part in pool.map(_chunk, [(seed, c, names, time_limit) for c in chunks]):
                 rows.extend(part)
+                if progress:
+                    bad = sum(int(r["disagreements"]) for r in rows)
+                    print(
+                        f"  {len(rows)}/{len(indices)} instances, {bad} disagreements, "
+                        f"{time.perf_counter() - t0:.0f} s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
     rep = Report(count, seed, tuple(backends), rows=rows)
     rep.comparisons = len(rows) * len(backends)
     rep.disagreements = sum(int(r["disagreements"]) for r in rows)
@@ -261,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--json", help="write the summary and the disagreeing rows here")
     a = p.parse_args(argv)
     backends = tuple(b for b in a.backends.split(",") if b)
-    rep = run_verify(a.count, a.seed, backends, a.workers, a.time_limit, a.start)
+    rep = run_verify(a.count, a.seed, backends, a.workers, a.time_limit, a.start, progress=True)
     print(rep.summary())
     if a.csv:
         import csv
