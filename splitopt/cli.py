@@ -328,6 +328,30 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_place(args: argparse.Namespace) -> int:
+    from splitopt.formats.cluster_file import read_cluster
+    from splitopt.formats.placement_file import placements_dumps, write_placements
+    from splitopt.placement import algorithm_class
+    from splitopt.placement.report import render
+
+    names = [n.strip() for n in args.algorithm.split(",") if n.strip()]
+    for n in names:
+        algorithm_class(n)  # unknown names fail before any work
+    cluster = read_cluster(args.cluster)
+    results = []
+    for n in names:
+        opts = {"seed": args.seed} if n == "petals" else {}
+        if args.time_limit is not None:
+            opts["time_limit"] = args.time_limit
+        results.append(res := algorithm_class(n)(**opts).solve(cluster))
+        print(render(cluster, res), file=sys.stderr if args.json == "-" else sys.stdout)
+    if args.json == "-":
+        print(placements_dumps(cluster, results))
+    elif args.json:
+        write_placements(cluster, results, args.json)
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------- parser
 
 
@@ -437,6 +461,14 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--dask", metavar="ADDRESS", help="run on an existing Dask scheduler")
     ex.add_argument("--workers", type=_positive_int, default=None, help="local processes")
     ex.set_defaults(func=cmd_experiment)
+
+    pl = sub.add_parser("place", help="place model blocks on many servers and route requests")
+    pl.add_argument("cluster", metavar="CLUSTER", help="splitopt-cluster file")
+    pl.add_argument("--algorithm", default="cg-bprr", help="cg-bprr, petals, bprr-milp, ... (a,b)")
+    pl.add_argument("--json", metavar="FILE|-", help="write the splitopt-placement JSON")
+    pl.add_argument("--time-limit", type=_positive_float, help="seconds (exact algorithms)")
+    pl.add_argument("--seed", type=int, default=0, help="petals: join-order seed")
+    pl.set_defaults(func=cmd_place)
     return p
 
 
