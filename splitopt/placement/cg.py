@@ -40,6 +40,7 @@ import numpy as np
 
 from splitopt.errors import SolverError
 from splitopt.placement.evaluate import RTOL, evaluate
+from splitopt.placement.kernels import cg_greedy_kernel
 from splitopt.placement.model import Cluster, Job, Placement, Route
 from splitopt.placement.result import PlacementResult
 from splitopt.placement.routing import dag_route
@@ -81,27 +82,16 @@ def greedy_placement(
     else:
         sessions = np.full(S, float(R))
     max_t = (t_tilde[host].max() + 1.0) if host.any() else 1.0  # virtual servers' time per block
-    Cb = np.zeros(L)  # capacity (requests) per block
-    Tb = np.full(L, R * max_t)  # amortised time per block
-    first = np.zeros(S, dtype=np.int64)
-    K = None
-    for i, j in enumerate(order):
-        m = int(counts[j])
-        nwin = L - m + 1
-        if (Cb < R).any():
-            win_T = np.convolve(Tb, np.ones(m), mode="valid")  # sum of Tb over each window
-            under = np.convolve((Cb < R).astype(float), np.ones(m), mode="valid") > 0
-            cand = np.where(under & (win_T > 0), win_T, -np.inf)
-            a = int(np.argmax(cand)) if np.isfinite(cand.max()) else 0
-        else:
-            windows = np.sort(np.lib.stride_tricks.sliding_window_view(Cb, m), axis=1)
-            a = int(np.lexsort(windows.T[::-1])[0]) if nwin > 1 else 0
-        first[j] = a + 1
-        rng = slice(a, a + m)
-        Tb[rng] -= (max_t - t_tilde[j]) * np.minimum(np.maximum(R - Cb[rng], 0), sessions[j])
-        Cb[rng] += sessions[j]
-        if K is None and (Cb >= R).all():
-            K = i + 1
+    first, K, Cb = cg_greedy_kernel(
+        counts.astype(np.int64),
+        t_tilde,
+        order.astype(np.int64),
+        sessions.astype(np.float64),
+        float(R),
+        float(max_t),
+        L,
+    )
+    K = int(K) or None
     placement = Placement(first, np.where(first > 0, counts, 0))
     bound = None
     if K is not None:

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from splitopt.errors import SolverError
+from splitopt.placement.kernels import lex_min_window, petals_place_kernel
 from splitopt.placement.model import Cluster, Placement, Route
 from splitopt.placement.result import PlacementResult
 from splitopt.placement.routing import dag_route
@@ -100,12 +101,9 @@ def inference_rps(cluster: Cluster) -> np.ndarray:
 
 
 def choose_best_start(throughputs: np.ndarray, m: int) -> int:
-    """0-based start of the window with the lexicographically smallest sorted throughputs."""
-    L = throughputs.size
-    if m >= L:
-        return 0
-    windows = np.sort(np.lib.stride_tricks.sliding_window_view(throughputs, m), axis=1)
-    return int(np.lexsort(windows.T[::-1])[0])  # lexsort is stable: ties -> first window
+    """0-based start of the window with the lexicographically smallest sorted throughputs
+    (``_choose_best_start``; first window on ties)."""
+    return int(lex_min_window(np.asarray(throughputs, dtype=np.float64), int(m)))
 
 
 def petals_placement(
@@ -115,16 +113,12 @@ def petals_placement(
     throughput: np.ndarray,
 ) -> Placement:
     """Servers join in ``order``; each takes ``choose_best_start``'s window."""
-    L = cluster.num_blocks
-    block_tp = np.zeros(L)
-    first = np.zeros(cluster.num_servers, dtype=np.int64)
-    for j in order:
-        m = int(counts[j])
-        if m < 1:
-            continue
-        a = choose_best_start(block_tp, m)
-        first[j] = a + 1
-        block_tp[a : a + m] += throughput[j]
+    first = petals_place_kernel(
+        np.asarray(order, dtype=np.int64),
+        np.asarray(counts, dtype=np.int64),
+        np.asarray(throughput, dtype=np.float64),
+        cluster.num_blocks,
+    )
     return Placement(first, np.where(first > 0, counts, 0))
 
 
