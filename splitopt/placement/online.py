@@ -100,9 +100,13 @@ def parse_policy(name: str) -> tuple[str, str]:
     else:
         pl, rt = text, DEFAULT_ROUTING.get(text, "")
     if pl not in PLACEMENTS:
-        raise SolverError(f"unknown placement {pl!r} in policy {name!r}; valid: {', '.join(PLACEMENTS)}")
+        raise SolverError(
+            f"unknown placement {pl!r} in policy {name!r}; valid: {', '.join(PLACEMENTS)}"
+        )
     if rt not in ROUTINGS:
-        raise SolverError(f"unknown routing {rt!r} in policy {name!r}; valid: {', '.join(ROUTINGS)}")
+        raise SolverError(
+            f"unknown routing {rt!r} in policy {name!r}; valid: {', '.join(ROUTINGS)}"
+        )
     if (rt == "jffc") != (pl == "gbp-cr"):
         raise SolverError(f"policy {name!r}: jffc routes over gbp-cr's chains only")
     return pl, rt
@@ -132,7 +136,10 @@ def class_costs(cluster: Cluster, classes: tuple[Job, ...]) -> ClassCosts:
     hop, block, ph, pb = (np.empty((C, S)) for _ in range(4))
     for i, job in enumerate(classes):
         hop[i], block[i] = route_costs(cluster, job, "total")
-        ph[i] = cluster.prefill_rtt_s[job.client] + cluster.prefill_rtt_per_token_s[job.client] * job.l_in
+        ph[i] = (
+            cluster.prefill_rtt_s[job.client]
+            + cluster.prefill_rtt_per_token_s[job.client] * job.l_in
+        )
         pb[i] = cluster.prefill(job.l_in)
     need = np.array([cluster.model.cache_bytes(j.l_in, j.l_out) for j in classes])
     return ClassCosts(hop, block, ph, pb, need, np.array([j.l_out for j in classes]))
@@ -289,7 +296,9 @@ def chain_time(
     blocks = hop_blocks(placement, route, cluster.num_blocks)
     if blocks is None:
         return math.inf
-    return float(sum(costs.hop[c, j] + k * costs.block[c, j] for j, k in zip(route, blocks, strict=True)))
+    return float(
+        sum(costs.hop[c, j] + k * costs.block[c, j] for j, k in zip(route, blocks, strict=True))
+    )
 
 
 def prepare(
@@ -329,7 +338,11 @@ def prepare(
         cap = petals_cache(cluster, placement, attn)
     else:  # gbp-cr
         costs = class_costs(cluster, workload.classes)
-        c = int(opts["c"]) if opts.get("c") is not None else gbp_cr_choose_c(cluster, workload, costs)
+        c = (
+            int(opts["c"])
+            if opts.get("c") is not None
+            else gbp_cr_choose_c(cluster, workload, costs)
+        )
         info["c"] = c
         placement = gbp_cr(cluster, workload, c)
         chains, slots = gca(cluster, placement, costs)
@@ -365,13 +378,20 @@ def run_prepared(
         for k, ch in enumerate(prep.chains):
             blocks = hop_blocks(prep.placement, ch, cluster.num_blocks)  # type: ignore[arg-type]
             for c in range(C):
-                ct[c, k] = sum(costs.hop[c, j] + b * costs.block[c, j] for j, b in zip(ch, blocks, strict=True))  # type: ignore[arg-type]
-                cp[c, k] = sum(costs.pre_hop[c, j] + b * costs.pre_block[c, j] for j, b in zip(ch, blocks, strict=True))  # type: ignore[arg-type]
+                ct[c, k] = sum(
+                    costs.hop[c, j] + b * costs.block[c, j] for j, b in zip(ch, blocks, strict=True)
+                )  # type: ignore[arg-type]
+                cp[c, k] = sum(
+                    costs.pre_hop[c, j] + b * costs.pre_block[c, j]
+                    for j, b in zip(ch, blocks, strict=True)
+                )  # type: ignore[arg-type]
         slots = prep.slots if prep.slots is not None and K else np.zeros(1, dtype=np.int64)
         admit, service, prefill, seen, _ = simulate_chains_kernel(
             arrive, cls, ct, cp, slots, float(alloc_delay_s)
         )
-        return SimRun(name, seed, arrive, admit, service, prefill, l_out, seen, alloc_delay_s, dict(prep.info))
+        return SimRun(
+            name, seed, arrive, admit, service, prefill, l_out, seen, alloc_delay_s, dict(prep.info)
+        )
     pl = prep.placement
     assert pl is not None and prep.cap is not None
     if prep.routing == "petals":
@@ -384,7 +404,9 @@ def run_prepared(
         r_hop, r_block, r_sink = costs.hop, costs.block, np.zeros_like(costs.hop)
         mode = MODE_WS_RR if prep.routing == "ws-rr" else MODE_SHORTEST
         penalty, backoff = 0.0, bool(authors_backoff)
-    routes = np.full((len(arrive), cluster.num_servers) if record_routes else (1, 1), -1, dtype=np.int64)
+    routes = np.full(
+        (len(arrive), cluster.num_servers) if record_routes else (1, 1), -1, dtype=np.int64
+    )
     admit, service, prefill, seen, _, _ = simulate_routes_kernel(
         arrive,
         cls,
@@ -433,7 +455,13 @@ def run_policy(
         delay = AUTHORS_ALLOC_DELAY_S["petals" if prep.routing == "petals" else "proposed"]
         label = f"{prep.name}[authors]"
     return run_prepared(
-        cluster, workload, prep, seed, authors_backoff=authors_delays, alloc_delay_s=delay, label=label
+        cluster,
+        workload,
+        prep,
+        seed,
+        authors_backoff=authors_delays,
+        alloc_delay_s=delay,
+        label=label,
     )
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from splitopt.placement.routing import dag_route_kernel
+
 #: Relative memory tolerance (as :data:`splitopt.placement.evaluate.RTOL`).
 TOL = 1e-9
 
@@ -29,8 +31,10 @@ MODE_SHORTEST = 2  # memory-blind shortest path, then wait
 
 
 @njit(cache=True)
-def _rebuild(j, t, res_s, res_e, res_x, res_n, ev_p, ev_l, ev_n):
-    """Drop reservations that ended by ``t``; rebuild server j's sorted intervals."""
+def _rebuild(j, t, res_s, res_e, res_x, res_n, ev_p, ev_l, ev_n, peak):
+    """Drop reservations that ended by ``t``; rebuild server j's sorted intervals and
+    ``peak[j]``, the highest level of any of them (an upper bound on the level from any
+    later time on)."""
     n = res_n[j]
     k = 0
     for i in range(n):
@@ -40,6 +44,7 @@ def _rebuild(j, t, res_s, res_e, res_x, res_n, ev_p, ev_l, ev_n):
             res_x[j, k] = res_x[j, i]
             k += 1
     res_n[j] = k
+    peak[j] = 0.0
     if k == 0:
         ev_n[j] = 0
         return
@@ -63,8 +68,31 @@ def _rebuild(j, t, res_s, res_e, res_x, res_n, ev_p, ev_l, ev_n):
             level = 0.0
         ev_p[j, m] = tt
         ev_l[j, m] = level
+        if level > peak[j]:
+            peak[j] = level
         m += 1
     ev_n[j] = m
+
+
+@njit(cache=True)
+def _staircase(j, t, ev_p, ev_l, ev_n, st_l, st_t):
+    """Server j's waiting staircase from time t: entries k with strictly increasing
+    levels ``st_l[k]`` and decreasing times ``st_t[k]``; the earliest admission for a
+    level threshold theta is ``st_t[k]`` for the first k with ``st_l[k] > theta`` (t if
+    none). Returns the number of entries."""
+    n = ev_n[j]
+    ns = 0
+    rm = 0.0
+    for i in range(n - 1, -1, -1):
+        lvl = ev_l[j, i]
+        if lvl > rm and i + 1 < n:
+            rm = lvl
+            st_l[ns] = lvl
+            st_t[ns] = ev_p[j, i + 1]
+            ns += 1
+        if ev_p[j, i] <= t:
+            break
+    return ns
 
 
 @njit(cache=True)
@@ -99,6 +127,105 @@ def _grow(a, k):
     b = np.zeros((a.shape[0], k), dtype=a.dtype)
     b[:, : a.shape[1]] = a
     return b
+
+
+@njit(cache=True)
+def _dp_route(
+    t,
+    c,
+    sc,
+    first,
+    count,
+    cap,
+    order,
+    r_hop,
+    r_block,
+    r_sink,
+    mode,
+    penalty_s,
+    L,
+    peak,
+    ev_p,
+    ev_l,
+    ev_n,
+    st_l,
+    st_t,
+    best,
+    best_from,
+    pred_b,
+    route,
+):
+    """The policy's least-cost route at time t over the block-range DAG; writes it
+    reversed into ``route`` (entry blocks in ``pred_b``) and returns its hop count (0 if
+    none). WS-RR adds each hop's wait for cache; PETALS adds ``penalty_s`` at a server
+    without cache room now."""
+    S = first.shape[0]
+    best[:] = np.inf
+    best_from[:] = -1
+    best[1] = 0.0
+    for q in range(S):
+        j = order[q]
+        m = count[j]
+        if m <= 0:
+            continue
+        a = first[j]
+        e = a + m
+        val = np.inf
+        arg = -1
+        capj = cap[j] * (1 + TOL)
+        slow = False
+        ns = 0
+        if mode == MODE_WS_RR and peak[j] + m * sc > capj:
+            ns = _staircase(j, t, ev_p, ev_l, ev_n, st_l, st_t)
+            peak[j] = st_l[ns - 1] if ns > 0 else 0.0  # exact peak from t on
+            slow = peak[j] + m * sc > capj
+        if slow:
+            k = 0
+            for b in range(a, e):
+                if best[b] == np.inf:
+                    continue
+                theta = capj - (e - b) * sc
+                if theta < -1e-9:
+                    continue
+                while k < ns and st_l[k] <= theta:
+                    k += 1
+                w = st_t[k] if k < ns else t
+                if w < t:
+                    w = t
+                v = best[b] + (e - b) * r_block[c, j] + (w - t)
+                if v < val:
+                    val = v
+                    arg = b
+        else:
+            for b in range(a, e):
+                if best[b] == np.inf or (e - b) * sc > capj:
+                    continue
+                v = best[b] + (e - b) * r_block[c, j]
+                if v < val:
+                    val = v
+                    arg = b
+        if arg < 0:
+            continue
+        d = val + r_hop[c, j]
+        if mode == MODE_PETALS and peak[j] + sc * m > capj:
+            if _level_now(j, t, ev_p, ev_l, ev_n) + sc * m > capj:
+                d += penalty_s
+        if e == L + 1:
+            d += r_sink[c, j]
+        if d < best[e]:
+            best[e] = d
+            best_from[e] = j
+            pred_b[j] = arg
+    if best[L + 1] == np.inf:
+        return 0
+    hops = 0
+    b = L + 1
+    while b != 1:
+        j = best_from[b]
+        route[hops] = j
+        hops += 1
+        b = pred_b[j]
+    return hops
 
 
 @njit(cache=True)
@@ -146,6 +273,9 @@ def simulate_routes_kernel(
     ev_l = np.zeros((S, 2 * K))
     ev_n = np.zeros(S, dtype=np.int64)
     dirty = np.zeros(S, dtype=np.bool_)
+    peak = np.zeros(S)
+    st_l = np.empty(2 * K + 1)
+    st_t = np.empty(2 * K + 1)
     admit = np.full(N, np.inf)
     service = np.zeros(N)
     prefill = np.zeros(N)
@@ -160,6 +290,21 @@ def simulate_routes_kernel(
     route = np.empty(S, dtype=np.int64)
     heap = [np.inf]  # completion times of requests in the system (arrived, not done)
     heap.pop()
+    # the memory-blind least-cost route per class: when no hop of it waits (or, for
+    # PETALS, is penalised) it is also the least penalised route, so the DP is skipped
+    C = r_hop.shape[0]
+    st_route = np.zeros((C, S), dtype=np.int64)
+    st_hops = np.zeros(C, dtype=np.int64)
+    allowed = count > 0
+    buf = np.empty(S, dtype=np.int64)
+    for cc in range(C):
+        cost, h = dag_route_kernel(
+            first, count, r_hop[cc], r_block[cc], r_sink[cc], allowed, L, buf
+        )
+        if cost < np.inf:
+            st_hops[cc] = h
+            for i in range(h):
+                st_route[cc, i] = buf[h - 1 - i]  # reversed, as the DP leaves ``route``
     for r in range(N):
         t = arrive[r]
         while len(heap) > 0 and heap[0] <= t:
@@ -169,60 +314,70 @@ def simulate_routes_kernel(
         sc = need_per_block[c]
         for j in range(S):
             if dirty[j]:
-                _rebuild(j, t, res_s, res_e, res_x, res_n, ev_p, ev_l, ev_n)
+                _rebuild(j, t, res_s, res_e, res_x, res_n, ev_p, ev_l, ev_n, peak)
                 dirty[j] = False
-        best[:] = np.inf
-        best_from[:] = -1
-        best[1] = 0.0
-        for q in range(S):
-            j = order[q]
-            m = count[j]
-            if m <= 0:
-                continue
-            a = first[j]
-            e = a + m
-            val = np.inf
-            arg = -1
-            if mode == MODE_WS_RR:
-                for b in range(a, e):
-                    if best[b] == np.inf:
-                        continue
-                    w = _earliest(j, t, cap[j] * (1 + TOL) - (e - b) * sc, ev_p, ev_l, ev_n)
-                    if w == np.inf:
-                        continue
-                    v = best[b] + (e - b) * r_block[c, j] + (w - t)
-                    if v < val:
-                        val = v
-                        arg = b
-            else:
-                for b in range(a, e):
-                    if best[b] == np.inf or (e - b) * sc > cap[j] * (1 + TOL):
-                        continue
-                    v = best[b] + (e - b) * r_block[c, j]
-                    if v < val:
-                        val = v
-                        arg = b
-            if arg < 0:
-                continue
-            d = val + r_hop[c, j]
-            if mode == MODE_PETALS:
-                if _level_now(j, t, ev_p, ev_l, ev_n) + sc * m > cap[j] * (1 + TOL):
-                    d += penalty_s
-            if e == L + 1:
-                d += r_sink[c, j]
-            if d < best[e]:
-                best[e] = d
-                best_from[e] = j
-                pred_b[j] = arg
-        if best[L + 1] == np.inf:
+        fast = st_hops[c] > 0
+        if fast:
+            for h in range(st_hops[c]):
+                j = st_route[c, h]
+                capj = cap[j] * (1 + TOL)
+                if h == st_hops[c] - 1:
+                    k = first[j] + count[j] - 1
+                else:
+                    i = st_route[c, h + 1]
+                    k = first[j] + count[j] - first[i] - count[i]
+                if k * sc > capj:
+                    fast = False
+                    break
+                if mode == MODE_SHORTEST:
+                    continue
+                if mode == MODE_WS_RR:
+                    if (
+                        peak[j] + k * sc > capj
+                        and _earliest(j, t, capj - k * sc, ev_p, ev_l, ev_n) > t
+                    ):
+                        fast = False
+                        break
+                elif peak[j] + count[j] * sc > capj:
+                    if _level_now(j, t, ev_p, ev_l, ev_n) + count[j] * sc > capj:
+                        fast = False
+                        break
+        if fast:
+            hops = st_hops[c]
+            nxt = 1
+            for h in range(hops - 1, -1, -1):
+                j = st_route[c, h]
+                route[h] = j
+                pred_b[j] = nxt
+                nxt = first[j] + count[j]
+        else:
+            hops = _dp_route(
+                t,
+                c,
+                sc,
+                first,
+                count,
+                cap,
+                order,
+                r_hop,
+                r_block,
+                r_sink,
+                mode,
+                penalty_s,
+                L,
+                peak,
+                ev_p,
+                ev_l,
+                ev_n,
+                st_l,
+                st_t,
+                best,
+                best_from,
+                pred_b,
+                route,
+            )
+        if hops == 0:
             continue
-        hops = 0
-        b = L + 1
-        while b != 1:
-            j = best_from[b]
-            route[hops] = j
-            hops += 1
-            b = pred_b[j]
         # admission: the latest of the route servers' earliest times
         ready = t
         tot = 0.0
@@ -265,6 +420,8 @@ def simulate_routes_kernel(
                 res_x = _grow(res_x, K2)
                 ev_p = _grow(ev_p, 2 * K2)
                 ev_l = _grow(ev_l, 2 * K2)
+                st_l = np.empty(2 * K2 + 1)
+                st_t = np.empty(2 * K2 + 1)
             res_s[j, n] = ready
             res_e[j, n] = done
             res_x[j, n] = k * sc

@@ -41,7 +41,9 @@ class Workload:
         if not (isinstance(self.rate_per_s, (int, float)) and self.rate_per_s > 0):
             raise DataError("arrival_rate_per_s", f"must be > 0, got {self.rate_per_s!r}")
         if int(self.num_requests) != self.num_requests or self.num_requests < 1:
-            raise DataError("num_requests", f"must be a whole number >= 1, got {self.num_requests!r}")
+            raise DataError(
+                "num_requests", f"must be a whole number >= 1, got {self.num_requests!r}"
+            )
         if not self.classes:
             raise DataError("jobs", "the workload needs at least one request class")
         object.__setattr__(self, "classes", tuple(self.classes))
