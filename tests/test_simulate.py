@@ -200,3 +200,45 @@ def test_cg_bp_cache_budget_is_free_memory(clustered):
     np.testing.assert_allclose(prep.cap, free_memory(clustered, prep.placement))
     costs = class_costs(clustered, wl.classes)
     assert costs.need[0] == clustered.model.cache_bytes(20, 64)
+
+
+def test_cli_simulate(tmp_path, capsys):
+    from splitopt.cli import main
+
+    out = tmp_path / "sim.json"
+    rc = main(
+        [
+            "simulate",
+            "instances/clusters/paper-clustered.json",
+            "--policy",
+            "cg-bp+ws-rr,petals",
+            "--seeds",
+            "2",
+            "--requests",
+            "20",
+            "--json",
+            str(out),
+        ]
+    )
+    assert rc == 0
+    import json
+
+    doc = json.loads(out.read_text())
+    assert doc["format"] == "splitopt-simulation"
+    assert set(doc["policies"]) == {"cg-bp+ws-rr", "petals+petals"}
+    assert len(doc["runs"]) == 4
+    assert "cg-bp+ws-rr" in capsys.readouterr().out
+
+
+def test_cli_simulate_bad_input(tmp_path, capsys):
+    from splitopt.cli import main
+
+    assert main(["simulate", "instances/clusters/tiny.json", "--policy", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown placement 'nope'" in err[0]
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "splitopt-cluster", "version": 1}')
+    out = tmp_path / "o.json"
+    assert main(["simulate", str(bad), "--json", str(out)]) == 2
+    assert not out.exists()
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1

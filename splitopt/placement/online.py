@@ -465,6 +465,30 @@ def run_policy(
     )
 
 
+def simulate_many(
+    cluster: Cluster,
+    workload: Workload,
+    policies: list[str],
+    seeds: int,
+    options: Mapping[str, Any] | None = None,
+    *,
+    authors_delays: bool = False,
+    first_seed: int = 0,
+    progress: Any = None,
+) -> list[SimRun]:
+    """Every policy on seeds ``first_seed .. first_seed + seeds - 1`` (the same arrivals
+    for every policy of a seed). ``progress(done, total, label)`` is called after each run."""
+    names = [canonical(p) for p in policies]
+    total = len(names) * seeds
+    runs: list[SimRun] = []
+    for p in names:
+        for s in range(first_seed, first_seed + seeds):
+            runs.append(run_policy(cluster, workload, p, s, options, authors_delays=authors_delays))
+            if progress is not None:
+                progress(len(runs), total, p)
+    return runs
+
+
 #: Candidate design concurrencies sim-opt tries (besides the paper's rule and R_max).
 SIM_OPT_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 _SIM_OPT_CACHE: dict[tuple, int] = {}
@@ -527,5 +551,6 @@ __all__ = [
     "r_max",
     "run_policy",
     "run_prepared",
+    "simulate_many",
     "single_request_time",
 ]
