@@ -431,9 +431,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             "authors_delays": bool(args.authors_delays),
             "policies": table,
             "runs": [
-                {"policy": r.policy, "seed": r.seed, **r.metrics(), **{
-                    k: v for k, v in r.info.items() if isinstance(v, (int, float, str))
-                }}
+                {
+                    "policy": r.policy,
+                    "seed": r.seed,
+                    **r.metrics(),
+                    **{k: v for k, v in r.info.items() if isinstance(v, (int, float, str))},
+                }
                 for r in runs
             ],
         }

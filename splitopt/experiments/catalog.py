@@ -727,3 +727,8 @@ def sleepy(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
     """``20 × repetitions`` rows of 0.1 s each."""
     for i in range(20 * repetitions):
         yield Task.make("sleepy", f"{_RUNNERS}:run_sleepy", index=seed + i, delay=0.1)
+
+
+# The many-server online reproduction (issue 11) lives in its own module; importing it
+# registers ``bprr-tables``.
+from splitopt.experiments import online as _online  # noqa: E402,F401
