@@ -242,3 +242,22 @@ def test_cli_simulate_bad_input(tmp_path, capsys):
     assert main(["simulate", str(bad), "--json", str(out)]) == 2
     assert not out.exists()
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "instances/clusters/paper-clustered.json",
+        "instances/clusters/paper-clustered-site0.json",
+        "instances/clusters/scattered-abvt.json",
+        "instances/clusters/scattered-bellcanada.json",
+        "instances/clusters/scattered-gtsce-tatanld.json",
+    ],
+)
+def test_every_policy_on_the_shipped_scenarios(path, capsys):
+    from splitopt.cli import main
+
+    assert main(["simulate", path, "--seeds", "2", "--requests", "30"]) == 0
+    out = capsys.readouterr().out
+    for p in DEFAULT_POLICIES:
+        assert p.split("+")[0] in out
