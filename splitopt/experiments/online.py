@@ -82,6 +82,12 @@ def run_row(
         if key in sim.info:
             row[key] = sim.info[key]
     row["substitute"] = cluster.meta.get("substitute", "")
+    # the no-wait lower bound on this run's mean per-token time (any policy)
+    from splitopt.placement.online import lower_bound_time
+
+    _, cls = wl.sample(run)
+    lb = np.array([lower_bound_time(cluster, j) / j.l_out for j in wl.classes])
+    row["per_token_lower_bound"] = float(lb[cls].mean())
     return row
 
 

@@ -145,6 +145,28 @@ def class_costs(cluster: Cluster, classes: tuple[Job, ...]) -> ClassCosts:
     return ClassCosts(hop, block, ph, pb, need, np.array([j.l_out for j in classes]))
 
 
+def lower_bound_time(cluster: Cluster, job: Job) -> float:
+    """A lower bound on any policy's T_r for ``job`` (s): the least-cost cover of blocks
+    1..L by server ranges, each server j running at most floor(M_j / (s_m + s_c)) blocks
+    (its memory with this request alone) and its cap, servers allowed to repeat (a
+    relaxation); waits are >= 0. Ours."""
+    L = cluster.num_blocks
+    s_c = cluster.model.cache_bytes(job.l_in, job.l_out)
+    per = cluster.model.block_bytes + s_c
+    mmax = np.minimum(
+        np.floor(cluster.memory() * (1 + 1e-9) / per).astype(np.int64), cluster.caps()
+    )
+    hop, block = route_costs(cluster, job, "total")
+    best = np.full(L + 1, np.inf)
+    best[0] = 0.0
+    for b in range(1, L + 1):
+        for j in np.flatnonzero(mmax > 0):
+            k = np.arange(1, min(int(mmax[j]), b) + 1)
+            v = best[b - k] + hop[j] + k * block[j]
+            best[b] = min(best[b], float(v.min()))
+    return float(best[L])
+
+
 # -- design concurrency ------------------------------------------------------------------------
 def single_request_time(cluster: Cluster, workload: Workload) -> float:
     """T1: mean over the classes of a lone request's T_r on CG-BP's R = 1 placement."""
