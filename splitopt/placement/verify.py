@@ -67,6 +67,11 @@ def tiny_cluster(
     S = int(rng.integers(2, max_servers + 1))
     L = int(rng.integers(2, max_blocks + 1))
     R = int(rng.integers(1, max_jobs + 1))
+    return sized_cluster(rng, S, L, R, name)
+
+
+def sized_cluster(rng: np.random.Generator, S: int, L: int, R: int, name: str = "sized") -> Cluster:
+    """A random cluster of S servers, L blocks and R jobs, drawn as in :func:`tiny_cluster`."""
     C = int(rng.integers(1, 3))
     mode = int(rng.choice(3, p=[0.6, 0.2, 0.2]))
     unit = (1.0, float(2**30), 1.37e9 / 3.0)[mode]

@@ -158,3 +158,12 @@ def test_cpsat_memory_row_rounds_down() -> None:
     k = rhs / 10.0  # the scale (rhs 10 * 2**k is whole)
     assert coefs[0] <= 1.3 * k and coefs[1] <= 0.7 * k and coefs[2] == -coefs[1]
     assert math.isclose(rhs, 10.0 * k)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_edge_clusters(name: str) -> None:
+    """No server can host a block (infeasible); no jobs (optimum 0)."""
+    _skip_unavailable(name)
+    assert get_algorithm(name).solve(two_by_two(memory=(1.0, 1.0))).status == "infeasible"
+    res = get_algorithm(name).solve(two_by_two(jobs=0))
+    assert res.status == "optimal" and res.objective == 0.0
