@@ -108,13 +108,13 @@ PAPER_CLUSTERED = {
 }
 
 
-def main() -> None:
+def main(out: Path = HERE) -> None:
     for name, doc in (("tiny", TINY), ("paper-clustered", PAPER_CLUSTERED)):
-        path = HERE / f"{name}.json"
+        path = out / f"{name}.json"
         write_text_atomic(path, dumps(doc))
         read_cluster(path)  # must read back
     big = random_cluster(1, num_servers=150, num_blocks=70, num_clients=10, jobs_per_client=2)
-    write_text_atomic(HERE / "random-150x70-s1.json", dumps(cluster_to_dict(big), indent=None))
+    write_text_atomic(out / "random-150x70-s1.json", dumps(cluster_to_dict(big), indent=None))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -47,8 +47,15 @@ BACKENDS: tuple[str, ...] = ("highs", "cbc", "cpsat", "scip")
 _TIME_GRID = (0.0, 0.01, 0.02, 0.05)
 
 
-def tiny_cluster(rng: np.random.Generator, name: str = "tiny") -> Cluster:
-    """A random tiny cluster: 2-4 servers, 2-5 blocks, 1-3 jobs from 1-2 clients.
+def tiny_cluster(
+    rng: np.random.Generator,
+    name: str = "tiny",
+    max_servers: int = 4,
+    max_blocks: int = 5,
+    max_jobs: int = 3,
+) -> Cluster:
+    """A random tiny cluster: 2-4 servers, 2-5 blocks, 1-3 jobs from 1-2 clients
+    (the upper ends are the ``max_*`` arguments).
 
     Memory is drawn so that it sometimes binds (and sometimes makes the instance
     infeasible): every server gets s_m times 1..L blocks plus a random share of
@@ -57,9 +64,14 @@ def tiny_cluster(rng: np.random.Generator, name: str = "tiny") -> Cluster:
     or times an irrational-looking factor (20 %, non-integral rows). Times come from a
     small grid half the time (ties) and are uniform otherwise.
     """
-    S = int(rng.integers(2, 5))
-    L = int(rng.integers(2, 6))
-    R = int(rng.integers(1, 4))
+    S = int(rng.integers(2, max_servers + 1))
+    L = int(rng.integers(2, max_blocks + 1))
+    R = int(rng.integers(1, max_jobs + 1))
+    return sized_cluster(rng, S, L, R, name)
+
+
+def sized_cluster(rng: np.random.Generator, S: int, L: int, R: int, name: str = "sized") -> Cluster:
+    """A random cluster of S servers, L blocks and R jobs, drawn as in :func:`tiny_cluster`."""
     C = int(rng.integers(1, 3))
     mode = int(rng.choice(3, p=[0.6, 0.2, 0.2]))
     unit = (1.0, float(2**30), 1.37e9 / 3.0)[mode]
@@ -129,7 +141,7 @@ def _proper(res: PlacementResult) -> bool:
 
 
 def verify_instance(
-    seed: int, index: int, backends: str = ",".join(BACKENDS), time_limit: float = 60.0
+    seed: int, index: int, backends: str = ",".join(BACKENDS), time_limit: float | None = None
 ) -> dict[str, Any]:
     """Brute force and the MILP on every backend on instance ``index`` of ``seed``.
 
@@ -172,7 +184,7 @@ def verify_instance(
     return row
 
 
-def _chunk(args: tuple[int, Sequence[int], str, float]) -> list[dict[str, Any]]:
+def _chunk(args: tuple[int, Sequence[int], str, float | None]) -> list[dict[str, Any]]:
     seed, indices, backends, time_limit = args
     return [verify_instance(seed, i, backends, time_limit) for i in indices]
 
@@ -217,36 +229,101 @@ class Report:
         return "\n".join(lines)
 
 
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of an earlier (possibly interrupted) run, with their types restored."""
+    import csv
+
+    out = []
+    with path.open(newline="") as fh:
+        for raw in csv.DictReader(fh):
+            row: dict[str, Any] = {}
+            for k, v in raw.items():
+                if k.endswith("_ok"):
+                    row[k] = v == "True"
+                elif k in ("seed", "index", "disagreements") or k in (
+                    "servers",
+                    "blocks",
+                    "jobs",
+                    "clients",
+                    "placements",
+                ):
+                    row[k] = int(v)
+                elif k.endswith(("_objective", "_runtime_s")):
+                    row[k] = float(v)
+                else:
+                    row[k] = v
+            out.append(row)
+    return out
+
+
 def run_verify(
     count: int = 2000,
     seed: int = 0,
     backends: Sequence[str] = BACKENDS,
     workers: int = 1,
-    time_limit: float = 60.0,
+    time_limit: float | None = None,
     start: int = 0,
     progress: bool = False,
+    csv_path: str | Path | None = None,
 ) -> Report:
-    """Verify instances ``start .. start + count - 1`` of ``seed`` (see the module docstring)."""
+    """Verify instances ``start .. start + count - 1`` of ``seed`` (see the module docstring).
+
+    With ``csv_path`` every finished instance is appended to that file at once, and
+    instances already in it (an interrupted run with the same seed) are not rerun.
+    """
+    import csv
+
     t0 = time.perf_counter()
     names = ",".join(backends)
     indices = list(range(start, start + count))
     rows: list[dict[str, Any]] = []
-    if workers <= 1:
-        rows = _chunk((seed, indices, names, time_limit))
-    else:
-        size = max(1, min(25, len(indices) // (workers * 4) or 1))
-        chunks = [indices[i : i + size] for i in range(0, len(indices), size)]
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            for part in pool.map(_chunk, [(seed, c, names, time_limit) for c in chunks]):
-                rows.extend(part)
-                if progress:
-                    bad = sum(int(r["disagreements"]) for r in rows)
-                    print(
-                        f"  {len(rows)}/{len(indices)} instances, {bad} disagreements, "
-                        f"{time.perf_counter() - t0:.0f} s",
-                        file=sys.stderr,
-                        flush=True,
-                    )
+    path = None if csv_path is None else Path(csv_path)
+    if path is not None and path.exists() and path.stat().st_size:
+        wanted = set(indices)
+        rows = [r for r in _read_rows(path) if r["seed"] == seed and r["index"] in wanted]
+        done = {r["index"] for r in rows}
+        indices = [i for i in indices if i not in done]
+    writer = None
+    fh = None
+    if path is not None:
+        new = not path.exists() or not path.stat().st_size
+        fh = path.open("a", newline="")
+        if not new:
+            writer = csv.DictWriter(fh, list(_read_rows(path)[0]) if rows else [])
+
+    def record(part: list[dict[str, Any]]) -> None:
+        nonlocal writer
+        rows.extend(part)
+        if fh is not None:
+            if writer is None or not writer.fieldnames:
+                writer = csv.DictWriter(fh, list(part[0]))
+                writer.writeheader()
+            writer.writerows(part)
+            fh.flush()
+        if progress:
+            bad = sum(int(r["disagreements"]) for r in rows)
+            print(
+                f"  {len(rows)}/{count} instances, {bad} disagreements, "
+                f"{time.perf_counter() - t0:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    try:
+        if workers <= 1:
+            for i in indices:
+                record(_chunk((seed, [i], names, time_limit)))
+        elif indices:
+            size = max(1, min(5, len(indices) // (workers * 4) or 1))
+            chunks = [indices[i : i + size] for i in range(0, len(indices), size)]
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+                futs = [pool.submit(_chunk, (seed, c, names, time_limit)) for c in chunks]
+                for fut in as_completed(futs):
+                    record(fut.result())
+    finally:
+        if fh is not None:
+            fh.close()
+    rows.sort(key=lambda r: int(r["index"]))
     rep = Report(count, seed, tuple(backends), rows=rows)
     rep.comparisons = len(rows) * len(backends)
     rep.disagreements = sum(int(r["disagreements"]) for r in rows)
@@ -265,21 +342,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--start", type=int, default=0, help="first instance index")
     p.add_argument("--backends", default=",".join(BACKENDS))
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--time-limit", type=float, default=60.0, help="per MILP solve, seconds")
-    p.add_argument("--csv", help="write one row per instance here")
+    p.add_argument(
+        "--time-limit", type=float, default=None, help="per MILP solve, seconds (default none)"
+    )
+    p.add_argument("--csv", help="append one row per instance here (and resume from it)")
     p.add_argument("--json", help="write the summary and the disagreeing rows here")
     a = p.parse_args(argv)
     backends = tuple(b for b in a.backends.split(",") if b)
-    rep = run_verify(a.count, a.seed, backends, a.workers, a.time_limit, a.start, progress=True)
+    rep = run_verify(a.count, a.seed, backends, a.workers, a.time_limit, a.start, True, a.csv)
     print(rep.summary())
-    if a.csv:
-        import csv
-
-        cols = list(rep.rows[0]) if rep.rows else []
-        with open(a.csv, "w", newline="") as fh:
-            w = csv.DictWriter(fh, cols)
-            w.writeheader()
-            w.writerows(rep.rows)
     if a.json:
         out = {
             "seed": rep.seed,

@@ -70,6 +70,17 @@ def test_shipped_clusters_read(name: str) -> None:
     assert c.jobs
 
 
+def test_shipped_clusters_regenerate_byte_for_byte(tmp_path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_clusters", INSTANCES / "make_clusters.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.main(tmp_path)
+    for path in INSTANCES.glob("*.json"):
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
+
+
 def test_device_servers_from_the_catalogue(tmp_path) -> None:
     doc = {
         "format": "splitopt-cluster",
