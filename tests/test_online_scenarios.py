@@ -78,3 +78,18 @@ def test_experiments_registered_and_rows():
     ]
     md = table(rows)
     assert "6.23 / 1.92" in md and "−52 %" in md
+
+
+def test_shipped_scenarios_regenerate_byte_for_byte(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parents[1] / "instances/clusters/scenarios"
+    spec = importlib.util.spec_from_file_location("make_scenarios", here / "make_scenarios.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.main(tmp_path)
+    files = sorted(here.glob("*.json"))
+    assert len(files) == 4
+    for path in files:
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name

@@ -248,10 +248,10 @@ def test_cli_simulate_bad_input(tmp_path, capsys):
     "path",
     [
         "instances/clusters/paper-clustered.json",
-        "instances/clusters/paper-clustered-site0.json",
-        "instances/clusters/scattered-abvt.json",
-        "instances/clusters/scattered-bellcanada.json",
-        "instances/clusters/scattered-gtsce-tatanld.json",
+        "instances/clusters/scenarios/paper-clustered-site0.json",
+        "instances/clusters/scenarios/scattered-abvt.json",
+        "instances/clusters/scenarios/scattered-bellcanada.json",
+        "instances/clusters/scenarios/scattered-gtsce-tatanld.json",
     ],
 )
 def test_every_policy_on_the_shipped_scenarios(path, capsys):

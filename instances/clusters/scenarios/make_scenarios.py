@@ -1,6 +1,6 @@
 """Regenerate the shipped scenario clusters of the online reproduction (issue 11).
 
-    PYTHONPATH=. python instances/clusters/make_online_clusters.py
+    PYTHONPATH=. python instances/clusters/scenarios/make_scenarios.py
 
 Writes paper-clustered-site0.json (the clustered scenario, one CPU-only-site client,
 l_out = 64) and scattered-{abvt,bellcanada,gtsce-tatanld}.json (seed 0 draws of 9
@@ -19,7 +19,7 @@ from splitopt.scenario.topologies import clustered_cluster, scattered_cluster
 HERE = Path(__file__).resolve().parent
 
 
-def main() -> None:
+def main(out: Path = HERE) -> None:
     clusters = {
         "paper-clustered-site0": clustered_cluster(0, l_out=64),
         "scattered-abvt": scattered_cluster("abvt", 0),
@@ -27,7 +27,7 @@ def main() -> None:
         "scattered-gtsce-tatanld": scattered_cluster("gtsce", 0),
     }
     for name, cl in clusters.items():
-        path = HERE / f"{name}.json"
+        path = Path(out) / f"{name}.json"
         write_text_atomic(path, dumps(cluster_to_dict(cl)))
         read_cluster(path)  # must read back
 
