@@ -77,7 +77,7 @@ def test_experiments_registered_and_rows():
         )
     ]
     md = table(rows)
-    assert "6.23 / 1.92" in md and "−52 %" in md
+    assert "6.23 / 1.92 (-69 %)" in md and "-52 %" in md
 
 
 def test_shipped_scenarios_regenerate_byte_for_byte(tmp_path):

@@ -151,23 +151,23 @@ def bprr_load(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
 
 def table(rows: list[dict[str, str]], metric: str = "per_token_mean") -> str:
     """Markdown: per (scenario, lambda, l_out, delays) the mean +- 95 % CI over runs of
-    every policy, the paper's PETALS / proposed figures and our reduction."""
+    every policy, the no-wait lower bound (per-token tables), the paper's PETALS /
+    proposed figures and our CG-BP+WS-RR vs PETALS change."""
     from splitopt.placement.simulate import t_quantile
 
     cells: dict[tuple, dict[str, list[float]]] = {}
+    bounds: dict[tuple, list[float]] = {}
     for r in rows:
         key = (r["scenario"], float(r["rate"]), int(r["l_out"]), r["delays"])
         cells.setdefault(key, {}).setdefault(r["policy"], []).append(float(r[metric]))
+        lb = r.get("per_token_lower_bound")
+        if metric == "per_token_mean" and lb not in (None, ""):
+            bounds.setdefault(key, []).append(float(lb))
     policies = [p for p in POLICIES if any(p in c for c in cells.values())]
-    head = [
-        "scenario",
-        "λ",
-        "l_out",
-        "delays",
-        *policies,
-        "paper PETALS / proposed",
-        "ours: CG-BP vs PETALS",
-    ]
+    head = ["scenario", "λ", "l_out", "delays", *policies]
+    if bounds:
+        head.append("no-wait lower bound")
+    head += ["paper PETALS / proposed", "ours: CG-BP vs PETALS"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key in sorted(cells):
         c = cells[key]
@@ -179,19 +179,51 @@ def table(rows: list[dict[str, str]], metric: str = "per_token_mean") -> str:
                 continue
             ci = t_quantile(v.size) * v.std(ddof=1) / math.sqrt(v.size) if v.size > 1 else math.nan
             vals.append(f"{v.mean():.3f} ± {ci:.3f}")
+        if bounds:
+            vals.append(f"{np.mean(bounds[key]):.3f}" if key in bounds else "")
         paper = PAPER.get(key[:3])
         ps = (
-            f"{paper[0]:.2f} / {paper[1]:.2f} (−{100 * (1 - paper[1] / paper[0]):.0f} %)"
+            f"{paper[0]:.2f} / {paper[1]:.2f} ({100 * (paper[1] / paper[0] - 1):+.0f} %)"
             if paper
             else ""
         )
         red = ""
         if "petals+petals" in c and "cg-bp+ws-rr" in c:
-            red = f"−{100 * (1 - np.mean(c['cg-bp+ws-rr']) / np.mean(c['petals+petals'])):.0f} %"
-        name = key[0] + (" (TataNld)" if key[0] == "gtsce" else "")
-        out.append(
-            "| " + " | ".join([name, f"{key[1]:g}", str(key[2]), key[3], *vals, ps, red]) + " |"
-        )
+            red = f"{100 * (np.mean(c['cg-bp+ws-rr']) / np.mean(c['petals+petals']) - 1):+.0f} %"
+        name = key[0] + (" (TataNld)" if key[0].startswith("gtsce") else "")
+        row = [name, f"{key[1]:g}", str(key[2]), key[3], *vals, ps, red]
+        out.append("| " + " | ".join(row) + " |")
+    return "\n".join(out)
+
+
+def paired(
+    rows: list[dict[str, str]], ours: str = "sim-opt+ws-rr", metric: str = "per_token_mean"
+) -> str:
+    """Markdown: per cell, ours minus each other policy, paired by run (same draw and
+    arrivals), mean and 95 % CI (Student t over runs); negative = ours lower."""
+    from splitopt.placement.simulate import t_quantile
+
+    cells: dict[tuple, dict[str, dict[int, float]]] = {}
+    for r in rows:
+        key = (r["scenario"], float(r["rate"]), int(r["l_out"]), r["delays"])
+        cells.setdefault(key, {}).setdefault(r["policy"], {})[int(r["run"])] = float(r[metric])
+    others = [p for p in POLICIES if p != ours and any(p in c for c in cells.values())]
+    head = ["scenario", "λ", "l_out", "delays", *[f"{ours} − {p}" for p in others]]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key in sorted(cells):
+        c = cells[key]
+        if ours not in c:
+            continue
+        vals = []
+        for p in others:
+            common = sorted(set(c[ours]) & set(c.get(p, {})))
+            d = np.array([c[ours][i] - c[p][i] for i in common])
+            if d.size < 2:
+                vals.append("")
+                continue
+            ci = t_quantile(d.size) * d.std(ddof=1) / math.sqrt(d.size)
+            vals.append(f"{d.mean():+.3f} ± {ci:.3f}")
+        out.append("| " + " | ".join([key[0], f"{key[1]:g}", str(key[2]), key[3], *vals]) + " |")
     return "\n".join(out)
 
 
@@ -212,6 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("time to first token (mean, s):")
     print(table(rows, "ttft_mean"))
+    print()
+    print("ours (sim-opt) minus the others, paired by run (per-token mean, s):")
+    print(paired(rows))
+    print()
+    print("ours (sim-opt) minus the others, paired by run (p95 TTFT, s):")
+    print(paired(rows, metric="ttft_p95"))
     return 0
 
 
