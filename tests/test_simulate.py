@@ -146,7 +146,7 @@ def test_jffc_fifo_and_slots():
     ct = np.array([[2.0, 3.0]])
     cp = np.array([[0.5, 0.6]])
     slots = np.array([1, 1])
-    admit, service, prefill, seen, chain = simulate_chains_kernel(arrive, cls, ct, cp, slots, 0.0)
+    admit, _service, _prefill, seen, chain = simulate_chains_kernel(arrive, cls, ct, cp, slots, 0.0)
     # 0 -> fastest chain 0; 1 -> chain 1 (free); 2 waits for chain 0 at 2.0;
     # 3 waits for chain 1 at 3.1; 4 for chain 0 at 4.0; 5 finds chain 1 free (done 6.1)?
     assert chain.tolist()[:5] == [0, 1, 0, 1, 0]

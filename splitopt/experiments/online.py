@@ -161,7 +161,7 @@ def table(rows: list[dict[str, str]], metric: str = "per_token_mean") -> str:
         key = (r["scenario"], float(r["rate"]), int(r["l_out"]), r["delays"])
         cells.setdefault(key, {}).setdefault(r["policy"], []).append(float(r[metric]))
         lb = r.get("per_token_lower_bound")
-        if metric == "per_token_mean" and lb not in (None, ""):
+        if metric == "per_token_mean" and lb not in (None, "") and r["delays"] == "none":
             bounds.setdefault(key, []).append(float(lb))
     policies = [p for p in POLICIES if any(p in c for c in cells.values())]
     head = ["scenario", "λ", "l_out", "delays", *policies]

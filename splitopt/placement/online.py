@@ -188,13 +188,14 @@ def r_max(cluster: Cluster, workload: Workload) -> int:
     if s_c <= 0:
         return 10**6
     val = (cluster.memory().sum() - cluster.model.block_bytes * (L + S)) / s_c / (L + S)
-    return max(int(math.floor(val)), 1)
+    return max(math.floor(val), 1)
 
 
 def design_R(cluster: Cluster, workload: Workload) -> int:
     """The paper's rule R = min(round(lam T1 + sqrt(lam T1)), R_max), at least 1."""
     load = workload.rate_per_s * single_request_time(cluster, workload)
-    return max(1, min(int(round(load + math.sqrt(load))), r_max(cluster, workload)))
+    # MATLAB's round (half away from zero), as the authors' scripts
+    return max(1, min(math.floor(load + math.sqrt(load) + 0.5), r_max(cluster, workload)))
 
 
 # -- prepared policies -------------------------------------------------------------------------
@@ -282,7 +283,7 @@ def gca(
         )
         if not math.isfinite(cost) or not route:
             break
-        cap = min(int(math.floor(resid[j] * (1 + 1e-9) / (s_c * m[j]))) for j in route)
+        cap = min(math.floor(resid[j] * (1 + 1e-9) / (s_c * m[j])) for j in route)
         if cap <= 0:
             break
         chains.append(route)

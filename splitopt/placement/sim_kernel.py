@@ -207,9 +207,12 @@ def _dp_route(
         if arg < 0:
             continue
         d = val + r_hop[c, j]
-        if mode == MODE_PETALS and peak[j] + sc * m > capj:
-            if _level_now(j, t, ev_p, ev_l, ev_n) + sc * m > capj:
-                d += penalty_s
+        if (
+            mode == MODE_PETALS
+            and peak[j] + sc * m > capj
+            and _level_now(j, t, ev_p, ev_l, ev_n) + sc * m > capj
+        ):
+            d += penalty_s
         if e == L + 1:
             d += r_sink[c, j]
         if d < best[e]:
@@ -338,10 +341,12 @@ def simulate_routes_kernel(
                     ):
                         fast = False
                         break
-                elif peak[j] + count[j] * sc > capj:
-                    if _level_now(j, t, ev_p, ev_l, ev_n) + count[j] * sc > capj:
-                        fast = False
-                        break
+                elif (
+                    peak[j] + count[j] * sc > capj
+                    and _level_now(j, t, ev_p, ev_l, ev_n) + count[j] * sc > capj
+                ):
+                    fast = False
+                    break
         if fast:
             hops = st_hops[c]
             nxt = 1

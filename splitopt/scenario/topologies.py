@@ -15,6 +15,8 @@ it is used.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from splitopt.errors import DataError
@@ -88,7 +90,7 @@ def scattered_cluster(
     rng = np.random.default_rng(seed)
     pick = rng.permutation(comp)[: num_clients + num_servers]
     cnodes, snodes = pick[:num_clients], pick[num_clients:]
-    n_a100 = int(round(num_servers * eta))
+    n_a100 = math.floor(num_servers * eta + 0.5)  # MATLAB's round, as the authors
     kinds = np.array([True] * n_a100 + [False] * (num_servers - n_a100))
     rng.shuffle(kinds)
     servers = [
