@@ -436,6 +436,122 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_place(args: argparse.Namespace) -> int:
+    from splitopt.formats.cluster_file import read_cluster
+    from splitopt.formats.placement_file import placements_dumps, write_placements
+    from splitopt.placement import algorithm_class
+    from splitopt.placement.report import render
+
+    names = [n.strip() for n in args.algorithm.split(",") if n.strip()]
+    for n in names:
+        algorithm_class(n)  # unknown names fail before any work
+    cluster = read_cluster(args.cluster)
+    results = []
+    for n in names:
+        opts = {"seed": args.seed} if n == "petals" else {}
+        if args.time_limit is not None:
+            opts["time_limit"] = args.time_limit
+        results.append(res := algorithm_class(n)(**opts).solve(cluster))
+        print(render(cluster, res), file=sys.stderr if args.json == "-" else sys.stdout)
+    if args.json == "-":
+        print(placements_dumps(cluster, results))
+    elif args.json:
+        write_placements(cluster, results, args.json)
+    return EXIT_OK
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import json
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    from splitopt.formats.cluster_file import read_cluster
+    from splitopt.placement.online import DEFAULT_POLICIES, canonical, simulate_many
+    from splitopt.placement.simulate import Workload, summarise
+
+    names = [n.strip() for n in (args.policy or ",".join(DEFAULT_POLICIES)).split(",")]
+    names = [canonical(n) for n in names if n]  # unknown names fail before any work
+    if not names:
+        raise UsageError("--policy: no policy given")
+    cluster = read_cluster(args.cluster)
+    workload = Workload.from_cluster(
+        cluster, rate_per_s=args.rate, num_requests=args.requests, l_out=args.l_out
+    )
+    options = {k: v for k, v in (("R", args.R), ("c", args.c)) if v is not None}
+    err = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as bar:
+        task = bar.add_task("simulating", total=len(names) * args.seeds)
+        runs = simulate_many(
+            cluster,
+            workload,
+            names,
+            args.seeds,
+            options,
+            authors_delays=args.authors_delays,
+            first_seed=args.seed,
+            progress=lambda done, total, label: bar.update(task, completed=done, description=label),
+        )
+    table = summarise(runs)
+    out = Console(file=sys.stderr if args.json == "-" else sys.stdout, width=150)
+    t = Table(
+        title=(
+            f"{cluster.name}: {workload.num_requests} requests at {workload.rate_per_s:g} req/s, "
+            f"{args.seeds} seeds (mean ± 95 % CI over seeds; seconds)"
+        )
+    )
+    for col in ("policy", "per-token", "p95 per-token", "TTFT", "p95 TTFT", "wait", "served"):
+        t.add_column(col, justify="left" if col == "policy" else "right")
+    for name, row in table.items():
+        t.add_row(
+            escape(name),
+            f"{row['per_token_mean']:.3f} ± {row['per_token_mean_ci']:.3f}",
+            f"{row['per_token_p95']:.3f}",
+            f"{row['ttft_mean']:.2f} ± {row['ttft_mean_ci']:.2f}",
+            f"{row['ttft_p95']:.2f}",
+            f"{row['wait_mean']:.2f}",
+            f"{100 * row['served']:.0f} %",
+        )
+    out.print(t)
+    if args.json:
+        doc = {
+            "format": "splitopt-simulation",
+            "version": 1,
+            "cluster": cluster.name,
+            "workload": {
+                "arrival_rate_per_s": workload.rate_per_s,
+                "num_requests": workload.num_requests,
+                "classes": [
+                    {"client": cluster.clients[j.client], "l_in": j.l_in, "l_out": j.l_out}
+                    for j in workload.classes
+                ],
+            },
+            "seeds": list(range(args.seed, args.seed + args.seeds)),
+            "authors_delays": bool(args.authors_delays),
+            "policies": table,
+            "runs": [
+                {
+                    "policy": r.policy,
+                    "seed": r.seed,
+                    **r.metrics(),
+                    **{k: v for k, v in r.info.items() if isinstance(v, (int, float, str))},
+                }
+                for r in runs
+            ],
+        }
+        _write_output(args.json, json.dumps(doc, indent=1, allow_nan=True))
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------- parser
 
 
@@ -609,6 +725,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("--workers", type=_positive_int, default=None, help="local processes")
     ex.set_defaults(func=cmd_experiment)
+
+    pl = sub.add_parser("place", help="place model blocks on many servers and route requests")
+    pl.add_argument("cluster", metavar="CLUSTER", help="splitopt-cluster file")
+    pl.add_argument("--algorithm", default="cg-bprr", help="cg-bprr, petals, bprr-milp, ... (a,b)")
+    pl.add_argument("--json", metavar="FILE|-", help="write the splitopt-placement JSON")
+    pl.add_argument("--time-limit", type=_positive_float, help="seconds (exact algorithms)")
+    pl.add_argument("--seed", type=int, default=0, help="petals: join-order seed")
+    pl.set_defaults(func=cmd_place)
+
+    sm = sub.add_parser("simulate", help="simulate online policies (Poisson arrivals)")
+    sm.add_argument("cluster", metavar="CLUSTER", help="splitopt-cluster file")
+    sm.add_argument(
+        "--policy",
+        help="placement+routing names separated by commas (default: all); e.g. "
+        "cg-bp+ws-rr,petals,gbp-cr+jffc,sim-opt",
+    )
+    sm.add_argument("--seeds", type=_positive_int, default=5, help="Monte-Carlo runs (default 5)")
+    sm.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    sm.add_argument("--rate", type=_positive_float, help="arrival rate, req/s (default: file)")
+    sm.add_argument("--requests", type=_positive_int, help="requests per run (default: file)")
+    sm.add_argument("--l-out", type=_positive_int, help="output tokens of every request")
+    sm.add_argument("--R", type=_positive_int, help="design concurrency of cg-bp (default: rule)")
+    sm.add_argument("--c", type=_positive_int, help="gbp-cr cache reservation (default: ours)")
+    sm.add_argument(
+        "--authors-delays",
+        action="store_true",
+        help="reproduce the authors' scripts: +250 s per PETALS-routed request, +60 s "
+        "otherwise, WS-RR waits rounded to PETALS's retry instants",
+    )
+    sm.add_argument("--json", metavar="FILE|-", help="write the per-policy table and runs")
+    sm.set_defaults(func=cmd_simulate)
     return p
 
 

@@ -303,3 +303,8 @@ def discretisation(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                     repetition=rep,
                     grid=g,
                 )
+
+
+# The many-server online reproduction (issue 11) lives in its own module; importing it
+# registers ``bprr-tables`` and ``bprr-load``.
+from splitopt.experiments import online as _online  # noqa: E402,F401
