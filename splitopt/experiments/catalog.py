@@ -308,3 +308,20 @@ def discretisation(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
 # The many-server online reproduction (issue 11) lives in its own module; importing it
 # registers ``bprr-tables`` and ``bprr-load``.
 from splitopt.experiments import online as _online  # noqa: E402,F401
+
+
+@experiment(
+    "verify-placement",
+    "bprr-milp on every backend == bprr-brute on tiny clusters (2,000 per repetition; quick: 50)",
+)
+def verify_placement(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
+    """One row per tiny cluster ``(seed, index)``: brute force and the MILP on each
+    backend, each scored by the evaluator; the ``disagreements`` column must be 0."""
+    count = 50 if quick else 2000
+    for index in range(count * repetitions):
+        yield Task.make(
+            "verify-placement",
+            "splitopt.placement.verify:verify_instance",
+            seed=seed,
+            index=index,
+        )
