@@ -71,8 +71,9 @@ from splitopt.formats.errors import (
 )
 from splitopt.scenario import rules
 from splitopt.scenario.architectures import ARCHITECTURES, Architecture
-from splitopt.scenario.devices import DEVICES, Device
+from splitopt.scenario.devices import DEVICES, ENGINE_FIGURES, Device
 from splitopt.scenario.devices import FILE_NAMES as DEVICE_NAMES
+from splitopt.scenario.engines import ENGINES
 from splitopt.scenario.networks import FILE_NAMES as NETWORK_NAMES
 from splitopt.scenario.networks import NETWORKS, Network
 from splitopt.scenario.spec import (
@@ -90,8 +91,10 @@ VERSION = 1
 #: (required, optional) fields of the document and of its objects
 DOCUMENT_REQUIRED = ("format", "version", "server", "clients", "models", "requests")
 DOCUMENT_OPTIONAL = ("name", "description", "work_unit", "meta")
-SERVER_FIELDS = (("device",), ("efficiency",))
-CLIENT_FIELDS = (("device", "network"), ("memory_budget_bytes", "efficiency"))
+#: engine figures a server or client may set (after its ``engine`` profile)
+ENGINE_FIELDS = ENGINE_FIGURES
+SERVER_FIELDS = (("device",), ("engine", *ENGINE_FIELDS))
+CLIENT_FIELDS = (("device", "network"), ("memory_budget_bytes", "engine", *ENGINE_FIELDS))
 MODEL_FIELDS = (("architecture",), ("dtype", "compute_dtype", "granularity"))
 REQUEST_FIELDS = (
     ("client", "model", "sla_s"),
@@ -165,7 +168,7 @@ DEVICE_FIELDS = (
     "peak_flops",
     "memory_bandwidth_bytes_per_s",
     "memory_bytes",
-    "efficiency",
+    *ENGINE_FIGURES,
     *DEVICE_STRINGS,
 )
 
@@ -187,13 +190,16 @@ def _device(file: File, value: Any, path: Path_) -> Device:
                 'must be an object of dtype -> FLOP/s, e.g. {"fp16": 1e14}',
             )
         changes["peak_flops"] = {k: _num(file, v, [*path, "peak_flops", k]) for k, v in pf.items()}
-    for attr in ("memory_bandwidth", "memory_bytes", "efficiency"):
+    for attr in ("memory_bandwidth", "memory_bytes", *ENGINE_FIGURES):
         key = DEVICE_NAMES.get(attr, attr)
         if key in value:
             changes[attr] = _num(file, value[key], [*path, key])
     if base is not None:  # keeps the catalogue name unless "name" is given
         dev = DEVICES[_catalogue_name(file, base, [*path, "base"], DEVICES, "device")]
-        return _build(file, path, lambda: dataclasses.replace(dev, **changes), DEVICE_NAMES)
+        figures = {k: changes.pop(k) for k in ENGINE_FIGURES if k in changes}
+        return _build(
+            file, path, lambda: dataclasses.replace(dev, **changes).tuned(**figures), DEVICE_NAMES
+        )
     changes.setdefault("name", "custom-device")
     changes.setdefault("source", "given in the scenario file")
     return _build(file, path, lambda: Device(**changes), DEVICE_NAMES)
@@ -207,7 +213,7 @@ def _device_to(dev: Device) -> str | dict:
         "peak_flops": dict(dev.peak_flops),
         "memory_bandwidth_bytes_per_s": dev.memory_bandwidth,
         "memory_bytes": dev.memory_bytes,
-        "efficiency": dev.efficiency,
+        **{k: getattr(dev, k) for k in ENGINE_FIGURES},
     }
     out.update({k: getattr(dev, k) for k in DEVICE_STRINGS[1:] if getattr(dev, k)})
     return out
@@ -344,6 +350,20 @@ def _names_object(file: File, value: Any, path: Path_, what: str) -> dict:
     return value
 
 
+def _engine_device(file: File, value: dict, path: Path_) -> Device:
+    """The device of a server or client: its ``device``, then its ``engine``
+    profile's figures for that device's kind, then explicit figures."""
+    dev = _device(file, value["device"], [*path, "device"])
+    if "engine" in value:
+        ename = get_string(file, value["engine"], [*path, "engine"])
+        ename = _catalogue_name(file, ename, [*path, "engine"], ENGINES, "engine")
+        dev = _build(file, path, lambda d=dev: ENGINES[ename].apply(d))
+    figures = {k: _num(file, value[k], [*path, k]) for k in ENGINE_FIELDS if k in value}
+    if figures:
+        dev = _build(file, path, lambda d=dev: d.tuned(**figures))
+    return dev
+
+
 def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
     """A :class:`Scenario` from a parsed ``splitopt-scenario`` document (names resolved)."""
     check_header(file, doc, FORMAT, VERSION)
@@ -362,20 +382,14 @@ def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
 
     srv = doc["server"]
     check_fields(file, srv, ["server"], *SERVER_FIELDS)
-    sdev = _device(file, srv["device"], ["server", "device"])
-    if "efficiency" in srv:
-        eff = _num(file, srv["efficiency"], ["server", "efficiency"])
-        sdev = _build(file, ["server"], lambda: sdev.with_efficiency(eff))
+    sdev = _engine_device(file, srv, ["server"])
     server = ServerSpec(sdev)
 
     clients: dict[str, ClientSpec] = {}
     for cname, c in _names_object(file, doc["clients"], ["clients"], "client").items():
         p: Path_ = ["clients", cname]
         check_fields(file, c, p, *CLIENT_FIELDS)
-        dev = _device(file, c["device"], [*p, "device"])
-        if "efficiency" in c:
-            eff = _num(file, c["efficiency"], [*p, "efficiency"])
-            dev = _build(file, p, lambda d=dev, e=eff: d.with_efficiency(e))
+        dev = _engine_device(file, c, p)
         net = _network(file, c["network"], [*p, "network"])
         kw: dict[str, Any] = {}
         if "memory_budget_bytes" in c:

@@ -37,6 +37,7 @@ from splitopt.scenario.architectures import (
 from splitopt.scenario.costmodel import COMPUTE_DTYPES, WEIGHT_DTYPES
 from splitopt.scenario.devices import COMPUTE_DTYPES as PEAK_DTYPES
 from splitopt.scenario.devices import DEVICES
+from splitopt.scenario.engines import ENGINES
 from splitopt.scenario.networks import NETWORKS
 from splitopt.solution import STATUSES
 
@@ -197,6 +198,10 @@ def _architecture_types() -> dict[str, dict]:
 def scenario_schema() -> dict:
     sf = scenario_file
     efficiency = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+    figures = {
+        k: (NONNEG if k.endswith("_s") else efficiency) for k in sf.ENGINE_FIELDS
+    }
+    engine = {"enum": list(ENGINES)}
     device_types = {
         "base": {"enum": list(DEVICES)},
         "peak_flops": {
@@ -207,7 +212,7 @@ def scenario_schema() -> dict:
         },
         "memory_bandwidth_bytes_per_s": POSITIVE,
         "memory_bytes": NONNEG,
-        "efficiency": efficiency,
+        **figures,
         **{k: STRING for k in sf.DEVICE_STRINGS},
     }
     network_types = {
@@ -217,12 +222,13 @@ def scenario_schema() -> dict:
         "one_way_delay_s": NONNEG,
         **{k: STRING for k in sf.NETWORK_STRINGS},
     }
-    server_types = {"device": {"$ref": "#/$defs/device"}, "efficiency": efficiency}
+    server_types = {"device": {"$ref": "#/$defs/device"}, "engine": engine, **figures}
     client_types = {
         "device": {"$ref": "#/$defs/device"},
         "network": _named_or_object(NETWORKS, "explicit_network"),
         "memory_budget_bytes": _nullable(NONNEG),
-        "efficiency": efficiency,
+        "engine": engine,
+        **figures,
     }
     model_types = {
         "architecture": _named_or_object(ARCHITECTURES, "explicit_architecture"),
