@@ -64,11 +64,13 @@ from splitopt.formats.errors import (
     check_fields,
     check_header,
     dumps,
+    format_path,
     get_number,
     get_string,
     load_json,
     write_text_atomic,
 )
+from splitopt.formats.profile_file import profile_from_dict, profile_to_dict, read_profile
 from splitopt.scenario import rules
 from splitopt.scenario.architectures import ARCHITECTURES, Architecture
 from splitopt.scenario.devices import DEVICES, ENGINE_FIGURES, Device
@@ -76,6 +78,7 @@ from splitopt.scenario.devices import FILE_NAMES as DEVICE_NAMES
 from splitopt.scenario.engines import ENGINES
 from splitopt.scenario.networks import FILE_NAMES as NETWORK_NAMES
 from splitopt.scenario.networks import NETWORKS, Network
+from splitopt.scenario.profiles import Profile
 from splitopt.scenario.spec import (
     REQUEST_FILE_NAMES,
     ClientSpec,
@@ -93,8 +96,11 @@ DOCUMENT_REQUIRED = ("format", "version", "server", "clients", "models", "reques
 DOCUMENT_OPTIONAL = ("name", "description", "work_unit", "meta")
 #: engine figures a server or client may set (after its ``engine`` profile)
 ENGINE_FIELDS = ENGINE_FIGURES
-SERVER_FIELDS = (("device",), ("engine", *ENGINE_FIELDS))
-CLIENT_FIELDS = (("device", "network"), ("memory_budget_bytes", "engine", *ENGINE_FIELDS))
+SERVER_FIELDS = (("device",), ("engine", "profiles", *ENGINE_FIELDS))
+CLIENT_FIELDS = (
+    ("device", "network"),
+    ("memory_budget_bytes", "engine", "profiles", *ENGINE_FIELDS),
+)
 MODEL_FIELDS = (("architecture",), ("dtype", "compute_dtype", "granularity"))
 REQUEST_FIELDS = (
     ("client", "model", "sla_s"),
@@ -350,6 +356,31 @@ def _names_object(file: File, value: Any, path: Path_, what: str) -> dict:
     return value
 
 
+def _profiles(file: File, value: dict, path: Path_) -> tuple[Profile, ...]:
+    """The ``profiles`` of a server or client: file names (relative to the
+    scenario file's folder) or inline ``splitopt-profile`` objects."""
+    if "profiles" not in value:
+        return ()
+    items = value["profiles"]
+    if not isinstance(items, list):
+        raise InputError(file, [*path, "profiles"], "must be an array of profile files or objects")
+    out = []
+    base = Path(file).parent if file else Path()
+    for i, item in enumerate(items):
+        p = [*path, "profiles", i]
+        if isinstance(item, str):
+            out.append(read_profile(base / item))
+        elif isinstance(item, dict):
+            try:
+                out.append(profile_from_dict(item))
+            except InputError as exc:
+                where = f"{format_path(p)}.{exc.path}".rstrip(".")
+                raise InputError(file, where, exc.reason) from None
+        else:
+            raise InputError(file, p, "must be a profile file name or a profile object")
+    return tuple(out)
+
+
 def _engine_device(file: File, value: dict, path: Path_) -> Device:
     """The device of a server or client: its ``device``, then its ``engine``
     profile's figures for that device's kind, then explicit figures."""
@@ -383,7 +414,8 @@ def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
     srv = doc["server"]
     check_fields(file, srv, ["server"], *SERVER_FIELDS)
     sdev = _engine_device(file, srv, ["server"])
-    server = ServerSpec(sdev)
+    sprof = _profiles(file, srv, ["server"])
+    server = _build(file, ["server"], lambda: ServerSpec(sdev, sprof))
 
     clients: dict[str, ClientSpec] = {}
     for cname, c in _names_object(file, doc["clients"], ["clients"], "client").items():
@@ -391,7 +423,7 @@ def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
         check_fields(file, c, p, *CLIENT_FIELDS)
         dev = _engine_device(file, c, p)
         net = _network(file, c["network"], [*p, "network"])
-        kw: dict[str, Any] = {}
+        kw: dict[str, Any] = {"profiles": _profiles(file, c, p)}
         if "memory_budget_bytes" in c:
             mb = c["memory_budget_bytes"]
             kw["memory_budget_bytes"] = (
@@ -467,11 +499,14 @@ def scenario_to_dict(scenario: Scenario) -> dict:
         doc["description"] = scenario.description
     doc["work_unit"] = scenario.work_unit
     doc["server"] = {"device": _device_to(scenario.server.device)}
+    if scenario.server.profiles:
+        doc["server"]["profiles"] = [profile_to_dict(p) for p in scenario.server.profiles]
     doc["clients"] = {
         name: {
             "device": _device_to(c.device),
             "network": _network_to(c.network),
             "memory_budget_bytes": c.memory_budget_bytes,
+            **({"profiles": [profile_to_dict(p) for p in c.profiles]} if c.profiles else {}),
         }
         for name, c in scenario.clients.items()
     }

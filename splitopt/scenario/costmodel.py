@@ -57,6 +57,7 @@ import numpy as np
 from splitopt.scenario.architectures import TOKEN_ID_BYTES, LayerTable
 from splitopt.scenario.devices import Device
 from splitopt.scenario.networks import Network
+from splitopt.scenario.profiles import Profile
 
 #: bytes per weight for each weight dtype (block formats: scales included)
 DTYPE_BYTES: dict[str, float] = {
@@ -346,8 +347,11 @@ def chain_arrays(
     work_unit: str = "FLOP",
     client_efficiency: float | None = None,
     server_efficiency: float | None = None,
+    client_profile: Profile | None = None,
+    server_profile: Profile | None = None,
 ) -> ChainArrays:
-    """Everything a chain needs, for K classes at once (float64 arrays)."""
+    """Everything a chain needs, for K classes at once (float64 arrays); a
+    measured profile, when given, replaces that device's roofline times."""
     w = workload(table, prec, prompt_tokens, output_tokens)
     K = np.asarray(prompt_tokens).size
     L = table.num_layers
@@ -355,8 +359,14 @@ def chain_arrays(
     def full(x: np.ndarray, cols: int) -> np.ndarray:
         return np.ascontiguousarray(np.broadcast_to(x, (K, cols)), dtype=np.float64)
 
-    ct = device_time(w, client, prec.compute, client_efficiency)
-    st = device_time(w, server, prec.compute, server_efficiency)
+    if client_profile is not None:
+        ct = client_profile.device_time(prompt_tokens, output_tokens)
+    else:
+        ct = device_time(w, client, prec.compute, client_efficiency)
+    if server_profile is not None:
+        st = server_profile.device_time(prompt_tokens, output_tokens)
+    else:
+        st = device_time(w, server, prec.compute, server_efficiency)
     if work_unit == "FLOP":
         work = w.total_flops
     elif work_unit == "s":
@@ -371,4 +381,40 @@ def chain_arrays(
         uplink_s=full(up, L + 1),
         downlink_s=full(down, L + 1),
         client_memory_bytes=full(w.memory_bytes, L),
+    )
+
+
+def roofline_profile(
+    table: LayerTable,
+    prec: Precision,
+    device: Device,
+    prompt_tokens: tuple[int, ...],
+    contexts: tuple[int, ...],
+    model: str,
+    granularity: str = "block",
+) -> Profile:
+    """The :class:`~splitopt.scenario.profiles.Profile` the roofline predicts for
+    ``device`` at the grid points (for examples and tests; not a measurement).
+
+    The decode step at context c is step 1 of a request with prompt c - 1 (c >= 2).
+    """
+    if min(contexts) < 2:
+        raise ValueError("contexts must be >= 2 (a decode step follows a prompt)")
+    n = np.array(prompt_tokens, dtype=np.float64)
+    pre, _ = phase_times(workload(table, prec, n, np.zeros_like(n)), device, prec.compute)
+    c = np.array(contexts, dtype=np.float64)
+    _, dec = phase_times(workload(table, prec, c - 1, np.full_like(c, 2.0)), device, prec.compute)
+    return Profile(
+        name=f"{model} on {device.name} (roofline)",
+        model=model,
+        dtype=prec.weights,
+        granularity=granularity,
+        prompt_tokens=tuple(int(v) for v in prompt_tokens),
+        contexts=tuple(int(v) for v in contexts),
+        prefill_s=pre.T,
+        decode_step_s=dec.T,
+        weight_bytes=table.params * prec.weight_bytes,
+        device=device.description or device.name,
+        engine="splitopt roofline",
+        source="splitopt.scenario.costmodel.roofline_profile (derived, not measured)",
     )

@@ -25,7 +25,11 @@ SHIPPED = sorted(
         *(DATA / "scenario" / "good").glob("*.json"),
     ]
 )
-BY_FORMAT = {"splitopt-problem": "problem", "splitopt-scenario": "scenario"}
+BY_FORMAT = {
+    "splitopt-problem": "problem",
+    "splitopt-scenario": "scenario",
+    "splitopt-profile": "profile",
+}
 
 
 def _validator(name: str) -> jsonschema.Draft202012Validator:
