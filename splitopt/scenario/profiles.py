@@ -22,8 +22,8 @@ replaces the roofline for the (model, dtype, granularity) it was measured for.
 
 from __future__ import annotations
 
-import itertools
 import dataclasses
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
