@@ -47,6 +47,13 @@ SPLITTER_LABEL: dict[str, str] = {
 Row = dict[str, object]
 
 
+def _write(path: Path, text: str) -> None:
+    """Exactly ``text`` into ``path`` under the output policy (splitopt.outputs)."""
+    from splitopt.outputs import replace_file
+
+    replace_file(path, lambda fh: fh.write(text))
+
+
 def _num(v: str) -> object:
     if v == "":
         return None
@@ -515,9 +522,9 @@ def write_tables(results: Mapping[str, Path], out: Path) -> list[Path]:
         if not rows:
             continue
         t = fn(rows)
-        (out / f"{stem}.tex").write_text(t.latex(), encoding="utf-8")
-        (out / f"{stem}.md").write_text(t.markdown(), encoding="utf-8")
+        _write(out / f"{stem}.tex", t.latex())
+        _write(out / f"{stem}.md", t.markdown())
         made += [out / f"{stem}.tex", out / f"{stem}.md"]
-    (out / "numbers.tex").write_text(macros(results), encoding="utf-8")
+    _write(out / "numbers.tex", macros(results))
     made.append(out / "numbers.tex")
     return made

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from splitopt.errors import SpecError
 from splitopt.formats.errors import InputError, load_json
 from splitopt.formats.problem_file import FORMAT as PROBLEM_FORMAT
 from splitopt.formats.problem_file import problem_from_dict
@@ -16,8 +17,13 @@ from splitopt.scenario.compile import compile_scenario
 
 
 def compile_scenario_doc(doc: Any, file: str | os.PathLike | None = None) -> Problem:
-    """Validate a parsed scenario document and compile it."""
-    return compile_scenario(scenario_from_dict(doc, file))
+    """Validate a parsed scenario document and compile it (a cost-model error names
+    the file and the scenario field behind it)."""
+    scenario = scenario_from_dict(doc, file)
+    try:
+        return compile_scenario(scenario)
+    except SpecError as exc:
+        raise InputError(file, exc.path, exc.reason) from None
 
 
 def compile_file(path: str | os.PathLike) -> Problem:
@@ -27,7 +33,18 @@ def compile_file(path: str | os.PathLike) -> Problem:
 
 def read_any(file: str | os.PathLike) -> Problem:
     """A :class:`Problem` from a ``splitopt-problem`` or ``splitopt-scenario`` file."""
+    return read_with_doc(file)[0]
+
+
+def read_with_doc(file: str | os.PathLike) -> tuple[Problem, object]:
+    """The problem and the parsed document, reading ``file`` exactly once (so a pipe
+    such as ``<(cat x.json)`` works)."""
     doc = load_json(file)
+    return problem_from_doc(doc, file), doc
+
+
+def problem_from_doc(doc: object, file: str | os.PathLike | None) -> Problem:
+    """A :class:`Problem` from a parsed problem or scenario document."""
     fmt = doc.get("format") if isinstance(doc, dict) else None
     if fmt == SCENARIO_FORMAT:
         return compile_scenario_doc(doc, file)

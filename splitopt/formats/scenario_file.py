@@ -72,7 +72,7 @@ from splitopt.formats.errors import (
 )
 from splitopt.formats.profile_file import profile_from_dict, profile_to_dict, read_profile
 from splitopt.scenario import rules
-from splitopt.scenario.architectures import ARCHITECTURES, Architecture
+from splitopt.scenario.architectures import ARCHITECTURES, MAX_BLOCKS, Architecture
 from splitopt.scenario.devices import DEVICES, ENGINE_FIGURES, Device
 from splitopt.scenario.devices import FILE_NAMES as DEVICE_NAMES
 from splitopt.scenario.engines import ENGINES
@@ -113,6 +113,7 @@ T = TypeVar("T")
 
 __all__ = [
     "FORMAT",
+    "MAX_BLOCKS",
     "VERSION",
     "ClientSpec",
     "ModelSpec",

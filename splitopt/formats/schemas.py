@@ -29,6 +29,7 @@ from splitopt.scenario.architectures import (
     GRANULARITIES,
     HEADS,
     KINDS,
+    MAX_BLOCKS,
     MLPS,
     NONNEG_INTS,
     NORMS,
@@ -187,11 +188,11 @@ def _architecture_types() -> dict[str, dict]:
             types[key] = {"type": "boolean"}
         elif kind == "number":
             types[key] = _nullable(POSITIVE)
-        elif key in POSITIVE_INTS:
-            types[key] = {"type": "integer", "minimum": 1}
         else:
-            assert key in NONNEG_INTS, key
-            types[key] = {"type": "integer", "minimum": 0}
+            assert key in POSITIVE_INTS or key in NONNEG_INTS, key
+            types[key] = {"type": "integer", "minimum": 1 if key in POSITIVE_INTS else 0}
+            if key in ("num_layers", "num_decoder_layers"):
+                types[key]["maximum"] = MAX_BLOCKS
     return types
 
 

@@ -55,6 +55,10 @@ POSITIVE_INTS: tuple[str, ...] = (
     "channels",
     "max_context",
 )
+#: Largest ``num_layers`` / ``num_decoder_layers`` (our cap: the largest published
+#: models have under 200 blocks; beyond it the cost model's arrays and the solvers'
+#: memory grow without bound).
+MAX_BLOCKS = 10_000
 NONNEG_INTS: tuple[str, ...] = (
     "vocab_size",
     "num_decoder_layers",
@@ -157,6 +161,10 @@ class Architecture:
             rules.at_least(getattr(self, key), 1, key)
         for key in NONNEG_INTS:
             rules.at_least(getattr(self, key), 0, key)
+        for key in ("num_layers", "num_decoder_layers"):
+            n = getattr(self, key)
+            if n > MAX_BLOCKS:
+                raise SpecError([key], f"must be <= {MAX_BLOCKS:,} (our cap), got {rules.show(n)}")
         if self.num_heads % self.num_kv_heads:  # type: ignore[operator]
             raise SpecError(
                 ["num_kv_heads"],

@@ -9,12 +9,10 @@ scenario of 100,000 requests holds only as many arrays as it has classes.
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 import numpy as np
 
 from splitopt.errors import DataError, SpecError
-from splitopt.problem import Chain, Problem, Request
+from splitopt.problem import Chain, Meta, Problem, Request
 from splitopt.scenario.costmodel import chain_arrays, precision
 from splitopt.scenario.spec import Scenario, profile_for
 
@@ -68,8 +66,8 @@ def class_chains(scenario: Scenario) -> list[Chain]:
                     start=rc.start,
                     end=rc.end,
                 )
-            except DataError as exc:  # pragma: no cover - the specs' checks come first
-                raise SpecError(["requests", i], f"cost model: {exc}") from None
+            except DataError as exc:  # a device/network whose numbers break the arrays
+                raise _cost_model_error(exc, i, cname, mname) from None
     out = [c for c in chains if c is not None]
     assert len(out) == len(classes)
     return out
@@ -91,7 +89,7 @@ def assemble_problem(scenario: Scenario, chains: list[Chain]) -> Problem:
     for i, rc in enumerate(classes):
         model = scenario.models[rc.model]
         client = scenario.clients[rc.client]
-        meta = MappingProxyType(
+        meta = Meta(
             {
                 "model": model.architecture.name,
                 "model_family": model.architecture.family,
@@ -123,3 +121,29 @@ def _frozen(row: np.ndarray) -> np.ndarray:
     a = np.array(row, dtype=np.float64)  # own copy, contiguous
     a.setflags(write=False)
     return a
+
+
+#: Which scenario field a bad cost-model array comes from: Chain field -> path.
+_SOURCE: dict[str, tuple[str, ...]] = {
+    "client_time_s": ("clients", "{client}", "device"),
+    "client_memory_bytes": ("clients", "{client}", "device"),
+    "server_time_s": ("server", "device"),
+    "server_work": ("server", "device"),
+    "uplink_s": ("clients", "{client}", "network", "uplink_bit_per_s"),
+    "downlink_s": ("clients", "{client}", "network", "downlink_bit_per_s"),
+    "memory_budget_bytes": ("clients", "{client}", "memory_budget_bytes"),
+}
+
+
+def _cost_model_error(exc: DataError, i: int, client: str, model: str) -> SpecError:
+    """A :class:`SpecError` at the scenario field behind a bad array (not at
+    ``requests[i]``); file readers add the file name."""
+    src = _SOURCE.get(exc.field)
+    if src is None:  # a field of the request itself (sla_s, ...)
+        return SpecError(["requests", i, exc.field], exc.reason)
+    path = [part.format(client=client) for part in src]
+    return SpecError(
+        path,
+        f"the cost model gives {exc} for requests[{i}] (model {model!r}); "
+        "the device/network numbers or the model size are out of range",
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from splitopt.evaluate import feasible_mask, format_placement, score, score_batch
+from splitopt.evaluate import feasible_mask, score, score_batch
 from splitopt.problem import Chain, Problem
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
 
@@ -36,7 +36,7 @@ class ServerOnly(Solver):
         x = np.ones(chain.num_layers, dtype=bool)
         if not score(chain, x).feasible:
             return ChainSolution("infeasible", None, message="server-only breaks the SLA or budget")
-        return ChainSolution("feasible", format_placement(x))
+        return ChainSolution("feasible", x)
 
 
 class Greedy(Solver):
@@ -55,7 +55,7 @@ class Greedy(Solver):
         if not ok[0]:
             return ChainSolution("infeasible", None, message="server-only is infeasible")
         k = int(np.argmin(ok)) - 1 if not ok.all() else L
-        return ChainSolution("feasible", format_placement(x[k]))
+        return ChainSolution("feasible", x[k])
 
 
 class BestCut(Solver):
@@ -72,7 +72,7 @@ class BestCut(Solver):
             return ChainSolution("infeasible", None, message="no single cut is feasible")
         order = np.lexsort((lat, work))  # least work, then least latency
         k = int(order[np.argmax(ok[order])])
-        return ChainSolution("feasible", format_placement(x[k]))
+        return ChainSolution("feasible", x[k])
 
 
 class GreedyRatio(Solver):
@@ -110,7 +110,7 @@ class GreedyRatio(Solver):
             i = int(order[0])
             x = trial[i]
             lat0, work0 = float(lat[i]), float(work[i])
-        return ChainSolution("feasible", format_placement(x))
+        return ChainSolution("feasible", x)
 
 
 class BruteForce(Solver):
@@ -141,8 +141,8 @@ def all_placements(num_layers: int) -> np.ndarray:
     return ((codes[:, None] >> np.arange(num_layers - 1, -1, -1)) & 1).astype(bool)
 
 
-def brute_force(chain: Chain) -> tuple[float, str | None]:
-    """(optimum, placement) by enumeration; (inf, None) when infeasible."""
+def brute_force(chain: Chain) -> tuple[float, np.ndarray | None]:
+    """(optimum, placement as a boolean array) by enumeration; (inf, None) when infeasible."""
     L = chain.num_layers
     if L > BRUTE_FORCE_MAX_LAYERS:
         raise SolverError(f"brute-force refuses {L} layers > {BRUTE_FORCE_MAX_LAYERS}")
@@ -161,5 +161,5 @@ def brute_force(chain: Chain) -> tuple[float, str | None]:
         idx = np.flatnonzero(ok)
         j = idx[np.lexsort((lat[idx], work[idx]))[0]]
         if work[j] < best or (work[j] == best and lat[j] < best_lat):
-            best, best_lat, best_x = float(work[j]), float(lat[j]), format_placement(x[j])
+            best, best_lat, best_x = float(work[j]), float(lat[j]), x[j].copy()
     return best, best_x

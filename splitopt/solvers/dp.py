@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from splitopt.discretise import GridError, TickedChain, tick_chain
-from splitopt.evaluate import RTOL, format_placement, score
+from splitopt.evaluate import RTOL, score
 from splitopt.problem import Chain
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
 from splitopt.solvers.kernels import (
@@ -17,6 +17,7 @@ from splitopt.solvers.kernels import (
     remaining_work_bound,
     warm_up,
 )
+from splitopt.solvers.params import DPParams
 
 #: Refuse grids whose backtracking table would exceed this many bytes.
 MAX_TABLE_BYTES = 4 * 2**30
@@ -67,11 +68,12 @@ class _NumbaSolver(Solver):
 class GridDP(_NumbaSolver):
     """Grid DP of SPEC §3 (numba): exact on the ticked data, conservative on the real data.
 
-    Options: ``grid`` (ticks per SLA, default :func:`splitopt.discretise.default_grid`: 100
-    ticks per rounded item, 1,000 to 20,000)
-    or ``tick`` (seconds); ``mem_grid`` or ``mem_tick`` (bytes) for requests with
-    a memory budget; ``bound`` (also solve the relaxed rounding to get a lower
-    bound and, where the two meet, a proof of optimality).
+    Parameters (:class:`~splitopt.solvers.params.DPParams`): a
+    :class:`~splitopt.discretise.Discretisation` (``grid`` ticks per SLA, default
+    :func:`splitopt.discretise.default_grid`: 100 ticks per rounded item, 1,000 to
+    20,000, or ``tick`` seconds; ``mem_grid`` or ``mem_tick`` bytes for requests
+    with a memory budget) and ``bound`` (also solve the relaxed rounding to get a
+    lower bound and, where the two meet, a proof of optimality).
 
     Status: ``optimal`` when ticking was exact (all data whole multiples of the
     ticks) or the bound meets the solution; ``feasible`` otherwise.
@@ -80,14 +82,12 @@ class GridDP(_NumbaSolver):
     name = "dp"
     exact = True
     description = "grid DP on time ticks (numba); optimal on the ticked data"
-    option_names = ("grid", "tick", "mem_grid", "mem_tick", "bound")
+    params_type = DPParams
+    params: DPParams
 
     def _tick(self, chain: Chain, relax: bool = False) -> TickedChain:
-        o = self.options
         try:
-            return tick_chain(
-                chain, o.get("grid"), o.get("tick"), o.get("mem_grid"), o.get("mem_tick"), relax
-            )
+            return self.params.discretisation.tick(chain, relax)
         except GridError as exc:
             raise SolverError(str(exc)) from None
 
@@ -95,7 +95,7 @@ class GridDP(_NumbaSolver):
         t = self._tick(chain)
         best, x = run_grid_dp(t)
         bound = None
-        if self.options.get("bound"):
+        if self.params.bound:
             lb, _ = run_grid_dp(self._tick(chain, relax=True))
             bound = float(lb) if math.isfinite(lb) else math.inf
             if not math.isfinite(lb):
@@ -107,7 +107,7 @@ class GridDP(_NumbaSolver):
                 "infeasible", None, bound, "no placement feasible on the grid (not a proof)"
             )
         proven = t.exact or (bound is not None and best <= bound * (1 + RTOL) + 1e-300)
-        return ChainSolution("optimal" if proven else "feasible", format_placement(x), bound)
+        return ChainSolution("optimal" if proven else "feasible", x == 1, bound)
 
 
 class LabelDP(_NumbaSolver):
@@ -122,7 +122,7 @@ class LabelDP(_NumbaSolver):
         best, x, _ = solve_labels(chain)
         if not math.isfinite(best):
             return ChainSolution("infeasible", None)
-        return ChainSolution("optimal", format_placement(x))
+        return ChainSolution("optimal", x == 1)
 
 
 #: Ticks per SLA of the lower-bound table and the incumbent's grid in :func:`solve_labels`.
