@@ -24,14 +24,22 @@ explicit objects may be given anywhere. Example::
 
 Fields:
 
-* ``server``: ``device`` (name or object), optional ``efficiency`` (0, 1].
+* ``server``: ``device`` (name or object), optional ``engine`` (an engine
+  profile of ``splitopt/data/engines.json``: its figures for the device's kind
+  replace the catalogue's), then explicit figures that override it:
+  ``efficiency`` (0, 1] (the shorthand for both efficiencies),
+  ``compute_efficiency``, ``bandwidth_efficiency`` (0, 1], ``prefill_overhead_s``,
+  ``step_overhead_s`` (seconds per forward pass of the whole model, >= 0); and
+  ``profiles``: ``splitopt-profile`` files (paths relative to this file) or
+  objects that replace the roofline for the models they were measured for.
 * ``clients.NAME``: ``device``, ``network`` (name or object), optional
   ``memory_budget_bytes`` (bytes; absent: the device's memory; ``null``:
-  unlimited) and ``efficiency``.
+  unlimited), and ``engine``, the figures and ``profiles`` as for the server.
 * ``models.NAME``: ``architecture`` (name or object), optional ``dtype``
-  (fp32, bf16, fp16, int8, int4; default bf16), ``compute_dtype`` (default:
-  fp16 for int8/int4, i.e. weight-only quantisation) and ``granularity``
-  (``block`` or ``sublayer``).
+  (fp32, bf16, fp16, int8, int4, and the block formats q8_0, q4_0, q4_k_m,
+  q4f16 counted at their real bits per weight; default bf16), ``compute_dtype``
+  (default: fp16 for the quantised ones, i.e. weight-only quantisation) and
+  ``granularity`` (``block`` or ``sublayer``).
 * ``requests[i]``: ``client``, ``model``, ``sla_s`` (seconds), ``prompt_tokens``
   (n; a vision model's is fixed by its image and may be left out),
   ``output_tokens`` (g, default 0; must be 0 for encoder models), optional
@@ -39,7 +47,8 @@ Fields:
   1) or ``rate`` (one request weighted by this arrival rate), ``start``, ``end``.
 
 Explicit objects: a device ``{"peak_flops": {"fp16": 1e14, ...},
-"memory_bandwidth_bytes_per_s": ..., "memory_bytes": ..., "efficiency": ...}``;
+"memory_bandwidth_bytes_per_s": ..., "memory_bytes": ..., "efficiency": ...}`` (or
+the separate efficiencies and overheads);
 a network ``{"uplink_bit_per_s": ..., "downlink_bit_per_s": ...,
 "one_way_delay_s": ...}``; an architecture with the fields of
 :class:`~splitopt.scenario.architectures.Architecture`. Any of them may start
