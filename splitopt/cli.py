@@ -12,6 +12,7 @@ every input file is read exactly once; ``--json FILE`` is written last.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import os
 import sys
@@ -552,6 +553,30 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_profile(args: argparse.Namespace) -> int:
+    from splitopt.experiments.profiling import measure
+    from splitopt.formats.profile_file import write_profile
+
+    prof, names = measure(
+        args.model,
+        dtype=args.dtype,
+        device=args.device,
+        prompt_tokens=args.prompt_tokens,
+        contexts=args.contexts,
+        repeats=args.repeats,
+    )
+    write_profile(prof, args.output, names)
+    print(f"profile of {prof.num_layers} layers written to {args.output}")
+    return EXIT_OK
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    vals = tuple(_positive_int(t) for t in text.split(","))
+    if len(vals) < 2 or any(b <= a for a, b in itertools.pairwise(vals)):
+        raise argparse.ArgumentTypeError(f"expected 2+ increasing integers, got {text!r}")
+    return vals
+
+
 # ----------------------------------------------------------------------------- parser
 
 
@@ -756,6 +781,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sm.add_argument("--json", metavar="FILE|-", help="write the per-policy table and runs")
     sm.set_defaults(func=cmd_simulate)
+
+
+    pr = sub.add_parser(
+        "profile",
+        help="measure a splitopt-profile with PyTorch (needs splitopt[profile])",
+        description="Time each layer of a catalogue model (random weights) with PyTorch: "
+        "prefill at several prompt lengths, one decode step at several contexts.",
+    )
+    pr.add_argument("model", metavar="MODEL", help="catalogue architecture (a decoder)")
+    pr.add_argument("--dtype", default="fp16", help="fp32, fp16 or bf16 (default fp16)")
+    pr.add_argument("--device", default="cpu", help="cpu or cuda[:i] (default cpu)")
+    pr.add_argument("--prompt-tokens", type=_int_list, default=(16, 128, 512), metavar="N,N,...")
+    pr.add_argument("--contexts", type=_int_list, default=(64, 512, 2048), metavar="C,C,...")
+    pr.add_argument("--repeats", type=_positive_int, default=5)
+    pr.add_argument("-o", "--output", required=True, help="profile file to write")
+    pr.set_defaults(func=cmd_profile)
     return p
 
 

@@ -25,7 +25,11 @@ SHIPPED = sorted(
         *(DATA / "scenario" / "good").glob("*.json"),
     ]
 )
-BY_FORMAT = {"splitopt-problem": "problem", "splitopt-scenario": "scenario"}
+BY_FORMAT = {
+    "splitopt-problem": "problem",
+    "splitopt-scenario": "scenario",
+    "splitopt-profile": "profile",
+}
 #: Shipped formats without a JSON Schema yet, and the reader that validates them.
 NO_SCHEMA = {"splitopt-cluster": "splitopt.formats.cluster_file:read_cluster"}
 
