@@ -58,6 +58,23 @@ def floor_ticks(value: float, tick: float) -> int:
     return math.floor(min(x, 2.0**52))
 
 
+def ticks_exact(values: np.ndarray, ticks: np.ndarray, tick: float, cap: int) -> bool:
+    """Whether rounding ``values`` to ``ticks`` (what :func:`ceil_ticks` returned) lost
+    nothing: every value is its tick count times τ to a relative 1e-9, or was
+    clamped at ``cap`` because it alone exceeds the limit either way.
+
+    The test is on the ticks actually used, not on x / τ being near a whole number:
+    a transfer of 1e-12 s with τ = 4 ms is 2.5e-10 ticks, "whole" to 1e-9, yet
+    rounding makes it one tick (issue 9: ``dp`` said optimal 5 where 0 is optimal).
+    """
+    x = np.asarray(values, dtype=float)
+    n = np.asarray(ticks)
+    with np.errstate(over="ignore", invalid="ignore"):
+        close = np.abs(n * tick - x) <= 1e-9 * np.abs(x)
+        clamped = (n >= cap) & (x >= cap * tick)
+    return bool(np.all(close | clamped))
+
+
 def _is_whole(x: np.ndarray) -> bool:
     return bool(np.all(np.abs(x - np.round(x)) <= 1e-9 * np.maximum(1.0, np.abs(x))))
 
@@ -190,8 +207,8 @@ def tick_chain(
     rnd = _floor_array if relax else ceil_ticks
     slack = 1.0 + 2e-9 if relax else 1.0
     sla = floor_ticks(chain.sla_s * slack, tau)
-    a, c, u, v = (rnd(x, tau, sla + 1) for x in times)
-    exact = all(_is_whole(x / tau) for x in times)
+    a, c, u, v = ticked = [rnd(x, tau, sla + 1) for x in times]
+    exact = all(ticks_exact(x, n, tau, sla + 1) for x, n in zip(times, ticked, strict=True))
     mem = memory_tick(chain, mem_grid, mem_tick)
     if mem is None:
         memory, budget, mu = None, -1, None
@@ -199,7 +216,7 @@ def tick_chain(
         mu, mem_exact = mem
         budget = floor_ticks(chain.memory_budget_bytes * slack, mu)  # type: ignore[operator]
         memory = rnd(chain.client_memory_bytes, mu, budget + 1)
-        exact = exact and mem_exact
+        exact = exact and mem_exact and ticks_exact(chain.client_memory_bytes, memory, mu, budget + 1)
     return TickedChain(
         client=a,
         server=c,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -11,6 +12,7 @@ from splitopt.evaluate import RTOL, format_placement, score
 from splitopt.problem import Chain
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
 from splitopt.solvers.kernels import (
+    ABORT_LABELS,
     grid_dp,
     grid_dp_memory,
     label_dp,
@@ -119,11 +121,44 @@ class LabelDP(_NumbaSolver):
     description = "exact label-setting DP on the real data (numba)"
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
-        best, x, _ = solve_labels(chain)
+        deadline = None if time_limit is None else time.perf_counter() + time_limit
+        try:
+            best, x, _ = solve_labels(chain, deadline=deadline)
+        except LabelLimit as exc:
+            return label_fallback(chain, exc)
         if not math.isfinite(best):
             return ChainSolution("infeasible", None)
         return ChainSolution("optimal", format_placement(x))
 
+
+def label_fallback(chain: Chain, exc: LabelLimit) -> ChainSolution:
+    """What ``dp-exact`` answers when its label DP stops (:class:`LabelLimit`): the
+    coarse grid DP's placement (:data:`INCUMBENT_GRID` ticks, conservative, so
+    evaluator-feasible) with status ``feasible``; without one, ``time_limit`` (time)
+    or ``error`` (label cap). Our choice: an answer that is honest about not being proven
+    beats refusing the whole problem."""
+    why = (
+        "time limit reached"
+        if exc.reason == "time"
+        else f"label cap of {MAX_LABELS:,} labels reached (memory bound)"
+    )
+    try:
+        _, inc = _incumbent(chain)
+    except (GridError, SolverError):
+        inc = None
+    if inc is None:
+        return ChainSolution("time_limit" if exc.reason == "time" else "error", None, None, why)
+    return ChainSolution(
+        "feasible",
+        format_placement(inc),
+        None,
+        f"{why}; placement of the {INCUMBENT_GRID}-tick grid DP",
+    )
+
+
+#: Most labels the label DP makes (``dp-exact``, and the ILPs' optimality check):
+#: about 33 bytes each, so at most ~1.1 GB with the growth copy (our choice).
+MAX_LABELS = 2**24
 
 #: Ticks per SLA of the lower-bound table and the incumbent's grid in :func:`solve_labels`.
 BOUND_TICKS = 1000
@@ -159,8 +194,30 @@ def _bound_inputs(chain: Chain) -> tuple[np.ndarray, float, np.ndarray, np.ndarr
     return table, t.tick_s, order, suffix
 
 
-def solve_labels(chain: Chain, bounds: bool = True) -> tuple[float, np.ndarray, int]:
+class LabelLimit(Exception):
+    """The label DP stopped at its label cap or deadline (``reason``: ``"labels"`` or
+    ``"time"``) before it could prove anything."""
+
+    def __init__(self, reason: str, labels: int) -> None:
+        super().__init__(f"label DP stopped ({reason}) after {labels:,} labels")
+        self.reason = reason
+        self.labels = labels
+
+
+def solve_labels(
+    chain: Chain,
+    bounds: bool = True,
+    *,
+    ub: float = math.inf,
+    max_labels: int | None = None,
+    deadline: float | None = None,
+) -> tuple[float, np.ndarray, int]:
     """Run the label DP on a chain: (optimum or inf, placement 0/1, labels created).
+
+    ``ub``: only placements with server work at most ``ub`` (1 + 1e-9) are
+    sought (``inf`` when none is). ``max_labels`` (default :data:`MAX_LABELS`)
+    caps the labels, hence memory; ``deadline`` (``time.perf_counter()``
+    seconds) stops the DP. Either raises :class:`LabelLimit`.
 
     With a memory budget the (latency, work) labels run first; when their
     optimum fits the budget it is optimal with the budget too (same argument as
@@ -172,18 +229,28 @@ def solve_labels(chain: Chain, bounds: bool = True) -> tuple[float, np.ndarray, 
     """
     use_mem = chain.memory_budget_bytes is not None
     budget = chain.memory_budget_bytes * (1 + RTOL) if use_mem else np.inf
+    cap = MAX_LABELS if max_labels is None else int(max_labels)
     if use_mem:
-        best, x, n = solve_labels(chain.replace(memory_budget_bytes=None), bounds=False)
+        best, x, n = solve_labels(
+            chain.replace(memory_budget_bytes=None),
+            bounds=False,
+            ub=ub,
+            max_labels=cap,
+            deadline=deadline,
+        )
         if not np.isfinite(best) or chain.client_memory_bytes[x == 0].sum() <= budget:
             return best, x, n
+    inc = None
     if bounds and use_mem:
-        ub, inc = _incumbent(chain)
+        ub0, inc = _incumbent(chain)
+        if ub0 > ub:
+            inc = None
+        ub = min(ub, ub0)
         table, tick, order, suffix = _bound_inputs(chain)
     else:
-        ub, inc = math.inf, None
         table, tick = np.zeros((1, 2, 0)), 0.0
         order, suffix = np.full((1, 1), -1, dtype=np.int64), np.zeros(1)
-    best, x, n = label_dp(
+    best, x, n, abort = label_dp(
         chain.client_time_s,
         chain.server_time_s,
         chain.uplink_s,
@@ -200,7 +267,11 @@ def solve_labels(chain: Chain, bounds: bool = True) -> tuple[float, np.ndarray, 
         tick,
         order,
         suffix,
+        cap,
+        math.inf if deadline is None else float(deadline),
     )
+    if abort:
+        raise LabelLimit("labels" if abort == ABORT_LABELS else "time", int(n))
     if not np.isfinite(best) and inc is not None:
         raise RuntimeError("label DP pruned every label although a feasible incumbent exists")
     return best, x, n

@@ -16,10 +16,23 @@ A choice byte per state records the argmin for backtracking.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
-from numba import njit
+from numba import njit, objmode
 
 INF = np.inf
+#: The label DP looks at the clock once per this many labels made (objmode call).
+CLOCK_EVERY = 65536
+#: Abort codes of :func:`label_dp`.
+ABORT_NONE, ABORT_LABELS, ABORT_DEADLINE = 0, 1, 2
+
+
+@njit(cache=True)
+def _now():  # pragma: no cover - compiled
+    with objmode(t="float64"):
+        t = time.perf_counter()
+    return t
 
 
 @njit(cache=True)
@@ -183,8 +196,8 @@ def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budg
 
 
 @njit(cache=True)
-def _grow(a, n):
-    b = np.empty(max(2 * a.shape[0], n), a.dtype)
+def _grow(a, n, cap):
+    b = np.empty(max(min(2 * a.shape[0], cap), n), a.dtype)
     b[: a.shape[0]] = a
     return b
 
@@ -254,6 +267,8 @@ def label_dp(
     bound_tick,
     order,
     suffix_work,
+    max_labels,
+    deadline,
 ):
     """Exact label-setting DP on real data (no ticks), with bounds.
 
@@ -265,8 +280,16 @@ def label_dp(
     bounds: ``bound_table`` from :func:`remaining_work_bound` at ``bound_tick``
     seconds per tick (skipped when it has no ticks), and with memory the
     fractional knapsack over ``order`` (per layer, later layers by work per
-    byte, -1 padded). Returns (best work, placement, number of labels made);
-    best is ``inf`` when no label beats ``ub``.
+    byte, -1 padded).
+
+    Limits: at most ``max_labels`` labels are made (memory is about 33 bytes a
+    label, doubled while the arrays grow), and the clock
+    (``time.perf_counter``) is read at every layer and every :data:`CLOCK_EVERY`
+    elementary steps (candidate labels plus dominance comparisons); past ``deadline`` (``inf``: none) the DP stops.
+
+    Returns (best work, placement, number of labels made, abort code); best is
+    ``inf`` when no label beats ``ub``; the abort code is :data:`ABORT_NONE`,
+    :data:`ABORT_LABELS` or :data:`ABORT_DEADLINE` (then best is ``inf``).
     """
     L = client.shape[0]
     x = np.zeros(L, np.uint8)
@@ -292,7 +315,12 @@ def label_dp(
     # front[l, q] = (first, last+1) in the label arrays
     lo = np.zeros((L, 2), np.int64)
     hi = np.zeros((L, 2), np.int64)
+    ops = 0  # candidate labels looked at plus dominance comparisons (clock pacing)
+    next_check = CLOCK_EVERY
+    timed = deadline < INF
     for layer in range(L):
+        if timed and _now() > deadline:
+            return INF, x, n, ABORT_DEADLINE
         for q in range(2):
             tq = server[layer] if q == 1 else client[layer]
             wq = work[layer] if q == 1 else 0.0
@@ -307,17 +335,24 @@ def label_dp(
                 k0 = tq + _switch(0, q, layer, up, down)
                 k1 = tq + _switch(1, q, layer, up, down)
             need = n + (ie - i) + (je - j)
+            if need > max_labels:
+                need = max_labels
             if need > lat.shape[0]:
-                lat = _grow(lat, need)
-                wrk = _grow(wrk, need)
-                mem = _grow(mem, need)
-                par = _grow(par, need)
-                loc = _grow(loc, need)
+                lat = _grow(lat, need, max_labels)
+                wrk = _grow(wrk, need, max_labels)
+                mem = _grow(mem, need, max_labels)
+                par = _grow(par, need, max_labels)
+                loc = _grow(loc, need, max_labels)
             lo[layer, q] = n
             start_n = n
             best_w = INF
             # merge the two parent fronts (each sorted by (lat, work, mem)) after shifting
             while i < ie or j < je:
+                ops += 1
+                if timed and ops >= next_check:
+                    next_check = ops + CLOCK_EVERY
+                    if _now() > deadline:
+                        return INF, x, n, ABORT_DEADLINE
                 take_i = False
                 if j >= je:
                     take_i = True
@@ -360,6 +395,7 @@ def label_dp(
                         continue
                 if use_memory:
                     dominated = False
+                    ops += n - start_n
                     for r in range(start_n, n):
                         if wrk[r] <= cw and mem[r] <= cm:
                             dominated = True
@@ -368,6 +404,8 @@ def label_dp(
                         continue
                 elif cw >= best_w:
                     continue
+                if n >= max_labels:
+                    return INF, x, n, ABORT_LABELS
                 lat[n] = cl
                 wrk[n] = cw
                 mem[n] = cm
@@ -389,12 +427,12 @@ def label_dp(
                 best_lat = tl
                 bi = r
     if bi < 0:
-        return INF, x, n
+        return INF, x, n, ABORT_NONE
     r = bi
     for layer in range(L - 1, -1, -1):
         x[layer] = loc[r]
         r = par[r]
-    return best, x, n
+    return best, x, n, ABORT_NONE
 
 
 def warm_up() -> None:
@@ -421,4 +459,24 @@ def warm_up() -> None:
     order = np.full((2, 2), -1, np.int64)
     suffix = np.zeros(2)
     for use_mem, budget in ((True, 2.0), (False, np.inf)):
-        label_dp(f, f, f1, f1, w, f, 0, 0, 3.0, budget, use_mem, 1.0, table, 1.0, order, suffix)
+        for deadline in (np.inf, 1e300):
+            label_dp(
+                f,
+                f,
+                f1,
+                f1,
+                w,
+                f,
+                0,
+                0,
+                3.0,
+                budget,
+                use_mem,
+                1.0,
+                table,
+                1.0,
+                order,
+                suffix,
+                2**40,
+                deadline,
+            )
