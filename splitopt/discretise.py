@@ -216,7 +216,8 @@ def tick_chain(
         mu, mem_exact = mem
         budget = floor_ticks(chain.memory_budget_bytes * slack, mu)  # type: ignore[operator]
         memory = rnd(chain.client_memory_bytes, mu, budget + 1)
-        exact = exact and mem_exact and ticks_exact(chain.client_memory_bytes, memory, mu, budget + 1)
+        mem_ok = ticks_exact(chain.client_memory_bytes, memory, mu, budget + 1)
+        exact = exact and mem_exact and mem_ok
     return TickedChain(
         client=a,
         server=c,

@@ -586,7 +586,7 @@ class ILPSolver(Solver):
         if work <= 0:
             return sol  # nothing is below zero work
         try:
-            best, x, _ = solve_labels(
+            best, _, _ = solve_labels(
                 mchain, ub=work, max_labels=CERT_MAX_LABELS, deadline=deadline
             )
         except LabelLimit as exc:

@@ -285,7 +285,8 @@ def label_dp(
     Limits: at most ``max_labels`` labels are made (memory is about 33 bytes a
     label, doubled while the arrays grow), and the clock
     (``time.perf_counter``) is read at every layer and every :data:`CLOCK_EVERY`
-    elementary steps (candidate labels plus dominance comparisons); past ``deadline`` (``inf``: none) the DP stops.
+    elementary steps (candidate labels plus dominance comparisons); past
+    ``deadline`` (``inf``: none) the DP stops.
 
     Returns (best work, placement, number of labels made, abort code); best is
     ``inf`` when no label beats ``ub``; the abort code is :data:`ABORT_NONE`,
