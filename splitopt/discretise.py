@@ -18,15 +18,19 @@ import numpy as np
 from splitopt.errors import GridError
 from splitopt.problem import Chain, Problem
 
-#: Default grid: GRID_PER_ITEM ticks per rounded item, clamped to [DEFAULT_GRID, MAX_AUTO_GRID].
+#: Default grid: GRID_PER_ITEM ticks per rounded item, at least DEFAULT_GRID, and at most
+#: what keeps the grid DP's tables within AUTO_GRID_BYTES.
 #: A placement rounds L layer times and at most L + 1 transfers, each up by less than
 #: one tick, so N = 100 (2L + 1) caps the conservative loss at 1 % of the SLA.
 #: Checked by the discretisation study (README, ``splitopt experiment discretisation``).
 GRID_PER_ITEM = 100
 #: Smallest default grid (ticks per SLA).
 DEFAULT_GRID = 1000
-#: Largest default grid (ticks per SLA); longer chains may lose a little more than 1 %.
-MAX_AUTO_GRID = 20000
+#: Memory the default grid may give the grid DP's tables (bytes; ours): the grid grows
+#: with L until L · 2 · (N + 1) choice bytes plus 32 (N + 1) bytes of float rows reach
+#: this. Past L ≈ 5,000 the 1 % rule no longer fits (N ≈ 2^30 / 2L); ``dp`` then
+#: also tries ``greedy`` and keeps the better placement (:class:`splitopt.solvers.dp.GridDP`).
+AUTO_GRID_BYTES = 2**30
 #: Memory ticks per budget when the memory data have no usable common integer granule.
 DEFAULT_MEM_GRID = 256
 #: Largest budget, in granules, for which the exact integer memory tick is used.
@@ -129,8 +133,11 @@ class TickedChain:
 
 
 def default_grid(num_layers: int) -> int:
-    """The default grid for a chain of ``num_layers`` layers (see :data:`GRID_PER_ITEM`)."""
-    return int(min(max(GRID_PER_ITEM * (2 * num_layers + 1), DEFAULT_GRID), MAX_AUTO_GRID))
+    """The default grid for a chain of ``num_layers`` layers: 100 (2L + 1) ticks per SLA
+    (:data:`GRID_PER_ITEM`), capped so the DP's tables fit :data:`AUTO_GRID_BYTES`,
+    never below :data:`DEFAULT_GRID`."""
+    fits = AUTO_GRID_BYTES // (2 * num_layers + 32) - 1
+    return int(max(min(GRID_PER_ITEM * (2 * num_layers + 1), fits), DEFAULT_GRID))
 
 
 def time_tick(chain: Chain, grid: int | None = None, tick: float | None = None) -> float:

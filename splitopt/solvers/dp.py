@@ -20,7 +20,8 @@ from splitopt.solvers.kernels import (
     warm_up,
 )
 
-#: Refuse grids whose backtracking table would exceed this many bytes.
+#: Refuse grids whose tables (one choice byte per state plus four float64 rows per
+#: memory tick) would exceed this many bytes.
 MAX_TABLE_BYTES = 4 * 2**30
 
 
@@ -32,15 +33,32 @@ def state_count(t: TickedChain) -> int:
     return n
 
 
-def _check_size(states: int) -> None:
-    if states > MAX_TABLE_BYTES:
+def table_bytes(layers: int, ticks: int, mem_ticks: int = 0) -> int:
+    """Bytes of the grid DP's tables for ``ticks`` + 1 time and ``mem_ticks`` + 1 memory
+    columns: L · 2 choice bytes and 4 float64 (two rows f, g for two locations) per column."""
+    cols = (max(ticks, -1) + 1) * (max(mem_ticks, -1) + 1)
+    return cols * (2 * layers + 32)
+
+
+def _check_size(nbytes: int) -> None:
+    if nbytes > MAX_TABLE_BYTES:
         raise SolverError(
-            f"the grid DP would need {states:,} states (> {MAX_TABLE_BYTES:,}); "
+            f"the grid DP would need {nbytes:,} bytes of tables (> {MAX_TABLE_BYTES:,}); "
             "use a coarser --grid/--tick or --mem-grid"
         )
 
 
-def run_grid_dp(t: TickedChain) -> tuple[float, np.ndarray]:
+class DPStopped(Exception):
+    """A DP stopped at its label cap or deadline (``reason``: ``"labels"`` or
+    ``"time"``) before it could prove anything."""
+
+    def __init__(self, reason: str, labels: int = 0) -> None:
+        super().__init__(f"DP stopped ({reason}) after {labels:,} labels")
+        self.reason = reason
+        self.labels = labels
+
+
+def run_grid_dp(t: TickedChain, deadline: float | None = None) -> tuple[float, np.ndarray]:
     """Run the right kernel on a ticked chain: (ticked optimum or inf, placement 0/1).
 
     With a memory budget the latency-only DP runs first: its optimum is a lower
@@ -48,15 +66,21 @@ def run_grid_dp(t: TickedChain) -> tuple[float, np.ndarray]:
     budget it is optimal there too and the memory dimension is never built.
     """
     s, e = int(t.start_server), int(t.end_server)
-    _check_size(t.client.shape[0] * 2 * (max(t.sla, -1) + 1))
-    if t.memory is not None:
-        best, x = grid_dp(t.client, t.server, t.up, t.down, t.work, s, e, t.sla)
-        if not np.isfinite(best) or int(t.memory[x == 0].sum()) <= t.budget:
-            return best, x
-    _check_size(state_count(t))
-    if t.memory is None:
-        return grid_dp(t.client, t.server, t.up, t.down, t.work, s, e, t.sla)
-    return grid_dp_memory(t.client, t.server, t.up, t.down, t.work, t.memory, s, e, t.sla, t.budget)
+    L = t.client.shape[0]
+    dl = math.inf if deadline is None else float(deadline)
+    _check_size(table_bytes(L, t.sla))
+    best, x, stopped = grid_dp(t.client, t.server, t.up, t.down, t.work, s, e, t.sla, dl)
+    if stopped:
+        raise DPStopped("time")
+    if t.memory is None or not np.isfinite(best) or int(t.memory[x == 0].sum()) <= t.budget:
+        return best, x
+    _check_size(table_bytes(L, t.sla, t.budget))
+    best, x, stopped = grid_dp_memory(
+        t.client, t.server, t.up, t.down, t.work, t.memory, s, e, t.sla, t.budget, dl
+    )
+    if stopped:
+        raise DPStopped("time")
+    return best, x
 
 
 class _NumbaSolver(Solver):
@@ -70,7 +94,8 @@ class GridDP(_NumbaSolver):
     """Grid DP of SPEC §3 (numba): exact on the ticked data, conservative on the real data.
 
     Options: ``grid`` (ticks per SLA, default :func:`splitopt.discretise.default_grid`: 100
-    ticks per rounded item, 1,000 to 20,000)
+    ticks per rounded item, at least 1,000, capped so the tables fit 1 GiB; with the
+    default grid ``dp`` is never worse than ``greedy``: :meth:`_safety_net`)
     or ``tick`` (seconds); ``mem_grid`` or ``mem_tick`` (bytes) for requests with
     a memory budget; ``bound`` (also solve the relaxed rounding to get a lower
     bound and, where the two meet, a proof of optimality).
@@ -94,11 +119,19 @@ class GridDP(_NumbaSolver):
             raise SolverError(str(exc)) from None
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
+        deadline = None if time_limit is None else time.perf_counter() + time_limit
         t = self._tick(chain)
-        best, x = run_grid_dp(t)
+        try:
+            sol = self._solve_ticked(chain, t, deadline)
+        except DPStopped:
+            sol = ChainSolution("time_limit", None, None, "time limit reached")
+        return self._safety_net(chain, t, sol)
+
+    def _solve_ticked(self, chain: Chain, t: TickedChain, deadline: float | None) -> ChainSolution:
+        best, x = run_grid_dp(t, deadline)
         bound = None
         if self.options.get("bound"):
-            lb, _ = run_grid_dp(self._tick(chain, relax=True))
+            lb, _ = run_grid_dp(self._tick(chain, relax=True), deadline)
             bound = float(lb) if math.isfinite(lb) else math.inf
             if not math.isfinite(lb):
                 return ChainSolution("infeasible", None, bound, "relaxed grid proves infeasibility")
@@ -110,6 +143,41 @@ class GridDP(_NumbaSolver):
             )
         proven = t.exact or (bound is not None and best <= bound * (1 + RTOL) + 1e-300)
         return ChainSolution("optimal" if proven else "feasible", format_placement(x), bound)
+
+    def _safety_net(self, chain: Chain, t: TickedChain, sol: ChainSolution) -> ChainSolution:
+        """With the default grid (no ``grid``/``tick`` given) and inexact ticks, also run
+        ``greedy`` (O(L)) and return its placement when it has less server work, or when
+        the grid found none (status ``feasible``, with a message).
+
+        Our rule: past about 5,000 layers the default grid is capped by memory
+        (:data:`splitopt.discretise.AUTO_GRID_BYTES`) and rounding L + 1 transfers
+        and L layer times up can eat the SLA (issue 9: worse than ``greedy`` at
+        L = 5,000, "infeasible" at L = 100,000), so ``dp`` is never worse than
+        ``greedy``. With an explicit grid or tick ``dp`` answers for the ticked
+        problem only (what ``verify`` compares).
+        """
+        o = self.options
+        if t.exact or o.get("grid") is not None or o.get("tick") is not None:
+            return sol
+        if sol.status == "optimal":
+            return sol
+        from splitopt.solvers.baselines import Greedy
+
+        g = Greedy().solve_chain(chain)
+        if g.placement is None:
+            return sol
+        gw = score(chain, g.placement).server_work
+        if sol.placement is not None and score(chain, sol.placement).server_work <= gw:
+            return sol
+        n = round(chain.sla_s / t.tick_s)
+        why = "found none" if sol.placement is None else "found more server work"
+        return ChainSolution(
+            "feasible",
+            g.placement,
+            None,
+            f"grid DP at the default {n:,} ticks {why} than greedy "
+            f"({chain.num_layers:,} layers); greedy's placement returned",
+        )
 
 
 class LabelDP(_NumbaSolver):
@@ -124,15 +192,15 @@ class LabelDP(_NumbaSolver):
         deadline = None if time_limit is None else time.perf_counter() + time_limit
         try:
             best, x, _ = solve_labels(chain, deadline=deadline)
-        except LabelLimit as exc:
+        except DPStopped as exc:
             return label_fallback(chain, exc)
         if not math.isfinite(best):
             return ChainSolution("infeasible", None)
         return ChainSolution("optimal", format_placement(x))
 
 
-def label_fallback(chain: Chain, exc: LabelLimit) -> ChainSolution:
-    """What ``dp-exact`` answers when its label DP stops (:class:`LabelLimit`): the
+def label_fallback(chain: Chain, exc: DPStopped) -> ChainSolution:
+    """What ``dp-exact`` answers when its label DP stops (:class:`DPStopped`): the
     coarse grid DP's placement (:data:`INCUMBENT_GRID` ticks, conservative, so
     evaluator-feasible) with status ``feasible``; without one, ``time_limit`` (time)
     or ``error`` (label cap). Our choice: an answer that is honest about not being proven
@@ -194,16 +262,6 @@ def _bound_inputs(chain: Chain) -> tuple[np.ndarray, float, np.ndarray, np.ndarr
     return table, t.tick_s, order, suffix
 
 
-class LabelLimit(Exception):
-    """The label DP stopped at its label cap or deadline (``reason``: ``"labels"`` or
-    ``"time"``) before it could prove anything."""
-
-    def __init__(self, reason: str, labels: int) -> None:
-        super().__init__(f"label DP stopped ({reason}) after {labels:,} labels")
-        self.reason = reason
-        self.labels = labels
-
-
 def solve_labels(
     chain: Chain,
     bounds: bool = True,
@@ -217,7 +275,7 @@ def solve_labels(
     ``ub``: only placements with server work at most ``ub`` (1 + 1e-9) are
     sought (``inf`` when none is). ``max_labels`` (default :data:`MAX_LABELS`)
     caps the labels, hence memory; ``deadline`` (``time.perf_counter()``
-    seconds) stops the DP. Either raises :class:`LabelLimit`.
+    seconds) stops the DP. Either raises :class:`DPStopped`.
 
     With a memory budget the (latency, work) labels run first; when their
     optimum fits the budget it is optimal with the budget too (same argument as
@@ -271,7 +329,7 @@ def solve_labels(
         math.inf if deadline is None else float(deadline),
     )
     if abort:
-        raise LabelLimit("labels" if abort == ABORT_LABELS else "time", int(n))
+        raise DPStopped("labels" if abort == ABORT_LABELS else "time", int(n))
     if not np.isfinite(best) and inc is not None:
         raise RuntimeError("label DP pruned every label although a feasible incumbent exists")
     return best, x, n

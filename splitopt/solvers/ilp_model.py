@@ -580,7 +580,7 @@ class ILPSolver(Solver):
         """
         if sol.status != "optimal" or sol.placement is None:
             return sol
-        from splitopt.solvers.dp import LabelLimit, solve_labels
+        from splitopt.solvers.dp import DPStopped, solve_labels
 
         work = score(mchain, sol.placement).server_work
         if work <= 0:
@@ -589,7 +589,7 @@ class ILPSolver(Solver):
             best, _, _ = solve_labels(
                 mchain, ub=work, max_labels=CERT_MAX_LABELS, deadline=deadline
             )
-        except LabelLimit as exc:
+        except DPStopped as exc:
             why = "time limit" if exc.reason == "time" else f"{CERT_MAX_LABELS:,}-label cap"
             return ChainSolution(
                 "feasible",

@@ -24,6 +24,8 @@ from numba import njit, objmode
 INF = np.inf
 #: The label DP looks at the clock once per this many labels made (objmode call).
 CLOCK_EVERY = 65536
+#: The grid DP without memory looks at the clock once per this many layers.
+LAYERS_PER_CLOCK = 16
 #: Abort codes of :func:`label_dp`.
 ABORT_NONE, ABORT_LABELS, ABORT_DEADLINE = 0, 1, 2
 
@@ -81,8 +83,8 @@ def _relax_row(dst, ch, f0, f1, k0, k1, wq, lo, hi):
 
 
 @njit(cache=True)
-def grid_dp(client, server, up, down, work, start, end, sla):
-    """Latency-only grid DP. Integer tick arrays in, (best work, placement) out.
+def grid_dp(client, server, up, down, work, start, end, sla, deadline):
+    """Latency-only grid DP. Integer tick arrays in, (best work, placement, stopped) out.
 
     Args:
         client, server: int64[L] ticks of each layer on the client / server.
@@ -90,12 +92,16 @@ def grid_dp(client, server, up, down, work, start, end, sla):
         work: float64[L] server work of each layer.
         start, end: 0 (client) or 1 (server).
         sla: int, the ticked SLA D̂.
+        deadline: ``time.perf_counter()`` seconds (``inf``: none), read every
+            :data:`LAYERS_PER_CLOCK` layers; past it the DP stops (stopped = True,
+            best ``inf``).
     """
     L = client.shape[0]
     T = sla
     x = np.zeros(L, np.uint8)
     if T < 0:
-        return INF, x
+        return INF, x, False
+    timed = deadline < INF
     choice = np.empty((L, 2, T + 1), np.uint8)
     f = np.empty((2, T + 1))
     g = np.empty((2, T + 1))
@@ -113,6 +119,8 @@ def grid_dp(client, server, up, down, work, start, end, sla):
             k1 = tq + _switch(1, q, layer, up, down)
             _relax_row(g[q], choice[layer, q], f[0], f[1], k0, k1, wq, 0, T)
         f, g = g, f
+        if timed and layer % LAYERS_PER_CLOCK == 0 and _now() > deadline:
+            return INF, x, True
     best = INF
     bp = 0
     for p in range(2):
@@ -121,7 +129,7 @@ def grid_dp(client, server, up, down, work, start, end, sla):
             best = f[p, t]
             bp = p
     if best == INF:
-        return INF, x
+        return INF, x, False
     t = T - _switch(bp, end, L, up, down)
     q = bp
     for layer in range(L - 1, -1, -1):
@@ -129,11 +137,11 @@ def grid_dp(client, server, up, down, work, start, end, sla):
         p = choice[layer, q, t]
         t -= (server[layer] if q == 1 else client[layer]) + _switch(p, q, layer, up, down)
         q = p
-    return best, x
+    return best, x, False
 
 
 @njit(cache=True)
-def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budget):
+def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budget, deadline):
     """Grid DP with a client-memory dimension (memory ticks, budget M̂).
 
     ``memory``: int64[L] memory ticks of each layer when on the client.
@@ -143,8 +151,9 @@ def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budg
     T = sla
     Mm = budget
     x = np.zeros(L, np.uint8)
+    timed = deadline < INF
     if T < 0 or Mm < 0:
-        return INF, x
+        return INF, x, False
     choice = np.empty((L, 2, Mm + 1, T + 1), np.uint8)
     f = np.empty((2, Mm + 1, T + 1))
     g = np.empty((2, Mm + 1, T + 1))
@@ -173,6 +182,8 @@ def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budg
                         g[q, m], choice[layer, q, m], f[0, m - mq], f[1, m - mq], k0, k1, wq, 0, T
                     )
         f, g = g, f
+        if timed and _now() > deadline:
+            return INF, x, True
     best = INF
     bp = 0
     for p in range(2):
@@ -181,7 +192,7 @@ def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budg
             best = f[p, Mm, t]
             bp = p
     if best == INF:
-        return INF, x
+        return INF, x, False
     t = T - _switch(bp, end, L, up, down)
     m = Mm
     q = bp
@@ -192,7 +203,7 @@ def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budg
         if q == 0:
             m -= memory[layer]
         q = p
-    return best, x
+    return best, x, False
 
 
 @njit(cache=True)
@@ -454,8 +465,9 @@ def warm_up() -> None:
     w = ro(np.zeros(2))
     f = ro(np.zeros(2))
     f1 = ro(np.zeros(3))
-    grid_dp(i, i, i1, i1, w, 0, 0, 3)
-    grid_dp_memory(i, i, i1, i1, w, i, 0, 0, 3, 2)
+    for deadline in (np.inf, 1e300):
+        grid_dp(i, i, i1, i1, w, 0, 0, 3, deadline)
+        grid_dp_memory(i, i, i1, i1, w, i, 0, 0, 3, 2, deadline)
     table = remaining_work_bound(i, i, i1, i1, w, 0, 3)
     order = np.full((2, 2), -1, np.int64)
     suffix = np.zeros(2)
