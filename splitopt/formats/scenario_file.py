@@ -145,6 +145,12 @@ class Scenario:
 # -- helpers ---------------------------------------------------------------------------
 
 
+#: Most requests a scenario may expand to (Σ count over its classes; ours): each is an
+#: object in memory and a row of every result, so a count of 1e9 is refused (exit 2)
+#: before it can exhaust memory. A class weighted by ``rate`` counts once.
+MAX_SCENARIO_REQUESTS = 1_000_000
+
+
 def _int(file: Any, value: Any, path: Path_, *, minimum: int = 0) -> int:
     x = get_number(file, value, path, integer=True)
     if x < minimum:
@@ -488,8 +494,17 @@ def scenario_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Scena
         raise InputError(file, ["requests"], "must hold at least one request class")
     classes: list[RequestClass] = []
     seen: dict[str, int] = {}
+    total = 0
     for i, r in enumerate(reqs):
         classes.append(_request_class(file, r, i, clients, models, seen))
+        total += classes[-1].count
+        if total > MAX_SCENARIO_REQUESTS:
+            raise InputError(
+                file,
+                ["requests", i, "count"],
+                f"the scenario would expand to more than {MAX_SCENARIO_REQUESTS:,} requests "
+                "(one per count); use 'rate' to weight a class instead",
+            )
     return Scenario(
         name=name,
         description=description,
