@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -170,13 +171,18 @@ class GridDP(_NumbaSolver):
         if sol.placement is not None and score(chain, sol.placement).server_work <= gw:
             return sol
         n = round(chain.sla_s / t.tick_s)
-        why = "found none" if sol.placement is None else "found more server work"
+        if sol.status == "time_limit":
+            why = "stopped at the time limit"
+        elif sol.placement is None:
+            why = "found no placement"
+        else:
+            why = "found more server work than greedy"
         return ChainSolution(
             "feasible",
             g.placement,
             None,
-            f"grid DP at the default {n:,} ticks {why} than greedy "
-            f"({chain.num_layers:,} layers); greedy's placement returned",
+            f"grid DP ({chain.num_layers:,} layers, default grid of {n:,} ticks) {why}; "
+            "greedy's placement returned",
         )
 
 
@@ -201,32 +207,49 @@ class LabelDP(_NumbaSolver):
 
 def label_fallback(chain: Chain, exc: DPStopped) -> ChainSolution:
     """What ``dp-exact`` answers when its label DP stops (:class:`DPStopped`): the
-    coarse grid DP's placement (:data:`INCUMBENT_GRID` ticks, conservative, so
-    evaluator-feasible) with status ``feasible``; without one, ``time_limit`` (time)
-    or ``error`` (label cap). Our choice: an answer that is honest about not being proven
-    beats refusing the whole problem."""
-    why = (
-        "time limit reached"
-        if exc.reason == "time"
-        else f"label cap of {MAX_LABELS:,} labels reached (memory bound)"
-    )
-    try:
+    best evaluator-feasible placement of ``greedy`` and the coarse
+    :data:`INCUMBENT_GRID`-tick grid DP (both fast), and after the label cap (not
+    the clock) also ``dp`` with its default grid; status ``feasible``; with none,
+    ``time_limit`` (clock) or ``error`` (label cap). Our choice: an answer that
+    says it is not proven beats refusing the whole problem."""
+    from splitopt.solvers.baselines import Greedy
+
+    if exc.reason == "time":
+        why = "time limit reached"
+    else:
+        why = f"label cap of {MAX_LABELS:,} labels reached (memory bound)"
+    found: list[tuple[float, str, str]] = []
+    with contextlib.suppress(GridError, SolverError):
         _, inc = _incumbent(chain)
-    except (GridError, SolverError):
-        inc = None
-    if inc is None:
+        if inc is not None:
+            found.append(
+                (
+                    score(chain, inc.astype(bool)).server_work,
+                    format_placement(inc),
+                    "a 200-tick grid DP",
+                )
+            )
+    g = Greedy().solve_chain(chain).placement
+    if g is not None:
+        found.append((score(chain, g).server_work, g, "greedy"))
+    if exc.reason != "time":
+        with contextlib.suppress(SolverError):
+            d = GridDP().solve_chain(chain)
+            if d.placement is not None and score(chain, d.placement).feasible:
+                found.append((score(chain, d.placement).server_work, d.placement, "dp"))
+    if not found:
         return ChainSolution("time_limit" if exc.reason == "time" else "error", None, None, why)
-    return ChainSolution(
-        "feasible",
-        format_placement(inc),
-        None,
-        f"{why}; placement of the {INCUMBENT_GRID}-tick grid DP",
-    )
+    _, p, who = min(found, key=lambda f: f[0])
+    return ChainSolution("feasible", p, None, f"{why}; placement of {who}")
 
 
 #: Most labels the label DP makes (``dp-exact``, and the ILPs' optimality check):
 #: about 33 bytes each, so at most ~1.1 GB with the growth copy (our choice).
 MAX_LABELS = 2**24
+
+#: Longest chain for which the label DP builds its lower bounds (memory budgets only):
+#: the knapsack order is an L × (L − 1) int64 table (32 MB at 2,000 layers).
+BOUNDS_MAX_LAYERS = 2000
 
 #: Ticks per SLA of the lower-bound table and the incumbent's grid in :func:`solve_labels`.
 BOUND_TICKS = 1000
@@ -299,7 +322,7 @@ def solve_labels(
         if not np.isfinite(best) or chain.client_memory_bytes[x == 0].sum() <= budget:
             return best, x, n
     inc = None
-    if bounds and use_mem:
+    if bounds and use_mem and chain.num_layers <= BOUNDS_MAX_LAYERS:
         ub0, inc = _incumbent(chain)
         if ub0 > ub:
             inc = None

@@ -68,11 +68,14 @@ import numpy as np
 
 from splitopt.discretise import GridError, tick_chain
 from splitopt.evaluate import RTOL, format_placement, score
-from splitopt.problem import Chain
+from splitopt.problem import Chain, Problem
 from splitopt.solvers.base import ChainSolution, Solver, SolverError, SolverUnavailable
 
 #: Largest number of no-good cuts added to one request before giving up (status ``error``).
 MAX_CUTS = 50
+#: The ILP solvers refuse longer chains (ours: the model is built in Python, about
+#: 3 L variables and 3 L rows; CBC gets it through an MPS file).
+ILP_MAX_LAYERS = 10_000
 #: Largest number of incumbent-fixing re-solves (:meth:`ILPSolver._tighten`).
 MAX_TIGHTEN = 10
 #: A backend optimum W is certified when no placement has work below W (1 − CERT_RTOL)
@@ -487,6 +490,15 @@ class ILPSolver(Solver):
         out = super().describe_options()
         out["mode"] = "ticked" if self.ticked else "exact"
         return out
+
+    def check(self, problem: Problem) -> None:
+        """Refuse chains longer than :data:`ILP_MAX_LAYERS` (exit 2 in the CLI)."""
+        for r in problem.requests:
+            if r.chain.num_layers > ILP_MAX_LAYERS:
+                raise SolverError(
+                    f"solver {self.name!r} refuses request {r.id!r}: {r.chain.num_layers:,} "
+                    f"layers > {ILP_MAX_LAYERS:,} (model size; use dp or dp-exact)"
+                )
 
     def model_chain(self, chain: Chain) -> tuple[Chain, float, bool]:
         """(chain the model is built from, right-hand-side slack, ticking exact?)."""
