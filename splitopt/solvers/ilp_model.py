@@ -514,6 +514,7 @@ class ILPSolver(Solver):
         return t.to_chain(), 1.0, t.exact
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
+        deadline = None if time_limit is None else time.perf_counter() + time_limit
         if not self.available():
             raise SolverUnavailable(
                 f"solver {self.name!r} is not available: install {self.backend or 'its backend'}"
@@ -524,7 +525,6 @@ class ILPSolver(Solver):
             return ChainSolution(
                 "infeasible", None, None if self.ticked else math.inf, "a single term breaks a row"
             )
-        deadline = None if time_limit is None else time.perf_counter() + time_limit
         first = self._cut_loop(model, mchain, deadline)
         if first.status != "optimal" or first.placement is None:
             return self._finish(first, tick_exact)
