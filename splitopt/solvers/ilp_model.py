@@ -640,7 +640,9 @@ class ILPSolver(Solver):
         backend's placement is evaluator-infeasible. Status ``optimal`` here means the
         *backend* claims optimality (not yet certified: :meth:`_certify`)."""
         for _ in range(MAX_CUTS + 1):
-            left = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+            left = None if deadline is None else deadline - time.perf_counter()
+            if left is not None and left <= 0:
+                return ChainSolution("time_limit", None, None, "time limit reached")
             res = self.run_model(model, left)
             bound = res.bound
             if res.status == "infeasible":
