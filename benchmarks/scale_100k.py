@@ -9,9 +9,10 @@ Usage::
 
     .venv/bin/python benchmarks/scale_100k.py [--requests 100000] [--classes 500] [--grid 1000]
 
-Prints the wall time of building the scenario (SLA calibration included), of
-compiling it (``compile_scenario_doc``) and of solving it (``dp``, evaluation
-of every request included).
+Prints the wall time of building the instance (drawing the scenario, costing
+each class once, calibrating the SLAs and assembling the problem:
+:func:`splitopt.families.scenario_family.build`) and of solving it (``dp``,
+evaluation of every request included).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from splitopt.families.llm_edge import scenario_doc
-from splitopt.scenario.compile import compile_scenario_doc
+from splitopt.families.llm_edge import FAMILY
 from splitopt.solvers import get_solver
 
 MODELS_32_BLOCKS = ("llama-3-8b", "mistral-7b", "llama-2-7b")
@@ -35,28 +35,22 @@ def main() -> None:
     args = ap.parse_args()
     per_class = args.requests // args.classes
     t0 = time.perf_counter()
-    doc = scenario_doc(
-        args.seed,
-        "large",
-        num_classes=args.classes,
-        models=MODELS_32_BLOCKS,
-        count=per_class,
+    family = FAMILY.only_architectures(MODELS_32_BLOCKS).replace(
+        classes=args.classes, count=per_class
     )
+    problem = family.generate(args.seed, "large")
     t1 = time.perf_counter()
-    problem = compile_scenario_doc(doc)
-    t2 = time.perf_counter()
     result = get_solver("dp", grid=args.grid).solve(problem)
-    t3 = time.perf_counter()
+    t2 = time.perf_counter()
     L = {c.num_layers for c in problem.chains}
     print(
         f"scenario: {len(problem):,} requests, {args.classes} classes, "
         f"{len(problem.chains)} distinct chains, L = {sorted(L)} layers, grid {args.grid}"
     )
-    print(f"build scenario (SLA calibration): {t1 - t0:7.2f} s")
-    print(f"compile:                          {t2 - t1:7.2f} s")
+    print(f"build (draw, cost, calibrate SLAs): {t1 - t0:7.2f} s")
     loop = f"(solver loop {result.runtime_s:.2f} s)"
-    print(f"solve dp (incl. evaluation):      {t3 - t2:7.2f} s  {loop}")
-    print(f"compile + solve:                  {t3 - t1:7.2f} s")
+    print(f"solve dp (incl. evaluation):        {t2 - t1:7.2f} s  {loop}")
+    print(f"build + solve:                      {t2 - t0:7.2f} s")
     print(
         f"status {result.status}; infeasible {result.num_infeasible:,}; "
         f"objective {result.objective:.4g} {problem.work_unit}"

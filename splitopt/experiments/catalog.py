@@ -62,42 +62,16 @@ def overridden_instance(family: str, seed: int, size: str, override: dict[str, A
     """A family instance with every request class's ``prompt_tokens``,
     ``output_tokens`` or ``client`` set to one value, SLAs recalibrated.
 
-    The family's scenario document is rebuilt with the override, then
-    :func:`splitopt.scenario.compile.calibrate_slas` sets each class's SLA again
-    with the same seeded draws, so each class keeps where its SLA sits between
-    its fastest and its all-client latency: only the overridden quantity changes.
-    Token counts are capped by the model's context length.
+    The override is a typed change of the family's table
+    (:meth:`~splitopt.families.scenario_family.ScenarioFamily.replace`): the
+    instance is drawn as usual, the override applied to every class, and the
+    SLAs drawn from one fixed stream (``sla_stream``), so each class keeps where
+    its SLA sits between its fastest and its all-client latency: only the
+    overridden quantity changes. Token counts are capped by the model's context.
     """
-    import importlib
+    from splitopt.families import get_scenario_family
 
-    from splitopt.families import FAMILIES
-    from splitopt.scenario.architectures import ARCHITECTURES
-    from splitopt.scenario.compile import calibrate_slas, compile_scenario_doc
-
-    mod = importlib.import_module(FAMILIES[family].split(":")[0])
-    doc = mod.scenario_doc(seed, size)
-    clients_catalogue = getattr(mod, "CLIENTS", {})
-    for req in doc["requests"]:
-        arch = doc["models"][req["model"]]["architecture"]
-        ctx = ARCHITECTURES[arch].max_context
-        if "prompt_tokens" in override:
-            req["prompt_tokens"] = int(min(override["prompt_tokens"], ctx - req["output_tokens"]))
-        if "output_tokens" in override:
-            req["output_tokens"] = int(min(override["output_tokens"], ctx - req["prompt_tokens"]))
-        if "client" in override:
-            name = override["client"]
-            if name not in doc["clients"]:
-                dev, net, (lo, hi) = clients_catalogue[name]
-                doc["clients"][name] = {
-                    "device": dev,
-                    "network": net,
-                    "memory_budget_bytes": float(f"{(lo + hi) / 2:.3g}"),
-                }
-            req["client"] = name
-    if "client" in override:
-        doc["clients"] = {override["client"]: doc["clients"][override["client"]]}
-    doc = calibrate_slas(doc, np.random.default_rng([seed, 7919]))
-    return compile_scenario_doc(doc)
+    return get_scenario_family(family).replace(sla_stream=7919, **override).generate(seed, size)
 
 
 def _group_indices(problem: Problem, group_by: str, group: str) -> list[int]:
@@ -195,6 +169,8 @@ def describe(problem: Problem) -> dict[str, Scalar]:
         "layers_mean": float(np.mean(layers)),
         "layers_max": int(max(layers)),
         "sla_s_mean": float(np.mean(slas)),
+        # the SLAs as the chains hold them (after any sweep transform)
+        "sla_s_range": f"{min(slas)}..{max(slas)}" if min(slas) < max(slas) else slas[0],
         "work_unit": problem.work_unit,
         "weight_total": float(problem.weights.sum()),
         "memory_budgeted": sum(r.chain.memory_budget_bytes is not None for r in problem.requests),

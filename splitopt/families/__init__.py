@@ -1,16 +1,24 @@
 """Seeded instance families behind ``splitopt generate FAMILY --seed N``.
 
 Each family is a function ``(seed, size, **options) -> Problem``; the same seed
-gives the same problem, byte for byte once written.
+gives the same problem, byte for byte once written. The scenario-based families
+(``paper-like``, ``llm-edge``) are typed tables
+(:class:`~splitopt.families.scenario_family.ScenarioFamily`, see
+:func:`get_scenario_family`) built by one builder; ``random-chain`` draws chains
+directly.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from splitopt.errors import FamilyError
 from splitopt.problem import Problem
+
+if TYPE_CHECKING:
+    from splitopt.families.scenario_family import ScenarioFamily
 
 SIZES: tuple[str, ...] = ("tiny", "small", "medium", "large")
 
@@ -28,6 +36,18 @@ def family_function(name: str) -> Callable[..., Problem]:
         raise FamilyError(f"unknown family {name!r}; valid families: {', '.join(FAMILIES)}")
     module, fn = target.split(":")
     return getattr(importlib.import_module(module), fn)
+
+
+def get_scenario_family(name: str) -> ScenarioFamily:
+    """The typed table of scenario family ``name`` (change it with ``.replace(...)``)."""
+    fn = family_function(name)
+    family = getattr(importlib.import_module(fn.__module__), "FAMILY", None)
+    if family is None:
+        scenario = [n for n in FAMILIES if n != name and n != "random-chain"]
+        raise FamilyError(
+            f"family {name!r} is not scenario-based; scenario families: {', '.join(scenario)}"
+        )
+    return family
 
 
 def generate(name: str, seed: int, size: str = "small", **options: object) -> Problem:

@@ -23,6 +23,13 @@ from splitopt.scenario.costmodel import chain_arrays, precision
 
 def compile_scenario(scenario: Scenario, file: str | os.PathLike | None = None) -> Problem:
     """The problem of a validated scenario (one chain per request class)."""
+    return assemble_problem(scenario, class_chains(scenario, file))
+
+
+def class_chains(scenario: Scenario, file: str | os.PathLike | None = None) -> list[Chain]:
+    """The costed :class:`~splitopt.problem.Chain` of each request class, in order
+    (SLA ``rc.sla_s``, budget the client's); classes that share a (model, client)
+    are costed in one vectorised call."""
     classes = scenario.requests
     groups: dict[tuple[str, str], list[int]] = {}
     for i, rc in enumerate(classes):
@@ -56,6 +63,23 @@ def compile_scenario(scenario: Scenario, file: str | os.PathLike | None = None) 
                 )
             except DataError as exc:  # pragma: no cover - the reader's checks come first
                 raise InputError(file, ["requests", i], f"cost model: {exc}") from None
+    out = [c for c in chains if c is not None]
+    assert len(out) == len(classes)
+    return out
+
+
+def assemble_problem(scenario: Scenario, chains: list[Chain]) -> Problem:
+    """The problem whose request class i has chain ``chains[i]``: a class with
+    ``count`` k expands to k requests sharing that chain and one ``meta``
+    mapping of descriptors; a class with a ``rate`` is one request of that weight.
+
+    The SLA lives in the chain only (``meta`` holds descriptors, not data the
+    solvers use, so transforming a chain cannot leave a stale copy behind).
+    """
+    classes = scenario.requests
+    if len(chains) != len(classes):
+        raise ValueError(f"need one chain per request class ({len(classes)}), got {len(chains)}")
+    server = scenario.server.device
     requests: list[Request] = []
     for i, rc in enumerate(classes):
         model = scenario.models[rc.model]
@@ -73,11 +97,9 @@ def compile_scenario(scenario: Scenario, file: str | os.PathLike | None = None) 
                 "class": rc.name,
                 "dtype": model.dtype,
                 "granularity": model.granularity,
-                "sla_s": rc.sla_s,
             }
         )
         chain = chains[i]
-        assert chain is not None
         if rc.rate is not None:
             requests.append(Request(id=rc.name, chain=chain, weight=rc.rate, meta=meta))
         elif rc.count == 1:
@@ -104,63 +126,3 @@ def compile_scenario_doc(doc: Any, file: str | os.PathLike | None = None) -> Pro
 def compile_file(path: str | os.PathLike) -> Problem:
     """Read, validate and compile a scenario file."""
     return compile_scenario_doc(load_json(path), path)
-
-
-def latency_bounds(chain: Chain) -> tuple[float, float, float]:
-    """(least latency of any placement, all-client latency, all-server latency), seconds.
-
-    Memory is ignored; the least latency is a two-state shortest path.
-    """
-    from splitopt.evaluate import score
-    from splitopt.families.random_chain import min_latency
-
-    L = chain.num_layers
-    return (
-        min_latency(chain),
-        score(chain, "C" * L).latency_s,
-        score(chain, "S" * L).latency_s,
-    )
-
-
-def calibrate_slas(
-    doc: dict,
-    rng: np.random.Generator,
-    *,
-    infeasible_frac: float = 0.05,
-    generous_frac: float = 0.05,
-    binding: tuple[float, float] = (0.02, 0.7),
-) -> dict:
-    """Set every request class's ``sla_s`` in ``doc`` (in place, and returned) so
-    that the SLA binds: SLA = T_min + f (T_client - T_min) with f drawn from
-    ``binding`` for most classes, where T_min is the least latency of any
-    placement and T_client the all-client latency. A fraction
-    ``infeasible_frac`` gets an SLA below T_min (infeasible), ``generous_frac``
-    one above T_client. Where the client alone is fastest, SLA = T_min x U(1, 1.5).
-    Where the memory budget rules out all-client, the SLA is raised to at least
-    the all-server latency x U(1, 1.5) (all-server needs no client memory), so
-    such classes stay feasible (except those drawn infeasible). SLAs are rounded
-    to 4 significant digits (up, so the drawn class stays as drawn).
-    """
-    probe = {**doc, "requests": [{**r, "sla_s": 1.0} for r in doc["requests"]]}
-    for r in probe["requests"]:
-        r.pop("count", None)
-        r.pop("rate", None)
-    problem = compile_scenario_doc(probe)
-    for r, req in zip(doc["requests"], problem.requests, strict=True):
-        chain = req.chain
-        t_min, t_client, t_server = latency_bounds(chain)
-        u = rng.random()
-        raise_to = t_server * rng.uniform(1.0, 1.5)
-        if u < infeasible_frac:
-            sla = t_min * rng.uniform(0.6, 0.95)
-        else:
-            if t_client <= t_min * (1 + 1e-6):
-                sla = t_min * rng.uniform(1.0, 1.5)
-            elif u < infeasible_frac + generous_frac:
-                sla = t_client * rng.uniform(1.0, 1.2)
-            else:
-                sla = t_min + rng.uniform(*binding) * (t_client - t_min)
-            if chain.client_memory_bytes.sum() > chain.budget:
-                sla = max(sla, raise_to)
-        r["sla_s"] = float(f"{sla * 1.00005:.4g}") if sla > 0 else 1e-6
-    return doc

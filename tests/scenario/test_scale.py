@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from splitopt.families.llm_edge import scenario_doc
-from splitopt.scenario.compile import compile_scenario_doc
+from splitopt.families.llm_edge import FAMILY
 from splitopt.solvers import get_solver
 
 
 def test_100k_requests_share_class_chains() -> None:
-    doc = scenario_doc(0, "large", num_classes=50, models=("llama-3-8b",), count=2000)
-    problem = compile_scenario_doc(doc)
+    family = FAMILY.only_architectures(["llama-3-8b"]).replace(classes=50, count=2000)
+    problem = family.generate(0, "large")
     assert len(problem) == 100_000
     assert len(problem.chains) == 50
     # One array per class, not per request.
@@ -17,8 +16,8 @@ def test_100k_requests_share_class_chains() -> None:
 
 
 def test_solve_many_requests_few_classes() -> None:
-    doc = scenario_doc(1, "large", num_classes=4, models=("mistral-7b",), count=5000)
-    problem = compile_scenario_doc(doc)
+    family = FAMILY.only_architectures(["mistral-7b"]).replace(classes=4, count=5000)
+    problem = family.generate(1, "large")
     res = get_solver("dp", grid=200).solve(problem)
     assert len(res.statuses) == 20_000
     # Requests of one class get one answer.

@@ -32,7 +32,6 @@ META_KEYS = {
     "class",
     "dtype",
     "granularity",
-    "sla_s",
 }
 
 
@@ -57,7 +56,7 @@ def test_good_files_compile(name: str) -> None:
     assert len(problem) >= 2
     for r in problem:
         assert set(r.meta) >= META_KEYS
-        assert r.meta["sla_s"] == r.chain.sla_s
+        assert "sla_s" not in r.meta  # the SLA lives in the chain only
 
 
 def test_count_expands_to_requests_sharing_one_chain() -> None:
