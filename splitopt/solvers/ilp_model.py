@@ -408,6 +408,19 @@ def quiet_stdout() -> Iterator[None]:
         os.close(devnull)
 
 
+# ---------------------------------------------------------------- time left
+
+
+def time_left(time_limit: float | None, since: float) -> float | None:
+    """What is left of ``time_limit`` seconds started at ``since`` (``perf_counter``):
+    backends call it after building their model, so building counts too."""
+    return None if time_limit is None else time_limit - (time.perf_counter() - since)
+
+
+#: What a backend answers when building its model used up the time.
+SPENT = "time limit reached while building the model"
+
+
 # ---------------------------------------------------------------- backend result
 
 
