@@ -9,13 +9,16 @@ Usage::
 Each (case, solver) runs in its own subprocess (fresh memory, killed after
 ``10 × limit + 60`` s) and reports ``wall_s`` (the whole ``Solver.solve`` call,
 JIT warm-up excluded as in ``runtime_s``), ``overshoot`` = wall_s / limit, the
-request's status and its message. Cases:
+child's peak resident memory (``max_rss_mb``, interpreter and libraries included),
+the request's status and its message (``refused``: the documented refusal, exit 2
+in the CLI). Cases:
 
 * ``near-identical-L``: L layers whose times, work and memory differ by < 1e-6,
   with a binding memory budget (the label DP's fronts explode; issue 9: ``dp-exact``
   ran past 150 s with a 10 s limit at L = 80);
 * ``long-L``: a ``random-chain`` chain of L layers without a budget, SLA 3x the least
-  latency (issue 9: ``greedy-ratio`` took 24 s with a 2 s limit at L = 2,000).
+  latency (issue 9: ``greedy-ratio`` took 24 s with a 2 s limit at L = 2,000;
+  ``dp-exact`` used 24 GB at L = 5,000; try ``--cases long-100000``).
 """
 
 from __future__ import annotations
@@ -46,13 +49,21 @@ else:
     chain = random_chain(np.random.default_rng(1), L, memory=False)
     chain = chain.replace(sla_s=chain.sla_s * 3)
 p = Problem(name=case, requests=(Request(id="r", chain=chain),), work_unit="FLOP")
-s = get_solver(solver, time_limit=limit)
+from splitopt.errors import UserError
+try:
+    s = get_solver(solver, time_limit=limit)
+    s.check(p)
+except UserError as exc:  # a documented refusal (exit 2 in the CLI)
+    print(json.dumps({"wall_s": 0.0, "status": "refused", "message": str(exc)}))
+    raise SystemExit(0)
 s.prepare()
 t0 = time.perf_counter()
 r = s.solve(p)
 wall = time.perf_counter() - t0
+import resource
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"wall_s": wall, "runtime_s": r.runtime_s, "status": r.statuses[0],
-                  "message": (r.messages or [None])[0]}))
+                  "message": (r.messages or [None])[0], "max_rss_mb": rss}))
 """
 
 SOLVERS = "dp,dp-exact,ilp-cbc,ilp-highs,ilp-cpsat,ilp-scip,greedy,greedy-ratio,best-cut"
@@ -85,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--csv", default=None, help="also write the rows here")
     a = ap.parse_args(argv)
     rows = []
-    print(f"{'case':20} {'solver':13} {'wall_s':>8} {'overshoot':>9}  status / message")
+    print(f"{'case':20} {'solver':13} {'wall_s':>8} {'overshoot':>9} {'rss_MB':>7}  status")
     for case in a.cases.split(","):
         for solver in a.solvers.split(","):
             r = run_one(case, solver, a.limit)
@@ -94,12 +105,14 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             msg = r.get("message") or ""
             print(
-                f"{case:20} {solver:13} {r['wall_s']:8.2f} {row['overshoot']:9.2f}  "
+                f"{case:20} {solver:13} {r['wall_s']:8.2f} {row['overshoot']:9.2f} "
+                f"{r.get('max_rss_mb', 0):7.0f}  "
                 f"{r['status']} {msg}"[:160],
                 flush=True,
             )
     if a.csv:
-        keys = ["case", "solver", "limit_s", "wall_s", "runtime_s", "overshoot", "status"]
+        keys = ["case", "solver", "limit_s", "wall_s", "runtime_s", "overshoot", "max_rss_mb"]
+        keys.append("status")
         keys.append("message")
         with open(a.csv, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore")

@@ -1,8 +1,10 @@
 """Baselines of SPEC §4: ``server-only``, ``greedy``, ``greedy-ratio``, ``best-cut``,
 and the exhaustive ``brute-force``.
 
-Every feasibility test here goes through the evaluator (:func:`score_batch`),
-so the baselines judge placements exactly as they are later scored.
+Every feasibility test here goes through the evaluator (:func:`score`,
+:func:`score_batch`), so the baselines judge placements exactly as they are later
+scored; ``greedy``, ``best-cut`` and ``greedy-ratio`` pre-select with prefix sums or
+neighbour deltas (O(L) memory) and let the evaluator confirm their pick.
 
 For the heuristics, status ``infeasible`` means *none found*: the greedy rules
 start from all-server and give up when that placement already breaks the SLA or
