@@ -199,17 +199,17 @@ class LabelDP(_NumbaSolver):
         try:
             best, x, _ = solve_labels(chain, deadline=deadline)
         except DPStopped as exc:
-            return label_fallback(chain, exc)
+            return label_fallback(chain, exc, deadline)
         if not math.isfinite(best):
             return ChainSolution("infeasible", None)
         return ChainSolution("optimal", format_placement(x))
 
 
-def label_fallback(chain: Chain, exc: DPStopped) -> ChainSolution:
+def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) -> ChainSolution:
     """What ``dp-exact`` answers when its label DP stops (:class:`DPStopped`): the
     best evaluator-feasible placement of ``greedy`` and the coarse
     :data:`INCUMBENT_GRID`-tick grid DP (both fast), and after the label cap (not
-    the clock) also ``dp`` with its default grid; status ``feasible``; with none,
+    the clock) also ``dp`` with its default grid in the time left; status ``feasible``; with none,
     ``time_limit`` (clock) or ``error`` (label cap). Our choice: an answer that
     says it is not proven beats refusing the whole problem."""
     from splitopt.solvers.baselines import Greedy
@@ -232,9 +232,10 @@ def label_fallback(chain: Chain, exc: DPStopped) -> ChainSolution:
     g = Greedy().solve_chain(chain).placement
     if g is not None:
         found.append((score(chain, g).server_work, g, "greedy"))
-    if exc.reason != "time":
+    left = None if deadline is None else deadline - time.perf_counter()
+    if exc.reason != "time" and (left is None or left > 0):
         with contextlib.suppress(SolverError):
-            d = GridDP().solve_chain(chain)
+            d = GridDP().solve_chain(chain, left)
             if d.placement is not None and score(chain, d.placement).feasible:
                 found.append((score(chain, d.placement).server_work, d.placement, "dp"))
     if not found:
