@@ -609,10 +609,12 @@ class ILPSolver(Solver):
         small where the claim is right). None below W (1 − :data:`CERT_RTOL`):
         ``optimal``. One found: the backend's answer was not optimal; the model is
         re-solved once with the better work as the incumbent (:meth:`_tighten`); if the
-        backend then matches it, its new placement is ``optimal``, else the
-        backend's best placement is returned as ``feasible`` with the proven
-        optimum as its bound. Search stopped (label cap :data:`CERT_MAX_LABELS`,
-        or the time limit): ``feasible``, "optimality not certified".
+        backend then matches it, its new placement is ``optimal``, else the exact
+        check's own placement is returned, ``optimal`` (it is proven), with a
+        message saying the backend's optimum was off and by how much (our choice:
+        the proven answer, labelled, rather than a known-worse one). Search stopped
+        (label cap :data:`CERT_MAX_LABELS`, or the time limit): the backend's
+        placement, ``feasible``, "not certified".
         """
         if sol.status != "optimal" or sol.placement is None:
             return sol
@@ -622,7 +624,7 @@ class ILPSolver(Solver):
         if work <= 0:
             return sol  # nothing is below zero work
         try:
-            best, _, _ = solve_labels(
+            best, x, _ = solve_labels(
                 mchain, ub=work, max_labels=CERT_MAX_LABELS, deadline=deadline
             )
         except DPStopped as exc:
@@ -640,23 +642,27 @@ class ILPSolver(Solver):
         new = (w > best) & (model.upper[: model.num_layers] == 1)
         if new.any():
             res = self._cut_loop(model.with_off(np.flatnonzero(new)), mchain, deadline)
-            if res.placement is not None:
-                w2 = score(mchain, res.placement).server_work
-                if w2 <= best * (1 + CERT_RTOL):
-                    return ChainSolution(
-                        "optimal" if res.status == "optimal" else "feasible",
-                        res.placement,
-                        best,
-                        res.message,
-                    )
-                if w2 < work:
-                    sol, work = res, w2
+            if (
+                res.placement is not None
+                and res.status == "optimal"
+                and score(mchain, res.placement).server_work <= best * (1 + CERT_RTOL)
+            ):
+                return ChainSolution("optimal", res.placement, float(best), res.message)
+        p = format_placement(x)
+        if not score(mchain, p).feasible:  # cannot happen (same tolerance); never trust it
+            return ChainSolution(
+                "feasible",
+                sol.placement,
+                float(best),
+                f"backend claimed optimal with server work {work!r}; an exact check proves "
+                f"{float(best)!r} (solver tolerances); downgraded",
+            )
         return ChainSolution(
-            "feasible",
-            sol.placement,
+            "optimal",
+            p,
             float(best),
-            f"backend claimed optimal with server work {work!r}; an exact check proves "
-            f"{float(best)!r} (solver tolerances); downgraded",
+            f"backend's optimum {work!r} was off by its tolerances; placement of the exact "
+            f"check (label search), proven optimal: {float(best)!r}",
         )
 
     def _cut_loop(self, model: SplitModel, mchain: Chain, deadline: float | None) -> ChainSolution:
