@@ -242,7 +242,8 @@ def remaining_work_bound(client, server, up, down, work, end, ticks):
 @njit(cache=True)
 def _knapsack_bound(layer, cap, work, memory, order, suffix_work):
     """Least server work of layers after ``layer`` when at most ``cap`` bytes of
-    them may run on the client, in the fractional relaxation (a lower bound)."""
+    them may run on the client, in the fractional relaxation (a lower bound), less
+    a relative 1e-9 margin for rounding."""
     saved = 0.0
     L = work.shape[0]
     for i in range(L):
@@ -257,7 +258,10 @@ def _knapsack_bound(layer, cap, work, memory, order, suffix_work):
             if m > 0:
                 saved += work[k] * cap / m
             break
-    return suffix_work[layer] - saved
+    # suffix - saved cancels: without the margin its rounding error (~1e-16 of the
+    # suffix) made the bound positive where the optimum is 0, pruning every label
+    # (found by verify's sub-tick instances)
+    return suffix_work[layer] - saved - 1e-9 * suffix_work[layer]
 
 
 @njit(cache=True)

@@ -167,3 +167,10 @@ def test_ilp_optimal_is_optimal_on_shaped_data(c: Chain) -> None:
 def test_verify_instances_cover_every_shape() -> None:
     seen = {r.meta["shape"] for i in range(40) for r in verify_instance(11, i).requests}
     assert seen == set(SHAPES)
+
+
+def test_label_dp_bounds_survive_a_zero_optimum_with_subtick_memory() -> None:
+    # verify seed 9, instance 1721 (sub-tick shape): the knapsack bound's rounding made
+    # it positive where the optimum is 0, so dp-exact pruned every label and crashed
+    c = verify_instance(9, 1721).requests[0].chain
+    assert _claims(c, "dp-exact") == ("optimal", brute_force(c)[0])
