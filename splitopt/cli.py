@@ -3,6 +3,10 @@
 Exit codes: 0 success (infeasible requests are a result), 2 bad input or usage
 (one line on stderr naming the file and field, no traceback, no partial output
 file), 1 internal error (set ``SPLITOPT_DEBUG=1`` for the traceback).
+
+Every output file follows the one policy of :mod:`splitopt.outputs` (symlinks are
+written through, devices and FIFOs written directly, inputs never overwritten);
+every input file is read exactly once; ``--json FILE`` is written last.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import traceback
 from collections.abc import Sequence
 
 from splitopt._version import __version__
-from splitopt.errors import UsageError, UserError
+from splitopt.errors import OutputError, UsageError, UserError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
@@ -37,90 +41,145 @@ def _pct(x: float) -> str:
     return "–" if x is None or math.isnan(x) else f"{100 * x:+.1f} %"
 
 
-def _solver_options(args: argparse.Namespace, name: str) -> dict:
-    opts: dict = {}
-    if args.time_limit is not None:
-        opts["time_limit"] = args.time_limit
+def _given_options(args: argparse.Namespace) -> dict:
+    """The solver options given on the command line (flags derived from
+    :data:`splitopt.solvers.params.OPTIONS`), by option name."""
+    from splitopt.solvers.params import OPTIONS
+
+    given: dict = {}
+    for o in OPTIONS:
+        val = getattr(args, o.name, None)
+        if val is None or val is False:
+            continue
+        given[o.name] = val
+    return given
+
+
+def _solver_options(names: Sequence[str], given: dict) -> list[dict]:
+    """Options per solver of a (multi-)solver run.
+
+    Rule: a flag applies to every listed solver that takes it and is ignored by
+    the others; a flag that *no* listed solver takes is an error (exit 2) naming
+    the flag and the solver(s). So ``--solver dp,greedy --bound`` bounds ``dp``,
+    while ``--solver greedy --bound`` is refused.
+    """
     from splitopt.solvers import solver_class
+    from splitopt.solvers.params import OPTION_SPECS
 
-    accepted = set(solver_class(name).option_names)
-    for key in ("grid", "tick", "mem_grid", "mem_tick"):
-        val = getattr(args, key, None)
-        if val is not None:
-            if key not in accepted:
-                continue  # grid options only concern solvers that tick
-            opts[key] = val
-    if getattr(args, "bound", False) and "bound" in accepted:
-        opts["bound"] = True
-    if getattr(args, "exact", False) and "exact" in accepted:
-        opts["exact"] = True
-    return opts
+    accepted = {n: set(solver_class(n).option_names) for n in names}
+    for key in given:
+        if not any(key in acc for acc in accepted.values()):
+            which = ", ".join(names)
+            noun = "solver" if len(names) == 1 else "any of the solvers"
+            raise UsageError(f"{OPTION_SPECS[key].flag} is not accepted by {noun} {which}")
+    return [{k: v for k, v in given.items() if k in accepted[n]} for n in names]
 
 
-def _write_output(target: str, text: str) -> None:
-    from splitopt.formats.errors import write_text_atomic
+def _write_output(target: str, text: str, inputs: Sequence[str] = ()) -> None:
+    """``-`` is stdout; anything else follows the output policy (:mod:`splitopt.outputs`)."""
+    from splitopt.outputs import write_text
 
     if target == "-":
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         sys.stdout.flush()
     else:
-        write_text_atomic(target, text)
+        sys.stdout.flush()  # /dev/stdout as a target: keep the order of what is printed
+        write_text(target, text, inputs)
 
 
-def _scenario_description(path: str) -> str | None:
-    from splitopt.formats.errors import load_json
+def _read_inputs(paths: Sequence[str]) -> list[tuple[str, object, str | None]]:
+    """(path, problem, scenario description) per path; each file is read exactly once."""
+    from splitopt.io import read_with_doc
 
-    doc = load_json(path)
-    if isinstance(doc, dict):
-        desc = doc.get("description")
-        if isinstance(desc, str):
-            return desc
-    return None
+    out = []
+    for path in paths:
+        problem, doc = read_with_doc(path)
+        desc = doc.get("description") if isinstance(doc, dict) else None
+        out.append((path, problem, desc if isinstance(desc, str) else None))
+    return out
+
+
+def _greedy_reference(problem, results):  # type: ignore[no-untyped-def]
+    """The greedy result the comparison table measures gains against."""
+    from splitopt.solvers import get_solver
+
+    greedy = next((r for r in results if r.solver == "greedy"), None)
+    return greedy if greedy is not None else get_solver("greedy").solve(problem)
 
 
 # ----------------------------------------------------------------------------- commands
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    import splitopt
     from splitopt.formats.solution_file import solution_dumps
+    from splitopt.outputs import check_not_input
     from splitopt.solvers import get_solver
 
-    names = [s.strip() for s in args.solver.split(",") if s.strip()]
-    if not names:
-        raise UsageError("--solver needs at least one solver name")
-    if args.grid is not None and args.tick is not None:
-        raise UsageError("give --grid or --tick, not both")
+    given = _given_options(args)
+    replay = None
+    if args.replay is not None:
+        from splitopt.formats.solution_file import read_run
+
+        if args.solver is not None or given:
+            raise UsageError(
+                "--replay takes the solver and its options from the solution file; "
+                "drop --solver and the solver flags"
+            )
+        if len(args.paths) != 1:
+            raise UsageError("--replay needs exactly one problem file")
+        replay = read_run(args.replay)
+        names, per_solver = [replay.solver], [replay.options]
+    else:
+        names = [s.strip() for s in (args.solver or "dp").split(",") if s.strip()]
+        if not names:
+            raise UsageError("--solver needs at least one solver name")
+        per_solver = _solver_options(names, given)
+    inputs = [*args.paths, *([args.replay] if args.replay is not None else [])]
+    check_not_input(args.json, inputs)  # before any work
     # build every solver first so a bad name or option fails before any work
-    solvers = [get_solver(n, **_solver_options(args, n)) for n in names]
-    problems = [(p, splitopt.read(p)) for p in args.paths]
+    solvers = []
+    for n, opts in zip(names, per_solver, strict=True):
+        try:
+            solvers.append(get_solver(n, **opts))
+        except UserError as exc:
+            if replay is None:
+                raise
+            from splitopt.formats.errors import InputError
+
+            raise InputError(args.replay, ["options"], str(exc)) from None
     results = []
-    for path, problem in problems:
+    for path, problem, desc in _read_inputs(args.paths):
         per_path = [s.solve(problem) for s in solvers]
-        results.append((path, problem, per_path))
-    flat = [r for _, _, rs in results for r in rs]
+        results.append((path, problem, desc, per_path))
+    flat = [r for *_, rs in results for r in rs]
+    code = EXIT_OK
+    if replay is not None:
+        same, line = replay.compare(flat[0])
+        print(line, file=sys.stderr if args.json == "-" else sys.stdout)
+        code = EXIT_OK if same else EXIT_INTERNAL
+    tables = args.json != "-"
+    # everything that can fail runs before the file is written (the greedy reference too)
+    greedies = [_greedy_reference(p, rs) if tables else None for _, p, _, rs in results]
     if args.json is not None:
-        text = solution_dumps(flat[0] if len(flat) == 1 else flat)
-        _write_output(args.json, text)
-        if args.json == "-":
-            return EXIT_OK
-    for path, problem, rs in results:
-        _print_comparison(path, problem, rs, per_request=args.per_request)
-    return EXIT_OK
+        _write_output(args.json, solution_dumps(flat[0] if len(flat) == 1 else flat), inputs)
+    if tables:
+        for (path, problem, desc, rs), greedy in zip(results, greedies, strict=True):
+            _print_comparison(path, problem, rs, args.per_request, desc, greedy)
+    return code
 
 
-def _print_comparison(path: str, problem, results, per_request: bool = False) -> None:
+def _print_comparison(  # type: ignore[no-untyped-def]
+    path: str, problem, results, per_request: bool = False, desc=None, greedy=None
+) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     from splitopt.metrics import gain, summarize
-    from splitopt.solvers import get_solver
 
     console = Console()
     if not console.is_terminal:
         console.width = max(console.width, 140)
-    desc = _scenario_description(path)
     n_chains = len(problem.chains)
     head = (
         f"[bold]{escape(problem.name)}[/bold] — {len(problem)} requests "
@@ -129,9 +188,8 @@ def _print_comparison(path: str, problem, results, per_request: bool = False) ->
     if desc:
         console.print(f"[bold]Scenario:[/bold] {escape(desc)}")
     console.print(head)
-    greedy = next((r for r in results if r.solver == "greedy"), None)
     if greedy is None:
-        greedy = get_solver("greedy").solve(problem)
+        greedy = _greedy_reference(problem, results)
     table = Table(show_lines=False)
     for col, just in (
         ("solver", "left"),
@@ -189,41 +247,59 @@ def _print_comparison(path: str, problem, results, per_request: bool = False) ->
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    import splitopt
+    """Re-score a solution file: one document, or the list ``solve --json`` writes for
+    several solvers/files (its documents for this problem's instance are scored)."""
     from splitopt.evaluate import PlacementError, evaluate
     from splitopt.formats.errors import InputError
-    from splitopt.formats.solution_file import read_placements, solution_dumps
+    from splitopt.formats.solution_file import read_solutions, solution_dumps
+    from splitopt.outputs import check_not_input
     from splitopt.solution import Result
 
-    problem = splitopt.read(args.path)
-    placements, doc = read_placements(args.solution)
-    try:
-        ev = evaluate(problem, placements)
-    except PlacementError as exc:
-        raise InputError(args.solution, "requests", str(exc)) from None
-    ordered = [placements[r.id] for r in problem.requests]
-    # The file's statuses are not trusted: "feasible" or "error" as the evaluator says.
-    statuses = [
-        "infeasible" if p is None else ("feasible" if ok else "error")
-        for p, ok in zip(ordered, ev.feasible, strict=True)
-    ]
-    result = Result.build(
-        problem,
-        str(doc.get("solver", "unknown")),
-        statuses,
-        ordered,
-        float(doc.get("runtime_s") or 0),
-    )
+    check_not_input(args.json, (args.path, args.solution))
+    ((_, problem, desc),) = _read_inputs([args.path])
+    solutions, is_list = read_solutions(args.solution, problem.name)
+    scored = []
+    for placements, doc, where in solutions:
+        try:
+            ev = evaluate(problem, placements)
+        except PlacementError as exc:
+            at = f"{where}.requests" if where else "requests"
+            raise InputError(args.solution, at, str(exc)) from None
+        ordered = [placements[r.id] for r in problem.requests]
+        # The file's statuses are not trusted: "feasible" or "error" as the evaluator says.
+        statuses = [
+            "infeasible" if p is None else ("feasible" if ok else "error")
+            for p, ok in zip(ordered, ev.feasible, strict=True)
+        ]
+        result = Result.build(
+            problem,
+            str(doc.get("solver", "unknown")),
+            statuses,
+            ordered,
+            float(doc.get("runtime_s") or 0),
+        )
+        broken = sum(
+            1 for p, ok in zip(ordered, ev.feasible, strict=True) if p is not None and not ok
+        )
+        scored.append((result, doc, broken))
+    results = [r for r, _, _ in scored]
+    tables = args.json != "-"
+    greedy = _greedy_reference(problem, results) if tables else None
     if args.json is not None:
-        _write_output(args.json, solution_dumps(result))
-        if args.json == "-":
-            return EXIT_OK
-    _print_comparison(args.path, problem, [result], per_request=args.per_request)
-    broken = sum(1 for p, ok in zip(ordered, ev.feasible, strict=True) if p is not None and not ok)
-    print(
-        f"evaluator objective: {result.objective!r} (file says {doc.get('objective')!r}); "
-        f"{broken} placement(s) break the SLA or the memory budget"
-    )
+        _write_output(
+            args.json,
+            solution_dumps(results if is_list else results[0]),
+            (args.path, args.solution),
+        )
+    if not tables:
+        return EXIT_OK
+    _print_comparison(args.path, problem, results, args.per_request, desc, greedy)
+    for result, doc, broken in scored:
+        print(
+            f"{result.solver}: evaluator objective: {result.objective!r} "
+            f"(file says {doc.get('objective')!r}); "
+            f"{broken} placement(s) break the SLA or the memory budget"
+        )
     return EXIT_OK
 
 
@@ -243,8 +319,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     from splitopt.formats.problem_file import write_problem
+    from splitopt.outputs import check_not_input
     from splitopt.scenario.compile import compile_file
 
+    check_not_input(args.output, [args.scenario])
     problem = compile_file(args.scenario)
     write_problem(
         problem,
@@ -291,6 +369,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from splitopt.verify import run_verify
 
     solvers = [s.strip() for s in args.solvers.split(",")] if args.solvers else None
+    if os.path.exists(args.out) and not os.path.isdir(args.out):  # before any work
+        raise OutputError(args.out, "exists and is not a folder (--out names a folder)")
     kwargs = {
         "family": args.family,
         "n": args.n,
@@ -348,41 +428,88 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
     if not (v > 0 and math.isfinite(v)):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    if v < sys.float_info.min:  # subnormal: dividing by it overflows
+        raise argparse.ArgumentTypeError(f"{text!r} is too small (below {sys.float_info.min:g})")
     return v
 
 
+def _add_solver_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per solver option (:data:`splitopt.solvers.params.OPTIONS`);
+    ``--grid``/``--tick`` and ``--mem-grid``/``--mem-tick`` exclude each other."""
+    from splitopt.solvers.params import OPTIONS
+
+    groups = {
+        "grid": parser.add_mutually_exclusive_group(),
+        "mem_grid": parser.add_mutually_exclusive_group(),
+    }
+    groups["tick"], groups["mem_tick"] = groups["grid"], groups["mem_grid"]
+    for o in OPTIONS:
+        target = groups.get(o.name, parser)
+        if o.kind is bool:
+            target.add_argument(o.flag, dest=o.name, action="store_true", help=o.help)
+        else:
+            conv = _positive_int if o.kind is int else _positive_float
+            target.add_argument(o.flag, dest=o.name, type=conv, help=o.help)
+
+
+def _seed(text: str) -> int:
+    """A seed: a whole number 0 <= seed < 2**63 (numpy refuses negative seeds)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if not 0 <= v < 2**63:
+        raise argparse.ArgumentTypeError(f"expected a whole number 0 <= seed < 2**63, got {v}")
+    return v
+
+
+_DASK_ADDRESS = r"^(?:(?:tcp|tls|inproc|ucx|ws|wss)://)?(?:\[[0-9A-Fa-f:.]+\]|[\w.-]+):\d{1,5}$"
+
+
+def _dask_address(text: str) -> str:
+    """A Dask scheduler address ``[tcp://]HOST:PORT`` (checked before connecting)."""
+    import re
+
+    m = re.match(_DASK_ADDRESS, text)
+    if not m or not 0 < int(text.rsplit(":", 1)[1]) < 65536:
+        raise argparse.ArgumentTypeError(
+            f"expected a scheduler address such as tcp://HOST:8786, got {text!r}"
+        )
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors on one line (``splitopt CMD: error: ...``), exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="splitopt",
         description="Optimal client/server layer splits for collaborative LLM inference.",
     )
     p.add_argument("--version", action="version", version=f"splitopt {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     s = sub.add_parser("solve", help="solve problem or scenario files")
     s.add_argument(
         "paths", nargs="+", metavar="PATH", help="splitopt-problem or splitopt-scenario file"
     )
     s.add_argument(
-        "--solver", default="dp", help="solver name, or several separated by commas (default dp)"
+        "--solver",
+        default=None,
+        help="solver name, or several separated by commas (default dp); a flag below "
+        "applies to the listed solvers that take it, and is an error if none does",
     )
-    g = s.add_mutually_exclusive_group()
-    g.add_argument(
-        "--grid", type=_positive_int, help="time ticks per SLA for dp / ticked ILPs (τ = SLA/N)"
-    )
-    g.add_argument("--tick", type=_positive_float, help="fixed time tick τ in seconds")
-    m = s.add_mutually_exclusive_group()
-    m.add_argument("--mem-grid", type=_positive_int, help="memory ticks per budget")
-    m.add_argument("--mem-tick", type=_positive_float, help="fixed memory tick μ in bytes")
+    _add_solver_flags(s)
     s.add_argument(
-        "--bound", action="store_true", help="dp: also compute a lower bound (relaxed rounding)"
+        "--replay",
+        metavar="SOLUTION",
+        help="re-run the solver and options recorded in a solution file and check that "
+        "the placements are the same (exit 1 if not)",
     )
-    s.add_argument(
-        "--exact",
-        action="store_true",
-        help="ILPs: solve the real data (default without --grid/--tick)",
-    )
-    s.add_argument("--time-limit", type=_positive_float, help="wall-clock seconds per problem")
     s.add_argument(
         "--json", metavar="FILE|-", help="write the splitopt-solution JSON to FILE or stdout"
     )
@@ -410,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="write a seeded instance of a family")
     gen.add_argument("family", metavar="FAMILY", help="random-chain, paper-like or llm-edge")
-    gen.add_argument("--seed", type=int, required=True)
+    gen.add_argument("--seed", type=_seed, required=True)
     gen.add_argument("--size", default="small", choices=("tiny", "small", "medium", "large"))
     gen.add_argument("--integer", action="store_true", help="random-chain: integer-valued data")
     gen.add_argument("-o", "--output", required=True, metavar="PATH")
@@ -419,7 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver = sub.add_parser("verify", help="check the DPs against ILPs and brute force")
     ver.add_argument("--family", default="random-chain")
     ver.add_argument("--n", type=_positive_int, default=100, help="number of instances")
-    ver.add_argument("--seed", type=int, default=0)
+    ver.add_argument("--seed", type=_seed, default=0)
     ver.add_argument("--solvers", help="comma-separated subset of exact solvers")
     ver.add_argument("--size", default=None, choices=("tiny", "small", "medium", "large"))
     ver.add_argument(
@@ -430,11 +557,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("experiment", help="run a registered experiment (NAME 'list' lists them)")
     ex.add_argument("name", metavar="NAME")
-    ex.add_argument("--seed", type=int, default=0)
+    ex.add_argument("--seed", type=_seed, default=0)
     ex.add_argument("--repetitions", type=_positive_int, default=1)
     ex.add_argument("--out", default=None, help="CSV file (default results/NAME.csv)")
     ex.add_argument("--quick", action="store_true", help="small sizes")
-    ex.add_argument("--dask", metavar="ADDRESS", help="run on an existing Dask scheduler")
+    ex.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        type=_dask_address,
+        help="run on an existing Dask scheduler ([tcp://]HOST:PORT; 5 s connect timeout)",
+    )
     ex.add_argument("--workers", type=_positive_int, default=None, help="local processes")
     ex.set_defaults(func=cmd_experiment)
     return p
@@ -442,8 +574,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``splitopt`` console script."""
+    import warnings
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage error (2), --help/--version (0): a return code
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT
+    # Python warnings are collected, never printed mid-run: an error stays one line,
+    # and a successful run lists each distinct warning once, one line each.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        code = _run(args)
+    if code == EXIT_OK or os.environ.get("SPLITOPT_DEBUG"):
+        seen = set()
+        for w in caught:
+            line = f"splitopt: warning: {w.category.__name__}: {str(w.message).splitlines()[0]}"
+            if line not in seen:
+                seen.add(line)
+                print(line, file=sys.stderr)
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
@@ -453,7 +606,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:
         if isinstance(exc, UserError):
-            print(f"splitopt: error: {exc}", file=sys.stderr)
+            msg = " ".join(str(exc).split("\n"))  # one line, always
+            print(f"splitopt: error: {msg}", file=sys.stderr)
             return EXIT_INPUT
         if os.environ.get("SPLITOPT_DEBUG"):
             traceback.print_exc()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -92,7 +93,7 @@ class TickedChain:
         up, down: û_b, v̂_b (int64, length L + 1).
         work: w_l, unchanged (float64).
         memory: m̂_l in memory ticks (int64), or ``None`` when memory is unconstrained.
-        sla: D̂ in ticks; budget: M̂ in memory ticks (or -1 when unconstrained).
+        sla: D̂ in ticks; budget: M̂ in memory ticks (``None`` when memory is unconstrained).
         tick_s, mem_tick_bytes: τ and μ (``None`` when memory is unconstrained).
         exact: whether ticking lost nothing (all data whole multiples of the ticks),
             so that the ticked optimum is the real optimum.
@@ -105,7 +106,7 @@ class TickedChain:
     work: np.ndarray
     memory: np.ndarray | None
     sla: int
-    budget: int
+    budget: int | None
     start_server: bool
     end_server: bool
     tick_s: float
@@ -126,7 +127,7 @@ class TickedChain:
             downlink_s=self.down.astype(np.float64),
             client_memory_bytes=mem.astype(np.float64),
             sla_s=float(self.sla) if self.sla > 0 else 0.5,
-            memory_budget_bytes=float(self.budget) if self.memory is not None else None,
+            memory_budget_bytes=None if self.budget is None else float(self.budget),
             start="server" if self.start_server else "client",
             end="server" if self.end_server else "client",
         )
@@ -202,7 +203,7 @@ def tick_chain(
     mem_tick: float | None = None,
     relax: bool = False,
 ) -> TickedChain:
-    """Round a chain to ticks (SPEC §3).
+    """Round a chain to ticks (SPEC §3); the arguments are those of :class:`Discretisation`.
 
     With ``relax=True`` the rounding goes the other way (usage down, SLA and
     budget up by the evaluator's tolerance): every placement feasible for the
@@ -217,8 +218,9 @@ def tick_chain(
     a, c, u, v = ticked = [rnd(x, tau, sla + 1) for x in times]
     exact = all(ticks_exact(x, n, tau, sla + 1) for x, n in zip(times, ticked, strict=True))
     mem = memory_tick(chain, mem_grid, mem_tick)
+    budget: int | None
     if mem is None:
-        memory, budget, mu = None, -1, None
+        memory, budget, mu = None, None, None
     else:
         mu, mem_exact = mem
         budget = floor_ticks(chain.memory_budget_bytes * slack, mu)  # type: ignore[operator]
@@ -242,13 +244,115 @@ def tick_chain(
     )
 
 
+def _positive(name: str, value: object, integer: bool) -> None:
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    ok = ok and math.isfinite(value) and value > 0  # type: ignore[arg-type]
+    if ok and integer:
+        ok = int(value) == value  # type: ignore[arg-type]
+    if not ok:
+        kind = "a positive integer" if integer else "a positive number"
+        raise GridError(f"{name} must be {kind}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Discretisation:
+    """How chains are rounded to ticks (SPEC §3): one frozen, serialisable value
+    shared by ``dp``, the ILPs in ticked mode, :func:`tick_problem` and ``verify``.
+
+    Attributes:
+        grid: N, time ticks per SLA (τ = D / N); or
+        tick_s: τ, a fixed time tick in seconds (not both).
+        mem_grid: memory ticks per budget (μ = M / mem_grid); or
+        mem_tick_bytes: μ, a fixed memory tick in bytes (not both).
+
+    ``None`` is the one encoding of "the per-chain default": τ = D /
+    :func:`default_grid` (L) and μ from :func:`memory_tick`'s rule. So
+    ``Discretisation()`` is the default discretisation (there is no ``0``).
+    Invalid values raise :class:`~splitopt.errors.GridError`.
+    """
+
+    grid: int | None = None
+    tick_s: float | None = None
+    mem_grid: int | None = None
+    mem_tick_bytes: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.grid is not None and self.tick_s is not None:
+            raise GridError("give a grid size or a tick, not both")
+        if self.mem_grid is not None and self.mem_tick_bytes is not None:
+            raise GridError("give a memory grid or a memory tick, not both")
+        for name, integer in (
+            ("grid", True),
+            ("tick_s", False),
+            ("mem_grid", True),
+            ("mem_tick_bytes", False),
+        ):
+            v = getattr(self, name)
+            if v is not None:
+                _positive(name, v, integer)
+                object.__setattr__(self, name, int(v) if integer else float(v))
+
+    @property
+    def is_default(self) -> bool:
+        """Whether every setting is the per-chain default."""
+        return self == Discretisation()
+
+    @property
+    def fixes_time(self) -> bool:
+        """Whether a grid or a tick is given (the ILPs' ticked mode needs one)."""
+        return self.grid is not None or self.tick_s is not None
+
+    def tick(self, chain: Chain, relax: bool = False) -> TickedChain:
+        """:func:`tick_chain` with these settings."""
+        return tick_chain(chain, self.grid, self.tick_s, self.mem_grid, self.mem_tick_bytes, relax)
+
+    def time_tick(self, chain: Chain) -> float:
+        """τ for ``chain`` (seconds)."""
+        return time_tick(chain, self.grid, self.tick_s)
+
+    def to_options(self) -> dict[str, Any]:
+        """The settings that are not default, under the option names of solvers and the
+        CLI (``grid``, ``tick``, ``mem_grid``, ``mem_tick``): JSON-ready."""
+        out = {
+            "grid": self.grid,
+            "tick": self.tick_s,
+            "mem_grid": self.mem_grid,
+            "mem_tick": self.mem_tick_bytes,
+        }
+        return {k: v for k, v in out.items() if v is not None}
+
+    @classmethod
+    def from_options(
+        cls,
+        grid: int | None = None,
+        tick: float | None = None,
+        mem_grid: int | None = None,
+        mem_tick: float | None = None,
+    ) -> Discretisation:
+        """Inverse of :meth:`to_options`."""
+        return cls(grid=grid, tick_s=tick, mem_grid=mem_grid, mem_tick_bytes=mem_tick)
+
+    def __str__(self) -> str:
+        opts = self.to_options()
+        return ", ".join(f"{k}={v}" for k, v in opts.items()) or "default grid"
+
+
+#: Option names of :meth:`Discretisation.to_options`.
+DISCRETISATION_OPTIONS: tuple[str, ...] = ("grid", "tick", "mem_grid", "mem_tick")
+
+
 def tick_problem(
     problem: Problem,
-    grid: int | None = None,
-    tick: float | None = None,
-    mem_grid: int | None = None,
-    mem_tick: float | None = None,
+    discretisation: Discretisation | None = None,
+    **options: Any,
 ) -> Problem:
-    """The ticked problem: every distinct chain rounded to ticks (integer data)."""
-    chains = [tick_chain(c, grid, tick, mem_grid, mem_tick).to_chain() for c in problem.chains]
+    """The ticked problem: every distinct chain rounded to ticks (integer data).
+
+    Give a :class:`Discretisation`, or its options (``grid=``, ``tick=``,
+    ``mem_grid=``, ``mem_tick=``); neither means the default.
+    """
+    if discretisation is not None and options:
+        raise GridError("give a Discretisation or its options, not both")
+    d = discretisation if discretisation is not None else Discretisation.from_options(**options)
+    chains = [d.tick(c).to_chain() for c in problem.chains]
     return problem.with_chains(chains, name=f"{problem.name} (ticked)")

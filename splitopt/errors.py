@@ -88,6 +88,15 @@ class UsageError(UserError):
     """Bad combination of command-line options."""
 
 
+class OutputError(UserError):
+    """An output target splitopt refuses or cannot write; names the target as given."""
+
+    def __init__(self, target: str | os.PathLike, reason: str) -> None:
+        self.target = str(target)
+        self.reason = reason
+        super().__init__(f"{self.target}: {reason}")
+
+
 __all__ = [
     "DataError",
     "ExperimentError",
@@ -95,6 +104,7 @@ __all__ = [
     "GridError",
     "InputError",
     "JsonPath",
+    "OutputError",
     "PlacementError",
     "SolverError",
     "SolverUnavailable",

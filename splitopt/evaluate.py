@@ -1,14 +1,21 @@
 """The one evaluator: latency, server work, client memory and feasibility (SPEC §1).
 
 Every solver's reported numbers come from here; no solver's own objective is
-trusted. Placements are strings over ``"C"`` (client) and ``"S"`` (server),
-one character per layer.
+trusted.
+
+A placement is a read-only boolean array of length L, ``True`` where the layer
+runs on the server; that is what solvers, :class:`~splitopt.solution.Result`
+and this module pass around. Strings over ``"C"`` (client) and ``"S"``
+(server), one character per layer, exist only at the edges (files, screen,
+and as a convenience in the public functions here): :func:`parse_placement`
+and :func:`format_placement` convert.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -37,7 +44,32 @@ def parse_placement(placement: str, num_layers: int) -> np.ndarray:
 
 def format_placement(on_server: np.ndarray) -> str:
     """Boolean (or 0/1) array -> ``"CCS"`` string."""
-    return "".join("S" if s else "C" for s in np.asarray(on_server).astype(bool))
+    x = np.asarray(on_server).astype(bool)
+    return np.where(x, ord("S"), ord("C")).astype(np.uint8).tobytes().decode("ascii")
+
+
+def as_placement(placement: str | np.ndarray, num_layers: int | None = None) -> np.ndarray:
+    """A read-only boolean placement from a string or a boolean/0-1 array.
+
+    Raises :class:`PlacementError` for a wrong length (when ``num_layers`` is
+    given), alphabet, shape or values other than 0/1.
+    """
+    if isinstance(placement, str):
+        x = parse_placement(placement, len(placement) if num_layers is None else num_layers)
+    else:
+        a = np.asarray(placement)
+        if a.ndim != 1:
+            raise PlacementError(f"placement must be one-dimensional, got shape {a.shape}")
+        if num_layers is not None and a.shape[0] != num_layers:
+            raise PlacementError(f"placement has {a.shape[0]} layers, the request has {num_layers}")
+        if a.dtype != np.bool_:
+            if a.size and not np.isin(a, (0, 1)).all():
+                raise PlacementError("placement array may hold only 0/1 or booleans")
+            a = a.astype(bool)
+        x = a
+    if x.flags.writeable or type(x.base) is not bytes:  # copy anything not provably ours
+        x = np.frombuffer(np.ascontiguousarray(x, dtype=bool).tobytes(), dtype=bool)
+    return x
 
 
 def score_batch(chain: Chain, on_server: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -73,20 +105,42 @@ def feasible_mask(chain: Chain, latency: np.ndarray, memory: np.ndarray) -> np.n
 
 @dataclass(frozen=True)
 class Score:
-    """The evaluator's figures for one placement of one request."""
+    """The evaluator's figures for one placement of one request.
+
+    ``of`` identifies what was scored (the chain's content digest and the
+    placement's bytes), so a score handed along with a placement (e.g. by a
+    solver that already scored it) is used only for that very pair.
+    """
 
     latency_s: float
     server_work: float
     client_memory_bytes: float
     feasible: bool
+    of: bytes = field(default=b"", repr=False, compare=False)
+
+    def is_for(self, chain: Chain, on_server: np.ndarray) -> bool:
+        """Whether this is the score of ``on_server`` on ``chain``."""
+        return bool(self.of) and self.of == _score_key(chain, on_server)
+
+
+def _score_key(chain: Chain, on_server: np.ndarray) -> bytes:
+    return (
+        chain.key
+        + np.packbits(np.asarray(on_server, dtype=bool)).tobytes()
+        + bytes([chain.num_layers % 8])
+    )
 
 
 def score(chain: Chain, placement: str | np.ndarray) -> Score:
-    """Score one placement of one chain."""
-    x = parse_placement(placement, chain.num_layers) if isinstance(placement, str) else placement
-    lat, work, mem = score_batch(chain, np.asarray(x, dtype=bool)[None, :])
+    """Score one placement (boolean array, or a ``"CS"`` string) of one chain."""
+    x = as_placement(placement, chain.num_layers)
+    lat, work, mem = score_batch(chain, x[None, :])
     return Score(
-        float(lat[0]), float(work[0]), float(mem[0]), bool(feasible_mask(chain, lat, mem)[0])
+        float(lat[0]),
+        float(work[0]),
+        float(mem[0]),
+        bool(feasible_mask(chain, lat, mem)[0]),
+        _score_key(chain, x),
     )
 
 
@@ -94,15 +148,32 @@ def score(chain: Chain, placement: str | np.ndarray) -> Score:
 class Evaluation:
     """Per-request figures of a set of placements, aligned with ``problem.requests``.
 
-    Requests without a placement (``None``) have NaN figures and ``feasible = False``.
+    ``on_server`` holds the placements (read-only boolean arrays; requests that
+    share a chain and a placement share one array). Requests without a placement
+    (``None``) have NaN figures and ``feasible = False``.
     """
 
-    placements: tuple[str | None, ...]
+    on_server: tuple[np.ndarray | None, ...]
     latency_s: np.ndarray
     server_work: np.ndarray
     client_memory_bytes: np.ndarray
     feasible: np.ndarray
     weights: np.ndarray
+
+    @cached_property
+    def placements(self) -> tuple[str | None, ...]:
+        """The placements as ``"CS"`` strings (for files and the screen)."""
+        memo: dict[int, str] = {}
+        out: list[str | None] = []
+        for x in self.on_server:
+            if x is None:
+                out.append(None)
+                continue
+            text = memo.get(id(x))
+            if text is None:
+                text = memo[id(x)] = format_placement(x)
+            out.append(text)
+        return tuple(out)
 
     @property
     def objective(self) -> float:
@@ -115,14 +186,66 @@ class Evaluation:
         return int(self.feasible.sum())
 
 
+def _frozen(a: np.ndarray) -> np.ndarray:
+    return np.frombuffer(a.tobytes(), dtype=a.dtype)
+
+
+def evaluate_chains(
+    problem: Problem,
+    placements: Sequence[np.ndarray | None],
+    scores: Sequence[Score | None] | None = None,
+) -> Evaluation:
+    """Score one placement per *distinct chain* (``problem.chains``) and give every
+    request its chain's figures: each distinct chain is scored once.
+
+    ``scores`` may hold figures already computed by :func:`score` for some of
+    the pairs (a solver that scored its answer); they are used only where they
+    are the score of that very (chain, placement), else the pair is scored here.
+    """
+    k = len(problem.chains)
+    if len(placements) != k:
+        raise PlacementError(f"{len(placements)} placements for {k} distinct chains")
+    xs: list[np.ndarray | None] = []
+    lat = np.full(k, np.nan)
+    work = np.full(k, np.nan)
+    mem = np.full(k, np.nan)
+    feas = np.zeros(k, dtype=bool)
+    for j, (chain, p) in enumerate(zip(problem.chains, placements, strict=True)):
+        if p is None:
+            xs.append(None)
+            continue
+        x = as_placement(p, chain.num_layers)
+        s = None if scores is None else scores[j]
+        if s is None or not s.is_for(chain, x):
+            s = score(chain, x)
+        xs.append(x)
+        lat[j], work[j], mem[j], feas[j] = (
+            s.latency_s,
+            s.server_work,
+            s.client_memory_bytes,
+            s.feasible,
+        )
+    idx = problem.chain_index
+    return Evaluation(
+        tuple(xs[int(j)] for j in idx),
+        _frozen(lat[idx]),
+        _frozen(work[idx]),
+        _frozen(mem[idx]),
+        _frozen(feas[idx]),
+        _frozen(problem.weights),
+    )
+
+
 def evaluate(
-    problem: Problem, placements: Sequence[str | None] | Mapping[str, str | None]
+    problem: Problem,
+    placements: Sequence[str | np.ndarray | None] | Mapping[str, str | np.ndarray | None],
 ) -> Evaluation:
     """Score placements (one per request, or a mapping id -> placement) on ``problem``.
 
-    Identical (chain, placement) pairs are scored once. Raises
-    :class:`PlacementError` for a placement of the wrong length or alphabet, or
-    a mapping that misses or adds request ids.
+    Placements are boolean arrays or ``"CS"`` strings. Identical (chain,
+    placement) pairs are scored once. Raises :class:`PlacementError` for a
+    placement of the wrong length or alphabet, or a mapping that misses or adds
+    request ids.
     """
     if isinstance(placements, Mapping):
         ids = set(problem.ids)
@@ -142,23 +265,43 @@ def evaluate(
     work = np.full(n, np.nan)
     mem = np.full(n, np.nan)
     feas = np.zeros(n, dtype=bool)
-    cache: dict[tuple[int, str], tuple[float, float, float, bool]] = {}
+    xs: list[np.ndarray | None] = [None] * n
+    # two caches: by the object given (a string's text, an array's identity: requests
+    # of one chain usually share it), then by the placement's content
+    given: dict[tuple[int, object], tuple[np.ndarray, Score]] = {}
+    cache: dict[tuple[int, bytes], tuple[np.ndarray, Score]] = {}
     for i, (p, j) in enumerate(zip(seq, problem.chain_index, strict=True)):
         if p is None:
             continue
-        key = (int(j), p)
-        hit = cache.get(key)
+        raw = (int(j), p if isinstance(p, str) else id(p))
+        hit = given.get(raw)
         if hit is None:
+            chain = problem.chains[int(j)]
             try:
-                s = score(problem.chains[int(j)], p)
+                x = as_placement(p, chain.num_layers)
             except PlacementError as exc:
                 raise PlacementError(f"request {problem.requests[i].id!r}: {exc}") from None
-            hit = (s.latency_s, s.server_work, s.client_memory_bytes, s.feasible)
-            cache[key] = hit
-        lat[i], work[i], mem[i], feas[i] = hit
-    for a in (lat, work, mem, feas):
-        a.setflags(write=False)
-    return Evaluation(tuple(seq), lat, work, mem, feas, problem.weights)
+            key = (int(j), x.tobytes())
+            hit = cache.get(key)
+            if hit is None:
+                hit = cache[key] = (x, score(chain, x))
+            given[raw] = hit
+        xs[i] = hit[0]
+        s = hit[1]
+        lat[i], work[i], mem[i], feas[i] = (
+            s.latency_s,
+            s.server_work,
+            s.client_memory_bytes,
+            s.feasible,
+        )
+    return Evaluation(
+        tuple(xs),
+        _frozen(lat),
+        _frozen(work),
+        _frozen(mem),
+        _frozen(feas),
+        _frozen(problem.weights),
+    )
 
 
 def server_only(chain: Chain) -> str:

@@ -14,7 +14,18 @@ SCENARIO_FORMAT = "splitopt-scenario"
 
 def read_any(file: str | os.PathLike) -> Problem:
     """A :class:`Problem` from a ``splitopt-problem`` or ``splitopt-scenario`` file."""
+    return read_with_doc(file)[0]
+
+
+def read_with_doc(file: str | os.PathLike) -> tuple[Problem, object]:
+    """The problem and the parsed document, reading ``file`` exactly once (so a pipe
+    such as ``<(cat x.json)`` works)."""
     doc = load_json(file)
+    return problem_from_doc(doc, file), doc
+
+
+def problem_from_doc(doc: object, file: str | os.PathLike | None) -> Problem:
+    """A :class:`Problem` from a parsed problem or scenario document."""
     fmt = doc.get("format") if isinstance(doc, dict) else None
     if fmt == SCENARIO_FORMAT:
         from splitopt.scenario.compile import compile_scenario_doc

@@ -1,7 +1,17 @@
 """Problem data: the split problem of one request and an instance of many.
 
-Everything here is immutable once built. Arrays are float64 numpy arrays with
-the write flag cleared; they are validated once, at construction.
+Everything here is an immutable *value* once built:
+
+* arrays are float64 copies over immutable ``bytes`` (:func:`frozen_array`):
+  no view of a caller's array is kept, and ``setflags(write=True)`` raises;
+* ``Request.meta`` is a deep-frozen :class:`Meta` (not a view of a caller's dict);
+* ``Chain``, ``Request`` and ``Problem`` compare by content (``==``) and hash
+  consistently with it, so they can be dict keys and set members; pickling
+  rebuilds them through their constructors, so unpickled arrays are immutable too.
+
+Data are validated once, at construction. "No memory budget" has one encoding:
+``memory_budget_bytes = None`` (here, in :class:`~splitopt.discretise.TickedChain`
+and in files).
 
 Units (see SPEC §1): times in seconds, memory in bytes, server work in the
 instance's ``work_unit`` (``"FLOP"`` or ``"s"``).
@@ -33,10 +43,38 @@ LAYER_FIELDS: tuple[str, ...] = (
 BOUNDARY_FIELDS: tuple[str, ...] = ("uplink_s", "downlink_s")
 
 
+def frozen_array(values: np.ndarray) -> np.ndarray:
+    """A float64 copy of ``values`` whose memory is an immutable ``bytes`` object.
+
+    Clearing the write flag is not enough: a read-only *view* still sees changes
+    made through its writable base, and ``setflags(write=True)`` turns writing
+    back on. An array over ``bytes`` can do neither (numpy refuses to make it
+    writable). ``-0.0`` becomes ``0.0`` so that equal values have equal bytes.
+    """
+    arr = np.ascontiguousarray(values, dtype=np.float64) + 0.0
+    out = np.frombuffer(arr.tobytes(), dtype=np.float64)
+    return out
+
+
+def is_frozen(arr: object) -> bool:
+    """Whether ``arr`` is a float64 array over immutable ``bytes`` (see :func:`frozen_array`)."""
+    return (
+        isinstance(arr, np.ndarray)
+        and arr.dtype == np.float64
+        and not arr.flags.writeable
+        and type(arr.base) is bytes
+    )
+
+
 def _array(name: str, values: object, length: int | None) -> np.ndarray:
-    """A validated read-only float64 copy of ``values`` (finite, >= 0)."""
-    if isinstance(values, np.ndarray) and values.dtype == np.float64 and not values.flags.writeable:
-        arr = values  # already validated and frozen (shared by many requests)
+    """A validated immutable float64 array of ``values`` (finite, >= 0).
+
+    Arrays already over immutable bytes (ours, shared by many requests) are kept;
+    anything else is copied (:func:`frozen_array`), so no caller keeps a handle
+    that can change a validated chain.
+    """
+    if is_frozen(values):
+        arr = values  # type: ignore[assignment]
     else:
         try:
             arr = np.array(values, dtype=np.float64)
@@ -54,9 +92,13 @@ def _array(name: str, values: object, length: int | None) -> np.ndarray:
     if neg.any():
         i = int(np.argmax(neg))
         raise DataError(name, f"must be non-negative, got {arr[i]!r}", i)
-    if arr.flags.writeable:
-        arr.setflags(write=False)
-    return arr
+    return arr if is_frozen(arr) else frozen_array(arr)
+
+
+#: Smallest accepted SLA in seconds (our assumption: one nanosecond, far below any
+#: real inference SLA). Ticks SLA/grid and the ILPs' power-of-two row scalings stay
+#: normal, finite floats above it; a subnormal SLA used to crash them (issue 9).
+MIN_SLA_S = 1e-9
 
 
 def _scalar(name: str, value: object, *, positive: bool = False) -> float:
@@ -72,7 +114,93 @@ def _scalar(name: str, value: object, *, positive: bool = False) -> float:
         raise DataError(name, f"must be > 0, got {x!r}")
     if x < 0:
         raise DataError(name, f"must be non-negative, got {x!r}")
-    return x
+    return x + 0.0  # -0.0 -> 0.0: equal values, equal digests
+
+
+_META_SCALARS = (str, int, float, bool, type(None))
+
+
+def _freeze(path: str, value: object) -> object:
+    """A deeply immutable copy of a JSON-like value (see :class:`Meta`)."""
+    if isinstance(value, _META_SCALARS):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return value if isinstance(value, Meta) else Meta(value, _path=path)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(_freeze(f"{path}[{i}]", v) for i, v in enumerate(value))
+    if isinstance(value, (set, frozenset)):
+        return frozenset(_freeze(path, v) for v in value)
+    kind = type(value).__name__
+    raise DataError(path, f"must be a string, number, boolean, null, list or mapping, got {kind}")
+
+
+def _thaw(value: object) -> object:
+    if isinstance(value, Meta):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    if isinstance(value, frozenset):
+        return sorted((_thaw(v) for v in value), key=repr)
+    return value
+
+
+class Meta(Mapping[str, Any]):
+    """An immutable, hashable, picklable mapping of request descriptors.
+
+    Built from any mapping by a deep copy that freezes as it goes: nested
+    mappings become :class:`Meta`, lists and tuples become tuples, sets
+    frozensets; numpy scalars become Python numbers. Values must be JSON-like
+    (strings, numbers, booleans, ``None``, lists, mappings); keys strings. The
+    caller's dict is never kept, so changing it later changes nothing here.
+    :meth:`to_dict` gives back plain dicts and lists (for JSON).
+    """
+
+    __slots__ = ("_hash", "_items")
+
+    def __init__(self, items: Mapping[str, Any] | None = None, *, _path: str = "meta") -> None:
+        data: dict[str, Any] = {}
+        for k, v in (items or {}).items():
+            if not isinstance(k, str):
+                raise DataError(_path, f"keys must be strings, got {k!r}")
+            data[k] = _freeze(f"{_path}.{k}", v)
+        object.__setattr__(self, "_items", data)
+        object.__setattr__(self, "_hash", None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Meta is immutable")
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if h is None:
+            h = hash(frozenset(self._items.items()))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return dict(self._items) == dict(other.items())
+
+    def __repr__(self) -> str:
+        return f"Meta({self._items!r})"
+
+    def __reduce__(self) -> tuple:
+        return (Meta, (self.to_dict(),))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain (mutable, JSON-ready) dicts and lists of the same content."""
+        return {k: _thaw(v) for k, v in self._items.items()}
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -120,6 +248,12 @@ class Chain:
         s(self, "downlink_s", _array("downlink_s", self.downlink_s, n + 1))
         s(self, "client_memory_bytes", _array("client_memory_bytes", self.client_memory_bytes, n))
         s(self, "sla_s", _scalar("sla_s", self.sla_s, positive=True))
+        if self.sla_s < MIN_SLA_S:
+            raise DataError(
+                "sla_s",
+                f"must be >= {MIN_SLA_S:g} s (one nanosecond; smaller SLAs underflow the "
+                f"solvers' ticks and scalings), got {self.sla_s!r}",
+            )
         if self.memory_budget_bytes is not None:
             s(self, "memory_budget_bytes", _scalar("memory_budget_bytes", self.memory_budget_bytes))
         for name in ("start", "end"):
@@ -130,6 +264,35 @@ class Chain:
             h.update(getattr(self, name).tobytes())
         h.update(repr((self.sla_s, self.memory_budget_bytes, self.start, self.end)).encode())
         s(self, "key", h.digest())
+
+    # Value semantics: two chains are equal when every number is (the arrays are
+    # canonical -- -0.0 stored as 0.0 -- so equal values have equal bytes and the
+    # content digest ``key`` is a consistent hash).
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Chain):
+            return NotImplemented
+        if self is other:
+            return True
+        return (
+            self.key == other.key
+            and all(
+                getattr(self, f).tobytes() == getattr(other, f).tobytes() for f in _ARRAY_FIELDS
+            )
+            and (self.sla_s, self.memory_budget_bytes, self.start, self.end)
+            == (
+                other.sla_s,
+                other.memory_budget_bytes,
+                other.start,
+                other.end,
+            )
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __reduce__(self) -> tuple:
+        # Rebuilt through the constructor, so unpickled arrays are immutable again.
+        return (_chain_from_state, tuple(getattr(self, f) for f in _CHAIN_INIT))
 
     @property
     def num_layers(self) -> int:
@@ -143,7 +306,11 @@ class Chain:
 
     @property
     def budget(self) -> float:
-        """M as a float (``inf`` when unlimited)."""
+        """M for arithmetic: ``memory_budget_bytes``, or ``inf`` when there is none.
+
+        A derived view, not a second encoding: "no budget" is stored only as
+        ``memory_budget_bytes = None``.
+        """
         return math.inf if self.memory_budget_bytes is None else self.memory_budget_bytes
 
     def replace(self, **changes: object) -> Chain:
@@ -158,6 +325,29 @@ class Chain:
         return Chain(**values)  # type: ignore[arg-type]
 
 
+_ARRAY_FIELDS: tuple[str, ...] = LAYER_FIELDS + BOUNDARY_FIELDS
+_CHAIN_INIT: tuple[str, ...] = (
+    "client_time_s",
+    "server_time_s",
+    "server_work",
+    "uplink_s",
+    "downlink_s",
+    "client_memory_bytes",
+    "sla_s",
+    "memory_budget_bytes",
+    "start",
+    "end",
+)
+
+
+def _chain_from_state(*values: object) -> Chain:
+    return Chain(**dict(zip(_CHAIN_INIT, values, strict=True)))  # type: ignore[arg-type]
+
+
+#: Chain properties a Request forwards besides the fields (``request.num_layers``, ...).
+_FORWARDED: tuple[str, ...] = ("num_layers", "has_memory_budget", "budget")
+
+
 @dataclass(frozen=True, eq=False, slots=True)
 class Request:
     """One request: an id, a weight (count or arrival rate), its :class:`Chain`,
@@ -167,7 +357,7 @@ class Request:
     id: str
     chain: Chain
     weight: float = 1.0
-    meta: Mapping[str, Any] | None = None
+    meta: Meta | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
@@ -175,8 +365,27 @@ class Request:
         if not isinstance(self.chain, Chain):
             raise DataError("chain", "must be a Chain")
         object.__setattr__(self, "weight", _scalar("weight", self.weight))
-        if self.meta is not None and not isinstance(self.meta, Mapping):
-            raise DataError("meta", "must be a mapping")
+        if self.meta is not None:
+            if not isinstance(self.meta, Mapping):
+                raise DataError("meta", "must be a mapping")
+            if not isinstance(self.meta, Meta):  # a Meta is immutable: shared, not copied
+                object.__setattr__(self, "meta", Meta(self.meta))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Request):
+            return NotImplemented
+        return (self.id, self.weight, self.chain, self.meta) == (
+            other.id,
+            other.weight,
+            other.chain,
+            other.meta,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.weight, self.chain, self.meta))
+
+    def __reduce__(self) -> tuple:
+        return (Request, (self.id, self.chain, self.weight, self.meta))
 
     @classmethod
     def from_arrays(
@@ -215,7 +424,7 @@ class Request:
 
     def __getattr__(self, name: str) -> object:
         # Flat access to the chain's fields: request.sla_s, request.uplink_s, ...
-        if name in Chain.__dataclass_fields__ or name in ("num_layers", "budget"):
+        if name in Chain.__dataclass_fields__ or name in _FORWARDED:
             return getattr(self.chain, name)
         raise AttributeError(name)
 
@@ -244,7 +453,7 @@ class Problem:
         reqs = tuple(self.requests)
         object.__setattr__(self, "requests", reqs)
         seen: dict[str, int] = {}
-        by_key: dict[bytes, int] = {}
+        by_value: dict[Chain, int] = {}
         by_obj: dict[int, int] = {}
         chains: list[Chain] = []
         index = np.empty(len(reqs), dtype=np.int64)
@@ -258,16 +467,37 @@ class Problem:
             seen[r.id] = i
             j = by_obj.get(id(r.chain))
             if j is None:
-                j = by_key.get(r.chain.key)
+                j = by_value.get(r.chain)
                 if j is None:
                     j = len(chains)
                     chains.append(r.chain)
-                    by_key[r.chain.key] = j
+                    by_value[r.chain] = j
                 by_obj[id(r.chain)] = j
             index[i] = j
-        index.setflags(write=False)
         object.__setattr__(self, "chains", tuple(chains))
-        object.__setattr__(self, "chain_index", index)
+        object.__setattr__(self, "chain_index", np.frombuffer(index.tobytes(), dtype=np.int64))
+
+    # Value semantics: equal name, work unit and requests (in order). The hash is
+    # computed once; Problems are immutable.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return self is other or (
+            self.name == other.name
+            and self.work_unit == other.work_unit
+            and self.requests == other.requests
+        )
+
+    def __hash__(self) -> int:
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.name, self.work_unit, self.requests))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __reduce__(self) -> tuple:
+        # Rebuilt through the constructor: chains deduplicated and frozen again.
+        return (Problem, (self.name, self.requests, self.work_unit))
 
     def __len__(self) -> int:
         return len(self.requests)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from splitopt.evaluate import Evaluation, evaluate
+from splitopt.evaluate import Evaluation, Score, evaluate, evaluate_chains
 from splitopt.problem import Problem
 
 STATUSES: tuple[str, ...] = ("optimal", "feasible", "infeasible", "time_limit", "error")
@@ -16,7 +16,12 @@ STATUSES: tuple[str, ...] = ("optimal", "feasible", "infeasible", "time_limit", 
 
 @dataclass(frozen=True)
 class RequestResult:
-    """One request's outcome. Figures are the evaluator's; NaN where no placement."""
+    """One request's outcome. Figures are the evaluator's; NaN where no placement.
+
+    ``placement`` is the ``"CS"`` string (for display and files); ``on_server``
+    the same placement as the read-only boolean array the solvers and the
+    evaluator use (``None`` where no placement).
+    """
 
     id: str
     status: str
@@ -27,6 +32,7 @@ class RequestResult:
     feasible: bool
     bound: float | None = None
     message: str | None = None
+    on_server: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -59,24 +65,74 @@ class Result:
         problem: Problem,
         solver: str,
         statuses: Sequence[str],
-        placements: Sequence[str | None],
+        placements: Sequence[np.ndarray | str | None],
         runtime_s: float,
         options: dict | None = None,
         bounds: Sequence[float | None] | None = None,
         messages: Sequence[str | None] | None = None,
     ) -> Result:
-        """Score ``placements`` with the evaluator and wrap them up.
+        """Score one placement per request (boolean arrays; ``"CS"`` strings are
+        accepted at this edge, e.g. from a solution file) and wrap them up.
 
         A placement the evaluator finds infeasible while the solver called it
         ``optimal`` or ``feasible`` is a solver fault: its status becomes ``error``.
         """
         ev = evaluate(problem, placements)
+        return cls._wrap(problem, solver, statuses, ev, runtime_s, options, bounds, messages)
+
+    @classmethod
+    def from_chains(
+        cls,
+        problem: Problem,
+        solver: str,
+        statuses: Sequence[str],
+        placements: Sequence[np.ndarray | None],
+        runtime_s: float,
+        options: dict | None = None,
+        bounds: Sequence[float | None] | None = None,
+        messages: Sequence[str | None] | None = None,
+        scores: Sequence[Score | None] | None = None,
+    ) -> Result:
+        """As :meth:`build`, from one answer per *distinct chain* (``problem.chains``):
+        each distinct chain is scored once (:func:`~splitopt.evaluate.evaluate_chains`;
+        ``scores`` the solver already has for its answers are reused where they match)."""
+        ev = evaluate_chains(problem, placements, scores)
+        idx = [int(j) for j in problem.chain_index]
+
+        def spread(values: Sequence | None) -> list | None:
+            return None if values is None else [values[j] for j in idx]
+
+        return cls._wrap(
+            problem,
+            solver,
+            spread(statuses),  # type: ignore[arg-type]
+            ev,
+            runtime_s,
+            options,
+            spread(bounds),
+            spread(messages),
+        )
+
+    @classmethod
+    def _wrap(
+        cls,
+        problem: Problem,
+        solver: str,
+        statuses: Sequence[str],
+        ev: Evaluation,
+        runtime_s: float,
+        options: dict | None,
+        bounds: Sequence[float | None] | None,
+        messages: Sequence[str | None] | None,
+    ) -> Result:
         sts = list(statuses)
+        if len(sts) != len(problem):
+            raise ValueError(f"{len(sts)} statuses for {len(problem)} requests")
         msgs = list(messages) if messages is not None else [None] * len(sts)
-        for i, (s, p) in enumerate(zip(sts, placements, strict=True)):
+        for i, (s, x) in enumerate(zip(sts, ev.on_server, strict=True)):
             if s not in STATUSES:
                 raise ValueError(f"unknown status {s!r}")
-            if s in ("optimal", "feasible") and (p is None or not ev.feasible[i]):
+            if s in ("optimal", "feasible") and (x is None or not ev.feasible[i]):
                 sts[i] = "error"
                 msgs[i] = "solver returned a placement the evaluator finds infeasible"
         return cls(
@@ -120,7 +176,12 @@ class Result:
         return self.problem.name
 
     def placements(self) -> tuple[str | None, ...]:
+        """The placements as ``"CS"`` strings (display, files)."""
         return self.evaluation.placements
+
+    def on_server(self) -> tuple[np.ndarray | None, ...]:
+        """The placements as read-only boolean arrays."""
+        return self.evaluation.on_server
 
     def __iter__(self) -> Iterator[RequestResult]:
         ev = self.evaluation
@@ -135,6 +196,7 @@ class Result:
                 feasible=bool(ev.feasible[i]),
                 bound=None if self.bounds is None else self.bounds[i],
                 message=None if self.messages is None else self.messages[i],
+                on_server=ev.on_server[i],
             )
 
     @property

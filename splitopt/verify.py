@@ -459,6 +459,7 @@ def _resolve_solvers(solvers: Iterable[str] | None) -> tuple[list[str], bool, li
 
 def _write_failures(report: VerifyReport, out_dir: Path) -> None:
     from splitopt.formats.problem_file import problem_from_dict, write_problem
+    from splitopt.outputs import write_text
 
     out_dir.mkdir(parents=True, exist_ok=True)
     by_index: dict[int, list[dict[str, Any]]] = {}
@@ -469,10 +470,11 @@ def _write_failures(report: VerifyReport, out_dir: Path) -> None:
         stem = out_dir / f"{report.family}-s{report.seed}-i{index}"
         write_problem(problem_from_dict(doc), f"{stem}.json", meta=doc.get("meta"))
         info = [{k: v for k, v in f.items() if k != "problem"} for f in items]
-        Path(f"{stem}.disagreements.json").write_text(
+        write_text(
+            f"{stem}.disagreements.json",
             json.dumps(
                 {"problem": f"{stem.name}.json", "disagreements": info}, indent=2, default=str
-            )
+            ),
         )
 
 

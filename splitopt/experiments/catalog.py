@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from splitopt.discretise import Discretisation
 from splitopt.experiments.harness import Scalar, Task, experiment
 from splitopt.problem import Chain, Problem, Request
 
@@ -138,17 +139,24 @@ def sub_instance(
 _SOLVED: dict[tuple, Any] = {}
 
 
-def solved(problem: Problem, solver: str, grid: int = 0) -> Any:
-    """``solver``'s :class:`~splitopt.solution.Result` for ``problem`` (cached per process)."""
+def grid_column(grid: int) -> Discretisation:
+    """The discretisation of a CSV ``grid`` column: N ticks per SLA, where the
+    column's ``0`` labels the per-chain default (``Discretisation()``). The one place
+    this CSV label is read; solvers see only :class:`Discretisation`."""
+    return Discretisation() if not grid else Discretisation(grid=int(grid))
+
+
+def solved(problem: Problem, solver: str, discretisation: Discretisation | None = None) -> Any:
+    """``solver``'s :class:`~splitopt.solution.Result` for ``problem`` (cached per process);
+    ``discretisation`` applies to ``dp`` (``None``: the default)."""
     from splitopt.solvers import get_solver
 
-    key = (id(problem), solver, grid)
+    d = discretisation if discretisation is not None and solver == "dp" else Discretisation()
+    key = (id(problem), solver, d)
     hit = _SOLVED.get(key)
     if hit is not None and hit[0] is problem:
         return hit[1]
-    opts: dict[str, object] = {}
-    if grid and solver == "dp":
-        opts["grid"] = grid
+    opts: dict[str, object] = d.to_options() if solver == "dp" else {}
     res = get_solver(solver, **opts).solve(problem)
     if len(_SOLVED) > 64:
         _SOLVED.clear()
@@ -199,7 +207,7 @@ def split_outcomes(problem: Problem, solver: str, grid: int = 0) -> dict[str, Sc
     reduction versus server-only and gains over each baseline of :data:`COMPARE`."""
     from splitopt.metrics import gain, summarize
 
-    res = solved(problem, solver, grid)
+    res = solved(problem, solver, grid_column(grid))
     s = summarize(res)
     so = solved(problem, "server-only")
     ev, so_ev = res.evaluation, so.evaluation
@@ -410,7 +418,7 @@ def run_discretisation(
     exact label DP, on the requests feasible for both: (W_dp − W_exact) / W_exact;
     also how many requests are feasible exactly but not on the grid."""
     p = instance(family, seed, size, options)
-    dp = solved(p, "dp", grid)
+    dp = solved(p, "dp", grid_column(grid))
     ex = solved(p, "dp-exact")
     both = dp.evaluation.feasible & ex.evaluation.feasible
     w = p.weights

@@ -38,9 +38,10 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from splitopt.errors import ExperimentError
+from splitopt.outputs import prepare_results_csv, replace_file
 
 #: Columns that come first in every CSV, in this order.
 LEADING: tuple[str, ...] = ("experiment", "key", "task_index")
@@ -299,17 +300,15 @@ class CsvLog:
         return {r.get("key", "") for r in self.rows}
 
     def _rewrite(self, rows: Sequence[Mapping[str, str]], columns: Sequence[str]) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with tmp.open("w", encoding="utf-8", newline="") as f:
+        def write(f: TextIO) -> None:
             w = csv.DictWriter(
                 f, fieldnames=list(columns), lineterminator="\n", extrasaction="raise"
             )
             w.writeheader()
             for r in rows:
                 w.writerow({c: r.get(c, "") for c in columns})
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+
+        replace_file(self.path, write)  # atomic, fsynced (splitopt.outputs)
 
     def append(self, row: Mapping[str, Scalar]) -> None:
         """Append one row (flushed and fsynced before returning)."""
@@ -390,11 +389,28 @@ def _pool(tasks: Sequence[Task], workers: int) -> Iterator[dict[str, Scalar]]:
                 f.cancel()
 
 
+#: Seconds to wait for a Dask scheduler before giving up (exit 2 in the CLI).
+DASK_CONNECT_TIMEOUT_S = 5.0
+
+
+def _connect(address: object):  # type: ignore[no-untyped-def]
+    """A Dask client for ``address``; an unreachable scheduler is an ExperimentError."""
+    from dask.distributed import Client
+
+    try:
+        return Client(address, timeout=DASK_CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise ExperimentError(
+            f"--dask {address}: cannot reach a Dask scheduler within "
+            f"{DASK_CONNECT_TIMEOUT_S:g} s ({type(exc).__name__}: {exc})"
+        ) from None
+
+
 def _dask(tasks: Sequence[Task], address: object) -> Iterator[dict[str, Scalar]]:
     from dask.distributed import Client, as_completed
 
     own = not isinstance(address, Client)
-    client = Client(address) if own else address  # type: ignore[arg-type]
+    client = _connect(address) if own else address  # type: ignore[arg-type]
     try:
         futs = client.map(run_task, list(tasks), pure=False)
         try:
@@ -463,8 +479,7 @@ def run(
     exp = get_experiment(name)
     tasks = experiment_tasks(name, seed, repetitions, quick)
     path = Path(out) if out is not None else Path("results") / f"{name}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    log = CsvLog(path)
+    log = CsvLog(prepare_results_csv(path, name))  # the one output policy (splitopt.outputs)
     done = log.keys()
     todo = [t for t in tasks if t.key not in done]
     index = {t.key: i for i, t in enumerate(tasks)}

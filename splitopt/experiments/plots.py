@@ -65,8 +65,14 @@ def _style() -> None:
 def _save(fig: plt.Figure, out: Path, name: str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.png", out / f"{name}.pdf"]
-    fig.savefig(paths[0], dpi=160)
-    fig.savefig(paths[1], metadata={"CreationDate": None})
+    from splitopt.outputs import replace_file  # the one output policy
+
+    replace_file(paths[0], lambda fh: fig.savefig(fh, format="png", dpi=160), binary=True)
+    replace_file(
+        paths[1],
+        lambda fh: fig.savefig(fh, format="pdf", metadata={"CreationDate": None}),
+        binary=True,
+    )
     plt.close(fig)
     return paths
 

@@ -47,6 +47,13 @@ SPLITTER_LABEL: dict[str, str] = {
 Row = dict[str, object]
 
 
+def _write(path: Path, text: str) -> None:
+    """Exactly ``text`` into ``path`` under the output policy (splitopt.outputs)."""
+    from splitopt.outputs import replace_file
+
+    replace_file(path, lambda fh: fh.write(text))
+
+
 def _num(v: str) -> object:
     if v == "":
         return None
@@ -375,7 +382,7 @@ def discretisation_table(rows: Sequence[Row]) -> Table:
     grids = sorted({int(k[1]) for k in by}, key=lambda g: (g == 0, g))  # type: ignore[arg-type]
     body = []
     for g in grids:
-        cells = [str(g) if g else "default: 100·(2L+1), 1,000–20,000"]
+        cells = [str(g) if g else "default: 100·(2L+1), ≥ 1,000, tables ≤ 1 GiB"]
         for f in fams:
             rs = by.get((f, g), [])
             if not rs:
@@ -515,9 +522,9 @@ def write_tables(results: Mapping[str, Path], out: Path) -> list[Path]:
         if not rows:
             continue
         t = fn(rows)
-        (out / f"{stem}.tex").write_text(t.latex(), encoding="utf-8")
-        (out / f"{stem}.md").write_text(t.markdown(), encoding="utf-8")
+        _write(out / f"{stem}.tex", t.latex())
+        _write(out / f"{stem}.md", t.markdown())
         made += [out / f"{stem}.tex", out / f"{stem}.md"]
-    (out / "numbers.tex").write_text(macros(results), encoding="utf-8")
+    _write(out / "numbers.tex", macros(results))
     made.append(out / "numbers.tex")
     return made

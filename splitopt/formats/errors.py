@@ -3,40 +3,106 @@ reader and writer uses (strict parsing, path formatting, atomic writes)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from splitopt.errors import InputError, JsonPath, format_path  # noqa: F401 - re-exported
+from splitopt.outputs import write_text
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON (numbers must be finite)")
+class _NonFinite:
+    """What a ``NaN``/``Infinity`` literal parses to, so its JSON path can be named."""
+
+    def __init__(self, literal: str) -> None:
+        self.literal = literal
+
+
+class _DupKeys(dict):
+    """An object that repeated a key (the first repeated key is ``dup``)."""
+
+    dup: str = ""
+
+
+def _find(obj: Any, path: list[str | int]) -> tuple[list[str | int], str] | None:
+    """Path and message of the first non-finite literal or repeated key in ``obj``."""
+    stack: list[tuple[Any, list[str | int]]] = [(obj, path)]
+    while stack:
+        o, p = stack.pop()
+        if isinstance(o, _NonFinite):
+            return p, f"{o.literal} is not valid JSON (numbers must be finite)"
+        if isinstance(o, _DupKeys):
+            return [*p, o.dup], "duplicate key (each key may appear once in an object)"
+        if isinstance(o, dict):
+            stack.extend((v, [*p, k]) for k, v in reversed(list(o.items())))
+        elif isinstance(o, list):
+            stack.extend((v, [*p, i]) for i, v in reversed(list(enumerate(o))))
+    return None
+
+
+def parse_json(text: str, file: str | os.PathLike | None = None) -> Any:
+    """Parse JSON text strictly; every error is an :class:`InputError` naming ``file``.
+
+    Rejected, with the JSON path where it can be named: ``NaN``/``Infinity``
+    literals, a key repeated in one object, nesting deeper than Python's parser
+    allows (about 1000 levels), malformed text.
+    """
+    flagged = False
+
+    def constant(literal: str) -> _NonFinite:
+        nonlocal flagged
+        flagged = True
+        return _NonFinite(literal)
+
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        nonlocal flagged
+        d = dict(items)
+        if len(d) != len(items):
+            flagged = True
+            d = _DupKeys(items)
+            seen: set[str] = set()
+            for k, _ in items:
+                if k in seen:
+                    d.dup = k
+                    break
+                seen.add(k)
+        return d
+
+    try:
+        doc = json.loads(text, parse_constant=constant, object_pairs_hook=pairs)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            file, "(file)", f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise InputError(
+            file, "(file)", "JSON nested too deeply (more than ~1000 levels)"
+        ) from None
+    if flagged:
+        try:
+            found = _find(doc, [])
+        except RecursionError:  # pragma: no cover - json.loads refuses such depths first
+            found = None
+        if found is not None:
+            raise InputError(file, found[0], found[1])
+    return doc
 
 
 def load_json(file: str | os.PathLike) -> Any:
-    """Parse a JSON file strictly (no NaN/Infinity); errors become :class:`InputError`."""
+    """Read (once) and parse a JSON file strictly (see :func:`parse_json`)."""
     try:
-        text = Path(file).read_text(encoding="utf-8")
+        with open(file, "rb") as fh:  # one read: a pipe (``<(cat x.json)``) works
+            data = fh.read()
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise InputError(file, "(file)", "no such file") from None
     except IsADirectoryError:
         raise InputError(file, "(file)", "is a directory, not a file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(file, "(file)", f"cannot be read: {exc}") from None
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            file, "(file)", f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    except ValueError as exc:
-        raise InputError(file, "(file)", str(exc)) from None
+    return parse_json(text, file)
 
 
 def _finite(obj: Any) -> Any:
@@ -59,23 +125,9 @@ def dumps(doc: Any, indent: int | None = 1) -> str:
 
 
 def write_text_atomic(file: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``file`` via a temporary file and a rename: never half-written."""
-    target = Path(file)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            if not text.endswith("\n"):
-                fh.write("\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write ``text`` to ``file`` under the one output policy (:mod:`splitopt.outputs`):
+    atomic for files, direct for devices and FIFOs, through symlinks."""
+    write_text(file, text)
 
 
 def check_header(file: str | os.PathLike | None, doc: Any, fmt: str, version: int) -> None:

@@ -158,7 +158,7 @@ def problem_to_dict(problem: Problem, meta: dict | None = None) -> dict:
             cache[int(j)] = body
         row = {"id": r.id, "weight": r.weight, **body}
         if r.meta:
-            row["meta"] = dict(r.meta)
+            row["meta"] = r.meta.to_dict()
         reqs.append(row)
     doc: dict[str, Any] = {
         "format": FORMAT,

@@ -302,6 +302,11 @@ def _network(file: Any, value: Any, path: Path_) -> Network:
     return Network(**changes)
 
 
+#: Largest ``num_layers`` / ``num_decoder_layers`` a scenario may give (our cap: the
+#: largest published models have under 200 blocks; beyond it the cost model's arrays
+#: and the solvers' memory grow without bound).
+MAX_BLOCKS = 10_000
+
 #: Architecture fields a scenario may set: name -> (type, choices)
 _ARCH_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "name": ("str", ()),
@@ -367,6 +372,10 @@ def _architecture(file: Any, value: Any, path: Path_, default_name: str) -> Arch
             changes[key] = _bool(file, value[key], p)
         else:
             changes[key] = _int(file, value[key], p, minimum=1 if typ == "int+" else 0)
+            if key in ("num_layers", "num_decoder_layers") and changes[key] > MAX_BLOCKS:
+                raise InputError(
+                    file, p, f"must be <= {MAX_BLOCKS:,} (our cap), got {value[key]!r}"
+                )
     if base is not None:
         arch = ARCHITECTURES[
             _catalogue_name(file, base, [*path, "base"], ARCHITECTURES, "architecture")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from splitopt._version import __version__
@@ -12,6 +13,8 @@ from splitopt.formats.errors import (
     check_fields,
     check_header,
     dumps,
+    format_path,
+    get_number,
     get_string,
     load_json,
     write_text_atomic,
@@ -78,7 +81,8 @@ def write_solution(result: Result, file: str | os.PathLike) -> None:
 
 
 def solution_dumps(result: Result | list[Result]) -> str:
-    """JSON text of one result, or an array of documents for several."""
+    """JSON text of one result, or an array of documents for several (a *solution
+    list*: ``evaluate`` reads both, see :func:`read_solutions`)."""
     if isinstance(result, list):
         return dumps([solution_to_dict(r) for r in result])
     return dumps(solution_to_dict(result))
@@ -87,19 +91,69 @@ def solution_dumps(result: Result | list[Result]) -> str:
 def read_placements(file: str | os.PathLike) -> tuple[dict[str, str | None], dict]:
     """Read a solution file: (request id -> placement or None, the whole document).
 
-    Only the header and the request ids/placements are validated; the figures
-    in the file are ignored (the evaluator recomputes them).
+    Only the header, ``runtime_s`` and the request ids/placements are validated; the
+    figures in the file are ignored (the evaluator recomputes them). A list of
+    documents (what ``solve --json`` writes for several solvers) is refused here:
+    use :func:`read_solutions`.
     """
     doc = load_json(file)
-    check_header(file, doc, FORMAT, VERSION)
+    if isinstance(doc, list):
+        raise InputError(file, "(top level)", "is a list of solutions; read it with read_solutions")
+    return _placements_from_doc(file, doc, [])
+
+
+def read_solutions(
+    file: str | os.PathLike, instance: str | None = None
+) -> tuple[list[tuple[dict[str, str | None], dict, str]], bool]:
+    """Every solution in a solution file as (placements, document, JSON path of the
+    document: ``""`` or ``"[i]"``), and whether the file was a list.
+
+    A file holds one ``splitopt-solution`` document, or a JSON array of them (what
+    ``solve --json`` writes for several solvers or files). With ``instance``, only
+    the array's documents for that instance are kept (an error if none is).
+    """
+    doc = load_json(file)
+    if not isinstance(doc, list):
+        return [(*_placements_from_doc(file, doc, []), "")], False
+    if not doc:
+        raise InputError(file, "(top level)", "an empty list holds no solution")
+    out = [(*_placements_from_doc(file, d, [i]), f"[{i}]") for i, d in enumerate(doc)]
+    if instance is not None:
+        out = [o for o in out if o[1].get("instance", instance) == instance]
+        if not out:
+            names = sorted({str(d.get("instance")) for d in doc})
+            raise InputError(
+                file,
+                "(top level)",
+                f"no solution for instance {instance!r} in this list (it holds {', '.join(names)})",
+            )
+    return out, True
+
+
+def _placements_from_doc(
+    file: str | os.PathLike, doc: object, prefix: list[str | int]
+) -> tuple[dict[str, str | None], dict]:
+    if prefix and not isinstance(doc, dict):
+        raise InputError(file, prefix, f"must be a JSON object, got {type(doc).__name__}")
+    try:
+        check_header(file, doc, FORMAT, VERSION)
+    except InputError as exc:
+        if not prefix:
+            raise
+        raise InputError(file, f"{format_path(prefix)}.{exc.path}", exc.reason) from None
+    assert isinstance(doc, dict)
+    if doc.get("runtime_s") is not None:
+        get_number(file, doc["runtime_s"], [*prefix, "runtime_s"])
+    if "solver" in doc:
+        get_string(file, doc["solver"], [*prefix, "solver"])
     if "requests" not in doc:
-        raise InputError(file, ["requests"], "missing field")
+        raise InputError(file, [*prefix, "requests"], "missing field")
     reqs = doc["requests"]
     if not isinstance(reqs, list):
-        raise InputError(file, ["requests"], "must be an array")
+        raise InputError(file, [*prefix, "requests"], "must be an array")
     out: dict[str, str | None] = {}
     for i, r in enumerate(reqs):
-        path: list[str | int] = ["requests", i]
+        path: list[str | int] = [*prefix, "requests", i]
         if not isinstance(r, dict):
             raise InputError(file, path, "must be a JSON object")
         check_fields(
@@ -115,3 +169,59 @@ def read_placements(file: str | os.PathLike) -> tuple[dict[str, str | None], dic
             raise InputError(file, [*path, "status"], f"unknown status {r['status']!r}")
         out[rid] = p
     return out, doc
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """What a solution file records about its run: enough to replay it.
+
+    Attributes:
+        file: the solution file.
+        instance: the problem's name.
+        solver: the solver's registry name.
+        options: the solver's flat options (``Solver.describe_options``), which
+            rebuild the same typed parameters (:mod:`splitopt.solvers.params`).
+        placements: request id -> placement string (or ``None``).
+    """
+
+    file: str
+    instance: str
+    solver: str
+    options: dict[str, Any]
+    placements: dict[str, str | None]
+
+    def compare(self, result: Result) -> tuple[bool, str]:
+        """Whether ``result`` (a replay) has the same instance and placements, and a
+        one-line report."""
+        if result.instance != self.instance:
+            return False, (
+                f"replay of {self.file}: the file is for instance {self.instance!r}, "
+                f"the problem is {result.instance!r}"
+            )
+        got = {r.id: r.placement for r in result}
+        if set(got) != set(self.placements):
+            return False, f"replay of {self.file}: the request ids differ"
+        differ = [i for i in got if got[i] != self.placements[i]]
+        if differ:
+            return False, (
+                f"replay of {self.file}: {len(differ)} of {len(got)} placements differ "
+                f"(first: request {differ[0]!r})"
+            )
+        return True, (
+            f"replay of {self.file}: {self.solver} with {self.options or 'default options'} "
+            f"gives the same placements ({len(got)} requests)"
+        )
+
+
+def read_run(file: str | os.PathLike) -> RecordedRun:
+    """Read the solver, its options and the placements of one solution document."""
+    placements, doc = read_placements(file)
+    for key in ("solver", "instance"):
+        if key not in doc:
+            raise InputError(file, [key], "missing field")
+    solver = get_string(file, doc["solver"], ["solver"])
+    instance = get_string(file, doc["instance"], ["instance"])
+    options = doc.get("options", {})
+    if not isinstance(options, dict):
+        raise InputError(file, ["options"], "must be a JSON object")
+    return RecordedRun(os.fspath(file), instance, solver, dict(options), placements)

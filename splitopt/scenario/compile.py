@@ -10,14 +10,13 @@ scenario of 100,000 requests holds only as many arrays as it has classes.
 from __future__ import annotations
 
 import os
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from splitopt.formats.errors import InputError, load_json
 from splitopt.formats.scenario_file import Scenario, scenario_from_dict
-from splitopt.problem import Chain, DataError, Problem, Request
+from splitopt.problem import Chain, DataError, Meta, Problem, Request
 from splitopt.scenario.costmodel import chain_arrays, precision
 
 
@@ -61,8 +60,8 @@ def class_chains(scenario: Scenario, file: str | os.PathLike | None = None) -> l
                     start=rc.start,
                     end=rc.end,
                 )
-            except DataError as exc:  # pragma: no cover - the reader's checks come first
-                raise InputError(file, ["requests", i], f"cost model: {exc}") from None
+            except DataError as exc:  # a device/network whose numbers break the arrays
+                raise _cost_model_error(file, exc, i, cname, mname) from None
     out = [c for c in chains if c is not None]
     assert len(out) == len(classes)
     return out
@@ -84,7 +83,7 @@ def assemble_problem(scenario: Scenario, chains: list[Chain]) -> Problem:
     for i, rc in enumerate(classes):
         model = scenario.models[rc.model]
         client = scenario.clients[rc.client]
-        meta = MappingProxyType(
+        meta = Meta(
             {
                 "model": model.architecture.name,
                 "model_family": model.architecture.family,
@@ -126,3 +125,31 @@ def compile_scenario_doc(doc: Any, file: str | os.PathLike | None = None) -> Pro
 def compile_file(path: str | os.PathLike) -> Problem:
     """Read, validate and compile a scenario file."""
     return compile_scenario_doc(load_json(path), path)
+
+
+#: Which scenario field a bad cost-model array comes from: Chain field -> path.
+_SOURCE: dict[str, tuple[str, ...]] = {
+    "client_time_s": ("clients", "{client}", "device"),
+    "client_memory_bytes": ("clients", "{client}", "device"),
+    "server_time_s": ("server", "device"),
+    "server_work": ("server", "device"),
+    "uplink_s": ("clients", "{client}", "network", "uplink_bit_per_s"),
+    "downlink_s": ("clients", "{client}", "network", "downlink_bit_per_s"),
+    "memory_budget_bytes": ("clients", "{client}", "memory_budget_bytes"),
+}
+
+
+def _cost_model_error(
+    file: str | os.PathLike | None, exc: DataError, i: int, client: str, model: str
+) -> InputError:
+    """An InputError at the scenario field behind a bad array (not at ``requests[i]``)."""
+    src = _SOURCE.get(exc.field)
+    if src is None:  # a field of the request itself (sla_s, ...)
+        return InputError(file, ["requests", i, exc.field], exc.reason)
+    path = [part.format(client=client) for part in src]
+    return InputError(
+        file,
+        path,
+        f"the cost model gives {exc} for requests[{i}] (model {model!r}); "
+        "the device/network numbers or the model size are out of range",
+    )

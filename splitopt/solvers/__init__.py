@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 from splitopt.solvers.base import ChainSolution, Solver, SolverError, SolverUnavailable
+from splitopt.solvers.params import DPParams, ILPParams, SolverParams
 
 #: name -> "module:Class"; order is the order ``splitopt solvers`` lists them.
 _REGISTRY: dict[str, str] = {
@@ -47,9 +48,11 @@ def solver_class(name: str) -> type[Solver]:
     return getattr(mod, cls)
 
 
-def get_solver(name: str, **options: object) -> Solver:
-    """An instance of the solver ``name`` with ``options`` (``grid``, ``tick``, ``time_limit``…)."""
-    return solver_class(name)(**options)
+def get_solver(name: str, params: SolverParams | None = None, **options: object) -> Solver:
+    """An instance of the solver ``name``, from a typed parameter value
+    (:mod:`splitopt.solvers.params`) or flat ``options`` (``grid``, ``tick``,
+    ``time_limit``…); an option the solver does not take raises :class:`SolverError`."""
+    return solver_class(name)(params, **options)
 
 
 def list_solvers(only_available: bool = False) -> list[str]:
@@ -70,8 +73,11 @@ __all__ = [
     "BASELINES",
     "ILP_SOLVERS",
     "ChainSolution",
+    "DPParams",
+    "ILPParams",
     "Solver",
     "SolverError",
+    "SolverParams",
     "SolverUnavailable",
     "available",
     "get_solver",

@@ -10,48 +10,99 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
+import numpy as np
+
 from splitopt.errors import SolverError, SolverUnavailable
+from splitopt.evaluate import Score, as_placement
 from splitopt.problem import Chain, Problem
 from splitopt.solution import Result
+from splitopt.solvers.params import SolverParams
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ChainSolution:
-    """A solver's answer for one chain: a status, a placement (or ``None``) and,
-    where the solver has one, a lower bound on the server work."""
+    """A solver's answer for one chain: a status, a placement (read-only boolean
+    array, ``True`` = server; or ``None``) and, where the solver has one, a lower
+    bound on the server work.
+
+    ``score`` may carry the evaluator's figures when the solver already computed
+    them with :func:`~splitopt.evaluate.score` for this very chain and placement,
+    so the answer is not scored twice; figures for anything else are ignored
+    and recomputed. A ``"CS"`` string placement is accepted (converted) for
+    convenience; 0/1 arrays too.
+    """
 
     status: str
-    placement: str | None
+    placement: np.ndarray | None
     bound: float | None = None
     message: str | None = None
+    score: Score | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.placement is not None:
+            object.__setattr__(self, "placement", as_placement(self.placement))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ChainSolution):
+            return NotImplemented
+        same_x = (self.placement is None and other.placement is None) or (
+            self.placement is not None
+            and other.placement is not None
+            and np.array_equal(self.placement, as_placement(other.placement))
+        )
+        return same_x and (self.status, self.bound, self.message) == (
+            other.status,
+            other.bound,
+            other.message,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class Solver(ABC):
-    """Base class. Subclasses set ``name``, ``exact`` and ``description`` and
-    implement :meth:`solve_chain`.
+    """Base class. Subclasses set ``name``, ``exact`` and ``description``,
+    ``params_type`` where they take more than a time limit, and implement
+    :meth:`solve_chain`.
 
-    Options common to all solvers: ``time_limit`` (seconds of wall clock for the
-    whole problem; requests left when it runs out get status ``time_limit``).
+    A solver is built from a typed parameter value (``Solver(params)``, see
+    :mod:`splitopt.solvers.params`) or from its flat options
+    (``Solver(time_limit=10, grid=500)``); an option the solver does not take
+    raises :class:`SolverError`. ``time_limit`` (every solver) is seconds of wall
+    clock for the whole problem; requests left when it runs out get status
+    ``time_limit``.
     """
 
     name: ClassVar[str]
     #: Whether an ``optimal`` status from this solver is a proof of optimality.
     exact: ClassVar[bool] = False
     description: ClassVar[str] = ""
-    #: Options the constructor accepts beyond ``time_limit``.
-    option_names: ClassVar[tuple[str, ...]] = ()
+    #: The parameter family of this solver.
+    params_type: ClassVar[type[SolverParams]] = SolverParams
+    #: Flat option names accepted (derived from ``params_type``).
+    option_names: ClassVar[tuple[str, ...]] = SolverParams.options
 
-    def __init__(self, time_limit: float | None = None, **options: object) -> None:
-        unknown = sorted(set(options) - set(self.option_names))
-        if unknown:
-            raise SolverError(f"solver {self.name!r} takes no option {unknown[0]!r}")
-        if time_limit is not None and not time_limit > 0:
-            raise SolverError(f"time limit must be > 0 seconds, got {time_limit!r}")
-        self.time_limit = time_limit
-        self.options = {k: v for k, v in options.items() if v is not None}
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.option_names = cls.params_type.options
+
+    def __init__(self, params: SolverParams | None = None, **options: object) -> None:
+        if params is None:
+            params = self.params_type.from_options(self.name, options)
+        elif options:
+            raise SolverError(f"solver {self.name!r}: give parameters or options, not both")
+        elif type(params) is not self.params_type:
+            raise SolverError(
+                f"solver {self.name!r} takes {self.params_type.__name__}, "
+                f"got {type(params).__name__}"
+            )
+        self.params = params
+
+    @property
+    def time_limit(self) -> float | None:
+        return self.params.time_limit
 
     @classmethod
     def available(cls) -> bool:
@@ -84,21 +135,19 @@ class Solver(ABC):
                 continue
             answers.append(self.solve_chain(chain, left))
         runtime = time.perf_counter() - t0
-        per_req = [answers[int(j)] for j in problem.chain_index]
-        return Result.build(
+        return Result.from_chains(
             problem,
             self.name,
-            [a.status for a in per_req],
-            [a.placement for a in per_req],
+            [a.status for a in answers],
+            [a.placement for a in answers],
             runtime,
             options=self.describe_options(),
-            bounds=[a.bound for a in per_req],
-            messages=[a.message for a in per_req],
+            bounds=[a.bound for a in answers],
+            messages=[a.message for a in answers],
+            scores=[a.score for a in answers],
         )
 
     def describe_options(self) -> dict:
-        """The options in force, for result files and experiment rows."""
-        out = dict(self.options)
-        if self.time_limit is not None:
-            out["time_limit"] = self.time_limit
-        return out
+        """The options in force (flat, JSON-ready: :meth:`SolverParams.to_options`), for
+        result files and experiment rows; ``from_options`` of them rebuilds the solver."""
+        return self.params.to_options()

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from splitopt.evaluate import RTOL, feasible_mask, format_placement, score, score_batch
+from splitopt.evaluate import RTOL, feasible_mask, score, score_batch
 from splitopt.problem import Chain, Problem
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
 
@@ -78,7 +78,7 @@ class ServerOnly(Solver):
         x = np.ones(chain.num_layers, dtype=bool)
         if not score(chain, x).feasible:
             return ChainSolution("infeasible", None, message="server-only breaks the SLA or budget")
-        return ChainSolution("feasible", format_placement(x))
+        return ChainSolution("feasible", x)
 
 
 class Greedy(Solver):
@@ -102,7 +102,7 @@ class Greedy(Solver):
             k -= 1
         while k < L and _cut_ok(chain, k + 1):
             k += 1
-        return ChainSolution("feasible", format_placement(cut_placement(L, k)))
+        return ChainSolution("feasible", cut_placement(L, k))
 
 
 class BestCut(Solver):
@@ -118,7 +118,7 @@ class BestCut(Solver):
         for k in order[ok[order]].tolist():  # the first the evaluator confirms
             x = cut_placement(chain.num_layers, int(k))
             if score(chain, x).feasible:
-                return ChainSolution("feasible", format_placement(x))
+                return ChainSolution("feasible", x)
         return ChainSolution("infeasible", None, message="no single cut is feasible")
 
 
@@ -156,7 +156,7 @@ class GreedyRatio(Solver):
         idx = np.arange(L)
         while True:
             if deadline is not None and time.perf_counter() >= deadline:
-                return ChainSolution("feasible", format_placement(x), None, "time limit reached")
+                return ChainSolution("feasible", x, None, "time limit reached")
             prev = np.concatenate([[start], x[:-1]])  # x_{i-1}
             nxt = np.concatenate([x[1:], [end]])  # x_{i+1}
             # latency added by moving layer i (now on the server) to the client
@@ -189,7 +189,7 @@ class GreedyRatio(Solver):
                 feas[i] = False
             if not moved:
                 break
-        return ChainSolution("feasible", format_placement(x))
+        return ChainSolution("feasible", x)
 
 
 class BruteForce(Solver):
@@ -220,8 +220,8 @@ def all_placements(num_layers: int) -> np.ndarray:
     return ((codes[:, None] >> np.arange(num_layers - 1, -1, -1)) & 1).astype(bool)
 
 
-def brute_force(chain: Chain) -> tuple[float, str | None]:
-    """(optimum, placement) by enumeration; (inf, None) when infeasible."""
+def brute_force(chain: Chain) -> tuple[float, np.ndarray | None]:
+    """(optimum, placement as a boolean array) by enumeration; (inf, None) when infeasible."""
     L = chain.num_layers
     if L > BRUTE_FORCE_MAX_LAYERS:
         raise SolverError(f"brute-force refuses {L} layers > {BRUTE_FORCE_MAX_LAYERS}")
@@ -240,5 +240,5 @@ def brute_force(chain: Chain) -> tuple[float, str | None]:
         idx = np.flatnonzero(ok)
         j = idx[np.lexsort((lat[idx], work[idx]))[0]]
         if work[j] < best or (work[j] == best and lat[j] < best_lat):
-            best, best_lat, best_x = float(work[j]), float(lat[j]), format_placement(x[j])
+            best, best_lat, best_x = float(work[j]), float(lat[j]), x[j].copy()
     return best, best_x

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from splitopt.discretise import GridError, TickedChain, tick_chain
-from splitopt.evaluate import RTOL, format_placement, score
+from splitopt.evaluate import RTOL, score
 from splitopt.problem import Chain
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
 from splitopt.solvers.kernels import (
@@ -20,6 +20,7 @@ from splitopt.solvers.kernels import (
     remaining_work_bound,
     warm_up,
 )
+from splitopt.solvers.params import DPParams
 
 #: Refuse grids whose tables (one choice byte per state plus four float64 rows per
 #: memory tick) would exceed this many bytes.
@@ -94,12 +95,14 @@ class _NumbaSolver(Solver):
 class GridDP(_NumbaSolver):
     """Grid DP of SPEC §3 (numba): exact on the ticked data, conservative on the real data.
 
-    Options: ``grid`` (ticks per SLA, default :func:`splitopt.discretise.default_grid`: 100
-    ticks per rounded item, at least 1,000, capped so the tables fit 1 GiB; with the
-    default grid ``dp`` is never worse than ``greedy``: :meth:`_safety_net`)
-    or ``tick`` (seconds); ``mem_grid`` or ``mem_tick`` (bytes) for requests with
-    a memory budget; ``bound`` (also solve the relaxed rounding to get a lower
-    bound and, where the two meet, a proof of optimality).
+    Parameters (:class:`~splitopt.solvers.params.DPParams`): a
+    :class:`~splitopt.discretise.Discretisation` (``grid`` ticks per SLA, default
+    :func:`splitopt.discretise.default_grid`: 100 ticks per rounded item, at least
+    1,000, capped so the tables fit 1 GiB, with ``dp`` then never worse than
+    ``greedy``: :meth:`_safety_net`; or ``tick`` seconds; ``mem_grid`` or
+    ``mem_tick`` bytes for requests with a memory budget) and ``bound`` (also solve
+    the relaxed rounding to get a lower bound and, where the two meet, a proof of
+    optimality).
 
     Status: ``optimal`` when ticking was exact (all data whole multiples of the
     ticks) or the bound meets the solution; ``feasible`` otherwise.
@@ -108,14 +111,12 @@ class GridDP(_NumbaSolver):
     name = "dp"
     exact = True
     description = "grid DP on time ticks (numba); optimal on the ticked data"
-    option_names = ("grid", "tick", "mem_grid", "mem_tick", "bound")
+    params_type = DPParams
+    params: DPParams
 
     def _tick(self, chain: Chain, relax: bool = False) -> TickedChain:
-        o = self.options
         try:
-            return tick_chain(
-                chain, o.get("grid"), o.get("tick"), o.get("mem_grid"), o.get("mem_tick"), relax
-            )
+            return self.params.discretisation.tick(chain, relax)
         except GridError as exc:
             raise SolverError(str(exc)) from None
 
@@ -131,7 +132,7 @@ class GridDP(_NumbaSolver):
     def _solve_ticked(self, chain: Chain, t: TickedChain, deadline: float | None) -> ChainSolution:
         best, x = run_grid_dp(t, deadline)
         bound = None
-        if self.options.get("bound"):
+        if self.params.bound:
             lb, _ = run_grid_dp(self._tick(chain, relax=True), deadline)
             bound = float(lb) if math.isfinite(lb) else math.inf
             if not math.isfinite(lb):
@@ -143,7 +144,7 @@ class GridDP(_NumbaSolver):
                 "infeasible", None, bound, "no placement feasible on the grid (not a proof)"
             )
         proven = t.exact or (bound is not None and best <= bound * (1 + RTOL) + 1e-300)
-        return ChainSolution("optimal" if proven else "feasible", format_placement(x), bound)
+        return ChainSolution("optimal" if proven else "feasible", x == 1, bound)
 
     def _safety_net(self, chain: Chain, t: TickedChain, sol: ChainSolution) -> ChainSolution:
         """With the default grid (no ``grid``/``tick`` given) and inexact ticks, also run
@@ -157,8 +158,7 @@ class GridDP(_NumbaSolver):
         ``greedy``. With an explicit grid or tick ``dp`` answers for the ticked
         problem only (what ``verify`` compares).
         """
-        o = self.options
-        if t.exact or o.get("grid") is not None or o.get("tick") is not None:
+        if t.exact or self.params.discretisation.fixes_time:
             return sol
         if sol.status == "optimal":
             return sol
@@ -202,7 +202,7 @@ class LabelDP(_NumbaSolver):
             return label_fallback(chain, exc, deadline)
         if not math.isfinite(best):
             return ChainSolution("infeasible", None)
-        return ChainSolution("optimal", format_placement(x))
+        return ChainSolution("optimal", x == 1)
 
 
 def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) -> ChainSolution:
@@ -225,7 +225,7 @@ def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) 
             found.append(
                 (
                     score(chain, inc.astype(bool)).server_work,
-                    format_placement(inc),
+                    inc.astype(bool),
                     "a 200-tick grid DP",
                 )
             )

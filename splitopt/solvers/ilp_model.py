@@ -66,10 +66,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from splitopt.discretise import GridError, tick_chain
-from splitopt.evaluate import RTOL, format_placement, score
+from splitopt.discretise import GridError
+from splitopt.evaluate import RTOL, score
 from splitopt.problem import Chain, Problem
 from splitopt.solvers.base import ChainSolution, Solver, SolverError, SolverUnavailable
+from splitopt.solvers.params import ILPParams
 
 #: Largest number of no-good cuts added to one request before giving up (status ``error``).
 MAX_CUTS = 50
@@ -449,11 +450,10 @@ class BackendResult:
 class ILPSolver(Solver):
     """Shared logic of the ILP baselines: mode selection, the cut loop, statuses.
 
-    Options:
-        grid (int): ticks per SLA → ticked mode (SPEC §3), as ``dp --grid``.
-        tick (float, seconds): fixed tick → ticked mode, as ``dp --tick``.
-        mem_grid (int), mem_tick (float, bytes): memory ticks in ticked mode (as ``dp``).
-        exact (bool): real data (the default); an error together with grid/tick.
+    Parameters (:class:`~splitopt.solvers.params.ILPParams`): real data (the
+    default; option ``exact``) or ticked mode with a
+    :class:`~splitopt.discretise.Discretisation` that fixes the time tick
+    (options ``grid`` or ``tick``, and ``mem_grid``/``mem_tick``), as ``dp``.
 
     Statuses: real mode ``optimal`` when the backend proves optimality; ticked
     mode ``optimal`` only where ticking lost nothing (like ``dp``), else
@@ -465,23 +465,15 @@ class ILPSolver(Solver):
     """
 
     exact = True
-    option_names: ClassVar[tuple[str, ...]] = ("grid", "tick", "mem_grid", "mem_tick", "exact")
+    params_type = ILPParams
+    params: ILPParams
     #: Name of the library to install, for error messages.
     backend: ClassVar[str] = ""
 
-    def __init__(self, time_limit: float | None = None, **options: object) -> None:
-        super().__init__(time_limit=time_limit, **options)
-        o = self.options
-        ticked = o.get("grid") is not None or o.get("tick") is not None
-        if o.get("exact") and ticked:
-            raise SolverError(f"solver {self.name!r}: give --exact or a grid/tick, not both")
-        if not ticked and (o.get("mem_grid") is not None or o.get("mem_tick") is not None):
-            raise SolverError(
-                f"solver {self.name!r}: a memory grid/tick needs ticked mode (--grid or --tick)"
-            )
-        if not o.get("exact"):
-            o.pop("exact", None)
-        self.ticked = ticked
+    @property
+    def ticked(self) -> bool:
+        """Whether the model is built from ticked data (ticked mode)."""
+        return self.params.ticked
 
     @classmethod
     def available(cls) -> bool:
@@ -498,11 +490,6 @@ class ILPSolver(Solver):
     @abstractmethod
     def run_model(self, model: SplitModel, time_limit: float | None) -> BackendResult:
         """Solve ``model`` with the backend (gap 0, quiet, single thread)."""
-
-    def describe_options(self) -> dict:
-        out = super().describe_options()
-        out["mode"] = "ticked" if self.ticked else "exact"
-        return out
 
     def prepare(self) -> None:
         """Before the clock starts: compile (or load) the label-DP kernel of the
@@ -528,11 +515,9 @@ class ILPSolver(Solver):
         """(chain the model is built from, right-hand-side slack, ticking exact?)."""
         if not self.ticked:
             return chain, 1.0 + RTOL, True
-        o = self.options
+        assert self.params.discretisation is not None
         try:
-            t = tick_chain(
-                chain, o.get("grid"), o.get("tick"), o.get("mem_grid"), o.get("mem_tick")
-            )
+            t = self.params.discretisation.tick(chain)
         except GridError as exc:
             raise SolverError(str(exc)) from None
         return t.to_chain(), 1.0, t.exact
@@ -648,7 +633,7 @@ class ILPSolver(Solver):
                 and score(mchain, res.placement).server_work <= best * (1 + CERT_RTOL)
             ):
                 return ChainSolution("optimal", res.placement, float(best), res.message)
-        p = format_placement(x)
+        p = np.asarray(x, dtype=bool)
         if not score(mchain, p).feasible:  # cannot happen (same tolerance); never trust it
             return ChainSolution(
                 "feasible",
@@ -682,14 +667,16 @@ class ILPSolver(Solver):
             if res.values is None:
                 return ChainSolution("time_limit", None, bound, res.message or "time limit reached")
             x = model.placement(res.values)
-            p = format_placement(x)
-            s = score(mchain, p)
-            if s.feasible:
-                if res.status == "optimal":
-                    return ChainSolution(
-                        "optimal", p, s.server_work if bound is None else bound, res.message
-                    )
-                return ChainSolution("feasible", p, bound, res.message or "time limit reached")
+            sc = score(mchain, x)
+            if sc.feasible:
+                # in real mode mchain is the chain itself: hand the score along (scored once)
+                carried = None if self.ticked else sc
+                if res.status == "optimal":  # the backend's claim (certified later)
+                    b = sc.server_work if bound is None else bound
+                    return ChainSolution("optimal", x, b, res.message, carried)
+                return ChainSolution(
+                    "feasible", x, bound, res.message or "time limit reached", carried
+                )
             # within the backend's tolerance but not the evaluator's: exclude and re-solve
             if deadline is not None and time.perf_counter() >= deadline:
                 return ChainSolution("time_limit", None, bound, "time limit reached")

@@ -120,7 +120,7 @@ def test_variable_in_no_row(name: str) -> None:
     """Layer 1 costs nothing anywhere (PuLP then drops its variable); budget 0 fixes layer 0."""
     ch = _chain([1, 0], [1, 0], [1, 0], [0, 0, 0], [0, 0, 0], sla=5, m=[1, 0], budget=0.0)
     sol = get_solver(name).solve_chain(ch)
-    assert sol.status == "optimal" and sol.placement is not None and sol.placement[0] == "S"
+    assert sol.status == "optimal" and sol.placement is not None and bool(sol.placement[0])
     assert score(ch, sol.placement).feasible
 
 
@@ -224,9 +224,9 @@ def test_real_mode_tolerance_matches_evaluator(name: str) -> None:
     outside = chain(1.0 / (1 + 3e-9))  # 1.0 > D (1 + 1e-9): infeasible
     assert score(inside, "CC").feasible and not score(outside, "CC").feasible
     s = get_solver(name)
-    assert s.solve_chain(inside).placement == "CC"
+    assert format_placement(s.solve_chain(inside).placement) == "CC"
     out = s.solve_chain(outside)
-    assert out.status == "optimal" and out.placement == "CS"
+    assert out.status == "optimal" and format_placement(out.placement) == "CS"
 
 
 # ----------------------------------------------------------------- status logic
@@ -278,7 +278,8 @@ def test_status_mapping(result: BackendResult, status: str, placement: str | Non
     s = _Scripted(time_limit=5)
     s.script = [result]
     sol = s.solve_chain(ch, 5.0)
-    assert (sol.status, sol.placement) == (status, placement)
+    got = None if sol.placement is None else format_placement(sol.placement)
+    assert (sol.status, got) == (status, placement)
     if status in ("feasible", "time_limit"):
         assert sol.bound == result.bound
 
@@ -443,7 +444,7 @@ def test_cbc_falls_back_when_the_process_dies(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(ilp_pulp, "_cbc", cbc)
     ch = _chain([1, 1], [1, 1], [1, 2], [0, 0, 0], [0, 0, 0], sla=2)
     monkeypatch.setattr(ilp_pulp.CBC, "cbc_attempts", (("boom",), ()))
-    assert ilp_pulp.CBC().solve_chain(ch).placement == "CC"
+    assert format_placement(ilp_pulp.CBC().solve_chain(ch).placement) == "CC"
     monkeypatch.setattr(ilp_pulp.CBC, "cbc_attempts", (("boom",),))
     sol = ilp_pulp.CBC().solve_chain(ch)
     assert sol.status == "error" and "CBC failed (boom)" in (sol.message or "")
