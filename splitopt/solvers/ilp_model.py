@@ -493,14 +493,12 @@ class ILPSolver(Solver):
 
     def prepare(self) -> None:
         """Before the clock starts: compile (or load) the label-DP kernel of the
-        optimality check (:meth:`_certify`), as the DP solvers do, and solve a
-        one-layer model so that the backend's lazy imports are done too."""
+        optimality check (:meth:`_certify`), as the DP solvers do, and import the
+        backend."""
         from splitopt.solvers.kernels import warm_up
 
         warm_up()
-        one = Chain([1.0], [1.0], [1.0], [0.0, 0.0], [0.0, 0.0], [0.0], 2.0)
-        with contextlib.suppress(Exception):
-            self.run_model(build_model(one, 1.0), 10.0)
+        self.available()  # imports the backend (no solve: a signal then would hit native code)
 
     def check(self, problem: Problem) -> None:
         """Refuse chains longer than :data:`ILP_MAX_LAYERS` (exit 2 in the CLI)."""

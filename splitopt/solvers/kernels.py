@@ -469,31 +469,32 @@ def warm_up() -> None:
     w = ro(np.zeros(2))
     f = ro(np.zeros(2))
     f1 = ro(np.zeros(3))
-    for deadline in (np.inf, 1e300):
-        grid_dp(i, i, i1, i1, w, 0, 0, 3, deadline)
-        grid_dp_memory(i, i, i1, i1, w, i, 0, 0, 3, 2, deadline)
+    # deadline inf: the same float64 signature as a real deadline, but the clock
+    # (an objmode call) is never read here, so a signal during warm-up is not raised
+    # inside compiled code
+    grid_dp(i, i, i1, i1, w, 0, 0, 3, np.inf)
+    grid_dp_memory(i, i, i1, i1, w, i, 0, 0, 3, 2, np.inf)
     table = remaining_work_bound(i, i, i1, i1, w, 0, 3)
     order = np.full((2, 2), -1, np.int64)
     suffix = np.zeros(2)
     for use_mem, budget in ((True, 2.0), (False, np.inf)):
-        for deadline in (np.inf, 1e300):
-            label_dp(
-                f,
-                f,
-                f1,
-                f1,
-                w,
-                f,
-                0,
-                0,
-                3.0,
-                budget,
-                use_mem,
-                1.0,
-                table,
-                1.0,
-                order,
-                suffix,
-                2**40,
-                deadline,
-            )
+        label_dp(
+            f,
+            f,
+            f1,
+            f1,
+            w,
+            f,
+            0,
+            0,
+            3.0,
+            budget,
+            use_mem,
+            1.0,
+            table,
+            1.0,
+            order,
+            suffix,
+            2**40,
+            np.inf,
+        )
