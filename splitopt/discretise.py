@@ -19,15 +19,19 @@ import numpy as np
 from splitopt.errors import GridError
 from splitopt.problem import Chain, Problem
 
-#: Default grid: GRID_PER_ITEM ticks per rounded item, clamped to [DEFAULT_GRID, MAX_AUTO_GRID].
+#: Default grid: GRID_PER_ITEM ticks per rounded item, at least DEFAULT_GRID, and at most
+#: what keeps the grid DP's tables within AUTO_GRID_BYTES.
 #: A placement rounds L layer times and at most L + 1 transfers, each up by less than
 #: one tick, so N = 100 (2L + 1) caps the conservative loss at 1 % of the SLA.
 #: Checked by the discretisation study (README, ``splitopt experiment discretisation``).
 GRID_PER_ITEM = 100
 #: Smallest default grid (ticks per SLA).
 DEFAULT_GRID = 1000
-#: Largest default grid (ticks per SLA); longer chains may lose a little more than 1 %.
-MAX_AUTO_GRID = 20000
+#: Memory the default grid may give the grid DP's tables (bytes; ours): the grid grows
+#: with L until L · 2 · (N + 1) choice bytes plus 32 (N + 1) bytes of float rows reach
+#: this. Past L ≈ 5,000 the 1 % rule no longer fits (N ≈ 2^30 / 2L); ``dp`` then
+#: also tries ``greedy`` and keeps the better placement (:class:`splitopt.solvers.dp.GridDP`).
+AUTO_GRID_BYTES = 2**30
 #: Memory ticks per budget when the memory data have no usable common integer granule.
 DEFAULT_MEM_GRID = 256
 #: Largest budget, in granules, for which the exact integer memory tick is used.
@@ -57,6 +61,23 @@ def floor_ticks(value: float, tick: float) -> int:
     """⌊x / τ⌋ with the float guard (at most 2^52)."""
     x = value / tick * (1.0 + GUARD)
     return math.floor(min(x, 2.0**52))
+
+
+def ticks_exact(values: np.ndarray, ticks: np.ndarray, tick: float, cap: int) -> bool:
+    """Whether rounding ``values`` to ``ticks`` (what :func:`ceil_ticks` returned) lost
+    nothing: every value is its tick count times τ to a relative 1e-9, or was
+    clamped at ``cap`` because it alone exceeds the limit either way.
+
+    The test is on the ticks actually used, not on x / τ being near a whole number:
+    a transfer of 1e-12 s with τ = 4 ms is 2.5e-10 ticks, "whole" to 1e-9, yet
+    rounding makes it one tick (issue 9: ``dp`` said optimal 5 where 0 is optimal).
+    """
+    x = np.asarray(values, dtype=float)
+    n = np.asarray(ticks)
+    with np.errstate(over="ignore", invalid="ignore"):
+        close = np.abs(n * tick - x) <= 1e-9 * np.abs(x)
+        clamped = (n >= cap) & (x >= cap * tick)
+    return bool(np.all(close | clamped))
 
 
 def _is_whole(x: np.ndarray) -> bool:
@@ -113,8 +134,11 @@ class TickedChain:
 
 
 def default_grid(num_layers: int) -> int:
-    """The default grid for a chain of ``num_layers`` layers (see :data:`GRID_PER_ITEM`)."""
-    return int(min(max(GRID_PER_ITEM * (2 * num_layers + 1), DEFAULT_GRID), MAX_AUTO_GRID))
+    """The default grid for a chain of ``num_layers`` layers: 100 (2L + 1) ticks per SLA
+    (:data:`GRID_PER_ITEM`), capped so the DP's tables fit :data:`AUTO_GRID_BYTES`,
+    never below :data:`DEFAULT_GRID`."""
+    fits = AUTO_GRID_BYTES // (2 * num_layers + 32) - 1
+    return int(max(min(GRID_PER_ITEM * (2 * num_layers + 1), fits), DEFAULT_GRID))
 
 
 def time_tick(chain: Chain, grid: int | None = None, tick: float | None = None) -> float:
@@ -191,8 +215,8 @@ def tick_chain(
     rnd = _floor_array if relax else ceil_ticks
     slack = 1.0 + 2e-9 if relax else 1.0
     sla = floor_ticks(chain.sla_s * slack, tau)
-    a, c, u, v = (rnd(x, tau, sla + 1) for x in times)
-    exact = all(_is_whole(x / tau) for x in times)
+    a, c, u, v = ticked = [rnd(x, tau, sla + 1) for x in times]
+    exact = all(ticks_exact(x, n, tau, sla + 1) for x, n in zip(times, ticked, strict=True))
     mem = memory_tick(chain, mem_grid, mem_tick)
     budget: int | None
     if mem is None:
@@ -201,7 +225,8 @@ def tick_chain(
         mu, mem_exact = mem
         budget = floor_ticks(chain.memory_budget_bytes * slack, mu)  # type: ignore[operator]
         memory = rnd(chain.client_memory_bytes, mu, budget + 1)
-        exact = exact and mem_exact
+        mem_ok = ticks_exact(chain.client_memory_bytes, memory, mu, budget + 1)
+        exact = exact and mem_exact and mem_ok
     return TickedChain(
         client=a,
         server=c,

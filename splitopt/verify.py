@@ -20,7 +20,8 @@ requests, each with L uniform in 1..16, integer or real data with probability
 1/2, drawn by :func:`splitopt.families.random_chain.random_chain` (a memory
 budget half the time, start/end on the server with probability 1/4 each, SLA
 0.8–2.0 × the least achievable latency so some requests are infeasible, zero
-costs and ties frequent). Instance i of seed S uses the generator
+costs and ties frequent), each reshaped to one of :data:`SHAPES` (wide-range work,
+sub-tick values, near-ties; :func:`shape_chain`). Instance i of seed S uses the generator
 ``numpy.random.default_rng([S, i])``, so any instance can be regenerated alone
 (:func:`verify_instance`). For ``paper-like`` and ``llm-edge`` (or random-chain
 with an explicit ``size``), instance i is ``splitopt.families.generate(family,
@@ -62,7 +63,7 @@ import numpy as np
 from splitopt.discretise import DEFAULT_GRID, tick_problem
 from splitopt.errors import UsageError
 from splitopt.evaluate import score
-from splitopt.problem import Problem, Request
+from splitopt.problem import Chain, Problem, Request
 from splitopt.solution import Result
 from splitopt.solvers import ILP_SOLVERS, SolverError, available, get_solver
 
@@ -84,16 +85,69 @@ def instance_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1, dtype=np.uint32)[0])
 
 
+#: Data shapes of random-chain verification requests and their probabilities:
+#: ``uniform`` (random_chain as drawn), ``wide`` (server work 10^3 … 10^13 in one
+#: chain), ``subtick`` (some times, transfers and memory far below one tick,
+#: 1e-15 … 1e-9), ``near-tie`` (work equal up to relative 1e-8 … 1e-12 steps, SLA
+#: often exactly at a placement's latency). Issue 9: the ILPs' tolerances and the
+#: grid DP's exactness test failed on the last three, which the uniform data never hit.
+SHAPES: dict[str, float] = {"uniform": 0.4, "wide": 0.2, "subtick": 0.2, "near-tie": 0.2}
+
+
+def shape_chain(rng: np.random.Generator, chain: Chain, shape: str) -> Chain:
+    """``chain`` reshaped to one of :data:`SHAPES` (every random draw from ``rng``)."""
+    L = chain.num_layers
+    if shape == "uniform":
+        return chain
+    if shape == "wide":
+        w = np.floor(10.0 ** rng.uniform(3, 13, L))
+        w[rng.random(L) < 0.1] = 0.0
+        return chain.replace(server_work=w)
+    if shape == "subtick":
+
+        def tiny(x: np.ndarray) -> np.ndarray:
+            y = np.array(x, dtype=float)
+            hit = rng.random(y.size) < 0.4
+            y[hit] = 10.0 ** rng.uniform(-15, -9, int(hit.sum()))
+            return y
+
+        mem = chain.client_memory_bytes
+        return chain.replace(
+            client_time_s=tiny(chain.client_time_s),
+            server_time_s=tiny(chain.server_time_s),
+            uplink_s=tiny(chain.uplink_s),
+            downlink_s=tiny(chain.downlink_s),
+            client_memory_bytes=tiny(mem) if chain.memory_budget_bytes is not None else mem,
+        )
+    if shape == "near-tie":
+        base = float(10.0 ** rng.uniform(0, 9))
+        step = float(10.0 ** rng.uniform(-12, -8))
+        w = base * (1.0 + step * rng.integers(0, 4, L))
+        w[rng.random(L) < 0.1] = 0.0
+        out = chain.replace(server_work=w)
+        if rng.random() < 0.5:  # SLA exactly at the latency of a random placement
+            x = rng.random(L) < 0.5
+            lat = score(out, x).latency_s
+            if lat > 0:
+                out = out.replace(sla_s=float(lat))
+        return out
+    raise ValueError(f"unknown shape {shape!r}")
+
+
 def verify_instance(seed: int, index: int) -> Problem:
-    """Instance ``index`` of a random-chain verification run with ``seed`` (module docstring)."""
+    """Instance ``index`` of a random-chain verification run with ``seed`` (module docstring);
+    each request's data shape is drawn from :data:`SHAPES` and recorded in its ``meta``."""
     from splitopt.families.random_chain import random_chain
 
     rng = np.random.default_rng([seed, index])
+    names, probs = list(SHAPES), np.array(list(SHAPES.values()))
     reqs = []
     for k in range(int(rng.integers(1, MAX_REQUESTS + 1))):
         L = int(rng.integers(1, BRUTE_MAX_LAYERS + 1))
         integer = bool(rng.random() < 0.5)
-        reqs.append(Request(id=f"r{k}", chain=random_chain(rng, L, integer=integer)))
+        shape = names[int(rng.choice(len(names), p=probs / probs.sum()))]
+        chain = shape_chain(rng, random_chain(rng, L, integer=integer), shape)
+        reqs.append(Request(id=f"r{k}", chain=chain, meta={"shape": shape}))
     return Problem(name=f"verify-s{seed}-i{index}", requests=tuple(reqs), work_unit="FLOP")
 
 

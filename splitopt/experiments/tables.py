@@ -591,7 +591,7 @@ def discretisation_table(rows: Sequence[Row]) -> Table:
     grids = sorted({int(k[1]) for k in by}, key=lambda g: (g == 0, g))  # type: ignore[arg-type]
     body = []
     for g in grids:
-        cells = [str(g) if g else "default: 100·(2L+1), 1,000–20,000"]
+        cells = [str(g) if g else "default: 100·(2L+1), ≥ 1,000, tables ≤ 1 GiB"]
         for f in fams:
             rs = by.get((f, g), [])
             if not rs:

@@ -139,6 +139,12 @@ __all__ = [
 # -- helpers ---------------------------------------------------------------------------
 
 
+#: Most requests a scenario may expand to (Σ count over its classes; ours): each is an
+#: object in memory and a row of every result, so a count of 1e9 is refused (exit 2)
+#: before it can exhaust memory. A class weighted by ``rate`` counts once.
+MAX_SCENARIO_REQUESTS = 1_000_000
+
+
 def _build(file: File, path: Path_, make: Callable[[], T], names: Mapping[str, str] = {}) -> T:
     """``make()``; a :class:`SpecError` becomes an :class:`InputError` under ``path``."""
     try:
@@ -455,6 +461,16 @@ def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
     if not isinstance(reqs, list):
         raise InputError(file, ["requests"], "must be an array of request classes")
     classes = [_request_class(file, r, i) for i, r in enumerate(reqs)]
+    total = 0
+    for i, rc in enumerate(classes):
+        total += rc.count
+        if total > MAX_SCENARIO_REQUESTS:
+            raise InputError(
+                file,
+                ["requests", i, "count"],
+                f"the scenario would expand to more than {MAX_SCENARIO_REQUESTS:,} requests "
+                "(one per count); use 'rate' to weight a class instead",
+            )
     return _build(
         file,
         [],

@@ -7,8 +7,10 @@ DP with "a greedy method" that no source available to us defines. ``greedy`` is
 our reading of it; ``greedy-skip``, ``greedy-backward`` and ``greedy-ratio`` are
 the alternatives a reader would ask about. None of them is SplitLLM's own.
 
-Every feasibility test here goes through the evaluator (:func:`score_batch`),
-so the baselines judge placements exactly as they are later scored.
+Every feasibility test here goes through the evaluator (:func:`score`,
+:func:`score_batch`), so the baselines judge placements exactly as they are later
+scored; ``greedy``, ``best-cut`` and ``greedy-ratio`` pre-select with prefix sums or
+neighbour deltas (O(L) memory) and let the evaluator confirm their pick.
 
 For the heuristics, status ``infeasible`` means *none found*: the greedy rules
 start from all-server and give up when that placement already breaks the SLA or
@@ -17,9 +19,11 @@ the budget, even if another placement would meet them.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
-from splitopt.evaluate import feasible_mask, score, score_batch
+from splitopt.evaluate import RTOL, feasible_mask, score, score_batch
 from splitopt.problem import Chain, Problem
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
 
@@ -28,8 +32,46 @@ BRUTE_FORCE_MAX_LAYERS = 20
 
 
 def prefix_placements(num_layers: int) -> np.ndarray:
-    """(L + 1, L) boolean array: row k is the single cut C^k S^(L-k) (True = server)."""
+    """(L + 1, L) boolean array: row k is the single cut C^k S^(L-k) (True = server).
+
+    O(L²) memory: for tests and small chains; the solvers use :func:`prefix_scores`.
+    """
     return np.arange(num_layers)[None, :] >= np.arange(num_layers + 1)[:, None]
+
+
+def cut_placement(num_layers: int, k: int) -> np.ndarray:
+    """The single cut C^k S^(L-k) (True = server)."""
+    return np.arange(num_layers) >= k
+
+
+def prefix_scores(chain: Chain) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Latency (s), server work and client memory (bytes) of every single cut
+    C^k S^(L-k), k = 0..L, by prefix sums in O(L) time and memory.
+
+    Summed in another order than the evaluator, so a cut within rounding of the SLA
+    may be judged differently; callers re-check their pick with :func:`score`.
+    """
+    L = chain.num_layers
+    zero = np.zeros(1)
+    a = np.concatenate([zero, np.cumsum(chain.client_time_s)])  # Σ_{l<k} a_l
+    c = np.concatenate([zero, np.cumsum(chain.server_time_s)])
+    w = np.concatenate([zero, np.cumsum(chain.server_work)])
+    m = np.concatenate([zero, np.cumsum(chain.client_memory_bytes)])
+    k = np.arange(L + 1)
+    start, end = chain.start == "server", chain.end == "server"
+    up, down = chain.uplink_s, chain.downlink_s
+    x0 = k == 0  # layer 0 on the server
+    last = k < L  # layer L-1 on the server
+    trans = np.where(~start & x0, up[0], 0.0) + np.where(start & ~x0, down[0], 0.0)
+    inner = (k >= 1) & (k <= L - 1)
+    trans = trans + np.where(inner, up[np.clip(k, 0, L)], 0.0)
+    trans = trans + np.where(~last & end, up[L], 0.0) + np.where(last & ~end, down[L], 0.0)
+    lat = a + (c[L] - c) + trans
+    return lat, w[L] - w, m
+
+
+def _cut_ok(chain: Chain, k: int) -> bool:
+    return score(chain, cut_placement(chain.num_layers, k)).feasible
 
 
 class ServerOnly(Solver):
@@ -58,14 +100,19 @@ class Greedy(Solver):
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         L = chain.num_layers
-        # All prefixes C^k S^(L-k) at once; greedy keeps the longest feasible run from k = 0.
-        x = prefix_placements(L)
-        lat, _, mem = score_batch(chain, x)
+        # All prefixes C^k S^(L-k) at once (O(L)); greedy keeps the longest feasible run
+        # from k = 0, confirmed (and at rounding edges corrected) by the evaluator.
+        lat, _, mem = prefix_scores(chain)
         ok = feasible_mask(chain, lat, mem)
-        if not ok[0]:
+        if not _cut_ok(chain, 0):
             return ChainSolution("infeasible", None, message="server-only is infeasible")
         k = int(np.argmin(ok)) - 1 if not ok.all() else L
-        return ChainSolution("feasible", x[k])
+        k = max(k, 0)
+        while k > 0 and not _cut_ok(chain, k):
+            k -= 1
+        while k < L and _cut_ok(chain, k + 1):
+            k += 1
+        return ChainSolution("feasible", cut_placement(L, k))
 
 
 class BestCut(Solver):
@@ -75,14 +122,14 @@ class BestCut(Solver):
     description = "best single client-prefix / server-suffix cut"
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
-        x = prefix_placements(chain.num_layers)
-        lat, work, mem = score_batch(chain, x)
+        lat, work, mem = prefix_scores(chain)  # O(L) memory, not the (L + 1) x L cuts
         ok = feasible_mask(chain, lat, mem)
-        if not ok.any():
-            return ChainSolution("infeasible", None, message="no single cut is feasible")
         order = np.lexsort((lat, work))  # least work, then least latency
-        k = int(order[np.argmax(ok[order])])
-        return ChainSolution("feasible", x[k])
+        for k in order[ok[order]].tolist():  # the first the evaluator confirms
+            x = cut_placement(chain.num_layers, int(k))
+            if score(chain, x).feasible:
+                return ChainSolution("feasible", x)
+        return ChainSolution("infeasible", None, message="no single cut is feasible")
 
 
 class GreedyRatio(Solver):
@@ -94,32 +141,64 @@ class GreedyRatio(Solver):
     description = "(ours) move the layer with the best work saved per latency added while feasible"
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
+        """O(L) per move (at most L moves): each move's latency change is computed from
+        its neighbours, and only the chosen move is re-scored by the evaluator. With a
+        time limit, the placement reached so far (feasible) is returned when it runs out."""
+        deadline = None if time_limit is None else time.perf_counter() + time_limit
         L = chain.num_layers
         x = np.ones(L, dtype=bool)
         s0 = score(chain, x)
-        lat0, work0 = s0.latency_s, s0.server_work
+        lat0, mem0 = s0.latency_s, s0.client_memory_bytes
         if not s0.feasible:
             return ChainSolution("infeasible", None, message="server-only is infeasible")
+        a, c, w, m = (
+            chain.client_time_s,
+            chain.server_time_s,
+            chain.server_work,
+            chain.client_memory_bytes,
+        )
+        up, down = chain.uplink_s, chain.downlink_s
+        start, end = chain.start == "server", chain.end == "server"
+        sla = chain.sla_s * (1.0 + RTOL)
+        budget = (
+            np.inf if chain.memory_budget_bytes is None else chain.memory_budget_bytes * (1 + RTOL)
+        )
+        idx = np.arange(L)
         while True:
-            cand = np.flatnonzero(x & (chain.server_work > 0))
-            if cand.size == 0:
+            if deadline is not None and time.perf_counter() >= deadline:
+                return ChainSolution("feasible", x, None, "time limit reached")
+            prev = np.concatenate([[start], x[:-1]])  # x_{i-1}
+            nxt = np.concatenate([x[1:], [end]])  # x_{i+1}
+            # latency added by moving layer i (now on the server) to the client
+            added = (
+                a
+                - c
+                + np.where(prev, down[:-1], 0.0)
+                - np.where(prev, 0.0, up[:-1])
+                + np.where(nxt, up[1:], 0.0)
+                - np.where(nxt, 0.0, down[1:])
+            )
+            feas = x & (w > 0) & (lat0 + added <= sla) & (mem0 + m <= budget)
+            moved = False
+            while feas.any():
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio = np.where(added > 0, w / np.where(added > 0, added, 1.0), np.inf)
+                ratio = np.where(feas, ratio, -np.inf)
+                # best ratio; ties: more work saved, then the lower layer index
+                top = feas & (ratio == ratio.max())
+                top &= w == w[top].max()
+                i = int(idx[top][0])
+                trial = x.copy()
+                trial[i] = False
+                st = score(chain, trial)
+                if st.feasible:  # the evaluator has the last word
+                    x = trial
+                    lat0, mem0 = st.latency_s, st.client_memory_bytes
+                    moved = True
+                    break
+                feas[i] = False
+            if not moved:
                 break
-            trial = np.repeat(x[None, :], cand.size, axis=0)
-            trial[np.arange(cand.size), cand] = False
-            lat, work, mem = score_batch(chain, trial)
-            feas = feasible_mask(chain, lat, mem)
-            if not feas.any():
-                break
-            saved = work0 - work
-            added = lat - lat0
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(added > 0, saved / np.where(added > 0, added, 1.0), np.inf)
-            ratio[~feas] = -np.inf
-            # best ratio; ties: more work saved, then the lower layer index
-            order = np.lexsort((cand, -saved, -ratio))
-            i = int(order[0])
-            x = trial[i]
-            lat0, work0 = float(lat[i]), float(work[i])
         return ChainSolution("feasible", x)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import time
 
 import numpy as np
 
@@ -11,6 +13,7 @@ from splitopt.evaluate import RTOL, score
 from splitopt.problem import Chain
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
 from splitopt.solvers.kernels import (
+    ABORT_LABELS,
     grid_dp,
     grid_dp_memory,
     label_dp,
@@ -19,7 +22,8 @@ from splitopt.solvers.kernels import (
 )
 from splitopt.solvers.params import DPParams
 
-#: Refuse grids whose backtracking table would exceed this many bytes.
+#: Refuse grids whose tables (one choice byte per state plus four float64 rows per
+#: memory tick) would exceed this many bytes.
 MAX_TABLE_BYTES = 4 * 2**30
 
 
@@ -31,15 +35,32 @@ def state_count(t: TickedChain) -> int:
     return n
 
 
-def _check_size(states: int) -> None:
-    if states > MAX_TABLE_BYTES:
+def table_bytes(layers: int, ticks: int, mem_ticks: int = 0) -> int:
+    """Bytes of the grid DP's tables for ``ticks`` + 1 time and ``mem_ticks`` + 1 memory
+    columns: L · 2 choice bytes and 4 float64 (two rows f, g for two locations) per column."""
+    cols = (max(ticks, -1) + 1) * (max(mem_ticks, -1) + 1)
+    return cols * (2 * layers + 32)
+
+
+def _check_size(nbytes: int) -> None:
+    if nbytes > MAX_TABLE_BYTES:
         raise SolverError(
-            f"the grid DP would need {states:,} states (> {MAX_TABLE_BYTES:,}); "
+            f"the grid DP would need {nbytes:,} bytes of tables (> {MAX_TABLE_BYTES:,}); "
             "use a coarser --grid/--tick or --mem-grid"
         )
 
 
-def run_grid_dp(t: TickedChain) -> tuple[float, np.ndarray]:
+class DPStopped(Exception):
+    """A DP stopped at its label cap or deadline (``reason``: ``"labels"`` or
+    ``"time"``) before it could prove anything."""
+
+    def __init__(self, reason: str, labels: int = 0) -> None:
+        super().__init__(f"DP stopped ({reason}) after {labels:,} labels")
+        self.reason = reason
+        self.labels = labels
+
+
+def run_grid_dp(t: TickedChain, deadline: float | None = None) -> tuple[float, np.ndarray]:
     """Run the right kernel on a ticked chain: (ticked optimum or inf, placement 0/1).
 
     With a memory budget the latency-only DP runs first: its optimum is a lower
@@ -47,15 +68,21 @@ def run_grid_dp(t: TickedChain) -> tuple[float, np.ndarray]:
     budget it is optimal there too and the memory dimension is never built.
     """
     s, e = int(t.start_server), int(t.end_server)
-    _check_size(t.client.shape[0] * 2 * (max(t.sla, -1) + 1))
-    if t.memory is not None:
-        best, x = grid_dp(t.client, t.server, t.up, t.down, t.work, s, e, t.sla)
-        if not np.isfinite(best) or int(t.memory[x == 0].sum()) <= t.budget:
-            return best, x
-    _check_size(state_count(t))
-    if t.memory is None:
-        return grid_dp(t.client, t.server, t.up, t.down, t.work, s, e, t.sla)
-    return grid_dp_memory(t.client, t.server, t.up, t.down, t.work, t.memory, s, e, t.sla, t.budget)
+    L = t.client.shape[0]
+    dl = math.inf if deadline is None else float(deadline)
+    _check_size(table_bytes(L, t.sla))
+    best, x, stopped = grid_dp(t.client, t.server, t.up, t.down, t.work, s, e, t.sla, dl)
+    if stopped:
+        raise DPStopped("time")
+    if t.memory is None or not np.isfinite(best) or int(t.memory[x == 0].sum()) <= t.budget:
+        return best, x
+    _check_size(table_bytes(L, t.sla, t.budget))
+    best, x, stopped = grid_dp_memory(
+        t.client, t.server, t.up, t.down, t.work, t.memory, s, e, t.sla, t.budget, dl
+    )
+    if stopped:
+        raise DPStopped("time")
+    return best, x
 
 
 class _NumbaSolver(Solver):
@@ -70,10 +97,12 @@ class GridDP(_NumbaSolver):
 
     Parameters (:class:`~splitopt.solvers.params.DPParams`): a
     :class:`~splitopt.discretise.Discretisation` (``grid`` ticks per SLA, default
-    :func:`splitopt.discretise.default_grid`: 100 ticks per rounded item, 1,000 to
-    20,000, or ``tick`` seconds; ``mem_grid`` or ``mem_tick`` bytes for requests
-    with a memory budget) and ``bound`` (also solve the relaxed rounding to get a
-    lower bound and, where the two meet, a proof of optimality).
+    :func:`splitopt.discretise.default_grid`: 100 ticks per rounded item, at least
+    1,000, capped so the tables fit 1 GiB, with ``dp`` then never worse than
+    ``greedy``: :meth:`_safety_net`; or ``tick`` seconds; ``mem_grid`` or
+    ``mem_tick`` bytes for requests with a memory budget) and ``bound`` (also solve
+    the relaxed rounding to get a lower bound and, where the two meet, a proof of
+    optimality).
 
     Status: ``optimal`` when ticking was exact (all data whole multiples of the
     ticks) or the bound meets the solution; ``feasible`` otherwise.
@@ -92,11 +121,19 @@ class GridDP(_NumbaSolver):
             raise SolverError(str(exc)) from None
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
+        deadline = None if time_limit is None else time.perf_counter() + time_limit
         t = self._tick(chain)
-        best, x = run_grid_dp(t)
+        try:
+            sol = self._solve_ticked(chain, t, deadline)
+        except DPStopped:
+            sol = ChainSolution("time_limit", None, None, "time limit reached")
+        return self._safety_net(chain, t, sol)
+
+    def _solve_ticked(self, chain: Chain, t: TickedChain, deadline: float | None) -> ChainSolution:
+        best, x = run_grid_dp(t, deadline)
         bound = None
         if self.params.bound:
-            lb, _ = run_grid_dp(self._tick(chain, relax=True))
+            lb, _ = run_grid_dp(self._tick(chain, relax=True), deadline)
             bound = float(lb) if math.isfinite(lb) else math.inf
             if not math.isfinite(lb):
                 return ChainSolution("infeasible", None, bound, "relaxed grid proves infeasibility")
@@ -109,6 +146,45 @@ class GridDP(_NumbaSolver):
         proven = t.exact or (bound is not None and best <= bound * (1 + RTOL) + 1e-300)
         return ChainSolution("optimal" if proven else "feasible", x == 1, bound)
 
+    def _safety_net(self, chain: Chain, t: TickedChain, sol: ChainSolution) -> ChainSolution:
+        """With the default grid (no ``grid``/``tick`` given) and inexact ticks, also run
+        ``greedy`` (O(L)) and return its placement when it has less server work, or when
+        the grid found none (status ``feasible``, with a message).
+
+        Our rule: past about 5,000 layers the default grid is capped by memory
+        (:data:`splitopt.discretise.AUTO_GRID_BYTES`) and rounding L + 1 transfers
+        and L layer times up can eat the SLA (issue 9: worse than ``greedy`` at
+        L = 5,000, "infeasible" at L = 100,000), so ``dp`` is never worse than
+        ``greedy``. With an explicit grid or tick ``dp`` answers for the ticked
+        problem only (what ``verify`` compares).
+        """
+        if t.exact or self.params.discretisation.fixes_time:
+            return sol
+        if sol.status == "optimal":
+            return sol
+        from splitopt.solvers.baselines import Greedy
+
+        g = Greedy().solve_chain(chain)
+        if g.placement is None:
+            return sol
+        gw = score(chain, g.placement).server_work
+        if sol.placement is not None and score(chain, sol.placement).server_work <= gw:
+            return sol
+        n = round(chain.sla_s / t.tick_s)
+        if sol.status == "time_limit":
+            why = "stopped at the time limit"
+        elif sol.placement is None:
+            why = "found no placement"
+        else:
+            why = "found more server work than greedy"
+        return ChainSolution(
+            "feasible",
+            g.placement,
+            None,
+            f"grid DP ({chain.num_layers:,} layers, default grid of {n:,} ticks) {why}; "
+            "greedy's placement returned",
+        )
+
 
 class LabelDP(_NumbaSolver):
     """Exact DP without ticks: non-dominated (latency, work[, memory]) labels per
@@ -119,11 +195,62 @@ class LabelDP(_NumbaSolver):
     description = "exact label-setting DP on the real data (numba)"
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
-        best, x, _ = solve_labels(chain)
+        deadline = None if time_limit is None else time.perf_counter() + time_limit
+        try:
+            best, x, _ = solve_labels(chain, deadline=deadline)
+        except DPStopped as exc:
+            return label_fallback(chain, exc, deadline)
         if not math.isfinite(best):
             return ChainSolution("infeasible", None)
         return ChainSolution("optimal", x == 1)
 
+
+def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) -> ChainSolution:
+    """What ``dp-exact`` answers when its label DP stops (:class:`DPStopped`): the
+    best evaluator-feasible placement of ``greedy`` and the coarse
+    :data:`INCUMBENT_GRID`-tick grid DP (both fast), and after the label cap (not
+    the clock) also ``dp`` with its default grid in the time left; status ``feasible``; with none,
+    ``time_limit`` (clock) or ``error`` (label cap). Our choice: an answer that
+    says it is not proven beats refusing the whole problem."""
+    from splitopt.solvers.baselines import Greedy
+
+    if exc.reason == "time":
+        why = "time limit reached"
+    else:
+        why = f"label cap of {MAX_LABELS:,} labels reached (memory bound)"
+    found: list[tuple[float, str, str]] = []
+    with contextlib.suppress(GridError, SolverError):
+        _, inc = _incumbent(chain)
+        if inc is not None:
+            found.append(
+                (
+                    score(chain, inc.astype(bool)).server_work,
+                    inc.astype(bool),
+                    "a 200-tick grid DP",
+                )
+            )
+    g = Greedy().solve_chain(chain).placement
+    if g is not None:
+        found.append((score(chain, g).server_work, g, "greedy"))
+    left = None if deadline is None else deadline - time.perf_counter()
+    if exc.reason != "time" and (left is None or left > 0):
+        with contextlib.suppress(SolverError):
+            d = GridDP().solve_chain(chain, left)
+            if d.placement is not None and score(chain, d.placement).feasible:
+                found.append((score(chain, d.placement).server_work, d.placement, "dp"))
+    if not found:
+        return ChainSolution("time_limit" if exc.reason == "time" else "error", None, None, why)
+    _, p, who = min(found, key=lambda f: f[0])
+    return ChainSolution("feasible", p, None, f"{why}; placement of {who}")
+
+
+#: Most labels the label DP makes (``dp-exact``, and the ILPs' optimality check):
+#: about 33 bytes each, so at most ~1.1 GB with the growth copy (our choice).
+MAX_LABELS = 2**24
+
+#: Longest chain for which the label DP builds its lower bounds (memory budgets only):
+#: the knapsack order is an L × (L − 1) int64 table (32 MB at 2,000 layers).
+BOUNDS_MAX_LAYERS = 2000
 
 #: Ticks per SLA of the lower-bound table and the incumbent's grid in :func:`solve_labels`.
 BOUND_TICKS = 1000
@@ -159,8 +286,20 @@ def _bound_inputs(chain: Chain) -> tuple[np.ndarray, float, np.ndarray, np.ndarr
     return table, t.tick_s, order, suffix
 
 
-def solve_labels(chain: Chain, bounds: bool = True) -> tuple[float, np.ndarray, int]:
+def solve_labels(
+    chain: Chain,
+    bounds: bool = True,
+    *,
+    ub: float = math.inf,
+    max_labels: int | None = None,
+    deadline: float | None = None,
+) -> tuple[float, np.ndarray, int]:
     """Run the label DP on a chain: (optimum or inf, placement 0/1, labels created).
+
+    ``ub``: only placements with server work at most ``ub`` (1 + 1e-9) are
+    sought (``inf`` when none is). ``max_labels`` (default :data:`MAX_LABELS`)
+    caps the labels, hence memory; ``deadline`` (``time.perf_counter()``
+    seconds) stops the DP. Either raises :class:`DPStopped`.
 
     With a memory budget the (latency, work) labels run first; when their
     optimum fits the budget it is optimal with the budget too (same argument as
@@ -172,18 +311,28 @@ def solve_labels(chain: Chain, bounds: bool = True) -> tuple[float, np.ndarray, 
     """
     use_mem = chain.memory_budget_bytes is not None
     budget = chain.memory_budget_bytes * (1 + RTOL) if use_mem else np.inf
+    cap = MAX_LABELS if max_labels is None else int(max_labels)
     if use_mem:
-        best, x, n = solve_labels(chain.replace(memory_budget_bytes=None), bounds=False)
+        best, x, n = solve_labels(
+            chain.replace(memory_budget_bytes=None),
+            bounds=False,
+            ub=ub,
+            max_labels=cap,
+            deadline=deadline,
+        )
         if not np.isfinite(best) or chain.client_memory_bytes[x == 0].sum() <= budget:
             return best, x, n
-    if bounds and use_mem:
-        ub, inc = _incumbent(chain)
+    inc = None
+    if bounds and use_mem and chain.num_layers <= BOUNDS_MAX_LAYERS:
+        ub0, inc = _incumbent(chain)
+        if ub0 > ub:
+            inc = None
+        ub = min(ub, ub0)
         table, tick, order, suffix = _bound_inputs(chain)
     else:
-        ub, inc = math.inf, None
         table, tick = np.zeros((1, 2, 0)), 0.0
         order, suffix = np.full((1, 1), -1, dtype=np.int64), np.zeros(1)
-    best, x, n = label_dp(
+    best, x, n, abort = label_dp(
         chain.client_time_s,
         chain.server_time_s,
         chain.uplink_s,
@@ -200,7 +349,11 @@ def solve_labels(chain: Chain, bounds: bool = True) -> tuple[float, np.ndarray, 
         tick,
         order,
         suffix,
+        cap,
+        math.inf if deadline is None else float(deadline),
     )
+    if abort:
+        raise DPStopped("labels" if abort == ABORT_LABELS else "time", int(n))
     if not np.isfinite(best) and inc is not None:
         raise RuntimeError("label DP pruned every label although a feasible incumbent exists")
     return best, x, n

@@ -27,11 +27,13 @@ rows scaled by a power of two. Both run on one thread with all logging off.
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
 
 from splitopt.solvers.ilp_model import (
+    SPENT,
     BackendResult,
     ILPSolver,
     SplitModel,
@@ -39,6 +41,7 @@ from splitopt.solvers.ilp_model import (
     integer_objective,
     integer_row,
     quiet_stdout,
+    time_left,
 )
 
 
@@ -93,7 +96,11 @@ class CPSAT(ILPSolver):
 
     def run_model(self, model: SplitModel, time_limit: float | None) -> BackendResult:
         cp_model = _cp_model()
+        t0 = time.perf_counter()
         m, xs, k, err = to_cpsat(model)
+        time_limit = time_left(time_limit, t0)
+        if time_limit is not None and time_limit <= 0:
+            return BackendResult("time_limit", message=SPENT)
         solver = cp_model.CpSolver()
         p = solver.parameters
         p.num_workers = 1
@@ -164,13 +171,19 @@ class SCIP(ILPSolver):
 
     def run_model(self, model: SplitModel, time_limit: float | None) -> BackendResult:
         pywraplp = _pywraplp()
+        t0 = time.perf_counter()
         try:
             s, xs, k = to_scip(model)
         except RuntimeError as exc:
             return BackendResult("error", message=str(exc))
+        time_limit = time_left(time_limit, t0)
+        if time_limit is not None and time_limit <= 0:
+            return BackendResult("time_limit", message=SPENT)
         s.SuppressOutput()
         s.SetSolverSpecificParametersAsString(
-            "limits/gap = 0\nlimits/absgap = 0\ndisplay/verblevel = 0\n"
+            # clocktype 2: the time limit is wall-clock time (SCIP's default is CPU time,
+            # which let a loaded machine run 3x past --time-limit)
+            "limits/gap = 0\nlimits/absgap = 0\ndisplay/verblevel = 0\ntiming/clocktype = 2\n"
         )
         if time_limit is not None:
             s.SetTimeLimit(max(1, math.ceil(time_limit * 1000)))

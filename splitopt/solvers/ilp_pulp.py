@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 import warnings
 from typing import Any
 
 import numpy as np
 
 from splitopt.solvers.ilp_model import (
+    SPENT,
     BackendResult,
     ILPSolver,
     SplitModel,
     _pow2_scale,
     quiet_stdout,
+    time_left,
 )
 
 _counter = itertools.count()
@@ -108,13 +111,17 @@ class CBC(ILPSolver):
     def run_model(self, model: SplitModel, time_limit: float | None) -> BackendResult:
         pulp = _pulp()
         failure = ""
+        t0 = time.perf_counter()
         for options in self.cbc_attempts:
             prob, xs, _ = to_pulp(model)
+            left = time_left(time_limit, t0)
+            if left is not None and left <= 0:
+                return BackendResult("time_limit", message=SPENT)
             solver = _cbc(
                 msg=False,
                 gapRel=0,
                 gapAbs=0,
-                timeLimit=time_limit,
+                timeLimit=left,
                 threads=1,
                 options=list(options),
             )
@@ -158,7 +165,11 @@ class HiGHS(ILPSolver):
         import highspy
 
         pulp = _pulp()
+        t0 = time.perf_counter()
         prob, xs, k = to_pulp(model)
+        time_limit = time_left(time_limit, t0)
+        if time_limit is not None and time_limit <= 0:
+            return BackendResult("time_limit", message=SPENT)
         solver = pulp.HiGHS(
             msg=False,
             gapRel=0.0,

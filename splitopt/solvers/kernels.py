@@ -16,10 +16,25 @@ A choice byte per state records the argmin for backtracking.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
-from numba import njit
+from numba import njit, objmode
 
 INF = np.inf
+#: The label DP looks at the clock once per this many labels made (objmode call).
+CLOCK_EVERY = 65536
+#: The grid DP without memory looks at the clock once per this many layers.
+LAYERS_PER_CLOCK = 16
+#: Abort codes of :func:`label_dp`.
+ABORT_NONE, ABORT_LABELS, ABORT_DEADLINE = 0, 1, 2
+
+
+@njit(cache=True)
+def _now():  # pragma: no cover - compiled
+    with objmode(t="float64"):
+        t = time.perf_counter()
+    return t
 
 
 @njit(cache=True)
@@ -68,8 +83,8 @@ def _relax_row(dst, ch, f0, f1, k0, k1, wq, lo, hi):
 
 
 @njit(cache=True)
-def grid_dp(client, server, up, down, work, start, end, sla):
-    """Latency-only grid DP. Integer tick arrays in, (best work, placement) out.
+def grid_dp(client, server, up, down, work, start, end, sla, deadline):
+    """Latency-only grid DP. Integer tick arrays in, (best work, placement, stopped) out.
 
     Args:
         client, server: int64[L] ticks of each layer on the client / server.
@@ -77,12 +92,16 @@ def grid_dp(client, server, up, down, work, start, end, sla):
         work: float64[L] server work of each layer.
         start, end: 0 (client) or 1 (server).
         sla: int, the ticked SLA D̂.
+        deadline: ``time.perf_counter()`` seconds (``inf``: none), read every
+            :data:`LAYERS_PER_CLOCK` layers; past it the DP stops (stopped = True,
+            best ``inf``).
     """
     L = client.shape[0]
     T = sla
     x = np.zeros(L, np.uint8)
     if T < 0:
-        return INF, x
+        return INF, x, False
+    timed = deadline < INF
     choice = np.empty((L, 2, T + 1), np.uint8)
     f = np.empty((2, T + 1))
     g = np.empty((2, T + 1))
@@ -100,6 +119,8 @@ def grid_dp(client, server, up, down, work, start, end, sla):
             k1 = tq + _switch(1, q, layer, up, down)
             _relax_row(g[q], choice[layer, q], f[0], f[1], k0, k1, wq, 0, T)
         f, g = g, f
+        if timed and layer % LAYERS_PER_CLOCK == 0 and _now() > deadline:
+            return INF, x, True
     best = INF
     bp = 0
     for p in range(2):
@@ -108,7 +129,7 @@ def grid_dp(client, server, up, down, work, start, end, sla):
             best = f[p, t]
             bp = p
     if best == INF:
-        return INF, x
+        return INF, x, False
     t = T - _switch(bp, end, L, up, down)
     q = bp
     for layer in range(L - 1, -1, -1):
@@ -116,11 +137,11 @@ def grid_dp(client, server, up, down, work, start, end, sla):
         p = choice[layer, q, t]
         t -= (server[layer] if q == 1 else client[layer]) + _switch(p, q, layer, up, down)
         q = p
-    return best, x
+    return best, x, False
 
 
 @njit(cache=True)
-def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budget):
+def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budget, deadline):
     """Grid DP with a client-memory dimension (memory ticks, budget M̂).
 
     ``memory``: int64[L] memory ticks of each layer when on the client.
@@ -130,8 +151,9 @@ def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budg
     T = sla
     Mm = budget
     x = np.zeros(L, np.uint8)
+    timed = deadline < INF
     if T < 0 or Mm < 0:
-        return INF, x
+        return INF, x, False
     choice = np.empty((L, 2, Mm + 1, T + 1), np.uint8)
     f = np.empty((2, Mm + 1, T + 1))
     g = np.empty((2, Mm + 1, T + 1))
@@ -160,6 +182,8 @@ def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budg
                         g[q, m], choice[layer, q, m], f[0, m - mq], f[1, m - mq], k0, k1, wq, 0, T
                     )
         f, g = g, f
+        if timed and _now() > deadline:
+            return INF, x, True
     best = INF
     bp = 0
     for p in range(2):
@@ -168,7 +192,7 @@ def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budg
             best = f[p, Mm, t]
             bp = p
     if best == INF:
-        return INF, x
+        return INF, x, False
     t = T - _switch(bp, end, L, up, down)
     m = Mm
     q = bp
@@ -179,12 +203,12 @@ def grid_dp_memory(client, server, up, down, work, memory, start, end, sla, budg
         if q == 0:
             m -= memory[layer]
         q = p
-    return best, x
+    return best, x, False
 
 
 @njit(cache=True)
-def _grow(a, n):
-    b = np.empty(max(2 * a.shape[0], n), a.dtype)
+def _grow(a, n, cap):
+    b = np.empty(max(min(2 * a.shape[0], cap), n), a.dtype)
     b[: a.shape[0]] = a
     return b
 
@@ -218,7 +242,8 @@ def remaining_work_bound(client, server, up, down, work, end, ticks):
 @njit(cache=True)
 def _knapsack_bound(layer, cap, work, memory, order, suffix_work):
     """Least server work of layers after ``layer`` when at most ``cap`` bytes of
-    them may run on the client, in the fractional relaxation (a lower bound)."""
+    them may run on the client, in the fractional relaxation (a lower bound), less
+    a relative 1e-9 margin for rounding."""
     saved = 0.0
     L = work.shape[0]
     for i in range(L):
@@ -233,7 +258,10 @@ def _knapsack_bound(layer, cap, work, memory, order, suffix_work):
             if m > 0:
                 saved += work[k] * cap / m
             break
-    return suffix_work[layer] - saved
+    # suffix - saved cancels: without the margin its rounding error (~1e-16 of the
+    # suffix) made the bound positive where the optimum is 0, pruning every label
+    # (found by verify's sub-tick instances)
+    return suffix_work[layer] - saved - 1e-9 * suffix_work[layer]
 
 
 @njit(cache=True)
@@ -254,6 +282,8 @@ def label_dp(
     bound_tick,
     order,
     suffix_work,
+    max_labels,
+    deadline,
 ):
     """Exact label-setting DP on real data (no ticks), with bounds.
 
@@ -265,8 +295,17 @@ def label_dp(
     bounds: ``bound_table`` from :func:`remaining_work_bound` at ``bound_tick``
     seconds per tick (skipped when it has no ticks), and with memory the
     fractional knapsack over ``order`` (per layer, later layers by work per
-    byte, -1 padded). Returns (best work, placement, number of labels made);
-    best is ``inf`` when no label beats ``ub``.
+    byte, -1 padded).
+
+    Limits: at most ``max_labels`` labels are made (memory is about 33 bytes a
+    label, doubled while the arrays grow), and the clock
+    (``time.perf_counter``) is read at every layer and every :data:`CLOCK_EVERY`
+    elementary steps (candidate labels plus dominance comparisons); past
+    ``deadline`` (``inf``: none) the DP stops.
+
+    Returns (best work, placement, number of labels made, abort code); best is
+    ``inf`` when no label beats ``ub``; the abort code is :data:`ABORT_NONE`,
+    :data:`ABORT_LABELS` or :data:`ABORT_DEADLINE` (then best is ``inf``).
     """
     L = client.shape[0]
     x = np.zeros(L, np.uint8)
@@ -292,7 +331,12 @@ def label_dp(
     # front[l, q] = (first, last+1) in the label arrays
     lo = np.zeros((L, 2), np.int64)
     hi = np.zeros((L, 2), np.int64)
+    ops = 0  # candidate labels looked at plus dominance comparisons (clock pacing)
+    next_check = CLOCK_EVERY
+    timed = deadline < INF
     for layer in range(L):
+        if timed and _now() > deadline:
+            return INF, x, n, ABORT_DEADLINE
         for q in range(2):
             tq = server[layer] if q == 1 else client[layer]
             wq = work[layer] if q == 1 else 0.0
@@ -307,17 +351,24 @@ def label_dp(
                 k0 = tq + _switch(0, q, layer, up, down)
                 k1 = tq + _switch(1, q, layer, up, down)
             need = n + (ie - i) + (je - j)
+            if need > max_labels:
+                need = max_labels
             if need > lat.shape[0]:
-                lat = _grow(lat, need)
-                wrk = _grow(wrk, need)
-                mem = _grow(mem, need)
-                par = _grow(par, need)
-                loc = _grow(loc, need)
+                lat = _grow(lat, need, max_labels)
+                wrk = _grow(wrk, need, max_labels)
+                mem = _grow(mem, need, max_labels)
+                par = _grow(par, need, max_labels)
+                loc = _grow(loc, need, max_labels)
             lo[layer, q] = n
             start_n = n
             best_w = INF
             # merge the two parent fronts (each sorted by (lat, work, mem)) after shifting
             while i < ie or j < je:
+                ops += 1
+                if timed and ops >= next_check:
+                    next_check = ops + CLOCK_EVERY
+                    if _now() > deadline:
+                        return INF, x, n, ABORT_DEADLINE
                 take_i = False
                 if j >= je:
                     take_i = True
@@ -360,6 +411,7 @@ def label_dp(
                         continue
                 if use_memory:
                     dominated = False
+                    ops += n - start_n
                     for r in range(start_n, n):
                         if wrk[r] <= cw and mem[r] <= cm:
                             dominated = True
@@ -368,6 +420,8 @@ def label_dp(
                         continue
                 elif cw >= best_w:
                     continue
+                if n >= max_labels:
+                    return INF, x, n, ABORT_LABELS
                 lat[n] = cl
                 wrk[n] = cw
                 mem[n] = cm
@@ -389,12 +443,12 @@ def label_dp(
                 best_lat = tl
                 bi = r
     if bi < 0:
-        return INF, x, n
+        return INF, x, n, ABORT_NONE
     r = bi
     for layer in range(L - 1, -1, -1):
         x[layer] = loc[r]
         r = par[r]
-    return best, x, n
+    return best, x, n, ABORT_NONE
 
 
 def warm_up() -> None:
@@ -415,10 +469,32 @@ def warm_up() -> None:
     w = ro(np.zeros(2))
     f = ro(np.zeros(2))
     f1 = ro(np.zeros(3))
-    grid_dp(i, i, i1, i1, w, 0, 0, 3)
-    grid_dp_memory(i, i, i1, i1, w, i, 0, 0, 3, 2)
+    # deadline inf: the same float64 signature as a real deadline, but the clock
+    # (an objmode call) is never read here, so a signal during warm-up is not raised
+    # inside compiled code
+    grid_dp(i, i, i1, i1, w, 0, 0, 3, np.inf)
+    grid_dp_memory(i, i, i1, i1, w, i, 0, 0, 3, 2, np.inf)
     table = remaining_work_bound(i, i, i1, i1, w, 0, 3)
     order = np.full((2, 2), -1, np.int64)
     suffix = np.zeros(2)
     for use_mem, budget in ((True, 2.0), (False, np.inf)):
-        label_dp(f, f, f1, f1, w, f, 0, 0, 3.0, budget, use_mem, 1.0, table, 1.0, order, suffix)
+        label_dp(
+            f,
+            f,
+            f1,
+            f1,
+            w,
+            f,
+            0,
+            0,
+            3.0,
+            budget,
+            use_mem,
+            1.0,
+            table,
+            1.0,
+            order,
+            suffix,
+            2**40,
+            np.inf,
+        )
