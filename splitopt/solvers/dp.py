@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
 from splitopt.discretise import GridError, TickedChain, tick_chain
 from splitopt.evaluate import RTOL, score
-from splitopt.problem import Chain
+from splitopt.problem import Chain, Problem
+from splitopt.ragged import ChainBatch
+from splitopt.solution import Result
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
+from splitopt.solvers.batch import (
+    INFEASIBLE,
+    NOT_A_PROOF,
+    STATUS_NAMES,
+    solve_grid_batch,
+    warm_up_batch,
+)
 from splitopt.solvers.kernels import (
     grid_dp,
     grid_dp_memory,
@@ -21,6 +31,9 @@ from splitopt.solvers.params import DPParams
 
 #: Refuse grids whose backtracking table would exceed this many bytes.
 MAX_TABLE_BYTES = 4 * 2**30
+#: ``dp`` solves problems with at least this many distinct chains in one batched,
+#: parallel kernel call (:mod:`splitopt.solvers.batch`; same answers, tested).
+BATCH_MIN_CHAINS = 64
 
 
 def state_count(t: TickedChain) -> int:
@@ -91,6 +104,37 @@ class GridDP(_NumbaSolver):
         except GridError as exc:
             raise SolverError(str(exc)) from None
 
+    def solve(self, problem: Problem) -> Result:
+        """As :meth:`Solver.solve`; many distinct chains (and no ``bound``, no time
+        limit) go through the batched kernel in one call, with the same answers."""
+        p = self.params
+        if len(problem.chains) < BATCH_MIN_CHAINS or p.bound or p.time_limit is not None:
+            return super().solve(problem)
+        self.check(problem)
+        self.prepare()
+        warm_up_batch()
+        t0 = time.perf_counter()
+        batch = ChainBatch.from_chains(problem.chains)
+        status, _, x, exact = solve_grid_batch(batch, p.discretisation)
+        off = batch.offsets.tolist()
+        placements = [
+            None if s == INFEASIBLE else x[off[i] : off[i + 1]] for i, s in enumerate(status)
+        ]
+        messages = [
+            NOT_A_PROOF if s == INFEASIBLE and not e else None for s, e in zip(status, exact)
+        ]
+        runtime = time.perf_counter() - t0
+        return Result.from_chains(
+            problem,
+            self.name,
+            [STATUS_NAMES[s] for s in status],
+            placements,
+            runtime,
+            options=self.describe_options(),
+            bounds=[None] * len(placements),
+            messages=messages,
+        )
+
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         t = self._tick(chain)
         best, x = run_grid_dp(t)
@@ -103,9 +147,7 @@ class GridDP(_NumbaSolver):
         if not math.isfinite(best):
             if t.exact:
                 return ChainSolution("infeasible", None, bound)
-            return ChainSolution(
-                "infeasible", None, bound, "no placement feasible on the grid (not a proof)"
-            )
+            return ChainSolution("infeasible", None, bound, NOT_A_PROOF)
         proven = t.exact or (bound is not None and best <= bound * (1 + RTOL) + 1e-300)
         return ChainSolution("optimal" if proven else "feasible", x == 1, bound)
 
