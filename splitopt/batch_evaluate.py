@@ -54,7 +54,6 @@ def score_flat(
     lat = np.full(n, np.nan)
     work = np.full(n, np.nan)
     mem = np.full(n, np.nan)
-    feas = np.zeros(n, dtype=bool)
     have = np.ones(n, bool) if has_placement is None else np.asarray(has_placement, bool)
     lengths = batch.num_layers
     for L in np.unique(lengths[have]):

@@ -248,8 +248,8 @@ BATCH_MIN_CHAINS = 64
 def _score_chains_batched(
     problem: Problem, placements: Sequence[np.ndarray | None]
 ) -> tuple[list[np.ndarray | None], tuple[np.ndarray, ...]]:
-    from splitopt.batch_evaluate import score_flat  # noqa: PLC0415 - it imports this module
-    from splitopt.ragged import ChainBatch  # noqa: PLC0415
+    from splitopt.batch_evaluate import score_flat  # here: it imports this module
+    from splitopt.ragged import ChainBatch
 
     batch = ChainBatch.from_chains(problem.chains)
     xs = [

@@ -294,8 +294,9 @@ def solve_grid_batch(
 
     Returns (status codes int8[n] (:data:`OPTIMAL`, :data:`FEASIBLE`,
     :data:`INFEASIBLE`), ticked optimum float64[n] (+inf where infeasible),
-    placements bool[offsets[-1]], whether ticking was exact bool[n]). Statuses as :class:`~splitopt.solvers.dp.GridDP`
-    without ``bound``: optimal where ticking was exact, feasible otherwise.
+    placements bool[offsets[-1]], whether ticking was exact bool[n]). Statuses as
+    :class:`~splitopt.solvers.dp.GridDP` without ``bound``: optimal where ticking was
+    exact, feasible otherwise.
     """
     t = tick_batch(b, d)
     best, x = run_ticked(t)

@@ -121,7 +121,8 @@ class GridDP(_NumbaSolver):
             None if s == INFEASIBLE else x[off[i] : off[i + 1]] for i, s in enumerate(status)
         ]
         messages = [
-            NOT_A_PROOF if s == INFEASIBLE and not e else None for s, e in zip(status, exact)
+            NOT_A_PROOF if s == INFEASIBLE and not e else None
+            for s, e in zip(status, exact, strict=True)
         ]
         runtime = time.perf_counter() - t0
         return Result.from_chains(

@@ -87,7 +87,7 @@ def _brute(ticked_chain) -> float:
 @pytest.mark.nojit
 def test_batch_against_brute_force_small():
     chains = random_chains(5, 12, integer=True, max_layers=6)
-    status, best, x, _ = solve_grid_batch(ChainBatch.from_chains(chains))
+    status, best, _x, _ = solve_grid_batch(ChainBatch.from_chains(chains))
     for i, c in enumerate(chains):
         ref = _brute(Discretisation().tick(c))
         assert best[i] == pytest.approx(ref, rel=1e-12) or (np.isinf(ref) and np.isinf(best[i]))
