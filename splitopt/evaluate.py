@@ -249,9 +249,9 @@ def _score_chains_batched(
     problem: Problem, placements: Sequence[np.ndarray | None]
 ) -> tuple[list[np.ndarray | None], tuple[np.ndarray, ...]]:
     from splitopt.batch_evaluate import score_flat  # here: it imports this module
-    from splitopt.ragged import ChainBatch
+    from splitopt.ragged import batch_of
 
-    batch = ChainBatch.from_chains(problem.chains)
+    batch = batch_of(problem)
     xs = [
         None if p is None else as_placement(p, c.num_layers)
         for c, p in zip(problem.chains, placements, strict=True)

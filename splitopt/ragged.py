@@ -10,12 +10,13 @@ entry per chain), and the scalars are arrays of length n. Units are those of
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from splitopt.problem import Chain
+from splitopt.problem import Chain, Problem
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,6 +114,22 @@ class ChainBatch:
 
     def chains(self) -> list[Chain]:
         return [self.chain(i) for i in range(len(self))]
+
+
+_BATCHES: dict[int, tuple[weakref.ref, ChainBatch]] = {}
+
+
+def batch_of(problem: Problem) -> ChainBatch:
+    """``ChainBatch.from_chains(problem.chains)``, built once per (immutable) problem
+    object while it lives (the solver and the evaluator both need it)."""
+    key = id(problem)
+    hit = _BATCHES.get(key)
+    if hit is not None and hit[0]() is problem:
+        return hit[1]
+    b = ChainBatch.from_chains(problem.chains)
+    _BATCHES[key] = (weakref.ref(problem), b)
+    weakref.finalize(problem, _BATCHES.pop, key, None)
+    return b
 
 
 def segment_all(mask: np.ndarray, offsets: np.ndarray) -> np.ndarray:

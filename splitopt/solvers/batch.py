@@ -154,14 +154,13 @@ def tick_batch(b: ChainBatch, d: Discretisation | None = None) -> TickedBatch:
             & segment_all(_whole(b.uplink_s / per_bound), boff)
             & segment_all(_whole(b.downlink_s / per_bound), boff)
         )
-    seg = np.repeat(np.arange(n), L)
-    any_mem = np.zeros(n, bool)
-    np.logical_or.at(any_mem, seg, b.client_memory_bytes > 0)
+    any_mem = ~segment_all(~(b.client_memory_bytes > 0), b.offsets)
     use = b.has_budget & any_mem
     mu, mem_exact = _memory_ticks(b, d, use)
     budget = np.full(n, -1, np.int64)
     memory = np.zeros(int(b.offsets[-1]), np.int64)
     if use.any():
+        seg = np.repeat(np.arange(n), L)
         budget[use] = _floor(b.memory_budget_bytes[use], mu[use])
         lay = use[seg]
         memory[lay] = _ceil(

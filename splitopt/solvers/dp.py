@@ -10,7 +10,7 @@ import numpy as np
 from splitopt.discretise import GridError, TickedChain, tick_chain
 from splitopt.evaluate import RTOL, score
 from splitopt.problem import Chain, Problem
-from splitopt.ragged import ChainBatch
+from splitopt.ragged import batch_of
 from splitopt.solution import Result
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
 from splitopt.solvers.batch import (
@@ -114,11 +114,15 @@ class GridDP(_NumbaSolver):
         self.prepare()
         warm_up_batch()
         t0 = time.perf_counter()
-        batch = ChainBatch.from_chains(problem.chains)
+        batch = batch_of(problem)
         status, _, x, exact = solve_grid_batch(batch, p.discretisation)
         off = batch.offsets.tolist()
+        buf = x.tobytes()  # read-only placements that share one immutable buffer
         placements = [
-            None if s == INFEASIBLE else x[off[i] : off[i + 1]] for i, s in enumerate(status)
+            None
+            if s == INFEASIBLE
+            else np.frombuffer(buf, bool, count=off[i + 1] - off[i], offset=off[i])
+            for i, s in enumerate(status)
         ]
         messages = [
             NOT_A_PROOF if s == INFEASIBLE and not e else None
