@@ -87,9 +87,10 @@ def _brute(ticked_chain) -> float:
 @pytest.mark.nojit
 def test_batch_against_brute_force_small():
     chains = random_chains(5, 12, integer=True, max_layers=6)
-    status, best, _x, _ = solve_grid_batch(ChainBatch.from_chains(chains))
+    disc = Discretisation(grid=40)  # small, so that it also runs without the JIT
+    status, best, _x, _ = solve_grid_batch(ChainBatch.from_chains(chains), disc)
     for i, c in enumerate(chains):
-        ref = _brute(Discretisation().tick(c))
+        ref = _brute(disc.tick(c))
         assert best[i] == pytest.approx(ref, rel=1e-12) or (np.isinf(ref) and np.isinf(best[i]))
         assert (status[i] == INFEASIBLE) == np.isinf(ref)
 
