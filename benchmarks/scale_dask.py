@@ -23,11 +23,11 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from scale_distinct import batches  # noqa: E402
+from scale_distinct import batches
 
-from splitopt.formats.columnar import write_problem_batches  # noqa: E402
-from splitopt.solvers.batch import warm_up_batch  # noqa: E402
-from splitopt.streaming import solve_file  # noqa: E402
+from splitopt.formats.columnar import write_problem_batches
+from splitopt.solvers.batch import warm_up_batch
+from splitopt.streaming import solve_file
 
 
 def main() -> None:
