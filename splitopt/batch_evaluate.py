@@ -4,7 +4,8 @@
 :class:`~splitopt.ragged.ChainBatch`. Chains are grouped by length and each
 group is scored with the very numpy expressions of
 :func:`splitopt.evaluate.score_batch` on a (chains, L) array, so the figures are
-bit-for-bit those of :func:`splitopt.evaluate.score` (tested), with one numpy
+bit-for-bit those of :func:`splitopt.evaluate.score` (tested; callers pass its
+:data:`~splitopt.evaluate.RTOL`), with one numpy
 call per distinct length instead of one Python step per chain.
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from splitopt.evaluate import RTOL
 from splitopt.ragged import ChainBatch
 
 
@@ -38,14 +38,19 @@ def _score_group(batch: ChainBatch, idx: np.ndarray, L: int, x_flat: np.ndarray)
 
 
 def score_flat(
-    batch: ChainBatch, on_server: np.ndarray, has_placement: np.ndarray | None = None
+    batch: ChainBatch,
+    on_server: np.ndarray,
+    has_placement: np.ndarray | None,
+    rtol: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Latency (s), server work, client memory (bytes) and feasibility of one
     placement per chain.
 
     ``on_server``: bool[offsets[-1]], the placements concatenated (``True`` =
     server). ``has_placement``: bool[n], chains without a placement get NaN
-    figures and ``feasible = False`` (default: all have one).
+    figures and ``feasible = False`` (``None``: all have one). ``rtol``: the
+    tolerance of the comparisons, always :data:`splitopt.evaluate.RTOL` (passed
+    in because that module sits above this one).
     """
     n = len(batch)
     x_flat = np.asarray(on_server, dtype=bool)
@@ -59,8 +64,8 @@ def score_flat(
     for L in np.unique(lengths[have]):
         idx = np.flatnonzero(have & (lengths == L))
         lat[idx], work[idx], mem[idx] = _score_group(batch, idx, int(L), x_flat)
-    ok = have & (lat <= batch.sla_s * (1.0 + RTOL))
+    ok = have & (lat <= batch.sla_s * (1.0 + rtol))
     budget = batch.memory_budget_bytes
     with np.errstate(invalid="ignore"):
-        ok &= np.isnan(budget) | (mem <= budget * (1.0 + RTOL))
+        ok &= np.isnan(budget) | (mem <= budget * (1.0 + rtol))
     return lat, work, mem, ok

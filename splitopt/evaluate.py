@@ -19,8 +19,10 @@ from functools import cached_property
 
 import numpy as np
 
+from splitopt.batch_evaluate import score_flat
 from splitopt.errors import PlacementError
 from splitopt.problem import Chain, Problem
+from splitopt.ragged import batch_of
 
 #: Relative tolerance of the latency and memory comparisons (SPEC §1).
 RTOL = 1e-9
@@ -248,9 +250,6 @@ BATCH_MIN_CHAINS = 64
 def _score_chains_batched(
     problem: Problem, placements: Sequence[np.ndarray | None]
 ) -> tuple[list[np.ndarray | None], tuple[np.ndarray, ...]]:
-    from splitopt.batch_evaluate import score_flat  # here: it imports this module
-    from splitopt.ragged import batch_of
-
     batch = batch_of(problem)
     xs = [
         None if p is None else as_placement(p, c.num_layers)
@@ -262,7 +261,7 @@ def _score_chains_batched(
         for c, x in zip(problem.chains, xs, strict=True)
     ]
     flat = np.concatenate(parts) if parts else np.zeros(0, bool)
-    return xs, score_flat(batch, flat, have)
+    return xs, score_flat(batch, flat, have, RTOL)
 
 
 def evaluate(

@@ -35,6 +35,7 @@ import numpy as np
 from splitopt._version import __version__
 from splitopt.batch_evaluate import score_flat
 from splitopt.errors import InputError, UserError
+from splitopt.evaluate import RTOL
 from splitopt.formats.columnar import (
     META_KEY,
     SOLUTION_FORMAT,
@@ -93,7 +94,7 @@ def solve_range(
     reader = ColumnarProblem(path)
     rb = reader.rows(start, stop)
     statuses, x, have = _statuses_placements(rb, solver, options, reader.name, reader.work_unit)
-    lat, work, mem, feas = score_flat(rb.chains, x, have)
+    lat, work, mem, feas = score_flat(rb.chains, x, have, RTOL)
     st = np.array(statuses, dtype=object)
     broken = np.isin(st, ["optimal", "feasible"]) & ~feas
     st[broken] = "error"
@@ -424,7 +425,7 @@ def evaluate_file(path: str, solution: str, rows: int = DEFAULT_ROWS) -> dict:
             raise InputError(
                 solution, f"row {start + r}, column placement", "may hold only 'C' and 'S'"
             )
-        _lat, work, _mem, feas = score_flat(rb.chains, chars == ord("S"), have)
+        _lat, work, _mem, feas = score_flat(rb.chains, chars == ord("S"), have, RTOL)
         objective += float(np.dot(rb.weights[feas], work[feas]))
         feasible += int(feas.sum())
         broken += int((have & ~feas).sum())

@@ -9,7 +9,7 @@ import pytest
 
 from splitopt.batch_evaluate import score_flat
 from splitopt.discretise import Discretisation
-from splitopt.evaluate import score
+from splitopt.evaluate import RTOL, score
 from splitopt.ragged import ChainBatch
 from splitopt.solvers import dp as dp_module
 from splitopt.solvers import get_solver
@@ -102,7 +102,7 @@ def test_score_flat_bit_identical_to_score():
     rng = np.random.default_rng(0)
     x = rng.random(int(b.offsets[-1])) < 0.5
     have = rng.random(len(chains)) < 0.8
-    lat, work, mem, ok = score_flat(b, x, have)
+    lat, work, mem, ok = score_flat(b, x, have, RTOL)
     for i, c in enumerate(chains):
         if not have[i]:
             assert np.isnan(lat[i]) and not ok[i]
