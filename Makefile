@@ -20,14 +20,16 @@ demo: setup
 	$(BIN)/splitopt solve instances/demo/scenario.json \
 	    --solver dp,dp-exact,greedy,greedy-ratio,best-cut,server-only --bound
 
-## test: the whole suite, then the numba kernels again with the JIT off
+## test: the import-layer contracts, the whole suite, then the numba kernels again with the JIT off
 test: setup
+	$(BIN)/lint-imports
 	$(BIN)/python -c "from splitopt.solvers.kernels import warm_up; warm_up()"
 	$(BIN)/python -m pytest -q
 	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q -m nojit -p no:cacheprovider
 
 lint: setup
 	$(BIN)/ruff check splitopt tests benchmarks
+	$(BIN)/lint-imports
 
 ## bench: micro-benchmarks (not part of make test)
 bench: setup
@@ -42,5 +44,5 @@ verify: setup
 	$(BIN)/splitopt verify --n 10000 --seed 7
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks .grimp_cache .import_linter_cache build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

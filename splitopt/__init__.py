@@ -21,7 +21,7 @@ from splitopt.solvers.params import DPParams, ILPParams, SolverParams
 
 def read(path: str) -> Problem:
     """Read a problem file, or compile a scenario file, into a :class:`Problem`."""
-    from splitopt.io import read_any
+    from splitopt.formats.read import read_any
 
     return read_any(path)
 

@@ -89,7 +89,7 @@ def _write_output(target: str, text: str, inputs: Sequence[str] = ()) -> None:
 
 def _read_inputs(paths: Sequence[str]) -> list[tuple[str, object, str | None]]:
     """(path, problem, scenario description) per path; each file is read exactly once."""
-    from splitopt.io import read_with_doc
+    from splitopt.formats.read import read_with_doc
 
     out = []
     for path in paths:
@@ -111,7 +111,6 @@ def _greedy_reference(problem, results):  # type: ignore[no-untyped-def]
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    from splitopt.formats.solution_file import solution_dumps
     from splitopt.outputs import check_not_input
     from splitopt.solvers import get_solver
 
@@ -165,11 +164,21 @@ def cmd_solve(args: argparse.Namespace) -> int:
     # everything that can fail runs before the file is written (the greedy reference too)
     greedies = [_greedy_reference(p, rs) if tables else None for _, p, _, rs in results]
     if args.json is not None:
-        _write_output(args.json, solution_dumps(flat[0] if len(flat) == 1 else flat), inputs)
+        _write_output(args.json, _solution_text(flat[0] if len(flat) == 1 else flat), inputs)
     if tables:
         for (path, problem, desc, rs), greedy in zip(results, greedies, strict=True):
             _print_comparison(path, problem, rs, args.per_request, desc, greedy)
     return code
+
+
+def _solution_text(result):  # type: ignore[no-untyped-def]
+    """The solution document(s) of one result or a list, each with its summary."""
+    from splitopt.formats.solution_file import solution_dumps
+    from splitopt.metrics import summarize
+
+    if isinstance(result, list):
+        return solution_dumps(result, [summarize(r) for r in result])
+    return solution_dumps(result, summarize(result))
 
 
 def _print_comparison(  # type: ignore[no-untyped-def]
@@ -300,7 +309,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     several solvers/files (its documents for this problem's instance are scored)."""
     from splitopt.evaluate import PlacementError, evaluate
     from splitopt.formats.errors import InputError
-    from splitopt.formats.solution_file import read_solutions, solution_dumps
+    from splitopt.formats.solution_file import read_solutions
     from splitopt.outputs import check_not_input
     from splitopt.solution import Result
 
@@ -349,7 +358,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json is not None:
         _write_output(
             args.json,
-            solution_dumps(results if is_list else results[0]),
+            _solution_text(results if is_list else results[0]),
             (args.path, args.solution),
         )
     if not tables:
@@ -390,8 +399,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     from splitopt.formats.problem_file import write_problem
+    from splitopt.formats.read import compile_file
     from splitopt.outputs import check_not_input
-    from splitopt.scenario.compile import compile_file
 
     check_not_input(args.output, [args.scenario])
     problem = compile_file(args.scenario)

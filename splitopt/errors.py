@@ -3,6 +3,7 @@
 * :class:`SplitoptError` — the base.
 * :class:`UserError` — the input or the request is at fault; the CLI prints the
   message on one line and exits with code 2. Every subclass below is one.
+* :class:`SpecError` — a scenario object breaks a rule (carries a field path).
 * Anything else reaching the CLI is a bug: exit code 1.
 """
 
@@ -60,6 +61,24 @@ class DataError(UserError):
         super().__init__(f"{where}: {reason}")
 
 
+class SpecError(UserError):
+    """A scenario spec or catalogue entry breaks a rule of its type.
+
+    ``path`` is the field path inside the object that was being built (e.g.
+    ``["peak_flops", "fp64"]``); a file reader prefixes the file name and the
+    object's own JSON path (:meth:`InputError` from :meth:`at`).
+    """
+
+    def __init__(self, path: JsonPath, reason: str) -> None:
+        self.path = list(path)
+        self.reason = reason
+        super().__init__(f"{format_path(self.path)}: {reason}")
+
+    def under(self, prefix: JsonPath) -> SpecError:
+        """The same error, its path under ``prefix``."""
+        return SpecError([*prefix, *self.path], self.reason)
+
+
 class GridError(UserError):
     """Grid options that make no sense (both a grid and a tick, a tick <= 0, ...)."""
 
@@ -108,6 +127,7 @@ __all__ = [
     "PlacementError",
     "SolverError",
     "SolverUnavailable",
+    "SpecError",
     "SplitoptError",
     "UsageError",
     "UserError",

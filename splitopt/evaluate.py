@@ -335,3 +335,22 @@ def evaluate(
 def server_only(chain: Chain) -> str:
     """The all-server placement of a chain."""
     return "S" * chain.num_layers
+
+
+def min_latency(chain: Chain) -> float:
+    """The least latency any placement of ``chain`` achieves, seconds.
+
+    Memory and the SLA are ignored; a two-state (client/server) shortest path.
+    """
+    up, down = chain.uplink_s, chain.downlink_s
+    inf = np.inf
+    best = np.array([0.0, inf]) if chain.start == "client" else np.array([inf, 0.0])
+    for b in range(chain.num_layers):
+        a, c = chain.client_time_s[b], chain.server_time_s[b]
+        to_c = min(best[0], best[1] + down[b]) + a
+        to_s = min(best[0] + up[b], best[1]) + c
+        best = np.array([to_c, to_s])
+    L = chain.num_layers
+    if chain.end == "client":
+        return float(min(best[0], best[1] + down[L]))
+    return float(min(best[0] + up[L], best[1]))

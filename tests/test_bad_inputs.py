@@ -405,15 +405,15 @@ def test_cost_model_errors_name_the_device_field(path, value, shown, tmp_path, c
 
 
 def test_warnings_never_break_the_one_line_error(monkeypatch, tmp_path, capsys):
-    import splitopt.io
+    import splitopt.formats.read as reader
 
-    real = splitopt.io.read_with_doc
+    real = reader.read_with_doc
 
     def noisy(file):  # type: ignore[no-untyped-def]
         warnings.warn("overflow encountered in divide", RuntimeWarning, stacklevel=1)
         return real(file)
 
-    monkeypatch.setattr(splitopt.io, "read_with_doc", noisy)
+    monkeypatch.setattr(reader, "read_with_doc", noisy)
     code, _, err = _cli(capsys, "solve", HANDMADE, "--solver", "nope")
     _one_line_error(code, err, "nope")
     bad = tmp_path / "b.json"

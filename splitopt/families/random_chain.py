@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from splitopt.evaluate import min_latency
 from splitopt.problem import Chain, Problem, Request
+
+__all__ = ["SIZES", "generate", "min_latency", "random_chain"]
 
 #: size -> (number of requests, least L, largest L)
 SIZES: dict[str, tuple[int, int, int]] = {
@@ -19,23 +22,6 @@ SIZES: dict[str, tuple[int, int, int]] = {
     "medium": (50, 12, 40),
     "large": (200, 32, 80),
 }
-
-
-def min_latency(chain: Chain) -> float:
-    """The least latency any placement achieves (a two-state shortest path)."""
-    up, down = chain.uplink_s, chain.downlink_s
-    best = np.array([0.0, 0.0])  # cost so far with the previous location C / S
-    inf = np.inf
-    best = np.array([0.0, inf]) if chain.start == "client" else np.array([inf, 0.0])
-    for b in range(chain.num_layers):
-        a, c = chain.client_time_s[b], chain.server_time_s[b]
-        to_c = min(best[0], best[1] + down[b]) + a
-        to_s = min(best[0] + up[b], best[1]) + c
-        best = np.array([to_c, to_s])
-    L = chain.num_layers
-    if chain.end == "client":
-        return float(min(best[0], best[1] + down[L]))
-    return float(min(best[0] + up[L], best[1]))
 
 
 def random_chain(

@@ -32,21 +32,14 @@ from typing import Literal
 import numpy as np
 
 from splitopt.errors import FamilyError
-from splitopt.evaluate import score
-from splitopt.families.random_chain import min_latency
-from splitopt.formats.scenario_file import (
-    ClientSpec,
-    ModelSpec,
-    RequestClass,
-    Scenario,
-    ServerSpec,
-)
+from splitopt.evaluate import min_latency, score
 from splitopt.problem import WORK_UNITS, Chain, Problem
 from splitopt.scenario.architectures import ARCHITECTURES, GRANULARITIES
 from splitopt.scenario.compile import assemble_problem, class_chains
 from splitopt.scenario.costmodel import DEFAULT_COMPUTE, WEIGHT_DTYPES
 from splitopt.scenario.devices import DEVICES
 from splitopt.scenario.networks import NETWORKS
+from splitopt.scenario.spec import ClientSpec, ModelSpec, RequestClass, Scenario, ServerSpec
 
 #: The SLA a class carries only while its chain is costed: the latency bounds
 #: the calibration reads do not depend on it, and it never leaves :func:`build`.

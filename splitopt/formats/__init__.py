@@ -2,7 +2,9 @@
 
 - ``splitopt-problem`` v1: :func:`read_problem`, :func:`write_problem`
 - ``splitopt-solution`` v1: :func:`write_solution`, :func:`read_placements`
-- ``splitopt-scenario`` v1: :mod:`splitopt.formats.scenario_file`
+- ``splitopt-scenario`` v1: :func:`read_scenario`, :func:`write_scenario`
+- any input file into a problem: :func:`read_any` (:mod:`splitopt.formats.read`)
+- JSON Schemas of the three: :mod:`splitopt.formats.schemas`
 """
 
 from splitopt.formats.errors import InputError, load_json
@@ -11,6 +13,13 @@ from splitopt.formats.problem_file import (
     problem_to_dict,
     read_problem,
     write_problem,
+)
+from splitopt.formats.read import compile_file, read_any
+from splitopt.formats.scenario_file import (
+    read_scenario,
+    scenario_from_dict,
+    scenario_to_dict,
+    write_scenario,
 )
 from splitopt.formats.solution_file import (
     read_placements,
@@ -21,13 +30,19 @@ from splitopt.formats.solution_file import (
 
 __all__ = [
     "InputError",
+    "compile_file",
     "load_json",
     "problem_from_dict",
     "problem_to_dict",
+    "read_any",
     "read_placements",
     "read_problem",
+    "read_scenario",
+    "scenario_from_dict",
+    "scenario_to_dict",
     "solution_dumps",
     "solution_to_dict",
     "write_problem",
+    "write_scenario",
     "write_solution",
 ]

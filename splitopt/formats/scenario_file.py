@@ -1,4 +1,9 @@
-"""``splitopt-scenario`` v1 files (SPEC §5, §6): read and validate into a :class:`Scenario`.
+"""``splitopt-scenario`` v1 files (SPEC §5, §6): JSON <-> :class:`~splitopt.scenario.spec.Scenario`.
+
+This module only converts: JSON types are checked here, every rule of a valid
+scenario lives in the constructors of :mod:`splitopt.scenario.spec` and the
+catalogue types, whose :class:`~splitopt.errors.SpecError` becomes an
+:class:`InputError` naming the file and the JSON path.
 
 A scenario names a server, clients (device, network, memory budget), models
 (architecture, dtype, granularity) and request classes; catalogue names
@@ -39,133 +44,107 @@ a network ``{"uplink_bit_per_s": ..., "downlink_bit_per_s": ...,
 "one_way_delay_s": ...}``; an architecture with the fields of
 :class:`~splitopt.scenario.architectures.Architecture`. Any of them may start
 from a catalogue entry with ``"base": NAME`` and override some fields.
+
+:func:`scenario_to_dict` / :func:`write_scenario` write a scenario back:
+catalogue entries by name, anything else as a full explicit object, so that
+read -> write -> read gives an equal scenario.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from splitopt.errors import SpecError
 from splitopt.formats.errors import (
     InputError,
     check_fields,
     check_header,
+    dumps,
     get_number,
     get_string,
     load_json,
+    write_text_atomic,
 )
-from splitopt.problem import LOCATIONS, WORK_UNITS
-from splitopt.scenario.architectures import (
-    ARCHITECTURES,
-    GRANULARITIES,
-    HEADS,
-    KINDS,
-    MLPS,
-    NORMS,
-    Architecture,
-)
-from splitopt.scenario.costmodel import COMPUTE_DTYPES, DEFAULT_COMPUTE, WEIGHT_DTYPES
-from splitopt.scenario.devices import COMPUTE_DTYPES as PEAK_DTYPES
+from splitopt.scenario import rules
+from splitopt.scenario.architectures import ARCHITECTURES, MAX_BLOCKS, Architecture
 from splitopt.scenario.devices import DEVICES, Device
+from splitopt.scenario.devices import FILE_NAMES as DEVICE_NAMES
+from splitopt.scenario.networks import FILE_NAMES as NETWORK_NAMES
 from splitopt.scenario.networks import NETWORKS, Network
+from splitopt.scenario.spec import (
+    REQUEST_FILE_NAMES,
+    ClientSpec,
+    ModelSpec,
+    RequestClass,
+    Scenario,
+    ServerSpec,
+)
 
 FORMAT = "splitopt-scenario"
 VERSION = 1
 
+#: (required, optional) fields of the document and of its objects
+DOCUMENT_REQUIRED = ("format", "version", "server", "clients", "models", "requests")
+DOCUMENT_OPTIONAL = ("name", "description", "work_unit", "meta")
+SERVER_FIELDS = (("device",), ("efficiency",))
+CLIENT_FIELDS = (("device", "network"), ("memory_budget_bytes", "efficiency"))
+MODEL_FIELDS = (("architecture",), ("dtype", "compute_dtype", "granularity"))
+REQUEST_FIELDS = (
+    ("client", "model", "sla_s"),
+    ("class", "prompt_tokens", "output_tokens", "count", "rate", "start", "end"),
+)
+
 Path_ = list[str | int]
+File = str | os.PathLike | None
+T = TypeVar("T")
 
-
-@dataclass(frozen=True)
-class ServerSpec:
-    """The server: a device (its efficiency already applied)."""
-
-    device: Device
-
-
-@dataclass(frozen=True)
-class ClientSpec:
-    """A client: device, network path to the server, memory budget (bytes or ``None``)."""
-
-    name: str
-    device: Device
-    network: Network
-    memory_budget_bytes: float | None
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A deployed model: architecture, weight dtype, compute dtype, granularity."""
-
-    name: str
-    architecture: Architecture
-    dtype: str
-    compute_dtype: str
-    granularity: str
-
-
-@dataclass(frozen=True)
-class RequestClass:
-    """Identical requests: ``count`` of them (weight 1 each), or one with weight ``rate``."""
-
-    name: str
-    client: str
-    model: str
-    prompt_tokens: int
-    output_tokens: int
-    sla_s: float
-    count: int = 1
-    rate: float | None = None
-    start: str = "client"
-    end: str = "client"
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A validated scenario (catalogue names resolved)."""
-
-    name: str
-    description: str | None
-    work_unit: str
-    server: ServerSpec
-    clients: Mapping[str, ClientSpec]
-    models: Mapping[str, ModelSpec]
-    requests: tuple[RequestClass, ...]
-    meta: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def num_requests(self) -> int:
-        """Requests after expanding counts."""
-        return sum(1 if rc.rate is not None else rc.count for rc in self.requests)
+__all__ = [
+    "FORMAT",
+    "MAX_BLOCKS",
+    "VERSION",
+    "ClientSpec",
+    "ModelSpec",
+    "RequestClass",
+    "Scenario",
+    "ServerSpec",
+    "read_scenario",
+    "scenario_from_dict",
+    "scenario_to_dict",
+    "write_scenario",
+]
 
 
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _int(file: Any, value: Any, path: Path_, *, minimum: int = 0) -> int:
-    x = get_number(file, value, path, integer=True)
-    if x < minimum:
-        raise InputError(file, path, f"must be >= {minimum}, got {value!r}")
-    return int(x)
+def _build(file: File, path: Path_, make: Callable[[], T], names: Mapping[str, str] = {}) -> T:
+    """``make()``; a :class:`SpecError` becomes an :class:`InputError` under ``path``."""
+    try:
+        return make()
+    except SpecError as exc:
+        exc = rules.renamed(exc, names)
+        raise InputError(file, [*path, *exc.path], exc.reason) from None
 
 
-def _bool(file: Any, value: Any, path: Path_) -> bool:
+def _int(file: File, value: Any, path: Path_) -> int:
+    return int(get_number(file, value, path, integer=True, nonneg=False))
+
+
+def _num(file: File, value: Any, path: Path_) -> float:
+    return get_number(file, value, path, nonneg=False)
+
+
+def _bool(file: File, value: Any, path: Path_) -> bool:
     if not isinstance(value, bool):
         raise InputError(file, path, f"must be true or false, got {value!r}")
     return value
 
 
-def _efficiency(file: Any, value: Any, path: Path_) -> float:
-    x = get_number(file, value, path, positive=True)
-    if x > 1:
-        raise InputError(file, path, f"must be in (0, 1], got {value!r}")
-    return x
-
-
-def _catalogue_name(file: Any, value: Any, path: Path_, catalogue: Mapping, what: str) -> str:
+def _catalogue_name(file: File, value: Any, path: Path_, catalogue: Mapping, what: str) -> str:
     name = get_string(file, value, path)
     if name not in catalogue:
         raise InputError(
@@ -174,92 +153,78 @@ def _catalogue_name(file: Any, value: Any, path: Path_, catalogue: Mapping, what
     return name
 
 
+def _strings(file: File, value: dict, path: Path_, keys: tuple[str, ...]) -> dict[str, str]:
+    return {k: get_string(file, value[k], [*path, k]) for k in keys if k in value}
+
+
 # -- devices, networks, architectures -------------------------------------------------
 
-_DEVICE_FIELDS = (
+DEVICE_STRINGS = ("name", "kind", "description", "source", "notes")
+DEVICE_REQUIRED = ("peak_flops", "memory_bandwidth_bytes_per_s", "memory_bytes")
+DEVICE_FIELDS = (
     "base",
-    "name",
     "peak_flops",
     "memory_bandwidth_bytes_per_s",
     "memory_bytes",
     "efficiency",
-    "description",
-    "source",
+    *DEVICE_STRINGS,
 )
 
 
-def _device(file: Any, value: Any, path: Path_) -> Device:
+def _device(file: File, value: Any, path: Path_) -> Device:
     if isinstance(value, str):
         return DEVICES[_catalogue_name(file, value, path, DEVICES, "device")]
     if not isinstance(value, dict):
         raise InputError(file, path, f"must be a device name or object, got {type(value).__name__}")
     base = value.get("base")
-    required = (
-        ()
-        if base is not None
-        else (
-            "peak_flops",
-            "memory_bandwidth_bytes_per_s",
-            "memory_bytes",
-        )
-    )
-    check_fields(file, value, path, required, _DEVICE_FIELDS)
-    changes: dict[str, Any] = {}
-    if base is not None:
-        dev = DEVICES[_catalogue_name(file, base, [*path, "base"], DEVICES, "device")]
-    else:
-        dev = None
+    check_fields(file, value, path, () if base is not None else DEVICE_REQUIRED, DEVICE_FIELDS)
+    changes: dict[str, Any] = _strings(file, value, path, DEVICE_STRINGS)
     if "peak_flops" in value:
         pf = value["peak_flops"]
-        if not isinstance(pf, dict) or not pf:
+        if not isinstance(pf, dict):
             raise InputError(
                 file,
                 [*path, "peak_flops"],
                 'must be an object of dtype -> FLOP/s, e.g. {"fp16": 1e14}',
             )
-        peaks = {}
-        for k, v in pf.items():
-            if k not in PEAK_DTYPES:
-                raise InputError(
-                    file,
-                    [*path, "peak_flops", k],
-                    f"unknown dtype; valid dtypes: {', '.join(PEAK_DTYPES)}",
-                )
-            peaks[k] = get_number(file, v, [*path, "peak_flops", k], positive=True)
-        changes["peak_flops"] = peaks
-    if "memory_bandwidth_bytes_per_s" in value:
-        changes["memory_bandwidth"] = get_number(
-            file,
-            value["memory_bandwidth_bytes_per_s"],
-            [*path, "memory_bandwidth_bytes_per_s"],
-            positive=True,
-        )
-    if "memory_bytes" in value:
-        changes["memory_bytes"] = get_number(file, value["memory_bytes"], [*path, "memory_bytes"])
-    if "efficiency" in value:
-        changes["efficiency"] = _efficiency(file, value["efficiency"], [*path, "efficiency"])
-    for key in ("name", "description", "source"):
+        changes["peak_flops"] = {k: _num(file, v, [*path, "peak_flops", k]) for k, v in pf.items()}
+    for attr in ("memory_bandwidth", "memory_bytes", "efficiency"):
+        key = DEVICE_NAMES.get(attr, attr)
         if key in value:
-            changes[key] = get_string(file, value[key], [*path, key])
-    if dev is not None:  # keeps the catalogue name unless "name" is given
-        return dataclasses.replace(dev, **changes)
+            changes[attr] = _num(file, value[key], [*path, key])
+    if base is not None:  # keeps the catalogue name unless "name" is given
+        dev = DEVICES[_catalogue_name(file, base, [*path, "base"], DEVICES, "device")]
+        return _build(file, path, lambda: dataclasses.replace(dev, **changes), DEVICE_NAMES)
     changes.setdefault("name", "custom-device")
     changes.setdefault("source", "given in the scenario file")
-    return Device(**changes)
+    return _build(file, path, lambda: Device(**changes), DEVICE_NAMES)
 
 
-_NETWORK_FIELDS = (
+def _device_to(dev: Device) -> str | dict:
+    if DEVICES.get(dev.name) == dev:
+        return dev.name
+    out: dict[str, Any] = {
+        "name": dev.name,
+        "peak_flops": dict(dev.peak_flops),
+        "memory_bandwidth_bytes_per_s": dev.memory_bandwidth,
+        "memory_bytes": dev.memory_bytes,
+        "efficiency": dev.efficiency,
+    }
+    out.update({k: getattr(dev, k) for k in DEVICE_STRINGS[1:] if getattr(dev, k)})
+    return out
+
+
+NETWORK_STRINGS = ("name", "description", "source", "notes")
+NETWORK_NUMBERS = ("uplink_bps", "downlink_bps", "one_way_delay_s")
+NETWORK_REQUIRED = tuple(NETWORK_NAMES.get(a, a) for a in NETWORK_NUMBERS)
+NETWORK_FIELDS = (
     "base",
-    "name",
-    "uplink_bit_per_s",
-    "downlink_bit_per_s",
-    "one_way_delay_s",
-    "description",
-    "source",
+    *(NETWORK_NAMES.get(a, a) for a in NETWORK_NUMBERS),
+    *NETWORK_STRINGS,
 )
 
 
-def _network(file: Any, value: Any, path: Path_) -> Network:
+def _network(file: File, value: Any, path: Path_) -> Network:
     if isinstance(value, str):
         return NETWORKS[_catalogue_name(file, value, path, NETWORKS, "network")]
     if not isinstance(value, dict):
@@ -267,74 +232,44 @@ def _network(file: Any, value: Any, path: Path_) -> Network:
             file, path, f"must be a network name or object, got {type(value).__name__}"
         )
     base = value.get("base")
-    required = (
-        ()
-        if base is not None
-        else (
-            "uplink_bit_per_s",
-            "downlink_bit_per_s",
-            "one_way_delay_s",
-        )
-    )
-    check_fields(file, value, path, required, _NETWORK_FIELDS)
-    changes: dict[str, Any] = {}
-    for key, attr in (("uplink_bit_per_s", "uplink_bps"), ("downlink_bit_per_s", "downlink_bps")):
+    numbers = NETWORK_REQUIRED
+    check_fields(file, value, path, () if base is not None else numbers, NETWORK_FIELDS)
+    changes: dict[str, Any] = _strings(file, value, path, NETWORK_STRINGS)
+    for attr, key in zip(NETWORK_NUMBERS, numbers, strict=True):
         if key in value:
-            changes[attr] = get_number(file, value[key], [*path, key], positive=True)
-    if "one_way_delay_s" in value:
-        changes["one_way_delay_s"] = get_number(
-            file, value["one_way_delay_s"], [*path, "one_way_delay_s"]
-        )
-    for key in ("name", "description", "source"):
-        if key in value:
-            changes[key] = get_string(file, value[key], [*path, key])
-    if base is not None:
+            changes[attr] = _num(file, value[key], [*path, key])
+    if base is not None:  # keeps the catalogue name unless "name" is given
         net = NETWORKS[_catalogue_name(file, base, [*path, "base"], NETWORKS, "network")]
-        return dataclasses.replace(net, **changes)  # keeps the catalogue name
+        return _build(file, path, lambda: dataclasses.replace(net, **changes), NETWORK_NAMES)
     changes.setdefault("name", "custom-network")
     changes.setdefault("source", "given in the scenario file")
-    return Network(**changes)
+    return _build(file, path, lambda: Network(**changes), NETWORK_NAMES)
 
 
-#: Largest ``num_layers`` / ``num_decoder_layers`` a scenario may give (our cap: the
-#: largest published models have under 200 blocks; beyond it the cost model's arrays
-#: and the solvers' memory grow without bound).
-MAX_BLOCKS = 10_000
+def _network_to(net: Network) -> str | dict:
+    if NETWORKS.get(net.name) == net:
+        return net.name
+    out: dict[str, Any] = {"name": net.name}
+    out.update({NETWORK_NAMES.get(a, a): getattr(net, a) for a in NETWORK_NUMBERS})
+    out.update({k: getattr(net, k) for k in NETWORK_STRINGS[1:] if getattr(net, k)})
+    return out
 
-#: Architecture fields a scenario may set: name -> (type, choices)
-_ARCH_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "name": ("str", ()),
-    "family": ("str", ()),
-    "kind": ("str", KINDS),
-    "hidden_size": ("int+", ()),
-    "num_layers": ("int+", ()),
-    "num_heads": ("int+", ()),
-    "intermediate_size": ("int+", ()),
-    "vocab_size": ("int", ()),
-    "num_kv_heads": ("int+", ()),
-    "head_dim": ("int+", ()),
-    "num_decoder_layers": ("int", ()),
-    "mlp": ("str", MLPS),
-    "norm": ("str", NORMS),
-    "qkv_bias": ("bool", ()),
-    "out_bias": ("bool", ()),
-    "mlp_bias": ("bool", ()),
-    "tie_embeddings": ("bool", ()),
-    "position_embeddings": ("int", ()),
-    "token_type_embeddings": ("int", ()),
-    "embedding_norm": ("bool", ()),
-    "final_norm": ("bool", ()),
-    "embed_proj_dim": ("int", ()),
-    "head": ("str", HEADS),
-    "num_labels": ("int", ()),
-    "image_size": ("int", ()),
-    "patch_size": ("int", ()),
-    "channels": ("int+", ()),
-    "max_context": ("int+", ()),
-    "source": ("str", ()),
-    "notes": ("str", ()),
+
+#: Architecture fields a scenario may set, by JSON type (values are checked by
+#: the :class:`Architecture` constructor).
+ARCH_TYPES: dict[str, str] = {
+    f.name: (
+        "bool"
+        if f.type == "bool"
+        else "str"
+        if f.type == "str"
+        else "number"
+        if f.name == "published_params"
+        else "int"
+    )
+    for f in dataclasses.fields(Architecture)
 }
-_ARCH_REQUIRED = (
+ARCH_REQUIRED = (
     "family",
     "kind",
     "hidden_size",
@@ -345,7 +280,7 @@ _ARCH_REQUIRED = (
 )
 
 
-def _architecture(file: Any, value: Any, path: Path_, default_name: str) -> Architecture:
+def _architecture(file: File, value: Any, path: Path_, default_name: str) -> Architecture:
     if isinstance(value, str):
         return ARCHITECTURES[_catalogue_name(file, value, path, ARCHITECTURES, "architecture")]
     if not isinstance(value, dict):
@@ -353,92 +288,67 @@ def _architecture(file: Any, value: Any, path: Path_, default_name: str) -> Arch
             file, path, f"must be an architecture name or object, got {type(value).__name__}"
         )
     base = value.get("base")
-    required = () if base is not None else _ARCH_REQUIRED
-    check_fields(file, value, path, required, ("base", *_ARCH_FIELDS))
+    required = () if base is not None else ARCH_REQUIRED
+    check_fields(file, value, path, required, ("base", *ARCH_TYPES))
     changes: dict[str, Any] = {}
-    for key, (typ, choices) in _ARCH_FIELDS.items():
+    for key, typ in ARCH_TYPES.items():
         if key not in value:
             continue
         p = [*path, key]
         if typ == "str":
-            changes[key] = get_string(file, value[key], p, choices)
+            changes[key] = get_string(file, value[key], p)
         elif typ == "bool":
             changes[key] = _bool(file, value[key], p)
+        elif typ == "number":
+            changes[key] = None if value[key] is None else _num(file, value[key], p)
         else:
-            changes[key] = _int(file, value[key], p, minimum=1 if typ == "int+" else 0)
-            if key in ("num_layers", "num_decoder_layers") and changes[key] > MAX_BLOCKS:
-                raise InputError(
-                    file, p, f"must be <= {MAX_BLOCKS:,} (our cap), got {value[key]!r}"
-                )
+            changes[key] = _int(file, value[key], p)
     if base is not None:
         arch = ARCHITECTURES[
             _catalogue_name(file, base, [*path, "base"], ARCHITECTURES, "architecture")
         ]
         changes.setdefault("name", f"{arch.name}*" if changes else arch.name)
         changes.setdefault("published_params", None)
-        arch = arch.replace(**changes)
-    else:
-        changes.setdefault("name", default_name)
-        changes.setdefault("source", "given in the scenario file")
-        arch = Architecture(**changes)
-    _check_architecture(file, arch, path)
-    return arch
+        return _build(file, path, lambda: arch.replace(**changes))
+    changes.setdefault("name", default_name)
+    changes.setdefault("source", "given in the scenario file")
+    return _build(file, path, lambda: Architecture(**changes))
 
 
-def _check_architecture(file: Any, a: Architecture, path: Path_) -> None:
-    if a.num_heads % a.num_kv_heads:  # type: ignore[operator]
-        raise InputError(
-            file,
-            [*path, "num_kv_heads"],
-            f"num_heads ({a.num_heads}) must be a multiple of num_kv_heads ({a.num_kv_heads})",
-        )
-    if a.kind == "encoder-decoder" and a.num_decoder_layers < 1:
-        raise InputError(
-            file, [*path, "num_decoder_layers"], "an encoder-decoder model needs decoder layers"
-        )
-    if a.kind != "encoder-decoder" and a.num_decoder_layers:
-        raise InputError(
-            file, [*path, "num_decoder_layers"], f"only for encoder-decoder models, not {a.kind!r}"
-        )
-    if a.vision and (a.image_size % max(a.patch_size, 1) or a.patch_size < 1):
-        raise InputError(
-            file, [*path, "patch_size"], "image_size must be a positive multiple of patch_size"
-        )
-    if a.vision and a.kind != "encoder":
-        raise InputError(file, [*path, "kind"], "vision models must be encoders")
-    if not a.vision and a.vocab_size < 1:
-        raise InputError(file, [*path, "vocab_size"], "a text model needs vocab_size >= 1")
-    if a.head in ("classifier", "vision-classifier") and a.num_labels < 1:
-        raise InputError(file, [*path, "num_labels"], f"a {a.head} head needs num_labels >= 1")
-    if a.head != "lm" and a.kind != "encoder":
-        raise InputError(file, [*path, "head"], f"a {a.kind} model needs an 'lm' head")
+_ARCH_DEFAULTS = {
+    f.name: f.default for f in dataclasses.fields(Architecture) if f.name not in ARCH_REQUIRED
+}
+
+
+def _architecture_to(arch: Architecture) -> str | dict:
+    if ARCHITECTURES.get(arch.name) == arch:
+        return arch.name
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(Architecture):
+        v = getattr(arch, f.name)
+        always = f.name in ("name", "source", "num_kv_heads", "head_dim", *ARCH_REQUIRED)
+        if always or v != _ARCH_DEFAULTS[f.name]:
+            out[f.name] = v
+    return out
 
 
 # -- the document ---------------------------------------------------------------------
 
 
-def _names_object(file: Any, value: Any, path: Path_, what: str) -> dict:
+def _names_object(file: File, value: Any, path: Path_, what: str) -> dict:
     if not isinstance(value, dict):
         raise InputError(
             file,
             path,
             f"must be an object mapping {what} names to {what} objects, got {type(value).__name__}",
         )
-    if not value:
-        raise InputError(file, path, f"must define at least one {what}")
     return value
 
 
-def scenario_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Scenario:
-    """Validate a parsed ``splitopt-scenario`` document (names resolved)."""
+def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
+    """A :class:`Scenario` from a parsed ``splitopt-scenario`` document (names resolved)."""
     check_header(file, doc, FORMAT, VERSION)
-    check_fields(
-        file,
-        doc,
-        [],
-        ("format", "version", "server", "clients", "models", "requests"),
-        ("name", "description", "work_unit", "meta"),
-    )
+    check_fields(file, doc, [], DOCUMENT_REQUIRED, DOCUMENT_OPTIONAL)
     name = doc.get("name")
     if name is None:
         name = Path(file).stem if file else "scenario"
@@ -446,153 +356,143 @@ def scenario_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Scena
     description = doc.get("description")
     if description is not None:
         description = get_string(file, description, ["description"])
-        if "\n" in description:
-            raise InputError(file, ["description"], "must be one line")
-    work_unit = get_string(file, doc.get("work_unit", "FLOP"), ["work_unit"], WORK_UNITS)
+    work_unit = get_string(file, doc.get("work_unit", "FLOP"), ["work_unit"])
     meta = doc.get("meta", {})
     if not isinstance(meta, dict):
         raise InputError(file, ["meta"], "must be a JSON object")
 
     srv = doc["server"]
-    check_fields(file, srv, ["server"], ("device",), ("efficiency",))
+    check_fields(file, srv, ["server"], *SERVER_FIELDS)
     sdev = _device(file, srv["device"], ["server", "device"])
     if "efficiency" in srv:
-        sdev = sdev.with_efficiency(_efficiency(file, srv["efficiency"], ["server", "efficiency"]))
+        eff = _num(file, srv["efficiency"], ["server", "efficiency"])
+        sdev = _build(file, ["server"], lambda: sdev.with_efficiency(eff))
     server = ServerSpec(sdev)
 
     clients: dict[str, ClientSpec] = {}
     for cname, c in _names_object(file, doc["clients"], ["clients"], "client").items():
         p: Path_ = ["clients", cname]
-        check_fields(file, c, p, ("device", "network"), ("memory_budget_bytes", "efficiency"))
+        check_fields(file, c, p, *CLIENT_FIELDS)
         dev = _device(file, c["device"], [*p, "device"])
         if "efficiency" in c:
-            dev = dev.with_efficiency(_efficiency(file, c["efficiency"], [*p, "efficiency"]))
+            eff = _num(file, c["efficiency"], [*p, "efficiency"])
+            dev = _build(file, p, lambda d=dev, e=eff: d.with_efficiency(e))
         net = _network(file, c["network"], [*p, "network"])
+        kw: dict[str, Any] = {}
         if "memory_budget_bytes" in c:
             mb = c["memory_budget_bytes"]
-            budget = None if mb is None else get_number(file, mb, [*p, "memory_budget_bytes"])
-        else:
-            budget = float(dev.memory_bytes)
-        clients[cname] = ClientSpec(cname, dev, net, budget)
+            kw["memory_budget_bytes"] = (
+                None if mb is None else _num(file, mb, [*p, "memory_budget_bytes"])
+            )
+        clients[cname] = _build(
+            file, p, lambda n=cname, d=dev, w=net, k=kw: ClientSpec(n, d, w, **k)
+        )
 
     models: dict[str, ModelSpec] = {}
     for mname, m in _names_object(file, doc["models"], ["models"], "model").items():
         p = ["models", mname]
-        check_fields(file, m, p, ("architecture",), ("dtype", "compute_dtype", "granularity"))
+        check_fields(file, m, p, *MODEL_FIELDS)
         arch = _architecture(file, m["architecture"], [*p, "architecture"], mname)
-        dtype = get_string(file, m.get("dtype", "bf16"), [*p, "dtype"], WEIGHT_DTYPES)
-        cdt = m.get("compute_dtype")
-        cdt = (
-            DEFAULT_COMPUTE[dtype]
-            if cdt is None
-            else get_string(file, cdt, [*p, "compute_dtype"], COMPUTE_DTYPES)
-        )
-        gran = get_string(file, m.get("granularity", "block"), [*p, "granularity"], GRANULARITIES)
-        models[mname] = ModelSpec(mname, arch, dtype, cdt, gran)
+        kw = _strings(file, m, p, ("dtype", "compute_dtype", "granularity"))
+        models[mname] = _build(file, p, lambda n=mname, a=arch, k=kw: ModelSpec(n, a, **k))
 
     reqs = doc["requests"]
     if not isinstance(reqs, list):
         raise InputError(file, ["requests"], "must be an array of request classes")
-    if not reqs:
-        raise InputError(file, ["requests"], "must hold at least one request class")
-    classes: list[RequestClass] = []
-    seen: dict[str, int] = {}
-    for i, r in enumerate(reqs):
-        classes.append(_request_class(file, r, i, clients, models, seen))
-    return Scenario(
-        name=name,
-        description=description,
-        work_unit=work_unit,
-        server=server,
-        clients=clients,
-        models=models,
-        requests=tuple(classes),
-        meta=meta,
+    classes = [_request_class(file, r, i) for i, r in enumerate(reqs)]
+    return _build(
+        file,
+        [],
+        lambda: Scenario(
+            name=name,
+            description=description,
+            work_unit=work_unit,
+            server=server,
+            clients=clients,
+            models=models,
+            requests=tuple(classes),
+            meta=meta,
+        ),
     )
 
 
-_REQ_FIELDS = (
-    "class",
-    "prompt_tokens",
-    "output_tokens",
-    "count",
-    "rate",
-    "start",
-    "end",
-)
-
-
-def _request_class(
-    file: Any,
-    r: Any,
-    i: int,
-    clients: Mapping[str, ClientSpec],
-    models: Mapping[str, ModelSpec],
-    seen: dict[str, int],
-) -> RequestClass:
+def _request_class(file: File, r: Any, i: int) -> RequestClass:
     p: Path_ = ["requests", i]
-    check_fields(file, r, p, ("client", "model", "sla_s"), _REQ_FIELDS)
-    cname = get_string(file, r.get("class", f"c{i}"), [*p, "class"])
-    if not cname or "/" in cname:
-        raise InputError(file, [*p, "class"], "must be a non-empty name without '/'")
-    if cname in seen:
-        raise InputError(
-            file, [*p, "class"], f"duplicate class name {cname!r} (also requests[{seen[cname]}])"
-        )
-    seen[cname] = i
-    client = get_string(file, r["client"], [*p, "client"])
-    if client not in clients:
-        raise InputError(
-            file,
-            [*p, "client"],
-            f"unknown client {client!r}; defined clients: {', '.join(clients)}",
-        )
-    model = get_string(file, r["model"], [*p, "model"])
-    if model not in models:
-        raise InputError(
-            file, [*p, "model"], f"unknown model {model!r}; defined models: {', '.join(models)}"
-        )
-    arch = models[model].architecture
-    fixed = arch.fixed_tokens
-    if "prompt_tokens" in r:
-        n = _int(file, r["prompt_tokens"], [*p, "prompt_tokens"], minimum=1)
-        if fixed is not None and n != fixed:
-            raise InputError(
-                file,
-                [*p, "prompt_tokens"],
-                f"vision model {arch.name!r} always sees {fixed} tokens "
-                f"({arch.num_patches} patches + 1); leave the field out or give {fixed}",
-            )
-    elif fixed is not None:
-        n = fixed
-    else:
-        raise InputError(file, [*p, "prompt_tokens"], "missing field")
-    g = _int(file, r.get("output_tokens", 0), [*p, "output_tokens"], minimum=0)
-    if not arch.generates and g:
-        raise InputError(
-            file,
-            [*p, "output_tokens"],
-            f"encoder model {arch.name!r} does not generate tokens; output_tokens must be 0",
-        )
-    ctx = (n + g) if arch.kind != "encoder-decoder" else max(n, g + 1)
-    if ctx > arch.max_context:
-        raise InputError(
-            file,
-            [*p, "prompt_tokens" if n > arch.max_context or not g else "output_tokens"],
-            f"context of {ctx} tokens exceeds {arch.name!r}'s maximum of {arch.max_context}",
-        )
-    sla = get_number(file, r["sla_s"], [*p, "sla_s"], positive=True)
+    check_fields(file, r, p, *REQUEST_FIELDS)
     if "count" in r and "rate" in r:
         raise InputError(file, [*p, "rate"], "give count or rate, not both")
-    count = _int(file, r.get("count", 1), [*p, "count"], minimum=1)
-    rate = None
+    kw: dict[str, Any] = {
+        "name": get_string(file, r.get("class", f"c{i}"), [*p, "class"]),
+        "client": get_string(file, r["client"], [*p, "client"]),
+        "model": get_string(file, r["model"], [*p, "model"]),
+        "prompt_tokens": (
+            _int(file, r["prompt_tokens"], [*p, "prompt_tokens"]) if "prompt_tokens" in r else None
+        ),
+        "sla_s": _num(file, r["sla_s"], [*p, "sla_s"]),
+    }
+    for key in ("output_tokens", "count"):
+        if key in r:
+            kw[key] = _int(file, r[key], [*p, key])
     if "rate" in r:
-        rate = get_number(file, r["rate"], [*p, "rate"], positive=True)
-    start = get_string(file, r.get("start", "client"), [*p, "start"], LOCATIONS)
-    end = get_string(file, r.get("end", "client"), [*p, "end"], LOCATIONS)
-    return RequestClass(cname, client, model, n, g, sla, count, rate, start, end)
+        kw["rate"] = _num(file, r["rate"], [*p, "rate"])
+    kw.update(_strings(file, r, p, ("start", "end")))
+    return _build(file, p, lambda: RequestClass(**kw), REQUEST_FILE_NAMES)
 
 
 def read_scenario(file: str | os.PathLike) -> Scenario:
     """Read and validate a scenario file; :class:`InputError` names file, field and reason."""
     return scenario_from_dict(load_json(file), file)
+
+
+# -- writing --------------------------------------------------------------------------
+
+
+def scenario_to_dict(scenario: Scenario) -> dict:
+    """The ``splitopt-scenario`` document of ``scenario`` (catalogue entries by name)."""
+    doc: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": scenario.name}
+    if scenario.description is not None:
+        doc["description"] = scenario.description
+    doc["work_unit"] = scenario.work_unit
+    doc["server"] = {"device": _device_to(scenario.server.device)}
+    doc["clients"] = {
+        name: {
+            "device": _device_to(c.device),
+            "network": _network_to(c.network),
+            "memory_budget_bytes": c.memory_budget_bytes,
+        }
+        for name, c in scenario.clients.items()
+    }
+    doc["models"] = {
+        name: {
+            "architecture": _architecture_to(m.architecture),
+            "dtype": m.dtype,
+            "compute_dtype": m.compute_dtype,
+            "granularity": m.granularity,
+        }
+        for name, m in scenario.models.items()
+    }
+    reqs = []
+    for rc in scenario.requests:
+        row: dict[str, Any] = {
+            "class": rc.name,
+            "client": rc.client,
+            "model": rc.model,
+            "prompt_tokens": rc.prompt_tokens,
+            "output_tokens": rc.output_tokens,
+            "sla_s": rc.sla_s,
+        }
+        if rc.rate is not None:
+            row["rate"] = rc.rate
+        else:
+            row["count"] = rc.count
+        row["start"], row["end"] = rc.start, rc.end
+        reqs.append(row)
+    doc["requests"] = reqs
+    if scenario.meta:
+        doc["meta"] = dict(scenario.meta)
+    return doc
+
+
+def write_scenario(scenario: Scenario, file: str | os.PathLike) -> None:
+    """Write a scenario file atomically."""
+    write_text_atomic(file, dumps(scenario_to_dict(scenario)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from splitopt._version import __version__
 from splitopt.formats.errors import (
@@ -21,8 +21,52 @@ from splitopt.formats.errors import (
 )
 from splitopt.solution import STATUSES, Result
 
+if TYPE_CHECKING:
+    from splitopt.metrics import Summary
+
 FORMAT = "splitopt-solution"
 VERSION = 1
+
+#: The fields a solution document holds: name -> JSON type ("number?" may be null).
+#: The writer fills exactly these (a test checks written files against the schema
+#: generated from these tables, :mod:`splitopt.formats.schemas`).
+DOCUMENT_FIELDS: dict[str, str] = {
+    "format": "string",
+    "version": "integer",
+    "instance": "string",
+    "solver": "string",
+    "status": "status",
+    "objective": "number?",
+    "runtime_s": "number",
+    "work_unit": "string",
+    "options": "object",
+    "summary": "summary",
+    "splitopt_version": "string",
+    "requests": "requests",
+}
+SUMMARY_FIELDS: dict[str, str] = {
+    "requests": "integer",
+    "feasible": "integer",
+    "infeasible": "integer",
+    "server_only_work": "number?",
+    "server_only_infeasible": "integer",
+    "reduction_vs_server_only": "number?",
+}
+#: per request; ``bound`` and ``message`` only when there is one
+REQUEST_FIELDS: dict[str, str] = {
+    "id": "string",
+    "status": "status",
+    "placement": "placement",
+    "server_work": "number?",
+    "latency_s": "number?",
+    "client_memory_bytes": "number?",
+    "feasible": "boolean",
+    "bound": "number?",
+    "message": "string",
+}
+#: what :func:`read_placements` needs of a document
+REQUIRED_DOCUMENT_FIELDS: tuple[str, ...] = ("format", "version", "requests")
+REQUIRED_REQUEST_FIELDS: tuple[str, ...] = ("id", "placement")
 
 
 def _num(x: float) -> float | int | None:
@@ -31,11 +75,10 @@ def _num(x: float) -> float | int | None:
     return int(x) if float(x).is_integer() and abs(x) < 2**53 else float(x)
 
 
-def solution_to_dict(result: Result) -> dict:
-    """The solution document of a result. Figures are the evaluator's."""
-    from splitopt.metrics import summarize
-
-    s = summarize(result)
+def solution_to_dict(result: Result, summary: Summary) -> dict:
+    """The solution document of a result and its summary
+    (:func:`splitopt.metrics.summarize`). Figures are the evaluator's."""
+    s = summary
     reqs = []
     for r in result:
         row: dict[str, Any] = {
@@ -75,17 +118,18 @@ def solution_to_dict(result: Result) -> dict:
     }
 
 
-def write_solution(result: Result, file: str | os.PathLike) -> None:
+def write_solution(result: Result, summary: Summary, file: str | os.PathLike) -> None:
     """Write a solution file atomically."""
-    write_text_atomic(file, dumps(solution_to_dict(result)))
+    write_text_atomic(file, dumps(solution_to_dict(result, summary)))
 
 
-def solution_dumps(result: Result | list[Result]) -> str:
+def solution_dumps(result: Result | list[Result], summary: Summary | list[Summary]) -> str:
     """JSON text of one result, or an array of documents for several (a *solution
-    list*: ``evaluate`` reads both, see :func:`read_solutions`)."""
+    list*: ``evaluate`` reads both, see :func:`read_solutions`); one summary each."""
     if isinstance(result, list):
-        return dumps([solution_to_dict(r) for r in result])
-    return dumps(solution_to_dict(result))
+        assert isinstance(summary, list)
+        return dumps([solution_to_dict(r, s) for r, s in zip(result, summary, strict=True)])
+    return dumps(solution_to_dict(result, summary))  # type: ignore[arg-type]
 
 
 def read_placements(file: str | os.PathLike) -> tuple[dict[str, str | None], dict]:

@@ -1,9 +1,15 @@
 """Scenarios: real architectures, devices and networks compiled into split problems.
 
+* :mod:`~splitopt.scenario.spec`: the scenario types, their rules in their constructors;
 * :mod:`~splitopt.scenario.architectures`: model configurations (with sources);
-* :mod:`~splitopt.scenario.devices`, :mod:`~splitopt.scenario.networks`: catalogues;
+* :mod:`~splitopt.scenario.devices`, :mod:`~splitopt.scenario.networks`: catalogues
+  (entries in ``splitopt/data/*.json``, loaded by :mod:`~splitopt.scenario.catalogue`);
 * :mod:`~splitopt.scenario.costmodel`: FLOPs, bytes, roofline and network time (SPEC §5);
-* :mod:`~splitopt.scenario.compile`: ``splitopt-scenario`` files -> problems.
+* :mod:`~splitopt.scenario.compile`: :class:`Scenario` -> :class:`~splitopt.problem.Problem`,
+  and SLA calibration.
+
+No files are read here except the package's catalogue data; scenario files are
+read and written by :mod:`splitopt.formats.scenario_file`.
 """
 
 from __future__ import annotations
@@ -11,14 +17,20 @@ from __future__ import annotations
 from splitopt.scenario.architectures import ARCHITECTURES, Architecture, get_architecture
 from splitopt.scenario.devices import DEVICES, Device, get_device
 from splitopt.scenario.networks import NETWORKS, Network, get_network
+from splitopt.scenario.spec import ClientSpec, ModelSpec, RequestClass, Scenario, ServerSpec
 
 __all__ = [
     "ARCHITECTURES",
     "DEVICES",
     "NETWORKS",
     "Architecture",
+    "ClientSpec",
     "Device",
+    "ModelSpec",
     "Network",
+    "RequestClass",
+    "Scenario",
+    "ServerSpec",
     "get_architecture",
     "get_device",
     "get_network",

@@ -1,6 +1,8 @@
 """Catalogue of model architectures from their published configurations.
 
-Each :class:`Architecture` holds the numbers of a model's configuration
+The entries are data (``splitopt/data/architectures.json``), checked by the
+:class:`Architecture` constructor. Each :class:`Architecture` holds the numbers
+of a model's configuration
 (hidden size, layers, heads, key/value heads, MLP width, vocabulary, tying,
 biases, norms) with the URL or citation it comes from, and the total
 parameter count the authors publish (used by the tests to check the
@@ -34,11 +36,39 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from splitopt.errors import SpecError
+from splitopt.scenario import catalogue, rules
+
 KINDS: tuple[str, ...] = ("decoder", "encoder", "encoder-decoder")
 GRANULARITIES: tuple[str, ...] = ("block", "sublayer")
 MLPS: tuple[str, ...] = ("gelu", "gated")
 NORMS: tuple[str, ...] = ("layernorm", "rmsnorm")
 HEADS: tuple[str, ...] = ("lm", "classifier", "vision-classifier")
+#: Integer fields that must be >= 1, and those that must be >= 0.
+POSITIVE_INTS: tuple[str, ...] = (
+    "hidden_size",
+    "num_layers",
+    "num_heads",
+    "intermediate_size",
+    "num_kv_heads",
+    "head_dim",
+    "channels",
+    "max_context",
+)
+#: Largest ``num_layers`` / ``num_decoder_layers`` (our cap: the largest published
+#: models have under 200 blocks; beyond it the cost model's arrays and the solvers'
+#: memory grow without bound).
+MAX_BLOCKS = 10_000
+NONNEG_INTS: tuple[str, ...] = (
+    "vocab_size",
+    "num_decoder_layers",
+    "position_embeddings",
+    "token_type_embeddings",
+    "embed_proj_dim",
+    "num_labels",
+    "image_size",
+    "patch_size",
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +148,45 @@ class Architecture:
             s(self, "num_kv_heads", self.num_heads)
         if self.head_dim is None:
             s(self, "head_dim", self.hidden_size // max(self.num_heads, 1))
+        self._check()
+        if self.published_params is not None:
+            s(self, "published_params", float(self.published_params))
+
+    def _check(self) -> None:
+        """The rules of an architecture; :class:`SpecError` names the field."""
+        rules.typed_fields(self)
+        for key, choices in (("kind", KINDS), ("mlp", MLPS), ("norm", NORMS), ("head", HEADS)):
+            rules.choice(getattr(self, key), choices, key)
+        for key in POSITIVE_INTS:
+            rules.at_least(getattr(self, key), 1, key)
+        for key in NONNEG_INTS:
+            rules.at_least(getattr(self, key), 0, key)
+        for key in ("num_layers", "num_decoder_layers"):
+            n = getattr(self, key)
+            if n > MAX_BLOCKS:
+                raise SpecError([key], f"must be <= {MAX_BLOCKS:,} (our cap), got {rules.show(n)}")
+        if self.num_heads % self.num_kv_heads:  # type: ignore[operator]
+            raise SpecError(
+                ["num_kv_heads"],
+                f"num_heads ({self.num_heads}) must be a multiple of "
+                f"num_kv_heads ({self.num_kv_heads})",
+            )
+        if self.kind == "encoder-decoder" and self.num_decoder_layers < 1:
+            raise SpecError(["num_decoder_layers"], "an encoder-decoder model needs decoder layers")
+        if self.kind != "encoder-decoder" and self.num_decoder_layers:
+            raise SpecError(
+                ["num_decoder_layers"], f"only for encoder-decoder models, not {self.kind!r}"
+            )
+        if self.vision and (self.image_size % max(self.patch_size, 1) or self.patch_size < 1):
+            raise SpecError(["patch_size"], "image_size must be a positive multiple of patch_size")
+        if self.vision and self.kind != "encoder":
+            raise SpecError(["kind"], "vision models must be encoders")
+        if not self.vision and self.vocab_size < 1:
+            raise SpecError(["vocab_size"], "a text model needs vocab_size >= 1")
+        if self.head in ("classifier", "vision-classifier") and self.num_labels < 1:
+            raise SpecError(["num_labels"], f"a {self.head} head needs num_labels >= 1")
+        if self.head != "lm" and self.kind != "encoder":
+            raise SpecError(["head"], f"a {self.kind} model needs an 'lm' head")
 
     # -- derived sizes -------------------------------------------------------------
 
@@ -477,420 +546,9 @@ def _layer_table(a: Architecture, granularity: str) -> LayerTable:
     )
 
 
-# ---------------------------------------------------------------------------------
-# The catalogue. Configuration values are those of the cited config files; the
-# published totals are quoted with their source.
-# ---------------------------------------------------------------------------------
-
-_HF = "https://huggingface.co/{}/blob/main/config.json"
-
-
-def _gpt2(name: str, repo: str, d: int, layers: int, heads: int, total: float) -> Architecture:
-    return Architecture(
-        name=name,
-        family="GPT-2",
-        kind="decoder",
-        hidden_size=d,
-        num_layers=layers,
-        num_heads=heads,
-        intermediate_size=4 * d,
-        vocab_size=50257,
-        position_embeddings=1024,
-        max_context=1024,
-        published_params=total,
-        params_source="OpenAI gpt-2 release model names 124M/355M/774M/1558M "
-        "(https://github.com/openai/gpt-2, download_model.py)",
-        source=_HF.format(repo) + "; Radford et al. 2019, 'Language Models are "
-        "Unsupervised Multitask Learners'",
-    )
-
-
-def _opt(
-    name: str, repo: str, d: int, layers: int, heads: int, total: float, src: str, **kw: object
-) -> Architecture:
-    return Architecture(
-        name=name,
-        family="OPT",
-        kind="decoder",
-        hidden_size=d,
-        num_layers=layers,
-        num_heads=heads,
-        intermediate_size=4 * d,
-        vocab_size=50272,
-        position_embeddings=2050,  # 2048 positions + OPT's offset of 2
-        max_context=2048,
-        published_params=total,
-        params_source=src,
-        source=_HF.format(repo) + "; Zhang et al. 2022, arXiv:2205.01068, Table 1",
-        **kw,  # type: ignore[arg-type]
-    )
-
-
-def _llama(
-    name: str,
-    family: str,
-    repo: str,
-    *,
-    d: int,
-    layers: int,
-    heads: int,
-    kv: int,
-    ff: int,
-    vocab: int,
-    tie: bool,
-    ctx: int,
-    total: float,
-    src: str,
-    qkv_bias: bool = False,
-    head_dim: int | None = None,
-    notes: str = "",
-) -> Architecture:
-    return Architecture(
-        name=name,
-        family=family,
-        kind="decoder",
-        hidden_size=d,
-        num_layers=layers,
-        num_heads=heads,
-        num_kv_heads=kv,
-        head_dim=head_dim,
-        intermediate_size=ff,
-        vocab_size=vocab,
-        mlp="gated",
-        norm="rmsnorm",
-        qkv_bias=qkv_bias,
-        out_bias=False,
-        mlp_bias=False,
-        tie_embeddings=tie,
-        max_context=ctx,
-        published_params=total,
-        params_source=src,
-        source=_HF.format(repo),
-        notes=notes,
-    )
-
-
-_CATALOGUE: list[Architecture] = [
-    # --- the original Transformer (encoder-decoder) --------------------------------
-    Architecture(
-        name="transformer-base",
-        family="Transformer",
-        kind="encoder-decoder",
-        hidden_size=512,
-        num_layers=6,
-        num_decoder_layers=6,
-        num_heads=8,
-        intermediate_size=2048,
-        vocab_size=37000,  # "a shared source-target vocabulary of about 37000 tokens"
-        final_norm=False,  # post-LN
-        max_context=1024,
-        published_params=65e6,
-        params_source="Vaswani et al. 2017, 'Attention Is All You Need', Table 3 "
-        "(base model: 65 x 10^6, two significant figures, approximate vocabulary)",
-        source="Vaswani et al. 2017, arXiv:1706.03762, Sections 3 and 5.1 and Table 3",
-        notes="sinusoidal positions (no parameters); embeddings shared between encoder, "
-        "decoder and output projection; the published 65M is rounded and rests on "
-        "an approximate vocabulary, so our count (63.1M) is 3 % below it",
-    ),
-    # --- BERT (encoder) --------------------------------------------------------------
-    Architecture(
-        name="bert-base",
-        family="BERT",
-        kind="encoder",
-        hidden_size=768,
-        num_layers=12,
-        num_heads=12,
-        intermediate_size=3072,
-        vocab_size=30522,
-        position_embeddings=512,
-        token_type_embeddings=2,
-        embedding_norm=True,
-        final_norm=False,
-        head="classifier",
-        num_labels=2,
-        max_context=512,
-        published_params=110e6,
-        params_source="Devlin et al. 2019, arXiv:1810.04805, Section 3 (BERT-BASE: 110M)",
-        source=_HF.format("google-bert/bert-base-uncased"),
-        notes="head = pooler + 2-way classifier on [CLS]",
-    ),
-    Architecture(
-        name="bert-large",
-        family="BERT",
-        kind="encoder",
-        hidden_size=1024,
-        num_layers=24,
-        num_heads=16,
-        intermediate_size=4096,
-        vocab_size=30522,
-        position_embeddings=512,
-        token_type_embeddings=2,
-        embedding_norm=True,
-        final_norm=False,
-        head="classifier",
-        num_labels=2,
-        max_context=512,
-        published_params=336e6,
-        params_source="Hugging Face Hub model page google-bert/bert-large-uncased "
-        "(safetensors: 336M params; the paper's '340M' is rounded)",
-        source=_HF.format("google-bert/bert-large-uncased"),
-        notes="head = pooler + 2-way classifier on [CLS]",
-    ),
-    # --- GPT-2 -----------------------------------------------------------------------
-    _gpt2("gpt2", "openai-community/gpt2", 768, 12, 12, 124e6),
-    _gpt2("gpt2-medium", "openai-community/gpt2-medium", 1024, 24, 16, 355e6),
-    _gpt2("gpt2-large", "openai-community/gpt2-large", 1280, 36, 20, 774e6),
-    _gpt2("gpt2-xl", "openai-community/gpt2-xl", 1600, 48, 25, 1558e6),
-    # --- OPT -------------------------------------------------------------------------
-    _opt("opt-125m", "facebook/opt-125m", 768, 12, 12, 125e6, "Zhang et al. 2022, Table 1 (125M)"),
-    _opt(
-        "opt-350m",
-        "facebook/opt-350m",
-        1024,
-        24,
-        16,
-        331_196_416,
-        "parameter count of the released facebook/opt-350m checkpoint (331,196,416; "
-        "the paper's '350M' is a rounded name)",
-        embed_proj_dim=512,
-        final_norm=False,
-        notes="post-LN, 512-wide embeddings with project_in/project_out",
-    ),
-    _opt(
-        "opt-1.3b",
-        "facebook/opt-1.3b",
-        2048,
-        24,
-        32,
-        1_315_758_080,
-        "parameter count of the released facebook/opt-1.3b checkpoint (1,315,758,080)",
-    ),
-    _opt(
-        "opt-2.7b",
-        "facebook/opt-2.7b",
-        2560,
-        32,
-        32,
-        2_651_596_800,
-        "parameter count of the released facebook/opt-2.7b checkpoint (2,651,596,800)",
-    ),
-    _opt("opt-6.7b", "facebook/opt-6.7b", 4096, 32, 32, 6.7e9, "Zhang et al. 2022, Table 1 (6.7B)"),
-    # --- Llama -----------------------------------------------------------------------
-    _llama(
-        "llama-2-7b",
-        "Llama",
-        "meta-llama/Llama-2-7b-hf",
-        d=4096,
-        layers=32,
-        heads=32,
-        kv=32,
-        ff=11008,
-        vocab=32000,
-        tie=False,
-        ctx=4096,
-        total=6.74e9,
-        src="Hugging Face Hub meta-llama/Llama-2-7b-hf (6.74B params); Touvron et al. 2023",
-    ),
-    _llama(
-        "llama-2-13b",
-        "Llama",
-        "meta-llama/Llama-2-13b-hf",
-        d=5120,
-        layers=40,
-        heads=40,
-        kv=40,
-        ff=13824,
-        vocab=32000,
-        tie=False,
-        ctx=4096,
-        total=13.0e9,
-        src="Hugging Face Hub meta-llama/Llama-2-13b-hf (13B params); Touvron et al. 2023",
-    ),
-    _llama(
-        "llama-3-8b",
-        "Llama",
-        "meta-llama/Meta-Llama-3-8B",
-        d=4096,
-        layers=32,
-        heads=32,
-        kv=8,
-        ff=14336,
-        vocab=128256,
-        tie=False,
-        ctx=8192,
-        total=8.03e9,
-        src="Hugging Face Hub meta-llama/Meta-Llama-3-8B (8.03B params)",
-    ),
-    _llama(
-        "llama-3.2-1b",
-        "Llama",
-        "meta-llama/Llama-3.2-1B",
-        d=2048,
-        layers=16,
-        heads=32,
-        kv=8,
-        ff=8192,
-        vocab=128256,
-        tie=True,
-        ctx=131072,
-        total=1.23e9,
-        src="Meta Llama 3.2 model card (1.23B) https://huggingface.co/meta-llama/Llama-3.2-1B",
-        head_dim=64,
-    ),
-    _llama(
-        "llama-3.2-3b",
-        "Llama",
-        "meta-llama/Llama-3.2-3B",
-        d=3072,
-        layers=28,
-        heads=24,
-        kv=8,
-        ff=8192,
-        vocab=128256,
-        tie=True,
-        ctx=131072,
-        total=3.21e9,
-        src="Meta Llama 3.2 model card (3.21B) https://huggingface.co/meta-llama/Llama-3.2-3B",
-        head_dim=128,
-    ),
-    _llama(
-        "mistral-7b",
-        "Mistral",
-        "mistralai/Mistral-7B-v0.1",
-        d=4096,
-        layers=32,
-        heads=32,
-        kv=8,
-        ff=14336,
-        vocab=32000,
-        tie=False,
-        ctx=32768,
-        total=7.24e9,
-        src="Hugging Face Hub mistralai/Mistral-7B-v0.1 (7.24B params); Jiang et al. 2023",
-        notes="sliding-window attention (4096) not modelled: attention spans the full context",
-    ),
-    _llama(
-        "qwen2.5-0.5b",
-        "Qwen",
-        "Qwen/Qwen2.5-0.5B",
-        d=896,
-        layers=24,
-        heads=14,
-        kv=2,
-        ff=4864,
-        vocab=151936,
-        tie=True,
-        ctx=32768,
-        total=0.49e9,
-        src="Qwen2.5-0.5B model card, 'Number of Parameters: 0.49B'",
-        qkv_bias=True,
-    ),
-    _llama(
-        "qwen2.5-1.5b",
-        "Qwen",
-        "Qwen/Qwen2.5-1.5B",
-        d=1536,
-        layers=28,
-        heads=12,
-        kv=2,
-        ff=8960,
-        vocab=151936,
-        tie=True,
-        ctx=32768,
-        total=1.54e9,
-        src="Qwen2.5-1.5B model card, 'Number of Parameters: 1.54B'",
-        qkv_bias=True,
-    ),
-    _llama(
-        "qwen2.5-3b",
-        "Qwen",
-        "Qwen/Qwen2.5-3B",
-        d=2048,
-        layers=36,
-        heads=16,
-        kv=2,
-        ff=11008,
-        vocab=151936,
-        tie=True,
-        ctx=32768,
-        total=3.09e9,
-        src="Qwen2.5-3B model card, 'Number of Parameters: 3.09B'",
-        qkv_bias=True,
-    ),
-    _llama(
-        "qwen2.5-7b",
-        "Qwen",
-        "Qwen/Qwen2.5-7B",
-        d=3584,
-        layers=28,
-        heads=28,
-        kv=4,
-        ff=18944,
-        vocab=152064,
-        tie=False,
-        ctx=32768,
-        total=7.61e9,
-        src="Qwen2.5-7B model card, 'Number of Parameters: 7.61B'",
-        qkv_bias=True,
-    ),
-    _llama(
-        "phi-3-mini",
-        "Phi",
-        "microsoft/Phi-3-mini-4k-instruct",
-        d=3072,
-        layers=32,
-        heads=32,
-        kv=32,
-        ff=8192,
-        vocab=32064,
-        tie=False,
-        ctx=4096,
-        total=3.8e9,
-        src="Abdin et al. 2024, arXiv:2404.14219 (phi-3-mini: 3.8B parameters)",
-    ),
-    # --- ViT (encoder, image classification) -----------------------------------------
-    Architecture(
-        name="vit-b-16",
-        family="ViT",
-        kind="encoder",
-        hidden_size=768,
-        num_layers=12,
-        num_heads=12,
-        intermediate_size=3072,
-        vocab_size=0,
-        head="vision-classifier",
-        num_labels=1000,
-        image_size=224,
-        patch_size=16,
-        max_context=197,
-        published_params=86e6,
-        params_source="Dosovitskiy et al. 2021, arXiv:2010.11929, Table 1 (ViT-Base: 86M)",
-        source=_HF.format("google/vit-base-patch16-224") + "; Dosovitskiy et al. 2021, Table 1",
-        notes="224x224 RGB input (uint8 on the wire), 196 patches + [CLS], 1000-way head",
-    ),
-    Architecture(
-        name="vit-l-16",
-        family="ViT",
-        kind="encoder",
-        hidden_size=1024,
-        num_layers=24,
-        num_heads=16,
-        intermediate_size=4096,
-        vocab_size=0,
-        head="vision-classifier",
-        num_labels=1000,
-        image_size=224,
-        patch_size=16,
-        max_context=197,
-        published_params=307e6,
-        params_source="Dosovitskiy et al. 2021, arXiv:2010.11929, Table 1 (ViT-Large: 307M)",
-        source=_HF.format("google/vit-large-patch16-224") + "; Dosovitskiy et al. 2021, Table 1",
-        notes="224x224 RGB input (uint8 on the wire), 196 patches + [CLS], 1000-way head",
-    ),
-]
-
-#: name -> Architecture
-ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in _CATALOGUE}
+#: name -> Architecture, from ``splitopt/data/architectures.json`` (configuration
+#: values are those of the cited config files; published totals quoted with their source)
+ARCHITECTURES: dict[str, Architecture] = catalogue.load("architectures", Architecture)
 
 
 def get_architecture(name: str) -> Architecture:

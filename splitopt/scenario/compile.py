@@ -9,23 +9,20 @@ scenario of 100,000 requests holds only as many arrays as it has classes.
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
 import numpy as np
 
-from splitopt.formats.errors import InputError, load_json
-from splitopt.formats.scenario_file import Scenario, scenario_from_dict
-from splitopt.problem import Chain, DataError, Meta, Problem, Request
+from splitopt.errors import DataError, SpecError
+from splitopt.problem import Chain, Meta, Problem, Request
 from splitopt.scenario.costmodel import chain_arrays, precision
+from splitopt.scenario.spec import Scenario
 
 
-def compile_scenario(scenario: Scenario, file: str | os.PathLike | None = None) -> Problem:
-    """The problem of a validated scenario (one chain per request class)."""
-    return assemble_problem(scenario, class_chains(scenario, file))
+def compile_scenario(scenario: Scenario) -> Problem:
+    """The problem of a scenario (one chain per request class)."""
+    return assemble_problem(scenario, class_chains(scenario))
 
 
-def class_chains(scenario: Scenario, file: str | os.PathLike | None = None) -> list[Chain]:
+def class_chains(scenario: Scenario) -> list[Chain]:
     """The costed :class:`~splitopt.problem.Chain` of each request class, in order
     (SLA ``rc.sla_s``, budget the client's); classes that share a (model, client)
     are costed in one vectorised call."""
@@ -61,7 +58,7 @@ def class_chains(scenario: Scenario, file: str | os.PathLike | None = None) -> l
                     end=rc.end,
                 )
             except DataError as exc:  # a device/network whose numbers break the arrays
-                raise _cost_model_error(file, exc, i, cname, mname) from None
+                raise _cost_model_error(exc, i, cname, mname) from None
     out = [c for c in chains if c is not None]
     assert len(out) == len(classes)
     return out
@@ -117,16 +114,6 @@ def _frozen(row: np.ndarray) -> np.ndarray:
     return a
 
 
-def compile_scenario_doc(doc: Any, file: str | os.PathLike | None = None) -> Problem:
-    """Validate a parsed scenario document and compile it."""
-    return compile_scenario(scenario_from_dict(doc, file), file)
-
-
-def compile_file(path: str | os.PathLike) -> Problem:
-    """Read, validate and compile a scenario file."""
-    return compile_scenario_doc(load_json(path), path)
-
-
 #: Which scenario field a bad cost-model array comes from: Chain field -> path.
 _SOURCE: dict[str, tuple[str, ...]] = {
     "client_time_s": ("clients", "{client}", "device"),
@@ -139,16 +126,14 @@ _SOURCE: dict[str, tuple[str, ...]] = {
 }
 
 
-def _cost_model_error(
-    file: str | os.PathLike | None, exc: DataError, i: int, client: str, model: str
-) -> InputError:
-    """An InputError at the scenario field behind a bad array (not at ``requests[i]``)."""
+def _cost_model_error(exc: DataError, i: int, client: str, model: str) -> SpecError:
+    """A :class:`SpecError` at the scenario field behind a bad array (not at
+    ``requests[i]``); file readers add the file name."""
     src = _SOURCE.get(exc.field)
     if src is None:  # a field of the request itself (sla_s, ...)
-        return InputError(file, ["requests", i, exc.field], exc.reason)
+        return SpecError(["requests", i, exc.field], exc.reason)
     path = [part.format(client=client) for part in src]
-    return InputError(
-        file,
+    return SpecError(
         path,
         f"the cost model gives {exc} for requests[{i}] (model {model!r}); "
         "the device/network numbers or the model size are out of range",

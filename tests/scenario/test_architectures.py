@@ -28,10 +28,14 @@ PUBLISHED: dict[str, float] = {
     "opt-1.3b": 1_315_758_080,
     "opt-2.7b": 2_651_596_800,
     "opt-6.7b": 6.7e9,
+    # BigScience BLOOM model card (huggingface.co/bigscience/bloom): 176,247,271,424
+    "bloom-176b": 176_247_271_424,
     # Hugging Face Hub model pages / model cards
     "llama-2-7b": 6.74e9,
     "llama-2-13b": 13.0e9,
+    "llama-2-70b": 69e9,  # the model page's figure; the paper's "70B" is a rounded name
     "llama-3-8b": 8.03e9,
+    "llama-3-70b": 70.6e9,
     "llama-3.2-1b": 1.23e9,
     "llama-3.2-3b": 3.21e9,
     "mistral-7b": 7.24e9,
@@ -63,6 +67,7 @@ def test_every_entry_has_a_published_figure_and_source() -> None:
             "BERT",
             "GPT-2",
             "OPT",
+            "BLOOM",
             "Llama",
             "Mistral",
             "Qwen",
@@ -175,3 +180,15 @@ def test_layer_structure() -> None:
     assert s.names[1:3] == ("block0.attn", "block0.mlp")
     e = ARCHITECTURES["transformer-base"].layers()
     assert e.names.count("dec_embed") == 1 and e.num_layers == 1 + 6 + 1 + 6 + 1
+
+
+def test_bloom_count_is_exact() -> None:
+    """BLOOM's card gives an exact total; the count from its configuration hits it."""
+    assert ARCHITECTURES["bloom-176b"].parameter_count() == 176_247_271_424
+
+
+@pytest.mark.parametrize("name", ["llama-2-70b", "llama-3-70b"])
+def test_70b_llamas_use_grouped_query_attention(name: str) -> None:
+    a = ARCHITECTURES[name]
+    assert (a.num_heads, a.num_kv_heads, a.head_dim) == (64, 8, 128)
+    assert a.kv_width == 1024

@@ -13,10 +13,14 @@ import pytest
 
 from splitopt.formats.errors import InputError
 from splitopt.formats.problem_file import problem_to_dict, read_problem, write_problem
-from splitopt.formats.scenario_file import read_scenario
-from splitopt.io import read_any
+from splitopt.formats.read import compile_file, read_any
+from splitopt.formats.scenario_file import (
+    read_scenario,
+    scenario_from_dict,
+    scenario_to_dict,
+    write_scenario,
+)
 from splitopt.problem import LAYER_FIELDS
-from splitopt.scenario.compile import compile_file
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "scenario"
 BROKEN = DATA / "broken"
@@ -152,3 +156,30 @@ def test_cli_reports_bad_scenario(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert EXPECTED["unknown-device.json"] in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+SHIPPED_SCENARIOS = sorted(
+    [*(ROOT / "instances").rglob("scenario*.json"), *(DATA / "good").glob("*.json")]
+)
+
+
+@pytest.mark.parametrize("path", SHIPPED_SCENARIOS, ids=lambda p: p.name)
+def test_scenario_round_trips(path: Path, tmp_path: Path) -> None:
+    """read -> write -> read gives an equal scenario, and the same compiled problem."""
+    scn = read_scenario(path)
+    out = tmp_path / "back.json"
+    write_scenario(scn, out)
+    back = read_scenario(out)
+    assert back == scn
+    assert scenario_from_dict(scenario_to_dict(back)) == scn
+    a, b = compile_file(path), compile_file(out)
+    assert problem_to_dict(a) == problem_to_dict(b)
+
+
+def test_round_trip_writes_catalogue_names_and_explicit_objects() -> None:
+    doc = scenario_to_dict(read_scenario(DATA / "good" / "explicit.json"))
+    assert isinstance(doc["server"]["device"], dict)
+    assert doc["clients"]["desk"]["network"]["uplink_bit_per_s"] == 500e6
+    assert doc["models"]["gpt"]["architecture"]["name"] == "my-gpt2"
+    minimal = scenario_to_dict(read_scenario(DATA / "good" / "minimal.json"))
+    assert all(isinstance(m["architecture"], str) for m in minimal["models"].values())

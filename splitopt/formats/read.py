@@ -1,15 +1,34 @@
-"""Reading any input file: a problem file as it is, a scenario file compiled."""
+"""Reading any input into a :class:`~splitopt.problem.Problem`: a problem file as
+it is, a scenario file (or document) compiled."""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
+from splitopt.errors import SpecError
 from splitopt.formats.errors import InputError, load_json
 from splitopt.formats.problem_file import FORMAT as PROBLEM_FORMAT
 from splitopt.formats.problem_file import problem_from_dict
+from splitopt.formats.scenario_file import FORMAT as SCENARIO_FORMAT
+from splitopt.formats.scenario_file import scenario_from_dict
 from splitopt.problem import Problem
+from splitopt.scenario.compile import compile_scenario
 
-SCENARIO_FORMAT = "splitopt-scenario"
+
+def compile_scenario_doc(doc: Any, file: str | os.PathLike | None = None) -> Problem:
+    """Validate a parsed scenario document and compile it (a cost-model error names
+    the file and the scenario field behind it)."""
+    scenario = scenario_from_dict(doc, file)
+    try:
+        return compile_scenario(scenario)
+    except SpecError as exc:
+        raise InputError(file, exc.path, exc.reason) from None
+
+
+def compile_file(path: str | os.PathLike) -> Problem:
+    """Read, validate and compile a scenario file."""
+    return compile_scenario_doc(load_json(path), path)
 
 
 def read_any(file: str | os.PathLike) -> Problem:
@@ -28,8 +47,6 @@ def problem_from_doc(doc: object, file: str | os.PathLike | None) -> Problem:
     """A :class:`Problem` from a parsed problem or scenario document."""
     fmt = doc.get("format") if isinstance(doc, dict) else None
     if fmt == SCENARIO_FORMAT:
-        from splitopt.scenario.compile import compile_scenario_doc
-
         return compile_scenario_doc(doc, file)
     if fmt is None and isinstance(doc, dict) and "format" not in doc:
         raise InputError(

@@ -1,0 +1,331 @@
+"""JSON Schemas (draft 2020-12) of the three file formats, generated from the readers.
+
+The schemas are built from the field tables the readers and writers use
+(:mod:`~splitopt.formats.problem_file`, :mod:`~splitopt.formats.solution_file`,
+:mod:`~splitopt.formats.scenario_file`) and from the value tables of the types
+(dtypes, kinds, locations, catalogue names), so there is one definition of each
+format. A field in a table without a JSON type here fails the generation. The
+shipped copies live in ``splitopt/data/schemas/``; regenerate them with::
+
+    python -m splitopt.formats.schemas
+
+(``tests/formats/test_schemas.py`` regenerates and compares.) A schema checks the
+shape of a document; the readers check more (array lengths against the number
+of layers, cross references, context lengths) and give the error messages.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from splitopt.formats import problem_file, scenario_file, solution_file
+from splitopt.formats.errors import dumps
+from splitopt.problem import BOUNDARY_FIELDS, LAYER_FIELDS, LOCATIONS, WORK_UNITS
+from splitopt.scenario.architectures import (
+    ARCHITECTURES,
+    GRANULARITIES,
+    HEADS,
+    KINDS,
+    MAX_BLOCKS,
+    MLPS,
+    NONNEG_INTS,
+    NORMS,
+    POSITIVE_INTS,
+)
+from splitopt.scenario.costmodel import COMPUTE_DTYPES, WEIGHT_DTYPES
+from splitopt.scenario.devices import COMPUTE_DTYPES as PEAK_DTYPES
+from splitopt.scenario.devices import DEVICES
+from splitopt.scenario.networks import NETWORKS
+from splitopt.solution import STATUSES
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+NAMES: tuple[str, ...] = ("problem", "solution", "scenario")
+
+NUMBER: dict = {"type": "number"}
+NONNEG: dict = {"type": "number", "minimum": 0}
+POSITIVE: dict = {"type": "number", "exclusiveMinimum": 0}
+STRING: dict = {"type": "string"}
+OBJECT: dict = {"type": "object"}
+
+
+def _nullable(s: dict) -> dict:
+    return {**s, "type": [s["type"], "null"]}
+
+
+def _object(
+    types: dict[str, dict], required: tuple[str, ...] = (), optional: tuple[str, ...] = ()
+) -> dict:
+    """A closed object of ``required`` and ``optional`` fields typed by ``types``."""
+    out: dict[str, Any] = {"type": "object"}
+    if required:
+        out["required"] = list(required)
+    out["properties"] = {k: types[k] for k in (*required, *optional)}
+    out["additionalProperties"] = False
+    return out
+
+
+def _header(fmt: str, version: int, title: str) -> dict:
+    return {
+        "$schema": DRAFT,
+        "$id": f"https://splitopt.invalid/schemas/{fmt}.schema.json",
+        "title": f"{fmt} v{version}",
+        "description": title,
+    }
+
+
+# -- splitopt-problem -----------------------------------------------------------------
+
+
+def problem_schema() -> dict:
+    pf = problem_file
+    types: dict[str, dict] = {
+        "id": {"type": "string", "minLength": 1},
+        "sla_s": POSITIVE,
+        "memory_budget_bytes": _nullable(NONNEG),
+        "weight": NONNEG,
+        "start": {"enum": list(LOCATIONS)},
+        "end": {"enum": list(LOCATIONS)},
+        "meta": OBJECT,
+    }
+    for name in LAYER_FIELDS + BOUNDARY_FIELDS:
+        types[name] = {"type": "array", "items": NONNEG, "minItems": 1}
+    doc_types = {
+        "format": {"const": pf.FORMAT},
+        "version": {"const": pf.VERSION},
+        "name": STRING,
+        "work_unit": {"enum": list(WORK_UNITS)},
+        "meta": OBJECT,
+        "requests": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/request"}},
+    }
+    return {
+        **_header(
+            pf.FORMAT,
+            pf.VERSION,
+            "Split problems: per request, per-layer arrays "
+            "(L layers, L + 1 boundaries), an SLA and an optional memory budget.",
+        ),
+        **_object(doc_types, ("format", "version", "requests"), ("name", "work_unit", "meta")),
+        "$defs": {
+            "request": _object(types, pf.REQUIRED_REQUEST_FIELDS, pf.OPTIONAL_REQUEST_FIELDS)
+        },
+    }
+
+
+# -- splitopt-solution ----------------------------------------------------------------
+
+
+def solution_schema() -> dict:
+    sf = solution_file
+    kinds: dict[str, dict] = {
+        "string": STRING,
+        "integer": {"type": "integer"},
+        "number": NUMBER,
+        "number?": _nullable(NUMBER),
+        "boolean": {"type": "boolean"},
+        "object": OBJECT,
+        "status": {"enum": list(STATUSES)},
+        "placement": {"type": ["string", "null"], "pattern": "^[CS]*$"},
+        "summary": {"$ref": "#/$defs/summary"},
+        "requests": {"type": "array", "items": {"$ref": "#/$defs/request"}},
+    }
+
+    def typed(table: dict[str, str]) -> dict[str, dict]:
+        return {k: kinds[v] for k, v in table.items()}
+
+    doc = typed(sf.DOCUMENT_FIELDS)
+    doc["format"], doc["version"] = {"const": sf.FORMAT}, {"const": sf.VERSION}
+    req = sf.REQUIRED_DOCUMENT_FIELDS
+    rreq = sf.REQUIRED_REQUEST_FIELDS
+    document = _object(doc, req, tuple(k for k in sf.DOCUMENT_FIELDS if k not in req))
+    return {
+        **_header(
+            sf.FORMAT,
+            sf.VERSION,
+            "Solutions (what `splitopt solve --json` writes): one "
+            "document, or an array of documents for several solvers or files.",
+        ),
+        "oneOf": [
+            {"$ref": "#/$defs/document"},
+            {"type": "array", "items": {"$ref": "#/$defs/document"}},
+        ],
+        "$defs": {
+            "document": document,
+            "summary": _object(typed(sf.SUMMARY_FIELDS), tuple(sf.SUMMARY_FIELDS)),
+            "request": _object(
+                typed(sf.REQUEST_FIELDS),
+                rreq,
+                tuple(k for k in sf.REQUEST_FIELDS if k not in rreq),
+            ),
+        },
+    }
+
+
+# -- splitopt-scenario ----------------------------------------------------------------
+
+
+def _named_or_object(catalogue: dict, ref: str) -> dict:
+    return {"anyOf": [{"enum": list(catalogue)}, {"$ref": f"#/$defs/{ref}"}]}
+
+
+def _explicit(types: dict[str, dict], required: tuple[str, ...], fields: tuple[str, ...]) -> dict:
+    """An explicit object: every field optional with ``base``, else ``required`` needed."""
+    out = _object(types, (), fields)
+    out["anyOf"] = [{"required": ["base"]}, {"required": list(required)}]
+    return out
+
+
+def _architecture_types() -> dict[str, dict]:
+    choices = {"kind": KINDS, "mlp": MLPS, "norm": NORMS, "head": HEADS}
+    types: dict[str, dict] = {"base": {"enum": list(ARCHITECTURES)}}
+    for key, kind in scenario_file.ARCH_TYPES.items():
+        if kind == "str":
+            types[key] = {"enum": list(choices[key])} if key in choices else STRING
+        elif kind == "bool":
+            types[key] = {"type": "boolean"}
+        elif kind == "number":
+            types[key] = _nullable(POSITIVE)
+        else:
+            assert key in POSITIVE_INTS or key in NONNEG_INTS, key
+            types[key] = {"type": "integer", "minimum": 1 if key in POSITIVE_INTS else 0}
+            if key in ("num_layers", "num_decoder_layers"):
+                types[key]["maximum"] = MAX_BLOCKS
+    return types
+
+
+def scenario_schema() -> dict:
+    sf = scenario_file
+    efficiency = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+    device_types = {
+        "base": {"enum": list(DEVICES)},
+        "peak_flops": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"enum": list(PEAK_DTYPES)},
+            "additionalProperties": POSITIVE,
+        },
+        "memory_bandwidth_bytes_per_s": POSITIVE,
+        "memory_bytes": NONNEG,
+        "efficiency": efficiency,
+        **{k: STRING for k in sf.DEVICE_STRINGS},
+    }
+    network_types = {
+        "base": {"enum": list(NETWORKS)},
+        "uplink_bit_per_s": POSITIVE,
+        "downlink_bit_per_s": POSITIVE,
+        "one_way_delay_s": NONNEG,
+        **{k: STRING for k in sf.NETWORK_STRINGS},
+    }
+    server_types = {"device": {"$ref": "#/$defs/device"}, "efficiency": efficiency}
+    client_types = {
+        "device": {"$ref": "#/$defs/device"},
+        "network": _named_or_object(NETWORKS, "explicit_network"),
+        "memory_budget_bytes": _nullable(NONNEG),
+        "efficiency": efficiency,
+    }
+    model_types = {
+        "architecture": _named_or_object(ARCHITECTURES, "explicit_architecture"),
+        "dtype": {"enum": list(WEIGHT_DTYPES)},
+        "compute_dtype": {"enum": list(COMPUTE_DTYPES)},
+        "granularity": {"enum": list(GRANULARITIES)},
+    }
+    request_types = {
+        "class": {"type": "string", "minLength": 1, "pattern": "^[^/]*$"},
+        "client": STRING,
+        "model": STRING,
+        "sla_s": POSITIVE,
+        "prompt_tokens": {"type": "integer", "minimum": 1},
+        "output_tokens": {"type": "integer", "minimum": 0},
+        "count": {"type": "integer", "minimum": 1},
+        "rate": POSITIVE,
+        "start": {"enum": list(LOCATIONS)},
+        "end": {"enum": list(LOCATIONS)},
+    }
+    request = _object(request_types, *sf.REQUEST_FIELDS)
+    request["not"] = {"required": ["count", "rate"]}
+
+    def names_of(ref: str) -> dict:
+        return {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {"$ref": f"#/$defs/{ref}"},
+        }
+
+    doc_types = {
+        "format": {"const": sf.FORMAT},
+        "version": {"const": sf.VERSION},
+        "name": STRING,
+        "description": {"type": "string", "pattern": "^[^\\n]*$"},
+        "work_unit": {"enum": list(WORK_UNITS)},
+        "meta": OBJECT,
+        "server": {"$ref": "#/$defs/server"},
+        "clients": names_of("client"),
+        "models": names_of("model"),
+        "requests": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/request"}},
+    }
+    return {
+        **_header(
+            sf.FORMAT,
+            sf.VERSION,
+            "Scenarios: a server, clients (device, network, memory "
+            "budget), models (architecture, dtype, granularity) and request classes; "
+            "catalogue names or explicit objects.",
+        ),
+        **_object(doc_types, sf.DOCUMENT_REQUIRED, sf.DOCUMENT_OPTIONAL),
+        "$defs": {
+            "device": _named_or_object(DEVICES, "explicit_device"),
+            "explicit_device": _explicit(device_types, sf.DEVICE_REQUIRED, sf.DEVICE_FIELDS),
+            "explicit_network": _explicit(network_types, sf.NETWORK_REQUIRED, sf.NETWORK_FIELDS),
+            "explicit_architecture": _explicit(
+                _architecture_types(), sf.ARCH_REQUIRED, ("base", *sf.ARCH_TYPES)
+            ),
+            "server": _object(server_types, *sf.SERVER_FIELDS),
+            "client": _object(client_types, *sf.CLIENT_FIELDS),
+            "model": _object(model_types, *sf.MODEL_FIELDS),
+            "request": request,
+        },
+    }
+
+
+# -- files ----------------------------------------------------------------------------
+
+_BUILDERS = {"problem": problem_schema, "solution": solution_schema, "scenario": scenario_schema}
+
+
+def schema(name: str) -> dict:
+    """The schema of format ``name`` (``problem``, ``solution`` or ``scenario``)."""
+    return _BUILDERS[name]()
+
+
+def schema_text(name: str) -> str:
+    """The text of the shipped schema file of format ``name``."""
+    return dumps(schema(name), indent=1) + "\n"
+
+
+def file_name(name: str) -> str:
+    return f"splitopt-{name}.schema.json"
+
+
+def shipped(name: str) -> str:
+    """The shipped schema file's text (``splitopt/data/schemas/``)."""
+    path = resources.files("splitopt") / "data" / "schemas" / file_name(name)
+    return path.read_text(encoding="utf-8")
+
+
+def write_schemas(directory: str | Path) -> list[Path]:
+    """Write the three schema files into ``directory``."""
+    out = []
+    for name in NAMES:
+        path = Path(directory) / file_name(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(schema_text(name), encoding="utf-8")
+        out.append(path)
+    return out
+
+
+if __name__ == "__main__":  # pragma: no cover - the maintainers' regeneration command
+    target = sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parents[1] / "data" / "schemas"
+    for p in write_schemas(target):
+        print(p)
