@@ -66,11 +66,14 @@ def _pa() -> Any:
 
 
 def is_columnar(path: str | os.PathLike) -> bool:
-    """Whether ``path`` names a Parquet file (by suffix, or by its ``PAR1`` magic)."""
+    """Whether ``path`` names a Parquet file (by suffix, or by the ``PAR1`` magic of a
+    regular file: pipes and devices are never read here, so they stay readable once)."""
     p = Path(path)
     if p.suffix.lower() in SUFFIXES:
         return True
     try:
+        if not p.is_file():
+            return False
         with open(p, "rb") as fh:
             return fh.read(4) == b"PAR1"
     except OSError:

@@ -167,3 +167,16 @@ def test_dask_local_cluster_identical(tmp_path):
     ):
         solve_file(str(f), str(out), rows=6, progress=False, dask=client)
     assert pq.read_table(out).equals(pq.read_table(local))
+
+
+def test_detected_by_magic_without_suffix(tmp_path):
+    from splitopt.formats.columnar import is_columnar
+
+    p = _problem(4)
+    f = tmp_path / "p.parquet"
+    write_problem_columnar(p, f)
+    g = tmp_path / "problem.bin"
+    g.write_bytes(f.read_bytes())
+    assert is_columnar(g)
+    assert not is_columnar(tmp_path / "absent.json")
+    assert ColumnarProblem(g).read().requests == p.requests
