@@ -314,12 +314,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from splitopt.solution import Result
 
     check_not_input(args.json, (args.path, args.solution))
+    if args.dask is not None and not _columnar(args.path):
+        raise UsageError("--dask is for columnar (Parquet) problem files")
     if _columnar(args.path):
         from splitopt.streaming import evaluate_file
 
         if args.json is not None or args.per_request:
             raise UsageError("columnar files: evaluate prints the totals only")
-        r = evaluate_file(args.path, args.solution)
+        r = evaluate_file(args.path, args.solution, dask=args.dask)
         print(
             f"{r['solver']}: evaluator objective: {r['objective']!r} "
             f"(file says {r['file_objective']!r}); {r['num_feasible']} of {r['requests']} "
@@ -632,6 +634,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("solution", metavar="SOLUTION")
     e.add_argument("--json", metavar="FILE|-")
     e.add_argument("--per-request", action="store_true")
+    e.add_argument(
+        "--dask",
+        type=_dask_address,
+        metavar="ADDRESS",
+        help="columnar inputs: re-score the batches on this Dask scheduler's workers",
+    )
     e.set_defaults(func=cmd_evaluate)
 
     v = sub.add_parser("validate", help="check problem or scenario files")

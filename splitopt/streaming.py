@@ -371,73 +371,118 @@ def validate_file(path: str, rows: int = DEFAULT_ROWS) -> dict:
     }
 
 
-def evaluate_file(path: str, solution: str, rows: int = DEFAULT_ROWS) -> dict:
-    """Re-score a columnar solution against a columnar problem, range by range.
-
-    Rows are matched by position and their ids must agree. Returns the
-    evaluator's objective, feasible count and placements that break a constraint.
-    """
+def evaluate_range(path: str, solution: str, start: int, stop: int) -> tuple[float, int, int]:
+    """Re-score rows ``[start, stop)`` of a columnar solution: (Σ ω W over feasible
+    rows, feasible rows, placements that break a constraint). Rows are matched by
+    position; their ids must agree."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
+    from splitopt.formats.columnar import RowRanges
+
+    pq = _pa()
+    rb = ColumnarProblem(path).rows(start, stop)
+    batch = RowRanges(pq.ParquetFile(solution), ["id", "placement"]).read(start, stop)
+    ids = batch.column(0).to_pylist()
+    for i, (a, b) in enumerate(zip(ids, rb.ids, strict=True)):
+        if a != b:
+            raise InputError(
+                solution, f"row {start + i}, column id", f"is {a!r}, the problem has {b!r}"
+            )
+    col = batch.column(1).combine_chunks()
+    if not pa.types.is_string(col.type):
+        raise InputError(solution, "column placement", f"must be strings, not {col.type}")
+    have = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False))
+    lens = np.asarray(pc.utf8_length(col).fill_null(0).to_numpy(), np.int64)
+    L = rb.chains.num_layers
+    bad = np.flatnonzero(have & (lens != L))
+    if bad.size:
+        r = int(bad[0])
+        raise InputError(
+            solution,
+            f"row {start + r}, column placement",
+            f"has {lens[r]} layers, the request has {L[r]}",
+        )
+    chars = np.frombuffer(
+        "".join(
+            s if s is not None else "C" * int(n) for s, n in zip(col.to_pylist(), L, strict=True)
+        ).encode("ascii", "replace"),
+        np.uint8,
+    )
+    badc = np.flatnonzero((chars != ord("C")) & (chars != ord("S")))
+    if badc.size:
+        pos = int(badc[0])
+        r = int(np.searchsorted(rb.chains.offsets, pos, side="right") - 1)
+        raise InputError(
+            solution, f"row {start + r}, column placement", "may hold only 'C' and 'S'"
+        )
+    _lat, work, _mem, feas = score_flat(rb.chains, chars == ord("S"), have, RTOL)
+    return (
+        float(np.dot(rb.weights[feas], work[feas])),
+        int(feas.sum()),
+        int((have & ~feas).sum()),
+    )
+
+
+def _remote_evaluate(path: str, solution: str, start: int, stop: int) -> tuple:
+    try:
+        return evaluate_range(path, solution, start, stop)
+    except UserError as exc:
+        return "error", str(exc)
+
+
+def evaluate_file(path: str, solution: str, rows: int = DEFAULT_ROWS, dask: Any = None) -> dict:
+    """Re-score a columnar solution against a columnar problem, range by range
+    (on a Dask scheduler's workers with ``dask``: an address or a Client).
+
+    Returns the evaluator's objective, feasible count and the number of
+    placements that break a constraint, beside the file's own objective.
+    """
     pq = _pa()
     reader = ColumnarProblem(path)
     head = _solution_head(solution)
-    sol = pq.ParquetFile(solution)
-    if sol.metadata.num_rows != reader.num_rows:
-        raise InputError(
-            solution, "(rows)", f"has {sol.metadata.num_rows} rows, the problem {reader.num_rows}"
-        )
-    objective, feasible, broken, start = 0.0, 0, 0, 0
-    for batch in sol.iter_batches(batch_size=rows, columns=["id", "placement"]):
-        stop = start + batch.num_rows
-        rb = reader.rows(start, stop)
-        ids = batch.column(0).to_pylist()
-        for i, (a, b) in enumerate(zip(ids, rb.ids, strict=True)):
-            if a != b:
-                raise InputError(
-                    solution, f"row {start + i}, column id", f"is {a!r}, the problem has {b!r}"
-                )
-        col = batch.column(1)
-        if not pa.types.is_string(col.type):
-            raise InputError(solution, "column placement", f"must be strings, not {col.type}")
-        have = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False))
-        lens = np.asarray(pa.compute.utf8_length(col).fill_null(0).to_numpy(), np.int64)
-        L = rb.chains.num_layers
-        bad = np.flatnonzero(have & (lens != L))
-        if bad.size:
-            r = int(bad[0])
-            raise InputError(
-                solution,
-                f"row {start + r}, column placement",
-                f"has {lens[r]} layers, the request has {L[r]}",
-            )
-        chars = np.frombuffer(
-            "".join(
-                s if s is not None else "C" * int(n)
-                for s, n in zip(col.to_pylist(), L, strict=True)
-            ).encode("ascii", "replace"),
-            np.uint8,
-        )
-        badc = np.flatnonzero((chars != ord("C")) & (chars != ord("S")))
-        if badc.size:
-            pos = int(badc[0])
-            r = int(np.searchsorted(rb.chains.offsets, pos, side="right") - 1)
-            raise InputError(
-                solution, f"row {start + r}, column placement", "may hold only 'C' and 'S'"
-            )
-        _lat, work, _mem, feas = score_flat(rb.chains, chars == ord("S"), have, RTOL)
-        objective += float(np.dot(rb.weights[feas], work[feas]))
-        feasible += int(feas.sum())
-        broken += int((have & ~feas).sum())
-        start = stop
+    n_sol = pq.ParquetFile(solution).metadata.num_rows
+    if n_sol != reader.num_rows:
+        raise InputError(solution, "(rows)", f"has {n_sol} rows, the problem {reader.num_rows}")
+    n = reader.num_rows
+    ranges = [(a, min(a + rows, n)) for a in range(0, n, rows)]
+    if dask is None:
+        parts = [evaluate_range(path, solution, a, b) for a, b in ranges]
+    else:
+        parts = _map_dask(dask, _remote_evaluate, path, solution, ranges)
     return {
         "solver": head.get("solver"),
-        "objective": objective,
+        "objective": float(sum(p[0] for p in parts)),
         "file_objective": head.get("objective"),
-        "num_feasible": feasible,
-        "broken": broken,
-        "requests": reader.num_rows,
+        "num_feasible": sum(p[1] for p in parts),
+        "broken": sum(p[2] for p in parts),
+        "requests": n,
     }
+
+
+def _map_dask(dask: Any, fn: Any, path: str, solution: str, ranges: list) -> list:
+    """Run ``fn(path, solution, a, b)`` per range on the cluster; results in order."""
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover
+        raise UserError(
+            "--dask needs dask.distributed: pip install 'splitopt[experiments]'"
+        ) from None
+    try:
+        client = Client(dask, timeout=10) if isinstance(dask, str) else dask
+    except OSError as exc:
+        raise UserError(f"cannot connect to the Dask scheduler {dask}: {exc}") from None
+    try:
+        p, s = str(Path(path).resolve()), str(Path(solution).resolve())
+        futures = [client.submit(fn, p, s, a, b, pure=False) for a, b in ranges]
+        out = client.gather(futures)
+    finally:
+        if isinstance(dask, str):
+            client.close()
+    for r in out:
+        if r[0] == "error":
+            raise UserError(r[1])
+    return out
 
 
 def _solution_head(solution: str) -> dict:

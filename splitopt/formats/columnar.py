@@ -102,6 +102,38 @@ class RequestBatch:
         return Problem(name=name, requests=reqs, work_unit=work_unit)
 
 
+class RowRanges:
+    """Random access to row ranges of a Parquet file, reading only the row groups
+    needed (the last one read is kept)."""
+
+    def __init__(self, pf: Any, columns: list[str] | None = None) -> None:
+        self._pf = pf
+        self.columns = columns
+        md = pf.metadata
+        sizes = [md.row_group(i).num_rows for i in range(md.num_row_groups)]
+        self._group_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self._cache: tuple[int, Any] | None = None
+
+    def _group(self, g: int) -> Any:
+        if self._cache is None or self._cache[0] != g:
+            self._cache = (g, self._pf.read_row_group(g, columns=self.columns))
+        return self._cache[1]
+
+    def read(self, start: int, stop: int) -> Any:
+        """Rows ``[start, stop)`` as a pyarrow Table."""
+        import pyarrow as pa
+
+        g = int(np.searchsorted(self._group_start, start, side="right") - 1)
+        parts = []
+        while g < len(self._group_start) - 1 and self._group_start[g] < stop:
+            t = self._group(g)
+            lo = max(start - int(self._group_start[g]), 0)
+            hi = min(stop - int(self._group_start[g]), t.num_rows)
+            parts.append(t.slice(lo, hi - lo))
+            g += 1
+        return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+
+
 class ColumnarProblem:
     """A columnar problem file opened for streaming: header checked on opening,
     rows validated as they are read (:meth:`rows`, :meth:`batches`)."""
@@ -140,30 +172,11 @@ class ColumnarProblem:
         self.num_rows = int(self._pf.metadata.num_rows)
         if self.num_rows == 0:
             raise InputError(self.file, "requests", "must hold at least one request")
-        md_ = self._pf.metadata
-        sizes = [md_.row_group(i).num_rows for i in range(md_.num_row_groups)]
-        self._group_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        self._cache: tuple[int, Any] | None = None
-
-    def _group(self, g: int) -> Any:
-        if self._cache is None or self._cache[0] != g:
-            self._cache = (g, self._pf.read_row_group(g, columns=self.columns))
-        return self._cache[1]
+        self._ranges = RowRanges(self._pf, self.columns)
 
     def read_table(self, start: int, stop: int) -> Any:
         """Rows ``[start, stop)`` as a pyarrow Table (reads only the row groups needed)."""
-        import pyarrow as pa
-
-        g0 = int(np.searchsorted(self._group_start, start, side="right") - 1)
-        parts = []
-        g = g0
-        while g < len(self._group_start) - 1 and self._group_start[g] < stop:
-            t = self._group(g)
-            lo = max(start - int(self._group_start[g]), 0)
-            hi = min(stop - int(self._group_start[g]), t.num_rows)
-            parts.append(t.slice(lo, hi - lo))
-            g += 1
-        return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        return self._ranges.read(start, stop)
 
     def rows(self, start: int, stop: int) -> RequestBatch:
         """Validated rows ``[start, stop)``."""

@@ -166,7 +166,10 @@ def test_dask_local_cluster_identical(tmp_path):
         distributed.Client(cluster) as client,
     ):
         solve_file(str(f), str(out), rows=6, progress=False, dask=client)
+        ev_dask = evaluate_file(str(f), str(out), rows=7, dask=client)
     assert pq.read_table(out).equals(pq.read_table(local))
+    assert ev_dask == evaluate_file(str(f), str(local), rows=7)
+    assert ev_dask["broken"] == 0
 
 
 def test_detected_by_magic_without_suffix(tmp_path):
