@@ -30,7 +30,7 @@ from splitopt.discretise import (
 )
 from splitopt.errors import SolverError
 from splitopt.ragged import ChainBatch, segment_all
-from splitopt.solvers.kernels import grid_dp, grid_dp_memory
+from splitopt.solvers.kernels import grid_dp, grid_dp_memory, label_dp
 
 #: Same limit as :data:`splitopt.solvers.dp.MAX_TABLE_BYTES` (kept equal by a test).
 MAX_TABLE_BYTES = 4 * 2**30
@@ -320,3 +320,79 @@ def warm_up_batch() -> None:
         end_server=np.zeros(1, bool),
     )
     run_ticked(tick_batch(b))
+    solve_labels_batch(b, 1e-9)
+
+
+@njit(cache=True, parallel=True)
+def label_dp_batch(off, boff, client, server, up, down, work, memory, start, end, sla):
+    """Exact label DP without memory for n chains in one parallel loop (real data).
+
+    ``sla``: float64[n], the SLA already widened by the evaluator's tolerance.
+    Per chain this is the call :func:`splitopt.solvers.dp.solve_labels` makes first
+    (latency-work labels, no bounds). Returns (best: float64[n], +inf where
+    infeasible; placements: uint8[offsets[-1]], 1 = server).
+    """
+    n = off.shape[0] - 1
+    best = np.empty(n)
+    x = np.zeros(off[n], np.uint8)
+    table = np.zeros((1, 2, 0))
+    order = np.full((1, 1), -1, np.int64)
+    suffix = np.zeros(1)
+    for i in prange(n):
+        a = off[i]
+        b = off[i + 1]
+        c = boff[i]
+        d = boff[i + 1]
+        v, xi, _ = label_dp(
+            client[a:b],
+            server[a:b],
+            up[c:d],
+            down[c:d],
+            work[a:b],
+            memory[a:b],
+            np.int64(start[i]),
+            np.int64(end[i]),
+            sla[i],
+            np.inf,
+            False,
+            np.inf,
+            table,
+            0.0,
+            order,
+            suffix,
+        )
+        best[i] = v
+        if v < np.inf:
+            x[a:b] = xi
+    return best, x
+
+
+def solve_labels_batch(b: ChainBatch, rtol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The latency-work label DP for every chain of ``b`` (one parallel call).
+
+    Returns (best float64[n], placements bool[offsets[-1]], resolved bool[n]):
+    ``resolved`` is False for chains with a memory budget whose latency-only
+    optimum breaks it; those need the full (memory) label DP, per chain.
+    The budget check is :func:`splitopt.solvers.dp.solve_labels`'s own expression.
+    """
+    best, x = label_dp_batch(
+        b.offsets,
+        b.boundary_offsets,
+        b.client_time_s,
+        b.server_time_s,
+        b.uplink_s,
+        b.downlink_s,
+        b.server_work,
+        b.client_memory_bytes,
+        b.start_server,
+        b.end_server,
+        b.sla_s * (1 + rtol),
+    )
+    xb = x.astype(bool)
+    resolved = np.ones(len(b), bool)
+    off = b.offsets
+    for i in np.flatnonzero(b.has_budget & np.isfinite(best)):
+        m = b.client_memory_bytes[off[i] : off[i + 1]]
+        on_client = x[off[i] : off[i + 1]] == 0
+        resolved[i] = m[on_client].sum() <= b.memory_budget_bytes[i] * (1 + rtol)
+    return best, xb, resolved

@@ -18,6 +18,7 @@ from splitopt.solvers.batch import (
     NOT_A_PROOF,
     STATUS_NAMES,
     solve_grid_batch,
+    solve_labels_batch,
     warm_up_batch,
 )
 from splitopt.solvers.kernels import (
@@ -164,6 +165,41 @@ class LabelDP(_NumbaSolver):
     name = "dp-exact"
     exact = True
     description = "exact label-setting DP on the real data (numba)"
+
+    def solve(self, problem: Problem) -> Result:
+        """As :meth:`Solver.solve`; many distinct chains (and no time limit) run the
+        latency-work labels of every chain in one parallel call, and only chains whose
+        budget that optimum breaks go through the per-chain memory labels (same answers)."""
+        if len(problem.chains) < BATCH_MIN_CHAINS or self.params.time_limit is not None:
+            return super().solve(problem)
+        self.check(problem)
+        self.prepare()
+        warm_up_batch()
+        t0 = time.perf_counter()
+        batch = batch_of(problem)
+        best, x, resolved = solve_labels_batch(batch, RTOL)
+        off = batch.offsets.tolist()
+        buf = x.tobytes()
+        answers: list[ChainSolution] = []
+        for i, chain in enumerate(problem.chains):
+            if not resolved[i]:
+                answers.append(self.solve_chain(chain))
+            elif not math.isfinite(best[i]):
+                answers.append(ChainSolution("infeasible", None))
+            else:
+                xi = np.frombuffer(buf, bool, count=off[i + 1] - off[i], offset=off[i])
+                answers.append(ChainSolution("optimal", xi))
+        runtime = time.perf_counter() - t0
+        return Result.from_chains(
+            problem,
+            self.name,
+            [a.status for a in answers],
+            [a.placement for a in answers],
+            runtime,
+            options=self.describe_options(),
+            bounds=[a.bound for a in answers],
+            messages=[a.message for a in answers],
+        )
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         best, x, _ = solve_labels(chain)

@@ -19,6 +19,7 @@ from splitopt.solvers.batch import (
     MAX_TABLE_BYTES,
     OPTIMAL,
     solve_grid_batch,
+    solve_labels_batch,
     tick_batch,
 )
 from splitopt.solvers.dp import run_grid_dp
@@ -137,3 +138,20 @@ def test_dp_solve_batched_path_same_result(monkeypatch):
     assert batched.objective == per_chain.objective
     assert batched.messages == per_chain.messages
     assert np.array_equal(batched.evaluation.latency_s, per_chain.evaluation.latency_s, True)
+
+
+@pytest.mark.parametrize("integer", [False, True])
+def test_dp_exact_batched_path_same_result(monkeypatch, integer):
+    chains = random_chains(31, 80, integer=integer)
+    problem = as_problem(chains)
+    batched = get_solver("dp-exact").solve(problem)
+    monkeypatch.setattr(dp_module, "BATCH_MIN_CHAINS", 10**9)
+    per_chain = get_solver("dp-exact").solve(problem)
+    assert batched.statuses == per_chain.statuses
+    assert batched.placements() == per_chain.placements()
+    assert batched.objective == per_chain.objective
+    # both branches ran: some budgets bind (per-chain memory labels), some do not
+    b = ChainBatch.from_chains(list(problem.chains))
+    _, _, resolved = solve_labels_batch(b, RTOL)
+    assert (~resolved).any()
+    assert (resolved & b.has_budget).any()
