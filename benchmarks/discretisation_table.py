@@ -61,9 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("|---:|---:|---:|---:|---:|---:|---:|")
         for r in summ:
+            grid = f"{r['grid']:,}" if r["grid"] else "default"
             print(
-                f"| {r['grid']:,} | {r['gap']:.2e} | {r['gap_max_request']:.2e} "
-                f"| {r['exact_share']:.1%} | {r['lost']} | {r['dp_ms_per_request']:.3f} "
+                f"| {grid} | {r['gap']:.2e} | {r['gap_max_request']:.2e} "
+                f"| {r['exact_share']:.1%} | {r['lost_on_grid']} | {r['dp_ms_per_request']:.3f} "
                 f"| {r['exact_ms_per_request']:.3f} |"
             )
     return 0

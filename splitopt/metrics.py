@@ -98,3 +98,72 @@ def throughput(result: Result, capacity: float) -> float:
     f = ev.feasible
     mean_work = float(np.dot(ev.weights[f], ev.server_work[f]) / ev.weights[f].sum())
     return capacity / mean_work if mean_work > 0 else math.inf
+
+
+# ------------------------------------------------------- full accounting (issue 13)
+#
+# The "both feasible" figures above leave out every request one of the two
+# solvers cannot serve, which are exactly the requests where an exact split helps
+# most. The charged figures below count every request: a request a solver does not
+# serve is charged its server-only work W(S…S) (the declared penalty: the server
+# would run it whole and still miss its SLA). See paper/PROTOCOL.md.
+
+
+def charged_work(result: Result, server_only_work: np.ndarray | None = None) -> float:
+    """Σ ω W(x) over served requests + Σ ω W(S…S) over unserved ones (work units).
+
+    ``server_only_work``: per-request W(S…S) if already computed
+    (:func:`server_only_figures`)."""
+    ev = result.evaluation
+    so = server_only_figures(result.problem)[0] if server_only_work is None else server_only_work
+    per = np.where(ev.feasible, ev.server_work, so)
+    return float(np.dot(ev.weights, per))
+
+
+@dataclass(frozen=True)
+class Accounting:
+    """Solver A against baseline B over *all* requests (issue 13).
+
+    ``served_a``/``served_b``: requests each serves; ``only_a``: served by A but not
+    by B (``only_b`` the converse); ``charged_a``/``charged_b``: :func:`charged_work`;
+    ``charged_gain`` = (C_B − C_A) / C_B over all requests; ``common_gain`` the
+    :class:`Gain` work gain over the ``common`` requests both serve.
+    """
+
+    requests: int
+    served_a: int
+    served_b: int
+    only_a: int
+    only_b: int
+    common: int
+    charged_a: float
+    charged_b: float
+    charged_gain: float
+    common_gain: float
+
+
+def accounting(a: Result, b: Result) -> Accounting:
+    """Full accounting of ``a`` against ``b`` (same problem), see :class:`Accounting`."""
+    g = gain(a, b)
+    so = server_only_figures(a.problem)[0]
+    fa, fb = a.evaluation.feasible, b.evaluation.feasible
+    ca, cb = charged_work(a, so), charged_work(b, so)
+    return Accounting(
+        requests=len(fa),
+        served_a=int(fa.sum()),
+        served_b=int(fb.sum()),
+        only_a=int((fa & ~fb).sum()),
+        only_b=int((fb & ~fa).sum()),
+        common=g.common,
+        charged_a=ca,
+        charged_b=cb,
+        charged_gain=(cb - ca) / cb if cb > 0 else math.nan,
+        common_gain=g.work_gain,
+    )
+
+
+def charged_reduction(result: Result) -> float:
+    """1 − C_A / Σ ω W(S…S) over all requests (unserved ones charged W(S…S))."""
+    so = server_only_figures(result.problem)[0]
+    total = float(np.dot(result.evaluation.weights, so))
+    return 1.0 - charged_work(result, so) / total if total > 0 else math.nan

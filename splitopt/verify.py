@@ -26,6 +26,20 @@ costs and ties frequent). Instance i of seed S uses the generator
 with an explicit ``size``), instance i is ``splitopt.families.generate(family,
 instance_seed(S, i), size)``.
 
+A run goes through the experiment harness
+(:func:`splitopt.experiments.harness.run_tasks`): one task per instance
+(runner :func:`verify_task`), a local process pool or a Dask cluster, the
+harness's progress bar, and a resumable CSV with one row per instance (its
+requests, comparisons, disagreements, per-solver times and, as JSON, what
+disagreed): an interrupted run continues where it stopped when rerun with the
+same CSV. The report (:class:`VerifyReport`) is made from the CSV rows.
+
+A run that compares nothing is refused (:class:`~splitopt.errors.UsageError`):
+the DPs are the references, so at least one ILP or ``brute-force`` must be
+compared with them (``--solvers dp,dp-exact`` compares nothing), and a run
+whose instances gave no comparison at all (e.g. only ``brute-force`` on
+chains longer than :data:`BRUTE_MAX_LAYERS`) is an error, not "OK".
+
 Disagreeing instances are written to ``out_dir`` as problem files (with the
 family, seed and index in their ``meta``) next to a JSON of what disagreed;
 :func:`replay` re-runs the checks on such a file.
@@ -36,18 +50,17 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
+import tempfile
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from splitopt.discretise import DEFAULT_GRID, tick_problem
+from splitopt.errors import UsageError
 from splitopt.evaluate import score
 from splitopt.problem import Problem, Request
 from splitopt.solution import Result
@@ -265,40 +278,54 @@ class VerifyReport:
     requests: int = 0
     comparisons: int = 0
     disagreements: int = 0
+    errors: int = 0
     max_rel_diff: float = 0.0
     times: dict[str, float] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)
     solvers: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    error_messages: list[str] = field(default_factory=list)
     wall_s: float = 0.0
     workers: int = 1
     out_dir: str | None = None
+    csv: str | None = None
+    resumed: int = 0
+    dask: str | None = None
 
-    def add(self, other: ChunkStats) -> None:
-        self.instances += other.instances
-        self.requests += other.requests
-        self.comparisons += other.comparisons
-        self.disagreements += other.disagreements
-        self.max_rel_diff = max(self.max_rel_diff, other.max_rel_diff)
-        for k, v in other.times.items():
-            self.times[k] = self.times.get(k, 0.0) + v
-        for k, n in other.calls.items():
-            self.calls[k] = self.calls.get(k, 0) + n
-        self.failures.extend(other.failures)
+    def add_row(self, row: Mapping[str, str]) -> None:
+        """Add one instance's CSV row (as :func:`verify_task` wrote it)."""
+        if row.get("error"):
+            self.errors += 1
+            self.error_messages.append(f"instance {row.get('index')}: {row['error']}")
+            return
+        self.instances += int(row["instances"])
+        self.requests += int(row["requests"])
+        self.comparisons += int(row["comparisons"])
+        self.disagreements += int(row["disagreements"])
+        self.max_rel_diff = max(self.max_rel_diff, float(row["max_rel_diff"]))
+        for k, v in row.items():
+            if k.startswith("time: ") and v not in ("", None):
+                self.times[k[6:]] = self.times.get(k[6:], 0.0) + float(v)
+            elif k.startswith("calls: ") and v not in ("", None):
+                self.calls[k[7:]] = self.calls.get(k[7:], 0) + int(v)
+        if row.get("failures"):
+            self.failures.extend(json.loads(row["failures"]))
 
     @property
     def ok(self) -> bool:
-        return self.disagreements == 0
+        return self.disagreements == 0 and self.errors == 0
 
     def render(self) -> str:
         """The summary as plain text."""
         lines = [
-            f"verify: family {self.family}, seed {self.seed}, {self.workers} worker(s), "
-            f"{self.wall_s:.1f} s wall",
+            f"verify: family {self.family}, seed {self.seed}, "
+            + (f"Dask scheduler {self.dask}" if self.dask else f"{self.workers} worker(s)")
+            + f", {self.wall_s:.1f} s wall",
             f"  solvers      {', '.join(self.solvers)}"
             + (f"  (not available, skipped: {', '.join(self.skipped)})" if self.skipped else ""),
-            f"  instances    {self.instances}",
+            f"  instances    {self.instances}"
+            + (f"  ({self.resumed} from an earlier run)" if self.resumed else ""),
             f"  requests     {self.requests}",
             f"  comparisons  {self.comparisons}",
             f"  disagreements {self.disagreements}",
@@ -312,6 +339,11 @@ class VerifyReport:
             lines.append(
                 f"    {k:<{width}}  {self.times[k]:9.2f} s  {n:8d} requests  {per:8.3f} ms/request"
             )
+        if self.csv:
+            lines.append(f"  comparisons per instance in {self.csv}")
+        if self.errors:
+            lines.append(f"  instances that failed to run: {self.errors}")
+            lines += [f"    {m}" for m in self.error_messages[:10]]
         if self.failures:
             lines.append(f"  disagreeing instances written to {self.out_dir}")
             for f in self.failures[:10]:
@@ -320,73 +352,69 @@ class VerifyReport:
                     f"{f['reference']} ({f['mode']}): {f['detail'].get('reason')}"
                 )
         lines.append(
-            "  RESULT: " + ("OK, zero disagreements" if self.ok else "DISAGREEMENTS FOUND")
+            "  RESULT: "
+            + (
+                "OK, zero disagreements"
+                if self.ok
+                else "DISAGREEMENTS FOUND"
+                if self.disagreements
+                else "ERRORS"
+            )
         )
         return "\n".join(lines)
 
 
-@dataclass
-class ChunkStats:
-    """What a worker returns for a chunk of instances (picklable)."""
-
-    instances: int = 0
-    requests: int = 0
-    comparisons: int = 0
-    disagreements: int = 0
-    max_rel_diff: float = 0.0
-    times: dict[str, float] = field(default_factory=dict)
-    calls: dict[str, int] = field(default_factory=dict)
-    failures: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _run_chunk(
+def verify_task(
     family: str,
     seed: int,
-    indices: Sequence[int],
-    size: str | None,
-    ilps: Sequence[str],
-    brute: bool,
-) -> ChunkStats:
-    from splitopt.formats.problem_file import problem_to_dict
+    index: int,
+    size: str = "",
+    ilps: str = "",
+    brute: bool = True,
+    **_: object,
+) -> dict[str, Any]:
+    """Check instance ``index`` of ``family`` (the harness runner of ``verify``).
 
-    out = ChunkStats()
-    for index in indices:
-        problem = make_instance(family, seed, index, size)
-        check = check_problem(problem, ilps, brute)
-        out.instances += 1
-        out.requests += len(problem)
-        out.comparisons += len(check.comparisons)
-        for c in check.comparisons:
-            if math.isfinite(c.rel_diff):
-                out.max_rel_diff = max(out.max_rel_diff, c.rel_diff)
-        for k, v in check.times.items():
-            out.times[k] = out.times.get(k, 0.0) + v
-        for k, n in check.calls.items():
-            out.calls[k] = out.calls.get(k, 0) + n
-        bad = check.disagreements
-        out.disagreements += len(bad)
-        if bad:
-            doc = problem_to_dict(
-                problem, {"family": family, "seed": seed, "index": index, "size": size}
-            )
-            for c in bad:
-                out.failures.append(
-                    {
-                        "index": index,
-                        "request": c.request,
-                        "mode": c.mode,
-                        "solver": c.solver,
-                        "reference": c.reference,
-                        "rel_diff": c.rel_diff,
-                        "detail": c.detail,
-                        "problem": doc,
-                    }
-                )
-    return out
+    ``size`` "" is the family's verification default; ``ilps`` a comma-separated
+    list. Returns the instance's row: counts, ``time: KEY`` / ``calls: KEY``
+    per solver run, and ``failures`` (JSON list of disagreeing comparisons)."""
+    problem = make_instance(family, seed, index, size or None)
+    check = check_problem(problem, [s for s in ilps.split(",") if s], brute)
+    finite = [c.rel_diff for c in check.comparisons if math.isfinite(c.rel_diff)]
+    bad = check.disagreements
+    row: dict[str, Any] = {
+        "instances": 1,
+        "requests": len(problem),
+        "comparisons": len(check.comparisons),
+        "disagreements": len(bad),
+        "max_rel_diff": max(finite, default=0.0),
+    }
+    for k in sorted(check.times):
+        row[f"time: {k}"] = check.times[k]
+        row[f"calls: {k}"] = check.calls[k]
+    failures = [
+        {
+            "index": index,
+            "request": c.request,
+            "mode": c.mode,
+            "solver": c.solver,
+            "reference": c.reference,
+            "rel_diff": c.rel_diff,
+            "detail": c.detail,
+        }
+        for c in bad
+    ]
+    row["failures"] = json.dumps(failures, default=str) if failures else ""
+    return row
 
 
 def _resolve_solvers(solvers: Iterable[str] | None) -> tuple[list[str], bool, list[str]]:
-    """(ILP names to run, whether to run brute force, unavailable ILPs skipped)."""
+    """(ILP names to run, whether to run brute force, unavailable ILPs skipped).
+
+    The DPs (``dp`` ticked, ``dp-exact`` real) are always run: they are the
+    references. A selection without an ILP or brute force compares nothing and
+    is refused (:class:`~splitopt.errors.UsageError`).
+    """
     if solvers is None:
         ilps = [s for s in ILP_SOLVERS if available(s)]
         return ilps, True, [s for s in ILP_SOLVERS if s not in ilps]
@@ -400,28 +428,52 @@ def _resolve_solvers(solvers: Iterable[str] | None) -> tuple[list[str], bool, li
             )
         if not available(s):
             raise SolverError(f"solver {s!r} is not available here: install its backend")
-    return [s for s in ILP_SOLVERS if s in names], "brute-force" in names, []
+    ilps, brute = [s for s in ILP_SOLVERS if s in names], "brute-force" in names
+    if not ilps and not brute:
+        raise UsageError(
+            f"--solvers {','.join(names) or '(none)'} compares nothing: the DPs are the "
+            "references, name at least one ILP or brute-force to compare with them"
+        )
+    return ilps, brute, []
 
 
-def _write_failures(report: VerifyReport, out_dir: Path) -> None:
-    from splitopt.formats.problem_file import problem_from_dict, write_problem
+def _write_failures(report: VerifyReport, out_dir: Path, size: str | None) -> None:
+    from splitopt.formats.problem_file import write_problem
     from splitopt.outputs import write_text
 
     out_dir.mkdir(parents=True, exist_ok=True)
     by_index: dict[int, list[dict[str, Any]]] = {}
     for f in report.failures:
-        by_index.setdefault(f["index"], []).append(f)
+        by_index.setdefault(int(f["index"]), []).append(f)
     for index, items in sorted(by_index.items()):
-        doc = items[0]["problem"]
+        problem = make_instance(report.family, report.seed, index, size)
+        meta = {"family": report.family, "seed": report.seed, "index": index, "size": size}
         stem = out_dir / f"{report.family}-s{report.seed}-i{index}"
-        write_problem(problem_from_dict(doc), f"{stem}.json", meta=doc.get("meta"))
-        info = [{k: v for k, v in f.items() if k != "problem"} for f in items]
+        write_problem(problem, f"{stem}.json", meta=meta)
         write_text(
             f"{stem}.disagreements.json",
             json.dumps(
-                {"problem": f"{stem.name}.json", "disagreements": info}, indent=2, default=str
+                {"problem": f"{stem.name}.json", "disagreements": items}, indent=2, default=str
             ),
         )
+
+
+def code_digest() -> str:
+    """A hash of splitopt's source files: part of every verify task's key, so a
+    comparisons file never lends a result of other code to a rerun."""
+    import hashlib
+
+    root = Path(__file__).resolve().parent
+    h = hashlib.blake2b(digest_size=8)
+    for f in sorted(root.rglob("*.py")):
+        h.update(str(f.relative_to(root)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def default_csv(family: str, seed: int, size: str | None) -> Path:
+    """The CLI's default comparisons file: ``results/verify/FAMILY[-SIZE]-sSEED.csv``."""
+    return Path("results") / "verify" / f"{family}{'-' + size if size else ''}-s{seed}.csv"
 
 
 def run_verify(
@@ -433,62 +485,95 @@ def run_verify(
     out_dir: str | os.PathLike | None = None,
     workers: int | None = None,
     progress: bool = True,
+    csv: str | os.PathLike | None = None,
+    dask: object = None,
+    dask_no_worker_s: float | None = None,
 ) -> VerifyReport:
     """Verify the DPs on ``n`` instances of ``family`` (module docstring).
 
     Args:
         family: ``random-chain`` (default), ``paper-like`` or ``llm-edge``.
-        n: number of instances.
+        n: number of instances (at least 1).
         seed: run seed; instance i is fully determined by (seed, i).
         solvers: ILP names (and/or ``brute-force``) to compare with the DPs;
             default every available ILP backend plus brute force.
         size: family size (random-chain: ``None`` = the verification instance).
         out_dir: where disagreeing instances are written (default
             ``verify-failures/``, created only when something disagrees).
-        workers: processes (default: min(2, CPUs)); 1 runs in this process.
+        workers: local processes (default: min(2, CPUs)); 1 runs in this process.
             Workers are *spawned*, so a script calling this with workers > 1
             needs the usual ``if __name__ == "__main__":`` guard.
-        progress: progress lines on stderr.
+        progress: the harness's progress bar.
+        csv: the resumable comparisons file (one row per instance); rerunning
+            with the same file continues an interrupted run. Task keys include
+            :func:`code_digest`, so rows made by other code are recomputed (and
+            dropped from the finished file). ``None``: a temporary file, removed
+            afterwards (nothing to resume).
+        dask: a Dask scheduler address (or ``Client``) to run on instead of local processes.
+        dask_no_worker_s: with ``dask``, seconds without workers before giving up.
 
     Returns:
         The :class:`VerifyReport`; ``report.disagreements`` must be 0.
+
+    Raises:
+        UsageError: the run compares nothing.
     """
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
+    from splitopt.experiments.harness import Task, read_csv_rows, run_tasks
+
+    if n < 1:
+        raise UsageError(f"verify needs at least one instance, got n = {n}")
     ilps, brute, skipped = _resolve_solvers(solvers)
     workers = workers or max(1, min(2, os.cpu_count() or 1))
     report = VerifyReport(family=family, seed=seed, workers=workers, skipped=skipped)
     report.solvers = ["dp", "dp-exact", *ilps] + (["brute-force"] if brute else [])
     report.out_dir = str(out_dir or "verify-failures")
+    report.dask = (
+        None if dask is None else str(getattr(getattr(dask, "scheduler", None), "address", dask))
+    )
+    code = code_digest()
+    tasks = [
+        Task.make(
+            "verify",
+            "splitopt.verify:verify_task",
+            family=family,
+            seed=seed,
+            index=i,
+            size=size or "",
+            ilps=",".join(ilps),
+            brute=brute,
+            code=code,
+        )
+        for i in range(n)
+    ]
     t0 = time.perf_counter()
-    chunk = max(1, min(25, n // (workers * 4) or 1))
-    chunks = [list(range(i, min(n, i + chunk))) for i in range(0, n, chunk)]
-    last = [0.0]
-
-    def tick(done: ChunkStats) -> None:
-        report.add(done)
-        now = time.perf_counter()
-        if progress and (now - last[0] > 5 or report.instances == n):
-            last[0] = now
-            print(
-                f"verify: {report.instances}/{n} instances, {report.comparisons} comparisons, "
-                f"{report.disagreements} disagreements, {now - t0:.0f} s",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    if workers == 1 or len(chunks) <= 1:
-        for c in chunks:
-            tick(_run_chunk(family, seed, c, size, ilps, brute))
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futs = [pool.submit(_run_chunk, family, seed, c, size, ilps, brute) for c in chunks]
-            for fut in as_completed(futs):
-                tick(fut.result())
+    with tempfile.TemporaryDirectory(prefix="splitopt-verify-") as tmp:
+        path = Path(csv) if csv is not None else Path(tmp) / "verify.csv"
+        report.csv = str(path) if csv is not None else None
+        before = {r.get("key") for r in read_csv_rows(path)}
+        run_tasks(
+            f"verify {family}",
+            tasks,
+            path,
+            dask=dask,
+            workers=workers,
+            progress=progress,
+            dask_no_worker_s=dask_no_worker_s,
+            keep_stale=False,
+        )
+        rows = {r["key"]: r for r in read_csv_rows(path)}
+    for t in tasks:
+        report.resumed += t.key in before
+        report.add_row(rows[t.key])
     report.failures.sort(key=lambda f: (f["index"], f["request"]))
     report.wall_s = time.perf_counter() - t0
+    if report.comparisons == 0 and report.errors == 0:
+        raise UsageError(
+            f"verify compared nothing on {n} {family} instance(s) with "
+            f"{', '.join(report.solvers)} (brute force runs on chains of at most "
+            f"{BRUTE_MAX_LAYERS} layers): add an ILP"
+        )
     if report.failures:
-        _write_failures(report, Path(report.out_dir))
+        _write_failures(report, Path(report.out_dir), size)
     return report
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
+import tests.experiments.toy  # noqa: F401  (registers the test-only experiments)
 from splitopt.families.random_chain import random_chain
 from splitopt.problem import Chain, Problem, Request
 

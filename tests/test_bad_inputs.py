@@ -336,7 +336,7 @@ def test_unreachable_dask_scheduler_is_exit_2(tmp_path):
             "-m",
             "splitopt",
             "experiment",
-            "sleepy",
+            "discretisation",  # a catalogue experiment: the subprocess has no test-only ones
             "--dask",
             "tcp://127.0.0.1:1",
             "--out",

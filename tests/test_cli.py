@@ -47,6 +47,9 @@ def test_solve_table_compares_solvers(handmade):
         "server-only",
         "reduction vs server-only",
         "gain over greedy",
+        "served:",
+        "charged work",
+        "both feasible",
     ):
         assert word in proc.stdout
 
@@ -120,6 +123,14 @@ def test_solvers_lists_availability():
     assert proc.returncode == 0
     for name in splitopt.list_solvers():
         assert name in proc.stdout
+
+
+def test_greedy_descriptions_say_they_are_ours():
+    from splitopt.solvers import solver_class
+
+    for name in ("greedy", "greedy-skip", "greedy-backward", "greedy-ratio"):
+        assert solver_class(name).description.startswith("(ours"), name
+    assert "undefined greedy" in solver_class("greedy").description
 
 
 def test_generate_is_deterministic(tmp_path):

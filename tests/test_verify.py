@@ -139,8 +139,8 @@ def test_discretisation_rows_gap_shrinks() -> None:
     for r in rows:
         # every dp placement is feasible on the real data, so never below the optimum
         assert r["gap"] >= -1e-12 and r["gap_max_request"] >= -1e-12
-        assert r["feasible_dp"] + r["lost"] == r["feasible_exact"]
-    assert rows[0]["gap"] >= rows[-1]["gap"] and rows[0]["lost"] >= rows[-1]["lost"]
+        assert r["feasible_dp"] + r["lost_on_grid"] == r["feasible_exact"]
+    assert rows[0]["gap"] >= rows[-1]["gap"] and rows[0]["lost_on_grid"] >= rows[-1]["lost_on_grid"]
     s10, _, s10k = summarise(rows)
     assert s10["grid"] == 10 and s10k["exact_share"] >= s10["exact_share"]
 

@@ -11,6 +11,9 @@ table and figure of ``paper/``.
 
 from __future__ import annotations
 
+# The catalogue registers its experiments with the harness when imported; the
+# harness itself never imports it (no import circle).
+import splitopt.experiments.catalog  # noqa: F401
 from splitopt.experiments.harness import (
     ExperimentError,
     Task,

@@ -20,19 +20,40 @@ which workers finished: serial, process-pool and Dask runs give the same rows.
 
 Errored rows count as finished (their ``error`` column says why); delete them
 from the CSV to retry.
+
+One writer per file: a run holds an exclusive lock (``fcntl.flock``) on the
+sidecar ``NAME.csv.lock`` (which holds its pid) for as long as it runs; a second
+run on the same file stops at once with :class:`ExperimentError` ("in use by
+pid N", exit 2 in the CLI). Loading and finalising keep the first row of each
+task key, so a file that already holds duplicates (written before the lock)
+comes out with one row per task.
+
+Signals: SIGTERM (and Ctrl-C) stop a run cleanly: the row being written is
+finished first (no torn line, no temporary file left behind), the local worker
+processes are terminated (no orphans), the lock is released and the process
+exits with status 128 + the signal number; rerunning resumes.
+
+Dask: a run whose cluster has had no worker for :data:`DASK_NO_WORKER_S`
+seconds (all workers died), or whose task killed its workers
+(``KilledWorker``), stops with :class:`ExperimentError` rather than waiting
+forever; the rows already written stay and a rerun resumes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
+import fcntl
 import hashlib
 import importlib
 import io
 import json
 import math
 import os
+import signal
 import subprocess
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -53,6 +74,9 @@ TRAILING: tuple[str, ...] = ("error", "runtime_s", "splitopt_version", "git_comm
 VOLATILE: frozenset[str] = frozenset({"runtime_s", "git_commit", "timestamp"})
 
 Scalar = str | int | float | bool | None
+
+#: Seconds a Dask run waits with no worker in the cluster before it gives up.
+DASK_NO_WORKER_S = 60.0
 
 
 def is_volatile(column: str) -> bool:
@@ -126,13 +150,13 @@ def experiment(
     return wrap
 
 
-def _load_catalog() -> None:
-    importlib.import_module("splitopt.experiments.catalog")
-
-
 def get_experiment(name: str) -> Experiment:
-    """The experiment registered as ``name``; :class:`ExperimentError` lists the valid names."""
-    _load_catalog()
+    """The experiment registered as ``name``; :class:`ExperimentError` lists the valid names.
+
+    The harness knows only what was registered: importing
+    :mod:`splitopt.experiments` registers the catalogue
+    (:mod:`splitopt.experiments.catalog`); tests register their own.
+    """
     if name not in _EXPERIMENTS:
         raise ExperimentError(
             f"unknown experiment {name!r}; valid experiments: {', '.join(sorted(_EXPERIMENTS))}"
@@ -142,7 +166,6 @@ def get_experiment(name: str) -> Experiment:
 
 def list_experiments() -> list[str]:
     """Registered experiment names, in registration order."""
-    _load_catalog()
     return list(_EXPERIMENTS)
 
 
@@ -291,7 +314,7 @@ class CsvLog:
         self.rows: list[dict[str, str]] = []
         if path.exists() and path.stat().st_size > 0:
             _repair_tail(path)
-            self.rows = read_csv_rows(path)
+            self.rows = unique_rows(read_csv_rows(path))
             with path.open(encoding="utf-8") as f:
                 header = next(csv.reader(f), [])
             self.columns = list(header)
@@ -326,19 +349,136 @@ class CsvLog:
             os.fsync(f.fileno())
         self.rows.append(srow)
 
-    def finalize(self, order: Sequence[str], params: Sequence[str] = ()) -> None:
+    def finalize(
+        self, order: Sequence[str], params: Sequence[str] = (), keep_stale: bool = True
+    ) -> None:
         """Rewrite the file with rows in the task order ``order`` (a list of keys).
 
-        Rows whose key is not in ``order`` (from an older task list) are kept at the end.
+        Rows whose key is not in ``order`` (from an older task list) are kept at the
+        end, or dropped when ``keep_stale`` is false; of rows with the same key only
+        the first is kept.
         """
         pos = {k: i for i, k in enumerate(order)}
-        rows = sorted(self.rows, key=lambda r: pos.get(r.get("key", ""), len(pos)))
+        rows = unique_rows(self.rows)
+        if not keep_stale:
+            rows = [r for r in rows if r.get("key") in pos]
+        rows = sorted(rows, key=lambda r: pos.get(r.get("key", ""), len(pos)))
         for r in rows:
             if r.get("key") in pos:
                 r["task_index"] = str(pos[r["key"]])
         self.columns = final_columns(self.columns, rows, params)
         self.rows = rows
         self._rewrite(rows, self.columns)
+
+
+def unique_rows(rows: Iterable[dict[str, str]]) -> list[dict[str, str]]:
+    """``rows`` with only the first row of each task key (rows without a key are kept)."""
+    seen: set[str] = set()
+    out = []
+    for r in rows:
+        k = r.get("key") or ""
+        if k and k in seen:
+            continue
+        seen.add(k)
+        out.append(r)
+    return out
+
+
+class CsvLock:
+    """Exclusive lock on ``PATH.lock`` (``fcntl.flock``, holds the owner's pid).
+
+    Acquired without waiting: a file in use raises :class:`ExperimentError`
+    naming the pid. The lock dies with its process, so a killed run never
+    leaves a stale lock; the sidecar file is removed on release.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(path.name + ".lock")
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pid = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                target = self.path.name.removesuffix(".lock")
+                raise ExperimentError(
+                    f"{target} is in use by pid {pid} (another run holds {self.path})"
+                ) from None
+            # The holder may have removed the file between our open and our lock.
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        os.close(self.fd)  # closing releases the flock
+        self.fd = None
+
+    def __enter__(self) -> CsvLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class _Stop(BaseException):
+    """Raised in the main thread when SIGTERM/SIGINT asks a run to stop."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _SignalGuard:
+    """Turns SIGTERM/SIGINT into :class:`_Stop`, deferred while a row is being written."""
+
+    def __init__(self) -> None:
+        self.critical = 0
+        self.pending: int | None = None
+        self.old: dict[int, Any] = {}
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if self.critical:
+            self.pending = signum
+            return
+        raise _Stop(signum)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        self.critical += 1
+        try:
+            yield
+        finally:
+            self.critical -= 1
+        if not self.critical and self.pending is not None:
+            signum, self.pending = self.pending, None
+            raise _Stop(signum)
+
+    def __enter__(self) -> _SignalGuard:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self.old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self.old.items():
+            signal.signal(sig, old)
+        self.old.clear()
 
 
 def final_columns(
@@ -379,14 +519,26 @@ def _pool(tasks: Sequence[Task], workers: int) -> Iterator[dict[str, Scalar]]:
 
     # "spawn": workers start clean (no inherited threads from Dask or rich).
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    finished = False
+    try:
         futs = [ex.submit(run_task, t) for t in tasks]
-        try:
-            for f in as_completed(futs):
-                yield f.result()
-        finally:
-            for f in futs:
-                f.cancel()
+        for f in as_completed(futs):
+            yield f.result()
+        finished = True
+    finally:
+        if finished:
+            ex.shutdown(wait=True)
+        else:  # stopped early (signal, error): no orphaned workers
+            procs = list((getattr(ex, "_processes", None) or {}).values())
+            ex.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.join(timeout=10)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join(timeout=5)
 
 
 #: Seconds to wait for a Dask scheduler before giving up (exit 2 in the CLI).
@@ -406,16 +558,52 @@ def _connect(address: object):  # type: ignore[no-untyped-def]
         ) from None
 
 
-def _dask(tasks: Sequence[Task], address: object) -> Iterator[dict[str, Scalar]]:
-    from dask.distributed import Client, as_completed
+def _dask(
+    tasks: Sequence[Task], address: object, no_worker_s: float | None = None
+) -> Iterator[dict[str, Scalar]]:
+    """Run on a Dask cluster; give up (:class:`ExperimentError`) when it has had no
+    worker for ``no_worker_s`` seconds (default :data:`DASK_NO_WORKER_S`) or a
+    task killed its workers."""
+    from dask.distributed import Client, wait
+    from distributed import KilledWorker
 
+    limit = DASK_NO_WORKER_S if no_worker_s is None else no_worker_s
     own = not isinstance(address, Client)
     client = _connect(address) if own else address  # type: ignore[arg-type]
     try:
         futs = client.map(run_task, list(tasks), pure=False)
+        pending = set(futs)
+        idle_since: float | None = None
         try:
-            for f in as_completed(futs):
-                yield f.result()
+            while pending:
+                try:
+                    done, pending = wait(
+                        pending, timeout=min(2.0, max(limit, 0.1)), return_when="FIRST_COMPLETED"
+                    )
+                except TimeoutError:
+                    done = set()
+                for f in done:
+                    try:
+                        yield f.result()
+                    except KilledWorker as exc:
+                        raise ExperimentError(
+                            f"Dask workers died running a task ({exc}); {len(pending)} tasks "
+                            "unfinished, rerun to resume"
+                        ) from None
+                if done:
+                    idle_since = None
+                    continue
+                workers = client.scheduler_info().get("workers", {})
+                if workers:
+                    idle_since = None
+                    continue
+                now = time.monotonic()
+                idle_since = idle_since if idle_since is not None else now
+                if now - idle_since >= limit:
+                    raise ExperimentError(
+                        f"the Dask cluster has had no worker for {limit:g} s "
+                        f"({len(pending)} tasks unfinished); start workers and rerun to resume"
+                    )
         finally:
             client.cancel(futs)
     finally:
@@ -457,6 +645,7 @@ def run(
     dask: object = None,
     workers: int | None = None,
     progress: bool = True,
+    dask_no_worker_s: float | None = None,
 ) -> Path:
     """Run experiment ``name`` into ``out`` (default ``results/NAME.csv``), resuming.
 
@@ -470,41 +659,123 @@ def run(
         workers: local processes (default: the CPU count, 1 for timing
             experiments); 0 or 1 runs in this process.
         progress: show a progress bar with the time left.
+        dask_no_worker_s: with ``dask``, seconds without any worker before the
+            run gives up (default :data:`DASK_NO_WORKER_S`).
 
     Returns:
         The CSV path.
+
+    Raises:
+        ExperimentError: unknown experiment, the file is in use by another run,
+            or the Dask cluster lost its workers.
+        SystemExit: SIGTERM/SIGINT (status 128 + signal) after a clean stop.
     """
     if repetitions < 1:
         raise ExperimentError(f"repetitions must be >= 1, got {repetitions}")
     exp = get_experiment(name)
     tasks = experiment_tasks(name, seed, repetitions, quick)
     path = Path(out) if out is not None else Path("results") / f"{name}.csv"
-    log = CsvLog(prepare_results_csv(path, name))  # the one output policy (splitopt.outputs)
+    return run_tasks(
+        name,
+        tasks,
+        path,
+        serial=exp.serial,
+        dask=dask,
+        workers=workers,
+        progress=progress,
+        dask_no_worker_s=dask_no_worker_s,
+    )
+
+
+def run_tasks(
+    label: str,
+    tasks: Sequence[Task],
+    out: str | os.PathLike[str],
+    *,
+    serial: bool = False,
+    dask: object = None,
+    workers: int | None = None,
+    progress: bool = True,
+    dask_no_worker_s: float | None = None,
+    keep_stale: bool = True,
+) -> Path:
+    """Run an explicit task list into the CSV ``out``, resuming (what :func:`run`
+    does for a registered experiment; ``splitopt verify`` calls it directly).
+
+    ``label`` names the progress bar; ``serial`` makes one worker the default;
+    ``keep_stale=False`` drops rows of other task lists when the file is finalised.
+    Duplicate task keys are an error. Other arguments and errors as :func:`run`.
+    """
+    keys = [t.key for t in tasks]
+    if len(set(keys)) != len(keys):
+        raise ExperimentError(f"{label}: the task list holds a task twice")
+    names = sorted({t.experiment for t in tasks})
+    # the one output policy (splitopt.outputs): a regular file (a symlink is followed)
+    # that is absent, empty or a results CSV of this experiment
+    path = prepare_results_csv(Path(out), names[0] if len(names) == 1 else label)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with CsvLock(path), _SignalGuard() as guard:
+        try:
+            _run_locked(
+                serial,
+                tasks,
+                path,
+                label,
+                dask,
+                workers,
+                progress,
+                dask_no_worker_s,
+                guard,
+                keep_stale,
+            )
+        except _Stop as stop:
+            raise SystemExit(128 + stop.signum) from None
+    return path
+
+
+def _run_locked(
+    serial: bool,
+    tasks: Sequence[Task],
+    path: Path,
+    name: str,
+    dask: object,
+    workers: int | None,
+    progress: bool,
+    dask_no_worker_s: float | None,
+    guard: _SignalGuard,
+    keep_stale: bool = True,
+) -> None:
+    with guard.writing():
+        log = CsvLog(path)
     done = log.keys()
     todo = [t for t in tasks if t.key not in done]
     index = {t.key: i for i, t in enumerate(tasks)}
     meta = {"splitopt_version": splitopt_version(), "git_commit": git_commit()}
 
     if dask is not None:
-        results = _dask(todo, dask)
+        results = _dask(todo, dask, dask_no_worker_s)
     else:
         if workers is None:
-            workers = 1 if exp.serial else max(1, min(os.cpu_count() or 1, len(todo)))
+            workers = 1 if serial else max(1, min(os.cpu_count() or 1, len(todo)))
         results = _serial(todo) if workers <= 1 or len(todo) <= 1 else _pool(todo, workers)
 
     prog, tid = _progress(len(tasks), len(tasks) - len(todo), name, progress)
-    with prog:
-        for row in results:
-            row = dict(row)
-            row["task_index"] = index.get(str(row["key"]), -1)
-            row.update(meta)
-            row["timestamp"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-            log.append(row)
-            prog.advance(tid)
+    try:
+        with prog:
+            for row in results:
+                row = dict(row)
+                row["task_index"] = index.get(str(row["key"]), -1)
+                row.update(meta)
+                row["timestamp"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+                with guard.writing():
+                    log.append(row)
+                prog.advance(tid)
+    finally:
+        results.close()  # stops the workers when the loop ends early
     if log.keys() >= set(index):
         params = [k for t in tasks for k, _ in t.params]
-        log.finalize([t.key for t in tasks], params)
-    return path
+        with guard.writing():
+            log.finalize([t.key for t in tasks], params, keep_stale)
 
 
 def comparable(rows: Iterable[Mapping[str, str]]) -> list[tuple[tuple[str, str], ...]]:

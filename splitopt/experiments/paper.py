@@ -22,6 +22,7 @@ from splitopt.experiments.tables import write_tables
 
 #: The experiments of the paper, in the order they run.
 PAPER_EXPERIMENTS: tuple[str, ...] = (
+    "protocol",
     "reduction",
     "gain",
     "sweeps",
@@ -31,6 +32,7 @@ PAPER_EXPERIMENTS: tuple[str, ...] = (
 )
 #: Seeds per experiment (repetitions): quick / full.
 REPETITIONS: dict[str, tuple[int, int]] = {
+    "protocol": (3, 10),  # fixed by paper/PROTOCOL.md: seeds 0-2 quick, 0-9 full
     "reduction": (3, 10),
     "gain": (3, 10),
     "sweeps": (1, 3),

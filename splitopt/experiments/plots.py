@@ -30,6 +30,8 @@ from splitopt.experiments.tables import (
 )
 
 COLORS: dict[str, str] = {
+    "greedy-skip": "#b5651d",
+    "greedy-backward": "#8e4585",
     "dp": "#1b6ca8",
     "dp-exact": "#5fa8d3",
     "greedy": "#e07a1f",
@@ -38,6 +40,8 @@ COLORS: dict[str, str] = {
     "server-only": "#7f7f7f",
 }
 MARKERS: dict[str, str] = {
+    "greedy-skip": "<",
+    "greedy-backward": ">",
     "dp": "o",
     "dp-exact": "s",
     "greedy": "^",
@@ -133,10 +137,14 @@ def plot_gain(rows: Sequence[Row], out: Path, solver: str = "dp") -> list[Path]:
     w = 0.8 / len(BASELINE_NAMES)
     for i, b in enumerate(BASELINE_NAMES):
         pooled = [work_gain(by.get((f,), []), b) for f in fams]
-        _bars_with_range(ax, xs, pooled, w, (i - 1) * w, COLORS[b], f"over {b}")
-    _paper_markers(ax, xs, fams, PAPER_GAIN_GREEDY, "SplitLLM over greedy (paper)", -w)
+        off = (i - (len(BASELINE_NAMES) - 1) / 2) * w
+        _bars_with_range(ax, xs, pooled, w, off, COLORS[b], f"over {b}")
+    greedy_off = -(len(BASELINE_NAMES) - 1) / 2 * w
+    _paper_markers(
+        ax, xs, fams, PAPER_GAIN_GREEDY, "SplitLLM figure (secondary summary; gain?)", greedy_off
+    )
     ax.set_xticks(xs, ["all" if f == "all" else f for f in fams])
-    ax.set_ylabel("work gain (W_B − W_DP) / W_B (%)")
+    ax.set_ylabel("work gain (W_B − W_DP) / W_B, both feasible (%)")
     ax.set_xlabel("model family (paper-like instances)")
     ax.set_title(f"{SPLITTER_LABEL[solver]} needs less server work than every baseline")
     ax.legend(fontsize=8)
@@ -283,6 +291,60 @@ def plot_discretisation(rows: Sequence[Row], out: Path) -> list[Path]:
     return _save(fig, out, "fig_discretisation")
 
 
+#: x-axis titles of the protocol's declared sweeps (``paper/PROTOCOL.md``).
+PROTOCOL_SWEEP_TITLES: dict[str, str] = {
+    "sla_anchor": "SLA anchoring",
+    "memory": "client memory budget (ours when on)",
+    "work_unit": "unit of server work",
+    "decode": "phases costed",
+}
+
+
+def plot_protocol_sweep(rows: Sequence[Row], sweep: str, out: Path) -> list[Path]:
+    """One declared sweep of the protocol, all families pooled: the DP's reduction vs
+    server-only and gain over greedy, over all requests (unserved charged their
+    server-only work, solid) and over the requests both serve (hatched)."""
+    from splitopt.experiments.protocol import PROTOCOL_P_LABEL, PROTOCOL_SETTINGS
+    from splitopt.experiments.tables import charged_gain, charged_reduction
+
+    alls = [r for r in rows if r.get("group") == "all"]
+    by = group(alls, "setting")
+    names = ["P"] + [n for n, (sw, _, _) in PROTOCOL_SETTINGS.items() if sw == sweep]
+    names = [n for n in names if (n,) in by]
+    if len(names) < 2:
+        return []
+    labels = [PROTOCOL_P_LABEL[sweep] if n == "P" else PROTOCOL_SETTINGS[n][1] for n in names]
+    xs = list(range(len(names)))
+    series = [
+        ("reduction vs server-only: all", lambda rs: charged_reduction(rs), COLORS["dp"], None),
+        ("reduction: both feasible", lambda rs: reduction(rs), COLORS["dp"], "//"),
+        ("gain over greedy: all", lambda rs: charged_gain(rs, "greedy"), COLORS["greedy"], None),
+        (
+            "gain over greedy: both feasible",
+            lambda rs: work_gain(rs, "greedy"),
+            COLORS["greedy"],
+            "//",
+        ),
+    ]
+    fig, ax = plt.subplots()
+    w = 0.8 / len(series)
+    for i, (label, fn, color, hatch) in enumerate(series):
+        pooled = [fn(by[(n,)]) for n in names]
+        off = (i - (len(series) - 1) / 2) * w
+        _bars_with_range(ax, xs, pooled, w, off, color, label)
+        if hatch:
+            for patch in ax.patches[-len(xs) :]:
+                patch.set_hatch(hatch)
+                patch.set_facecolor("white")
+                patch.set_edgecolor(color)
+    ax.set_xticks(xs, labels, fontsize=8)
+    ax.set_ylabel("percent of server work")
+    ax.set_xlabel(PROTOCOL_SWEEP_TITLES.get(sweep, sweep))
+    ax.set_title(f"Declared sweep ({sweep}): DP (grid), paper-like, all families", fontsize=9)
+    ax.legend(fontsize=7, ncol=2)
+    return _save(fig, out, f"fig_protocol_{sweep}")
+
+
 def make_figures(results: Mapping[str, Path], out: Path) -> list[Path]:
     """Every figure whose CSV exists (``results``: experiment name -> CSV path)."""
     _style()
@@ -292,6 +354,9 @@ def make_figures(results: Mapping[str, Path], out: Path) -> list[Path]:
         p = results.get(name)
         return load(p) if p and Path(p).exists() else []
 
+    if r := rows("protocol"):
+        for sweep in PROTOCOL_SWEEP_TITLES:
+            made += plot_protocol_sweep(r, sweep, out)
     if r := rows("reduction"):
         made += plot_reduction(r, out)
     if r := rows("gain"):

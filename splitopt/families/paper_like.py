@@ -8,6 +8,13 @@ lengths and SLAs. Each request class's SLA is set from its own latency range
 so that it binds (:class:`~splitopt.families.scenario_family.SlaRule`): most
 requests are feasible, a few (about 5 %) are not.
 
+Assumptions of ours (the SplitLLM sources state none of them): the client
+memory budgets (0.3–2 GB; the sources mention no memory constraint), the SLA
+rule, autoregressive decode for Transformer and GPT-2 (output-token ranges),
+and server work in FLOP (the paper speaks of measured server resource use). The
+pre-registered protocol (``paper/PROTOCOL.md``) removes the budgets for its
+setting P and sweeps the others.
+
 Per-family results can be compared with the paper's figures through
 ``Request.meta["model_family"]`` (``Transformer``, ``BERT``, ``GPT-2``, ``ViT``).
 The family is the table :data:`FAMILY`, built by

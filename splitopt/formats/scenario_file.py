@@ -24,14 +24,22 @@ explicit objects may be given anywhere. Example::
 
 Fields:
 
-* ``server``: ``device`` (name or object), optional ``efficiency`` (0, 1].
+* ``server``: ``device`` (name or object), optional ``engine`` (an engine
+  profile of ``splitopt/data/engines.json``: its figures for the device's kind
+  replace the catalogue's), then explicit figures that override it:
+  ``efficiency`` (0, 1] (the shorthand for both efficiencies),
+  ``compute_efficiency``, ``bandwidth_efficiency`` (0, 1], ``prefill_overhead_s``,
+  ``step_overhead_s`` (seconds per forward pass of the whole model, >= 0); and
+  ``profiles``: ``splitopt-profile`` files (paths relative to this file) or
+  objects that replace the roofline for the models they were measured for.
 * ``clients.NAME``: ``device``, ``network`` (name or object), optional
   ``memory_budget_bytes`` (bytes; absent: the device's memory; ``null``:
-  unlimited) and ``efficiency``.
+  unlimited), and ``engine``, the figures and ``profiles`` as for the server.
 * ``models.NAME``: ``architecture`` (name or object), optional ``dtype``
-  (fp32, bf16, fp16, int8, int4; default bf16), ``compute_dtype`` (default:
-  fp16 for int8/int4, i.e. weight-only quantisation) and ``granularity``
-  (``block`` or ``sublayer``).
+  (fp32, bf16, fp16, int8, int4, and the block formats q8_0, q4_0, q4_k_m,
+  q4f16 counted at their real bits per weight; default bf16), ``compute_dtype``
+  (default: fp16 for the quantised ones, i.e. weight-only quantisation) and
+  ``granularity`` (``block`` or ``sublayer``).
 * ``requests[i]``: ``client``, ``model``, ``sla_s`` (seconds), ``prompt_tokens``
   (n; a vision model's is fixed by its image and may be left out),
   ``output_tokens`` (g, default 0; must be 0 for encoder models), optional
@@ -39,7 +47,8 @@ Fields:
   1) or ``rate`` (one request weighted by this arrival rate), ``start``, ``end``.
 
 Explicit objects: a device ``{"peak_flops": {"fp16": 1e14, ...},
-"memory_bandwidth_bytes_per_s": ..., "memory_bytes": ..., "efficiency": ...}``;
+"memory_bandwidth_bytes_per_s": ..., "memory_bytes": ..., "efficiency": ...}`` (or
+the separate efficiencies and overheads);
 a network ``{"uplink_bit_per_s": ..., "downlink_bit_per_s": ...,
 "one_way_delay_s": ...}``; an architecture with the fields of
 :class:`~splitopt.scenario.architectures.Architecture`. Any of them may start
@@ -64,17 +73,21 @@ from splitopt.formats.errors import (
     check_fields,
     check_header,
     dumps,
+    format_path,
     get_number,
     get_string,
     load_json,
     write_text_atomic,
 )
+from splitopt.formats.profile_file import profile_from_dict, profile_to_dict, read_profile
 from splitopt.scenario import rules
 from splitopt.scenario.architectures import ARCHITECTURES, MAX_BLOCKS, Architecture
-from splitopt.scenario.devices import DEVICES, Device
+from splitopt.scenario.devices import DEVICES, ENGINE_FIGURES, Device
 from splitopt.scenario.devices import FILE_NAMES as DEVICE_NAMES
+from splitopt.scenario.engines import ENGINES
 from splitopt.scenario.networks import FILE_NAMES as NETWORK_NAMES
 from splitopt.scenario.networks import NETWORKS, Network
+from splitopt.scenario.profiles import Profile
 from splitopt.scenario.spec import (
     REQUEST_FILE_NAMES,
     ClientSpec,
@@ -90,8 +103,13 @@ VERSION = 1
 #: (required, optional) fields of the document and of its objects
 DOCUMENT_REQUIRED = ("format", "version", "server", "clients", "models", "requests")
 DOCUMENT_OPTIONAL = ("name", "description", "work_unit", "meta")
-SERVER_FIELDS = (("device",), ("efficiency",))
-CLIENT_FIELDS = (("device", "network"), ("memory_budget_bytes", "efficiency"))
+#: engine figures a server or client may set (after its ``engine`` profile)
+ENGINE_FIELDS = ENGINE_FIGURES
+SERVER_FIELDS = (("device",), ("engine", "profiles", *ENGINE_FIELDS))
+CLIENT_FIELDS = (
+    ("device", "network"),
+    ("memory_budget_bytes", "engine", "profiles", *ENGINE_FIELDS),
+)
 MODEL_FIELDS = (("architecture",), ("dtype", "compute_dtype", "granularity"))
 REQUEST_FIELDS = (
     ("client", "model", "sla_s"),
@@ -166,7 +184,7 @@ DEVICE_FIELDS = (
     "peak_flops",
     "memory_bandwidth_bytes_per_s",
     "memory_bytes",
-    "efficiency",
+    *ENGINE_FIGURES,
     *DEVICE_STRINGS,
 )
 
@@ -188,13 +206,16 @@ def _device(file: File, value: Any, path: Path_) -> Device:
                 'must be an object of dtype -> FLOP/s, e.g. {"fp16": 1e14}',
             )
         changes["peak_flops"] = {k: _num(file, v, [*path, "peak_flops", k]) for k, v in pf.items()}
-    for attr in ("memory_bandwidth", "memory_bytes", "efficiency"):
+    for attr in ("memory_bandwidth", "memory_bytes", *ENGINE_FIGURES):
         key = DEVICE_NAMES.get(attr, attr)
         if key in value:
             changes[attr] = _num(file, value[key], [*path, key])
     if base is not None:  # keeps the catalogue name unless "name" is given
         dev = DEVICES[_catalogue_name(file, base, [*path, "base"], DEVICES, "device")]
-        return _build(file, path, lambda: dataclasses.replace(dev, **changes), DEVICE_NAMES)
+        figures = {k: changes.pop(k) for k in ENGINE_FIGURES if k in changes}
+        return _build(
+            file, path, lambda: dataclasses.replace(dev, **changes).tuned(**figures), DEVICE_NAMES
+        )
     changes.setdefault("name", "custom-device")
     changes.setdefault("source", "given in the scenario file")
     return _build(file, path, lambda: Device(**changes), DEVICE_NAMES)
@@ -208,7 +229,7 @@ def _device_to(dev: Device) -> str | dict:
         "peak_flops": dict(dev.peak_flops),
         "memory_bandwidth_bytes_per_s": dev.memory_bandwidth,
         "memory_bytes": dev.memory_bytes,
-        "efficiency": dev.efficiency,
+        **{k: getattr(dev, k) for k in ENGINE_FIGURES},
     }
     out.update({k: getattr(dev, k) for k in DEVICE_STRINGS[1:] if getattr(dev, k)})
     return out
@@ -345,6 +366,45 @@ def _names_object(file: File, value: Any, path: Path_, what: str) -> dict:
     return value
 
 
+def _profiles(file: File, value: dict, path: Path_) -> tuple[Profile, ...]:
+    """The ``profiles`` of a server or client: file names (relative to the
+    scenario file's folder) or inline ``splitopt-profile`` objects."""
+    if "profiles" not in value:
+        return ()
+    items = value["profiles"]
+    if not isinstance(items, list):
+        raise InputError(file, [*path, "profiles"], "must be an array of profile files or objects")
+    out = []
+    base = Path(file).parent if file else Path()
+    for i, item in enumerate(items):
+        p = [*path, "profiles", i]
+        if isinstance(item, str):
+            out.append(read_profile(base / item))
+        elif isinstance(item, dict):
+            try:
+                out.append(profile_from_dict(item))
+            except InputError as exc:
+                where = f"{format_path(p)}.{exc.path}".rstrip(".")
+                raise InputError(file, where, exc.reason) from None
+        else:
+            raise InputError(file, p, "must be a profile file name or a profile object")
+    return tuple(out)
+
+
+def _engine_device(file: File, value: dict, path: Path_) -> Device:
+    """The device of a server or client: its ``device``, then its ``engine``
+    profile's figures for that device's kind, then explicit figures."""
+    dev = _device(file, value["device"], [*path, "device"])
+    if "engine" in value:
+        ename = get_string(file, value["engine"], [*path, "engine"])
+        ename = _catalogue_name(file, ename, [*path, "engine"], ENGINES, "engine")
+        dev = _build(file, path, lambda d=dev: ENGINES[ename].apply(d))
+    figures = {k: _num(file, value[k], [*path, k]) for k in ENGINE_FIELDS if k in value}
+    if figures:
+        dev = _build(file, path, lambda d=dev: d.tuned(**figures))
+    return dev
+
+
 def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
     """A :class:`Scenario` from a parsed ``splitopt-scenario`` document (names resolved)."""
     check_header(file, doc, FORMAT, VERSION)
@@ -363,22 +423,17 @@ def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
 
     srv = doc["server"]
     check_fields(file, srv, ["server"], *SERVER_FIELDS)
-    sdev = _device(file, srv["device"], ["server", "device"])
-    if "efficiency" in srv:
-        eff = _num(file, srv["efficiency"], ["server", "efficiency"])
-        sdev = _build(file, ["server"], lambda: sdev.with_efficiency(eff))
-    server = ServerSpec(sdev)
+    sdev = _engine_device(file, srv, ["server"])
+    sprof = _profiles(file, srv, ["server"])
+    server = _build(file, ["server"], lambda: ServerSpec(sdev, sprof))
 
     clients: dict[str, ClientSpec] = {}
     for cname, c in _names_object(file, doc["clients"], ["clients"], "client").items():
         p: Path_ = ["clients", cname]
         check_fields(file, c, p, *CLIENT_FIELDS)
-        dev = _device(file, c["device"], [*p, "device"])
-        if "efficiency" in c:
-            eff = _num(file, c["efficiency"], [*p, "efficiency"])
-            dev = _build(file, p, lambda d=dev, e=eff: d.with_efficiency(e))
+        dev = _engine_device(file, c, p)
         net = _network(file, c["network"], [*p, "network"])
-        kw: dict[str, Any] = {}
+        kw: dict[str, Any] = {"profiles": _profiles(file, c, p)}
         if "memory_budget_bytes" in c:
             mb = c["memory_budget_bytes"]
             kw["memory_budget_bytes"] = (
@@ -454,11 +509,14 @@ def scenario_to_dict(scenario: Scenario) -> dict:
         doc["description"] = scenario.description
     doc["work_unit"] = scenario.work_unit
     doc["server"] = {"device": _device_to(scenario.server.device)}
+    if scenario.server.profiles:
+        doc["server"]["profiles"] = [profile_to_dict(p) for p in scenario.server.profiles]
     doc["clients"] = {
         name: {
             "device": _device_to(c.device),
             "network": _network_to(c.network),
             "memory_budget_bytes": c.memory_budget_bytes,
+            **({"profiles": [profile_to_dict(p) for p in c.profiles]} if c.profiles else {}),
         }
         for name, c in scenario.clients.items()
     }

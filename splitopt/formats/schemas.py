@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from splitopt.formats import problem_file, scenario_file, solution_file
+from splitopt.formats import problem_file, profile_file, scenario_file, solution_file
 from splitopt.formats.errors import dumps
 from splitopt.problem import BOUNDARY_FIELDS, LAYER_FIELDS, LOCATIONS, WORK_UNITS
 from splitopt.scenario.architectures import (
@@ -38,11 +38,12 @@ from splitopt.scenario.architectures import (
 from splitopt.scenario.costmodel import COMPUTE_DTYPES, WEIGHT_DTYPES
 from splitopt.scenario.devices import COMPUTE_DTYPES as PEAK_DTYPES
 from splitopt.scenario.devices import DEVICES
+from splitopt.scenario.engines import ENGINES
 from splitopt.scenario.networks import NETWORKS
 from splitopt.solution import STATUSES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-NAMES: tuple[str, ...] = ("problem", "solution", "scenario")
+NAMES: tuple[str, ...] = ("problem", "solution", "scenario", "profile")
 
 NUMBER: dict = {"type": "number"}
 NONNEG: dict = {"type": "number", "minimum": 0}
@@ -198,6 +199,10 @@ def _architecture_types() -> dict[str, dict]:
 def scenario_schema() -> dict:
     sf = scenario_file
     efficiency = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+    figures = {
+        k: (NONNEG if k.endswith("_s") else efficiency) for k in sf.ENGINE_FIELDS
+    }
+    engine = {"enum": list(ENGINES)}
     device_types = {
         "base": {"enum": list(DEVICES)},
         "peak_flops": {
@@ -208,7 +213,7 @@ def scenario_schema() -> dict:
         },
         "memory_bandwidth_bytes_per_s": POSITIVE,
         "memory_bytes": NONNEG,
-        "efficiency": efficiency,
+        **figures,
         **{k: STRING for k in sf.DEVICE_STRINGS},
     }
     network_types = {
@@ -218,12 +223,23 @@ def scenario_schema() -> dict:
         "one_way_delay_s": NONNEG,
         **{k: STRING for k in sf.NETWORK_STRINGS},
     }
-    server_types = {"device": {"$ref": "#/$defs/device"}, "efficiency": efficiency}
+    profiles = {
+        "type": "array",
+        "items": {"oneOf": [{"type": "string", "minLength": 1}, profile_schema_body()]},
+    }
+    server_types = {
+        "device": {"$ref": "#/$defs/device"},
+        "engine": engine,
+        "profiles": profiles,
+        **figures,
+    }
     client_types = {
         "device": {"$ref": "#/$defs/device"},
         "network": _named_or_object(NETWORKS, "explicit_network"),
         "memory_budget_bytes": _nullable(NONNEG),
-        "efficiency": efficiency,
+        "engine": engine,
+        "profiles": profiles,
+        **figures,
     }
     model_types = {
         "architecture": _named_or_object(ARCHITECTURES, "explicit_architecture"),
@@ -289,9 +305,57 @@ def scenario_schema() -> dict:
     }
 
 
+def profile_schema_body() -> dict:
+    """The ``splitopt-profile`` object (without the schema header)."""
+    pf = profile_file
+    grid = {
+        "type": "array",
+        "minItems": 2,
+        "items": {"type": "integer", "minimum": 1},
+    }
+    times = {"type": "array", "minItems": 2, "items": NONNEG}
+    layer = _object(
+        {"name": STRING, "prefill_s": times, "decode_step_s": times, "weight_bytes": NONNEG},
+        pf.LAYER_REQUIRED,
+        pf.LAYER_OPTIONAL,
+    )
+    types = {
+        "format": {"const": pf.FORMAT},
+        "version": {"const": pf.VERSION},
+        "model": STRING,
+        "dtype": {"enum": list(WEIGHT_DTYPES)},
+        "granularity": {"enum": list(GRANULARITIES)},
+        "prompt_tokens": grid,
+        "contexts": grid,
+        "layers": {"type": "array", "minItems": 1, "items": layer},
+        **{k: STRING for k in ("name", "device", "engine", "source", "notes")},
+        "meta": OBJECT,
+    }
+    return _object(types, pf.REQUIRED, pf.OPTIONAL)
+
+
+def profile_schema() -> dict:
+    pf = profile_file
+    return {
+        **_header(
+            pf.FORMAT,
+            pf.VERSION,
+            "Measured profiles: per-layer prefill seconds at a grid of prompt lengths, "
+            "decode-step seconds at a grid of contexts, and weight bytes, of one model "
+            "on one device.",
+        ),
+        **profile_schema_body(),
+    }
+
+
 # -- files ----------------------------------------------------------------------------
 
-_BUILDERS = {"problem": problem_schema, "solution": solution_schema, "scenario": scenario_schema}
+_BUILDERS = {
+    "problem": problem_schema,
+    "solution": solution_schema,
+    "scenario": scenario_schema,
+    "profile": profile_schema,
+}
 
 
 def schema(name: str) -> dict:
@@ -315,7 +379,7 @@ def shipped(name: str) -> str:
 
 
 def write_schemas(directory: str | Path) -> list[Path]:
-    """Write the three schema files into ``directory``."""
+    """Write the schema files into ``directory``."""
     out = []
     for name in NAMES:
         path = Path(directory) / file_name(name)

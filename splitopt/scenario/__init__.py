@@ -4,7 +4,10 @@
 * :mod:`~splitopt.scenario.architectures`: model configurations (with sources);
 * :mod:`~splitopt.scenario.devices`, :mod:`~splitopt.scenario.networks`: catalogues
   (entries in ``splitopt/data/*.json``, loaded by :mod:`~splitopt.scenario.catalogue`);
-* :mod:`~splitopt.scenario.costmodel`: FLOPs, bytes, roofline and network time (SPEC §5);
+* :mod:`~splitopt.scenario.engines`: engine profiles (figures per device kind, ``engines.json``);
+* :mod:`~splitopt.scenario.profiles`: measured per-layer profiles that replace the roofline;
+* :mod:`~splitopt.scenario.costmodel`: FLOPs, bytes, roofline and network time (SPEC §5),
+  calibrated by :mod:`splitopt.experiments.calibration`;
 * :mod:`~splitopt.scenario.compile`: :class:`Scenario` -> :class:`~splitopt.problem.Problem`,
   and SLA calibration.
 
@@ -16,22 +19,28 @@ from __future__ import annotations
 
 from splitopt.scenario.architectures import ARCHITECTURES, Architecture, get_architecture
 from splitopt.scenario.devices import DEVICES, Device, get_device
+from splitopt.scenario.engines import ENGINES, Engine, get_engine
 from splitopt.scenario.networks import NETWORKS, Network, get_network
+from splitopt.scenario.profiles import Profile
 from splitopt.scenario.spec import ClientSpec, ModelSpec, RequestClass, Scenario, ServerSpec
 
 __all__ = [
     "ARCHITECTURES",
     "DEVICES",
+    "ENGINES",
     "NETWORKS",
     "Architecture",
     "ClientSpec",
     "Device",
+    "Engine",
     "ModelSpec",
     "Network",
+    "Profile",
     "RequestClass",
     "Scenario",
     "ServerSpec",
     "get_architecture",
     "get_device",
+    "get_engine",
     "get_network",
 ]

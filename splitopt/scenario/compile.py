@@ -14,7 +14,7 @@ import numpy as np
 from splitopt.errors import DataError, SpecError
 from splitopt.problem import Chain, Meta, Problem, Request
 from splitopt.scenario.costmodel import chain_arrays, precision
-from splitopt.scenario.spec import Scenario
+from splitopt.scenario.spec import Scenario, profile_for
 
 
 def compile_scenario(scenario: Scenario) -> Problem:
@@ -40,7 +40,16 @@ def class_chains(scenario: Scenario) -> list[Chain]:
         n = np.array([classes[i].prompt_tokens for i in idx], dtype=np.float64)
         g = np.array([classes[i].output_tokens for i in idx], dtype=np.float64)
         arr = chain_arrays(
-            table, prec, client.device, server, client.network, n, g, scenario.work_unit
+            table,
+            prec,
+            client.device,
+            server,
+            client.network,
+            n,
+            g,
+            scenario.work_unit,
+            client_profile=profile_for(client.profiles, model),
+            server_profile=profile_for(scenario.server.profiles, model),
         )
         for row, i in enumerate(idx):
             rc = classes[i]

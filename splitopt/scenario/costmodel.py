@@ -17,9 +17,12 @@ Conventions (documented choices):
   over the n source tokens; the decoder's prefill is the start token (context
   1) with cross-attention to the n source states; decode steps have context
   1 + t. Encoder layers are idle during decode.
-* Bytes: weights x dtype bytes (fp32 4, bf16/fp16 2, int8 1, int4 0.5);
-  int8/int4 are weight-only quantisation by default (compute and activations
-  in fp16) unless ``compute_dtype`` says otherwise; activations and KV cache
+* Bytes: weights x dtype bytes (fp32 4, bf16/fp16 2, int8 1, int4 0.5, and
+  the real storage of block-quantised formats, scales included: GGUF q4_0
+  4.5 and q8_0 8.5 bits per weight, q4_k_m about 4.85, MLC q4f16 4.5; see
+  :data:`DTYPE_SOURCES`); int8/int4 and the block formats are weight-only
+  quantisation by default (weights dequantised, compute and activations in
+  fp16) unless ``compute_dtype`` says otherwise; activations and KV cache
   are 4 bytes in fp32 and 2 otherwise. KV cache per token per layer
   = 2 x kv_heads x head_dim x bytes.
 * Client memory m_l = weights of layer l + its KV cache for the full context
@@ -28,8 +31,13 @@ Conventions (documented choices):
 * Bytes moved by a layer per pass (roofline): its weights (an embedding only
   the rows it gathers), KV cache written (prefill) or read (decode), and its
   input and output activations.
-* Roofline time = max(FLOPs / (peak x efficiency), bytes / (bandwidth x efficiency)),
-  per phase: once for prefill, per decode step (summed in closed form).
+* Roofline time = max(FLOPs / (peak x compute_efficiency),
+  bytes / (bandwidth x bandwidth_efficiency)), per layer and phase: once for
+  prefill, per decode step (summed in closed form); plus the device's fixed
+  cost per forward pass (``prefill_overhead_s`` once, ``step_overhead_s`` per
+  decode step), shared equally by the model's L layers, so a device running
+  k of them pays k / L of it (our assumption: launches and synchronisation
+  grow with the layers run).
 * Network: a crossing at boundary b costs bytes x 8 / bandwidth + one one-way
   delay per message: one for prefill, one per decode step. Boundary 0 carries
   token ids (4 bytes each; a vision model: the uint8 image); boundary L the
@@ -49,17 +57,42 @@ import numpy as np
 from splitopt.scenario.architectures import TOKEN_ID_BYTES, LayerTable
 from splitopt.scenario.devices import Device
 from splitopt.scenario.networks import Network
+from splitopt.scenario.profiles import Profile
 
-#: bytes per weight for each weight dtype
-DTYPE_BYTES: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "int8": 1.0, "int4": 0.5}
+#: bytes per weight for each weight dtype (block formats: scales included)
+DTYPE_BYTES: dict[str, float] = {
+    "fp32": 4.0,
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "int8": 1.0,
+    "int4": 0.5,
+    "q8_0": 8.5 / 8,
+    "q4_0": 4.5 / 8,
+    "q4_k_m": 4.85 / 8,
+    "q4f16": 4.5 / 8,
+}
+#: where the real sizes of the block-quantised formats come from
+DTYPE_SOURCES: dict[str, str] = {
+    "q8_0": "GGUF Q8_0: blocks of 32 int8 weights + one fp16 scale = 34 bytes / 32 "
+    "= 8.5 bits per weight (ggml block_q8_0, https://github.com/ggml-org/ggml/blob/master/"
+    "src/ggml-common.h)",
+    "q4_0": "GGUF Q4_0: blocks of 32 4-bit weights + one fp16 scale = 18 bytes / 32 "
+    "= 4.5 bits per weight (ggml block_q4_0, same file)",
+    "q4_k_m": "GGUF Q4_K_M: Q4_K super-blocks (144 bytes / 256 weights = 4.5 bpw) with "
+    "Q6_K (210 / 256 = 6.5625 bpw) for half of the attn_v and ffn_down tensors and the "
+    "output matrix (llama.cpp llama_model_quantize); for Llama-2-7B that averages "
+    "4.85 bpw (our computation; llama-bench lists Llama-3-8B Q4_K_M as 4.58 GiB for "
+    "8.03 B parameters = 4.90 bpw)",
+    "q4f16": "MLC-LLM q4f16_1: 4-bit weights with one fp16 scale per group of 32 "
+    "= 4 + 16/32 = 4.5 bits per weight (mlc_llm GroupQuantize, group_size 32)",
+}
 WEIGHT_DTYPES: tuple[str, ...] = tuple(DTYPE_BYTES)
-#: default compute dtype per weight dtype (int8/int4: weight-only quantisation)
+#: default compute dtype per weight dtype (quantised: weight-only, compute in fp16)
 DEFAULT_COMPUTE: dict[str, str] = {
     "fp32": "fp32",
     "bf16": "bf16",
     "fp16": "fp16",
-    "int8": "fp16",
-    "int4": "fp16",
+    **{k: "fp16" for k in ("int8", "int4", "q8_0", "q4_0", "q4_k_m", "q4f16")},
 }
 COMPUTE_DTYPES: tuple[str, ...] = ("fp32", "bf16", "fp16", "int8", "int4")
 
@@ -246,17 +279,32 @@ def roofline(flops: np.ndarray, nbytes: np.ndarray, peak: float, bandwidth: floa
     return np.maximum(np.asarray(flops) / peak, np.asarray(nbytes) / bandwidth)
 
 
+def phase_times(
+    w: Workload, device: Device, compute_dtype: str, efficiency: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(prefill_s, decode_s): seconds each layer needs on ``device`` for the
+    prefill and for all decode steps together (K, L), overheads included.
+
+    ``efficiency``, when given, replaces both of the device's efficiencies.
+    """
+    ce = device.compute_efficiency if efficiency is None else float(efficiency)
+    be = device.bandwidth_efficiency if efficiency is None else float(efficiency)
+    pc = device.peak(compute_dtype) * ce
+    pm = device.memory_bandwidth * be
+    L = w.prefill_flops.shape[-1]
+    pre = roofline(w.prefill_flops, w.prefill_bytes, pc, pm) + device.prefill_overhead_s / L
+    dec = sum_max_linear(
+        w.step_flops0 / pc, w.step_flops1 / pc, w.step_bytes0 / pm, w.step_bytes1 / pm, w.steps
+    )
+    dec = dec + w.steps * (device.step_overhead_s / L)
+    return pre, dec
+
+
 def device_time(
     w: Workload, device: Device, compute_dtype: str, efficiency: float | None = None
 ) -> np.ndarray:
     """Seconds each layer needs on ``device`` for the whole request (K, L)."""
-    eff = device.efficiency if efficiency is None else float(efficiency)
-    pc = device.peak(compute_dtype) * eff
-    pm = device.memory_bandwidth * eff
-    pre = roofline(w.prefill_flops, w.prefill_bytes, pc, pm)
-    dec = sum_max_linear(
-        w.step_flops0 / pc, w.step_flops1 / pc, w.step_bytes0 / pm, w.step_bytes1 / pm, w.steps
-    )
+    pre, dec = phase_times(w, device, compute_dtype, efficiency)
     return pre + dec
 
 
@@ -299,8 +347,11 @@ def chain_arrays(
     work_unit: str = "FLOP",
     client_efficiency: float | None = None,
     server_efficiency: float | None = None,
+    client_profile: Profile | None = None,
+    server_profile: Profile | None = None,
 ) -> ChainArrays:
-    """Everything a chain needs, for K classes at once (float64 arrays)."""
+    """Everything a chain needs, for K classes at once (float64 arrays); a
+    measured profile, when given, replaces that device's roofline times."""
     w = workload(table, prec, prompt_tokens, output_tokens)
     K = np.asarray(prompt_tokens).size
     L = table.num_layers
@@ -308,8 +359,14 @@ def chain_arrays(
     def full(x: np.ndarray, cols: int) -> np.ndarray:
         return np.ascontiguousarray(np.broadcast_to(x, (K, cols)), dtype=np.float64)
 
-    ct = device_time(w, client, prec.compute, client_efficiency)
-    st = device_time(w, server, prec.compute, server_efficiency)
+    if client_profile is not None:
+        ct = client_profile.device_time(prompt_tokens, output_tokens)
+    else:
+        ct = device_time(w, client, prec.compute, client_efficiency)
+    if server_profile is not None:
+        st = server_profile.device_time(prompt_tokens, output_tokens)
+    else:
+        st = device_time(w, server, prec.compute, server_efficiency)
     if work_unit == "FLOP":
         work = w.total_flops
     elif work_unit == "s":
@@ -324,4 +381,40 @@ def chain_arrays(
         uplink_s=full(up, L + 1),
         downlink_s=full(down, L + 1),
         client_memory_bytes=full(w.memory_bytes, L),
+    )
+
+
+def roofline_profile(
+    table: LayerTable,
+    prec: Precision,
+    device: Device,
+    prompt_tokens: tuple[int, ...],
+    contexts: tuple[int, ...],
+    model: str,
+    granularity: str = "block",
+) -> Profile:
+    """The :class:`~splitopt.scenario.profiles.Profile` the roofline predicts for
+    ``device`` at the grid points (for examples and tests; not a measurement).
+
+    The decode step at context c is step 1 of a request with prompt c - 1 (c >= 2).
+    """
+    if min(contexts) < 2:
+        raise ValueError("contexts must be >= 2 (a decode step follows a prompt)")
+    n = np.array(prompt_tokens, dtype=np.float64)
+    pre, _ = phase_times(workload(table, prec, n, np.zeros_like(n)), device, prec.compute)
+    c = np.array(contexts, dtype=np.float64)
+    _, dec = phase_times(workload(table, prec, c - 1, np.full_like(c, 2.0)), device, prec.compute)
+    return Profile(
+        name=f"{model} on {device.name} (roofline)",
+        model=model,
+        dtype=prec.weights,
+        granularity=granularity,
+        prompt_tokens=tuple(int(v) for v in prompt_tokens),
+        contexts=tuple(int(v) for v in contexts),
+        prefill_s=pre.T,
+        decode_step_s=dec.T,
+        weight_bytes=table.params * prec.weight_bytes,
+        device=device.description or device.name,
+        engine="splitopt roofline",
+        source="splitopt.scenario.costmodel.roofline_profile (derived, not measured)",
     )

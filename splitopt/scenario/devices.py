@@ -3,11 +3,17 @@
 The entries are data (``splitopt/data/devices.json``). Each :class:`Device` has
 dense peak FLOP/s per dtype (tensor-core figures
 *without* structured sparsity: vendors' "with sparsity" numbers are halved),
-memory bandwidth (bytes/s), memory size (bytes) and an ``efficiency``: the
-fraction of peak the roofline assumes is reached (0 < efficiency <= 1; users
-override it per scenario). Each entry cites its source; figures that a vendor
-does not publish and that we derive (clock x units x ops) are marked as such
-in ``notes``.
+memory bandwidth (bytes/s), memory size (bytes) and the figures of a tuned
+batch-1 engine on it: the fraction of peak compute (``compute_efficiency``) and
+of memory bandwidth (``bandwidth_efficiency``) the roofline assumes is reached,
+and a fixed cost per forward pass of the whole model (``prefill_overhead_s``
+once per request, ``step_overhead_s`` per decode step: kernel launches,
+sampling, synchronisation). ``efficiency`` is the shorthand that sets both
+efficiencies (users override any of them per scenario). Each entry cites its
+source; figures that a vendor does not publish and that we derive (clock x
+units x ops) are marked as such in ``notes``; the efficiencies and overheads
+are calibrated on published measurements (``splitopt/data/measurements.json``,
+``python -m splitopt.experiments.calibration``).
 
 Units: FLOP/s, bytes/s, bytes. 1 TFLOP/s = 1e12 FLOP/s, 1 GB = 1e9 bytes.
 """
@@ -35,6 +41,16 @@ _FALLBACK: dict[str, tuple[str, ...]] = {
 }
 
 COMPUTE_DTYPES: tuple[str, ...] = tuple(_FALLBACK)
+#: The figures of the engine that runs on a device (set by engine profiles).
+ENGINE_FIGURES: tuple[str, ...] = (
+    "efficiency",
+    "compute_efficiency",
+    "bandwidth_efficiency",
+    "prefill_overhead_s",
+    "step_overhead_s",
+)
+#: Number fields stored as floats.
+NUMBERS: tuple[str, ...] = ("memory_bandwidth", "memory_bytes", *ENGINE_FIGURES)
 
 
 @dataclass(frozen=True)
@@ -47,7 +63,12 @@ class Device:
             (``fp32``, ``tf32``, ``fp16``, ``bf16``, ``int8``, ``int4``).
         memory_bandwidth: bytes/s.
         memory_bytes: bytes of device (or unified) memory.
-        efficiency: fraction of peak compute and bandwidth reached (0, 1].
+        efficiency: shorthand: the default of both efficiencies below (0, 1].
+        compute_efficiency: fraction of peak FLOP/s reached (0, 1]; default ``efficiency``.
+        bandwidth_efficiency: fraction of memory bandwidth reached (0, 1];
+            default ``efficiency``.
+        prefill_overhead_s: fixed seconds per prefill pass of the whole model (>= 0).
+        step_overhead_s: fixed seconds per decode step of the whole model (>= 0).
         kind: ``"datacenter-gpu"``, ``"consumer-gpu"``, ``"laptop"``, ``"phone"``,
             ``"edge-board"``, ``"sbc"``...
         description: a human-readable name.
@@ -60,6 +81,10 @@ class Device:
     memory_bandwidth: float
     memory_bytes: float
     efficiency: float = 0.5
+    compute_efficiency: float | None = None
+    bandwidth_efficiency: float | None = None
+    prefill_overhead_s: float = 0.0
+    step_overhead_s: float = 0.0
     kind: str = ""
     description: str = ""
     source: str = ""
@@ -82,8 +107,14 @@ class Device:
         rules.nonneg(self.memory_bytes, "memory_bytes")
         rules.fraction(self.efficiency, "efficiency")
         s = object.__setattr__
+        for key in ("compute_efficiency", "bandwidth_efficiency"):
+            if getattr(self, key) is None:
+                s(self, key, self.efficiency)
+            rules.fraction(getattr(self, key), key)
+        rules.nonneg(self.prefill_overhead_s, "prefill_overhead_s")
+        rules.nonneg(self.step_overhead_s, "step_overhead_s")
         s(self, "peak_flops", {k: float(v) for k, v in self.peak_flops.items()})
-        for key in ("memory_bandwidth", "memory_bytes", "efficiency"):
+        for key in NUMBERS:
             s(self, key, float(getattr(self, key)))
 
     def peak(self, dtype: str) -> float:
@@ -94,8 +125,22 @@ class Device:
         return float(max(self.peak_flops.values()))
 
     def with_efficiency(self, efficiency: float) -> Device:
-        """A copy with another efficiency factor."""
-        return dataclasses.replace(self, efficiency=float(efficiency))
+        """A copy whose efficiency (compute and bandwidth) is ``efficiency``."""
+        e = float(efficiency)
+        return dataclasses.replace(
+            self, efficiency=e, compute_efficiency=e, bandwidth_efficiency=e
+        )
+
+    def tuned(self, **figures: float) -> Device:
+        """A copy with some engine figures changed (``efficiency`` sets both
+        efficiencies unless they are given too); keys: :data:`ENGINE_FIGURES`."""
+        unknown = set(figures) - set(ENGINE_FIGURES)
+        if unknown:
+            raise SpecError([sorted(unknown)[0]], f"unknown; valid: {', '.join(ENGINE_FIGURES)}")
+        if "efficiency" in figures:
+            for key in ("compute_efficiency", "bandwidth_efficiency"):
+                figures.setdefault(key, figures["efficiency"])
+        return dataclasses.replace(self, **figures)
 
 
 #: name -> Device, from ``splitopt/data/devices.json``

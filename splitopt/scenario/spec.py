@@ -24,6 +24,7 @@ from splitopt.scenario.architectures import GRANULARITIES, Architecture
 from splitopt.scenario.costmodel import COMPUTE_DTYPES, DEFAULT_COMPUTE, WEIGHT_DTYPES
 from splitopt.scenario.devices import Device
 from splitopt.scenario.networks import Network
+from splitopt.scenario.profiles import Profile
 
 
 class _DeviceMemory:
@@ -37,14 +38,39 @@ DEVICE_MEMORY: Final = _DeviceMemory()
 
 @dataclass(frozen=True)
 class ServerSpec:
-    """The server: a device (its efficiency already applied)."""
+    """The server: a device (its engine figures already applied) and measured
+    profiles that replace the roofline for the models they were measured for."""
 
     device: Device
+    profiles: tuple[Profile, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_profiles(self.profiles)
+
+
+def _check_profiles(profiles: tuple[Profile, ...]) -> None:
+    seen: set[tuple[str, str, str]] = set()
+    for i, p in enumerate(profiles):
+        if not isinstance(p, Profile):
+            raise SpecError(["profiles", i], "must be a profile")
+        key = (p.model, p.dtype, p.granularity)
+        if key in seen:
+            raise SpecError(["profiles", i], f"a second profile for {key}")
+        seen.add(key)
+
+
+def profile_for(profiles: tuple[Profile, ...], model: ModelSpec) -> Profile | None:
+    """The profile measured for ``model`` (architecture, dtype, granularity), if any."""
+    for p in profiles:
+        if p.matches(model.architecture.name, model.dtype, model.granularity):
+            return p
+    return None
 
 
 @dataclass(frozen=True)
 class ClientSpec:
-    """A client: device, network path to the server, memory budget.
+    """A client: device, network path to the server, memory budget, measured
+    profiles (see :class:`ServerSpec`).
 
     ``memory_budget_bytes``: bytes for the model, ``None`` for unlimited; by
     default (:data:`DEVICE_MEMORY`) the device's memory.
@@ -54,9 +80,12 @@ class ClientSpec:
     device: Device
     network: Network
     memory_budget_bytes: float | None = DEVICE_MEMORY  # type: ignore[assignment]
+    profiles: tuple[Profile, ...] = ()
 
     def __post_init__(self) -> None:
         rules.typed_fields(self)
+        object.__setattr__(self, "profiles", tuple(self.profiles))
+        _check_profiles(self.profiles)
         b = self.memory_budget_bytes
         if b is DEVICE_MEMORY:
             b = self.device.memory_bytes
@@ -154,6 +183,7 @@ class Scenario:
             for name, spec in specs.items():
                 if spec.name != name:
                     raise SpecError([key, name], f"is named {spec.name!r}")
+        self._check_profile_layers()
         if not self.requests:
             raise SpecError(["requests"], "must hold at least one request class")
         seen: dict[str, int] = {}
@@ -164,6 +194,21 @@ class Scenario:
             except SpecError as exc:
                 raise rules.renamed(exc, REQUEST_FILE_NAMES).under(["requests", i]) from None
         object.__setattr__(self, "requests", tuple(resolved))
+
+    def _check_profile_layers(self) -> None:
+        owners = [(["server"], self.server.profiles)]
+        owners += [(["clients", n], c.profiles) for n, c in self.clients.items()]
+        for path, profiles in owners:
+            for i, p in enumerate(profiles):
+                for m in self.models.values():
+                    if profile_for((p,), m) is None:
+                        continue
+                    L = m.architecture.layers(m.granularity).num_layers
+                    if p.num_layers != L:
+                        raise SpecError(
+                            [*path, "profiles", i],
+                            f"has {p.num_layers} layers; model {m.name!r} has {L}",
+                        )
 
     def _check_request(self, rc: RequestClass, i: int, seen: dict[str, int]) -> RequestClass:
         """``rc`` checked against the clients and models (paths relative to it)."""

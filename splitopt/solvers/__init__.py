@@ -20,13 +20,22 @@ _REGISTRY: dict[str, str] = {
     "ilp-cpsat": "splitopt.solvers.ilp_ortools:CPSAT",
     "ilp-scip": "splitopt.solvers.ilp_ortools:SCIP",
     "greedy": "splitopt.solvers.baselines:Greedy",
+    "greedy-skip": "splitopt.solvers.baselines:GreedySkip",
+    "greedy-backward": "splitopt.solvers.baselines:GreedyBackward",
     "greedy-ratio": "splitopt.solvers.baselines:GreedyRatio",
     "best-cut": "splitopt.solvers.baselines:BestCut",
     "server-only": "splitopt.solvers.baselines:ServerOnly",
     "brute-force": "splitopt.solvers.baselines:BruteForce",
 }
 
-BASELINES: tuple[str, ...] = ("greedy", "greedy-ratio", "best-cut", "server-only")
+BASELINES: tuple[str, ...] = (
+    "greedy",
+    "greedy-skip",
+    "greedy-backward",
+    "greedy-ratio",
+    "best-cut",
+    "server-only",
+)
 ILP_SOLVERS: tuple[str, ...] = ("ilp-cbc", "ilp-highs", "ilp-cpsat", "ilp-scip")
 
 

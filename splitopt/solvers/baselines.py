@@ -1,5 +1,11 @@
 """Baselines of SPEC §4: ``server-only``, ``greedy``, ``greedy-ratio``, ``best-cut``,
-and the exhaustive ``brute-force``.
+the greedy variants ``greedy-skip`` and ``greedy-backward`` (issue 13), and the
+exhaustive ``brute-force``.
+
+**Assumption (ours).** SplitLLM (Mudvari et al., arXiv:2410.10759) compares its
+DP with "a greedy method" that no source available to us defines. ``greedy`` is
+our reading of it; ``greedy-skip``, ``greedy-backward`` and ``greedy-ratio`` are
+the alternatives a reader would ask about. None of them is SplitLLM's own.
 
 Every feasibility test here goes through the evaluator (:func:`score_batch`),
 so the baselines judge placements exactly as they are later scored.
@@ -40,11 +46,15 @@ class ServerOnly(Solver):
 
 
 class Greedy(Solver):
-    """SplitLLM-style greedy: from all-server, move layers 0, 1, 2, ... to the
-    client while the request stays feasible; stop at the first that would break it."""
+    """Our reading of SplitLLM's undefined greedy (an assumption, see the module
+    docstring): from all-server, move layers 0, 1, 2, ... to the client while the
+    request stays feasible; stop at the first that would break it."""
 
     name = "greedy"
-    description = "move layers to the client in forward order while feasible"
+    description = (
+        "(ours: our reading of SplitLLM's undefined greedy) move layers to the client "
+        "in forward order, stop at the first that breaks feasibility"
+    )
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         L = chain.num_layers
@@ -81,7 +91,7 @@ class GreedyRatio(Solver):
     among the moves that keep the request feasible and save work."""
 
     name = "greedy-ratio"
-    description = "move the layer with the best work saved per latency added while feasible"
+    description = "(ours) move the layer with the best work saved per latency added while feasible"
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         L = chain.num_layers
@@ -111,6 +121,55 @@ class GreedyRatio(Solver):
             x = trial[i]
             lat0, work0 = float(lat[i]), float(work[i])
         return ChainSolution("feasible", x)
+
+
+class GreedySkip(Solver):
+    """Greedy that skips (ours, issue 13): from all-server, visit layers 0, 1, ...,
+    L-1 once each, moving a layer to the client when the request stays feasible
+    and leaving it on the server (then going on) when it would not."""
+
+    name = "greedy-skip"
+    description = (
+        "(ours) visit layers in forward order once, move each to the client if the "
+        "request stays feasible, else skip it and continue"
+    )
+
+    def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
+        x = np.ones(chain.num_layers, dtype=bool)
+        if not score(chain, x).feasible:
+            return ChainSolution("infeasible", None, message="server-only is infeasible")
+        for layer in range(chain.num_layers):
+            x[layer] = False
+            if not score(chain, x).feasible:
+                x[layer] = True
+        return ChainSolution("feasible", x)
+
+
+def suffix_placements(num_layers: int) -> np.ndarray:
+    """(L + 1, L) boolean array: row k is S^(L-k) C^k, k client layers at the output end."""
+    return np.arange(num_layers)[None, :] < (num_layers - np.arange(num_layers + 1))[:, None]
+
+
+class GreedyBackward(Solver):
+    """Greedy from the output end (ours, issue 13): from all-server, move layers
+    L-1, L-2, ... to the client while the request stays feasible; stop at the
+    first that would break it."""
+
+    name = "greedy-backward"
+    description = (
+        "(ours) move layers to the client from the output end (L-1, L-2, ...), stop "
+        "at the first that breaks feasibility"
+    )
+
+    def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
+        L = chain.num_layers
+        x = suffix_placements(L)
+        lat, _, mem = score_batch(chain, x)
+        ok = feasible_mask(chain, lat, mem)
+        if not ok[0]:
+            return ChainSolution("infeasible", None, message="server-only is infeasible")
+        k = int(np.argmin(ok)) - 1 if not ok.all() else L
+        return ChainSolution("feasible", x[k])
 
 
 class BruteForce(Solver):

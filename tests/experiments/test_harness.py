@@ -42,7 +42,7 @@ def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     ref = run_experiment("sleepy", out=tmp_path / "ref.csv", workers=1, progress=False)
     out = tmp_path / "killed.csv"
     code = (
-        "from splitopt.experiments import run_experiment;"
+        "import tests.experiments.toy;from splitopt.experiments import run_experiment;"
         f"run_experiment('sleepy', out={str(out)!r}, workers=1, progress=False)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
@@ -82,7 +82,7 @@ def test_errors_are_rows(tmp_path: Path) -> None:
     row = run_task(
         Task.make(
             "t",
-            "splitopt.experiments.catalog:run_split",
+            "splitopt.experiments.runners:run_split",
             family="nope",
             seed=0,
             size="tiny",
@@ -115,3 +115,40 @@ def test_dask_local_cluster_gives_identical_rows(tmp_path: Path) -> None:
         )
     assert comparable(_rows(path)) == comparable(_rows(serial))
     assert _header(path) == _header(serial)
+
+
+def test_no_import_circle_inside_experiments() -> None:
+    """The modules of splitopt.experiments (imports at any depth, the package's
+    __init__ aside) form no cycle, and the harness imports none of the catalogue's modules."""
+    import ast
+
+    import networkx as nx
+
+    import splitopt.experiments as pkg
+
+    folder = Path(pkg.__file__).parent
+    graph = nx.DiGraph()
+    for f in folder.glob("*.py"):
+        if f.stem == "__init__":
+            continue
+        mod = f"splitopt.experiments.{f.stem}"
+        graph.add_node(mod)
+        for node in ast.walk(ast.parse(f.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for n in names:
+                if n.startswith("splitopt.experiments.") and (folder / f"{n[21:]}.py").exists():
+                    graph.add_edge(mod, n)
+    assert nx.is_directed_acyclic_graph(graph), list(nx.simple_cycles(graph))
+    code = (folder / "harness.py").read_text()
+    assert 'import_module("splitopt.experiments' not in code  # no dynamic import either
+    below_harness = nx.descendants(graph, "splitopt.experiments.harness")
+    assert not below_harness & {
+        "splitopt.experiments.catalog",
+        "splitopt.experiments.runners",
+        "splitopt.experiments.instances",
+        "splitopt.experiments.outcomes",
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -51,17 +53,20 @@ def test_decode_closed_form_equals_step_loop(name: str) -> None:
     n, g = np.array([37.0, 200.0]), np.array([9.0, 1.0])
     w = workload(t, prec, n, g)
     dev = DEVICES["jetson-orin-nano"]
-    pc, pm = dev.peak("bf16") * dev.efficiency, dev.memory_bandwidth * dev.efficiency
+    pc = dev.peak("bf16") * dev.compute_efficiency
+    pm = dev.memory_bandwidth * dev.bandwidth_efficiency
+    L = t.num_layers
     time = device_time(w, dev, "bf16")
     for k in range(2):
         steps = int(w.steps[k, 0])
         assert steps == max(int(g[k]) - 1, 0)
         flops = w.prefill_flops[k].copy()
         secs = np.maximum(w.prefill_flops[k] / pc, w.prefill_bytes[k] / pm)
+        secs += dev.prefill_overhead_s / L
         for s in range(1, steps + 1):
             f, b = w.step_flops(s)[k], w.step_bytes(s)[k]
             flops += f
-            secs += np.maximum(f / pc, b / pm)
+            secs += np.maximum(f / pc, b / pm) + dev.step_overhead_s / L
         np.testing.assert_allclose(w.total_flops[k], flops, rtol=1e-12)
         np.testing.assert_allclose(time[k], secs, rtol=1e-9)
 
@@ -177,7 +182,10 @@ def test_work_unit_seconds_is_server_time() -> None:
 def test_efficiency_override_scales_time() -> None:
     a = ARCHITECTURES["llama-3.2-1b"]
     w = workload(a.layers(), precision("int4"), np.array([512.0]), np.array([64.0]))
-    dev = DEVICES["snapdragon-8-gen-3"]
+    # without fixed overheads, halving the efficiency doubles the time
+    dev = dataclasses.replace(
+        DEVICES["snapdragon-8-gen-3"], prefill_overhead_s=0.0, step_overhead_s=0.0
+    ).with_efficiency(0.3)
     t1 = device_time(w, dev, "fp16")
     t2 = device_time(w, dev, "fp16", efficiency=dev.efficiency / 2)
     np.testing.assert_allclose(t2, 2 * t1)
@@ -188,6 +196,8 @@ def test_device_catalogue_sources_and_figures() -> None:
     for d in DEVICES.values():
         assert d.source.startswith("http"), d.name
         assert 0 < d.efficiency <= 1
+        assert 0 < d.compute_efficiency <= 1 and 0 < d.bandwidth_efficiency <= 1
+        assert d.prefill_overhead_s >= 0 and d.step_overhead_s >= 0
         assert d.peak("fp16") >= d.peak("fp32")
     for n in NETWORKS.values():
         assert n.source, n.name

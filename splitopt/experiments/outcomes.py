@@ -1,0 +1,191 @@
+"""Outcome columns of the experiments: the per-process cache of solved
+instances, descriptor columns of an instance and the outcome columns of one
+splitter (feasibility, work, reduction versus server-only, gains over the
+baselines).
+
+Definitions used in every row:
+- ``reduction``: 1 − Σω W(x) / Σω W(S…S) over the requests feasible for both
+  the solver and server-only (:func:`splitopt.metrics.summarize`).
+- ``gain_work_<B>``: (W_B − W_A) / W_B over the requests feasible for both A (the
+  row's solver) and baseline B; ``gain_tput_<B>`` = W_B / W_A − 1 on the same
+  requests (:func:`splitopt.metrics.gain`). ``sum_work_common_<B>`` and
+  ``sum_base_common_<B>`` hold the two sums, so tables can pool repetitions.
+- Full accounting (issue 13, ``paper/PROTOCOL.md``): ``charged_work`` = Σω W(x)
+  over the requests the solver serves + Σω W(S…S) over those it does not (the
+  declared penalty); ``charged_server_only`` = Σω W(S…S) over all requests;
+  ``charged_reduction`` = 1 − their ratio. Per baseline B: ``feasible_<B>`` (served),
+  ``only_<B>`` (requests the row's solver serves and B does not),
+  ``only_base_<B>`` (the converse), ``charged_work_<B>`` and ``charged_gain_<B>``
+  = (C_B − C_A) / C_B over all requests. ``only_server_only`` counts the
+  requests the solver serves and server-only does not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from splitopt.discretise import Discretisation
+from splitopt.experiments.harness import Scalar
+from splitopt.problem import Problem
+
+#: Baselines every split row is compared with (server-only gives the reduction).
+#: ``greedy`` and its variants are ours (no source defines SplitLLM's greedy).
+COMPARE: tuple[str, ...] = ("greedy", "greedy-skip", "greedy-backward", "greedy-ratio", "best-cut")
+
+
+def col(name: str) -> str:
+    """A solver name as a column-name fragment (``greedy-ratio`` -> ``greedy_ratio``)."""
+    return name.replace("-", "_")
+
+
+def data_mode(solver: str) -> str:
+    """The data a solver solves by default: ``dp`` the ticked data, every other the real data."""
+    return "ticked" if solver == "dp" else "real"
+
+
+def grid_column(grid: int) -> Discretisation:
+    """The discretisation of a CSV ``grid`` column: N ticks per SLA, where the
+    column's ``0`` labels the per-chain default (``Discretisation()``). The one place
+    this CSV label is read; solvers see only :class:`Discretisation`."""
+    return Discretisation() if not grid else Discretisation(grid=int(grid))
+
+
+def grid_options(solver: str, grid: int, mode: str | None = None) -> dict[str, object]:
+    """The solver options an experiment's ``grid`` column stands for (via :func:`grid_column`).
+
+    ``mode`` (default :func:`data_mode`): ``ticked`` gives ``dp`` and the ILPs
+    the discretisation (the ILPs then solve the problem ``dp`` solves), ``real``
+    gives none (``dp-exact`` and the ILPs on the real data).
+    """
+    mode = mode or data_mode(solver)
+    if mode not in ("ticked", "real"):
+        raise ValueError(f"unknown data mode {mode!r}: ticked or real")
+    if solver == "dp" or (mode == "ticked" and solver.startswith("ilp")):
+        if mode == "real":
+            raise ValueError("dp solves the ticked data only")
+        d = grid_column(grid)
+        if not d.fixes_time and solver != "dp":
+            raise ValueError(f"{solver} in ticked mode needs an explicit grid")
+        return d.to_options()
+    return {}
+
+
+_SOLVED: dict[tuple, Any] = {}
+
+
+def solved(problem: Problem, solver: str, grid: int = 0) -> Any:
+    """``solver``'s :class:`~splitopt.solution.Result` for ``problem`` (cached per process)."""
+    from splitopt.solvers import get_solver
+
+    key = (id(problem), solver, grid)
+    hit = _SOLVED.get(key)
+    if hit is not None and hit[0] is problem:
+        return hit[1]
+    res = get_solver(solver, **grid_options(solver, grid)).solve(problem)
+    if len(_SOLVED) > 64:
+        _SOLVED.clear()
+    _SOLVED[key] = (problem, res)
+    return res
+
+
+def describe(problem: Problem) -> dict[str, Scalar]:
+    """Descriptor columns of a (sub-)instance: sizes, SLA, and every scalar ``meta`` key
+    (its value when all requests share it, ``lo..hi`` for differing numbers,
+    ``k values`` for differing strings)."""
+    chains = problem.chains
+    layers = [c.num_layers for c in chains]
+    slas = [r.chain.sla_s for r in problem.requests]
+    row: dict[str, Scalar] = {
+        "requests": len(problem),
+        "distinct_chains": len(chains),
+        "layers_mean": float(np.mean(layers)),
+        "layers_max": int(max(layers)),
+        "sla_s_mean": float(np.mean(slas)),
+        # the SLAs as the chains hold them (after any sweep transform)
+        "sla_s_range": f"{min(slas)}..{max(slas)}" if min(slas) < max(slas) else slas[0],
+        "work_unit": problem.work_unit,
+        "weight_total": float(problem.weights.sum()),
+        "memory_budgeted": sum(r.chain.memory_budget_bytes is not None for r in problem.requests),
+    }
+    keys: dict[str, None] = {}
+    for r in problem.requests:
+        if r.meta:
+            keys.update(dict.fromkeys(r.meta))
+    for k in keys:
+        vals = [r.meta.get(k) for r in problem.requests if r.meta is not None]
+        vals = [v for v in vals if v is not None and isinstance(v, (str, int, float, bool))]
+        if not vals:
+            continue
+        uniq = sorted(set(vals), key=str)
+        if len(uniq) == 1:
+            row[f"meta_{k}"] = uniq[0]
+        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in uniq):
+            row[f"meta_{k}"] = f"{min(uniq)}..{max(uniq)}"
+        else:
+            row[f"meta_{k}"] = f"{len(uniq)} values"
+    return row
+
+
+def split_outcomes(problem: Problem, solver: str, grid: int = 0) -> dict[str, Scalar]:
+    """Outcome columns of ``solver`` on ``problem``: feasibility counts, work,
+    reduction versus server-only and gains over each baseline of :data:`COMPARE`."""
+    from splitopt.metrics import charged_work, gain, server_only_figures, summarize
+
+    res = solved(problem, solver, grid)
+    s = summarize(res)
+    so = solved(problem, "server-only")
+    ev, so_ev = res.evaluation, so.evaluation
+    both = ev.feasible & so_ev.feasible
+    w = ev.weights
+    statuses = res.statuses
+    row: dict[str, Scalar] = {
+        "feasible": s.feasible,
+        "infeasible": s.infeasible,
+        "optimal": sum(st == "optimal" for st in statuses),
+        "errors": sum(st == "error" for st in statuses),
+        "server_work": s.objective,
+        "server_only_work": s.server_only_work,
+        "server_only_infeasible": s.server_only_infeasible,
+        "reduction": s.reduction_vs_server_only,
+        "common_server_only": int(both.sum()),
+        "sum_work_common_server_only": float(np.dot(w[both], ev.server_work[both])),
+        "sum_base_common_server_only": float(np.dot(w[both], so_ev.server_work[both])),
+        "mean_latency_s": s.mean_latency_s,
+        "solve_runtime_s": res.runtime_s,
+    }
+    so_work = server_only_figures(problem)[0]
+    charged = charged_work(res, so_work)
+    total = float(np.dot(w, so_work))
+    row["charged_work"] = charged
+    row["charged_server_only"] = total
+    row["charged_reduction"] = 1.0 - charged / total if total > 0 else float("nan")
+    row["only_server_only"] = int((ev.feasible & ~so_ev.feasible).sum())
+    for b in COMPARE:
+        br = solved(problem, b)
+        g = gain(res, br)
+        common = res.evaluation.feasible & br.evaluation.feasible
+        c = col(b)
+        row[f"feasible_{c}"] = int(br.evaluation.feasible.sum())
+        row[f"gain_work_{c}"] = g.work_gain
+        row[f"gain_tput_{c}"] = g.throughput_gain
+        row[f"common_{c}"] = g.common
+        row[f"sum_work_common_{c}"] = float(np.dot(w[common], ev.server_work[common]))
+        row[f"sum_base_common_{c}"] = float(np.dot(w[common], br.evaluation.server_work[common]))
+        cb = charged_work(br, so_work)
+        row[f"only_{c}"] = int((ev.feasible & ~br.evaluation.feasible).sum())
+        row[f"only_base_{c}"] = int((br.evaluation.feasible & ~ev.feasible).sum())
+        row[f"charged_work_{c}"] = cb
+        row[f"charged_gain_{c}"] = (cb - charged) / cb if cb > 0 else float("nan")
+    return row
+
+
+def service_times(
+    problem: Problem, splitter: str, capacity: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-request server work under ``splitter``, its service time W / capacity
+    (seconds) and whether the request is feasible for it."""
+    res = solved(problem, splitter)
+    work = np.asarray(res.evaluation.server_work, dtype=float)
+    return work, work / capacity, np.asarray(res.evaluation.feasible, dtype=bool)

@@ -1,0 +1,199 @@
+"""``splitopt-placement`` v1 files (SPEC-PLACEMENT P5): read, validate, write.
+
+A document::
+
+    {"format": "splitopt-placement", "version": 1,
+     "cluster": "paper-clustered", "splitopt_version": "...",
+     "results": [
+       {"algorithm": "cg-bprr", "status": "feasible", "options": {...},
+        "runtime_s": 0.004, "message": null,
+        "servers": [{"id": "a100-0", "first": 1, "count": 58}, ...],
+        "routes": [["a100-0", "a100-1"], ...],          (one per job, server ids)
+        "metrics": {"objective_s": ..., "mean_per_token_s": ..., "bound": ...,
+                    "bound_kind": ..., "feasible": true,
+                    "jobs": [{"prefill_s": ..., "decode_s": ..., "total_s": ...,
+                              "per_token_s": ...}, ...]}}]}
+
+The metrics are the evaluator's at writing time; :func:`read_placements` reads the
+placements and routes back (against the cluster, by server id) so they can be
+scored again — scores are never taken from the file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from splitopt._version import __version__
+from splitopt.errors import DataError
+from splitopt.formats.errors import (
+    InputError,
+    check_fields,
+    check_header,
+    dumps,
+    get_number,
+    get_string,
+    load_json,
+    write_text_atomic,
+)
+from splitopt.placement.model import Cluster, Placement, Route
+from splitopt.placement.result import PlacementResult
+
+FORMAT = "splitopt-placement"
+VERSION = 1
+
+
+def _f(x: float | None) -> float | None:
+    return None if x is None else float(x)
+
+
+def result_to_dict(cluster: Cluster, res: PlacementResult) -> dict:
+    """One ``results`` entry for ``res`` on ``cluster``."""
+    ids = [s.id for s in cluster.servers]
+    out: dict[str, Any] = {
+        "algorithm": res.algorithm,
+        "status": res.status,
+        "options": dict(res.options),
+        "runtime_s": res.runtime_s,
+        "message": res.message,
+    }
+    if res.placement is not None:
+        out["servers"] = [
+            {
+                "id": ids[j],
+                "first": int(res.placement.first[j]),
+                "count": int(res.placement.count[j]),
+            }
+            for j in range(len(ids))
+        ]
+        out["routes"] = [[ids[j] for j in r] for r in res.routes]
+    sc = res.score
+    metrics: dict[str, Any] = {"bound": _f(res.bound), "bound_kind": res.bound_kind}
+    if sc is not None:
+        metrics.update(
+            feasible=sc.feasible,
+            reason=sc.reason,
+            objective_s=sc.objective,
+            mean_per_token_s=sc.mean_per_token_s,
+            memory_used_bytes=[float(v) for v in sc.memory_used],
+            jobs=[
+                {
+                    "prefill_s": j.prefill_s,
+                    "decode_s": j.decode_s,
+                    "total_s": j.total_s,
+                    "per_token_s": j.per_token_s,
+                    "blocks": list(j.blocks),
+                }
+                for j in sc.jobs
+            ],
+        )
+    out["metrics"] = metrics
+    return out
+
+
+def placements_to_dict(cluster: Cluster, results: Sequence[PlacementResult]) -> dict:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "cluster": cluster.name,
+        "splitopt_version": __version__,
+        "results": [result_to_dict(cluster, r) for r in results],
+    }
+
+
+def write_placements(
+    cluster: Cluster, results: Sequence[PlacementResult], file: str | os.PathLike
+) -> None:
+    """Write a placement file atomically."""
+    write_text_atomic(file, dumps(placements_to_dict(cluster, results)))
+
+
+def placements_dumps(cluster: Cluster, results: Sequence[PlacementResult]) -> str:
+    return dumps(placements_to_dict(cluster, results))
+
+
+def placements_from_dict(
+    doc: Any, cluster: Cluster, file: str | os.PathLike | None = None
+) -> list[tuple[str, Placement, tuple[Route, ...]]]:
+    """(algorithm, placement, routes) of every result, checked against ``cluster``."""
+    check_header(file, doc, FORMAT, VERSION)
+    check_fields(
+        file, doc, [], ("format", "version", "results"), ("cluster", "splitopt_version", "meta")
+    )
+    res = doc["results"]
+    if not isinstance(res, list) or not res:
+        raise InputError(file, ["results"], "must be a non-empty array of result objects")
+    index = {s.id: j for j, s in enumerate(cluster.servers)}
+    S = cluster.num_servers
+    out = []
+    for i, r in enumerate(res):
+        path: list[str | int] = ["results", i]
+        check_fields(
+            file,
+            r,
+            path,
+            ("algorithm", "servers"),
+            ("status", "options", "runtime_s", "message", "routes", "metrics"),
+        )
+        alg = get_string(file, r["algorithm"], [*path, "algorithm"])
+        rows = r["servers"]
+        if not isinstance(rows, list):
+            raise InputError(file, [*path, "servers"], "must be an array of server objects")
+        first = np.zeros(S, dtype=np.int64)
+        count = np.zeros(S, dtype=np.int64)
+        seen: set[int] = set()
+        for k, row in enumerate(rows):
+            rp = [*path, "servers", k]
+            check_fields(file, row, rp, ("id", "first", "count"))
+            sid = get_string(file, row["id"], [*rp, "id"])
+            if sid not in index:
+                raise InputError(file, [*rp, "id"], f"unknown server {sid!r} (not in the cluster)")
+            j = index[sid]
+            if j in seen:
+                raise InputError(file, [*rp, "id"], f"server {sid!r} appears twice")
+            seen.add(j)
+            first[j] = int(get_number(file, row["first"], [*rp, "first"], integer=True))
+            count[j] = int(get_number(file, row["count"], [*rp, "count"], integer=True))
+        try:
+            placement = Placement(first, count)
+        except DataError as exc:
+            raise InputError(file, [*path, "servers"], f"{exc.field}: {exc.reason}") from None
+        routes: list[Route] = []
+        rr = r.get("routes", [])
+        if not isinstance(rr, list):
+            raise InputError(file, [*path, "routes"], "must be an array of routes")
+        for k, route in enumerate(rr):
+            rp = [*path, "routes", k]
+            if not isinstance(route, list):
+                raise InputError(file, rp, "must be an array of server ids")
+            hops = []
+            for h, sid in enumerate(route):
+                sid = get_string(file, sid, [*rp, h])
+                if sid not in index:
+                    raise InputError(file, [*rp, h], f"unknown server {sid!r}")
+                hops.append(index[sid])
+            routes.append(tuple(hops))
+        out.append((alg, placement, tuple(routes)))
+    return out
+
+
+def read_placements(
+    file: str | os.PathLike, cluster: Cluster
+) -> list[tuple[str, Placement, tuple[Route, ...]]]:
+    """Read a placement file against ``cluster``."""
+    return placements_from_dict(load_json(file), cluster, file)
+
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "placements_dumps",
+    "placements_from_dict",
+    "placements_to_dict",
+    "read_placements",
+    "result_to_dict",
+    "write_placements",
+]

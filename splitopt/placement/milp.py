@@ -1,0 +1,969 @@
+"""``bprr-milp``: the exact MILP of joint block placement and request routing (BPRR).
+
+Source: T. Sun, T. He, B. Ji, P. Parag, "Optimizing Resource Allocation for
+Geographically-Distributed Inference by Large Language Models", arXiv:2512.21884,
+formulation (13) with the McCormick rows (9)-(12), as implemented by the authors in
+``BPRR_MILP_general.m`` (GitHub ``TingyangSunJeff/LLM_inference_simulator``, commit
+3f78053; helpers ``construct_routing_topology.m``, ``total_inference_time.m``). The
+code below is ours; the formulation follows that file except where marked.
+
+Formulation (S servers, L blocks, jobs r ∈ R; per job its own dummy source "s",
+which ends at block 0, and dummy sink "t", which starts at block L + 1)::
+
+    a_j ∈ {1..L}, m_j ∈ {0..U_j}            first block and count of server j
+    a_j + m_j ≤ L + 1                        (13d)
+    f^r_ij ∈ {0, 1}                          arc i → j used by job r, on the arcs
+                                             s → j, i → j (i ≠ j), j → t
+    Σ_out f − Σ_in f = 1 at s, −1 at t, 0 at every server        (13c)
+    α = f^r_ij a_j,  γ = f^r_ij m_j,  β = f^r_ij a_i,  δ = f^r_ij m_i   (9)-(12),
+                                             McCormick rows, exact for binary f
+    α ≤ a_i + m_i       (hop: a_j ≤ a_i + m_i when f = 1)                (13e)
+    β + δ ≤ a_j + m_j − 1  (hop: a_i + m_i ≤ a_j + m_j − 1 when f = 1)  (13f)
+    κ^r_ij = α + γ − β − δ = f (a_j + m_j − a_i − m_i)   blocks job r runs at j
+    s_m m_j + Σ_r s_c(r) Σ_i κ^r_ij ≤ M_j                          (13b)
+    minimise Σ_r Σ_{i→j, j a server} C1(r, j) f^r_ij + C2(r, j) κ^r_ij      (13a)
+
+    C1(r, j) = t^I_cj(l_in) + (l_out − 1) t_cj,   C2(r, j) = τ^I_j(l_in) + (l_out − 1) τ_j
+
+so the objective is Σ_r T_r of SPEC-PLACEMENT P1 exactly. Along a route the end
+a + m strictly increases (13f), so no flow can cycle and every route visits a
+server at most once.
+
+Where we deviate from ``BPRR_MILP_general.m`` (none changes the optimum of P1):
+
+* Objective: the file minimises l_c Σ (t_cj + k_j τ_j) (decode only, l_c tokens,
+  one s_c for all requests); we use P1's T_r with the prefill terms, l_out − 1
+  decode steps, and per-request s_c(r) — our model, SPEC-PLACEMENT P1.
+* m_j ≥ 0 (the file has lower bound 1 on m_j: every server hosts a block). P1
+  allows m_j = 0; the hop rows then forbid every arc into j.
+* Dummy ends are constants, not variables fixed by rows: for s, a = 0 and m = 1 so
+  β = 0, δ = f (the file's rows (10), (12) for an S-client force exactly this);
+  for t, a = L + 1 and m = 1, so the arc i → t needs only (L + 1) f ≤ a_i + m_i.
+  Products for arcs into t are not created (they carry no cost and no memory).
+* McCormick rows use the true bounds a_j ∈ [1, L] and m_j ∈ [0, U_j], U_j =
+  min(L, cap_j, ⌊M_j / s_m⌋) (the file uses [0, L] / [0, L + 1]); the integer
+  solutions are the same, the relaxation is tighter. Servers with U_j = 0 get
+  no arcs. The cap on blocks per server (MIG: 4) is ours to add; the file has none.
+* Strengthening (ours, option ``strengthen``, on by default): three families of
+  valid rows that cut off no integer solution: κ ≥ f (a hop used runs at least one
+  block), the hop rule in product form α ≤ β + δ (f a_j ≤ f (a_i + m_i), i.e.
+  κ ≤ f m_j), and Σ κ = L per job (a route runs every block exactly once). Without
+  them the LP bound is negative (κ = α + γ − β − δ is free in the relaxation) and
+  HiGHS needed ~10x longer on a 3-server, 4-block, 2-job instance.
+* Gap 0 and no solver time cap by default (the file: Gurobi, relative gap 1e-4,
+  200 s).
+* Unclear in the source: the file declares only f, a, m integer and α..δ
+  continuous; we do the same on the floating-point backends (exact, as α..δ are
+  products of binaries and integers), and make them integers for CP-SAT.
+
+Exactness. Floating-point backends (HiGHS, CBC, SCIP) accept rows violated by up
+to their feasibility tolerance. Memory rows are therefore scaled by a power of two
+(right-hand side in [0.5, 1)) and, when every coefficient is a whole number, their
+right-hand side is put halfway between the largest attainable value ≤ M_j (1 + RTOL)
+(a multiple of the coefficients' gcd g) and the next one (g ⌊M'/g⌋ + g/2): the same
+integer constraint, robust to tolerances. Every answer is decoded (rounded), scored
+by the evaluator, and if a memory row was violated beyond the evaluator's RTOL its
+right-hand side is lowered by the violation and the model solved again
+(:data:`MAX_CUTS` times at most). While every right-hand side stays at or above
+the largest feasible value the model is a relaxation of P1, so a proved optimum
+that the evaluator accepts is optimal for P1; if a right-hand side had to go
+lower, the answer is reported ``feasible``, not ``optimal``. The status is
+``optimal`` only when, in addition, the evaluator's Σ_r T_r equals the model's
+objective at the solver's point to :data:`MATCH_RTOL`.
+
+CP-SAT needs integers: α..δ become integer variables; memory rows with whole
+coefficients are used as they are (right-hand side ⌊M_j (1 + RTOL)⌋), others are
+scaled by a power of two (right-hand side ≈ 2**30) and every coefficient rounded
+down (a relaxation, κ ≥ 0 at every feasible point; the evaluator loop above makes
+it exact). The objective is scaled by a power of two K (Σ|C1| + L Σ|C2| ≈
+2**48) and rounded to nearest: the answer CP-SAT proves optimal is within
+``2 · err`` seconds of the true optimum, err = Σ_groups (max value)/(2K), which is
+≲ 1e-12 relative for the sizes this MILP can solve (reported in ``message``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from splitopt.errors import SolverError, SolverUnavailable
+from splitopt.placement.evaluate import RTOL, PlacementScore, evaluate
+from splitopt.placement.model import Cluster, Placement, Route
+from splitopt.placement.result import PlacementResult
+from splitopt.solvers.ilp_model import BackendResult, _pow2_scale, quiet_stdout
+
+#: Largest number of memory-row tightenings (evaluator re-checks) per solve.
+MAX_CUTS = 20
+#: ``optimal`` needs the evaluator's objective and the model's to agree to this.
+MATCH_RTOL = 1e-6
+#: CP-SAT: objective scaled so that Σ|C1| + L Σ|C2| ≈ 2**OBJ_BITS, then rounded.
+OBJ_BITS = 48
+#: CP-SAT: a non-integral memory row is scaled so its right-hand side ≈ 2**ROW_BITS.
+ROW_BITS = 30
+#: CBC command-line options, tried in turn while the cbc process dies (as
+#: :attr:`splitopt.solvers.ilp_pulp.CBC.cbc_attempts`, plus ``cuts off``: CBC's cut
+#: generators made tiny BPRR models 5-10x slower, e.g. 3.9 s -> 0.7 s, same optimum).
+CBC_ATTEMPTS: tuple[tuple[str, ...], ...] = (("preprocess off", "cuts off"), ("cuts off",))
+#: SCIP settings for speed only (gap stays 0): at most 5 separation rounds at the root
+#: and none below; unlimited rounds took 16-20 s on 3-server models that then solve in
+#: 0.4-0.7 s (same optimum).
+SCIP_SPEED = "separating/maxrounds = 0\nseparating/maxroundsroot = 5\n"
+#: Backend option values accepted by :class:`BPRRMilp`.
+BACKENDS: tuple[str, ...] = ("highs", "cbc", "cpsat", "scip")
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Group:
+    """``coef · Σ_i sign_i x_{var_i}``: a cost or memory coefficient on a product sum."""
+
+    coef: float
+    var: tuple[int, ...]
+    sign: tuple[int, ...]
+    #: largest value Σ sign x can take (1 for an arc, L for blocks on a hop)
+    top: int
+
+
+@dataclass(frozen=True)
+class Row:
+    """``lo ≤ Σ coef_i x_{var_i} ≤ hi`` with small integer coefficients."""
+
+    var: tuple[int, ...]
+    coef: tuple[int, ...]
+    lo: float
+    hi: float
+
+    def __post_init__(self) -> None:  # one coefficient per variable
+        merged: dict[int, int] = {}
+        for v, c in zip(self.var, self.coef, strict=True):
+            merged[v] = merged.get(v, 0) + c
+        object.__setattr__(self, "var", tuple(v for v, c in merged.items() if c))
+        object.__setattr__(self, "coef", tuple(c for c in merged.values() if c))
+
+
+@dataclass(frozen=True)
+class MemoryRow:
+    """(13b) at one server: ``block_bytes · m + Σ groups ≤ limit`` (bytes).
+
+    ``limit`` is M_j (1 + RTOL), the evaluator's test. ``unit`` is the gcd of the
+    coefficients when they are all whole numbers (attainable left-hand sides are
+    then multiples of it), else ``None``.
+    """
+
+    server: int
+    m_var: int
+    block_bytes: float
+    groups: tuple[Group, ...]
+    limit: float
+    unit: float | None
+
+    @property
+    def floor_feasible(self) -> float:
+        """The least right-hand side that still admits every feasible point."""
+        if self.unit:
+            return self.unit * math.floor(self.limit / self.unit)
+        return self.limit
+
+    @property
+    def relaxed_rhs(self) -> float:
+        """The right-hand side used first (half a unit of room for whole-number rows)."""
+        if self.unit:
+            return self.floor_feasible + self.unit / 2
+        return self.limit
+
+
+@dataclass(frozen=True, eq=False)
+class BPRRModel:
+    """The backend-neutral MILP of one cluster (module docstring).
+
+    ``arcs[r]`` lists ``(tail, head, f)`` for job r: tail −1 is the source, head S
+    the sink, ``f`` the arc's variable index.
+    """
+
+    num_servers: int
+    num_blocks: int
+    names: tuple[str, ...]
+    lower: np.ndarray
+    upper: np.ndarray
+    integer: np.ndarray  # integer on the floating-point backends (CP-SAT: all)
+    objective: tuple[Group, ...]
+    rows: tuple[Row, ...]
+    memory: tuple[MemoryRow, ...]
+    a_var: tuple[int, ...]
+    m_var: tuple[int, ...]
+    arcs: tuple[tuple[tuple[int, int, int], ...], ...]
+
+    @property
+    def num_vars(self) -> int:
+        return len(self.names)
+
+    def objective_vector(self) -> np.ndarray:
+        """Dense objective coefficients (seconds)."""
+        c = np.zeros(self.num_vars)
+        for g in self.objective:
+            for v, s in zip(g.var, g.sign, strict=True):
+                c[v] += g.coef * s
+        return c
+
+    def objective_value(self, x: np.ndarray) -> float:
+        """The model's objective (seconds) at the point ``x``."""
+        return float(self.objective_vector() @ np.asarray(x, dtype=float))
+
+    def decode(self, x: np.ndarray) -> tuple[Placement, tuple[Route, ...]]:
+        """Round a solver's point to a placement and one route per job.
+
+        Raises :class:`ValueError` if the arcs chosen do not form one path from
+        source to sink per job.
+        """
+        x = np.asarray(x, dtype=float)
+        a = np.rint(x[list(self.a_var)]).astype(np.int64)
+        m = np.rint(x[list(self.m_var)]).astype(np.int64)
+        placement = Placement(np.where(m > 0, a, 0), m)
+        routes = []
+        S = self.num_servers
+        for r, arcs in enumerate(self.arcs):
+            nxt: dict[int, list[int]] = {}
+            for tail, head, f in arcs:
+                if x[f] > 0.5:
+                    nxt.setdefault(tail, []).append(head)
+            node, route = -1, []
+            for _ in range(S + 1):
+                heads = nxt.get(node, [])
+                if len(heads) != 1:
+                    raise ValueError(f"job {r}: {len(heads)} arcs leave node {node}")
+                node = heads[0]
+                if node == S:
+                    break
+                route.append(node)
+            else:
+                raise ValueError(f"job {r}: the arcs chosen do not reach the sink")
+            routes.append(tuple(route))
+        return placement, tuple(routes)
+
+
+def block_limits(cluster: Cluster) -> list[int]:
+    """U_j: the most blocks server j can host (L, its cap, and s_m · m ≤ M_j (1 + RTOL))."""
+    s_m = cluster.model.block_bytes
+    out = []
+    for j, srv in enumerate(cluster.servers):
+        u = int(cluster.caps()[j])
+        limit = srv.memory_bytes * (1.0 + RTOL)
+        while u > 0 and s_m * u > limit:
+            u -= 1
+        out.append(u)
+    return out
+
+
+def _whole(x: float) -> bool:
+    return float(x).is_integer() and abs(x) < 2**53
+
+
+def build_model(cluster: Cluster, strengthen: bool = True) -> BPRRModel:
+    """The MILP (module docstring) of ``cluster`` and its jobs.
+
+    ``strengthen`` adds our valid rows (module docstring, "Strengthening"); without
+    it the rows are those of the source file.
+    """
+    S, L = cluster.num_servers, cluster.num_blocks
+    U = block_limits(cluster)
+    names: list[str] = []
+    lower: list[float] = []
+    upper: list[float] = []
+    integer: list[bool] = []
+
+    def var(name: str, lo: float, up: float, is_int: bool) -> int:
+        names.append(name)
+        lower.append(lo)
+        upper.append(up)
+        integer.append(is_int)
+        return len(names) - 1
+
+    rows: list[Row] = []
+    inf = math.inf
+
+    def mccormick(w: int, f: int, x: int, xl: int, xu: int) -> None:
+        """w = f · x for binary f and x ∈ [xl, xu]: the four McCormick rows."""
+        rows.append(Row((w, f), (1, -xu), -inf, 0))  # w ≤ xu f
+        rows.append(Row((w, x, f), (1, -1, -xl), -inf, -xl))  # w ≤ x + xl (f − 1)
+        rows.append(Row((w, f), (1, -xl), 0, inf))  # w ≥ xl f
+        rows.append(Row((w, x, f), (1, -1, -xu), -xu, inf))  # w ≥ x + xu (f − 1)
+
+    a = [var(f"a{j}", 1, L, True) for j in range(S)]
+    m = [var(f"m{j}", 0, U[j], True) for j in range(S)]
+    for j in range(S):
+        rows.append(Row((a[j], m[j]), (1, 1), -inf, L + 1))  # (13d)
+    hosts = [j for j in range(S) if U[j] > 0]
+    objective: list[Group] = []
+    mem_groups: dict[int, list[Group]] = {j: [] for j in hosts}
+    all_arcs = []
+    for r, job in enumerate(cluster.jobs):
+        c, l_in, l_out = job.client, job.l_in, job.l_out
+        s_c = cluster.model.cache_bytes(l_in, l_out)
+        arcs: list[tuple[int, int, int]] = []
+        out_of: dict[int, list[int]] = {}
+        into: dict[int, list[int]] = {}
+        hops: list[Group] = []  # κ of every arc into a server
+
+        def strong(
+            f: int,
+            k: Group,
+            hop_lhs: tuple[int, ...],
+            hop_coef: tuple[int, ...],
+            hops: list[Group] = hops,
+        ) -> None:
+            """Our valid rows: κ ≥ f (a used hop runs ≥ 1 block) and the hop rule in
+            product form f a_j ≤ f (a_i + m_i), i.e. κ ≤ f m_j."""
+            hops.append(k)
+            if strengthen:
+                rows.append(Row((*k.var, f), (*k.sign, -1), 0, inf))
+                rows.append(Row(hop_lhs, hop_coef, -inf, 0))
+
+        def arc(
+            tail: int,
+            head: int,
+            r: int = r,
+            arcs: list[tuple[int, int, int]] = arcs,
+            out_of: dict[int, list[int]] = out_of,
+            into: dict[int, list[int]] = into,
+        ) -> int:
+            f = var(f"f{r}_{tail}_{head}", 0, 1, True)
+            arcs.append((tail, head, f))
+            out_of.setdefault(tail, []).append(f)
+            into.setdefault(head, []).append(f)
+            return f
+
+        def cost(
+            j: int, f: int, k: Group, c: int = c, l_in: int = l_in, l_out: int = l_out
+        ) -> None:
+            srv = cluster.servers[j]
+            c1 = cluster.prefill_rtt(c, j, l_in) + (l_out - 1) * float(cluster.rtt_s[c, j])
+            c2 = srv.prefill_s(l_in) + (l_out - 1) * srv.decode_s
+            if c1:
+                objective.append(Group(c1, (f,), (1,), 1))
+            if c2:
+                objective.append(Group(c2, k.var, k.sign, k.top))
+
+        for j in hosts:  # source → j: a_s = 0, m_s = 1
+            f = arc(-1, j)
+            al = var(f"alpha{r}_s_{j}", 0, L, False)
+            ga = var(f"gamma{r}_s_{j}", 0, U[j], False)
+            mccormick(al, f, a[j], 1, L)
+            mccormick(ga, f, m[j], 0, U[j])
+            rows.append(Row((al,), (1,), -inf, 1))  # (13e): a_j ≤ 1
+            rows.append(Row((f, a[j], m[j]), (1, -1, -1), -inf, -1))  # (13f): 1 ≤ a_j + m_j − 1
+            k = Group(1.0, (al, ga, f), (1, 1, -1), L)
+            strong(f, k, (al, f), (1, -1))
+            cost(j, f, k)
+            if s_c:
+                mem_groups[j].append(Group(s_c, k.var, k.sign, k.top))
+        for i in hosts:
+            for j in hosts:
+                if i == j:
+                    continue
+                f = arc(i, j)
+                al = var(f"alpha{r}_{i}_{j}", 0, L, False)
+                ga = var(f"gamma{r}_{i}_{j}", 0, U[j], False)
+                be = var(f"beta{r}_{i}_{j}", 0, L, False)
+                de = var(f"delta{r}_{i}_{j}", 0, U[i], False)
+                mccormick(al, f, a[j], 1, L)
+                mccormick(ga, f, m[j], 0, U[j])
+                mccormick(be, f, a[i], 1, L)
+                mccormick(de, f, m[i], 0, U[i])
+                rows.append(Row((al, a[i], m[i]), (1, -1, -1), -inf, 0))  # (13e)
+                rows.append(Row((be, de, a[j], m[j]), (1, 1, -1, -1), -inf, -1))  # (13f)
+                k = Group(1.0, (al, ga, be, de), (1, 1, -1, -1), L)
+                strong(f, k, (al, be, de), (1, -1, -1))
+                cost(j, f, k)
+                if s_c:
+                    mem_groups[j].append(Group(s_c, k.var, k.sign, k.top))
+        for i in hosts:  # i → sink: a_t = L + 1, so a_i + m_i = L + 1
+            f = arc(i, S)
+            rows.append(Row((f, a[i], m[i]), (L + 1, -1, -1), -inf, 0))  # (13e)
+        if strengthen:  # ours: the blocks a route processes add up to L
+            var_ = tuple(v for k in hops for v in k.var)
+            sign = tuple(sg for k in hops for sg in k.sign)
+            if var_:
+                rows.append(Row(var_, sign, L, L))
+        # (13c) flow conservation
+        src = out_of.get(-1, [])
+        rows.append(Row(tuple(src), (1,) * len(src), 1, 1))
+        snk = into.get(S, [])
+        rows.append(Row(tuple(snk), (1,) * len(snk), 1, 1))
+        for j in hosts:
+            ins, outs = into.get(j, []), out_of.get(j, [])
+            rows.append(Row((*ins, *outs), (1,) * len(ins) + (-1,) * len(outs), 0, 0))
+        all_arcs.append(tuple(arcs))
+    memory: list[MemoryRow] = []
+    s_m = cluster.model.block_bytes
+    for j in hosts:
+        groups = tuple(mem_groups[j])
+        if not groups:
+            continue  # s_m m_j ≤ M_j is the bound U_j
+        limit = cluster.servers[j].memory_bytes * (1.0 + RTOL)
+        coefs = [s_m, *(g.coef for g in groups)]
+        unit: float | None = None
+        if all(_whole(x) for x in coefs) and limit < 2**52:
+            unit = float(math.gcd(*(int(x) for x in coefs if x))) or None
+        memory.append(MemoryRow(j, m[j], s_m, groups, limit, unit))
+    lo = np.array(lower, dtype=float)
+    up = np.array(upper, dtype=float)
+    it = np.array(integer, dtype=bool)
+    for arr in (lo, up, it):
+        arr.setflags(write=False)
+    return BPRRModel(
+        S,
+        L,
+        tuple(names),
+        lo,
+        up,
+        it,
+        tuple(objective),
+        tuple(rows),
+        tuple(memory),
+        tuple(a),
+        tuple(m),
+        tuple(all_arcs),
+    )
+
+
+def _memory_coefs(row: MemoryRow) -> dict[int, float]:
+    out: dict[int, float] = {row.m_var: row.block_bytes} if row.block_bytes else {}
+    for g in row.groups:
+        for v, s in zip(g.var, g.sign, strict=True):
+            out[v] = out.get(v, 0.0) + g.coef * s
+    return out
+
+
+def float_rows(
+    model: BPRRModel, rhs: dict[int, float]
+) -> list[tuple[list[int], list[float], float, float]]:
+    """Every row as (vars, coefs, lo, hi) for the floating-point backends.
+
+    Memory rows use ``rhs[server]`` and are scaled by the power of two that brings
+    it into [0.5, 1) (exact in binary floating point).
+    """
+    out = [(list(r.var), [float(c) for c in r.coef], r.lo, r.hi) for r in model.rows]
+    for row in model.memory:
+        b = rhs[row.server]
+        scale = math.ldexp(1.0, -math.frexp(b)[1]) if b > 0 else 1.0
+        coefs = _memory_coefs(row)
+        out.append((list(coefs), [c * scale for c in coefs.values()], -math.inf, b * scale))
+    return out
+
+
+def objective_scale(model: BPRRModel) -> float:
+    """A power of two K with the largest objective coefficient · K ≈ 1."""
+    big = max((abs(g.coef) for g in model.objective), default=0.0)
+    return _pow2_scale(0, big) if big > 0 else 1.0
+
+
+# ---------------------------------------------------------------- backends
+
+
+def _run_highs(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
+    import highspy
+
+    k = objective_scale(model)
+    n = model.num_vars
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("log_to_console", False)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_abs_gap", 0.0)
+    h.setOptionValue("threads", 1)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    h.addVars(n, np.array(model.lower, dtype=float), np.array(model.upper, dtype=float))
+    idx = np.arange(n, dtype=np.int32)
+    h.changeColsIntegrality(n, idx, model.integer.astype(np.uint8))
+    h.changeColsCost(n, idx, model.objective_vector() * k)
+    rows = float_rows(model, rhs)
+    starts, index, value, lo, hi = [], [], [], [], []
+    for v, c, lo_, hi_ in rows:
+        starts.append(len(index))
+        index.extend(v)
+        value.extend(c)
+        lo.append(-highspy.kHighsInf if lo_ == -math.inf else lo_)
+        hi.append(highspy.kHighsInf if hi_ == math.inf else hi_)
+    h.addRows(
+        len(rows),
+        np.array(lo, dtype=float),
+        np.array(hi, dtype=float),
+        len(index),
+        np.array(starts, dtype=np.int32),
+        np.array(index, dtype=np.int32),
+        np.array(value, dtype=float),
+    )
+    try:
+        with quiet_stdout():
+            h.run()
+    except Exception as exc:  # pragma: no cover - a crash inside HiGHS
+        return BackendResult("error", message=f"HiGHS failed: {exc}")
+    st = h.getModelStatus()
+    S = highspy.HighsModelStatus
+    info = h.getInfo()
+    b = info.mip_dual_bound
+    bound = float(b) / k if b is not None and math.isfinite(b) else None
+    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    values = np.array(h.getSolution().col_value, dtype=float) if has_sol else None
+    if st == S.kOptimal:
+        return BackendResult("optimal", values, bound)
+    if st in (S.kInfeasible, S.kUnboundedOrInfeasible):
+        return BackendResult("infeasible")
+    if st in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt):
+        if has_sol:
+            return BackendResult("feasible", values, bound, "time limit reached")
+        return BackendResult("time_limit", None, bound, "time limit reached, no incumbent")
+    return BackendResult("error", message=f"HiGHS model status {h.modelStatusToString(st)}")
+
+
+def _run_cbc(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
+    from splitopt.solvers.ilp_pulp import _cbc, _pulp
+
+    pulp = _pulp()
+    k = objective_scale(model)
+    cost = model.objective_vector() * k
+    rows = float_rows(model, rhs)
+    failure = ""
+    for options in CBC_ATTEMPTS:
+        prob = pulp.LpProblem("bprr", pulp.LpMinimize)
+        make = getattr(prob, "add_variable", None) or pulp.LpVariable
+        xs = [
+            make(
+                f"x{i}",
+                float(model.lower[i]),
+                float(model.upper[i]),
+                pulp.LpInteger if model.integer[i] else pulp.LpContinuous,
+            )
+            for i in range(model.num_vars)
+        ]
+        prob += pulp.lpSum(float(c) * xs[i] for i, c in enumerate(cost) if c), "time"
+        for t, (v, c, lo, hi) in enumerate(rows):
+            expr = pulp.lpSum(ci * xs[vi] for vi, ci in zip(v, c, strict=True) if ci)
+            if lo == hi:
+                prob += expr == hi, f"r{t}"
+                continue
+            if hi != math.inf:
+                prob += expr <= hi, f"u{t}"
+            if lo != -math.inf:
+                prob += expr >= lo, f"l{t}"
+        solver = _cbc(
+            msg=False,
+            gapRel=0,
+            gapAbs=0,
+            timeLimit=time_limit,
+            threads=1,
+            options=list(options),
+        )
+        try:
+            with quiet_stdout():
+                prob.solve(solver)
+            break
+        except pulp.PulpSolverError as exc:  # the cbc process died
+            failure = f"CBC failed ({' '.join(options) or 'defaults'}): {exc}"
+    else:
+        return BackendResult("error", message=failure)
+
+    def values() -> np.ndarray:
+        return np.array(
+            [float(model.lower[i]) if x.varValue is None else x.varValue for i, x in enumerate(xs)]
+        )
+
+    status, sol = prob.status, prob.sol_status
+    if status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
+        return BackendResult("infeasible")
+    if sol == pulp.LpSolutionOptimal and status == pulp.LpStatusOptimal:
+        return BackendResult("optimal", values())
+    if sol == pulp.LpSolutionIntegerFeasible:
+        return BackendResult("feasible", values(), message="time limit reached")
+    if status == pulp.LpStatusNotSolved and time_limit is not None:
+        return BackendResult("time_limit", message="time limit reached, no incumbent")
+    return BackendResult("error", message=f"CBC status {pulp.LpStatus.get(status, status)!r}")
+
+
+def _run_scip(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
+    from ortools.linear_solver import pywraplp
+
+    s = pywraplp.Solver.CreateSolver("SCIP")
+    if s is None:
+        return BackendResult("error", message="OR-Tools was built without SCIP")
+    k = objective_scale(model)
+    xs = []
+    for i in range(model.num_vars):
+        lo, up = float(model.lower[i]), float(model.upper[i])
+        xs.append(s.IntVar(lo, up, f"x{i}") if model.integer[i] else s.NumVar(lo, up, f"x{i}"))
+    inf = s.infinity()
+    for v, c, lo, hi in float_rows(model, rhs):
+        ct = s.Constraint(-inf if lo == -math.inf else lo, inf if hi == math.inf else hi)
+        for vi, ci in zip(v, c, strict=True):
+            ct.SetCoefficient(xs[vi], ci)
+    obj = s.Objective()
+    for i, c in enumerate(model.objective_vector().tolist()):
+        if c:
+            obj.SetCoefficient(xs[i], c * k)
+    obj.SetMinimization()
+    s.SuppressOutput()
+    s.SetSolverSpecificParametersAsString(
+        "limits/gap = 0\nlimits/absgap = 0\ndisplay/verblevel = 0\n" + SCIP_SPEED
+    )
+    if time_limit is not None:
+        s.SetTimeLimit(max(1, math.ceil(time_limit * 1000)))
+    params = pywraplp.MPSolverParameters()
+    params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
+    with quiet_stdout():
+        st = s.Solve(params)
+    S = pywraplp.Solver
+    if st in (S.OPTIMAL, S.FEASIBLE):
+        values = np.array([x.solution_value() for x in xs], dtype=float)
+        b = s.Objective().BestBound()
+        bound = b / k if math.isfinite(b) else None
+        if st == S.OPTIMAL:
+            return BackendResult("optimal", values, bound)
+        return BackendResult("feasible", values, bound, "time limit reached")
+    if st == S.INFEASIBLE:
+        return BackendResult("infeasible")
+    if st == S.NOT_SOLVED:
+        return BackendResult("time_limit", None, None, "time limit reached, no incumbent")
+    return BackendResult("error", message=f"SCIP status {st}")
+
+
+def cpsat_objective(model: BPRRModel) -> tuple[dict[int, int], float, float]:
+    """Integer objective for CP-SAT: (coefficients, scale K, error bound err in seconds).
+
+    Each group's coefficient is scaled by K and rounded to nearest, so any point's
+    objective is off by at most err = Σ_groups top/(2K); the point CP-SAT proves
+    optimal is within 2 err of the true optimum.
+    """
+    total = sum(abs(g.coef) * g.top for g in model.objective)
+    k = _pow2_scale(OBJ_BITS, total) if total > 0 else 1.0
+    coefs: dict[int, int] = {}
+    err = 0.0
+    for g in model.objective:
+        c = round(g.coef * k)
+        err += g.top * abs(c - g.coef * k) / k
+        for v, s in zip(g.var, g.sign, strict=True):
+            coefs[v] = coefs.get(v, 0) + c * s
+    return coefs, k, err
+
+
+def cpsat_memory_row(row: MemoryRow, rhs: float) -> tuple[dict[int, int], int]:
+    """Integer memory row for CP-SAT: whole coefficients as they are (⌊rhs⌋),
+    others scaled by a power of two and rounded down (a relaxation)."""
+    k = 1.0 if row.unit or rhs <= 0 else _pow2_scale(ROW_BITS, rhs)
+    out: dict[int, int] = {}
+    if row.block_bytes:
+        out[row.m_var] = math.floor(row.block_bytes * k)
+    for g in row.groups:
+        c = math.floor(g.coef * k)
+        for v, s in zip(g.var, g.sign, strict=True):
+            out[v] = out.get(v, 0) + c * s
+    return out, math.floor(rhs * k)
+
+
+def _run_cpsat(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
+    from ortools.sat.python import cp_model
+
+    m = cp_model.CpModel()
+    xs = [
+        m.new_int_var(int(model.lower[i]), int(model.upper[i]), f"x{i}")
+        for i in range(model.num_vars)
+    ]
+    for r in model.rows:
+        expr = sum(c * xs[v] for v, c in zip(r.var, r.coef, strict=True))
+        if r.lo == r.hi:
+            m.add(expr == int(r.hi))
+            continue
+        if r.hi != math.inf:
+            m.add(expr <= math.floor(r.hi))
+        if r.lo != -math.inf:
+            m.add(expr >= math.ceil(r.lo))
+    for row in model.memory:
+        coefs, b = cpsat_memory_row(row, rhs[row.server])
+        m.add(sum(c * xs[v] for v, c in coefs.items() if c) <= b)
+    coefs, k, err = cpsat_objective(model)
+    m.minimize(sum(c * xs[v] for v, c in coefs.items() if c))
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.num_workers = 1
+    p.log_search_progress = False
+    p.log_to_stdout = False
+    p.relative_gap_limit = 0.0
+    p.absolute_gap_limit = 0.0
+    p.presolve_inclusion_work_limit = 0  # or-tools issue #5293 (see splitopt.solvers.ilp_ortools)
+    if time_limit is not None:
+        p.max_time_in_seconds = float(time_limit)
+    with quiet_stdout():
+        st = solver.solve(m)
+    note = f"CP-SAT objective rounded: optimum certified to {2 * err:.3g} s"
+    if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        b = solver.best_objective_bound
+        bound = b / k - err if math.isfinite(b) else None
+        values = np.array([solver.value(x) for x in xs], dtype=float)
+        if st == cp_model.OPTIMAL:
+            return BackendResult("optimal", values, bound, note)
+        return BackendResult("feasible", values, bound, f"time limit reached; {note}")
+    if st == cp_model.INFEASIBLE:
+        return BackendResult("infeasible")
+    if st == cp_model.UNKNOWN:
+        return BackendResult("time_limit", None, None, "time limit reached, no incumbent")
+    return BackendResult("error", message=f"CP-SAT status {solver.status_name(st)}")
+
+
+def _available(backend: str) -> bool:
+    try:
+        if backend == "highs":
+            import highspy  # noqa: F401
+
+            return True
+        if backend == "cbc":
+            from splitopt.solvers.ilp_pulp import _cbc
+
+            return bool(_cbc(msg=False).available())
+        if backend == "cpsat":
+            from ortools.sat.python import cp_model
+
+            return cp_model.CpSolver is not None
+        if backend == "scip":
+            from ortools.linear_solver import pywraplp
+
+            return pywraplp.Solver.CreateSolver("SCIP") is not None
+    except Exception:  # a broken install reads as "not available"
+        return False
+    return False
+
+
+_RUNNERS = {"highs": _run_highs, "cbc": _run_cbc, "cpsat": _run_cpsat, "scip": _run_scip}
+_LIBRARY = {
+    "highs": "highspy",
+    "cbc": "pulp (bundled CBC)",
+    "cpsat": "ortools",
+    "scip": "ortools (with SCIP)",
+}
+
+
+# ---------------------------------------------------------------- the algorithm
+
+
+class BPRRMilp:
+    """The BPRR MILP (module docstring) on one backend, gap 0.
+
+    Options:
+        time_limit (float, seconds): wall-clock limit for the whole solve (all
+            re-solves together); ``None`` (default) = none.
+        backend (str): ``highs`` (default), ``cbc``, ``cpsat`` or ``scip``.
+        strengthen (bool): add our valid rows (default ``True``; ``False`` = the
+            rows of the source file only, much slower to prove optimal).
+
+    Statuses: ``optimal`` (proved, evaluator-feasible, objectives match),
+    ``infeasible`` (the backend proved the relaxed model infeasible, so P1 is),
+    ``feasible`` (an evaluator-feasible answer without that proof: time limit,
+    tightened memory rows or an objective mismatch; ``message`` says which),
+    ``time_limit`` (no answer in time) or ``error``.
+    """
+
+    name: ClassVar[str] = "bprr-milp"
+    exact: ClassVar[bool] = True
+    description: ClassVar[str] = (
+        "BPRR MILP of Sun et al. (flow variables, McCormick products), gap 0; HiGHS by default"
+    )
+    default_backend: ClassVar[str] = "highs"
+
+    def __init__(
+        self,
+        time_limit: float | None = None,
+        backend: str | None = None,
+        strengthen: bool = True,
+        **options: Any,
+    ) -> None:
+        if options:
+            raise SolverError(
+                f"algorithm {self.name!r}: unknown option(s) {', '.join(sorted(options))}; "
+                "valid: time_limit, backend, strengthen"
+            )
+        if time_limit is not None:
+            try:
+                time_limit = float(time_limit)
+            except (TypeError, ValueError):
+                raise SolverError(
+                    f"algorithm {self.name!r}: time_limit must be a number, got {time_limit!r}"
+                ) from None
+            if not time_limit > 0:
+                raise SolverError(f"algorithm {self.name!r}: time_limit must be > 0")
+        b = (backend or self.default_backend).lower()
+        if b not in BACKENDS:
+            raise SolverError(
+                f"algorithm {self.name!r}: unknown backend {backend!r}; "
+                f"valid: {', '.join(BACKENDS)}"
+            )
+        if backend is not None and type(self) is not BPRRMilp and b != self.default_backend:
+            raise SolverError(f"algorithm {self.name!r} runs on {self.default_backend} only")
+        self.time_limit = time_limit
+        self.backend = b
+        self.strengthen = bool(strengthen)
+
+    @classmethod
+    def available(cls) -> bool:
+        return _available(cls.default_backend)
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "time_limit": self.time_limit,
+            "backend": self.backend,
+            "gap": 0.0,
+            "strengthen": self.strengthen,
+        }
+
+    def solve(self, cluster: Cluster) -> PlacementResult:
+        """Solve the MILP of ``cluster`` (its jobs); the answer is scored by the evaluator."""
+        if not _available(self.backend):
+            raise SolverUnavailable(
+                f"algorithm {self.name!r} is not available: install {_LIBRARY[self.backend]}"
+            )
+        t0 = time.perf_counter()
+        deadline = None if self.time_limit is None else t0 + self.time_limit
+        model = build_model(cluster, self.strengthen)
+        rhs = {row.server: row.relaxed_rhs for row in model.memory}
+        relaxed = True
+        run = _RUNNERS[self.backend]
+
+        def done(
+            status: str,
+            placement: Placement | None = None,
+            routes: Sequence[Route] = (),
+            bound: float | None = None,
+            message: str | None = None,
+        ) -> PlacementResult:
+            return PlacementResult.build(
+                cluster,
+                self.name,
+                status,
+                placement,
+                routes,
+                bound=bound,
+                runtime_s=time.perf_counter() - t0,
+                options=self.options(),
+                message=message,
+            )
+
+        cuts = 0
+        for _ in range(MAX_CUTS + 1):
+            left = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+            res = run(model, rhs, left)
+            if res.status == "infeasible":
+                if relaxed:
+                    return done("infeasible", bound=math.inf)
+                return done("error", message="infeasible only after tightening memory rows")
+            if res.status == "error":
+                return done("error", message=res.message)
+            if res.values is None:
+                return done("time_limit", bound=res.bound, message=res.message)
+            try:
+                placement, routes = model.decode(res.values)
+            except ValueError as exc:
+                return done("error", message=f"cannot decode the {self.backend} answer: {exc}")
+            score = evaluate(cluster, placement, routes)
+            if score.feasible:
+                break
+            bad = self._tighten(model, score, rhs)
+            cuts += 1
+            if not bad:  # rejected for another reason: build() reports it as an error
+                return done("feasible", placement, routes, res.bound, res.message)
+            relaxed = relaxed and all(rhs[row.server] >= row.floor_feasible for row in model.memory)
+            if deadline is not None and time.perf_counter() >= deadline:
+                return done("time_limit", bound=res.bound, message="time limit reached")
+        else:
+            return done(
+                "error",
+                message=f"{MAX_CUTS} memory-row tightenings gave no evaluator-feasible answer",
+            )
+        milp_obj = model.objective_value(res.values)
+        notes = [res.message] if res.message else []
+        if cuts:
+            notes.append(f"{cuts} memory-row tightening(s)")
+        match = abs(score.objective - milp_obj) <= MATCH_RTOL * max(
+            abs(score.objective), abs(milp_obj), 1e-300
+        )
+        status = "optimal" if res.status == "optimal" else "feasible"
+        if status == "optimal" and not relaxed:
+            status = "feasible"
+            notes.append("memory rows tightened below the largest feasible value: not certified")
+        if not match:
+            status = "feasible" if status == "optimal" else status
+            notes.append(f"evaluator objective {score.objective!r} != MILP objective {milp_obj!r}")
+        bound = res.bound
+        if status == "optimal" and bound is None:
+            bound = score.objective
+        return done(status, placement, routes, bound, "; ".join(notes) or None)
+
+    @staticmethod
+    def _tighten(model: BPRRModel, score: PlacementScore, rhs: dict[int, float]) -> list[int]:
+        """Lower the right-hand side of every memory row the evaluator found violated
+        (by the violation, at least half a unit); the servers tightened."""
+        if not score.placement_ok or not all(js.feasible for js in score.jobs):
+            return []
+        out = []
+        for row in model.memory:
+            j = row.server
+            used = float(score.memory_used[j])
+            if score.memory_ok[j] or used <= row.limit:
+                continue
+            if row.unit and rhs[j] > row.floor_feasible:
+                # whole-number row: every feasible value is ≤ floor_feasible < used
+                rhs[j] = row.floor_feasible
+            else:
+                rhs[j] = min(rhs[j], used) - max(used - row.limit, (row.unit or 0.0) / 2)
+            out.append(j)
+        return out
+
+
+class BPRRMilpHiGHS(BPRRMilp):
+    """The BPRR MILP on HiGHS (highspy, in process; mip_rel_gap = mip_abs_gap = 0)."""
+
+    name = "bprr-milp-highs"
+    description = "BPRR MILP of Sun et al., HiGHS (highspy), gap 0"
+    default_backend = "highs"
+
+
+class BPRRMilpCBC(BPRRMilp):
+    """The BPRR MILP on CBC (through PuLP, the bundled CBC; gap 0)."""
+
+    name = "bprr-milp-cbc"
+    description = "BPRR MILP of Sun et al., CBC through PuLP, gap 0"
+    default_backend = "cbc"
+
+
+class BPRRMilpCPSAT(BPRRMilp):
+    """The BPRR MILP on OR-Tools CP-SAT (integer scaling in the module docstring)."""
+
+    name = "bprr-milp-cpsat"
+    description = "BPRR MILP of Sun et al., OR-Tools CP-SAT (objective scaled to integers), gap 0"
+    default_backend = "cpsat"
+
+
+class BPRRMilpSCIP(BPRRMilp):
+    """The BPRR MILP on SCIP (through OR-Tools' pywraplp; gap 0)."""
+
+    name = "bprr-milp-scip"
+    description = "BPRR MILP of Sun et al., SCIP through OR-Tools, gap 0"
+    default_backend = "scip"
+
+
+__all__ = [
+    "BACKENDS",
+    "MATCH_RTOL",
+    "MAX_CUTS",
+    "BPRRMilp",
+    "BPRRMilpCBC",
+    "BPRRMilpCPSAT",
+    "BPRRMilpHiGHS",
+    "BPRRMilpSCIP",
+    "BPRRModel",
+    "build_model",
+]

@@ -1,0 +1,541 @@
+"""numba kernels of the online simulator (pure functions on arrays, cache=True).
+
+The state of a server is a set of *reservations* (start, end, bytes): a request
+holds ``bytes`` of attention cache on the server from its admission ``start`` until
+its completion ``end`` (SPEC-PLACEMENT P3). Routing and admission are decided when a
+request arrives; an admission in the future is a reservation that later arrivals
+see. The earliest admission time at server j for ``need`` bytes is the earliest
+tau >= t such that the reserved level stays <= cap_j - need on [tau, infinity)
+(ours: no overtaking of the memory already promised, so no admission ever breaks a
+memory limit; the authors' MATLAB instead counts a waiting request's cache from its
+arrival).
+
+Per server the reservations are kept as sorted elementary intervals
+``[ev_p[i], ev_p[i+1])`` with level ``ev_l[i]`` (the last one extends to infinity at
+level 0), rebuilt only when a reservation is added.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from splitopt.placement.routing import dag_route_kernel
+
+#: Relative memory tolerance (as :data:`splitopt.placement.evaluate.RTOL`).
+TOL = 1e-9
+
+MODE_WS_RR = 0  # waiting-penalised shortest path (Sun et al., WS_RR.m)
+MODE_PETALS = 1  # PETALS min-latency with a penalty when a server has no cache room now
+MODE_SHORTEST = 2  # memory-blind shortest path, then wait
+
+
+@njit(cache=True)
+def _rebuild(j, t, res_s, res_e, res_x, res_n, ev_p, ev_l, ev_n, peak):
+    """Drop reservations that ended by ``t``; rebuild server j's sorted intervals and
+    ``peak[j]``, the highest level of any of them (an upper bound on the level from any
+    later time on)."""
+    n = res_n[j]
+    k = 0
+    for i in range(n):
+        if res_e[j, i] > t:
+            res_s[j, k] = res_s[j, i]
+            res_e[j, k] = res_e[j, i]
+            res_x[j, k] = res_x[j, i]
+            k += 1
+    res_n[j] = k
+    peak[j] = 0.0
+    if k == 0:
+        ev_n[j] = 0
+        return
+    times = np.empty(2 * k)
+    delta = np.empty(2 * k)
+    for i in range(k):
+        times[2 * i] = res_s[j, i]
+        delta[2 * i] = res_x[j, i]
+        times[2 * i + 1] = res_e[j, i]
+        delta[2 * i + 1] = -res_x[j, i]
+    order = np.argsort(times, kind="mergesort")
+    level = 0.0
+    m = 0
+    i = 0
+    while i < 2 * k:
+        tt = times[order[i]]
+        while i < 2 * k and times[order[i]] == tt:
+            level += delta[order[i]]
+            i += 1
+        if level < 0.0 and level > -1e-6:
+            level = 0.0
+        ev_p[j, m] = tt
+        ev_l[j, m] = level
+        if level > peak[j]:
+            peak[j] = level
+        m += 1
+    ev_n[j] = m
+
+
+@njit(cache=True)
+def _staircase(j, t, ev_p, ev_l, ev_n, st_l, st_t):
+    """Server j's waiting staircase from time t: entries k with strictly increasing
+    levels ``st_l[k]`` and decreasing times ``st_t[k]``; the earliest admission for a
+    level threshold theta is ``st_t[k]`` for the first k with ``st_l[k] > theta`` (t if
+    none). Returns the number of entries."""
+    n = ev_n[j]
+    ns = 0
+    rm = 0.0
+    for i in range(n - 1, -1, -1):
+        lvl = ev_l[j, i]
+        if lvl > rm and i + 1 < n:
+            rm = lvl
+            st_l[ns] = lvl
+            st_t[ns] = ev_p[j, i + 1]
+            ns += 1
+        if ev_p[j, i] <= t:
+            break
+    return ns
+
+
+@njit(cache=True)
+def _earliest(j, t, threshold, ev_p, ev_l, ev_n):
+    """Earliest tau >= t with level <= threshold on [tau, inf) at server j (inf if never)."""
+    if threshold < -1e-9:
+        return np.inf
+    n = ev_n[j]
+    for i in range(n - 1, -1, -1):
+        if ev_p[j, i] <= t:
+            # interval i is the one that contains t (it extends to ev_p[i + 1])
+            if ev_l[j, i] > threshold:
+                return ev_p[j, i + 1] if i + 1 < n else t
+            return t
+        if ev_l[j, i] > threshold:
+            return ev_p[j, i + 1] if i + 1 < n else ev_p[j, i]
+    return t
+
+
+@njit(cache=True)
+def _level_now(j, t, ev_p, ev_l, ev_n):
+    """Bytes reserved at server j at time t."""
+    n = ev_n[j]
+    for i in range(n - 1, -1, -1):
+        if ev_p[j, i] <= t:
+            return ev_l[j, i]
+    return 0.0
+
+
+@njit(cache=True)
+def _grow(a, k):
+    b = np.zeros((a.shape[0], k), dtype=a.dtype)
+    b[:, : a.shape[1]] = a
+    return b
+
+
+@njit(cache=True)
+def _dp_route(
+    t,
+    c,
+    sc,
+    first,
+    count,
+    cap,
+    order,
+    r_hop,
+    r_block,
+    r_sink,
+    mode,
+    penalty_s,
+    L,
+    peak,
+    ev_p,
+    ev_l,
+    ev_n,
+    st_l,
+    st_t,
+    best,
+    best_from,
+    pred_b,
+    route,
+):
+    """The policy's least-cost route at time t over the block-range DAG; writes it
+    reversed into ``route`` (entry blocks in ``pred_b``) and returns its hop count (0 if
+    none). WS-RR adds each hop's wait for cache; PETALS adds ``penalty_s`` at a server
+    without cache room now."""
+    S = first.shape[0]
+    best[:] = np.inf
+    best_from[:] = -1
+    best[1] = 0.0
+    for q in range(S):
+        j = order[q]
+        m = count[j]
+        if m <= 0:
+            continue
+        a = first[j]
+        e = a + m
+        val = np.inf
+        arg = -1
+        capj = cap[j] * (1 + TOL)
+        slow = False
+        ns = 0
+        if mode == MODE_WS_RR and peak[j] + m * sc > capj:
+            ns = _staircase(j, t, ev_p, ev_l, ev_n, st_l, st_t)
+            peak[j] = st_l[ns - 1] if ns > 0 else 0.0  # exact peak from t on
+            slow = peak[j] + m * sc > capj
+        if slow:
+            k = 0
+            for b in range(a, e):
+                if best[b] == np.inf:
+                    continue
+                theta = capj - (e - b) * sc
+                if theta < -1e-9:
+                    continue
+                while k < ns and st_l[k] <= theta:
+                    k += 1
+                w = st_t[k] if k < ns else t
+                if w < t:
+                    w = t
+                v = best[b] + (e - b) * r_block[c, j] + (w - t)
+                if v < val:
+                    val = v
+                    arg = b
+        else:
+            for b in range(a, e):
+                if best[b] == np.inf or (e - b) * sc > capj:
+                    continue
+                v = best[b] + (e - b) * r_block[c, j]
+                if v < val:
+                    val = v
+                    arg = b
+        if arg < 0:
+            continue
+        d = val + r_hop[c, j]
+        if (
+            mode == MODE_PETALS
+            and peak[j] + sc * m > capj
+            and _level_now(j, t, ev_p, ev_l, ev_n) + sc * m > capj
+        ):
+            d += penalty_s
+        if e == L + 1:
+            d += r_sink[c, j]
+        if d < best[e]:
+            best[e] = d
+            best_from[e] = j
+            pred_b[j] = arg
+    if best[L + 1] == np.inf:
+        return 0
+    hops = 0
+    b = L + 1
+    while b != 1:
+        j = best_from[b]
+        route[hops] = j
+        hops += 1
+        b = pred_b[j]
+    return hops
+
+
+@njit(cache=True)
+def simulate_routes_kernel(
+    arrive,
+    jcls,
+    need_per_block,
+    first,
+    count,
+    cap,
+    hop_true,
+    block_true,
+    pre_hop,
+    pre_block,
+    r_hop,
+    r_block,
+    r_sink,
+    mode,
+    penalty_s,
+    backoff,
+    backoff_cap_s,
+    alloc_delay_s,
+    L,
+    routes_out,
+):
+    """Simulate requests arriving at ``arrive`` (sorted) of classes ``jcls``.
+
+    Per class c and server j: ``hop_true[c, j] + k * block_true[c, j]`` is the
+    evaluator's time at j for k blocks; ``pre_*`` the same for the prefill part; ``r_*``
+    the policy's routing costs. ``need_per_block[c]`` is s_c (bytes per block).
+    ``routes_out``: an (N, S) int array to record each route in (-1 padded), or a
+    (1, 1) array not to record them.
+    Returns (admit, service, prefill, in_system_seen, hops, first_server).
+    ``admit[i] = inf`` when no route exists (a block hosted nowhere, or a need that
+    exceeds a server's whole cache).
+    """
+    N = arrive.shape[0]
+    S = first.shape[0]
+    K = 8
+    res_s = np.zeros((S, K))
+    res_e = np.zeros((S, K))
+    res_x = np.zeros((S, K))
+    res_n = np.zeros(S, dtype=np.int64)
+    ev_p = np.zeros((S, 2 * K))
+    ev_l = np.zeros((S, 2 * K))
+    ev_n = np.zeros(S, dtype=np.int64)
+    dirty = np.zeros(S, dtype=np.bool_)
+    peak = np.zeros(S)
+    st_l = np.empty(2 * K + 1)
+    st_t = np.empty(2 * K + 1)
+    admit = np.full(N, np.inf)
+    service = np.zeros(N)
+    prefill = np.zeros(N)
+    seen = np.zeros(N, dtype=np.int64)
+    hops_out = np.zeros(N, dtype=np.int64)
+    first_srv = np.full(N, -1, dtype=np.int64)
+    end = first + count
+    order = np.argsort(end, kind="mergesort")
+    best = np.empty(L + 2)
+    best_from = np.empty(L + 2, dtype=np.int64)
+    pred_b = np.zeros(S, dtype=np.int64)
+    route = np.empty(S, dtype=np.int64)
+    heap = [np.inf]  # completion times of requests in the system (arrived, not done)
+    heap.pop()
+    # the memory-blind least-cost route per class: when no hop of it waits (or, for
+    # PETALS, is penalised) it is also the least penalised route, so the DP is skipped
+    C = r_hop.shape[0]
+    st_route = np.zeros((C, S), dtype=np.int64)
+    st_hops = np.zeros(C, dtype=np.int64)
+    allowed = count > 0
+    buf = np.empty(S, dtype=np.int64)
+    for cc in range(C):
+        cost, h = dag_route_kernel(
+            first, count, r_hop[cc], r_block[cc], r_sink[cc], allowed, L, buf
+        )
+        if cost < np.inf:
+            st_hops[cc] = h
+            for i in range(h):
+                st_route[cc, i] = buf[h - 1 - i]  # reversed, as the DP leaves ``route``
+    for r in range(N):
+        t = arrive[r]
+        while len(heap) > 0 and heap[0] <= t:
+            _heappop(heap)
+        seen[r] = len(heap)
+        c = jcls[r]
+        sc = need_per_block[c]
+        for j in range(S):
+            if dirty[j]:
+                _rebuild(j, t, res_s, res_e, res_x, res_n, ev_p, ev_l, ev_n, peak)
+                dirty[j] = False
+        fast = st_hops[c] > 0
+        if fast:
+            for h in range(st_hops[c]):
+                j = st_route[c, h]
+                capj = cap[j] * (1 + TOL)
+                if h == st_hops[c] - 1:
+                    k = first[j] + count[j] - 1
+                else:
+                    i = st_route[c, h + 1]
+                    k = first[j] + count[j] - first[i] - count[i]
+                if k * sc > capj:
+                    fast = False
+                    break
+                if mode == MODE_SHORTEST:
+                    continue
+                if mode == MODE_WS_RR:
+                    if (
+                        peak[j] + k * sc > capj
+                        and _earliest(j, t, capj - k * sc, ev_p, ev_l, ev_n) > t
+                    ):
+                        fast = False
+                        break
+                elif (
+                    peak[j] + count[j] * sc > capj
+                    and _level_now(j, t, ev_p, ev_l, ev_n) + count[j] * sc > capj
+                ):
+                    fast = False
+                    break
+        if fast:
+            hops = st_hops[c]
+            nxt = 1
+            for h in range(hops - 1, -1, -1):
+                j = st_route[c, h]
+                route[h] = j
+                pred_b[j] = nxt
+                nxt = first[j] + count[j]
+        else:
+            hops = _dp_route(
+                t,
+                c,
+                sc,
+                first,
+                count,
+                cap,
+                order,
+                r_hop,
+                r_block,
+                r_sink,
+                mode,
+                penalty_s,
+                L,
+                peak,
+                ev_p,
+                ev_l,
+                ev_n,
+                st_l,
+                st_t,
+                best,
+                best_from,
+                pred_b,
+                route,
+            )
+        if hops == 0:
+            continue
+        # admission: the latest of the route servers' earliest times
+        ready = t
+        tot = 0.0
+        pre = 0.0
+        for h in range(hops):
+            j = route[h]
+            k = first[j] + count[j] - pred_b[j]
+            w = _earliest(j, t, cap[j] * (1 + TOL) - k * sc, ev_p, ev_l, ev_n)
+            if w > ready:
+                ready = w
+            tot += hop_true[c, j] + k * block_true[c, j]
+            pre += pre_hop[c, j] + k * pre_block[c, j]
+        if ready > t and backoff:
+            # PETALS's client retries after 1, 2, 4, ... s (each wait capped): first
+            # retry at or after the route's earliest admission
+            tr = t
+            step = 1.0
+            while tr < ready:
+                tr += min(step, backoff_cap_s)
+                step *= 2.0
+            ready = tr
+        admit[r] = ready
+        service[r] = tot
+        prefill[r] = pre
+        hops_out[r] = hops
+        first_srv[r] = route[hops - 1]
+        if routes_out.shape[0] == N:
+            for h in range(hops):
+                routes_out[r, h] = route[hops - 1 - h]
+        done = ready + alloc_delay_s + tot
+        _heappush(heap, done)
+        for h in range(hops):
+            j = route[h]
+            k = first[j] + count[j] - pred_b[j]
+            n = res_n[j]
+            if n == res_s.shape[1]:
+                K2 = 2 * res_s.shape[1]
+                res_s = _grow(res_s, K2)
+                res_e = _grow(res_e, K2)
+                res_x = _grow(res_x, K2)
+                ev_p = _grow(ev_p, 2 * K2)
+                ev_l = _grow(ev_l, 2 * K2)
+                st_l = np.empty(2 * K2 + 1)
+                st_t = np.empty(2 * K2 + 1)
+            res_s[j, n] = ready
+            res_e[j, n] = done
+            res_x[j, n] = k * sc
+            res_n[j] = n + 1
+            dirty[j] = True
+    return admit, service, prefill, seen, hops_out, first_srv
+
+
+@njit(cache=True)
+def _heappush(heap, x):
+    heap.append(x)
+    i = len(heap) - 1
+    while i > 0:
+        p = (i - 1) >> 1
+        if heap[p] <= x:
+            break
+        heap[i] = heap[p]
+        i = p
+    heap[i] = x
+
+
+@njit(cache=True)
+def _heappop(heap):
+    top = heap[0]
+    last = heap.pop()
+    n = len(heap)
+    if n == 0:
+        return top
+    i = 0
+    while True:
+        lft = 2 * i + 1
+        if lft >= n:
+            break
+        ch = lft
+        if lft + 1 < n and heap[lft + 1] < heap[lft]:
+            ch = lft + 1
+        if heap[ch] >= last:
+            break
+        heap[i] = heap[ch]
+        i = ch
+    heap[i] = last
+    return top
+
+
+@njit(cache=True)
+def simulate_chains_kernel(arrive, jcls, chain_time, chain_prefill, slots, alloc_delay_s):
+    """JFFC (join the fastest free chain) with a FIFO central queue.
+
+    ``chain_time[c, k]`` is the service time of class c on chain k, ``slots[k]`` the
+    concurrent jobs chain k holds. An arrival takes the fastest chain with a free slot
+    now; when none is free it takes the slot that frees first (earlier arrivals have
+    claimed theirs: FIFO). Returns (admit, service, prefill, in_system_seen, chain).
+    """
+    N = arrive.shape[0]
+    K = slots.shape[0]
+    smax = 1
+    for k in range(K):
+        if slots[k] > smax:
+            smax = slots[k]
+    free_at = np.full((K, smax), np.inf)
+    for k in range(K):
+        for s in range(slots[k]):
+            free_at[k, s] = -np.inf
+    admit = np.full(N, np.inf)
+    service = np.zeros(N)
+    prefill = np.zeros(N)
+    seen = np.zeros(N, dtype=np.int64)
+    chain = np.full(N, -1, dtype=np.int64)
+    heap = [np.inf]
+    heap.pop()
+    for r in range(N):
+        t = arrive[r]
+        while len(heap) > 0 and heap[0] <= t:
+            _heappop(heap)
+        seen[r] = len(heap)
+        c = jcls[r]
+        bk = -1
+        bs = -1
+        bt = np.inf
+        bfree = np.inf
+        for k in range(K):
+            if slots[k] <= 0 or chain_time[c, k] == np.inf:
+                continue
+            s_min = 0
+            for s in range(1, slots[k]):
+                if free_at[k, s] < free_at[k, s_min]:
+                    s_min = s
+            f = max(free_at[k, s_min], t)
+            if f < bfree or (f == bfree and chain_time[c, k] < bt):
+                bfree = f
+                bt = chain_time[c, k]
+                bk = k
+                bs = s_min
+        if bk < 0:
+            continue
+        admit[r] = bfree
+        service[r] = bt
+        prefill[r] = chain_prefill[c, bk]
+        chain[r] = bk
+        done = bfree + alloc_delay_s + bt
+        free_at[bk, bs] = done
+        _heappush(heap, done)
+    return admit, service, prefill, seen, chain
+
+
+__all__ = [
+    "MODE_PETALS",
+    "MODE_SHORTEST",
+    "MODE_WS_RR",
+    "simulate_chains_kernel",
+    "simulate_routes_kernel",
+]

@@ -1,0 +1,164 @@
+"""The online simulator (SPEC-PLACEMENT P3): Poisson arrivals, routing at arrival,
+cache held from admission to completion, waiting when a request does not fit.
+
+* :class:`Workload` — rate (req/s), number of requests, the request classes
+  (client, l_in, l_out) drawn uniformly per arrival (ours: the paper's scripts have
+  one client and one class), a seed.
+* :func:`run_policy` — one seeded run of one policy (:mod:`splitopt.placement.online`)
+  -> :class:`SimRun` with per-request arrays (seconds).
+* :func:`summarise` — per-policy means, p50/p95/p99 and 95 % confidence intervals over
+  seeds (Student t over the per-seed means).
+
+A request's service time is the evaluator's T_r on its route (a single request's
+time does not depend on concurrency; memory is the contended resource). Per-token
+time = (wait + T_r) / l_out, as the paper averages it; time to first token = wait +
+the prefill part of T_r.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from splitopt.errors import DataError
+from splitopt.placement.model import Cluster, Job
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Poisson arrivals at ``rate_per_s`` of ``num_requests`` requests, each of a class
+    drawn uniformly from ``classes``; the first request arrives at time 0 (as the
+    authors' scripts)."""
+
+    rate_per_s: float
+    num_requests: int
+    classes: tuple[Job, ...]
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.rate_per_s, (int, float)) and self.rate_per_s > 0):
+            raise DataError("arrival_rate_per_s", f"must be > 0, got {self.rate_per_s!r}")
+        if int(self.num_requests) != self.num_requests or self.num_requests < 1:
+            raise DataError(
+                "num_requests", f"must be a whole number >= 1, got {self.num_requests!r}"
+            )
+        if not self.classes:
+            raise DataError("jobs", "the workload needs at least one request class")
+        object.__setattr__(self, "classes", tuple(self.classes))
+
+    @classmethod
+    def from_cluster(
+        cls,
+        cluster: Cluster,
+        rate_per_s: float | None = None,
+        num_requests: int | None = None,
+        l_out: int | None = None,
+    ) -> Workload:
+        """The cluster file's workload (``arrival_rate_per_s``, ``num_requests``, jobs as
+        classes), each overridable; defaults 0.1 req/s and 100 requests (the paper's)."""
+        wl = dict(cluster.meta.get("workload", {}))
+        jobs = cluster.jobs or tuple(Job(c, 20, 128) for c in range(cluster.num_clients))
+        classes = {(j.client, j.l_in, l_out or j.l_out): None for j in jobs}
+        return cls(
+            float(rate_per_s if rate_per_s is not None else wl.get("arrival_rate_per_s", 0.1)),
+            int(num_requests if num_requests is not None else wl.get("num_requests", 100)),
+            tuple(Job(c, i, o) for c, i, o in classes),
+        )
+
+    def sample(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """(arrival times in s, class index per request)."""
+        rng = np.random.default_rng(seed)
+        gaps = rng.exponential(1.0 / self.rate_per_s, self.num_requests)
+        gaps[0] = 0.0
+        cls = rng.integers(0, len(self.classes), self.num_requests)
+        return np.cumsum(gaps), cls.astype(np.int64)
+
+    def design_time(self) -> float:
+        """Mean offered work helper: the longest l_in + l_out over classes (tokens)."""
+        return max(j.l_in + j.l_out for j in self.classes)
+
+
+@dataclass(frozen=True, eq=False)
+class SimRun:
+    """One seeded run: per-request arrays (seconds)."""
+
+    policy: str
+    seed: int
+    arrive: np.ndarray
+    admit: np.ndarray  # inf = never served (no route)
+    service: np.ndarray  # T_r on the route
+    prefill: np.ndarray  # prefill part of T_r
+    l_out: np.ndarray
+    in_system_seen: np.ndarray  # requests in the system seen by each arrival
+    alloc_delay_s: float = 0.0
+    info: dict = field(default_factory=dict)
+
+    @property
+    def served(self) -> np.ndarray:
+        return np.isfinite(self.admit)
+
+    @property
+    def wait(self) -> np.ndarray:
+        return self.admit - self.arrive + self.alloc_delay_s
+
+    @property
+    def response(self) -> np.ndarray:
+        return self.wait + self.service
+
+    @property
+    def ttft(self) -> np.ndarray:
+        return self.wait + self.prefill
+
+    @property
+    def per_token(self) -> np.ndarray:
+        return self.response / self.l_out
+
+    def metrics(self) -> dict[str, float]:
+        ok = self.served
+        out: dict[str, float] = {"served": float(ok.mean())}
+        for name in ("per_token", "ttft", "wait", "response"):
+            v = getattr(self, name)[ok]
+            out[f"{name}_mean"] = float(v.mean()) if v.size else math.inf
+            for p in (50, 95, 99):
+                out[f"{name}_p{p}"] = float(np.percentile(v, p)) if v.size else math.inf
+        out["remaining_per_token_mean"] = (
+            float(((self.service - self.prefill)[ok] / np.maximum(self.l_out[ok] - 1, 1)).mean())
+            if ok.any()
+            else math.inf
+        )
+        out["max_in_system"] = float(self.in_system_seen.max() + 1) if self.arrive.size else 0.0
+        return out
+
+
+def t_quantile(n: int) -> float:
+    """Two-sided 95 % Student t quantile with n - 1 degrees of freedom."""
+    if n < 2:
+        return math.inf
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, n - 1))
+
+
+def summarise(runs: Sequence[SimRun]) -> dict[str, dict[str, float]]:
+    """Per policy: each metric's mean over seeds and its 95 % CI half-width
+    (``<metric>_ci``); ``seeds`` = number of runs."""
+    by: dict[str, list[dict[str, float]]] = {}
+    for r in runs:
+        by.setdefault(r.policy, []).append(r.metrics())
+    out: dict[str, dict[str, float]] = {}
+    for pol, rows in by.items():
+        row: dict[str, float] = {"seeds": float(len(rows))}
+        for key in rows[0]:
+            v = np.array([x[key] for x in rows], dtype=float)
+            row[key] = float(v.mean())
+            if len(v) > 1 and np.all(np.isfinite(v)):
+                row[f"{key}_ci"] = float(t_quantile(len(v)) * v.std(ddof=1) / math.sqrt(len(v)))
+            else:
+                row[f"{key}_ci"] = math.nan
+        out[pol] = row
+    return out
+
+
+__all__ = ["SimRun", "Workload", "summarise", "t_quantile"]

@@ -1,0 +1,119 @@
+"""The validation table and the calibration: rows cite sources, predictions are
+what the cost model says, the shipped figures are what the protocol fits, and
+the validation figure stated in the README holds."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from splitopt.errors import DataError
+from splitopt.experiments import calibration as C
+from splitopt.scenario.architectures import ARCHITECTURES
+from splitopt.scenario.costmodel import DTYPE_BYTES, phase_times, precision, workload
+from splitopt.scenario.devices import DEVICES
+from splitopt.scenario.engines import ENGINES
+
+GIB = 2**30
+
+
+def test_table_has_enough_cited_rows_over_enough_kinds() -> None:
+    rows = C.measurements()
+    assert len(rows) >= 60
+    assert len({m.kind for m in rows}) >= 6
+    for m in rows:
+        assert m.source.startswith("https://") and m.locator, m.id
+        # the quoted number is the row's value
+        assert f"{m.value:g}" in m.locator.replace(",", "") or str(m.value) in m.locator, m.id
+
+
+def test_a_broken_row_is_refused() -> None:
+    m = C.measurements()[0]
+    bad = C.Measurement(**{**m.__dict__, "device": "no-such-device"})
+    with pytest.raises(DataError, match="unknown device"):
+        C._check(bad, "x")
+
+
+def test_real_bits_per_weight_match_published_gguf_sizes() -> None:
+    # llama-bench, RTX 4090 table in ggml-org/llama.cpp PR 4766: llama 7B (6.74 B
+    # parameters) F16 12.55 GiB, Q8_0 6.67 GiB, Q4_0 3.56 GiB
+    params = ARCHITECTURES["llama-2-7b"].layers().params.sum()
+    for dtype, gib in (("fp16", 12.55), ("q8_0", 6.67), ("q4_0", 3.56)):
+        assert params * DTYPE_BYTES[dtype] / GIB == pytest.approx(gib, rel=0.02), dtype
+    assert DTYPE_BYTES["q4_0"] * 8 == 4.5 and DTYPE_BYTES["q8_0"] * 8 == 8.5
+
+
+def test_prediction_is_the_cost_model_sum_over_layers() -> None:
+    for m in C.measurements()[:40]:
+        d = C.shipped_device(m)
+        table = ARCHITECTURES[m.model].layers()
+        w = workload(table, precision(m.weights), m.prompt_tokens, m.output_tokens)
+        pre, dec = phase_times(w, d, precision(m.weights).compute)
+        got = C.predict(m, d)
+        if m.metric == "prefill_tps":
+            assert got == pytest.approx(m.prompt_tokens / pre.sum())
+        elif m.metric == "decode_tps":
+            assert got == pytest.approx((m.output_tokens - 1) / dec.sum())
+        x = [getattr(d, f) for f in C.FIGURES]
+        assert C._predict_fast(m, x) == pytest.approx(got, rel=1e-9)
+
+
+def test_decode_is_bandwidth_bound_with_the_real_weight_bytes() -> None:
+    # one 7B fp16 decode step at full bandwidth and no overhead reads ~ the weights
+    m = next(r for r in C.measurements() if r.metric == "decode_tps" and r.weights == "fp16")
+    x = [1.0, 0.0, 1.0, 0.0]
+    step_s = 1 / C._predict_fast(m, x)
+    weights = ARCHITECTURES[m.model].layers().params.sum() * 2
+    assert step_s == pytest.approx(weights / DEVICES[m.device].memory_bandwidth, rel=0.08)
+
+
+def test_ratio_direction() -> None:
+    m = next(r for r in C.measurements() if r.metric == "ttft_s")
+    assert C.ratio(m, m.value / 2) == pytest.approx(2.0)  # predicted too fast -> > 1
+    m = next(r for r in C.measurements() if r.metric == "decode_tps")
+    assert C.ratio(m, m.value * 2) == pytest.approx(2.0)
+
+
+def test_protocol_never_fits_a_figure_on_too_few_rows() -> None:
+    rows = [m for m in C.measurements() if m.metric == "decode_tps"][:2]
+    assert C._fittable(rows) == set()
+    three = [m for m in C.measurements() if m.metric == "prefill_tps"][:3]
+    assert "compute_efficiency" in C._fittable(three)
+
+
+@pytest.mark.slow
+def test_shipped_figures_are_the_protocol_fit() -> None:
+    """devices.json and engines.json hold the rounded output of ``--fit``."""
+    figs = C.calibrate()
+    for d in DEVICES.values():
+        key = (d.kind, C.reference(d.kind))
+        if key not in figs:  # a kind without rows of its reference engine
+            continue
+        want = C.rounded(figs[key])
+        for f, v in want.items():
+            assert getattr(d, f) == pytest.approx(v), (d.name, f)
+    text = (resources.files("splitopt") / "data" / "engines.json").read_text()
+    for e in json.loads(text)["entries"]:
+        for kind, shipped in e["figures"].items():
+            want = C.rounded(figs[(kind, e["name"])])
+            for f, v in want.items():
+                assert shipped[f] == pytest.approx(v), (e["name"], kind, f)
+    # every non-reference group with rows has a profile entry
+    for kind, eng in figs:
+        if eng != C.reference(kind):
+            assert kind in ENGINES[eng].figures, (kind, eng)
+
+
+@pytest.mark.slow
+def test_validation_figures_as_stated() -> None:
+    """The README's figures: share of rows within x1.5 with the shipped figures,
+    and when each device class is held out of the fit (regression guards)."""
+    table = C.rows_table()
+    share = np.mean([C.within(r["ratio"]) for r in table])
+    assert share >= 0.90
+    ho = C.held_out()
+    assert len(ho) == len(table)
+    assert np.mean([C.within(r) for r in ho.values()]) >= 0.60
