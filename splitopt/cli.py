@@ -116,6 +116,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from splitopt.solvers import get_solver
 
     given = _given_options(args)
+    if any(_columnar(p) for p in args.paths):
+        return _solve_columnar(args, given)
+    if args.out is not None or args.dask is not None:
+        raise UsageError("--out and --dask are for columnar (Parquet) problem files; use --json")
     replay = None
     if args.replay is not None:
         from splitopt.formats.solution_file import read_run
@@ -275,6 +279,51 @@ def _print_comparison(  # type: ignore[no-untyped-def]
             console.print(t)
 
 
+def _columnar(path: str) -> bool:
+    from splitopt.formats.columnar import is_columnar
+
+    return is_columnar(path)
+
+
+def _columnar_target(path: str) -> bool:
+    from splitopt.formats.columnar import SUFFIXES
+
+    return os.path.splitext(path)[1].lower() in SUFFIXES
+
+
+def _solve_columnar(args: argparse.Namespace, given: dict) -> int:
+    """``solve BIG.parquet --out SOLUTIONS.parquet``: streamed (splitopt.streaming)."""
+    from splitopt.streaming import solve_file
+
+    if len(args.paths) != 1:
+        raise UsageError("a columnar problem file is solved on its own: give one PATH")
+    if args.replay is not None or args.json is not None or args.per_request:
+        raise UsageError("columnar files: write the solution with --out FILE.parquet")
+    if args.out is None:
+        raise UsageError("columnar files: give --out FILE.parquet for the solutions")
+    names = [s.strip() for s in (args.solver or "dp").split(",") if s.strip()]
+    if len(names) != 1:
+        raise UsageError("columnar files: give exactly one --solver")
+    (opts,) = _solver_options(names, given)
+    head = solve_file(
+        args.paths[0],
+        args.out,
+        names[0],
+        opts,
+        rows=args.batch_rows,
+        progress=not args.no_progress,
+        dask=args.dask,
+    )
+    st = ", ".join(f"{k} {v}" for k, v in sorted(head["statuses"].items()))
+    print(
+        f"{args.paths[0]}: {head['requests']} requests solved by {names[0]} in "
+        f"{head['runtime_s']:.2f} s ({st}); objective {head['objective']!r}; "
+        f"solutions in {args.out}"
+        + (f" (resumed: {head['resumed_parts']} part(s) reused)" if head["resumed_parts"] else "")
+    )
+    return EXIT_OK
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Re-score a solution file: one document, or the list ``solve --json`` writes for
     several solvers/files (its documents for this problem's instance are scored)."""
@@ -285,6 +334,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from splitopt.solution import Result
 
     check_not_input(args.json, (args.path, args.solution))
+    if args.dask is not None and not _columnar(args.path):
+        raise UsageError("--dask is for columnar (Parquet) problem files")
+    if _columnar(args.path):
+        from splitopt.streaming import evaluate_file
+
+        if args.json is not None or args.per_request:
+            raise UsageError("columnar files: evaluate prints the totals only")
+        r = evaluate_file(args.path, args.solution, dask=args.dask)
+        print(
+            f"{r['solver']}: evaluator objective: {r['objective']!r} "
+            f"(file says {r['file_objective']!r}); {r['num_feasible']} of {r['requests']} "
+            f"requests feasible; {r['broken']} placement(s) break the SLA or the memory budget"
+        )
+        return EXIT_OK
     ((_, problem, desc),) = _read_inputs([args.path])
     solutions, is_list = read_solutions(args.solution, problem.name)
     scored = []
@@ -336,6 +399,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     import splitopt
 
     for path in args.paths:
+        if _columnar(path):
+            from splitopt.streaming import validate_file
+
+            v = validate_file(path)
+            print(
+                f"{path}: OK — {v['name']!r}, {v['requests']} requests (columnar), "
+                f"L {v['min_layers']}–{v['max_layers']}, {v['budgets']} with a memory budget, "
+                f"work in {v['work_unit']}"
+            )
+            continue
         p = splitopt.read(path)
         ls = [c.num_layers for c in p.chains]
         budgets = sum(1 for c in p.chains if c.memory_budget_bytes is not None)
@@ -353,6 +426,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     check_not_input(args.output, [args.scenario])
     problem = compile_file(args.scenario)
+    if _columnar_target(args.output):
+        from splitopt.formats.columnar import write_problem_columnar
+
+        write_problem_columnar(problem, args.output, inputs=(args.scenario,))
+        print(f"{args.output}: {len(problem)} requests (columnar)")
+        return EXIT_OK
     write_problem(
         problem,
         args.output,
@@ -389,7 +468,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     opts = {"integer": True} if args.integer else {}
     if args.integer and args.family != "random-chain":
         raise UsageError("--integer applies to the random-chain family only")
-    p = write_instance(args.family, args.seed, args.size, args.output, **opts)
+    if _columnar_target(args.output):
+        from splitopt.families import generate
+        from splitopt.formats.columnar import write_problem_columnar
+
+        p = generate(args.family, args.seed, args.size, **opts)
+        write_problem_columnar(p, args.output)
+    else:
+        p = write_instance(args.family, args.seed, args.size, args.output, **opts)
     print(f"{args.output}: {args.family} seed {args.seed} size {args.size}: {len(p)} requests")
     return EXIT_OK
 
@@ -683,6 +769,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", metavar="FILE|-", help="write the splitopt-solution JSON to FILE or stdout"
     )
     s.add_argument("--per-request", action="store_true", help="also print a table per request")
+    s.add_argument(
+        "--out",
+        metavar="FILE.parquet",
+        help="columnar inputs: write the solutions here (streamed, atomic, resumable)",
+    )
+    s.add_argument(
+        "--batch-rows",
+        type=_positive_int,
+        default=50_000,
+        help="columnar inputs: requests per batch (the unit of memory and of resuming)",
+    )
+    s.add_argument(
+        "--dask",
+        type=_dask_address,
+        metavar="ADDRESS",
+        help="columnar inputs: solve the batches on this Dask scheduler's workers",
+    )
+    s.add_argument("--no-progress", action="store_true", help="columnar inputs: no progress bar")
     s.set_defaults(func=cmd_solve)
 
     e = sub.add_parser("evaluate", help="re-score a solution file with the evaluator")
@@ -690,6 +794,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("solution", metavar="SOLUTION")
     e.add_argument("--json", metavar="FILE|-")
     e.add_argument("--per-request", action="store_true")
+    e.add_argument(
+        "--dask",
+        type=_dask_address,
+        metavar="ADDRESS",
+        help="columnar inputs: re-score the batches on this Dask scheduler's workers",
+    )
     e.set_defaults(func=cmd_evaluate)
 
     v = sub.add_parser("validate", help="check problem or scenario files")

@@ -25,9 +25,7 @@ def entries(name: str) -> list[dict[str, Any]]:
     return json.loads(text)["entries"]
 
 
-def load(
-    name: str, make: Callable[..., T], file_names: Mapping[str, str] = {}
-) -> dict[str, T]:
+def load(name: str, make: Callable[..., T], file_names: Mapping[str, str] = {}) -> dict[str, T]:
     """``entry name -> make(**attributes)`` for every entry of catalogue ``name``;
     ``file_names`` maps attribute names to the file's field names."""
     attr = {v: k for k, v in file_names.items()}

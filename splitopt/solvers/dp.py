@@ -10,8 +10,18 @@ import numpy as np
 
 from splitopt.discretise import GridError, TickedChain, tick_chain
 from splitopt.evaluate import RTOL, score
-from splitopt.problem import Chain
+from splitopt.problem import Chain, Problem
+from splitopt.ragged import batch_of
+from splitopt.solution import Result
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
+from splitopt.solvers.batch import (
+    INFEASIBLE,
+    NOT_A_PROOF,
+    STATUS_NAMES,
+    solve_grid_batch,
+    solve_labels_batch,
+    warm_up_batch,
+)
 from splitopt.solvers.kernels import (
     ABORT_LABELS,
     grid_dp,
@@ -25,6 +35,9 @@ from splitopt.solvers.params import DPParams
 #: Refuse grids whose tables (one choice byte per state plus four float64 rows per
 #: memory tick) would exceed this many bytes.
 MAX_TABLE_BYTES = 4 * 2**30
+#: ``dp`` solves problems with at least this many distinct chains in one batched,
+#: parallel kernel call (:mod:`splitopt.solvers.batch`; same answers, tested).
+BATCH_MIN_CHAINS = 64
 
 
 def state_count(t: TickedChain) -> int:
@@ -120,6 +133,42 @@ class GridDP(_NumbaSolver):
         except GridError as exc:
             raise SolverError(str(exc)) from None
 
+    def solve(self, problem: Problem) -> Result:
+        """As :meth:`Solver.solve`; many distinct chains (and no ``bound``, no time
+        limit) go through the batched kernel in one call, with the same answers."""
+        p = self.params
+        if len(problem.chains) < BATCH_MIN_CHAINS or p.bound or p.time_limit is not None:
+            return super().solve(problem)
+        self.check(problem)
+        self.prepare()
+        warm_up_batch()
+        t0 = time.perf_counter()
+        batch = batch_of(problem)
+        status, _, x, exact = solve_grid_batch(batch, p.discretisation)
+        off = batch.offsets.tolist()
+        buf = x.tobytes()  # read-only placements that share one immutable buffer
+        placements = [
+            None
+            if s == INFEASIBLE
+            else np.frombuffer(buf, bool, count=off[i + 1] - off[i], offset=off[i])
+            for i, s in enumerate(status)
+        ]
+        messages = [
+            NOT_A_PROOF if s == INFEASIBLE and not e else None
+            for s, e in zip(status, exact, strict=True)
+        ]
+        runtime = time.perf_counter() - t0
+        return Result.from_chains(
+            problem,
+            self.name,
+            [STATUS_NAMES[s] for s in status],
+            placements,
+            runtime,
+            options=self.describe_options(),
+            bounds=[None] * len(placements),
+            messages=messages,
+        )
+
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         deadline = None if time_limit is None else time.perf_counter() + time_limit
         t = self._tick(chain)
@@ -140,9 +189,7 @@ class GridDP(_NumbaSolver):
         if not math.isfinite(best):
             if t.exact:
                 return ChainSolution("infeasible", None, bound)
-            return ChainSolution(
-                "infeasible", None, bound, "no placement feasible on the grid (not a proof)"
-            )
+            return ChainSolution("infeasible", None, bound, NOT_A_PROOF)
         proven = t.exact or (bound is not None and best <= bound * (1 + RTOL) + 1e-300)
         return ChainSolution("optimal" if proven else "feasible", x == 1, bound)
 
@@ -193,6 +240,41 @@ class LabelDP(_NumbaSolver):
     name = "dp-exact"
     exact = True
     description = "exact label-setting DP on the real data (numba)"
+
+    def solve(self, problem: Problem) -> Result:
+        """As :meth:`Solver.solve`; many distinct chains (and no time limit) run the
+        latency-work labels of every chain in one parallel call, and only chains whose
+        budget that optimum breaks go through the per-chain memory labels (same answers)."""
+        if len(problem.chains) < BATCH_MIN_CHAINS or self.params.time_limit is not None:
+            return super().solve(problem)
+        self.check(problem)
+        self.prepare()
+        warm_up_batch()
+        t0 = time.perf_counter()
+        batch = batch_of(problem)
+        best, x, resolved = solve_labels_batch(batch, RTOL)
+        off = batch.offsets.tolist()
+        buf = x.tobytes()
+        answers: list[ChainSolution] = []
+        for i, chain in enumerate(problem.chains):
+            if not resolved[i]:
+                answers.append(self.solve_chain(chain))
+            elif not math.isfinite(best[i]):
+                answers.append(ChainSolution("infeasible", None))
+            else:
+                xi = np.frombuffer(buf, bool, count=off[i + 1] - off[i], offset=off[i])
+                answers.append(ChainSolution("optimal", xi))
+        runtime = time.perf_counter() - t0
+        return Result.from_chains(
+            problem,
+            self.name,
+            [a.status for a in answers],
+            [a.placement for a in answers],
+            runtime,
+            options=self.describe_options(),
+            bounds=[a.bound for a in answers],
+            messages=[a.message for a in answers],
+        )
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         deadline = None if time_limit is None else time.perf_counter() + time_limit

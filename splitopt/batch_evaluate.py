@@ -1,0 +1,71 @@
+"""The evaluator over many chains at once (the same arithmetic as :mod:`splitopt.evaluate`).
+
+:func:`score_flat` scores one placement per chain of a
+:class:`~splitopt.ragged.ChainBatch`. Chains are grouped by length and each
+group is scored with the very numpy expressions of
+:func:`splitopt.evaluate.score_batch` on a (chains, L) array, so the figures are
+bit-for-bit those of :func:`splitopt.evaluate.score` (tested; callers pass its
+:data:`~splitopt.evaluate.RTOL`), with one numpy
+call per distinct length instead of one Python step per chain.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from splitopt.ragged import ChainBatch
+
+
+def _score_group(batch: ChainBatch, idx: np.ndarray, L: int, x_flat: np.ndarray) -> tuple:
+    rows = batch.offsets[idx][:, None] + np.arange(L)
+    brows = batch.offsets[idx][:, None] + idx[:, None] + np.arange(L + 1)
+    x = x_flat[rows]
+    k = idx.shape[0]
+    start = batch.start_server[idx][:, None]
+    end = batch.end_server[idx][:, None]
+    prev = np.concatenate([start, x], axis=1)
+    cur = np.concatenate([x, end], axis=1)
+    compute = np.where(x, batch.server_time_s[rows], batch.client_time_s[rows]).sum(axis=1)
+    transfer = (
+        np.where(~prev & cur, batch.uplink_s[brows], 0.0)
+        + np.where(prev & ~cur, batch.downlink_s[brows], 0.0)
+    ).sum(axis=1)
+    latency = compute + transfer
+    work = np.where(x, batch.server_work[rows], 0.0).sum(axis=1)
+    memory = np.where(x, 0.0, batch.client_memory_bytes[rows]).sum(axis=1)
+    assert latency.shape == (k,)
+    return latency, work, memory
+
+
+def score_flat(
+    batch: ChainBatch,
+    on_server: np.ndarray,
+    has_placement: np.ndarray | None,
+    rtol: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Latency (s), server work, client memory (bytes) and feasibility of one
+    placement per chain.
+
+    ``on_server``: bool[offsets[-1]], the placements concatenated (``True`` =
+    server). ``has_placement``: bool[n], chains without a placement get NaN
+    figures and ``feasible = False`` (``None``: all have one). ``rtol``: the
+    tolerance of the comparisons, always :data:`splitopt.evaluate.RTOL` (passed
+    in because that module sits above this one).
+    """
+    n = len(batch)
+    x_flat = np.asarray(on_server, dtype=bool)
+    if x_flat.shape != (int(batch.offsets[-1]),):
+        raise ValueError(f"expected {int(batch.offsets[-1])} placement entries, got {x_flat.shape}")
+    lat = np.full(n, np.nan)
+    work = np.full(n, np.nan)
+    mem = np.full(n, np.nan)
+    have = np.ones(n, bool) if has_placement is None else np.asarray(has_placement, bool)
+    lengths = batch.num_layers
+    for L in np.unique(lengths[have]):
+        idx = np.flatnonzero(have & (lengths == L))
+        lat[idx], work[idx], mem[idx] = _score_group(batch, idx, int(L), x_flat)
+    ok = have & (lat <= batch.sla_s * (1.0 + rtol))
+    budget = batch.memory_budget_bytes
+    with np.errstate(invalid="ignore"):
+        ok &= np.isnan(budget) | (mem <= budget * (1.0 + rtol))
+    return lat, work, mem, ok

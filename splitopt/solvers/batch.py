@@ -1,0 +1,398 @@
+"""The grid DP over many distinct chains in one compiled, parallel call.
+
+:func:`tick_batch` rounds every chain of a :class:`~splitopt.ragged.ChainBatch`
+to ticks with the arithmetic of :func:`splitopt.discretise.tick_chain`, done
+elementwise on the flat arrays (so the ticks are identical, tested);
+:func:`grid_dp_batch` runs :func:`~splitopt.solvers.kernels.grid_dp` (and
+:func:`~splitopt.solvers.kernels.grid_dp_memory` where the budget binds, as
+:func:`splitopt.solvers.dp.run_grid_dp` does) for every chain inside one numba
+``prange`` loop, so chains are solved in parallel across cores and the
+results stay arrays (objective per chain, placements concatenated).
+:func:`solve_grid_batch` puts the two together with the size checks and the
+statuses of :class:`~splitopt.solvers.dp.GridDP` (without its ``bound`` option).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from splitopt.discretise import (
+    DEFAULT_GRID,
+    DEFAULT_MEM_GRID,
+    EXACT_MEM_MAX,
+    GRID_PER_ITEM,
+    GUARD,
+    MAX_AUTO_GRID,
+    Discretisation,
+)
+from splitopt.errors import SolverError
+from splitopt.ragged import ChainBatch, segment_all
+from splitopt.solvers.kernels import grid_dp, grid_dp_memory, label_dp
+
+#: Same limit as :data:`splitopt.solvers.dp.MAX_TABLE_BYTES` (kept equal by a test).
+MAX_TABLE_BYTES = 4 * 2**30
+
+
+@dataclass(frozen=True, eq=False)
+class TickedBatch:
+    """A :class:`ChainBatch` in integer ticks (ragged as the batch).
+
+    ``sla``: int64[n]; ``budget``: int64[n] memory ticks, -1 where memory does not
+    constrain (``use_memory`` False); ``memory``: int64 per layer (0 where unused);
+    ``tick_s``, ``mem_tick_bytes`` (NaN where unused): float64[n]; ``exact``: bool[n].
+    """
+
+    offsets: np.ndarray
+    boundary_offsets: np.ndarray
+    client: np.ndarray
+    server: np.ndarray
+    up: np.ndarray
+    down: np.ndarray
+    work: np.ndarray
+    memory: np.ndarray
+    sla: np.ndarray
+    budget: np.ndarray
+    use_memory: np.ndarray
+    start_server: np.ndarray
+    end_server: np.ndarray
+    tick_s: np.ndarray
+    mem_tick_bytes: np.ndarray
+    exact: np.ndarray
+
+
+def _whole(x: np.ndarray) -> np.ndarray:
+    return np.abs(x - np.round(x)) <= 1e-9 * np.maximum(1.0, np.abs(x))
+
+
+def _ceil(values: np.ndarray, tick: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        x = np.ceil(values / tick * (1.0 - GUARD))
+    return np.minimum(x, cap.astype(np.float64)).astype(np.int64)
+
+
+def _floor(values: np.ndarray, tick: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        x = values / tick * (1.0 + GUARD)
+    return np.floor(np.minimum(x, 2.0**52)).astype(np.int64)
+
+
+def _memory_ticks(
+    b: ChainBatch, d: Discretisation, use: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """μ per chain (NaN where unused) and whether it is exact: :func:`memory_tick`."""
+    n = len(b)
+    mu = np.full(n, np.nan)
+    exact = np.ones(n, bool)
+    idx = np.flatnonzero(use)
+    if idx.size == 0:
+        return mu, exact
+    budget = b.memory_budget_bytes[idx]
+    L = b.num_layers
+    seg = np.repeat(np.arange(n), L)
+    m = b.client_memory_bytes
+    sub = use[seg]
+    m_sub = m[sub]
+    sub_off = np.zeros(idx.size + 1, np.int64)
+    np.cumsum(L[idx], out=sub_off[1:])
+    if d.mem_tick_bytes is not None:
+        mus = np.full(idx.size, d.mem_tick_bytes)
+    elif d.mem_grid is not None:
+        mus = np.where(budget > 0, budget / d.mem_grid, 1.0)
+    else:
+        whole = segment_all(_whole(m_sub), sub_off) & _whole(budget)
+        mx = np.maximum(np.maximum.reduceat(m_sub, sub_off[:-1]), budget)
+        ok = whole & (mx < 2.0**62)
+        ints = np.where(np.repeat(ok, L[idx]), np.round(m_sub), 0).astype(np.int64)
+        g = np.gcd.reduceat(ints, sub_off[:-1])
+        g = np.gcd(g, np.where(ok, np.round(budget), 0).astype(np.int64))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exact_tick = ok & (g > 0) & (budget / np.maximum(g, 1) <= EXACT_MEM_MAX)
+        mus = np.where(exact_tick, g.astype(np.float64), budget / DEFAULT_MEM_GRID)
+        mus = np.where(budget == 0, 1.0, mus)
+    tiny = (budget > 0) & (budget / DEFAULT_MEM_GRID == 0.0)
+    mus = np.where(tiny, budget, mus)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ex = segment_all(_whole(m_sub / np.repeat(mus, L[idx])), sub_off)
+    ex &= ~tiny
+    mu[idx] = mus
+    exact[idx] = ex
+    return mu, exact
+
+
+def tick_batch(b: ChainBatch, d: Discretisation | None = None) -> TickedBatch:
+    """Every chain of ``b`` in ticks, as :meth:`Discretisation.tick` would give it."""
+    d = d or Discretisation()
+    n = len(b)
+    L = b.num_layers
+    if d.tick_s is not None:
+        tau = np.full(n, d.tick_s)
+    else:
+        if d.grid is not None:
+            grid = np.full(n, d.grid, np.int64)
+        else:
+            grid = np.minimum(
+                np.maximum(GRID_PER_ITEM * (2 * L + 1), DEFAULT_GRID), MAX_AUTO_GRID
+            ).astype(np.int64)
+        tau = b.sla_s / grid
+    sla = _floor(b.sla_s, tau)
+    per_layer = np.repeat(tau, L)
+    per_bound = np.repeat(tau, L + 1)
+    cap_l = np.repeat(sla + 1, L)
+    cap_b = np.repeat(sla + 1, L + 1)
+    client = _ceil(b.client_time_s, per_layer, cap_l)
+    server = _ceil(b.server_time_s, per_layer, cap_l)
+    up = _ceil(b.uplink_s, per_bound, cap_b)
+    down = _ceil(b.downlink_s, per_bound, cap_b)
+    boff = b.boundary_offsets
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        exact = (
+            segment_all(_whole(b.client_time_s / per_layer), b.offsets)
+            & segment_all(_whole(b.server_time_s / per_layer), b.offsets)
+            & segment_all(_whole(b.uplink_s / per_bound), boff)
+            & segment_all(_whole(b.downlink_s / per_bound), boff)
+        )
+    any_mem = ~segment_all(~(b.client_memory_bytes > 0), b.offsets)
+    use = b.has_budget & any_mem
+    mu, mem_exact = _memory_ticks(b, d, use)
+    budget = np.full(n, -1, np.int64)
+    memory = np.zeros(int(b.offsets[-1]), np.int64)
+    if use.any():
+        seg = np.repeat(np.arange(n), L)
+        budget[use] = _floor(b.memory_budget_bytes[use], mu[use])
+        lay = use[seg]
+        memory[lay] = _ceil(
+            b.client_memory_bytes[lay],
+            np.repeat(mu[use], L[use]),
+            np.repeat(budget[use] + 1, L[use]),
+        )
+        exact &= mem_exact
+    return TickedBatch(
+        offsets=b.offsets,
+        boundary_offsets=boff,
+        client=client,
+        server=server,
+        up=up,
+        down=down,
+        work=b.server_work,
+        memory=memory,
+        sla=sla,
+        budget=budget,
+        use_memory=use,
+        start_server=b.start_server,
+        end_server=b.end_server,
+        tick_s=tau,
+        mem_tick_bytes=mu,
+        exact=exact,
+    )
+
+
+@njit(cache=True, parallel=True)
+def grid_dp_batch(off, boff, client, server, up, down, work, memory, start, end, sla, budget, usem):
+    """Grid DP for n ticked chains in one parallel loop (arrays as in :class:`TickedBatch`).
+
+    Returns (best: float64[n], +inf where infeasible; placements: uint8[offsets[-1]],
+    1 = server, zeros where infeasible). Per chain it does what
+    :func:`splitopt.solvers.dp.run_grid_dp` does: the latency-only DP first and
+    the memory DP only where that optimum breaks the budget.
+    """
+    n = off.shape[0] - 1
+    best = np.empty(n)
+    x = np.zeros(off[n], np.uint8)
+    for i in prange(n):
+        a = off[i]
+        b = off[i + 1]
+        c = boff[i]
+        d = boff[i + 1]
+        s = np.int64(start[i])
+        e = np.int64(end[i])
+        v, xi = grid_dp(client[a:b], server[a:b], up[c:d], down[c:d], work[a:b], s, e, sla[i])
+        if usem[i] and v < np.inf:
+            used = 0
+            for k in range(b - a):
+                if xi[k] == 0:
+                    used += memory[a + k]
+            if used > budget[i]:
+                v, xi = grid_dp_memory(
+                    client[a:b],
+                    server[a:b],
+                    up[c:d],
+                    down[c:d],
+                    work[a:b],
+                    memory[a:b],
+                    s,
+                    e,
+                    sla[i],
+                    budget[i],
+                )
+        best[i] = v
+        if v < np.inf:
+            x[a:b] = xi
+    return best, x
+
+
+def run_ticked(t: TickedBatch) -> tuple[np.ndarray, np.ndarray]:
+    """Check the table sizes (as :func:`splitopt.solvers.dp.run_grid_dp`) and run the batch."""
+    L = np.diff(t.offsets)
+    states = L * 2 * (np.maximum(t.sla, -1) + 1)
+    if states.size and states.max() > MAX_TABLE_BYTES:
+        _refuse(int(states.max()))
+    mem_states = states * np.where(t.use_memory, np.maximum(t.budget, -1) + 1, 1)
+    # the memory table is only built where the latency-only optimum breaks the budget;
+    # refuse up front where it could be (same message as the per-chain solver)
+    if mem_states.size and mem_states.max() > MAX_TABLE_BYTES:
+        best, x = grid_dp_batch(
+            *_args(t, np.where(mem_states > MAX_TABLE_BYTES, False, t.use_memory))
+        )
+        big = np.flatnonzero((mem_states > MAX_TABLE_BYTES) & np.isfinite(best))
+        for i in big:
+            a, b = t.offsets[i], t.offsets[i + 1]
+            if int(t.memory[a:b][x[a:b] == 0].sum()) > t.budget[i]:
+                _refuse(int(mem_states[i]))
+    return grid_dp_batch(*_args(t, t.use_memory))
+
+
+def _args(t: TickedBatch, usem: np.ndarray) -> tuple:
+    return (
+        t.offsets,
+        t.boundary_offsets,
+        t.client,
+        t.server,
+        t.up,
+        t.down,
+        t.work,
+        t.memory,
+        t.start_server,
+        t.end_server,
+        t.sla,
+        t.budget,
+        usem,
+    )
+
+
+def _refuse(states: int) -> None:
+    raise SolverError(
+        f"the grid DP would need {states:,} states (> {MAX_TABLE_BYTES:,}); "
+        "use a coarser --grid/--tick or --mem-grid"
+    )
+
+
+#: Status codes of :func:`solve_grid_batch`.
+OPTIMAL, FEASIBLE, INFEASIBLE = 0, 1, 2
+STATUS_NAMES = ("optimal", "feasible", "infeasible")
+#: Message of a grid-infeasible chain whose ticking was not exact (as ``dp``'s).
+NOT_A_PROOF = "no placement feasible on the grid (not a proof)"
+
+
+def solve_grid_batch(
+    b: ChainBatch, d: Discretisation | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Solve every chain of ``b`` with the grid DP.
+
+    Returns (status codes int8[n] (:data:`OPTIMAL`, :data:`FEASIBLE`,
+    :data:`INFEASIBLE`), ticked optimum float64[n] (+inf where infeasible),
+    placements bool[offsets[-1]], whether ticking was exact bool[n]). Statuses as
+    :class:`~splitopt.solvers.dp.GridDP` without ``bound``: optimal where ticking was
+    exact, feasible otherwise.
+    """
+    t = tick_batch(b, d)
+    best, x = run_ticked(t)
+    status = np.where(t.exact, OPTIMAL, FEASIBLE).astype(np.int8)
+    status[~np.isfinite(best)] = INFEASIBLE
+    return status, best, x.astype(bool), t.exact
+
+
+def warm_up_batch() -> None:
+    """Compile (or load from the cache) :func:`grid_dp_batch` for the types used."""
+    b = ChainBatch(
+        offsets=np.array([0, 2], np.int64),
+        client_time_s=np.zeros(2),
+        server_time_s=np.zeros(2),
+        server_work=np.zeros(2),
+        uplink_s=np.zeros(3),
+        downlink_s=np.zeros(3),
+        client_memory_bytes=np.ones(2),
+        sla_s=np.ones(1),
+        memory_budget_bytes=np.array([1.0]),
+        start_server=np.zeros(1, bool),
+        end_server=np.zeros(1, bool),
+    )
+    run_ticked(tick_batch(b))
+    solve_labels_batch(b, 1e-9)
+
+
+@njit(cache=True, parallel=True)
+def label_dp_batch(off, boff, client, server, up, down, work, memory, start, end, sla):
+    """Exact label DP without memory for n chains in one parallel loop (real data).
+
+    ``sla``: float64[n], the SLA already widened by the evaluator's tolerance.
+    Per chain this is the call :func:`splitopt.solvers.dp.solve_labels` makes first
+    (latency-work labels, no bounds). Returns (best: float64[n], +inf where
+    infeasible; placements: uint8[offsets[-1]], 1 = server).
+    """
+    n = off.shape[0] - 1
+    best = np.empty(n)
+    x = np.zeros(off[n], np.uint8)
+    table = np.zeros((1, 2, 0))
+    order = np.full((1, 1), -1, np.int64)
+    suffix = np.zeros(1)
+    for i in prange(n):
+        a = off[i]
+        b = off[i + 1]
+        c = boff[i]
+        d = boff[i + 1]
+        v, xi, _ = label_dp(
+            client[a:b],
+            server[a:b],
+            up[c:d],
+            down[c:d],
+            work[a:b],
+            memory[a:b],
+            np.int64(start[i]),
+            np.int64(end[i]),
+            sla[i],
+            np.inf,
+            False,
+            np.inf,
+            table,
+            0.0,
+            order,
+            suffix,
+        )
+        best[i] = v
+        if v < np.inf:
+            x[a:b] = xi
+    return best, x
+
+
+def solve_labels_batch(b: ChainBatch, rtol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The latency-work label DP for every chain of ``b`` (one parallel call).
+
+    Returns (best float64[n], placements bool[offsets[-1]], resolved bool[n]):
+    ``resolved`` is False for chains with a memory budget whose latency-only
+    optimum breaks it; those need the full (memory) label DP, per chain.
+    The budget check is :func:`splitopt.solvers.dp.solve_labels`'s own expression.
+    """
+    best, x = label_dp_batch(
+        b.offsets,
+        b.boundary_offsets,
+        b.client_time_s,
+        b.server_time_s,
+        b.uplink_s,
+        b.downlink_s,
+        b.server_work,
+        b.client_memory_bytes,
+        b.start_server,
+        b.end_server,
+        b.sla_s * (1 + rtol),
+    )
+    xb = x.astype(bool)
+    resolved = np.ones(len(b), bool)
+    off = b.offsets
+    for i in np.flatnonzero(b.has_budget & np.isfinite(best)):
+        m = b.client_memory_bytes[off[i] : off[i + 1]]
+        on_client = x[off[i] : off[i + 1]] == 0
+        resolved[i] = m[on_client].sum() <= b.memory_budget_bytes[i] * (1 + rtol)
+    return best, xb, resolved

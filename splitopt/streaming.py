@@ -1,0 +1,491 @@
+"""Solving and evaluating columnar files batch by batch, locally or on a Dask cluster.
+
+``splitopt solve BIG.parquet --solver dp --out solutions.parquet`` runs
+:func:`solve_file`: the file is cut into fixed row ranges (``rows`` each); each
+range is read, validated, solved (``dp``: the batched kernel of
+:mod:`splitopt.solvers.batch`; any other solver: through its ordinary
+``solve`` on that range as a :class:`~splitopt.problem.Problem`), re-scored by
+the batched evaluator (:mod:`splitopt.batch_evaluate`), and written as one
+part file ``OUT.parts/part-NNNNNN.parquet`` (atomically, under the output
+policy). Memory is bounded by one range (plus one row group of the input).
+When every part exists, they are joined into ``OUT`` (atomically) and the
+part folder is removed. A run that is interrupted leaves the finished parts:
+running the same command again solves only the missing ranges (resume), as
+long as the input file, the solver, its options and ``rows`` are unchanged (a
+``manifest.json`` in the part folder records them; otherwise it starts over).
+
+With ``dask=ADDRESS`` the ranges are solved by the workers of that Dask
+scheduler (each worker opens the input file itself, so it must be reachable
+under the same path) and written by this process as they arrive; the answers
+are those of the local run because every range is solved by the same code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from splitopt._version import __version__
+from splitopt.batch_evaluate import score_flat
+from splitopt.errors import InputError, UserError
+from splitopt.evaluate import RTOL
+from splitopt.formats.columnar import (
+    META_KEY,
+    SOLUTION_FORMAT,
+    VERSION,
+    ColumnarProblem,
+    RequestBatch,
+    _pa,
+    id_digests,
+    solution_table,
+)
+
+#: Rows per range (the unit of work, of memory and of resuming).
+DEFAULT_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class PartSummary:
+    """Totals of one range: rows, Σ ω W over feasible rows, feasible rows, statuses."""
+
+    rows: int
+    objective: float
+    feasible: int
+    statuses: dict
+
+
+def _statuses_placements(
+    rb: RequestBatch, solver: str, options: dict, name: str, work_unit: str
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    from splitopt.solvers import get_solver
+    from splitopt.solvers.batch import INFEASIBLE, STATUS_NAMES, solve_grid_batch
+
+    s = get_solver(solver, **options)
+    p = s.params
+    if solver == "dp" and not getattr(p, "bound", False) and p.time_limit is None:
+        status, _, x, _ = solve_grid_batch(rb.chains, p.discretisation)
+        names = np.array(STATUS_NAMES, dtype=object)[status].tolist()
+        return names, x, status != INFEASIBLE
+    result = s.solve(rb.to_problem(name, work_unit))
+    xs = result.on_server()
+    have = np.array([x is not None for x in xs], bool)
+    L = rb.chains.num_layers
+    flat = np.concatenate(
+        [np.zeros(int(n), bool) if x is None else x for x, n in zip(xs, L, strict=True)]
+    )
+    return list(result.statuses), flat, have
+
+
+def solve_range(
+    path: str, start: int, stop: int, solver: str, options: dict
+) -> tuple[Any, PartSummary]:
+    """Solve rows ``[start, stop)`` of a columnar problem: (solution table, totals).
+
+    Statuses ``optimal``/``feasible`` whose placement the evaluator finds
+    infeasible become ``error`` (as in :class:`~splitopt.solution.Result`).
+    """
+    reader = ColumnarProblem(path)
+    rb = reader.rows(start, stop)
+    statuses, x, have = _statuses_placements(rb, solver, options, reader.name, reader.work_unit)
+    lat, work, mem, feas = score_flat(rb.chains, x, have, RTOL)
+    st = np.array(statuses, dtype=object)
+    broken = np.isin(st, ["optimal", "feasible"]) & ~feas
+    st[broken] = "error"
+    table = solution_table(rb.ids, st.tolist(), x, rb.chains.offsets, have, work, lat, mem, feas)
+    names, counts = np.unique(st.astype(str), return_counts=True)
+    summary = PartSummary(
+        rows=len(rb),
+        objective=float(np.dot(rb.weights[feas], work[feas])),
+        feasible=int(feas.sum()),
+        statuses={str(k): int(v) for k, v in zip(names, counts, strict=True)},
+    )
+    return table, summary
+
+
+def _remote_range(path: str, start: int, stop: int, solver: str, options: dict) -> tuple:
+    """Dask task: errors travel back as text (our exceptions need not pickle)."""
+    try:
+        table, summary = solve_range(path, start, stop, solver, options)
+    except UserError as exc:
+        return "error", str(exc)
+    return table, summary
+
+
+def _fingerprint(path: str, solver: str, options: dict, rows: int) -> dict:
+    st = os.stat(path)
+    return {
+        "input": str(Path(path).resolve()),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "solver": solver,
+        "options": options,
+        "rows": rows,
+        "splitopt": __version__,
+    }
+
+
+def _write_table(target: Path, table: Any, meta: dict | None = None) -> None:
+    pq = _pa()
+    from splitopt.outputs import replace_file
+
+    if meta is not None:
+        table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
+    replace_file(target, lambda fh: pq.write_table(table, fh), binary=True)
+
+
+def solve_file(
+    path: str,
+    out: str,
+    solver: str = "dp",
+    options: dict | None = None,
+    rows: int = DEFAULT_ROWS,
+    progress: bool = True,
+    dask: str | None = None,
+    stop_after: int | None = None,
+) -> dict:
+    """Solve a columnar problem into a columnar solution (module docstring).
+
+    Returns the totals written into the solution's metadata. ``stop_after``
+    (tests) raises :class:`KeyboardInterrupt` after that many ranges were solved
+    in this call, as an interruption would.
+    """
+    from splitopt.outputs import check_not_input
+    from splitopt.solvers import get_solver
+
+    options = dict(options or {})
+    check_not_input(out, [path])
+    reader = ColumnarProblem(path)
+    s = get_solver(solver, **options)  # bad names/options fail before any work
+    if not s.available():
+        from splitopt.errors import SolverUnavailable
+
+        raise SolverUnavailable(f"solver {solver!r} is not available: install its backend")
+    s.prepare()
+    if solver == "dp":
+        from splitopt.solvers.batch import warm_up_batch
+
+        warm_up_batch()
+    n = reader.num_rows
+    ranges = [(a, min(a + rows, n)) for a in range(0, n, rows)]
+    parts = Path(str(out) + ".parts")
+    fp = _fingerprint(path, solver, options, rows)
+    manifest = parts / "manifest.json"
+    done: set[int] = set()
+    if parts.is_dir() and manifest.is_file():
+        try:
+            same = json.loads(manifest.read_text()) == fp
+        except ValueError:
+            same = False
+        if same:
+            done = {k for k in range(len(ranges)) if (parts / f"part-{k:06d}.parquet").is_file()}
+        else:
+            shutil.rmtree(parts)
+    elif parts.exists():
+        raise UserError(f"{parts}: exists and is not a splitopt part folder; remove it")
+    parts.mkdir(parents=True, exist_ok=True)
+    if not manifest.is_file():
+        from splitopt.outputs import write_text
+
+        write_text(manifest, json.dumps(fp))
+    todo = [k for k in range(len(ranges)) if k not in done]
+    t0 = time.perf_counter()
+    solved = 0
+
+    def save(k: int, table: Any, summary: PartSummary) -> None:
+        nonlocal solved
+        _write_table(parts / f"part-{k:06d}.parquet", table, summary.__dict__)
+        solved += 1
+        if stop_after is not None and solved >= stop_after:
+            raise KeyboardInterrupt
+
+    with _progress(progress, n, sum(ranges[k][1] - ranges[k][0] for k in done)) as advance:
+        if dask is None:
+            for k in todo:
+                a, b = ranges[k]
+                table, summary = solve_range(path, a, b, solver, options)
+                save(k, table, summary)
+                advance(b - a)
+        else:
+            _solve_dask(dask, path, ranges, todo, solver, options, save, advance)
+    runtime = time.perf_counter() - t0
+    totals = _join(path, reader, out, parts, len(ranges), solver, options, runtime, len(done))
+    shutil.rmtree(parts)
+    return totals
+
+
+def _solve_dask(dask, path, ranges, todo, solver, options, save, advance) -> None:  # type: ignore[no-untyped-def]
+    try:
+        from distributed import Client, as_completed
+    except ImportError:  # pragma: no cover
+        raise UserError(
+            "--dask needs dask.distributed: pip install 'splitopt[experiments]'"
+        ) from None
+    try:
+        client = Client(dask, timeout=10) if isinstance(dask, str) else dask
+    except OSError as exc:
+        raise UserError(f"cannot connect to the Dask scheduler {dask}: {exc}") from None
+    try:
+        futures = {
+            client.submit(
+                _remote_range, str(Path(path).resolve()), *ranges[k], solver, options, pure=False
+            ): k
+            for k in todo
+        }
+        for fut in as_completed(futures):
+            k = futures[fut]
+            table, summary = fut.result()
+            if isinstance(table, str):
+                for f in futures:
+                    f.cancel()
+                raise UserError(summary)
+            save(k, table, summary)
+            advance(ranges[k][1] - ranges[k][0])
+    finally:
+        if isinstance(dask, str):
+            client.close()
+
+
+class _progress:
+    """A rich progress bar on stderr (or nothing); ``advance(rows)``."""
+
+    def __init__(self, show: bool, total: int, completed: int) -> None:
+        self.show, self.total, self.completed = show, total, completed
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if not self.show:
+            return lambda k: None
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(
+            TextColumn("solving"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("requests"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
+        self.bar.start()
+        task = self.bar.add_task("solve", total=self.total, completed=self.completed)
+        return lambda k: self.bar.advance(task, k)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.show:
+            self.bar.stop()
+
+
+def _join(path, reader, out, parts, count, solver, options, runtime, resumed) -> dict:  # type: ignore[no-untyped-def]
+    """Check ids file-wide, sum the totals and write ``out`` from the parts (atomically)."""
+    pq = _pa()
+    from splitopt.outputs import replace_file
+
+    files = [parts / f"part-{k:06d}.parquet" for k in range(count)]
+    digests = []
+    totals = {"rows": 0, "objective": 0.0, "feasible": 0, "statuses": {}}
+    for f in files:
+        md = json.loads(pq.read_schema(f).metadata[META_KEY])
+        totals["rows"] += md["rows"]
+        totals["objective"] += md["objective"]
+        totals["feasible"] += md["feasible"]
+        for k, v in md["statuses"].items():
+            totals["statuses"][k] = totals["statuses"].get(k, 0) + v
+        ids = pq.read_table(f, columns=["id"]).column("id").to_pylist()
+        digests.append(id_digests(ids))
+    _check_duplicates(reader, np.concatenate(digests))
+    head = {
+        "format": SOLUTION_FORMAT,
+        "version": VERSION,
+        "instance": reader.name,
+        "solver": solver,
+        "options": options,
+        "objective": totals["objective"],
+        "requests": totals["rows"],
+        "num_feasible": totals["feasible"],
+        "statuses": totals["statuses"],
+        "runtime_s": runtime,
+        "resumed_parts": resumed,
+    }
+
+    def write(fh: Any) -> None:
+        writer = None
+        for f in files:
+            t = pq.read_table(f)
+            t = t.replace_schema_metadata({META_KEY: json.dumps(head).encode()})
+            if writer is None:
+                writer = pq.ParquetWriter(fh, t.schema)
+            writer.write_table(t)
+        writer.close()
+
+    replace_file(out, write, binary=True)
+    return head
+
+
+def _check_duplicates(reader: ColumnarProblem, digests: np.ndarray) -> None:
+    order = np.argsort(digests, kind="stable")
+    d = digests[order]
+    same = np.flatnonzero(d[1:] == d[:-1])
+    for i in same:
+        a, b = sorted((int(order[i]), int(order[i + 1])))
+        ida = reader.read_table(a, a + 1).column("id")[0].as_py()
+        idb = reader.read_table(b, b + 1).column("id")[0].as_py()
+        if ida == idb:
+            raise InputError(
+                reader.file, f"row {b}, column id", f"duplicate request id {idb!r} (also row {a})"
+            )
+
+
+def validate_file(path: str, rows: int = DEFAULT_ROWS) -> dict:
+    """Read and validate every row of a columnar problem (bounded memory): a summary."""
+    reader = ColumnarProblem(path)
+    digests = []
+    lmin, lmax, budgets = None, None, 0
+    for rb in reader.batches(rows):
+        L = rb.chains.num_layers
+        lmin = int(L.min()) if lmin is None else min(lmin, int(L.min()))
+        lmax = int(L.max()) if lmax is None else max(lmax, int(L.max()))
+        budgets += int(rb.chains.has_budget.sum())
+        digests.append(id_digests(rb.ids))
+    _check_duplicates(reader, np.concatenate(digests))
+    return {
+        "name": reader.name,
+        "requests": reader.num_rows,
+        "min_layers": lmin,
+        "max_layers": lmax,
+        "budgets": budgets,
+        "work_unit": reader.work_unit,
+    }
+
+
+def evaluate_range(path: str, solution: str, start: int, stop: int) -> tuple[float, int, int]:
+    """Re-score rows ``[start, stop)`` of a columnar solution: (Σ ω W over feasible
+    rows, feasible rows, placements that break a constraint). Rows are matched by
+    position; their ids must agree."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from splitopt.formats.columnar import RowRanges
+
+    pq = _pa()
+    rb = ColumnarProblem(path).rows(start, stop)
+    batch = RowRanges(pq.ParquetFile(solution), ["id", "placement"]).read(start, stop)
+    ids = batch.column(0).to_pylist()
+    for i, (a, b) in enumerate(zip(ids, rb.ids, strict=True)):
+        if a != b:
+            raise InputError(
+                solution, f"row {start + i}, column id", f"is {a!r}, the problem has {b!r}"
+            )
+    col = batch.column(1).combine_chunks()
+    if not pa.types.is_string(col.type):
+        raise InputError(solution, "column placement", f"must be strings, not {col.type}")
+    have = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False))
+    lens = np.asarray(pc.utf8_length(col).fill_null(0).to_numpy(), np.int64)
+    L = rb.chains.num_layers
+    bad = np.flatnonzero(have & (lens != L))
+    if bad.size:
+        r = int(bad[0])
+        raise InputError(
+            solution,
+            f"row {start + r}, column placement",
+            f"has {lens[r]} layers, the request has {L[r]}",
+        )
+    chars = np.frombuffer(
+        "".join(
+            s if s is not None else "C" * int(n) for s, n in zip(col.to_pylist(), L, strict=True)
+        ).encode("ascii", "replace"),
+        np.uint8,
+    )
+    badc = np.flatnonzero((chars != ord("C")) & (chars != ord("S")))
+    if badc.size:
+        pos = int(badc[0])
+        r = int(np.searchsorted(rb.chains.offsets, pos, side="right") - 1)
+        raise InputError(
+            solution, f"row {start + r}, column placement", "may hold only 'C' and 'S'"
+        )
+    _lat, work, _mem, feas = score_flat(rb.chains, chars == ord("S"), have, RTOL)
+    return (
+        float(np.dot(rb.weights[feas], work[feas])),
+        int(feas.sum()),
+        int((have & ~feas).sum()),
+    )
+
+
+def _remote_evaluate(path: str, solution: str, start: int, stop: int) -> tuple:
+    try:
+        return evaluate_range(path, solution, start, stop)
+    except UserError as exc:
+        return "error", str(exc)
+
+
+def evaluate_file(path: str, solution: str, rows: int = DEFAULT_ROWS, dask: Any = None) -> dict:
+    """Re-score a columnar solution against a columnar problem, range by range
+    (on a Dask scheduler's workers with ``dask``: an address or a Client).
+
+    Returns the evaluator's objective, feasible count and the number of
+    placements that break a constraint, beside the file's own objective.
+    """
+    pq = _pa()
+    reader = ColumnarProblem(path)
+    head = _solution_head(solution)
+    n_sol = pq.ParquetFile(solution).metadata.num_rows
+    if n_sol != reader.num_rows:
+        raise InputError(solution, "(rows)", f"has {n_sol} rows, the problem {reader.num_rows}")
+    n = reader.num_rows
+    ranges = [(a, min(a + rows, n)) for a in range(0, n, rows)]
+    if dask is None:
+        parts = [evaluate_range(path, solution, a, b) for a, b in ranges]
+    else:
+        parts = _map_dask(dask, _remote_evaluate, path, solution, ranges)
+    return {
+        "solver": head.get("solver"),
+        "objective": float(sum(p[0] for p in parts)),
+        "file_objective": head.get("objective"),
+        "num_feasible": sum(p[1] for p in parts),
+        "broken": sum(p[2] for p in parts),
+        "requests": n,
+    }
+
+
+def _map_dask(dask: Any, fn: Any, path: str, solution: str, ranges: list) -> list:
+    """Run ``fn(path, solution, a, b)`` per range on the cluster; results in order."""
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover
+        raise UserError(
+            "--dask needs dask.distributed: pip install 'splitopt[experiments]'"
+        ) from None
+    try:
+        client = Client(dask, timeout=10) if isinstance(dask, str) else dask
+    except OSError as exc:
+        raise UserError(f"cannot connect to the Dask scheduler {dask}: {exc}") from None
+    try:
+        p, s = str(Path(path).resolve()), str(Path(solution).resolve())
+        futures = [client.submit(fn, p, s, a, b, pure=False) for a, b in ranges]
+        out = client.gather(futures)
+    finally:
+        if isinstance(dask, str):
+            client.close()
+    for r in out:
+        if r[0] == "error":
+            raise UserError(r[1])
+    return out
+
+
+def _solution_head(solution: str) -> dict:
+    from splitopt.formats.columnar import read_solution_meta
+
+    return read_solution_meta(solution)

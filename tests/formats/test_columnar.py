@@ -1,0 +1,185 @@
+"""Columnar (Parquet) problems and solutions, streamed solve, resume, Dask."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+pq = pytest.importorskip("pyarrow.parquet")
+import pyarrow as pa  # noqa: E402
+
+from splitopt.errors import InputError  # noqa: E402
+from splitopt.formats.columnar import (  # noqa: E402
+    ColumnarProblem,
+    problem_table,
+    write_problem_columnar,
+)
+from splitopt.ragged import ChainBatch  # noqa: E402
+from splitopt.solvers import get_solver  # noqa: E402
+from splitopt.streaming import evaluate_file, solve_file, validate_file  # noqa: E402
+from tests.conftest import as_problem, random_chains, run_cli  # noqa: E402
+
+
+def _problem(n=40, seed=4):
+    return as_problem(
+        random_chains(seed, n // 2, integer=False) + random_chains(seed + 1, n // 2, integer=True)
+    )
+
+
+def test_roundtrip(tmp_path):
+    p = _problem()
+    f = tmp_path / "p.parquet"
+    write_problem_columnar(p, f)
+    back = ColumnarProblem(f).read()
+    assert back.requests == p.requests
+    assert back.name == p.name
+
+
+def _solution_rows(path):
+    return pq.read_table(path).to_pylist()
+
+
+@pytest.mark.parametrize("solver", ["dp", "greedy"])
+def test_streamed_solve_equals_in_memory(tmp_path, solver):
+    p = _problem()
+    f = tmp_path / "p.parquet"
+    write_problem_columnar(p, f)
+    out = tmp_path / "s.parquet"
+    head = solve_file(str(f), str(out), solver, rows=7, progress=False)
+    ref = get_solver(solver).solve(p)
+    rows = _solution_rows(out)
+    assert [r["id"] for r in rows] == list(p.ids)
+    assert [r["placement"] for r in rows] == list(ref.placements())
+    assert [r["status"] for r in rows] == list(ref.statuses)
+    w = np.array([np.nan if r["server_work"] is None else r["server_work"] for r in rows])
+    assert np.array_equal(w, ref.evaluation.server_work, equal_nan=True)
+    assert head["objective"] == pytest.approx(ref.objective, rel=1e-12)
+    assert not (tmp_path / "s.parquet.parts").exists()
+    ev = evaluate_file(str(f), str(out), rows=9)
+    assert ev["objective"] == pytest.approx(ref.objective, rel=1e-12)
+    assert ev["broken"] == 0
+
+
+def test_resume_after_interruption(tmp_path):
+    p = _problem(60)
+    f = tmp_path / "p.parquet"
+    write_problem_columnar(p, f)
+    full = tmp_path / "full.parquet"
+    solve_file(str(f), str(full), rows=8, progress=False)
+    out = tmp_path / "s.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        solve_file(str(f), str(out), rows=8, progress=False, stop_after=3)
+    assert not out.exists()
+    assert len(list((tmp_path / "s.parquet.parts").glob("part-*.parquet"))) == 3
+    head = solve_file(str(f), str(out), rows=8, progress=False)
+    assert head["resumed_parts"] == 3
+    assert pq.read_table(out).equals(pq.read_table(full))
+    a = json.loads(pq.read_schema(out).metadata[b"splitopt"])
+    b = json.loads(pq.read_schema(full).metadata[b"splitopt"])
+    for k in ("objective", "statuses", "num_feasible", "requests"):
+        assert a[k] == b[k]
+
+
+def test_resume_restarts_when_options_change(tmp_path):
+    p = _problem(30)
+    f = tmp_path / "p.parquet"
+    write_problem_columnar(p, f)
+    out = tmp_path / "s.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        solve_file(str(f), str(out), rows=8, progress=False, stop_after=1)
+    head = solve_file(str(f), str(out), options={"grid": 50}, rows=8, progress=False)
+    assert head["resumed_parts"] == 0
+
+
+def _bad_file(tmp_path, mutate):
+    p = _problem(12)
+    b = ChainBatch.from_chains(list(p.chains))
+    t = problem_table(list(p.ids), p.weights, b)
+    t = mutate(t)
+    head = {"format": "splitopt-problem", "version": 1, "name": "x", "work_unit": "FLOP"}
+    t = t.replace_schema_metadata({b"splitopt": json.dumps(head).encode()})
+    f = tmp_path / "bad.parquet"
+    pq.write_table(t, f)
+    return f
+
+
+def _set(t, name, i, value):
+    col = t.column(name).to_pylist()
+    col[i] = value
+    return t.set_column(
+        t.schema.get_field_index(name), name, pa.array(col, t.schema.field(name).type)
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where"),
+    [
+        (lambda t: _set(t, "sla_s", 5, -1.0), "row 5, column sla_s"),
+        (lambda t: _set(t, "uplink_s", 3, [0.0]), "row 3, column uplink_s"),
+        (
+            lambda t: _set(t, "server_work", 7, [float("nan")] * len(t.column("server_work")[7])),
+            "row 7, column server_work[0]",
+        ),
+        (lambda t: _set(t, "start", 2, "cloud"), "row 2, column start"),
+        (lambda t: _set(t, "id", 4, "r0"), "row 4, column id"),
+        (lambda t: t.append_column("colour", pa.array(["x"] * t.num_rows)), "column colour"),
+        (lambda t: t.drop_columns(["sla_s"]), "column sla_s"),
+    ],
+)
+def test_errors_name_file_row_and_column(tmp_path, mutate, where):
+    f = _bad_file(tmp_path, mutate)
+    with pytest.raises(InputError, match=re.escape(where)):
+        validate_file(str(f), rows=5)
+    r = run_cli("validate", str(f))
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and str(f) in r.stderr and where in r.stderr
+
+
+def test_cli_generate_solve_evaluate(tmp_path):
+    f = tmp_path / "g.parquet"
+    r = run_cli("generate", "random-chain", "--seed", "3", "-o", str(f))
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "sol.parquet"
+    r = run_cli("solve", str(f), "--out", str(out), "--no-progress", "--batch-rows", "6")
+    assert r.returncode == 0, r.stderr
+    r2 = run_cli("evaluate", str(f), str(out))
+    assert r2.returncode == 0 and "0 placement(s) break" in r2.stdout
+    r3 = run_cli("solve", str(f), "--json", "-")
+    assert r3.returncode == 2
+
+
+def test_dask_local_cluster_identical(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    p = _problem(40)
+    f = tmp_path / "p.parquet"
+    write_problem_columnar(p, f)
+    local = tmp_path / "local.parquet"
+    solve_file(str(f), str(local), rows=6, progress=False)
+    out = tmp_path / "dask.parquet"
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        solve_file(str(f), str(out), rows=6, progress=False, dask=client)
+        ev_dask = evaluate_file(str(f), str(out), rows=7, dask=client)
+    assert pq.read_table(out).equals(pq.read_table(local))
+    assert ev_dask == evaluate_file(str(f), str(local), rows=7)
+    assert ev_dask["broken"] == 0
+
+
+def test_detected_by_magic_without_suffix(tmp_path):
+    from splitopt.formats.columnar import is_columnar
+
+    p = _problem(4)
+    f = tmp_path / "p.parquet"
+    write_problem_columnar(p, f)
+    g = tmp_path / "problem.bin"
+    g.write_bytes(f.read_bytes())
+    assert is_columnar(g)
+    assert not is_columnar(tmp_path / "absent.json")
+    assert ColumnarProblem(g).read().requests == p.requests
