@@ -141,6 +141,17 @@ def default_grid(num_layers: int) -> int:
     return int(max(min(GRID_PER_ITEM * (2 * num_layers + 1), fits), DEFAULT_GRID))
 
 
+def default_grid_capped(num_layers: np.ndarray | int) -> np.ndarray | bool:
+    """Whether :func:`default_grid` is below its 100 ticks per rounded item (capped by
+    :data:`AUTO_GRID_BYTES`): then its bound of ≤ 1 % of the SLA lost to rounding no
+    longer holds, and ``dp`` also runs ``greedy`` as a safety net (vectorised over
+    ``num_layers``)."""
+    L = np.asarray(num_layers, dtype=np.int64)
+    fits = AUTO_GRID_BYTES // (2 * L + 32) - 1
+    capped = np.maximum(fits, DEFAULT_GRID) < GRID_PER_ITEM * (2 * L + 1)
+    return bool(capped) if capped.ndim == 0 else capped
+
+
 def time_tick(chain: Chain, grid: int | None = None, tick: float | None = None) -> float:
     """τ for a chain: ``tick`` if given, else D / ``grid`` (default :func:`default_grid`)."""
     if grid is not None and tick is not None:

@@ -70,9 +70,22 @@ def _statuses_placements(
     s = get_solver(solver, **options)
     p = s.params
     if solver == "dp" and not getattr(p, "bound", False) and p.time_limit is None:
-        status, _, x, _ = solve_grid_batch(rb.chains, p.discretisation)
+        from splitopt.solvers.dp import batch_safety_net
+
+        status, _, x, exact = solve_grid_batch(rb.chains, p.discretisation)
         names = np.array(STATUS_NAMES, dtype=object)[status].tolist()
-        return names, x, status != INFEASIBLE
+        have = status != INFEASIBLE
+        messages: list[str | None] = [None] * len(names)
+        fixes = batch_safety_net(p, rb.chains, exact, names, x, messages)
+        if fixes:
+            x = x.copy()
+            off = rb.chains.offsets
+            for i, sol in fixes:
+                names[i] = sol.status
+                have[i] = sol.placement is not None
+                if sol.placement is not None:
+                    x[off[i] : off[i + 1]] = sol.placement
+        return names, x, have
     result = s.solve(rb.to_problem(name, work_unit))
     xs = result.on_server()
     have = np.array([x is not None for x in xs], bool)

@@ -99,6 +99,11 @@ from splitopt.solvers.ilp_model import BackendResult, _pow2_scale, quiet_stdout
 
 #: Largest number of memory-row tightenings (evaluator re-checks) per solve.
 MAX_CUTS = 20
+#: Largest model built: jobs × (H + 1) × H hop arcs (H = servers that can host a block).
+#: Each arc brings about five variables and twenty rows, and building is plain Python that
+#: no time limit can interrupt (about 2 s at this size); larger clusters are refused
+#: (exit 2). Our limit: far above what proves optimal within 60 s (README).
+MAX_ARCS = 20_000
 #: ``optimal`` needs the evaluator's objective and the model's to agree to this.
 MATCH_RTOL = 1e-6
 #: CP-SAT: objective scaled so that Σ|C1| + L Σ|C2| ≈ 2**OBJ_BITS, then rounded.
@@ -825,6 +830,14 @@ class BPRRMilp:
         if not _available(self.backend):
             raise SolverUnavailable(
                 f"algorithm {self.name!r} is not available: install {_LIBRARY[self.backend]}"
+            )
+        hosts = sum(1 for u in block_limits(cluster) if u > 0)
+        arcs = len(cluster.jobs) * (hosts + 1) * hosts
+        if arcs > MAX_ARCS:
+            raise SolverError(
+                f"{self.name}: {len(cluster.jobs)} jobs x {hosts + 1}·{hosts} hops = "
+                f"{arcs:,} arcs, "
+                f"more than the {MAX_ARCS:,} the MILP builds; use cg-bprr or petals"
             )
         t0 = time.perf_counter()
         deadline = None if self.time_limit is None else t0 + self.time_limit

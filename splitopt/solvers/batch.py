@@ -20,17 +20,17 @@ import numpy as np
 from numba import njit, prange
 
 from splitopt.discretise import (
+    AUTO_GRID_BYTES,
     DEFAULT_GRID,
     DEFAULT_MEM_GRID,
     EXACT_MEM_MAX,
     GRID_PER_ITEM,
     GUARD,
-    MAX_AUTO_GRID,
     Discretisation,
 )
 from splitopt.errors import SolverError
 from splitopt.ragged import ChainBatch, segment_all
-from splitopt.solvers.kernels import grid_dp, grid_dp_memory, label_dp
+from splitopt.solvers.kernels import MAX_LABELS, grid_dp, grid_dp_memory, label_dp
 
 #: Same limit as :data:`splitopt.solvers.dp.MAX_TABLE_BYTES` (kept equal by a test).
 MAX_TABLE_BYTES = 4 * 2**30
@@ -65,6 +65,15 @@ class TickedBatch:
 
 def _whole(x: np.ndarray) -> np.ndarray:
     return np.abs(x - np.round(x)) <= 1e-9 * np.maximum(1.0, np.abs(x))
+
+
+def _ticks_exact(x: np.ndarray, n: np.ndarray, tick: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """:func:`splitopt.discretise.ticks_exact`, elementwise: the rounding to ``n`` ticks lost
+    nothing (n·τ equals x to 1e-9 relative), or x was clamped at ``cap`` on its own."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        close = np.abs(n * tick - x) <= 1e-9 * np.abs(x)
+        clamped = (n >= cap) & (x >= cap * tick)
+    return close | clamped
 
 
 def _ceil(values: np.ndarray, tick: np.ndarray, cap: np.ndarray) -> np.ndarray:
@@ -133,8 +142,10 @@ def tick_batch(b: ChainBatch, d: Discretisation | None = None) -> TickedBatch:
         if d.grid is not None:
             grid = np.full(n, d.grid, np.int64)
         else:
-            grid = np.minimum(
-                np.maximum(GRID_PER_ITEM * (2 * L + 1), DEFAULT_GRID), MAX_AUTO_GRID
+            # splitopt.discretise.default_grid, elementwise
+            fits = AUTO_GRID_BYTES // (2 * L + 32) - 1
+            grid = np.maximum(
+                np.minimum(GRID_PER_ITEM * (2 * L + 1), fits), DEFAULT_GRID
             ).astype(np.int64)
         tau = b.sla_s / grid
     sla = _floor(b.sla_s, tau)
@@ -147,13 +158,12 @@ def tick_batch(b: ChainBatch, d: Discretisation | None = None) -> TickedBatch:
     up = _ceil(b.uplink_s, per_bound, cap_b)
     down = _ceil(b.downlink_s, per_bound, cap_b)
     boff = b.boundary_offsets
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        exact = (
-            segment_all(_whole(b.client_time_s / per_layer), b.offsets)
-            & segment_all(_whole(b.server_time_s / per_layer), b.offsets)
-            & segment_all(_whole(b.uplink_s / per_bound), boff)
-            & segment_all(_whole(b.downlink_s / per_bound), boff)
-        )
+    exact = (
+        segment_all(_ticks_exact(b.client_time_s, client, per_layer, cap_l), b.offsets)
+        & segment_all(_ticks_exact(b.server_time_s, server, per_layer, cap_l), b.offsets)
+        & segment_all(_ticks_exact(b.uplink_s, up, per_bound, cap_b), boff)
+        & segment_all(_ticks_exact(b.downlink_s, down, per_bound, cap_b), boff)
+    )
     any_mem = ~segment_all(~(b.client_memory_bytes > 0), b.offsets)
     use = b.has_budget & any_mem
     mu, mem_exact = _memory_ticks(b, d, use)
@@ -168,7 +178,14 @@ def tick_batch(b: ChainBatch, d: Discretisation | None = None) -> TickedBatch:
             np.repeat(mu[use], L[use]),
             np.repeat(budget[use] + 1, L[use]),
         )
-        exact &= mem_exact
+        mem_ok = np.ones(int(b.offsets[-1]), bool)
+        mem_ok[lay] = _ticks_exact(
+            b.client_memory_bytes[lay],
+            memory[lay],
+            np.repeat(mu[use], L[use]),
+            np.repeat(budget[use] + 1, L[use]),
+        )
+        exact &= mem_exact & (~use | segment_all(mem_ok, b.offsets))
     return TickedBatch(
         offsets=b.offsets,
         boundary_offsets=boff,
@@ -208,14 +225,16 @@ def grid_dp_batch(off, boff, client, server, up, down, work, memory, start, end,
         d = boff[i + 1]
         s = np.int64(start[i])
         e = np.int64(end[i])
-        v, xi = grid_dp(client[a:b], server[a:b], up[c:d], down[c:d], work[a:b], s, e, sla[i])
+        v, xi, _ = grid_dp(
+            client[a:b], server[a:b], up[c:d], down[c:d], work[a:b], s, e, sla[i], np.inf
+        )
         if usem[i] and v < np.inf:
             used = 0
             for k in range(b - a):
                 if xi[k] == 0:
                     used += memory[a + k]
             if used > budget[i]:
-                v, xi = grid_dp_memory(
+                v, xi, _ = grid_dp_memory(
                     client[a:b],
                     server[a:b],
                     up[c:d],
@@ -226,6 +245,7 @@ def grid_dp_batch(off, boff, client, server, up, down, work, memory, start, end,
                     e,
                     sla[i],
                     budget[i],
+                    np.inf,
                 )
         best[i] = v
         if v < np.inf:
@@ -324,16 +344,18 @@ def warm_up_batch() -> None:
 
 
 @njit(cache=True, parallel=True)
-def label_dp_batch(off, boff, client, server, up, down, work, memory, start, end, sla):
+def label_dp_batch(off, boff, client, server, up, down, work, memory, start, end, sla, cap):
     """Exact label DP without memory for n chains in one parallel loop (real data).
 
     ``sla``: float64[n], the SLA already widened by the evaluator's tolerance.
     Per chain this is the call :func:`splitopt.solvers.dp.solve_labels` makes first
     (latency-work labels, no bounds). Returns (best: float64[n], +inf where
-    infeasible; placements: uint8[offsets[-1]], 1 = server).
+    infeasible; placements: uint8[offsets[-1]], 1 = server; aborted: bool[n], the
+    chains that reached the label cap ``cap``, left to the per-chain path).
     """
     n = off.shape[0] - 1
     best = np.empty(n)
+    aborted = np.zeros(n, np.bool_)
     x = np.zeros(off[n], np.uint8)
     table = np.zeros((1, 2, 0))
     order = np.full((1, 1), -1, np.int64)
@@ -343,7 +365,7 @@ def label_dp_batch(off, boff, client, server, up, down, work, memory, start, end
         b = off[i + 1]
         c = boff[i]
         d = boff[i + 1]
-        v, xi, _ = label_dp(
+        v, xi, _, abort = label_dp(
             client[a:b],
             server[a:b],
             up[c:d],
@@ -360,11 +382,14 @@ def label_dp_batch(off, boff, client, server, up, down, work, memory, start, end
             0.0,
             order,
             suffix,
+            cap,
+            np.inf,
         )
+        aborted[i] = abort != 0
         best[i] = v
-        if v < np.inf:
+        if v < np.inf and abort == 0:
             x[a:b] = xi
-    return best, x
+    return best, x, aborted
 
 
 def solve_labels_batch(b: ChainBatch, rtol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -375,7 +400,7 @@ def solve_labels_batch(b: ChainBatch, rtol: float) -> tuple[np.ndarray, np.ndarr
     optimum breaks it; those need the full (memory) label DP, per chain.
     The budget check is :func:`splitopt.solvers.dp.solve_labels`'s own expression.
     """
-    best, x = label_dp_batch(
+    best, x, aborted = label_dp_batch(
         b.offsets,
         b.boundary_offsets,
         b.client_time_s,
@@ -387,11 +412,12 @@ def solve_labels_batch(b: ChainBatch, rtol: float) -> tuple[np.ndarray, np.ndarr
         b.start_server,
         b.end_server,
         b.sla_s * (1 + rtol),
+        MAX_LABELS,
     )
     xb = x.astype(bool)
-    resolved = np.ones(len(b), bool)
+    resolved = ~aborted  # a chain at the label cap goes the per-chain way (its fallback)
     off = b.offsets
-    for i in np.flatnonzero(b.has_budget & np.isfinite(best)):
+    for i in np.flatnonzero(b.has_budget & np.isfinite(best) & resolved):
         m = b.client_memory_bytes[off[i] : off[i + 1]]
         on_client = x[off[i] : off[i + 1]] == 0
         resolved[i] = m[on_client].sum() <= b.memory_budget_bytes[i] * (1 + rtol)

@@ -8,10 +8,16 @@ import time
 
 import numpy as np
 
-from splitopt.discretise import GridError, TickedChain, tick_chain
+from splitopt.discretise import (
+    GridError,
+    TickedChain,
+    default_grid,
+    default_grid_capped,
+    tick_chain,
+)
 from splitopt.evaluate import RTOL, score
 from splitopt.problem import Chain, Problem
-from splitopt.ragged import batch_of
+from splitopt.ragged import ChainBatch, batch_of
 from splitopt.solution import Result
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
 from splitopt.solvers.batch import (
@@ -24,6 +30,7 @@ from splitopt.solvers.batch import (
 )
 from splitopt.solvers.kernels import (
     ABORT_LABELS,
+    MAX_LABELS,
     grid_dp,
     grid_dp_memory,
     label_dp,
@@ -157,11 +164,14 @@ class GridDP(_NumbaSolver):
             NOT_A_PROOF if s == INFEASIBLE and not e else None
             for s, e in zip(status, exact, strict=True)
         ]
+        names = [STATUS_NAMES[s] for s in status]
+        for i, sol in batch_safety_net(p, batch, exact, names, x, messages):
+            names[i], placements[i], messages[i] = sol.status, sol.placement, sol.message
         runtime = time.perf_counter() - t0
         return Result.from_chains(
             problem,
             self.name,
-            [STATUS_NAMES[s] for s in status],
+            names,
             placements,
             runtime,
             options=self.describe_options(),
@@ -194,9 +204,13 @@ class GridDP(_NumbaSolver):
         return ChainSolution("optimal" if proven else "feasible", x == 1, bound)
 
     def _safety_net(self, chain: Chain, t: TickedChain, sol: ChainSolution) -> ChainSolution:
-        """With the default grid (no ``grid``/``tick`` given) and inexact ticks, also run
-        ``greedy`` (O(L)) and return its placement when it has less server work, or when
-        the grid found none (status ``feasible``, with a message).
+        """With the default grid (no ``grid``/``tick`` given) capped below its 100 ticks
+        per rounded item (:func:`splitopt.discretise.default_grid_capped`, past about
+        5,000 layers) and inexact ticks, also run ``greedy`` (O(L)) and return its
+        placement when it has less server work, or when the grid found none (status
+        ``feasible``, with a message). Below the cap the default grid loses at most
+        1 % of the SLA to rounding and no safety net runs (it would cost more than the
+        DP itself on short chains).
 
         Our rule: past about 5,000 layers the default grid is capped by memory
         (:data:`splitopt.discretise.AUTO_GRID_BYTES`) and rounding L + 1 transfers
@@ -207,6 +221,13 @@ class GridDP(_NumbaSolver):
         """
         if t.exact or self.params.discretisation.fixes_time:
             return sol
+        if not default_grid_capped(chain.num_layers):
+            return sol
+        return self._safety_net_inexact(chain, round(chain.sla_s / t.tick_s), sol)
+
+    @staticmethod
+    def _safety_net_inexact(chain: Chain, n: int, sol: ChainSolution) -> ChainSolution:
+        """:meth:`_safety_net` for a chain ticked inexactly on the default grid of ``n`` ticks."""
         if sol.status == "optimal":
             return sol
         from splitopt.solvers.baselines import Greedy
@@ -217,7 +238,6 @@ class GridDP(_NumbaSolver):
         gw = score(chain, g.placement).server_work
         if sol.placement is not None and score(chain, sol.placement).server_work <= gw:
             return sol
-        n = round(chain.sla_s / t.tick_s)
         if sol.status == "time_limit":
             why = "stopped at the time limit"
         elif sol.placement is None:
@@ -231,6 +251,35 @@ class GridDP(_NumbaSolver):
             f"grid DP ({chain.num_layers:,} layers, default grid of {n:,} ticks) {why}; "
             "greedy's placement returned",
         )
+
+
+def batch_safety_net(
+    params: DPParams,
+    batch: ChainBatch,
+    exact: np.ndarray,
+    names: list[str],
+    x: np.ndarray,
+    messages: list[str | None],
+) -> list[tuple[int, ChainSolution]]:
+    """:meth:`GridDP._safety_net` for the batched path (so it gives the per-chain
+    path's answers): the chains of ``batch`` whose answer it replaces, as
+    ``(index, ChainSolution)``; ``names``/``x`` (flat placements)/``messages`` are
+    the batch's answers, not modified."""
+    if params.discretisation.fixes_time:
+        return []
+    off = batch.offsets
+    out = []
+    todo = ~np.asarray(exact) & default_grid_capped(batch.num_layers)
+    for i in np.flatnonzero(todo).tolist():
+        if names[i] == "optimal":
+            continue
+        chain = batch.chain(i)
+        placement = None if names[i] == "infeasible" else x[off[i] : off[i + 1]]
+        sol = ChainSolution(names[i], placement, None, messages[i])
+        new = GridDP._safety_net_inexact(chain, default_grid(chain.num_layers), sol)
+        if new is not sol:
+            out.append((i, new))
+    return out
 
 
 class LabelDP(_NumbaSolver):
@@ -326,9 +375,6 @@ def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) 
     return ChainSolution("feasible", p, None, f"{why}; placement of {who}")
 
 
-#: Most labels the label DP makes (``dp-exact``, and the ILPs' optimality check):
-#: about 33 bytes each, so at most ~1.1 GB with the growth copy (our choice).
-MAX_LABELS = 2**24
 
 #: Longest chain for which the label DP builds its lower bounds (memory budgets only):
 #: the knapsack order is an L × (L − 1) int64 table (32 MB at 2,000 layers).

@@ -30,6 +30,11 @@ LAYERS_PER_CLOCK = 16
 ABORT_NONE, ABORT_LABELS, ABORT_DEADLINE = 0, 1, 2
 
 
+#: Most labels the label DP makes (``dp-exact``, and the ILPs' optimality check):
+#: about 33 bytes each, so at most ~1.1 GB with the growth copy (our choice).
+MAX_LABELS = 2**24
+
+
 @njit(cache=True)
 def _now():  # pragma: no cover - compiled
     with objmode(t="float64"):

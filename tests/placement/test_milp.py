@@ -165,3 +165,21 @@ def test_edge_clusters(name: str) -> None:
     assert get_algorithm(name).solve(two_by_two(memory=(1.0, 1.0))).status == "infeasible"
     res = get_algorithm(name).solve(two_by_two(jobs=0))
     assert res.status == "optimal" and res.objective == 0.0
+
+
+def test_oversized_cluster_is_refused_before_building() -> None:
+    """150 servers x 20 jobs would build 453,000 hop arcs (tens of seconds of Python that
+    no time limit interrupts): refused with a SolverError (exit 2), at once."""
+    import time
+    from pathlib import Path
+
+    from splitopt.errors import SolverError
+    from splitopt.formats.cluster_file import read_cluster
+    from splitopt.placement.milp import MAX_ARCS, BPRRMilp
+
+    root = Path(__file__).resolve().parents[2]
+    cluster = read_cluster(root / "instances/clusters/random-150x70-s1.json")
+    t0 = time.perf_counter()
+    with pytest.raises(SolverError, match=f"more than the {MAX_ARCS:,} the MILP builds"):
+        BPRRMilp(time_limit=1).solve(cluster)
+    assert time.perf_counter() - t0 < 5  # refused before any model is built
