@@ -449,14 +449,26 @@ class _SignalGuard:
 
     def __init__(self) -> None:
         self.critical = 0
+        self.soft = 0
         self.pending: int | None = None
         self.old: dict[int, Any] = {}
 
     def _handle(self, signum: int, _frame: object) -> None:
-        if self.critical:
+        if self.critical or (self.soft and self.pending is None):
             self.pending = signum
             return
         raise _Stop(signum)
+
+    @contextlib.contextmanager
+    def task(self) -> Iterator[None]:
+        """A task running in this process (serial runs): a first signal waits until its
+        row is written (raising inside a native solver or a numba callback is not
+        safe); a second one stops at once."""
+        self.soft += 1
+        try:
+            yield
+        finally:
+            self.soft -= 1
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -508,9 +520,11 @@ def order_columns(cols: Iterable[str]) -> list[str]:
 # ---------------------------------------------------------------- executors
 
 
-def _serial(tasks: Sequence[Task]) -> Iterator[dict[str, Scalar]]:
+def _serial(tasks: Sequence[Task], guard: _SignalGuard) -> Iterator[dict[str, Scalar]]:
     for t in tasks:
-        yield run_task(t)
+        with guard.task():
+            row = run_task(t)
+        yield row
 
 
 def _pool(tasks: Sequence[Task], workers: int) -> Iterator[dict[str, Scalar]]:
@@ -757,7 +771,9 @@ def _run_locked(
     else:
         if workers is None:
             workers = 1 if serial else max(1, min(os.cpu_count() or 1, len(todo)))
-        results = _serial(todo) if workers <= 1 or len(todo) <= 1 else _pool(todo, workers)
+        results = (
+            _serial(todo, guard) if workers <= 1 or len(todo) <= 1 else _pool(todo, workers)
+        )
 
     prog, tid = _progress(len(tasks), len(tasks) - len(todo), name, progress)
     try:
