@@ -225,8 +225,39 @@ class GreedySkip(Solver):
 
 
 def suffix_placements(num_layers: int) -> np.ndarray:
-    """(L + 1, L) boolean array: row k is S^(L-k) C^k, k client layers at the output end."""
+    """(L + 1, L) boolean array: row k is S^(L-k) C^k, k client layers at the output end.
+
+    O(L²) memory: for tests and small chains; the solvers use :func:`suffix_scores`.
+    """
     return np.arange(num_layers)[None, :] < (num_layers - np.arange(num_layers + 1))[:, None]
+
+
+def suffix_placement(num_layers: int, k: int) -> np.ndarray:
+    """S^(L-k) C^k (True = server)."""
+    return np.arange(num_layers) < num_layers - k
+
+
+def suffix_scores(chain: Chain) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Latency (s), server work and client memory (bytes) of every S^(L-k) C^k,
+    k = 0..L, by prefix sums in O(L) time and memory (the mirror of
+    :func:`prefix_scores`; callers re-check their pick with :func:`score`)."""
+    L = chain.num_layers
+    zero = np.zeros(1)
+    a = np.concatenate([zero, np.cumsum(chain.client_time_s)])
+    c = np.concatenate([zero, np.cumsum(chain.server_time_s)])
+    w = np.concatenate([zero, np.cumsum(chain.server_work)])
+    m = np.concatenate([zero, np.cumsum(chain.client_memory_bytes)])
+    j = L - np.arange(L + 1)  # first client layer; j = L: all on the server
+    start, end = chain.start == "server", chain.end == "server"
+    up, down = chain.uplink_s, chain.downlink_s
+    x0 = j > 0  # layer 0 on the server
+    last = j >= L  # layer L-1 on the server
+    trans = np.where(~start & x0, up[0], 0.0) + np.where(start & ~x0, down[0], 0.0)
+    inner = (j >= 1) & (j <= L - 1)
+    trans = trans + np.where(inner, down[np.clip(j, 0, L)], 0.0)
+    trans = trans + np.where(~last & end, up[L], 0.0) + np.where(last & ~end, down[L], 0.0)
+    lat = (a[L] - a[j]) + c[j] + trans
+    return lat, w[j], m[L] - m[j]
 
 
 class GreedyBackward(Solver):
@@ -242,13 +273,22 @@ class GreedyBackward(Solver):
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         L = chain.num_layers
-        x = suffix_placements(L)
-        lat, _, mem = score_batch(chain, x)
+        # All suffixes S^(L-k) C^k at once (O(L)), the pick confirmed (and at rounding
+        # edges corrected) by the evaluator, as greedy does for prefixes.
+        lat, _, mem = suffix_scores(chain)
         ok = feasible_mask(chain, lat, mem)
-        if not ok[0]:
+
+        def fits(k: int) -> bool:
+            return score(chain, suffix_placement(L, k)).feasible
+
+        if not fits(0):
             return ChainSolution("infeasible", None, message="server-only is infeasible")
-        k = int(np.argmin(ok)) - 1 if not ok.all() else L
-        return ChainSolution("feasible", x[k])
+        k = max(int(np.argmin(ok)) - 1 if not ok.all() else L, 0)
+        while k > 0 and not fits(k):
+            k -= 1
+        while k < L and fits(k + 1):
+            k += 1
+        return ChainSolution("feasible", suffix_placement(L, k))
 
 
 class BruteForce(Solver):

@@ -126,12 +126,22 @@ def test_prefix_scores_equal_the_evaluator() -> None:
         assert np.allclose(work, b, rtol=1e-12) and np.allclose(mem, m, rtol=1e-12)
 
 
+def test_suffix_scores_equal_the_evaluator() -> None:
+    from splitopt.solvers.baselines import suffix_placements, suffix_scores
+
+    for c in random_chains(5, 60, integer=False, max_layers=14):
+        lat, work, mem = suffix_scores(c)
+        a, b, m = score_batch(c, suffix_placements(c.num_layers))
+        assert np.allclose(lat, a, rtol=1e-12, atol=1e-12)
+        assert np.allclose(work, b, rtol=1e-12) and np.allclose(mem, m, rtol=1e-12)
+
+
 def test_cut_baselines_handle_100k_layers_in_linear_memory() -> None:
     # issue 9: the comparison table's greedy built the (L + 1) x L prefix matrix (10 GB here)
     rng = np.random.default_rng(4)
     c = random_chain(rng, 100_000, memory=False)
     p = as_problem([c])
-    for name in ("greedy", "best-cut"):
+    for name in ("greedy", "best-cut", "greedy-backward"):
         r = splitopt.solve(p, name)
         assert r.statuses[0] in ("feasible", "infeasible")
 
