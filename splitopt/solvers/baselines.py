@@ -20,6 +20,7 @@ the budget, even if another placement would meet them.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -70,10 +71,6 @@ def prefix_scores(chain: Chain) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return lat, w[L] - w, m
 
 
-def _cut_ok(chain: Chain, k: int) -> bool:
-    return score(chain, cut_placement(chain.num_layers, k)).feasible
-
-
 class ServerOnly(Solver):
     """Every layer on the server."""
 
@@ -99,20 +96,34 @@ class Greedy(Solver):
     )
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
-        L = chain.num_layers
         # All prefixes C^k S^(L-k) at once (O(L)); greedy keeps the longest feasible run
         # from k = 0, confirmed (and at rounding edges corrected) by the evaluator.
-        lat, _, mem = prefix_scores(chain)
-        ok = feasible_mask(chain, lat, mem)
-        if not _cut_ok(chain, 0):
-            return ChainSolution("infeasible", None, message="server-only is infeasible")
-        k = int(np.argmin(ok)) - 1 if not ok.all() else L
-        k = max(k, 0)
-        while k > 0 and not _cut_ok(chain, k):
-            k -= 1
-        while k < L and _cut_ok(chain, k + 1):
-            k += 1
-        return ChainSolution("feasible", cut_placement(L, k))
+        return longest_feasible_run(chain, prefix_scores(chain), cut_placement)
+
+
+def longest_feasible_run(
+    chain: Chain,
+    scores: tuple[np.ndarray, np.ndarray, np.ndarray],
+    placement: Callable[[int, int], np.ndarray],
+) -> ChainSolution:
+    """The greedy rules' pick: the largest k such that ``placement(L, 0..k)`` are all
+    feasible, from ``scores`` (latency, work, memory of k = 0..L, O(L) sums in another
+    order than the evaluator) and confirmed, at rounding edges corrected, by it."""
+    L = chain.num_layers
+
+    def fits(k: int) -> bool:
+        return score(chain, placement(L, k)).feasible
+
+    if not fits(0):
+        return ChainSolution("infeasible", None, message="server-only is infeasible")
+    lat, _, mem = scores
+    ok = feasible_mask(chain, lat, mem)
+    k = max(int(np.argmin(ok)) - 1 if not ok.all() else L, 0)
+    while k > 0 and not fits(k):
+        k -= 1
+    while k < L and fits(k + 1):
+        k += 1
+    return ChainSolution("feasible", placement(L, k))
 
 
 class BestCut(Solver):
@@ -272,23 +283,8 @@ class GreedyBackward(Solver):
     )
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
-        L = chain.num_layers
-        # All suffixes S^(L-k) C^k at once (O(L)), the pick confirmed (and at rounding
-        # edges corrected) by the evaluator, as greedy does for prefixes.
-        lat, _, mem = suffix_scores(chain)
-        ok = feasible_mask(chain, lat, mem)
-
-        def fits(k: int) -> bool:
-            return score(chain, suffix_placement(L, k)).feasible
-
-        if not fits(0):
-            return ChainSolution("infeasible", None, message="server-only is infeasible")
-        k = max(int(np.argmin(ok)) - 1 if not ok.all() else L, 0)
-        while k > 0 and not fits(k):
-            k -= 1
-        while k < L and fits(k + 1):
-            k += 1
-        return ChainSolution("feasible", suffix_placement(L, k))
+        # All suffixes S^(L-k) C^k at once (O(L)), as greedy does for prefixes.
+        return longest_feasible_run(chain, suffix_scores(chain), suffix_placement)
 
 
 class BruteForce(Solver):
