@@ -126,6 +126,29 @@ def test_prefix_scores_equal_the_evaluator() -> None:
         assert np.allclose(work, b, rtol=1e-12) and np.allclose(mem, m, rtol=1e-12)
 
 
+def test_greedy_skip_equals_its_definition_and_keeps_its_limit() -> None:
+    from splitopt.solvers.baselines import GreedySkip
+
+    def by_definition(chain):  # O(L²): the evaluator on every move
+        x = np.ones(chain.num_layers, dtype=bool)
+        if not score(chain, x).feasible:
+            return None
+        for layer in range(chain.num_layers):
+            x[layer] = False
+            if not score(chain, x).feasible:
+                x[layer] = True
+        return x
+
+    for integer in (False, True):
+        for c in random_chains(7, 150, integer=integer, max_layers=30):
+            want, got = by_definition(c), GreedySkip().solve_chain(c).placement
+            assert (want is None and got is None) or np.array_equal(want, got)
+    long = random_chain(np.random.default_rng(4), 100_000, memory=False)
+    sol = GreedySkip().solve_chain(long, time_limit=1e-9)
+    assert sol.status == "feasible" and sol.message == "time limit reached"
+    assert score(long, sol.placement).feasible
+
+
 def test_suffix_scores_equal_the_evaluator() -> None:
     from splitopt.solvers.baselines import suffix_placements, suffix_scores
 
@@ -141,7 +164,7 @@ def test_cut_baselines_handle_100k_layers_in_linear_memory() -> None:
     rng = np.random.default_rng(4)
     c = random_chain(rng, 100_000, memory=False)
     p = as_problem([c])
-    for name in ("greedy", "best-cut", "greedy-backward"):
+    for name in ("greedy", "best-cut", "greedy-backward", "greedy-skip"):
         r = splitopt.solve(p, name)
         assert r.statuses[0] in ("feasible", "infeasible")
 
