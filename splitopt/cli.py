@@ -526,9 +526,11 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 def cmd_place(args: argparse.Namespace) -> int:
     from splitopt.formats.cluster_file import read_cluster
     from splitopt.formats.placement_file import placements_dumps, write_placements
+    from splitopt.outputs import check_not_input
     from splitopt.placement import algorithm_class
     from splitopt.placement.report import render
 
+    check_not_input(args.json, [args.cluster])  # before any work
     names = [n.strip() for n in args.algorithm.split(",") if n.strip()]
     for n in names:
         algorithm_class(n)  # unknown names fail before any work
@@ -563,6 +565,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     names = [canonical(n) for n in names if n]  # unknown names fail before any work
     if not names:
         raise UsageError("--policy: no policy given")
+    from splitopt.outputs import check_not_input
+
+    check_not_input(args.json, [args.cluster])  # before any work
     cluster = read_cluster(args.cluster)
     workload = Workload.from_cluster(
         cluster, rate_per_s=args.rate, num_requests=args.requests, l_out=args.l_out
