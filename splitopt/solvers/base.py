@@ -134,7 +134,11 @@ class Solver(ABC):
                 answers.append(ChainSolution("time_limit", None, message="time limit reached"))
                 continue
             answers.append(self.solve_chain(chain, left))
-        runtime = time.perf_counter() - t0
+        return self.result(problem, answers, time.perf_counter() - t0)
+
+    def result(self, problem: Problem, answers: list[ChainSolution], runtime: float) -> Result:
+        """The one :class:`Result` of ``answers`` (one per distinct chain of ``problem``),
+        scored by the evaluator; ``runtime`` in seconds."""
         return Result.from_chains(
             problem,
             self.name,

@@ -313,17 +313,7 @@ class LabelDP(_NumbaSolver):
             else:
                 xi = np.frombuffer(buf, bool, count=off[i + 1] - off[i], offset=off[i])
                 answers.append(ChainSolution("optimal", xi))
-        runtime = time.perf_counter() - t0
-        return Result.from_chains(
-            problem,
-            self.name,
-            [a.status for a in answers],
-            [a.placement for a in answers],
-            runtime,
-            options=self.describe_options(),
-            bounds=[a.bound for a in answers],
-            messages=[a.message for a in answers],
-        )
+        return self.result(problem, answers, time.perf_counter() - t0)
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
         deadline = None if time_limit is None else time.perf_counter() + time_limit
