@@ -96,6 +96,7 @@ from splitopt.placement.evaluate import RTOL, PlacementScore, evaluate
 from splitopt.placement.model import Cluster, Placement, Route
 from splitopt.placement.result import PlacementResult
 from splitopt.solvers.ilp_model import BackendResult, _pow2_scale, quiet_stdout
+from splitopt.solvers.ilp_ortools import solve_scip
 
 #: Largest number of memory-row tightenings (evaluator re-checks) per solve.
 MAX_CUTS = 20
@@ -614,29 +615,7 @@ def _run_scip(model: BPRRModel, rhs: dict[int, float], time_limit: float | None)
         if c:
             obj.SetCoefficient(xs[i], c * k)
     obj.SetMinimization()
-    s.SuppressOutput()
-    s.SetSolverSpecificParametersAsString(
-        "limits/gap = 0\nlimits/absgap = 0\ndisplay/verblevel = 0\n" + SCIP_SPEED
-    )
-    if time_limit is not None:
-        s.SetTimeLimit(max(1, math.ceil(time_limit * 1000)))
-    params = pywraplp.MPSolverParameters()
-    params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
-    with quiet_stdout():
-        st = s.Solve(params)
-    S = pywraplp.Solver
-    if st in (S.OPTIMAL, S.FEASIBLE):
-        values = np.array([x.solution_value() for x in xs], dtype=float)
-        b = s.Objective().BestBound()
-        bound = b / k if math.isfinite(b) else None
-        if st == S.OPTIMAL:
-            return BackendResult("optimal", values, bound)
-        return BackendResult("feasible", values, bound, "time limit reached")
-    if st == S.INFEASIBLE:
-        return BackendResult("infeasible")
-    if st == S.NOT_SOLVED:
-        return BackendResult("time_limit", None, None, "time limit reached, no incumbent")
-    return BackendResult("error", message=f"SCIP status {st}")
+    return solve_scip(s, xs, k, time_limit, SCIP_SPEED)
 
 
 def cpsat_objective(model: BPRRModel) -> tuple[dict[int, int], float, float]:

@@ -170,7 +170,6 @@ class SCIP(ILPSolver):
         return _pywraplp().Solver.CreateSolver("SCIP") is not None
 
     def run_model(self, model: SplitModel, time_limit: float | None) -> BackendResult:
-        pywraplp = _pywraplp()
         t0 = time.perf_counter()
         try:
             s, xs, k = to_scip(model)
@@ -179,28 +178,39 @@ class SCIP(ILPSolver):
         time_limit = time_left(time_limit, t0)
         if time_limit is not None and time_limit <= 0:
             return BackendResult("time_limit", message=SPENT)
-        s.SuppressOutput()
-        s.SetSolverSpecificParametersAsString(
-            # clocktype 2: the time limit is wall-clock time (SCIP's default is CPU time,
-            # which let a loaded machine run 3x past --time-limit)
-            "limits/gap = 0\nlimits/absgap = 0\ndisplay/verblevel = 0\ntiming/clocktype = 2\n"
-        )
-        if time_limit is not None:
-            s.SetTimeLimit(max(1, math.ceil(time_limit * 1000)))
-        params = pywraplp.MPSolverParameters()
-        params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
-        with quiet_stdout():
-            st = s.Solve(params)
-        S = pywraplp.Solver
-        if st in (S.OPTIMAL, S.FEASIBLE):
-            values = np.array([x.solution_value() for x in xs], dtype=float)
-            b = s.Objective().BestBound()
-            bound = b / k if math.isfinite(b) else None
-            if st == S.OPTIMAL:
-                return BackendResult("optimal", values, bound)
-            return BackendResult("feasible", values, bound, "time limit reached")
-        if st == S.INFEASIBLE:
-            return BackendResult("infeasible")
-        if st == S.NOT_SOLVED:
-            return BackendResult("time_limit", None, None, "time limit reached, no incumbent")
-        return BackendResult("error", message=f"SCIP status {st}")
+        return solve_scip(s, xs, k, time_limit)
+
+
+def solve_scip(
+    s: Any, xs: list[Any], k: float, time_limit: float | None, settings: str = ""
+) -> BackendResult:
+    """Solve the built SCIP model ``s`` (variables ``xs``, objective scaled by ``k``) at
+    gap 0, quietly, within ``time_limit`` seconds of wall clock (``settings``: more
+    SCIP parameters), and read its status, values and bound (unscaled)."""
+    pywraplp = _pywraplp()
+    s.SuppressOutput()
+    s.SetSolverSpecificParametersAsString(
+        # clocktype 2: the time limit is wall-clock time (SCIP's default is CPU time,
+        # which let a loaded machine run 3x past --time-limit)
+        "limits/gap = 0\nlimits/absgap = 0\ndisplay/verblevel = 0\ntiming/clocktype = 2\n"
+        + settings
+    )
+    if time_limit is not None:
+        s.SetTimeLimit(max(1, math.ceil(time_limit * 1000)))
+    params = pywraplp.MPSolverParameters()
+    params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
+    with quiet_stdout():
+        st = s.Solve(params)
+    S = pywraplp.Solver
+    if st in (S.OPTIMAL, S.FEASIBLE):
+        values = np.array([x.solution_value() for x in xs], dtype=float)
+        b = s.Objective().BestBound()
+        bound = b / k if math.isfinite(b) else None
+        if st == S.OPTIMAL:
+            return BackendResult("optimal", values, bound)
+        return BackendResult("feasible", values, bound, "time limit reached")
+    if st == S.INFEASIBLE:
+        return BackendResult("infeasible")
+    if st == S.NOT_SOLVED:
+        return BackendResult("time_limit", None, None, "time limit reached, no incumbent")
+    return BackendResult("error", message=f"SCIP status {st}")
