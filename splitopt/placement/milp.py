@@ -531,14 +531,14 @@ def _run_highs(model: BPRRModel, rhs: dict[int, float], time_limit: float | None
 
 
 def _run_cbc(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
-    from splitopt.solvers.ilp_pulp import _cbc, _pulp
+    from splitopt.solvers.ilp_pulp import _pulp, solve_cbc
 
     pulp = _pulp()
     k = objective_scale(model)
     cost = model.objective_vector() * k
     rows = float_rows(model, rhs)
-    failure = ""
-    for options in CBC_ATTEMPTS:
+
+    def build() -> tuple[Any, Any]:
         prob = pulp.LpProblem("bprr", pulp.LpMinimize)
         make = getattr(prob, "add_variable", None) or pulp.LpVariable
         xs = [
@@ -560,38 +560,18 @@ def _run_cbc(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) 
                 prob += expr <= hi, f"u{t}"
             if lo != -math.inf:
                 prob += expr >= lo, f"l{t}"
-        solver = _cbc(
-            msg=False,
-            gapRel=0,
-            gapAbs=0,
-            timeLimit=time_limit,
-            threads=1,
-            options=list(options),
-        )
-        try:
-            with quiet_stdout():
-                prob.solve(solver)
-            break
-        except pulp.PulpSolverError as exc:  # the cbc process died
-            failure = f"CBC failed ({' '.join(options) or 'defaults'}): {exc}"
-    else:
-        return BackendResult("error", message=failure)
 
-    def values() -> np.ndarray:
-        return np.array(
-            [float(model.lower[i]) if x.varValue is None else x.varValue for i, x in enumerate(xs)]
-        )
+        def values() -> np.ndarray:
+            return np.array(
+                [
+                    float(model.lower[i]) if x.varValue is None else x.varValue
+                    for i, x in enumerate(xs)
+                ]
+            )
 
-    status, sol = prob.status, prob.sol_status
-    if status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
-        return BackendResult("infeasible")
-    if sol == pulp.LpSolutionOptimal and status == pulp.LpStatusOptimal:
-        return BackendResult("optimal", values())
-    if sol == pulp.LpSolutionIntegerFeasible:
-        return BackendResult("feasible", values(), message="time limit reached")
-    if status == pulp.LpStatusNotSolved and time_limit is not None:
-        return BackendResult("time_limit", message="time limit reached, no incumbent")
-    return BackendResult("error", message=f"CBC status {pulp.LpStatus.get(status, status)!r}")
+        return prob, values
+
+    return solve_cbc(build, CBC_ATTEMPTS, time_limit)
 
 
 def _run_scip(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:

@@ -17,6 +17,7 @@ import itertools
 import math
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -109,40 +110,55 @@ class CBC(ILPSolver):
         return bool(_cbc(msg=False).available())
 
     def run_model(self, model: SplitModel, time_limit: float | None) -> BackendResult:
-        pulp = _pulp()
-        failure = ""
-        t0 = time.perf_counter()
-        for options in self.cbc_attempts:
+        def build() -> tuple[Any, Callable[[], np.ndarray]]:
             prob, xs, _ = to_pulp(model)
-            left = time_left(time_limit, t0)
-            if left is not None and left <= 0:
-                return BackendResult("time_limit", message=SPENT)
-            solver = _cbc(
-                msg=False,
-                gapRel=0,
-                gapAbs=0,
-                timeLimit=left,
-                threads=1,
-                options=list(options),
-            )
-            try:
-                with quiet_stdout():
-                    prob.solve(solver)
-                break
-            except pulp.PulpSolverError as exc:  # the cbc process died
-                failure = f"CBC failed ({' '.join(options) or 'defaults'}): {exc}"
-        else:
-            return BackendResult("error", message=failure)
-        status, sol = prob.status, prob.sol_status
-        if status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
-            return BackendResult("infeasible")
-        if sol == pulp.LpSolutionOptimal and status == pulp.LpStatusOptimal:
-            return BackendResult("optimal", _values(model, xs))
-        if sol == pulp.LpSolutionIntegerFeasible:
-            return BackendResult("feasible", _values(model, xs), message="time limit reached")
-        if status == pulp.LpStatusNotSolved and time_limit is not None:
-            return BackendResult("time_limit", message="time limit reached, no incumbent")
-        return BackendResult("error", message=f"CBC status {pulp.LpStatus.get(status, status)!r}")
+            return prob, lambda: _values(model, xs)
+
+        return solve_cbc(build, self.cbc_attempts, time_limit)
+
+
+def solve_cbc(
+    build: Callable[[], tuple[Any, Callable[[], np.ndarray]]],
+    attempts: Sequence[Sequence[str]],
+    time_limit: float | None,
+) -> BackendResult:
+    """Solve with CBC at gap 0, quietly: ``build()`` makes a fresh PuLP problem and the
+    function that reads its variable values; each option set of ``attempts`` is tried
+    in turn until the cbc process does not die, all within ``time_limit`` seconds."""
+    pulp = _pulp()
+    failure = ""
+    t0 = time.perf_counter()
+    for options in attempts:
+        prob, values = build()
+        left = time_left(time_limit, t0)
+        if left is not None and left <= 0:
+            return BackendResult("time_limit", message=SPENT)
+        solver = _cbc(
+            msg=False,
+            gapRel=0,
+            gapAbs=0,
+            timeLimit=left,
+            threads=1,
+            options=list(options),
+        )
+        try:
+            with quiet_stdout():
+                prob.solve(solver)
+            break
+        except pulp.PulpSolverError as exc:  # the cbc process died
+            failure = f"CBC failed ({' '.join(options) or 'defaults'}): {exc}"
+    else:
+        return BackendResult("error", message=failure)
+    status, sol = prob.status, prob.sol_status
+    if status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
+        return BackendResult("infeasible")
+    if sol == pulp.LpSolutionOptimal and status == pulp.LpStatusOptimal:
+        return BackendResult("optimal", values())
+    if sol == pulp.LpSolutionIntegerFeasible:
+        return BackendResult("feasible", values(), message="time limit reached")
+    if status == pulp.LpStatusNotSolved and time_limit is not None:
+        return BackendResult("time_limit", message="time limit reached, no incumbent")
+    return BackendResult("error", message=f"CBC status {pulp.LpStatus.get(status, status)!r}")
 
 
 class HiGHS(ILPSolver):
