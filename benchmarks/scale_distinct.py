@@ -6,6 +6,7 @@ Usage::
     .venv/bin/python benchmarks/scale_distinct.py ratios [--n 100000] [--layers 8,34,80]
     .venv/bin/python benchmarks/scale_distinct.py read [--n 100000] [--layers 8]
     .venv/bin/python benchmarks/scale_distinct.py make BIG.parquet --n 1000000 --layers 34
+    .venv/bin/python benchmarks/scale_distinct.py chunks BIG.parquet SOL.parquet --chunk-rows 10000
 
 ``ratios``: for each L, with and without memory budgets, n distinct LLM-like
 requests (every number jittered, so no two chains are equal). Measured in one
@@ -20,6 +21,20 @@ throughput (MB of file per second) of the JSON reader (to a ``Problem``) and of
 the columnar reader (validated ragged arrays), and the ratio.
 
 ``make``: writes n distinct requests to a columnar file in batches (bounded memory).
+
+``chunks``: checks a streamed solution (``splitopt solve BIG.parquet --out
+SOL.parquet``) against solving the same requests in JSON chunks. Chunk k (rows
+``[k c, (k + 1) c)``) is written as a JSON problem file and solved by the CLI's
+own code path, ``splitopt solve CHUNK.json --solver dp --json OUT.json`` (its
+``main``, in this process); every row of OUT.json is compared with the streamed
+row (placement, status, server work, latency, client memory, feasible) and the
+chunk's objective with Σ ω W over the streamed rows of the chunk. One JSON line
+per chunk goes to ``--state`` (default ``SOL.parquet.chunks.jsonl``): running the
+same command again skips the chunks already there (resumable; ``--limit K`` stops
+after K new chunks). When every chunk is in the state file the totals are
+printed: chunks compared, rows differing, the sum of the chunk objectives against
+the file's objective, and both against an exactly rounded sum (``math.fsum``) of
+the per-row terms ω W.
 """
 
 from __future__ import annotations
@@ -197,6 +212,162 @@ def cmd_make(args: argparse.Namespace) -> None:
     )
 
 
+def _chunk(args: argparse.Namespace, reader, sol, k: int, work: str) -> dict:  # type: ignore[no-untyped-def]
+    """Solve chunk k through the CLI's JSON path and compare it with the streamed rows."""
+    import contextlib
+    import io
+    import json
+    import math
+    from collections import Counter
+    from fractions import Fraction
+
+    from splitopt.cli import main as cli_main
+    from splitopt.formats.problem_file import write_problem
+
+    c = args.chunk_rows
+    a, b = k * c, min((k + 1) * c, reader.num_rows)
+    t0 = time.perf_counter()
+    rb = reader.rows(a, b)
+    fj = os.path.join(work, f"chunk-{k:06d}.json")
+    fo = os.path.join(work, f"chunk-{k:06d}.sol.json")
+    write_problem(rb.to_problem(f"{reader.name}-chunk{k}", reader.work_unit), fj)
+    t1 = time.perf_counter()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = cli_main(["solve", fj, "--solver", "dp", "--json", fo])
+    if code != 0:
+        raise SystemExit(f"chunk {k}: splitopt solve exited {code}")
+    t2 = time.perf_counter()
+    with open(fo) as fh:
+        doc = json.load(fh)
+    os.remove(fj)
+    os.remove(fo)
+    streamed = sol.read(a, b).to_pydict()
+    rows = doc["requests"]
+    if [r["id"] for r in rows] != streamed["id"] or len(rows) != b - a:
+        raise SystemExit(f"chunk {k}: the request ids differ")
+
+    def num(v: object) -> float:
+        return math.nan if v is None else float(v)  # type: ignore[arg-type]
+
+    differ = []
+    for i, r in enumerate(rows):
+        same = (
+            r["placement"] == streamed["placement"][i]
+            and r["status"] == streamed["status"][i]
+            and r["feasible"] == streamed["feasible"][i]
+        )
+        for col in ("server_work", "latency_s", "client_memory_bytes"):
+            x, y = num(r[col]), num(streamed[col][i])
+            same = same and (x == y or (math.isnan(x) and math.isnan(y)))
+        if not same:
+            differ.append(a + i)
+    feas = np.array(streamed["feasible"], bool)
+    w = np.array([num(v) for v in streamed["server_work"]])
+    terms = rb.weights[feas] * w[feas]
+    chunk_streamed = float(np.dot(rb.weights[feas], w[feas]))
+    return {
+        "chunk": k,
+        "rows": b - a,
+        "differing_rows": len(differ),
+        "first_differing": differ[:5],
+        "json_objective": doc["objective"],
+        "streamed_objective": chunk_streamed,
+        "objective_equal": doc["objective"] == chunk_streamed,
+        # the chunk's Σ ω W exactly (ω W rounded once each; ω = 1 here, so exact)
+        "exact_sum": str(sum((Fraction(t) for t in terms.tolist()), Fraction(0))),
+        "statuses": dict(Counter(streamed["status"])),
+        "write_s": t1 - t0,
+        "solve_s": t2 - t1,
+        "total_s": time.perf_counter() - t0,
+    }
+
+
+def cmd_chunks(args: argparse.Namespace) -> None:
+    import json
+    import math
+    import shutil
+    from fractions import Fraction
+
+    import pyarrow.parquet as pq
+
+    from splitopt.formats.columnar import ColumnarProblem, RowRanges, read_solution_meta
+
+    reader = ColumnarProblem(args.problem)
+    head = read_solution_meta(args.solution)
+    if head["requests"] != reader.num_rows:
+        raise SystemExit("the solution and the problem have different row counts")
+    sol = RowRanges(
+        pq.ParquetFile(args.solution),
+        [
+            "id",
+            "status",
+            "placement",
+            "server_work",
+            "latency_s",
+            "client_memory_bytes",
+            "feasible",
+        ],
+    )
+    state = args.state or args.solution + ".chunks.jsonl"
+    done: dict[int, dict] = {}
+    if os.path.exists(state):
+        with open(state) as fh:
+            for line in fh:
+                if line.strip():
+                    rec = json.loads(line)
+                    done[rec["chunk"]] = rec
+    count = -(-reader.num_rows // args.chunk_rows)
+    todo = [k for k in range(count) if k not in done]
+    print(
+        f"{count} chunks of {args.chunk_rows:,} rows; {len(done)} already compared "
+        f"({state}); {len(todo)} to go",
+        flush=True,
+    )
+    work = tempfile.mkdtemp(prefix="chunks-", dir=args.workdir)
+    try:
+        for j, k in enumerate(todo[: args.limit] if args.limit else todo):
+            rec = _chunk(args, reader, sol, k, work)
+            with open(state, "a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            done[k] = rec
+            print(
+                f"chunk {k} ({j + 1}/{len(todo)}): {rec['differing_rows']} differing rows; "
+                f"objective JSON {rec['json_objective']!r} streamed "
+                f"{rec['streamed_objective']!r} equal={rec['objective_equal']}; "
+                f"write {rec['write_s']:.1f} s, solve {rec['solve_s']:.1f} s, "
+                f"total {rec['total_s']:.1f} s",
+                flush=True,
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    recs = [done[k] for k in sorted(done)]
+    differing = sum(r["differing_rows"] for r in recs)
+    unequal = [r["chunk"] for r in recs if not r["objective_equal"]]
+    print(
+        f"compared {len(recs)} of {count} chunks ({sum(r['rows'] for r in recs):,} rows): "
+        f"{differing} rows differ; chunk objectives unequal in {len(unequal)} chunk(s) "
+        f"{unequal[:10]}"
+    )
+    if len(recs) < count:
+        print("not complete: run the same command again to continue")
+        return
+    total = 0.0
+    for r in recs:  # in chunk order, as a reader adding up the chunk files would
+        total += r["json_objective"]
+    exact = float(sum((Fraction(r["exact_sum"]) for r in recs), Fraction(0)))
+    f = head["objective"]
+    print(f"sum of the {count} chunk objectives (in order): {total!r}")
+    print(f"streamed file's objective:                 {f!r}")
+    print(f"difference: {total - f!r} (relative {(total - f) / f:.3e}); bit-equal: {total == f}")
+    print(
+        f"exact sum (rounded once): {exact!r}; chunk sum - that: {total - exact!r}, "
+        f"file - that: {f - exact!r} (ulp of the total: {math.ulp(f)!r})"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -215,8 +386,15 @@ def main() -> None:
     mk.add_argument("--memory", action="store_true")
     for p in (r, rd, mk):
         p.add_argument("--seed", type=int, default=0)
+    ch = sub.add_parser("chunks")
+    ch.add_argument("problem")
+    ch.add_argument("solution")
+    ch.add_argument("--chunk-rows", type=int, default=10_000)
+    ch.add_argument("--state", default=None, help="default SOLUTION.chunks.jsonl")
+    ch.add_argument("--workdir", default=None, help="where chunk files go (deleted after each)")
+    ch.add_argument("--limit", type=int, default=0, help="stop after this many new chunks")
     args = ap.parse_args()
-    {"ratios": cmd_ratios, "read": cmd_read, "make": cmd_make}[args.cmd](args)
+    {"ratios": cmd_ratios, "read": cmd_read, "make": cmd_make, "chunks": cmd_chunks}[args.cmd](args)
 
 
 if __name__ == "__main__":
