@@ -172,6 +172,41 @@ def test_dask_local_cluster_identical(tmp_path):
     assert ev_dask["broken"] == 0
 
 
+def test_cli_dask_address_identical(tmp_path):
+    """``splitopt solve/evaluate … --dask tcp://…`` (a separate process, the address as
+    a user gives it) against a LocalCluster: the same file as the local solve."""
+    distributed = pytest.importorskip("distributed")
+    p = _problem(40)
+    f = tmp_path / "p.parquet"
+    write_problem_columnar(p, f)
+    local = tmp_path / "local.parquet"
+    solve_file(str(f), str(local), rows=6, progress=False)
+    out = tmp_path / "dask.parquet"
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        addr = cluster.scheduler_address
+        assert addr.startswith("tcp://")
+        r = run_cli(
+            "solve", str(f), "--out", str(out), "--no-progress", "--batch-rows", "6", "--dask", addr
+        )
+        assert r.returncode == 0, r.stderr
+        ev = run_cli("evaluate", str(f), str(out), "--dask", addr)
+        assert ev.returncode == 0, ev.stderr
+        # the ranges went through this scheduler
+        prefixes = cluster.scheduler.task_prefixes
+        assert {"remote_range", "remote_evaluate"} <= set(prefixes)
+    assert pq.read_table(out).equals(pq.read_table(local))
+    assert "0 placement(s) break" in ev.stdout
+    ref = get_solver("dp").solve(p)
+    assert [x["placement"] for x in _solution_rows(out)] == list(ref.placements())
+
+
 def test_detected_by_magic_without_suffix(tmp_path):
     from splitopt.formats.columnar import is_columnar
 
