@@ -53,12 +53,23 @@ DEFAULT_ROWS = 50_000
 
 @dataclass(frozen=True)
 class PartSummary:
-    """Totals of one range: rows, Σ ω W over feasible rows, feasible rows, statuses."""
+    """Totals of one range: rows, Σ ω W over feasible rows, feasible rows, statuses,
+    and the server-only figures of :func:`splitopt.metrics.summarize`: Σ ω W(S…S)
+    over all rows, rows where server-only breaks a constraint, and Σ ω W(x) and
+    Σ ω W(S…S) over the rows where both x and server-only are feasible."""
 
     rows: int
     objective: float
     feasible: int
     statuses: dict
+    server_only_work: float = 0.0
+    server_only_infeasible: int = 0
+    both_work: float = 0.0
+    both_server_only_work: float = 0.0
+
+
+#: Version of the part files' layout (in the resume fingerprint: older parts are redone).
+PART_LAYOUT = 2
 
 
 def _statuses_placements(
@@ -113,11 +124,20 @@ def solve_range(
     st[broken] = "error"
     table = solution_table(rb.ids, st.tolist(), x, rb.chains.offsets, have, work, lat, mem, feas)
     names, counts = np.unique(st.astype(str), return_counts=True)
+    _, so_work, _, so_ok = score_flat(
+        rb.chains, np.ones(int(rb.chains.offsets[-1]), bool), None, RTOL
+    )
+    w = rb.weights
+    both = feas & so_ok
     summary = PartSummary(
         rows=len(rb),
-        objective=float(np.dot(rb.weights[feas], work[feas])),
+        objective=float(np.dot(w[feas], work[feas])),
         feasible=int(feas.sum()),
         statuses={str(k): int(v) for k, v in zip(names, counts, strict=True)},
+        server_only_work=float(np.dot(w, so_work)),
+        server_only_infeasible=int((~so_ok).sum()),
+        both_work=float(np.dot(w[both], work[both])),
+        both_server_only_work=float(np.dot(w[both], so_work[both])),
     )
     return table, summary
 
@@ -141,6 +161,7 @@ def _fingerprint(path: str, solver: str, options: dict, rows: int) -> dict:
         "options": options,
         "rows": rows,
         "splitopt": __version__,
+        "layout": PART_LAYOUT,
     }
 
 
@@ -228,7 +249,7 @@ def solve_file(
         else:
             _solve_dask(dask, path, ranges, todo, solver, options, save, advance)
     runtime = time.perf_counter() - t0
-    totals = _join(path, reader, out, parts, len(ranges), solver, options, runtime, len(done))
+    totals = _join(path, reader, out, parts, len(ranges), solver, options, runtime, len(done), rows)
     shutil.rmtree(parts)
     return totals
 
@@ -302,35 +323,64 @@ class _progress:
             self.bar.stop()
 
 
-def _join(path, reader, out, parts, count, solver, options, runtime, resumed) -> dict:  # type: ignore[no-untyped-def]
+def overall_status(statuses: dict) -> str:
+    """The instance status of :attr:`splitopt.solution.Result.status` from status counts."""
+    s = {k for k, v in statuses.items() if v}
+    for name in ("error", "time_limit"):
+        if name in s:
+            return name
+    if not s or s == {"infeasible"}:
+        return "infeasible"
+    return "feasible" if "feasible" in s else "optimal"
+
+
+def _join(
+    path, reader, out, parts, count, solver, options, runtime, resumed, rows_per_part
+) -> dict:  # type: ignore[no-untyped-def]
     """Check ids file-wide, sum the totals and write ``out`` from the parts (atomically)."""
     pq = _pa()
     from splitopt.outputs import replace_file
 
     files = [parts / f"part-{k:06d}.parquet" for k in range(count)]
     digests = []
-    totals = {"rows": 0, "objective": 0.0, "feasible": 0, "statuses": {}}
+    sums = ("objective", "server_only_work", "both_work", "both_server_only_work")
+    counts = ("rows", "feasible", "server_only_infeasible")
+    totals: dict[str, Any] = {k: 0.0 for k in sums} | {k: 0 for k in counts}
+    statuses: dict[str, int] = {}
     for f in files:
         md = json.loads(pq.read_schema(f).metadata[META_KEY])
-        totals["rows"] += md["rows"]
-        totals["objective"] += md["objective"]
-        totals["feasible"] += md["feasible"]
+        for k in (*sums, *counts):
+            totals[k] += md[k]
         for k, v in md["statuses"].items():
-            totals["statuses"][k] = totals["statuses"].get(k, 0) + v
+            statuses[k] = statuses.get(k, 0) + v
         ids = pq.read_table(f, columns=["id"]).column("id").to_pylist()
         digests.append(id_digests(ids))
     _check_duplicates(reader, np.concatenate(digests))
+    denom = totals["both_server_only_work"]
     head = {
         "format": SOLUTION_FORMAT,
         "version": VERSION,
         "instance": reader.name,
         "solver": solver,
-        "options": options,
+        "status": overall_status(statuses),
         "objective": totals["objective"],
+        "runtime_s": runtime,
+        "work_unit": reader.work_unit,
+        "options": options,
+        # the figures of a JSON solution's summary (splitopt.metrics.summarize); NaN -> null
+        "summary": {
+            "requests": totals["rows"],
+            "feasible": totals["feasible"],
+            "infeasible": totals["rows"] - totals["feasible"],
+            "server_only_work": totals["server_only_work"],
+            "server_only_infeasible": totals["server_only_infeasible"],
+            "reduction_vs_server_only": 1.0 - totals["both_work"] / denom if denom > 0 else None,
+        },
+        "splitopt_version": __version__,
         "requests": totals["rows"],
         "num_feasible": totals["feasible"],
-        "statuses": totals["statuses"],
-        "runtime_s": runtime,
+        "statuses": statuses,
+        "batch_rows": int(rows_per_part),
         "resumed_parts": resumed,
     }
 

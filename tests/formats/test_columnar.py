@@ -58,6 +58,17 @@ def test_streamed_solve_equals_in_memory(tmp_path, solver):
     assert np.array_equal(w, ref.evaluation.server_work, equal_nan=True)
     assert head["objective"] == pytest.approx(ref.objective, rel=1e-12)
     assert not (tmp_path / "s.parquet.parts").exists()
+    # the metadata holds what a JSON solution document's head holds
+    from splitopt.metrics import summarize
+
+    meta = json.loads(pq.read_schema(out).metadata[b"splitopt"])
+    assert meta == head
+    assert (meta["status"], meta["work_unit"], meta["batch_rows"]) == (ref.status, "FLOP", 7)
+    s = summarize(ref)
+    for k in ("requests", "feasible", "infeasible", "server_only_infeasible"):
+        assert meta["summary"][k] == getattr(s, k)
+    for k in ("server_only_work", "reduction_vs_server_only"):
+        assert meta["summary"][k] == pytest.approx(getattr(s, k), rel=1e-12)
     ev = evaluate_file(str(f), str(out), rows=9)
     assert ev["objective"] == pytest.approx(ref.objective, rel=1e-12)
     assert ev["broken"] == 0
