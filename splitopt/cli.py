@@ -426,17 +426,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     check_not_input(args.output, [args.scenario])
     problem = compile_file(args.scenario)
+    meta = {"compiled_from": str(args.scenario), "splitopt_version": __version__}
     if _columnar_target(args.output):
         from splitopt.formats.columnar import write_problem_columnar
 
-        write_problem_columnar(problem, args.output, inputs=(args.scenario,))
+        write_problem_columnar(problem, args.output, inputs=(args.scenario,), meta=meta)
         print(f"{args.output}: {len(problem)} requests (columnar)")
         return EXIT_OK
-    write_problem(
-        problem,
-        args.output,
-        meta={"compiled_from": str(args.scenario), "splitopt_version": __version__},
-    )
+    write_problem(problem, args.output, meta=meta)
     print(f"{args.output}: {len(problem)} requests, {len(problem.chains)} distinct chains")
     return EXIT_OK
 

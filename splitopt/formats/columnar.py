@@ -14,8 +14,10 @@ Problem file (``splitopt-problem`` v1, columnar): one row per request. Columns
 ``client_memory_bytes`` (optional) (lists of L numbers), ``uplink_s``,
 ``downlink_s`` (lists of L + 1), ``sla_s``, ``memory_budget_bytes`` (nullable),
 ``weight`` (optional, default 1), ``start`` / ``end`` (optional, ``"client"``
-or ``"server"``). The file's key-value metadata ``splitopt`` holds
-``{"format": "splitopt-problem", "version": 1, "name": ..., "work_unit": ...}``.
+or ``"server"``), ``meta`` (optional, nullable: a request's ``meta`` object as
+JSON text). The file's key-value metadata ``splitopt`` holds
+``{"format": "splitopt-problem", "version": 1, "name": ..., "work_unit": ...}``
+and, where given, the problem file's ``meta`` object (e.g. ``compiled_from``).
 Validation is that of the JSON reader; errors are :class:`InputError` naming
 the file, the row and the column (``row 12, column uplink_s[3]``).
 
@@ -49,7 +51,7 @@ META_KEY = b"splitopt"
 LAYER_COLUMNS = ("client_time_s", "server_time_s", "server_work")
 BOUNDARY_COLUMNS = ("uplink_s", "downlink_s")
 REQUIRED = ("id", *LAYER_COLUMNS, *BOUNDARY_COLUMNS, "sla_s")
-OPTIONAL = ("client_memory_bytes", "memory_budget_bytes", "weight", "start", "end")
+OPTIONAL = ("client_memory_bytes", "memory_budget_bytes", "weight", "start", "end", "meta")
 #: Rows per row group when writing (a reader's unit of random access).
 ROW_GROUP_ROWS = 65_536
 
@@ -82,12 +84,14 @@ def is_columnar(path: str | os.PathLike) -> bool:
 
 @dataclass(frozen=True, eq=False)
 class RequestBatch:
-    """Rows ``[start, start + len)`` of a columnar problem: ids, weights and chains."""
+    """Rows ``[start, start + len)`` of a columnar problem: ids, weights, chains and
+    the requests' ``meta`` objects (``None`` when the file has no ``meta`` column)."""
 
     start: int
     ids: list[str]
     weights: np.ndarray
     chains: ChainBatch
+    metas: list[dict | None] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -95,9 +99,10 @@ class RequestBatch:
     def to_problem(self, name: str, work_unit: str) -> Problem:
         """These rows as an ordinary :class:`Problem` (one Python object per request)."""
         chains = self.chains.chains()
+        metas = self.metas if self.metas is not None else [None] * len(self.ids)
         reqs = tuple(
-            Request(id=i, chain=c, weight=float(w))
-            for i, c, w in zip(self.ids, chains, self.weights, strict=True)
+            Request(id=i, chain=c, weight=float(w), meta=m)
+            for i, c, w, m in zip(self.ids, chains, self.weights, metas, strict=True)
         )
         return Problem(name=name, requests=reqs, work_unit=work_unit)
 
@@ -158,6 +163,9 @@ class ColumnarProblem:
         if head.get("version") != VERSION:
             raise InputError(self.file, "version", f"unsupported version {head.get('version')!r}")
         self.name = str(head.get("name") or self.path.stem)
+        self.meta = head.get("meta")
+        if self.meta is not None and not isinstance(self.meta, dict):
+            raise InputError(self.file, "meta", "must be a JSON object")
         self.work_unit = head.get("work_unit", "FLOP")
         if self.work_unit not in WORK_UNITS:
             raise InputError(self.file, "work_unit", f"must be one of {list(WORK_UNITS)}")
@@ -305,6 +313,28 @@ def _strings(file: str, table: Any, start: int, name: str, allowed: tuple | None
     return vals
 
 
+def _metas(file: str, table: Any, start: int) -> list[dict | None]:
+    """The ``meta`` column: JSON text of an object per row, or null."""
+    import pyarrow as pa
+
+    col = table.column("meta").combine_chunks()
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        raise InputError(file, "column meta", f"must hold JSON text, not {col.type}")
+    out: list[dict | None] = []
+    for i, text in enumerate(col.to_pylist()):
+        if text is None:
+            out.append(None)
+            continue
+        try:
+            obj = json.loads(text)
+        except ValueError as exc:
+            raise _err(file, start, i, "meta", f"is not JSON: {exc}") from None
+        if not isinstance(obj, dict):
+            raise _err(file, start, i, "meta", "must be a JSON object (or null)")
+        out.append(obj)
+    return out
+
+
 def batch_from_table(table: Any, start: int, file: str) -> RequestBatch:
     """Validate rows of a columnar problem (a pyarrow Table) and build the batch."""
     n = table.num_rows
@@ -376,7 +406,8 @@ def batch_from_table(table: Any, start: int, file: str) -> RequestBatch:
         start_server=loc["start"],
         end_server=loc["end"],
     )
-    return RequestBatch(start=start, ids=ids, weights=weight, chains=chains)
+    metas = _metas(file, table, start) if "meta" in names else None
+    return RequestBatch(start=start, ids=ids, weights=weight, chains=chains, metas=metas)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -388,12 +419,20 @@ def _list_array(values: np.ndarray, offsets: np.ndarray) -> Any:
     return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values))
 
 
-def problem_table(ids: list[str], weights: np.ndarray, b: ChainBatch) -> Any:
-    """Rows of a columnar problem as a pyarrow Table."""
+def problem_table(
+    ids: list[str], weights: np.ndarray, b: ChainBatch, metas: list | None = None
+) -> Any:
+    """Rows of a columnar problem as a pyarrow Table (``metas``: a dict or None per
+    row, written as the ``meta`` column; no column when None)."""
     import pyarrow as pa
 
     boff = b.boundary_offsets
     has = b.has_budget
+    extra = {}
+    if metas is not None:
+        extra["meta"] = pa.array(
+            [None if m is None else json.dumps(m, allow_nan=False) for m in metas], pa.string()
+        )
     return pa.table(
         {
             "id": pa.array(ids, pa.string()),
@@ -408,6 +447,7 @@ def problem_table(ids: list[str], weights: np.ndarray, b: ChainBatch) -> Any:
             "weight": pa.array(np.asarray(weights, np.float64)),
             "start": pa.array(np.where(b.start_server, "server", "client")),
             "end": pa.array(np.where(b.end_server, "server", "client")),
+            **extra,
         }
     )
 
@@ -418,31 +458,49 @@ def _with_meta(schema: Any, head: dict) -> Any:
 
 def write_problem_batches(
     target: str | os.PathLike,
-    batches: Iterator[tuple[list[str], np.ndarray, ChainBatch]],
+    batches: Iterator[tuple],
     name: str,
     work_unit: str = "FLOP",
     inputs: tuple = (),
+    meta: dict | None = None,
 ) -> int:
-    """Write a columnar problem from batches of (ids, weights, chains), streaming,
-    atomically under the output policy. Returns the number of rows written."""
+    """Write a columnar problem from batches of (ids, weights, chains[, metas]),
+    streaming, atomically under the output policy (``metas``: a dict or None per
+    row; the first batch decides whether the file has a ``meta`` column; ``meta``:
+    the file's own meta object). Returns the number of rows written."""
     pq = _pa()
     from splitopt.outputs import check_not_input, replace_file
 
     check_not_input(target, inputs)
-    head = {"format": PROBLEM_FORMAT, "version": VERSION, "name": name, "work_unit": work_unit}
+    head: dict[str, Any] = {
+        "format": PROBLEM_FORMAT,
+        "version": VERSION,
+        "name": name,
+        "work_unit": work_unit,
+    }
+    if meta:
+        head["meta"] = meta
     count = 0
 
     def write(fh: Any) -> None:
         nonlocal count
         writer = None
         seen: set[int] = set()
-        for ids, w, b in batches:
+        for ids, w, b, *rest in batches:
             digests = id_digests(ids)
             for k, dgt in enumerate(digests.tolist()):
                 if dgt in seen:
                     raise UserError(f"{target}: duplicate request id {ids[k]!r}")
                 seen.add(dgt)
-            t = problem_table(ids, w, b)
+            metas = rest[0] if rest else None
+            if writer is not None:  # keep the first batch's schema
+                if "meta" in writer.schema.names and metas is None:
+                    metas = [None] * len(ids)
+                elif "meta" not in writer.schema.names and metas is not None:
+                    if any(m is not None for m in metas):
+                        raise UserError(f"{target}: request meta only in later batches")
+                    metas = None
+            t = problem_table(ids, w, b, metas)
             if writer is None:
                 writer = pq.ParquetWriter(fh, _with_meta(t.schema, head))
             writer.write_table(
@@ -458,11 +516,17 @@ def write_problem_batches(
 
 
 def write_problem_columnar(
-    problem: Problem, target: str | os.PathLike, inputs: tuple = (), rows: int = ROW_GROUP_ROWS
+    problem: Problem,
+    target: str | os.PathLike,
+    inputs: tuple = (),
+    rows: int = ROW_GROUP_ROWS,
+    meta: dict | None = None,
 ) -> None:
-    """Write a :class:`Problem` as a columnar file (one row per request)."""
+    """Write a :class:`Problem` as a columnar file (one row per request; the requests'
+    ``meta`` as the ``meta`` column when any request has one; ``meta``: the file's)."""
+    with_meta = any(r.meta for r in problem.requests)
 
-    def gen() -> Iterator[tuple[list[str], np.ndarray, ChainBatch]]:
+    def gen() -> Iterator[tuple]:
         reqs = problem.requests
         for s in range(0, len(reqs), rows):
             part = reqs[s : s + rows]
@@ -470,9 +534,10 @@ def write_problem_columnar(
                 [r.id for r in part],
                 np.array([r.weight for r in part]),
                 ChainBatch.from_chains([r.chain for r in part]),
+                [r.meta.to_dict() if r.meta else None for r in part] if with_meta else None,
             )
 
-    write_problem_batches(target, gen(), problem.name, problem.work_unit, inputs)
+    write_problem_batches(target, gen(), problem.name, problem.work_unit, inputs, meta)
 
 
 SOLUTION_COLUMNS = (

@@ -38,6 +38,24 @@ def test_roundtrip(tmp_path):
     assert back.name == p.name
 
 
+def test_compiled_scenario_keeps_meta(tmp_path):
+    """Request meta (model, client, network, …) and the file's meta survive Parquet."""
+    from splitopt.formats.read import compile_file
+
+    scenario = "tests/data/scenario/good/mixed.json"
+    f = tmp_path / "c.parquet"
+    r = run_cli("compile", scenario, "-o", str(f))
+    assert r.returncode == 0, r.stderr
+    ref = compile_file(scenario)
+    assert any(q.meta for q in ref.requests)
+    cp = ColumnarProblem(f)
+    assert cp.read().requests == ref.requests  # equality includes meta
+    assert cp.meta["compiled_from"] == scenario
+    j = tmp_path / "c.json"
+    assert run_cli("compile", scenario, "-o", str(j)).returncode == 0
+    assert json.loads(j.read_text())["meta"]["compiled_from"] == cp.meta["compiled_from"]
+
+
 def _solution_rows(path):
     return pq.read_table(path).to_pylist()
 
@@ -138,6 +156,14 @@ def _set(t, name, i, value):
         (lambda t: _set(t, "id", 4, "r0"), "row 4, column id"),
         (lambda t: t.append_column("colour", pa.array(["x"] * t.num_rows)), "column colour"),
         (lambda t: t.drop_columns(["sla_s"]), "column sla_s"),
+        (
+            lambda t: t.append_column("meta", pa.array(['{"a": 1}'] * 3 + ["[1]"] * 9)),
+            "row 3, column meta",
+        ),
+        (
+            lambda t: t.append_column("meta", pa.array([None] * 10 + ["{x"] * 2)),
+            "row 10, column meta",
+        ),
     ],
 )
 def test_errors_name_file_row_and_column(tmp_path, mutate, where):
