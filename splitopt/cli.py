@@ -94,6 +94,11 @@ def _read_inputs(paths: Sequence[str]) -> list[tuple[str, object, str | None]]:
 
     out = []
     for path in paths:
+        if _columnar(path):  # read whole: the in-memory path (--json, --per-request, tables)
+            from splitopt.formats.columnar import ColumnarProblem
+
+            out.append((path, ColumnarProblem(path).read(), None))
+            continue
         problem, doc = read_with_doc(path)
         desc = doc.get("description") if isinstance(doc, dict) else None
         out.append((path, problem, desc if isinstance(desc, str) else None))
@@ -116,10 +121,22 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from splitopt.solvers import get_solver
 
     given = _given_options(args)
+    columnar_replay = args.replay is not None and _columnar(args.replay)
     if any(_columnar(p) for p in args.paths):
-        return _solve_columnar(args, given)
-    if args.out is not None or args.dask is not None:
+        if args.out is not None or args.dask is not None or columnar_replay:
+            return _solve_columnar(args, given)
+        if args.json is None and not args.per_request and args.replay is None:
+            raise UsageError(
+                "columnar files: give --out FILE.parquet (streamed, bounded memory), or "
+                "--json FILE to solve the file in memory like a JSON problem file"
+            )
+    elif args.out is not None or args.dask is not None:
         raise UsageError("--out and --dask are for columnar (Parquet) problem files; use --json")
+    elif columnar_replay:
+        raise UsageError(
+            f"{args.replay} is a columnar solution: it replays a columnar problem "
+            "(solve PROBLEM.parquet --replay SOLUTION.parquet)"
+        )
     replay = None
     if args.replay is not None:
         from splitopt.formats.solution_file import read_run
@@ -292,13 +309,24 @@ def _columnar_target(path: str) -> bool:
 
 
 def _solve_columnar(args: argparse.Namespace, given: dict) -> int:
-    """``solve BIG.parquet --out SOLUTIONS.parquet``: streamed (splitopt.streaming)."""
+    """``solve BIG.parquet --out SOLUTIONS.parquet``: streamed (splitopt.streaming);
+    with ``--replay SOLUTION.parquet``: re-solve streamed and compare placements."""
     from splitopt.streaming import solve_file
 
     if len(args.paths) != 1:
         raise UsageError("a columnar problem file is solved on its own: give one PATH")
-    if args.replay is not None or args.json is not None or args.per_request:
-        raise UsageError("columnar files: write the solution with --out FILE.parquet")
+    if args.json is not None or args.per_request:
+        raise UsageError(
+            "--out/--dask stream the solutions to a Parquet file; --json and --per-request "
+            "hold every request in memory: drop --out/--dask to use them"
+        )
+    if args.replay is not None:
+        if not _columnar(args.replay):
+            raise UsageError(
+                "--replay of a JSON solution solves in memory: drop --out/--dask "
+                "(a columnar solution file replays streamed)"
+            )
+        return _replay_columnar(args, given)
     if args.out is None:
         raise UsageError("columnar files: give --out FILE.parquet for the solutions")
     names = [s.strip() for s in (args.solver or "dp").split(",") if s.strip()]
@@ -324,6 +352,60 @@ def _solve_columnar(args: argparse.Namespace, given: dict) -> int:
     return EXIT_OK
 
 
+def _replay_columnar(args: argparse.Namespace, given: dict) -> int:
+    """``solve P.parquet --replay S.parquet [--out NEW.parquet]``: the solver and options
+    recorded in S, re-run streamed; exit 1 unless every placement is the same."""
+    import tempfile
+
+    from splitopt.formats.columnar import ColumnarProblem, read_solution_meta
+    from splitopt.formats.errors import InputError
+    from splitopt.outputs import check_not_input
+    from splitopt.solvers import get_solver
+    from splitopt.streaming import compare_placements, solve_file
+
+    if args.solver is not None or given:
+        raise UsageError(
+            "--replay takes the solver and its options from the solution file; "
+            "drop --solver and the solver flags"
+        )
+    path = args.paths[0]
+    check_not_input(args.out, [path, args.replay])
+    head = read_solution_meta(args.replay)
+    solver, options = head.get("solver"), head.get("options", {})
+    if not isinstance(solver, str) or not isinstance(options, dict):
+        raise InputError(args.replay, "(metadata)", "no solver name and options recorded")
+    try:
+        get_solver(solver, **options)  # a bad recorded solver or option names the file
+    except UserError as exc:
+        raise InputError(args.replay, "options", str(exc)) from None
+    reader = ColumnarProblem(path)
+    if head.get("instance") != reader.name:
+        print(
+            f"replay of {args.replay}: the file is for instance {head.get('instance')!r}, "
+            f"the problem is {reader.name!r}"
+        )
+        return EXIT_INTERNAL
+    with tempfile.TemporaryDirectory(prefix="splitopt-replay-") as tmp:
+        out = args.out if args.out is not None else os.path.join(tmp, "replay.parquet")
+        solve_file(
+            path, out, solver, options, rows=args.batch_rows, progress=not args.no_progress,
+            dask=args.dask,
+        )
+        n, differ, first = compare_placements(args.replay, out)
+    if differ:
+        print(
+            f"replay of {args.replay}: {differ} of {n} placements differ "
+            f"(first: request {first!r})"
+        )
+        return EXIT_INTERNAL
+    print(
+        f"replay of {args.replay}: {solver} with {options or 'default options'} "
+        f"gives the same placements ({n} requests)"
+        + (f"; solutions in {args.out}" if args.out is not None else "")
+    )
+    return EXIT_OK
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Re-score a solution file: one document, or the list ``solve --json`` writes for
     several solvers/files (its documents for this problem's instance are scored)."""
@@ -334,13 +416,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from splitopt.solution import Result
 
     check_not_input(args.json, (args.path, args.solution))
-    if args.dask is not None and not _columnar(args.path):
-        raise UsageError("--dask is for columnar (Parquet) problem files")
-    if _columnar(args.path):
+    if args.dask is not None and not _columnar(args.solution):
+        raise UsageError("--dask is for columnar (Parquet) problem and solution files")
+    if _columnar(args.solution) and not _columnar(args.path):
+        raise UsageError(
+            f"{args.solution} is a columnar solution: evaluate it against the columnar problem"
+        )
+    if _columnar(args.path) and _columnar(args.solution):
         from splitopt.streaming import evaluate_file
 
         if args.json is not None or args.per_request:
-            raise UsageError("columnar files: evaluate prints the totals only")
+            raise UsageError(
+                "a columnar solution is evaluated streamed and prints the totals only "
+                "(--json and --per-request are for JSON solution files)"
+            )
         r = evaluate_file(args.path, args.solution, dask=args.dask)
         print(
             f"{r['solver']}: evaluator objective: {r['objective']!r} "
@@ -765,10 +854,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--replay",
         metavar="SOLUTION",
         help="re-run the solver and options recorded in a solution file and check that "
-        "the placements are the same (exit 1 if not)",
+        "the placements are the same (exit 1 if not); a columnar solution (.parquet) "
+        "replays a columnar problem streamed (with --out: keep the new solutions)",
     )
     s.add_argument(
-        "--json", metavar="FILE|-", help="write the splitopt-solution JSON to FILE or stdout"
+        "--json",
+        metavar="FILE|-",
+        help="write the splitopt-solution JSON to FILE or stdout (a columnar problem is "
+        "then read whole and solved in memory, like a JSON one)",
     )
     s.add_argument("--per-request", action="store_true", help="also print a table per request")
     s.add_argument(

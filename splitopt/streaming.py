@@ -548,6 +548,32 @@ def _map_dask(dask: Any, fn: Any, path: str, solution: str, ranges: list) -> lis
     return out
 
 
+def compare_placements(a: str, b: str, rows: int = DEFAULT_ROWS) -> tuple[int, int, str | None]:
+    """Compare two columnar solutions row by row (bounded memory): (rows, rows whose
+    placement differs, the first such request id). Ids must agree row by row."""
+    from splitopt.formats.columnar import RowRanges
+
+    pq = _pa()
+    fa, fb = pq.ParquetFile(a), pq.ParquetFile(b)
+    n = fa.metadata.num_rows
+    if fb.metadata.num_rows != n:
+        raise InputError(a, "(rows)", f"has {n} rows, {b} has {fb.metadata.num_rows}")
+    ra, rb = RowRanges(fa, ["id", "placement"]), RowRanges(fb, ["id", "placement"])
+    differ, first = 0, None
+    for s in range(0, n, rows):
+        ta, tb = ra.read(s, min(s + rows, n)), rb.read(s, min(s + rows, n))
+        ids = ta.column(0).to_pylist()
+        if ids != tb.column(0).to_pylist():
+            raise InputError(a, f"rows {s}-{min(s + rows, n) - 1}, column id", f"differ from {b}")
+        pa_, pb_ = ta.column(1).to_pylist(), tb.column(1).to_pylist()
+        for i, (x, y) in enumerate(zip(pa_, pb_, strict=True)):
+            if x != y:
+                differ += 1
+                if first is None:
+                    first = ids[i]
+    return n, differ, first
+
+
 def _solution_head(solution: str) -> dict:
     from splitopt.formats.columnar import read_solution_meta
 

@@ -184,8 +184,81 @@ def test_cli_generate_solve_evaluate(tmp_path):
     assert r.returncode == 0, r.stderr
     r2 = run_cli("evaluate", str(f), str(out))
     assert r2.returncode == 0 and "0 placement(s) break" in r2.stdout
-    r3 = run_cli("solve", str(f), "--json", "-")
-    assert r3.returncode == 2
+    r3 = run_cli("solve", str(f), "--json", "-")  # in memory, like a JSON problem
+    assert r3.returncode == 0, r3.stderr
+    doc = json.loads(r3.stdout)
+    assert [q["placement"] for q in doc["requests"]] == [
+        q["placement"] for q in _solution_rows(out)
+    ]
+
+
+def _main(capsys, *argv):
+    from splitopt.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_columnar_json_replay_and_unsupported(tmp_path, capsys):
+    """--json (in memory), --replay of a columnar or JSON solution, and one exit-2 line
+    for the combinations that do not exist."""
+    p = _problem(30)
+    f = tmp_path / "p.parquet"
+    write_problem_columnar(p, f)
+    sol = tmp_path / "s.parquet"
+    assert _main(capsys, "solve", f, "--out", sol, "--no-progress", "--batch-rows", 7)[0] == 0
+    js = tmp_path / "s.json"
+    code, out, _ = _main(capsys, "solve", f, "--solver", "dp,greedy", "--json", js)
+    assert code == 0 and "dp" in out and "greedy" in out  # the comparison table
+    docs = json.loads(js.read_text())
+    assert [q["placement"] for q in docs[0]["requests"]] == [
+        q["placement"] for q in _solution_rows(sol)
+    ]
+    # streamed replay of a columnar solution
+    code, out, _ = _main(capsys, "solve", f, "--replay", sol, "--no-progress")
+    assert code == 0 and "gives the same placements (30 requests)" in out
+    again = tmp_path / "again.parquet"
+    code, out, _ = _main(capsys, "solve", f, "--replay", sol, "--out", again, "--no-progress")
+    assert code == 0 and pq.read_table(again).select(["id", "placement"]).equals(
+        pq.read_table(sol).select(["id", "placement"])
+    )
+    t = pq.read_table(sol)
+    pl = t.column("placement").to_pylist()
+    k = next(i for i, x in enumerate(pl) if x is not None)
+    pl[k] = "".join("C" if c == "S" else "S" for c in pl[k])
+    bad = tmp_path / "bad.parquet"
+    pq.write_table(t.set_column(2, "placement", pa.array(pl, pa.string())), bad)
+    code, out, _ = _main(capsys, "solve", f, "--replay", bad, "--no-progress")
+    assert code == 1 and f"1 of 30 placements differ (first: request {p.ids[k]!r})" in out
+    # replay of a JSON solution on a columnar problem: in memory
+    one = tmp_path / "one.json"
+    assert _main(capsys, "solve", f, "--json", one)[0] == 0
+    code, out, _ = _main(capsys, "solve", f, "--replay", one)
+    assert code == 0 and "gives the same placements" in out
+    # evaluate: a JSON solution against a columnar problem works (in memory)
+    code, out, _ = _main(capsys, "evaluate", f, one)
+    assert code == 0, out
+    # unsupported combinations: exit 2, one line, saying what to do
+    pj = tmp_path / "p.json"
+    from splitopt.formats.problem_file import write_problem
+
+    write_problem(p, pj)
+    for argv, words in [
+        (("solve", f), "give --out FILE.parquet"),
+        (("solve", f, "--out", tmp_path / "x.parquet", "--json", "-"), "drop --out/--dask"),
+        (("solve", f, "--out", tmp_path / "x.parquet", "--per-request"), "drop --out/--dask"),
+        (("solve", f, "--replay", one, "--out", tmp_path / "x.parquet"), "drop --out/--dask"),
+        (("solve", f, "--replay", sol, "--solver", "dp"), "drop --solver"),
+        (("solve", pj, "--replay", sol), "replays a columnar problem"),
+        (("evaluate", pj, sol), "against the columnar problem"),
+        (("evaluate", f, sol, "--json", "-"), "totals only"),
+    ]:
+        code, out, err = _main(capsys, *argv)
+        assert code == 2, (argv, out, err)
+        assert err.count("\n") == 1 and words in err, (argv, err)
+        assert "Traceback" not in err
+    assert not (tmp_path / "x.parquet").exists()
 
 
 def test_dask_local_cluster_identical(tmp_path):
