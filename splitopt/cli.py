@@ -388,14 +388,18 @@ def _replay_columnar(args: argparse.Namespace, given: dict) -> int:
     with tempfile.TemporaryDirectory(prefix="splitopt-replay-") as tmp:
         out = args.out if args.out is not None else os.path.join(tmp, "replay.parquet")
         solve_file(
-            path, out, solver, options, rows=args.batch_rows, progress=not args.no_progress,
+            path,
+            out,
+            solver,
+            options,
+            rows=args.batch_rows,
+            progress=not args.no_progress,
             dask=args.dask,
         )
         n, differ, first = compare_placements(args.replay, out)
     if differ:
         print(
-            f"replay of {args.replay}: {differ} of {n} placements differ "
-            f"(first: request {first!r})"
+            f"replay of {args.replay}: {differ} of {n} placements differ (first: request {first!r})"
         )
         return EXIT_INTERNAL
     print(
