@@ -97,9 +97,11 @@ FIGURES: tuple[str, ...] = (
     "bandwidth_efficiency",
     "step_overhead_s",
 )
+#: bounds and start of the fit (overheads per forward pass and transformer
+#: block: up to 0.5 s and 50 ms per pass of a 32-block model)
 _LO = np.array([0.02, 0.0, 0.05, 0.0])
-_HI = np.array([1.0, 0.5, 1.0, 0.05])
-_START = np.array([0.4, 0.01, 0.7, 0.002])
+_HI = np.array([1.0, 0.5 / 32, 1.0, 0.05 / 32])
+_START = np.array([0.4, 0.01 / 32, 0.7, 0.002 / 32])
 
 
 @dataclass(frozen=True)
@@ -228,9 +230,9 @@ def shipped_device(m: Measurement) -> Device:
 def old_device(m: Measurement) -> Device:
     """The device as the cost model before this calibration saw it."""
     d = DEVICES[m.device]
-    return dataclasses.replace(d, prefill_overhead_s=0.0, step_overhead_s=0.0).with_efficiency(
-        OLD_EFFICIENCY.get(d.kind, 0.5)
-    )
+    return dataclasses.replace(
+        d, prefill_overhead_s=0.0, step_overhead_s=0.0, matmul_peak="", dequant_pass=False
+    ).with_efficiency(OLD_EFFICIENCY.get(d.kind, 0.5))
 
 
 # -- fitting ---------------------------------------------------------------------------
@@ -241,11 +243,14 @@ def _with(d: Device, x: Sequence[float]) -> Device:
 
 
 @cache
-def _terms(m: Measurement) -> tuple[np.ndarray, ...]:
-    """Per-layer roofline terms of ``m`` at full efficiency (seconds), for fast fits."""
+def _terms(m: Measurement) -> tuple[Any, ...]:
+    """Per-layer roofline terms of ``m`` at full efficiency (seconds), for fast
+    fits; the compute path (``matmul_peak``, ``dequant_pass``) is the engine's
+    on that device (:func:`shipped_device`): a property of its code, not fitted."""
     w = _workload(m)
-    d = DEVICES[m.device]
-    pc, pm = d.peak(_precision(m).compute), d.memory_bandwidth
+    d = shipped_device(m)
+    pc, pm = d.matmul_rate(_precision(m).compute), d.memory_bandwidth
+    deq = float(w.dequant_bytes[0].sum()) / pm if d.dequant_pass else 0.0
     return (
         w.prefill_flops[0] / pc,
         w.prefill_bytes[0] / pm,
@@ -254,16 +259,18 @@ def _terms(m: Measurement) -> tuple[np.ndarray, ...]:
         w.step_bytes0[0] / pm,
         w.step_bytes1[0] / pm,
         w.steps[0],
+        deq,
+        w.blocks,
     )
 
 
 def _predict_fast(m: Measurement, x: Sequence[float]) -> float:
     """:func:`predict` on the device with figures ``x`` (order :data:`FIGURES`)."""
     ce, po, be, so = x
-    pf, pb, f0, f1, b0, b1, steps = _terms(m)
-    tp = float(np.maximum(pf / ce, pb / be).sum()) + po
+    pf, pb, f0, f1, b0, b1, steps, deq, blocks = _terms(m)
+    tp = float(np.maximum(pf / ce, pb / be).sum()) + po * blocks + deq / be
     td = float(sum_max_linear(f0 / ce, f1 / ce, b0 / be, b1 / be, steps).sum())
-    td += float(steps[0]) * so
+    td += float(steps[0]) * so * blocks
     n, g = m.prompt_tokens, m.output_tokens
     if m.metric == "prefill_tps":
         return n / tp
@@ -399,8 +406,8 @@ def held_out_devices(rows: Sequence[Measurement] | None = None) -> dict[str, flo
 
 
 def rounded(figs: dict[str, float]) -> dict[str, float]:
-    """Figures as shipped: efficiencies to 0.01, overheads to 0.1 ms."""
-    return {k: round(v, 4) if k.endswith("_s") else round(max(v, 0.01), 2) for k, v in figs.items()}
+    """Figures as shipped: efficiencies to 0.01, overheads (per block) to 1 us."""
+    return {k: round(v, 6) if k.endswith("_s") else round(max(v, 0.01), 2) for k, v in figs.items()}
 
 
 # -- reporting -------------------------------------------------------------------------
