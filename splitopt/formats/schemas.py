@@ -36,8 +36,8 @@ from splitopt.scenario.architectures import (
     POSITIVE_INTS,
 )
 from splitopt.scenario.costmodel import COMPUTE_DTYPES, WEIGHT_DTYPES
-from splitopt.scenario.devices import PEAK_KEYS as PEAK_DTYPES
 from splitopt.scenario.devices import DEVICES
+from splitopt.scenario.devices import PEAK_KEYS as PEAK_DTYPES
 from splitopt.scenario.engines import ENGINES
 from splitopt.scenario.networks import NETWORKS
 from splitopt.solution import STATUSES

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-import numpy as np
 import pytest
 
 from splitopt.errors import DataError
