@@ -30,6 +30,10 @@ Calibration protocol (fixed before looking at the fit results):
 * Held out (leave-one-device-class-out): for each kind, every figure is fitted
   without any row of that kind (the engine's rows of the other kinds, else all
   rows of the other kinds) and the kind's rows are predicted with it.
+* Not fitted: the engine's compute path on a device (``matmul_peak``,
+  ``dequant_pass``; llama.cpp's CUDA path, from its source code), which the
+  rows are predicted with in every fit, held-out ones included. The overheads
+  are per forward pass and transformer block.
 
 Run ``python -m splitopt.experiments.calibration`` (``--rows`` for every row,
 ``--fit`` for the fitted figures as JSON, ``--old`` for the model before
