@@ -771,7 +771,9 @@ def _run_locked(
     else:
         if workers is None:
             workers = 1 if serial else max(1, min(os.cpu_count() or 1, len(todo)))
-        results = _serial(todo, guard) if workers <= 1 or len(todo) <= 1 else _pool(todo, workers)
+        results = (
+            _serial(todo, guard) if workers <= 1 or len(todo) <= 1 else _pool(todo, workers)
+        )
 
     prog, tid = _progress(len(tasks), len(tasks) - len(todo), name, progress)
     try:
