@@ -204,6 +204,23 @@ def placement_columns(problem: Problem, solvers: tuple[str, ...]) -> dict[str, S
     return row
 
 
+def latency_columns(problem: Problem) -> dict[str, Scalar]:
+    """Where the cost model puts the clients against the server (memory and SLA
+    ignored), over all requests (unweighted): ``fastest_all_client`` (requests whose
+    fastest placement is all-client), ``sum_log_client_over_server`` (Σ ln of
+    all-client / all-server latency; pooled geometric mean = exp(sum / requests))."""
+    from splitopt.evaluate import min_latency, score
+
+    fastest, logs = 0, 0.0
+    for r in problem.requests:
+        c = r.chain
+        t_client = score(c, "C" * c.num_layers).latency_s
+        t_server = score(c, "S" * c.num_layers).latency_s
+        fastest += t_client <= min_latency(c) * (1 + 1e-9)
+        logs += float(np.log(t_client / t_server))
+    return {"fastest_all_client": fastest, "sum_log_client_over_server": logs}
+
+
 def placement_changes(old: Any, new: Any, solver: str) -> dict[str, Scalar]:
     """How ``solver``'s placements of the same requests differ between two results
     (:class:`~splitopt.solution.Result`, request i of one = request i of the other):

@@ -16,6 +16,7 @@ from splitopt.experiments.instances import instance, sub_instance
 from splitopt.experiments.outcomes import (
     data_mode,
     describe,
+    latency_columns,
     placement_changes,
     placement_columns,
     service_times,
@@ -78,10 +79,11 @@ def run_calibration_impact(
     **_: Scalar,
 ) -> dict[str, Scalar]:
     """One (sub-)instance of a protocol setting costed by both cost models: the
-    outcome columns of :func:`split_outcomes` and :func:`placement_columns` under
-    each (prefixed ``cal_`` / ``uncal_``), then :func:`placement_changes` between
-    them (unprefixed). Same draws under both models; each model's SLAs come from
-    its own latencies by the same rule, so request i is the same request."""
+    outcome columns of :func:`split_outcomes`, :func:`placement_columns` and
+    :func:`latency_columns` under each (prefixed ``cal_`` / ``uncal_``), then
+    :func:`placement_changes` between them (unprefixed). Same draws under both
+    models; each model's SLAs come from its own latencies by the same rule, so
+    request i is the same request."""
     kw = PROTOCOL_SETTINGS[setting][2]
     row: dict[str, Scalar] = {}
     problems = {}
@@ -93,7 +95,11 @@ def run_calibration_impact(
             row.update(describe(p))
         pre = MODEL_PREFIX[model]
         row[f"{pre}cost_figures"] = figures_id(model)
-        cols = {**split_outcomes(p, solver), **placement_columns(p, IMPACT_SOLVERS)}
+        cols = {
+            **split_outcomes(p, solver),
+            **placement_columns(p, IMPACT_SOLVERS),
+            **latency_columns(p),
+        }
         row.update({f"{pre}{k}": v for k, v in cols.items()})
     a, b = (problems[m] for m in COST_MODELS)
     for s in IMPACT_SOLVERS:

@@ -677,6 +677,11 @@ def impact_figures(rows: Sequence[Row]) -> dict[str, tuple[str, str]]:
         out["gain over greedy, all requests"].append(pct(charged_gain(v, "greedy").value))
         out["gain over greedy, both feasible"].append(pct(work_gain(v, "greedy").value))
         out["both feasible (DP and greedy)"].append(str(_total(v, "common_greedy")))
+        out["all-client is the fastest placement"].append(str(_total(v, "fastest_all_client")))
+        logs = sum(float(r.get("sum_log_client_over_server") or 0.0) for r in v)  # type: ignore[arg-type]
+        out["all-client / all-server latency (geometric mean)"].append(
+            f"{math.exp(logs / n):.2f}" if n else "–"
+        )
         for s in ("dp", "greedy"):
             lab = "DP" if s == "dp" else s
             out[f"{lab}: client share of layers"].append(pct(share(v, s)))
@@ -726,6 +731,8 @@ def calibration_impact_tables(rows: Sequence[Row]) -> list[Table]:
                 [
                     IMPACT_LABEL[setting],
                     label,
+                    pair("all-client / all-server latency (geometric mean)"),
+                    f"{pair('all-client is the fastest placement')} of {f['requests'][0]}",
                     pair("DP: client share of layers"),
                     pair("DP: all-client / split / all-server"),
                     pair("greedy: client share of layers"),
@@ -771,6 +778,8 @@ def calibration_impact_tables(rows: Sequence[Row]) -> list[Table]:
         header=[
             "setting",
             "family",
+            "all-client / all-server latency",
+            "all-client fastest",
             "DP: client share of layers",
             "DP: all-client / split / all-server",
             "greedy: client share of layers",
@@ -781,6 +790,9 @@ def calibration_impact_tables(rows: Sequence[Row]) -> list[Table]:
         rows=where,
         label="tab:calibration-impact-layers",
         note=(
+            "All-client / all-server latency: geometric mean over all requests (SLA and "
+            "memory ignored); all-client fastest: requests whose least-latency placement is "
+            "all-client. "
             "Client share: layers on the client / layers, mean over the requests the solver "
             "serves (unweighted), percent. Placement changed: requests served under both "
             "models whose placement differs. Transformer and GPT-2 requests run prefill and "
@@ -873,6 +885,29 @@ def macros(results: Mapping[str, Path]) -> str:
         p_rows = [r for r in rows if r.get("setting") == "P"]
         if p_rows:
             define("protoSetting", _seed_text(p_rows))
+    impact = results.get("calibration-impact")
+    if impact and Path(impact).exists():
+        rows = load(impact)
+        for (setting, fam), rs in group(rows, "setting", "group").items():
+            tag = "P" if setting == "P" else "Shipped"
+            for model, pre in IMPACT_MODELS:
+                v = model_view(rs, pre)
+                m = "Cal" if model == "calibrated" else "Uncal"
+                name = ("impact", tag, str(fam), m)
+                define(macro_name(*name[:1], "red", *name[1:]), pct(charged_reduction(v).value))
+                define(
+                    macro_name(*name[:1], "gain", *name[1:]), pct(charged_gain(v, "greedy").value)
+                )
+                define(macro_name(*name[:1], "redBoth", *name[1:]), pct(reduction(v).value))
+                define(
+                    macro_name(*name[:1], "gainBoth", *name[1:]),
+                    pct(work_gain(v, "greedy").value),
+                )
+                define(macro_name(*name[:1], "share", *name[1:]), pct(share(v, "dp")))
+            c, b = _total(rs, "placement_changed_dp"), _total(rs, "both_served_dp")
+            define(macro_name("impact", "changed", tag, str(fam)), pct(c / b) if b else "–")
+        if rows:
+            define("impactSetting", _seed_text(rows))
     gain_path = results.get("gain")
     if gain_path and Path(gain_path).exists():
         rows = load(gain_path)

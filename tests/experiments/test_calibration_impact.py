@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import splitopt.experiments.catalog  # noqa: F401  (registers the experiments)
-from splitopt.evaluate import score
+from splitopt.evaluate import min_latency, score
 from splitopt.experiments.harness import experiment_tasks
 from splitopt.experiments.instances import setting_instance
 from splitopt.experiments.runners import run_calibration_impact
@@ -49,6 +49,10 @@ def direct(model: str, memory: bool) -> dict[str, float]:
         - float(np.dot(w[both], dp.evaluation.server_work[both]))
         / float(np.dot(w[both], greedy.evaluation.server_work[both])),
         "client_share_dp": float(np.mean(shares)),
+        "fastest": sum(
+            score(r.chain, "C" * r.chain.num_layers).latency_s <= min_latency(r.chain) * (1 + 1e-9)
+            for r in p.requests
+        ),
         "placements": dp.placements(),
         "feasible": fd,
     }
@@ -64,6 +68,7 @@ def test_impact_row_and_table_match_direct_computation(setting: str, memory: boo
         assert row[f"{pre}feasible_greedy"] == d[m]["served_greedy"]
         assert row[f"{pre}charged_reduction"] == pytest.approx(d[m]["reduction_all"], rel=1e-12)
         assert row[f"{pre}charged_gain_greedy"] == pytest.approx(d[m]["gain_all"], rel=1e-12)
+        assert row[f"{pre}fastest_all_client"] == d[m]["fastest"]
         assert row[f"{pre}client_share_sum_dp"] == pytest.approx(
             d[m]["client_share_dp"] * d[m]["served_dp"], rel=1e-12
         )
@@ -83,8 +88,8 @@ def test_impact_row_and_table_match_direct_computation(setting: str, memory: boo
     assert body[6] == f"{pct(old['gain_both'])} → {pct(new['gain_both'])}"
     assert body[2].startswith(f"{old['served_dp']} → {new['served_dp']} / ")
     (where,) = t2.rows
-    assert where[2] == f"{pct(old['client_share_dp'])} → {pct(new['client_share_dp'])}"
-    assert where[5].endswith(f"({changed} of {int(served.sum())})")
+    assert where[4] == f"{pct(old['client_share_dp'])} → {pct(new['client_share_dp'])}"
+    assert where[7].endswith(f"({changed} of {int(served.sum())})")
     lines = list(csv.reader(io.StringIO(calibration_impact_csv([row]))))
     assert lines[0] == ["setting", "family", "figure", "uncalibrated-roofline", "calibrated"]
     red = next(r for r in lines if r[2] == "reduction, all requests")
