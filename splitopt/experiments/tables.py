@@ -214,6 +214,7 @@ class Table:
                 .replace("ω", r"$\omega$")
                 .replace("θ", r"$\theta$")
                 .replace("≤", r"$\le$")
+                .replace("→", r"$\to$")
             )
 
         spec = "l" + "r" * (len(self.header) - 1)
