@@ -115,3 +115,29 @@ def test_cost_model_caption_flags_mixed_and_unrecorded_rows() -> None:
     assert cost_model_text([a, a]) == "Calibrated cost model (figures aaaa0000)."
     assert cost_model_text([a, b]).startswith("MIXED")
     assert cost_model_text([{}]).startswith("Cost model not recorded")
+
+
+def test_paper_fresh_renames_the_old_csv(tmp_path, monkeypatch) -> None:
+    from splitopt.experiments import paper
+
+    ran: list[str] = []
+
+    def fake_run(name, out, **_):  # type: ignore[no-untyped-def]
+        ran.append(name)
+        assert not out.exists()  # --fresh: the experiment starts anew
+        out.write_text("experiment,key,error\n")
+
+    monkeypatch.setattr(paper, "run", fake_run)
+    monkeypatch.setattr(paper, "write_tables", lambda paths, out: [])
+    monkeypatch.setattr(paper, "make_figures", lambda paths, out: [])
+    csv_path = tmp_path / "quick" / "calibration-impact.csv"
+    csv_path.parent.mkdir()
+    csv_path.write_text("old rows\n")
+    args = ["--quick", "--results", str(tmp_path), "--out", str(tmp_path / "gen")]
+    assert paper.main([*args, "--only", "calibration-impact", "--fresh"]) == 0
+    assert ran == ["calibration-impact"]
+    assert (tmp_path / "quick" / "calibration-impact.csv.old").read_text() == "old rows\n"
+    # without --fresh an existing CSV is resumed (handed to the harness as it is)
+    monkeypatch.setattr(paper, "run", lambda name, out, **_: ran.append(out.read_text()))
+    assert paper.main([*args, "--only", "calibration-impact"]) == 0
+    assert ran[-1] == "experiment,key,error\n"

@@ -121,9 +121,7 @@ def test_cli_choices_are_the_cost_models() -> None:
 
 def test_cli_compile_and_generate_take_the_option(tmp_path) -> None:
     out = tmp_path / "p.json"
-    r = run_cli(
-        "compile", str(REF / "scenario.json"), "-o", str(out), "--cost-model", UNCALIBRATED
-    )
+    r = run_cli("compile", str(REF / "scenario.json"), "-o", str(out), "--cost-model", UNCALIBRATED)
     assert r.returncode == 0, r.stderr
     doc = json.loads(out.read_text())
     assert doc["meta"]["cost_model"] == UNCALIBRATED
