@@ -35,9 +35,11 @@ Conventions (documented choices):
   bytes / (bandwidth x bandwidth_efficiency)), per layer and phase: once for
   prefill, per decode step (summed in closed form); plus the device's fixed
   cost per forward pass (``prefill_overhead_s`` once, ``step_overhead_s`` per
-  decode step), shared equally by the model's L layers, so a device running
-  k of them pays k / L of it (our assumption: launches and synchronisation
-  grow with the layers run).
+  decode step), shared equally by the layers that pass runs (prefill: all L;
+  a decode step: those with decode work, so an encoder-decoder model's
+  encoder layers pay none of the step cost), so a device running k of them
+  pays k / L of it (our assumption: launches and synchronisation grow with
+  the layers run).
 * Network: a crossing at boundary b costs bytes x 8 / bandwidth + one one-way
   delay per message: one for prefill, one per decode step. Boundary 0 carries
   token ids (4 bytes each; a vision model: the uint8 image); boundary L the
@@ -296,7 +298,14 @@ def phase_times(
     dec = sum_max_linear(
         w.step_flops0 / pc, w.step_flops1 / pc, w.step_bytes0 / pm, w.step_bytes1 / pm, w.steps
     )
-    dec = dec + w.steps * (device.step_overhead_s / L)
+    # The per-step overhead is shared by the layers a decode step runs (ours): an
+    # encoder layer of an encoder-decoder model is idle during decode and gets none.
+    active = np.broadcast_to(
+        (w.step_flops0 != 0) | (w.step_flops1 != 0) | (w.step_bytes0 != 0) | (w.step_bytes1 != 0),
+        dec.shape,
+    )
+    per_layer = device.step_overhead_s / np.maximum(active.sum(axis=-1, keepdims=True), 1)
+    dec = dec + np.where(active, w.steps * per_layer, 0.0)
     return pre, dec
 
 

@@ -14,6 +14,7 @@ from splitopt.scenario.costmodel import (
     DTYPE_BYTES,
     chain_arrays,
     device_time,
+    phase_times,
     precision,
     sum_max_linear,
     transfer_times,
@@ -66,9 +67,35 @@ def test_decode_closed_form_equals_step_loop(name: str) -> None:
         for s in range(1, steps + 1):
             f, b = w.step_flops(s)[k], w.step_bytes(s)[k]
             flops += f
-            secs += np.maximum(f / pc, b / pm) + dev.step_overhead_s / L
+            # the step's fixed cost is shared by the layers the step runs
+            runs = (f != 0) | (b != 0)
+            secs += np.maximum(f / pc, b / pm) + np.where(runs, dev.step_overhead_s / runs.sum(), 0)
         np.testing.assert_allclose(w.total_flops[k], flops, rtol=1e-12)
         np.testing.assert_allclose(time[k], secs, rtol=1e-9)
+
+
+def test_step_overhead_goes_to_the_layers_a_decode_step_runs() -> None:
+    # an encoder-decoder model: the encoder is idle in decode and pays none of the
+    # per-step cost; the decode layers share all of it
+    t = ARCHITECTURES["transformer-base"].layers()
+    w = workload(t, precision("bf16"), np.array([50.0]), np.array([21.0]))
+    dev = DEVICES["jetson-orin-nano"]
+    assert dev.step_overhead_s > 0
+    _, dec = phase_times(w, dev, "bf16")
+    base = phase_times(w, dataclasses.replace(dev, step_overhead_s=0.0), "bf16")[1]
+    extra = dec[0] - base[0]
+    idle = (w.step_flops(1)[0] == 0) & (w.step_bytes(1)[0] == 0)
+    assert idle.any() and (~idle).any()
+    np.testing.assert_array_equal(extra[idle], 0.0)
+    np.testing.assert_allclose(extra.sum(), 20 * dev.step_overhead_s, rtol=1e-12)
+    # a decoder-only model: every layer runs each step, so each pays 1/L of it
+    g = ARCHITECTURES["gpt2"].layers()
+    wg = workload(g, precision("bf16"), np.array([50.0]), np.array([21.0]))
+    eg = (
+        phase_times(wg, dev, "bf16")[1]
+        - phase_times(wg, dataclasses.replace(dev, step_overhead_s=0.0), "bf16")[1]
+    )
+    np.testing.assert_allclose(eg[0], 20 * dev.step_overhead_s / g.num_layers, rtol=1e-9)
 
 
 def test_prefill_attention_term_is_causal_for_decoders() -> None:
