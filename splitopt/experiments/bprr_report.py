@@ -72,6 +72,11 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float]:
     return float(v.mean()), float(t95(v.size) * v.std(ddof=1) / math.sqrt(v.size))
 
 
+def _g(x: float) -> str:
+    """Three significant digits, thousands as whole numbers with separators."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
 def _f(x: float, nd: int = 3) -> str:
     return "" if x is None or not math.isfinite(x) else f"{x:.{nd}f}"
 
@@ -394,14 +399,14 @@ def runtime_table(rows: Sequence[Mapping[str, str]]) -> tuple[str, str]:
         k = 1e3 if unit == "ms" else 1e6
         vals = [
             (
-                (f"{s['median'][(alg, sc)] * k:.3g}" if s["median"][(alg, sc)] > 0 else "≤ 0")
+                (_g(s["median"][(alg, sc)] * k) if s["median"][(alg, sc)] > 0 else "≤ 0")
                 if (alg, sc) in s["median"]
                 else ""
             )
             for sc in scen
         ]
         base = "WS-RR" if label.startswith("routing") else "CG-BP"
-        rt = f"{s['ratio'][alg]:.3g}× {base}" if s["ratio"].get(alg, 0) > 0 else ""
+        rt = f"{_g(s['ratio'][alg])}× {base}" if s["ratio"].get(alg, 0) > 0 else ""
         sts = s["status"].get(alg, [])
         st = ", ".join(f"{x} {sts.count(x)}" for x in sorted(set(sts)))
         body.append([label, unit, *vals, rt, st, PAPER_RUNTIME])
@@ -627,9 +632,9 @@ def numbers(
         for alg, nm in names.items():
             if alg in s["overall"]:
                 unit = 1e6 if alg in ("ws-rr", "petals-routing", "jffc") else 1e3
-                out.append(_macro(f"bprrRt{nm}", f"{s['overall'][alg] * unit:.3g}"))
+                out.append(_macro(f"bprrRt{nm}", _g(s["overall"][alg] * unit)))
             if alg in s["ratio"]:
-                out.append(_macro(f"bprrRatio{nm}", f"{s['ratio'][alg]:.3g}"))
+                out.append(_macro(f"bprrRatio{nm}", _g(s["ratio"][alg])))
         sts = s["status"].get("bprr-milp", [])
         out.append(
             _macro("bprrMilpRStatus", ", ".join(f"{x} {sts.count(x)}" for x in sorted(set(sts))))
