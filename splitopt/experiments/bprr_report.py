@@ -426,7 +426,7 @@ def runtime_table(rows: Sequence[Mapping[str, str]]) -> tuple[str, str]:
         thead,
         tbody,
         "Algorithm runtimes (the BPRR paper's Table VIII): medians over runs and "
-        "$\\lambda\\in\\{0.1, 0.5\\}$, $l_\\mathrm{out}=128$, 9 servers, one core",
+        "$\\lambda\\in\\{0.1, 0.5\\}$, $l_\\mathrm{out}=128$, 9 servers, one worker process",
         "tab:bprr-runtime",
         "ll" + "r" * (len(scen) + 1) + "ll",
         "Placement: one policy's whole placement step (median of repeats after a warm-up). "
@@ -565,6 +565,8 @@ def numbers(
     if runs:
         out.append(_macro("bprrRuns", "/".join(str(x) for x in sorted(runs))))
     out.append(_macro("bprrCells", str(len(c))))
+    out.append(_macro("bprrCellsNone", str(len(red.get("none", [])))))
+    out.append(_macro("bprrCellsAuth", str(len(red.get("authors", [])))))
     tag = {("clustered", 0.1, 64): "TIII", ("abvt", 0.1, 128): "Abvt", ("gtsce", 0.5, 128): "Gts"}
     for cell, nm in tag.items():
         paper = PAPER[cell]
