@@ -187,6 +187,7 @@ def test_reproduction_tables_and_sweep_include(tmp_path):
     assert "\\fig{bprr_sweep_eta}" in inc and "\\gen{bprr_sweep_eta.tex}" in inc
 
 
+@pytest.mark.nojit
 def test_sim_kernel_one_request_leaves_the_no_record_array_alone():
     """Regression: with N == 1 the (1, 1) 'do not record' array has N rows, and the
     kernel wrote a 2-hop route into it (heap corruption; found by the runtime runs)."""
