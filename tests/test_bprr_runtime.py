@@ -215,3 +215,15 @@ def test_sim_kernel_one_request_leaves_the_no_record_array_alone():
     # and recording still works for one request
     rec = on.run_prepared(cl, wl, prep, 0, record_routes=True)
     assert len(rec.info["routes"][0]) == hops[0]
+
+
+def test_milp_refusal_is_a_status_not_a_crash():
+    from splitopt.experiments.bprr_runtime import solve_milp
+    from splitopt.experiments.online import _cluster
+    from splitopt.placement.milp import MAX_ARCS
+
+    cl = _cluster("clustered", 0, 64, 9)
+    n = MAX_ARCS // (10 * 9) + 1  # 9 hosting servers: n x 10 x 9 hop arcs > MAX_ARCS
+    out = solve_milp(cl, [cl.jobs[0]] * n, 5.0)
+    assert out["status"] == "refused" and "arcs" in out["message"]
+    assert math.isnan(out["wall_s"])
