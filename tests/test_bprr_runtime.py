@@ -120,6 +120,9 @@ def test_bound_table_counts_runs_below_the_bound():
     assert st["violations"] == 1 and st["pairs"] == 8 and st["equal_runs"] == 0
     ok = rep.bound_stats(t, _bound_rows((0.6, 0.6)))
     assert ok["violations"] == 0 and ok["max_diff_pct"] == pytest.approx(20.0)
+    assert ok["policy_gap"]["sim-opt+ws-rr"] == pytest.approx(0.15)
+    assert ok["policy_gap"]["petals+petals"] == pytest.approx(1.5)
+    assert ok["max_best_gap_pct"] == pytest.approx(25.0)  # best 0.75 vs bound 0.6
     assert "\\label{tab:bprr-bound}" in tex and "\\toprule" in tex
 
 
