@@ -349,8 +349,11 @@ def discretisation(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                 )
 
 
-# The many-server online reproduction (issue 11) lives in its own module; importing it
-# registers ``bprr-tables`` and ``bprr-load``.
+# The many-server online reproduction (issue 11) lives in its own modules; importing them
+# registers ``bprr-tables`` and ``bprr-load`` (online), and the runtimes (Table VIII),
+# the MILP lower bound and the ablations: ``bprr-runtime``, ``bprr-bound``,
+# ``bprr-ablation`` (bprr_runtime).
+from splitopt.experiments import bprr_runtime as _bprr_runtime  # noqa: E402,F401
 from splitopt.experiments import online as _online  # noqa: E402,F401
 
 

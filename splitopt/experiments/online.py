@@ -149,24 +149,43 @@ def bprr_load(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                     )
 
 
-def table(rows: list[dict[str, str]], metric: str = "per_token_mean") -> str:
+def table(
+    rows: list[dict[str, str]],
+    metric: str = "per_token_mean",
+    milp_rows: list[dict[str, str]] | None = None,
+) -> str:
     """Markdown: per (scenario, lambda, l_out, delays) the mean +- 95 % CI over runs of
-    every policy, the no-wait lower bound (per-token tables), the paper's PETALS /
-    proposed figures and our CG-BP+WS-RR vs PETALS change."""
+    every policy, the no-wait lower bound and, given ``milp_rows`` (``bprr-bound``
+    rows), the MILP lower bound over the same runs (per-token tables; both bounds hold
+    with and without the authors' delays), the paper's PETALS / proposed figures and
+    our CG-BP+WS-RR vs PETALS change."""
     from splitopt.placement.simulate import t_quantile
 
     cells: dict[tuple, dict[str, list[float]]] = {}
     bounds: dict[tuple, list[float]] = {}
+    cell_runs: dict[tuple, set[int]] = {}
     for r in rows:
         key = (r["scenario"], float(r["rate"]), int(r["l_out"]), r["delays"])
         cells.setdefault(key, {}).setdefault(r["policy"], []).append(float(r[metric]))
+        if r.get("run") not in (None, ""):
+            cell_runs.setdefault(key, set()).add(int(r["run"]))
         lb = r.get("per_token_lower_bound")
         if metric == "per_token_mean" and lb not in (None, "") and r["delays"] == "none":
             bounds.setdefault(key, []).append(float(lb))
+    milp: dict[tuple, dict[int, float]] = {}
+    for r in milp_rows or []:
+        if r.get("error") or r.get("milp_status") != "optimal":
+            continue
+        milp.setdefault((r["scenario"], int(r["l_out"])), {})[int(r["run"])] = float(
+            r["milp_bound"]
+        )
     policies = [p for p in POLICIES if any(p in c for c in cells.values())]
     head = ["scenario", "λ", "l_out", "delays", *policies]
     if bounds:
         head.append("no-wait lower bound")
+    use_milp = metric == "per_token_mean" and bool(milp)
+    if use_milp:
+        head.append("MILP lower bound")
     head += ["paper PETALS / proposed", "ours: CG-BP vs PETALS"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key in sorted(cells):
@@ -181,6 +200,11 @@ def table(rows: list[dict[str, str]], metric: str = "per_token_mean") -> str:
             vals.append(f"{v.mean():.3f} ± {ci:.3f}")
         if bounds:
             vals.append(f"{np.mean(bounds[key]):.3f}" if key in bounds else "")
+        if use_milp:
+            per = milp.get((key[0], key[2]), {})
+            runs = cell_runs.get(key, set())
+            ok = bool(runs) and runs <= set(per)
+            vals.append(f"{np.mean([per[i] for i in sorted(runs)]):.3f}" if ok else "")
         paper = PAPER.get(key[:3])
         ps = (
             f"{paper[0]:.2f} / {paper[1]:.2f} ({100 * (paper[1] / paper[0] - 1):+.0f} %)"
@@ -237,10 +261,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None)
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--experiment", default="bprr-tables", choices=("bprr-tables", "bprr-load"))
+    ap.add_argument(
+        "--bound",
+        default=None,
+        help="a bprr-bound CSV (splitopt.experiments.bprr_runtime): adds the MILP lower bound",
+    )
     args = ap.parse_args(argv)
     path = run(args.experiment, seed=0, quick=args.quick, out=args.out, workers=args.workers)
     rows = read_csv_rows(path)
-    print(table(rows))
+    milp_rows = read_csv_rows(args.bound) if args.bound else None
+    print(table(rows, milp_rows=milp_rows))
     print()
     print("time to first token (mean, s):")
     print(table(rows, "ttft_mean"))
