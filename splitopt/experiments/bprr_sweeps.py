@@ -85,7 +85,7 @@ class Sweep:
     name: str  # servers | eta | rate | lout
     param: str  # the run_row parameter swept
     axis: str  # axis label
-    figure: str  # the paper's figure it corresponds to (by the scripts' content)
+    script: str  # the authors' sweep script with the same sweep
     settings: tuple[Setting, ...]
 
     @property
@@ -106,7 +106,7 @@ SWEEPS: dict[str, Sweep] = {
             "servers",
             "num_servers",
             "number of servers",
-            "Fig. 7",
+            "General_varying_C_online.m",
             (
                 Setting("clustered", 9, 0.2, 0.5, 50, 128, (6, 9, 12, 15, 20), "ours"),
                 Setting(
@@ -136,7 +136,7 @@ SWEEPS: dict[str, Sweep] = {
             "eta",
             "eta",
             "fraction of A100 servers η",
-            "Fig. 8",
+            "General_varying_eta_online.m",
             (
                 Setting("clustered", 9, 0.2, 0.5, 50, 128, (0.1, 0.2, 0.3, 0.4, 0.5), "ours"),
                 Setting(
@@ -175,7 +175,7 @@ SWEEPS: dict[str, Sweep] = {
             "rate",
             "rate",
             "arrival rate λ (requests/s)",
-            "Fig. 9",
+            "General_varying_lamda_online.m",
             tuple(
                 Setting(
                     sc,
@@ -199,7 +199,7 @@ SWEEPS: dict[str, Sweep] = {
             "lout",
             "l_out",
             "output length l_out (tokens)",
-            "Fig. 10",
+            "General_varying_lmax_online.m",
             tuple(
                 Setting(
                     sc,
@@ -284,10 +284,10 @@ def _register(name: str) -> None:
     def tasks(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
         return sweep_tasks(name, seed, repetitions, quick)
 
-    tasks.__doc__ = f"BPRR {sw.figure}: per-token time vs {sw.axis}"
+    tasks.__doc__ = f"BPRR sweep (Figs 7-10): per-token time vs {sw.axis}"
     experiment(
         sw.experiment,
-        f"BPRR {sw.figure} sweep: mean per-token time vs {sw.axis}, PETALS / CG-BP+WS-RR / "
+        f"BPRR sweep (Figs 7-10): mean per-token time vs {sw.axis}, PETALS / CG-BP+WS-RR / "
         "GBP-CR+JFFC / sim-opt (+ ablations), 95 % CI over runs",
     )(tasks)
 
@@ -413,7 +413,7 @@ def sweep_table(rows: Sequence[Mapping[str, str]], name: str, quick: bool) -> An
         body.append(row)
     n_runs, delays = _mode(rows)
     caption = (
-        f"BPRR {sw.figure} reproduced: mean per-token time (s) ± 95 % CI over {n_runs} "
+        f"BPRR sweep (the paper's Figs 7–10): mean per-token time (s) ± 95 % CI over {n_runs} "
         f"Monte-Carlo runs vs {sw.axis} ({'quick' if quick else 'full'} version; "
         f"authors' constant delays: {'on' if delays == 'authors' else delays})"
     )
@@ -453,47 +453,48 @@ def _scen_order(s: str) -> int:
     return order.index(s) if s in order else len(order)
 
 
-def ttft_table(rows: Sequence[Mapping[str, str]], quick: bool, param: str = "rate") -> Any:
-    """Time to first token vs the rest: per (scenario, lambda, policy) the mean TTFT (s),
-    the mean time per remaining token (s; tokens 2..l_out, no waiting) and the TTFT's
-    share of the mean per-token time, each +- 95 % CI over runs; from the lambda
-    sweep's runs."""
+def ttft_table(
+    rows: Sequence[Mapping[str, str]],
+    quick: bool,
+    param: str = "rate",
+    policies: Sequence[str] = QUICK_POLICIES,
+) -> Any:
+    """Time to first token vs the rest, from the lambda sweep's runs: per (scenario,
+    lambda) and policy the mean TTFT (s) +- 95 % CI over runs with its share of the mean
+    per-token time, and the mean time per remaining token (s; tokens 2..l_out)."""
     from splitopt.experiments.tables import Table
 
     cs = cells(rows, param)
-    header = [
-        "scenario",
-        "λ",
-        "policy",
-        "per-token (s)",
-        "TTFT (s)",
-        "rest per token (s)",
-        "TTFT share",
-    ]
+    by = {(c.scenario, c.x, c.policy): c for c in cs}
+    pols = [p for p in policies if any(c.policy == p for c in cs)]
+    header = ["scenario", "λ"]
+    for p in pols:
+        header += [f"{LABELS.get(p, p)}: TTFT (s)", f"{LABELS.get(p, p)}: rest (s/token)"]
     body = []
-    order = {p: i for i, p in enumerate(LABELS)}
-    for c in sorted(cs, key=lambda c: (_scen_order(c.scenario), c.x, order.get(c.policy, 99))):
-        body.append(
-            [
-                SCENARIO_LABELS.get(c.scenario, c.scenario),
-                _x(param, c.x),
-                LABELS.get(c.policy, c.policy),
-                _pm(c.per_token, c.per_token_ci),
-                _pm(c.ttft, c.ttft_ci, 2),
-                _pm(c.rest, c.rest_ci),
-                f"{100 * c.ttft_share:.0f} %" if math.isfinite(c.ttft_share) else "—",
-            ]
-        )
+    points = sorted({(c.scenario, c.x) for c in cs}, key=lambda k: (_scen_order(k[0]), k[1]))
+    for scen, x in points:
+        row = [SCENARIO_LABELS.get(scen, scen), _x(param, x)]
+        for p in pols:
+            c = by.get((scen, x, p))
+            if c is None or not math.isfinite(c.ttft):
+                row += ["—", "—"]
+                continue
+            share = f" ({100 * c.ttft_share:.0f} %)" if math.isfinite(c.ttft_share) else ""
+            digits = 1 if c.ttft >= 100 else 2
+            row += [_pm(c.ttft, c.ttft_ci, digits) + share, f"{c.rest:.3f}"]
+        body.append(row)
     n_runs, delays = _mode(rows)
     caption = (
-        "Time to first token vs the remaining tokens (the paper's decomposition): mean TTFT, "
-        f"mean time per remaining token and the TTFT's share of the per-token time, ± 95 % CI "
-        f"over {n_runs} runs, l_out = 128 ({'quick' if quick else 'full'} version; "
-        f"authors' constant delays: {'on' if delays == 'authors' else delays})"
+        "Time to first token vs the remaining tokens (the paper's decomposition): mean TTFT "
+        f"± 95 % CI over {n_runs} runs (in brackets: its share of the mean per-token time) "
+        "and the mean time per remaining token, l_out = 128 "
+        f"({'quick' if quick else 'full'} version; authors' constant delays: "
+        f"{'on' if delays == 'authors' else delays})"
     )
     note = (
-        "Per-token time × l_out = TTFT + (l_out − 1) × rest per token; TTFT holds all the "
-        "waiting (for cache, or PETALS's retries) and the prefill. Same runs as the λ sweep."
+        "Per-token time × l_out = TTFT + (l_out − 1) × rest; TTFT holds all the waiting "
+        "(for cache, or PETALS's retries) and the prefill; the rest is the route's decode "
+        "time. Same runs as the λ sweep (bprr_sweep_rate.csv: every policy, CIs of the rest)."
     )
     return Table(caption, header, body, label="tab:bprr-ttft", note=note)
 

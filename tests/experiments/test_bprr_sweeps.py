@@ -117,7 +117,10 @@ def test_cells_and_tables_from_a_tiny_csv():
     assert "(50 % served)" in t.rows[1][2] and "3 Monte-Carlo runs" in t.caption
     assert r"\begin{tabular}" in t.latex() and "quick" in t.markdown()
     tt = ttft_table(rows, quick=True)
-    assert len(tt.rows) == 4 and tt.rows[0][-1] == "25 %"
+    assert len(tt.rows) == 2 and len(tt.header) == 2 + 2 * 2
+    c = next(c for c in cs if c.policy == "petals+petals" and c.x == 0.5)
+    assert tt.rows[0][2] == f"{c.ttft:.2f} ± {c.ttft_ci:.2f} (25 %)"
+    assert tt.rows[0][3] == f"{c.rest:.3f}"
 
 
 def test_write_outputs_makes_every_file(tmp_path):
