@@ -36,9 +36,21 @@ from typing import Any
 import numpy as np
 
 from splitopt.experiments.harness import Task, experiment
-from splitopt.experiments.online import POLICIES, QUICK_POLICIES
 
 _RUNNER = "splitopt.experiments.online:run_row"
+#: The policies of the full sweeps (those of ``bprr-tables``; not imported from
+#: :mod:`~splitopt.experiments.online`, whose ``main`` imports this module).
+POLICIES = (
+    "petals+petals",
+    "petals-cg-order+petals",
+    "petals-cg-counts+petals",
+    "petals+ws-rr",
+    "cg-bp+ws-rr",
+    "gbp-cr+jffc",
+    "sim-opt+ws-rr",
+)
+#: ... and of the quick ones: PETALS, the paper's, the follow-up's and ours.
+QUICK_POLICIES = ("petals+petals", "cg-bp+ws-rr", "gbp-cr+jffc", "sim-opt+ws-rr")
 
 #: Display names of the policies (figures, tables).
 LABELS: dict[str, str] = {

@@ -9,6 +9,8 @@ import pytest
 
 from splitopt.errors import DataError, ExperimentError
 from splitopt.experiments.bprr_sweeps import (
+    POLICIES,
+    QUICK_POLICIES,
     QUICK_SCENARIOS,
     SWEEPS,
     cells,
@@ -20,11 +22,13 @@ from splitopt.experiments.bprr_sweeps import (
     write_outputs,
 )
 from splitopt.experiments.harness import experiment_tasks, list_experiments, read_csv_rows
-from splitopt.experiments.online import POLICIES, QUICK_POLICIES
+from splitopt.experiments.online import POLICIES as TABLE_POLICIES
+from splitopt.experiments.online import QUICK_POLICIES as TABLE_QUICK_POLICIES
 from splitopt.scenario.topologies import clustered_cluster
 
 
 def test_registered_and_row_counts():
+    assert (POLICIES, QUICK_POLICIES) == (TABLE_POLICIES, TABLE_QUICK_POLICIES)  # in sync
     names = {f"bprr-sweep-{n}" for n in ("servers", "eta", "rate", "lout")}
     assert names <= set(list_experiments())
     for name, sw in SWEEPS.items():
