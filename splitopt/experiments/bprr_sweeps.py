@@ -539,6 +539,7 @@ def plot_sweep(rows: Sequence[Mapping[str, str]], name: str, out: Path, stem: st
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     from splitopt.experiments.plots import _save, _style
 
@@ -576,6 +577,9 @@ def plot_sweep(rows: Sequence[Mapping[str, str]], name: str, out: Path, stem: st
         ax.plot(range(len(xs)), lb, ":", color="#7f7f7f", label="no-wait bound")
         ax.set_xticks(range(len(xs)), [_x(sw.param, x) for x in xs])
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set_title(SCENARIO_LABELS.get(scen, scen))
         ax.set_xlabel(sw.axis)
     axes[0][0].set_ylabel("mean per-token time (s)")
