@@ -653,16 +653,22 @@ def write_outputs(
         written.append(_copy_csv(path, sw.experiment, out / f"{stem}.csv"))
         t = sweep_table(rows, name, quick)
         _write(out / f"{stem}.md", t.markdown())
-        _write(out / f"{stem}.tex", t.latex())
+        _write(out / f"{stem}.tex", _tex(t))
         written += [out / f"{stem}.md", out / f"{stem}.tex"]
         written += plot_sweep(rows, name, out, stem)
         if name == "rate":
             t = ttft_table(rows, quick)
             _write(out / f"{prefix}ttft.md", t.markdown())
-            _write(out / f"{prefix}ttft.tex", t.latex())
+            _write(out / f"{prefix}ttft.tex", _tex(t))
             written += [out / f"{prefix}ttft.md", out / f"{prefix}ttft.tex"]
             written += plot_ttft(rows, out, f"{prefix}ttft")
     return written
+
+
+def _tex(table: Any) -> str:
+    """The table's LaTeX with the characters ``inputenc``'s utf8 lacks made math (eta,
+    plus-minus)."""
+    return table.latex().replace("η", r"$\eta$").replace("±", r"$\pm$")
 
 
 def _copy_csv(src: Path, experiment_name: str, dst: Path) -> Path:

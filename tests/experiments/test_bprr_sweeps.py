@@ -144,6 +144,9 @@ def test_write_outputs_makes_every_file(tmp_path):
     assert names == want
     assert all((out / n).stat().st_size > 0 for n in want)
     assert len(read_csv_rows(out / "bprr_sweep_rate.csv")) == len(rows)
+    for name in ("bprr_sweep_rate.tex", "bprr_ttft.tex"):  # no character utf8 inputenc lacks
+        tex = (out / name).read_text()
+        assert r"\pm" in tex and "±" not in tex and "η" not in tex and "λ" not in tex
 
 
 def test_clustered_server_mix():
