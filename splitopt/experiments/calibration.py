@@ -52,6 +52,12 @@ import numpy as np
 
 from splitopt.errors import DataError
 from splitopt.scenario.architectures import ARCHITECTURES
+from splitopt.scenario.cost_models import (
+    NOMINAL_BYTES,
+    UNCALIBRATED_EFFICIENCY,
+    nominal_precision,
+    uncalibrated_device,
+)
 from splitopt.scenario.costmodel import (
     DTYPE_BYTES,
     Precision,
@@ -83,14 +89,10 @@ MIN_ROWS = 3
 #: a row is within the band when 1/BAND <= ratio <= BAND
 BAND = 1.5
 #: the device figures before this calibration (one ``efficiency`` per kind, no
-#: overheads, nominal bits: q4 formats 0.5 bytes, q8_0 1 byte), for comparison
-OLD_EFFICIENCY: dict[str, float] = {
-    "datacenter-gpu": 0.6,
-    "edge-board": 0.4,
-    "sbc": 0.4,
-    "phone": 0.3,
-}
-OLD_BYTES: dict[str, float] = {"q8_0": 1.0, "q4_0": 0.5, "q4_k_m": 0.5, "q4f16": 0.5}
+#: overheads, nominal bits), for comparison: the ``uncalibrated-roofline`` cost
+#: model of :mod:`splitopt.scenario.cost_models`
+OLD_EFFICIENCY: dict[str, float] = UNCALIBRATED_EFFICIENCY
+OLD_BYTES: dict[str, float] = NOMINAL_BYTES
 FIGURES: tuple[str, ...] = (
     "compute_efficiency",
     "prefill_overhead_s",
@@ -178,17 +180,8 @@ def measurements() -> tuple[Measurement, ...]:
 
 def _precision(m: Measurement, old: bool = False) -> Precision:
     p = precision(m.weights)
-    if old and m.weights in OLD_BYTES:
-        # the model before calibration counted quantised weights at nominal bits
-        return _NominalPrecision(p.weights, p.compute)
-    return p
-
-
-@dataclass(frozen=True)
-class _NominalPrecision(Precision):
-    @property
-    def weight_bytes(self) -> float:
-        return OLD_BYTES[self.weights]
+    # the model before calibration counted quantised weights at nominal bits
+    return nominal_precision(p) if old else p
 
 
 @cache
@@ -227,10 +220,7 @@ def shipped_device(m: Measurement) -> Device:
 
 def old_device(m: Measurement) -> Device:
     """The device as the cost model before this calibration saw it."""
-    d = DEVICES[m.device]
-    return dataclasses.replace(d, prefill_overhead_s=0.0, step_overhead_s=0.0).with_efficiency(
-        OLD_EFFICIENCY.get(d.kind, 0.5)
-    )
+    return uncalibrated_device(DEVICES[m.device])
 
 
 # -- fitting ---------------------------------------------------------------------------
