@@ -49,15 +49,15 @@ NUM_SERVERS = 9
 
 
 @lru_cache(maxsize=64)
-def _cluster(scenario: str, run: int, l_out: int, num_servers: int) -> Any:
+def _cluster(scenario: str, run: int, l_out: int, num_servers: int, eta: float = 0.2) -> Any:
     from splitopt.scenario.topologies import clustered_cluster, scattered_cluster
 
     if scenario == "clustered":
-        return clustered_cluster(0, l_out=l_out)
+        return clustered_cluster(0, l_out=l_out, num_servers=num_servers, eta=eta)
     if "-" in scenario:  # e.g. gtsce-40: 40 servers
         scenario, _, n = scenario.partition("-")
         num_servers = int(n)
-    return scattered_cluster(scenario, run, num_servers=num_servers, l_out=l_out)
+    return scattered_cluster(scenario, run, num_servers=num_servers, eta=eta, l_out=l_out)
 
 
 def run_row(
@@ -69,12 +69,15 @@ def run_row(
     delays: str = "none",
     num_requests: int = 100,
     num_servers: int = NUM_SERVERS,
+    eta: float = 0.2,
 ) -> dict[str, Any]:
-    """One simulated run; the row holds the run's metrics (seconds)."""
+    """One simulated run; the row holds the run's metrics (seconds). ``num_servers`` and
+    ``eta`` (fraction of A100s) set the server mix (clustered: the defaults are the
+    paper's 2 A100 + 7 MIG)."""
     from splitopt.placement.online import run_policy
     from splitopt.placement.simulate import Workload
 
-    cluster = _cluster(scenario, run, l_out, num_servers)
+    cluster = _cluster(scenario, run, l_out, num_servers, eta)
     wl = Workload.from_cluster(cluster, rate_per_s=rate, num_requests=num_requests)
     sim = run_policy(cluster, wl, policy, run, authors_delays=delays == "authors")
     row: dict[str, Any] = dict(sim.metrics())
@@ -260,7 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=None)
     ap.add_argument("--workers", type=int, default=None)
-    ap.add_argument("--experiment", default="bprr-tables", choices=("bprr-tables", "bprr-load"))
+    from splitopt.experiments.bprr_sweeps import SWEEPS
+
+    sweeps = tuple(sw.experiment for sw in SWEEPS.values())
+    ap.add_argument(
+        "--experiment", default="bprr-tables", choices=("bprr-tables", "bprr-load", *sweeps)
+    )
     ap.add_argument(
         "--bound",
         default=None,
@@ -269,6 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     path = run(args.experiment, seed=0, quick=args.quick, out=args.out, workers=args.workers)
     rows = read_csv_rows(path)
+    if args.experiment in sweeps:  # the BPRR Figs 7-10 sweeps: their own table
+        from splitopt.experiments.bprr_sweeps import sweep_table
+
+        print(sweep_table(rows, args.experiment.removeprefix("bprr-sweep-"), args.quick).markdown())
+        return 0
     milp_rows = read_csv_rows(args.bound) if args.bound else None
     print(table(rows, milp_rows=milp_rows))
     print()
