@@ -255,16 +255,17 @@ def _terms(m: Measurement) -> tuple[Any, ...]:
         w.steps[0],
         deq,
         w.blocks,
+        w.step_blocks,
     )
 
 
 def _predict_fast(m: Measurement, x: Sequence[float]) -> float:
     """:func:`predict` on the device with figures ``x`` (order :data:`FIGURES`)."""
     ce, po, be, so = x
-    pf, pb, f0, f1, b0, b1, steps, deq, blocks = _terms(m)
+    pf, pb, f0, f1, b0, b1, steps, deq, blocks, step_blocks = _terms(m)
     tp = float(np.maximum(pf / ce, pb / be).sum()) + po * blocks + deq / be
     td = float(sum_max_linear(f0 / ce, f1 / ce, b0 / be, b1 / be, steps).sum())
-    td += float(steps[0]) * so * blocks
+    td += float(steps[0]) * so * step_blocks
     n, g = m.prompt_tokens, m.output_tokens
     if m.metric == "prefill_tps":
         return n / tp

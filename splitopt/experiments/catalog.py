@@ -349,8 +349,13 @@ def discretisation(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                 )
 
 
-# The many-server online reproduction (issue 11) lives in its own module; importing it
-# registers ``bprr-tables`` and ``bprr-load``.
+# The many-server online reproduction (issue 11) lives in its own modules; importing them
+# registers ``bprr-tables`` and ``bprr-load`` (online), the BPRR Figs 7-10 sweeps
+# (``bprr-sweep-servers``, ``-eta``, ``-rate``, ``-lout``; bprr_sweeps), and the runtimes
+# (Table VIII), the MILP lower bound and the ablations: ``bprr-runtime``, ``bprr-bound``,
+# ``bprr-ablation`` (bprr_runtime).
+from splitopt.experiments import bprr_runtime as _bprr_runtime  # noqa: E402,F401
+from splitopt.experiments import bprr_sweeps as _bprr_sweeps  # noqa: E402,F401
 from splitopt.experiments import online as _online  # noqa: E402,F401
 
 

@@ -36,8 +36,11 @@ Conventions (documented choices):
   prefill, per decode step (summed in closed form); plus the device's fixed
   cost per forward pass and transformer block (``prefill_overhead_s`` once,
   ``step_overhead_s`` per decode step: kernel launches grow with the blocks
-  run), B x that for a model of B blocks, shared equally by its L layers, so
-  a device running k of them pays k / L of it (our assumption).
+  run): B x that for a pass that runs B blocks (prefill: all of them; a decode
+  step: those with decode work, so an encoder-decoder model's encoder blocks
+  add none of the step cost), shared equally by the layers that pass runs
+  (prefill: all L; a decode step: those with decode work), so a device running
+  k of them pays its share k times (our assumption).
 * The engine's compute path (device fields set by engine profiles): the peak
   of fp16 matrix products is ``peak_flops[matmul_peak]`` where the engine
   names one (llama.cpp's CUDA backend multiplies with cuBLAS in FP16 with FP16
@@ -172,6 +175,8 @@ class Workload:
             the quantised weights to fp16 in prefill (0 for unquantised
             weights and for prompts under :data:`DEQUANT_MIN_TOKENS`) (K, L).
         blocks: transformer blocks of the model (the fixed costs scale with them).
+        step_blocks: transformer blocks a decode step runs (an encoder-decoder
+            model: its decoder blocks).
     """
 
     prefill_flops: np.ndarray
@@ -186,6 +191,7 @@ class Workload:
     boundary_step_bytes: np.ndarray
     dequant_bytes: np.ndarray
     blocks: float
+    step_blocks: float
 
     @property
     def decode_flops(self) -> np.ndarray:
@@ -259,7 +265,11 @@ def workload(
         deq = np.where(tok >= DEQUANT_MIN_TOKENS, (wb + 2.0) * mm, 0.0)
     else:
         deq = np.zeros_like(mm * n)
-    blocks = float(np.count_nonzero(table.attn_width > 0)) or float(table.num_layers)
+    attn = table.attn_width > 0
+    blocks = float(np.count_nonzero(attn)) or float(table.num_layers)
+    step_blocks = float(np.count_nonzero(attn & (table.side > 0))) or float(
+        np.count_nonzero(table.side > 0)
+    )
     return Workload(
         prefill_flops=pre_flops,
         prefill_bytes=pre_bytes,
@@ -273,6 +283,7 @@ def workload(
         boundary_step_bytes=bs,
         dequant_bytes=deq,
         blocks=blocks,
+        step_blocks=step_blocks,
     )
 
 
@@ -323,15 +334,23 @@ def phase_times(
     pc = device.matmul_rate(compute_dtype) * ce
     pm = device.memory_bandwidth * be
     L = w.prefill_flops.shape[-1]
-    per_layer = w.blocks / L
     pre = roofline(w.prefill_flops, w.prefill_bytes, pc, pm)
-    pre = pre + device.prefill_overhead_s * per_layer
+    pre = pre + device.prefill_overhead_s * w.blocks / L
     if device.dequant_pass:
         pre = pre + w.dequant_bytes / pm
     dec = sum_max_linear(
         w.step_flops0 / pc, w.step_flops1 / pc, w.step_bytes0 / pm, w.step_bytes1 / pm, w.steps
     )
-    dec = dec + w.steps * (device.step_overhead_s * per_layer)
+    # The per-step overhead (per block the step runs) is shared by the layers a
+    # decode step runs (ours): an encoder layer of an encoder-decoder model is
+    # idle during decode and gets none.
+    active = np.broadcast_to(
+        (w.step_flops0 != 0) | (w.step_flops1 != 0) | (w.step_bytes0 != 0) | (w.step_bytes1 != 0),
+        dec.shape,
+    )
+    step_share = device.step_overhead_s * w.step_blocks
+    step_share = step_share / np.maximum(active.sum(axis=-1, keepdims=True), 1)
+    dec = dec + np.where(active, w.steps * step_share, 0.0)
     return pre, dec
 
 

@@ -67,7 +67,11 @@ def test_decode_closed_form_equals_step_loop(name: str) -> None:
         for s in range(1, steps + 1):
             f, b = w.step_flops(s)[k], w.step_bytes(s)[k]
             flops += f
-            secs += np.maximum(f / pc, b / pm) + dev.step_overhead_s * w.blocks / L
+            # the step's fixed cost (per block the step runs) is shared by the
+            # layers the step runs
+            runs = (f != 0) | (b != 0)
+            share = dev.step_overhead_s * w.step_blocks / runs.sum()
+            secs += np.maximum(f / pc, b / pm) + np.where(runs, share, 0)
         np.testing.assert_allclose(w.total_flops[k], flops, rtol=1e-12)
         np.testing.assert_allclose(time[k], secs, rtol=1e-9)
 
@@ -115,6 +119,33 @@ def test_llama_cpp_cuda_path_fp16_accumulate_and_dequant_pass() -> None:
     # unquantised weights take no pass
     wf = workload(t, precision("fp16"), 512.0, 0.0)
     assert phase_times(wf, deq, "fp16")[0].sum() == phase_times(wf, base, "fp16")[0].sum()
+
+
+def test_step_overhead_goes_to_the_layers_a_decode_step_runs() -> None:
+    # an encoder-decoder model: the encoder is idle in decode and pays none of the
+    # per-step cost; the decode layers share all of it
+    t = ARCHITECTURES["transformer-base"].layers()
+    w = workload(t, precision("bf16"), np.array([50.0]), np.array([21.0]))
+    dev = DEVICES["jetson-orin-nano"]
+    assert dev.step_overhead_s > 0
+    _, dec = phase_times(w, dev, "bf16")
+    base = phase_times(w, dataclasses.replace(dev, step_overhead_s=0.0), "bf16")[1]
+    extra = dec[0] - base[0]
+    idle = (w.step_flops(1)[0] == 0) & (w.step_bytes(1)[0] == 0)
+    assert idle.any() and (~idle).any()
+    np.testing.assert_array_equal(extra[idle], 0.0)
+    # per block the step runs: the Transformer's 6 decoder blocks
+    assert w.step_blocks == 6 and w.blocks == 12
+    np.testing.assert_allclose(extra.sum(), 20 * 6 * dev.step_overhead_s, rtol=1e-12)
+    # a decoder-only model: every layer runs each step, so each pays 1/L of it
+    g = ARCHITECTURES["gpt2"].layers()
+    wg = workload(g, precision("bf16"), np.array([50.0]), np.array([21.0]))
+    eg = (
+        phase_times(wg, dev, "bf16")[1]
+        - phase_times(wg, dataclasses.replace(dev, step_overhead_s=0.0), "bf16")[1]
+    )
+    assert wg.step_blocks == wg.blocks == 12
+    np.testing.assert_allclose(eg[0], 20 * 12 * dev.step_overhead_s / g.num_layers, rtol=1e-9)
 
 
 def test_prefill_attention_term_is_causal_for_decoders() -> None:
