@@ -518,8 +518,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from splitopt.outputs import check_not_input
 
     check_not_input(args.output, [args.scenario])
-    problem = compile_file(args.scenario)
-    meta = {"compiled_from": str(args.scenario), "splitopt_version": __version__}
+    problem = compile_file(args.scenario, args.cost_model)
+    meta: dict[str, object] = {"compiled_from": str(args.scenario)}
+    if args.cost_model != "calibrated":
+        meta["cost_model"] = args.cost_model
+    meta["splitopt_version"] = __version__
     if _columnar_target(args.output):
         from splitopt.formats.columnar import write_problem_columnar
 
@@ -555,9 +558,13 @@ def cmd_solvers(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from splitopt.families import write_instance
 
-    opts = {"integer": True} if args.integer else {}
+    opts: dict[str, object] = {"integer": True} if args.integer else {}
     if args.integer and args.family != "random-chain":
         raise UsageError("--integer applies to the random-chain family only")
+    if args.cost_model != "calibrated":
+        if args.family == "random-chain":
+            raise UsageError("--cost-model applies to the scenario families only")
+        opts["cost_model"] = args.cost_model
     if _columnar_target(args.output):
         from splitopt.families import generate
         from splitopt.formats.columnar import write_problem_columnar
@@ -783,6 +790,23 @@ def _positive_float(text: str) -> float:
     return v
 
 
+#: ``splitopt.scenario.cost_models.COST_MODELS`` (spelled here so that building the
+#: parser imports no cost model; a test checks that the two agree)
+COST_MODEL_CHOICES: tuple[str, ...] = ("calibrated", "uncalibrated-roofline")
+
+
+def _add_cost_model_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cost-model",
+        choices=COST_MODEL_CHOICES,
+        default="calibrated",
+        help="calibrated (default): the cost model calibrated on published measurements "
+        "(issue 12); uncalibrated-roofline: the model before that calibration (one "
+        "efficiency per device kind, no per-pass overheads, nominal quantised bits), "
+        "kept only for comparison",
+    )
+
+
 def _add_solver_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per solver option (:data:`splitopt.solvers.params.OPTIONS`);
     ``--grid``/``--tick`` and ``--mem-grid``/``--mem-tick`` exclude each other."""
@@ -908,6 +932,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compile", help="compile a scenario into a problem file")
     c.add_argument("scenario", metavar="SCENARIO")
     c.add_argument("-o", "--output", required=True, metavar="PROBLEM")
+    _add_cost_model_flag(c)
     c.set_defaults(func=cmd_compile)
 
     sv = sub.add_parser("solvers", help="list solvers and whether they can run here")
@@ -919,6 +944,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--size", default="small", choices=("tiny", "small", "medium", "large"))
     gen.add_argument("--integer", action="store_true", help="random-chain: integer-valued data")
     gen.add_argument("-o", "--output", required=True, metavar="PATH")
+    _add_cost_model_flag(gen)
     gen.set_defaults(func=cmd_generate)
 
     ver = sub.add_parser("verify", help="check the DPs against ILPs and brute force")

@@ -30,6 +30,10 @@ Calibration protocol (fixed before looking at the fit results):
 * Held out (leave-one-device-class-out): for each kind, every figure is fitted
   without any row of that kind (the engine's rows of the other kinds, else all
   rows of the other kinds) and the kind's rows are predicted with it.
+* Not fitted: the engine's compute path on a device (``matmul_peak``,
+  ``dequant_pass``; llama.cpp's CUDA path, from its source code), which the
+  rows are predicted with in every fit, held-out ones included. The overheads
+  are per forward pass and transformer block.
 
 Run ``python -m splitopt.experiments.calibration`` (``--rows`` for every row,
 ``--fit`` for the fitted figures as JSON, ``--old`` for the model before
@@ -52,6 +56,12 @@ import numpy as np
 
 from splitopt.errors import DataError
 from splitopt.scenario.architectures import ARCHITECTURES
+from splitopt.scenario.cost_models import (
+    NOMINAL_BYTES,
+    UNCALIBRATED_EFFICIENCY,
+    nominal_precision,
+    uncalibrated_device,
+)
 from splitopt.scenario.costmodel import (
     DTYPE_BYTES,
     Precision,
@@ -83,23 +93,21 @@ MIN_ROWS = 3
 #: a row is within the band when 1/BAND <= ratio <= BAND
 BAND = 1.5
 #: the device figures before this calibration (one ``efficiency`` per kind, no
-#: overheads, nominal bits: q4 formats 0.5 bytes, q8_0 1 byte), for comparison
-OLD_EFFICIENCY: dict[str, float] = {
-    "datacenter-gpu": 0.6,
-    "edge-board": 0.4,
-    "sbc": 0.4,
-    "phone": 0.3,
-}
-OLD_BYTES: dict[str, float] = {"q8_0": 1.0, "q4_0": 0.5, "q4_k_m": 0.5, "q4f16": 0.5}
+#: overheads, nominal bits), for comparison: the ``uncalibrated-roofline`` cost
+#: model of :mod:`splitopt.scenario.cost_models`
+OLD_EFFICIENCY: dict[str, float] = UNCALIBRATED_EFFICIENCY
+OLD_BYTES: dict[str, float] = NOMINAL_BYTES
 FIGURES: tuple[str, ...] = (
     "compute_efficiency",
     "prefill_overhead_s",
     "bandwidth_efficiency",
     "step_overhead_s",
 )
+#: bounds and start of the fit (overheads per forward pass and transformer
+#: block: up to 0.5 s and 50 ms per pass of a 32-block model)
 _LO = np.array([0.02, 0.0, 0.05, 0.0])
-_HI = np.array([1.0, 0.5, 1.0, 0.05])
-_START = np.array([0.4, 0.01, 0.7, 0.002])
+_HI = np.array([1.0, 0.5 / 32, 1.0, 0.05 / 32])
+_START = np.array([0.4, 0.01 / 32, 0.7, 0.002 / 32])
 
 
 @dataclass(frozen=True)
@@ -178,17 +186,8 @@ def measurements() -> tuple[Measurement, ...]:
 
 def _precision(m: Measurement, old: bool = False) -> Precision:
     p = precision(m.weights)
-    if old and m.weights in OLD_BYTES:
-        # the model before calibration counted quantised weights at nominal bits
-        return _NominalPrecision(p.weights, p.compute)
-    return p
-
-
-@dataclass(frozen=True)
-class _NominalPrecision(Precision):
-    @property
-    def weight_bytes(self) -> float:
-        return OLD_BYTES[self.weights]
+    # the model before calibration counted quantised weights at nominal bits
+    return nominal_precision(p) if old else p
 
 
 @cache
@@ -227,10 +226,7 @@ def shipped_device(m: Measurement) -> Device:
 
 def old_device(m: Measurement) -> Device:
     """The device as the cost model before this calibration saw it."""
-    d = DEVICES[m.device]
-    return dataclasses.replace(d, prefill_overhead_s=0.0, step_overhead_s=0.0).with_efficiency(
-        OLD_EFFICIENCY.get(d.kind, 0.5)
-    )
+    return uncalibrated_device(DEVICES[m.device])
 
 
 # -- fitting ---------------------------------------------------------------------------
@@ -241,11 +237,14 @@ def _with(d: Device, x: Sequence[float]) -> Device:
 
 
 @cache
-def _terms(m: Measurement) -> tuple[np.ndarray, ...]:
-    """Per-layer roofline terms of ``m`` at full efficiency (seconds), for fast fits."""
+def _terms(m: Measurement) -> tuple[Any, ...]:
+    """Per-layer roofline terms of ``m`` at full efficiency (seconds), for fast
+    fits; the compute path (``matmul_peak``, ``dequant_pass``) is the engine's
+    on that device (:func:`shipped_device`): a property of its code, not fitted."""
     w = _workload(m)
-    d = DEVICES[m.device]
-    pc, pm = d.peak(_precision(m).compute), d.memory_bandwidth
+    d = shipped_device(m)
+    pc, pm = d.matmul_rate(_precision(m).compute), d.memory_bandwidth
+    deq = float(w.dequant_bytes[0].sum()) / pm if d.dequant_pass else 0.0
     return (
         w.prefill_flops[0] / pc,
         w.prefill_bytes[0] / pm,
@@ -254,16 +253,19 @@ def _terms(m: Measurement) -> tuple[np.ndarray, ...]:
         w.step_bytes0[0] / pm,
         w.step_bytes1[0] / pm,
         w.steps[0],
+        deq,
+        w.blocks,
+        w.step_blocks,
     )
 
 
 def _predict_fast(m: Measurement, x: Sequence[float]) -> float:
     """:func:`predict` on the device with figures ``x`` (order :data:`FIGURES`)."""
     ce, po, be, so = x
-    pf, pb, f0, f1, b0, b1, steps = _terms(m)
-    tp = float(np.maximum(pf / ce, pb / be).sum()) + po
+    pf, pb, f0, f1, b0, b1, steps, deq, blocks, step_blocks = _terms(m)
+    tp = float(np.maximum(pf / ce, pb / be).sum()) + po * blocks + deq / be
     td = float(sum_max_linear(f0 / ce, f1 / ce, b0 / be, b1 / be, steps).sum())
-    td += float(steps[0]) * so
+    td += float(steps[0]) * so * step_blocks
     n, g = m.prompt_tokens, m.output_tokens
     if m.metric == "prefill_tps":
         return n / tp
@@ -399,8 +401,8 @@ def held_out_devices(rows: Sequence[Measurement] | None = None) -> dict[str, flo
 
 
 def rounded(figs: dict[str, float]) -> dict[str, float]:
-    """Figures as shipped: efficiencies to 0.01, overheads to 0.1 ms."""
-    return {k: round(v, 4) if k.endswith("_s") else round(max(v, 0.01), 2) for k, v in figs.items()}
+    """Figures as shipped: efficiencies to 0.01, overheads (per block) to 1 us."""
+    return {k: round(v, 6) if k.endswith("_s") else round(max(v, 0.01), 2) for k, v in figs.items()}
 
 
 # -- reporting -------------------------------------------------------------------------

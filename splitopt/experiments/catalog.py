@@ -20,6 +20,7 @@ from splitopt.experiments.instances import family_groups
 from splitopt.experiments.protocol import PROTOCOL_SETTINGS
 from splitopt.experiments.runners import (
     SPLITTERS,
+    run_calibration_impact,
     run_discretisation,
     run_simulation,
     run_speed,
@@ -31,7 +32,13 @@ from splitopt.experiments.speed import SOLVERS as SPEED_SOLVERS
 #: :mod:`splitopt.experiments.runners`), so task keys, and with them the rows of
 #: existing result files, stay what they were before the runners moved.
 _RUNNERS = "splitopt.experiments.catalog"
-__all__ = ["run_discretisation", "run_simulation", "run_speed", "run_split"]
+__all__ = [
+    "run_calibration_impact",
+    "run_discretisation",
+    "run_simulation",
+    "run_speed",
+    "run_split",
+]
 
 
 # ---------------------------------------------------------------- the experiments
@@ -113,6 +120,43 @@ def protocol(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                     group=g,
                     solver=PROTOCOL_SOLVER,
                     options=options,
+                )
+
+
+#: The settings ``calibration-impact`` runs under both cost models: the protocol's
+#: setting P (registered with the uncalibrated model) and the shipped paper-like
+#: family (memory budgets on: the exploratory headline of experiments (a), (b)).
+IMPACT_SETTINGS: tuple[str, ...] = ("P", "memory-on")
+
+
+@experiment(
+    "calibration-impact",
+    "SplitLLM comparison under the calibrated and the pre-issue-12 uncalibrated cost model "
+    "(protocol P and the shipped paper-like family), side by side",
+)
+def calibration_impact(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
+    """The DP on the instances of protocol setting P and of the shipped family,
+    each costed by both cost models (one row holds both), per model family and
+    overall: the protocol's accounting under each, where the layers go and how
+    many placements change (:func:`splitopt.experiments.runners.run_calibration_impact`).
+    Sizes and seeds as the protocol: small, seeds 0-2 quick; medium, 0-9 full."""
+    size = "small" if quick else "medium"
+    for rep in range(repetitions):
+        s = seed + rep
+        groups = [*family_groups("paper-like", s, size, "model_family"), "all"]
+        for setting in IMPACT_SETTINGS:
+            for g in groups:
+                yield Task.make(
+                    "calibration-impact",
+                    f"{_RUNNERS}:run_calibration_impact",
+                    setting=setting,
+                    family="paper-like",
+                    seed=s,
+                    size=size,
+                    repetition=rep,
+                    group_by="model_family",
+                    group=g,
+                    solver=PROTOCOL_SOLVER,
                 )
 
 
@@ -305,8 +349,13 @@ def discretisation(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                 )
 
 
-# The many-server online reproduction (issue 11) lives in its own module; importing it
-# registers ``bprr-tables`` and ``bprr-load``.
+# The many-server online reproduction (issue 11) lives in its own modules; importing them
+# registers ``bprr-tables`` and ``bprr-load`` (online), the BPRR Figs 7-10 sweeps
+# (``bprr-sweep-servers``, ``-eta``, ``-rate``, ``-lout``; bprr_sweeps), and the runtimes
+# (Table VIII), the MILP lower bound and the ablations: ``bprr-runtime``, ``bprr-bound``,
+# ``bprr-ablation`` (bprr_runtime).
+from splitopt.experiments import bprr_runtime as _bprr_runtime  # noqa: E402,F401
+from splitopt.experiments import bprr_sweeps as _bprr_sweeps  # noqa: E402,F401
 from splitopt.experiments import online as _online  # noqa: E402,F401
 
 

@@ -626,6 +626,7 @@ def _dask(
 
 
 def _progress(total: int, done: int, name: str, enabled: bool):  # type: ignore[no-untyped-def]
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -645,6 +646,7 @@ def _progress(total: int, done: int, name: str, enabled: bool):  # type: ignore[
         TimeRemainingColumn(),
         disable=not enabled,
         transient=False,
+        console=Console(stderr=True),  # stdout stays for the tables a command prints
     )
     tid = prog.add_task(name, total=total, completed=done)
     return prog, tid

@@ -45,6 +45,7 @@ def setting_instance(
     decode: bool = True,
     sla_anchor: str = "bounds",
     slack: float = 0.0,
+    cost_model: str = "calibrated",
 ) -> Problem:
     """An instance of the SplitLLM protocol (``paper/PROTOCOL.md``), one factor at a time.
 
@@ -54,7 +55,10 @@ def setting_instance(
     seconds). ``decode``: the family's output tokens (P) or none (prefill only).
     ``sla_anchor``: ``bounds`` (P: the family's SLA rule, between the fastest and
     the all-client latency) or ``server``: SLA = (1 + ``slack``) x the request's
-    all-server latency (seconds), replacing the drawn SLA.
+    all-server latency (seconds), replacing the drawn SLA. ``cost_model``:
+    ``calibrated`` or ``uncalibrated-roofline`` (the pre-issue-12 model the
+    protocol was registered with, kept only for comparison; same draws, SLAs
+    from that model's latencies).
     """
     import dataclasses
 
@@ -62,7 +66,7 @@ def setting_instance(
     from splitopt.families import get_scenario_family
 
     fam = get_scenario_family(family)
-    changes: dict[str, Any] = {"work_unit": work_unit}
+    changes: dict[str, Any] = {"work_unit": work_unit, "cost_model": cost_model}
     if not decode:
         changes["output_tokens"] = 0
     if not memory:

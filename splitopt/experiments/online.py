@@ -49,15 +49,15 @@ NUM_SERVERS = 9
 
 
 @lru_cache(maxsize=64)
-def _cluster(scenario: str, run: int, l_out: int, num_servers: int) -> Any:
+def _cluster(scenario: str, run: int, l_out: int, num_servers: int, eta: float = 0.2) -> Any:
     from splitopt.scenario.topologies import clustered_cluster, scattered_cluster
 
     if scenario == "clustered":
-        return clustered_cluster(0, l_out=l_out)
+        return clustered_cluster(0, l_out=l_out, num_servers=num_servers, eta=eta)
     if "-" in scenario:  # e.g. gtsce-40: 40 servers
         scenario, _, n = scenario.partition("-")
         num_servers = int(n)
-    return scattered_cluster(scenario, run, num_servers=num_servers, l_out=l_out)
+    return scattered_cluster(scenario, run, num_servers=num_servers, eta=eta, l_out=l_out)
 
 
 def run_row(
@@ -69,12 +69,15 @@ def run_row(
     delays: str = "none",
     num_requests: int = 100,
     num_servers: int = NUM_SERVERS,
+    eta: float = 0.2,
 ) -> dict[str, Any]:
-    """One simulated run; the row holds the run's metrics (seconds)."""
+    """One simulated run; the row holds the run's metrics (seconds). ``num_servers`` and
+    ``eta`` (fraction of A100s) set the server mix (clustered: the defaults are the
+    paper's 2 A100 + 7 MIG)."""
     from splitopt.placement.online import run_policy
     from splitopt.placement.simulate import Workload
 
-    cluster = _cluster(scenario, run, l_out, num_servers)
+    cluster = _cluster(scenario, run, l_out, num_servers, eta)
     wl = Workload.from_cluster(cluster, rate_per_s=rate, num_requests=num_requests)
     sim = run_policy(cluster, wl, policy, run, authors_delays=delays == "authors")
     row: dict[str, Any] = dict(sim.metrics())
@@ -149,24 +152,43 @@ def bprr_load(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                     )
 
 
-def table(rows: list[dict[str, str]], metric: str = "per_token_mean") -> str:
+def table(
+    rows: list[dict[str, str]],
+    metric: str = "per_token_mean",
+    milp_rows: list[dict[str, str]] | None = None,
+) -> str:
     """Markdown: per (scenario, lambda, l_out, delays) the mean +- 95 % CI over runs of
-    every policy, the no-wait lower bound (per-token tables), the paper's PETALS /
-    proposed figures and our CG-BP+WS-RR vs PETALS change."""
+    every policy, the no-wait lower bound and, given ``milp_rows`` (``bprr-bound``
+    rows), the MILP lower bound over the same runs (per-token tables; both bounds hold
+    with and without the authors' delays), the paper's PETALS / proposed figures and
+    our CG-BP+WS-RR vs PETALS change."""
     from splitopt.placement.simulate import t_quantile
 
     cells: dict[tuple, dict[str, list[float]]] = {}
     bounds: dict[tuple, list[float]] = {}
+    cell_runs: dict[tuple, set[int]] = {}
     for r in rows:
         key = (r["scenario"], float(r["rate"]), int(r["l_out"]), r["delays"])
         cells.setdefault(key, {}).setdefault(r["policy"], []).append(float(r[metric]))
+        if r.get("run") not in (None, ""):
+            cell_runs.setdefault(key, set()).add(int(r["run"]))
         lb = r.get("per_token_lower_bound")
         if metric == "per_token_mean" and lb not in (None, "") and r["delays"] == "none":
             bounds.setdefault(key, []).append(float(lb))
+    milp: dict[tuple, dict[int, float]] = {}
+    for r in milp_rows or []:
+        if r.get("error") or r.get("milp_status") != "optimal":
+            continue
+        milp.setdefault((r["scenario"], int(r["l_out"])), {})[int(r["run"])] = float(
+            r["milp_bound"]
+        )
     policies = [p for p in POLICIES if any(p in c for c in cells.values())]
     head = ["scenario", "λ", "l_out", "delays", *policies]
     if bounds:
         head.append("no-wait lower bound")
+    use_milp = metric == "per_token_mean" and bool(milp)
+    if use_milp:
+        head.append("MILP lower bound")
     head += ["paper PETALS / proposed", "ours: CG-BP vs PETALS"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key in sorted(cells):
@@ -181,6 +203,11 @@ def table(rows: list[dict[str, str]], metric: str = "per_token_mean") -> str:
             vals.append(f"{v.mean():.3f} ± {ci:.3f}")
         if bounds:
             vals.append(f"{np.mean(bounds[key]):.3f}" if key in bounds else "")
+        if use_milp:
+            per = milp.get((key[0], key[2]), {})
+            runs = cell_runs.get(key, set())
+            ok = bool(runs) and runs <= set(per)
+            vals.append(f"{np.mean([per[i] for i in sorted(runs)]):.3f}" if ok else "")
         paper = PAPER.get(key[:3])
         ps = (
             f"{paper[0]:.2f} / {paper[1]:.2f} ({100 * (paper[1] / paper[0] - 1):+.0f} %)"
@@ -236,11 +263,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=None)
     ap.add_argument("--workers", type=int, default=None)
-    ap.add_argument("--experiment", default="bprr-tables", choices=("bprr-tables", "bprr-load"))
+    from splitopt.experiments.bprr_sweeps import SWEEPS
+
+    sweeps = tuple(sw.experiment for sw in SWEEPS.values())
+    ap.add_argument(
+        "--experiment", default="bprr-tables", choices=("bprr-tables", "bprr-load", *sweeps)
+    )
+    ap.add_argument(
+        "--bound",
+        default=None,
+        help="a bprr-bound CSV (splitopt.experiments.bprr_runtime): adds the MILP lower bound",
+    )
     args = ap.parse_args(argv)
     path = run(args.experiment, seed=0, quick=args.quick, out=args.out, workers=args.workers)
     rows = read_csv_rows(path)
-    print(table(rows))
+    if args.experiment in sweeps:  # the BPRR Figs 7-10 sweeps: their own table
+        from splitopt.experiments.bprr_sweeps import sweep_table
+
+        print(sweep_table(rows, args.experiment.removeprefix("bprr-sweep-"), args.quick).markdown())
+        return 0
+    milp_rows = read_csv_rows(args.bound) if args.bound else None
+    print(table(rows, milp_rows=milp_rows))
     print()
     print("time to first token (mean, s):")
     print(table(rows, "ttft_mean"))

@@ -181,6 +181,70 @@ def split_outcomes(problem: Problem, solver: str, grid: int = 0) -> dict[str, Sc
     return row
 
 
+def placement_columns(problem: Problem, solvers: tuple[str, ...]) -> dict[str, Scalar]:
+    """Where each solver puts the layers, over the requests it serves (unweighted):
+    ``served_<s>``, ``client_share_sum_<s>`` (Σ over them of the share of the
+    request's layers on the client; pooled mean = sum / served), and how many
+    run ``all_server_<s>``, ``all_client_<s>`` or ``split_<s>``."""
+    row: dict[str, Scalar] = {}
+    for s in solvers:
+        res = solved(problem, s)
+        ok = res.evaluation.feasible
+        shares = [
+            x.count("C") / len(x)
+            for x, f in zip(res.placements(), ok, strict=True)
+            if f and x is not None
+        ]
+        c = col(s)
+        row[f"served_{c}"] = len(shares)
+        row[f"client_share_sum_{c}"] = float(sum(shares))
+        row[f"all_server_{c}"] = sum(v == 0.0 for v in shares)
+        row[f"all_client_{c}"] = sum(v == 1.0 for v in shares)
+        row[f"split_{c}"] = sum(0.0 < v < 1.0 for v in shares)
+    return row
+
+
+def latency_columns(problem: Problem) -> dict[str, Scalar]:
+    """Where the cost model puts the clients against the server (memory and SLA
+    ignored), over all requests (unweighted): ``fastest_all_client`` (requests whose
+    fastest placement is all-client), ``sum_log_client_over_server`` (Σ ln of
+    all-client / all-server latency; pooled geometric mean = exp(sum / requests))."""
+    from splitopt.evaluate import min_latency, score
+
+    fastest, logs = 0, 0.0
+    for r in problem.requests:
+        c = r.chain
+        t_client = score(c, "C" * c.num_layers).latency_s
+        t_server = score(c, "S" * c.num_layers).latency_s
+        fastest += t_client <= min_latency(c) * (1 + 1e-9)
+        logs += float(np.log(t_client / t_server))
+    return {"fastest_all_client": fastest, "sum_log_client_over_server": logs}
+
+
+def placement_changes(old: Any, new: Any, solver: str) -> dict[str, Scalar]:
+    """How ``solver``'s placements of the same requests differ between two results
+    (:class:`~splitopt.solution.Result`, request i of one = request i of the other):
+    ``both_served_<s>``, ``placement_changed_<s>`` (of those, a different placement),
+    ``client_layers_delta_<s>`` (Σ over them of new − old layers on the client),
+    ``served_only_old_<s>`` and ``served_only_new_<s>``."""
+    if len(old.problem) != len(new.problem):
+        raise ValueError("the two results must hold the same requests")
+    fo, fn = old.evaluation.feasible, new.evaluation.feasible
+    both = [
+        (x, y)
+        for x, y, a, b in zip(old.placements(), new.placements(), fo, fn, strict=True)
+        if a and b and x is not None and y is not None
+    ]
+    c = col(solver)
+    return {
+        f"both_served_{c}": len(both),
+        f"placement_changed_{c}": sum(x != y for x, y in both),
+        f"client_layers_delta_{c}": sum(y.count("C") - x.count("C") for x, y in both),
+        f"served_only_old_{c}": int((fo & ~fn).sum()),
+        f"served_only_new_{c}": int((fn & ~fo).sum()),
+    }
+
+
 def service_times(
     problem: Problem, splitter: str, capacity: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

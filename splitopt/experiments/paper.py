@@ -2,11 +2,17 @@
 
     python -m splitopt.experiments.paper --quick          # what `make paper` runs
     python -m splitopt.experiments.paper --no-run         # tables/figures from existing CSVs
+    python -m splitopt.experiments.paper --quick --fresh  # rerun from scratch (new cost figures)
 
 Runs (or resumes) each experiment into ``results/quick/NAME.csv`` (``--quick``)
 or ``results/NAME.csv``, then writes the tables (``.tex`` + ``.md``), the text
 macros (``numbers.tex``) and the figures (``.png`` + ``.pdf``) into
 ``paper/generated/``. Tables and figures are made from the CSV files only.
+
+A rerun resumes: rows already in a CSV are kept, whatever cost-model figures
+they were computed with. After the cost model's figures change
+(``splitopt/data/devices.json``, ``engines.json``), run with ``--fresh``, which
+starts the experiments it runs anew (their old CSVs are renamed ``NAME.csv.old``).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from splitopt.experiments.tables import write_tables
 #: The experiments of the paper, in the order they run.
 PAPER_EXPERIMENTS: tuple[str, ...] = (
     "protocol",
+    "calibration-impact",
     "reduction",
     "gain",
     "sweeps",
@@ -33,6 +40,7 @@ PAPER_EXPERIMENTS: tuple[str, ...] = (
 #: Seeds per experiment (repetitions): quick / full.
 REPETITIONS: dict[str, tuple[int, int]] = {
     "protocol": (3, 10),  # fixed by paper/PROTOCOL.md: seeds 0-2 quick, 0-9 full
+    "calibration-impact": (3, 10),  # as the protocol
     "reduction": (3, 10),
     "gain": (3, 10),
     "sweeps": (1, 3),
@@ -58,7 +66,20 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=Path("paper/generated"), help="tables/figures folder"
     )
     ap.add_argument("--no-run", action="store_true", help="only rebuild tables/figures from CSVs")
-    ap.add_argument("--only", nargs="*", default=None, help="run only these experiments")
+    ap.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        choices=PAPER_EXPERIMENTS,
+        metavar="NAME",
+        help=f"run only these experiments ({', '.join(PAPER_EXPERIMENTS)})",
+    )
+    ap.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start the experiments that run anew (an existing CSV is renamed NAME.csv.old) "
+        "instead of resuming; use it after the cost model's figures change",
+    )
     ap.add_argument("--workers", type=int, default=None, help="local worker processes")
     ap.add_argument("--dask", default=None, help="Dask scheduler address")
     ap.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -69,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_run:
         for name in args.only or PAPER_EXPERIMENTS:
             reps = REPETITIONS.get(name, (1, 1))[0 if args.quick else 1]
+            if args.fresh and paths[name].exists():
+                paths[name].replace(paths[name].with_name(paths[name].name + ".old"))
             t0 = time.perf_counter()
             try:
                 run(

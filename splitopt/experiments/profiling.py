@@ -180,15 +180,42 @@ def measure(
         device=_device_name(torch, device),
         engine=f"pytorch {torch.__version__} eager (splitopt profile)",
         source="measured by splitopt profile (random weights, catalogue configuration)",
-        notes=f"median of {repeats} runs after a warm-up; one block timed, used for every block; "
-        f"norms as LayerNorm; precision {precision(dtype).weights}",
+        notes=f"measured {_now()}; median of {repeats} runs after a warm-up; one block timed, "
+        f"used for every block; norms as LayerNorm; precision {precision(dtype).weights}; "
+        f"{_threads(torch, device)}",
     )
     return prof, names
+
+
+def _now() -> str:
+    import datetime
+
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _threads(torch: Any, device: str) -> str:
+    if device.startswith("cuda"):
+        return f"CUDA {torch.version.cuda}"
+    return f"{torch.get_num_threads()} CPU thread(s)"
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else ``platform``)."""
+    import os
+    import platform
+
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                    return f"{name}, {os.cpu_count()} logical CPUs ({platform.machine()})"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs"
 
 
 def _device_name(torch: Any, device: str) -> str:
     if device.startswith("cuda"):
         return str(torch.cuda.get_device_name(device))
-    import platform
-
-    return f"cpu: {platform.processor() or platform.machine()}"
+    return f"cpu: {_cpu_model()}"

@@ -5,6 +5,7 @@ size, ...) and returns one row of outcome columns.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -12,7 +13,18 @@ import numpy as np
 
 from splitopt.experiments.harness import Scalar
 from splitopt.experiments.instances import instance, sub_instance
-from splitopt.experiments.outcomes import data_mode, describe, service_times, split_outcomes
+from splitopt.experiments.outcomes import (
+    data_mode,
+    describe,
+    latency_columns,
+    placement_changes,
+    placement_columns,
+    service_times,
+    solved,
+    split_outcomes,
+)
+from splitopt.experiments.protocol import PROTOCOL_SETTINGS
+from splitopt.scenario.cost_models import CALIBRATED, COST_MODELS, figures_id
 
 #: The splitters of the queueing experiment.
 SPLITTERS: tuple[str, ...] = ("server-only", "greedy", "dp")
@@ -37,7 +49,62 @@ def run_split(
     p = sub_instance(
         family, seed, size, options, group_by, group, sla_scale, uplink_scale, memory_frac
     )
-    return {**describe(p), **split_outcomes(p, solver, grid)}
+    return {**describe(p), **model_columns(family, options), **split_outcomes(p, solver, grid)}
+
+
+def model_columns(family: str, options: str = "") -> dict[str, Scalar]:
+    """``cost_model`` and ``cost_figures`` (:func:`~splitopt.scenario.cost_models.figures_id`)
+    of a scenario family's instance built with ``options`` (none for random chains)."""
+    if family == "random-chain":
+        return {}
+    opts = json.loads(options) if options else {}
+    model = opts.get("cost_model") or (opts.get("setting") or {}).get("cost_model") or CALIBRATED
+    return {"cost_model": model, "cost_figures": figures_id(model)}
+
+
+#: Column prefixes of the two cost models in ``calibration-impact`` rows.
+MODEL_PREFIX: dict[str, str] = {"calibrated": "cal_", "uncalibrated-roofline": "uncal_"}
+#: The solvers whose placements ``calibration-impact`` describes.
+IMPACT_SOLVERS: tuple[str, ...] = ("dp", "greedy")
+
+
+def run_calibration_impact(
+    family: str,
+    seed: int,
+    size: str,
+    setting: str,
+    solver: str = "dp",
+    group_by: str = "",
+    group: str = "all",
+    **_: Scalar,
+) -> dict[str, Scalar]:
+    """One (sub-)instance of a protocol setting costed by both cost models: the
+    outcome columns of :func:`split_outcomes`, :func:`placement_columns` and
+    :func:`latency_columns` under each (prefixed ``cal_`` / ``uncal_``), then
+    :func:`placement_changes` between them (unprefixed). Same draws under both
+    models; each model's SLAs come from its own latencies by the same rule, so
+    request i is the same request."""
+    kw = PROTOCOL_SETTINGS[setting][2]
+    row: dict[str, Scalar] = {}
+    problems = {}
+    for model in COST_MODELS:
+        options = json.dumps({"setting": {**kw, "cost_model": model}}, sort_keys=True)
+        p = sub_instance(family, seed, size, options, group_by, group)
+        problems[model] = p
+        if model == CALIBRATED:
+            row.update(describe(p))
+        pre = MODEL_PREFIX[model]
+        row[f"{pre}cost_figures"] = figures_id(model)
+        cols = {
+            **split_outcomes(p, solver),
+            **placement_columns(p, IMPACT_SOLVERS),
+            **latency_columns(p),
+        }
+        row.update({f"{pre}{k}": v for k, v in cols.items()})
+    a, b = (problems[m] for m in COST_MODELS)
+    for s in IMPACT_SOLVERS:
+        row.update(placement_changes(solved(b, s), solved(a, s), s))
+    return row
 
 
 @lru_cache(maxsize=8)
@@ -91,6 +158,7 @@ def run_simulation(
     threshold = wait_factor * so_es
     row: dict[str, Scalar] = {
         **describe(st["problem"]),
+        **model_columns(family, options),
         "classes_used": int(st["keep"].sum()),
         "classes_dropped": int((~st["keep"]).sum()),
         "capacity_per_s": st["capacity"],
@@ -167,4 +235,4 @@ def run_discretisation(
     from splitopt.experiments.discretisation import discretisation_row
 
     p = instance(family, seed, size, options)
-    return {**describe(p), **discretisation_row(p, grid)}
+    return {**describe(p), **model_columns(family, options), **discretisation_row(p, grid)}

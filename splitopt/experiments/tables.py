@@ -214,6 +214,7 @@ class Table:
                 .replace("ω", r"$\omega$")
                 .replace("θ", r"$\theta$")
                 .replace("≤", r"$\le$")
+                .replace("→", r"$\to$")
             )
 
         spec = "l" + "r" * (len(self.header) - 1)
@@ -264,7 +265,8 @@ def headline_table(gain_rows: Sequence[Row], solver: str = "dp") -> Table:
         caption=(
             f"Exploratory (not the protocol): measured vs SplitLLM, "
             f"{SPLITTER_LABEL.get(solver, solver)}, paper-like instances as shipped (memory "
-            f"budgets on) ({reps} seed{'s' if reps != 1 else ''}). Percent."
+            f"budgets on) ({reps} seed{'s' if reps != 1 else ''}). Percent. "
+            f"{cost_model_text(rows)}"
         ),
         header=[
             "family",
@@ -319,6 +321,23 @@ def _seed_text(rows: Sequence[Row]) -> str:
     return f"size {'/'.join(sorted(size))}, {seeds}"
 
 
+def cost_model_text(rows: Sequence[Row]) -> str:
+    """Which cost model the rows were computed with, from their ``cost_model`` and
+    ``cost_figures`` columns (rows from before those columns: not recorded)."""
+    seen = {(r.get("cost_model"), r.get("cost_figures")) for r in rows}
+    if any(m is None for m, _ in seen):
+        return "Cost model not recorded in the rows (computed before issue 12's regeneration)."
+    if len(seen) > 1:
+        mixed = ", ".join(f"{m} {f}" for m, f in sorted(seen, key=str))
+        return f"MIXED cost-model figures ({mixed}): rerun with --fresh."
+    ((m, f),) = seen
+    name = {
+        "calibrated": "Calibrated cost model",
+        "uncalibrated-roofline": "Uncalibrated (pre-issue-12) roofline cost model",
+    }.get(str(m), str(m))
+    return f"{name} (figures {f})."
+
+
 def protocol_headline_table(rows: Sequence[Row]) -> Table:
     """The headline of the pre-registered protocol (setting P): every request counted."""
     rs_p = [r for r in rows if r.get("setting") == "P"]
@@ -343,8 +362,7 @@ def protocol_headline_table(rows: Sequence[Row]) -> Table:
         caption=(
             "Pre-registered protocol (paper/PROTOCOL.md), setting P: paper-like, no memory "
             "budget, FLOP, prefill+decode where the family draws it; DP (grid); "
-            f"{_seed_text(rs_p)}. "
-            "Percent. Uncalibrated roofline cost model."
+            f"{_seed_text(rs_p)}. Percent. {cost_model_text(rs_p)}"
         ),
         header=[
             "family",
@@ -385,7 +403,8 @@ def protocol_gain_table(rows: Sequence[Row]) -> Table:
     return Table(
         caption=(
             "Protocol setting P: gain of the DP over each baseline (percent), all requests / "
-            f"both feasible (served by B; served only by the DP); {_seed_text(rs_p)}"
+            f"both feasible (served by B; served only by the DP); {_seed_text(rs_p)}. "
+            f"{cost_model_text(rs_p)}"
         ),
         header=["family", *[f"over {b}" for b in BASELINE_NAMES]],
         rows=body,
@@ -430,7 +449,7 @@ def protocol_sweep_table(rows: Sequence[Row]) -> Table:
     return Table(
         caption=(
             "Declared sweeps of the protocol (all families pooled; P repeated in each block), "
-            f"DP (grid), percent; {_seed_text(alls)}"
+            f"DP (grid), percent; {_seed_text(alls)}. {cost_model_text(alls)}"
         ),
         header=[
             "sweep",
@@ -480,7 +499,8 @@ def reduction_table(rows: Sequence[Row]) -> Table:
     return Table(
         caption=(
             "Exploratory: server-work reduction versus server-only (percent), per model family "
-            "and splitter (paper-like as shipped, memory budgets on)"
+            "and splitter (paper-like as shipped, memory budgets on). "
+            f"{cost_model_text(rows)}"
         ),
         header=[
             "family",
@@ -518,7 +538,8 @@ def gain_table(rows: Sequence[Row], solver: str = "dp") -> Table:
     return Table(
         caption=(
             f"Exploratory: gain of {SPLITTER_LABEL.get(solver, solver)} over each baseline "
-            "(percent): work gain / throughput gain, both feasible (paper-like as shipped)"
+            "(percent): work gain / throughput gain, both feasible (paper-like as shipped). "
+            f"{cost_model_text(rows)}"
         ),
         header=["family", *[f"over {b}" for b in BASELINE_NAMES], "paper (gain?)"],
         rows=body,
@@ -616,6 +637,203 @@ def discretisation_table(rows: Sequence[Row]) -> Table:
 # ---------------------------------------------------------------- text macros
 
 
+#: Settings of ``calibration-impact`` and their labels, in table order.
+IMPACT_LABEL: dict[str, str] = {
+    "P": "protocol P (registered with the uncalibrated model)",
+    "memory-on": "shipped paper-like, budgets on (exploratory)",
+}
+#: The two cost models of ``calibration-impact`` rows: (label, column prefix).
+IMPACT_MODELS: tuple[tuple[str, str], ...] = (
+    ("uncalibrated-roofline", "uncal_"),
+    ("calibrated", "cal_"),
+)
+
+
+def model_view(rows: Sequence[Row], prefix: str) -> list[Row]:
+    """``calibration-impact`` rows as one model's plain rows (prefix stripped)."""
+    return [
+        {**r, **{k[len(prefix) :]: v for k, v in r.items() if k.startswith(prefix)}} for r in rows
+    ]
+
+
+def share(rows: Sequence[Row], solver: str) -> float:
+    """Pooled mean share of layers on the client over the requests ``solver`` serves."""
+    n = _total(rows, f"served_{col(solver)}")
+    tot = sum(float(r.get(f"client_share_sum_{col(solver)}") or 0.0) for r in rows)  # type: ignore[arg-type]
+    return tot / n if n else math.nan
+
+
+def impact_figures(rows: Sequence[Row]) -> dict[str, tuple[str, str]]:
+    """The side-by-side figures of one (setting, family): name -> (uncalibrated, calibrated)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for _, pre in IMPACT_MODELS:
+        v = model_view(rows, pre)
+        n = _total(v, "requests")
+        out["requests"].append(str(n))
+        out["served DP"].append(str(_total(v, "feasible")))
+        out["served greedy"].append(str(_total(v, "feasible_greedy")))
+        out["served only by DP"].append(str(_total(v, "only_greedy")))
+        out["reduction, all requests"].append(pct(charged_reduction(v).value))
+        out["reduction, both feasible"].append(pct(reduction(v).value))
+        out["gain over greedy, all requests"].append(pct(charged_gain(v, "greedy").value))
+        out["gain over greedy, both feasible"].append(pct(work_gain(v, "greedy").value))
+        out["both feasible (DP and greedy)"].append(str(_total(v, "common_greedy")))
+        out["all-client is the fastest placement"].append(str(_total(v, "fastest_all_client")))
+        logs = sum(float(r.get("sum_log_client_over_server") or 0.0) for r in v)  # type: ignore[arg-type]
+        out["all-client / all-server latency (geometric mean)"].append(
+            f"{math.exp(logs / n):.2f}" if n else "–"
+        )
+        for s in ("dp", "greedy"):
+            lab = "DP" if s == "dp" else s
+            out[f"{lab}: client share of layers"].append(pct(share(v, s)))
+            out[f"{lab}: all-client / split / all-server"].append(
+                f"{_total(v, f'all_client_{col(s)}')} / {_total(v, f'split_{col(s)}')} / "
+                f"{_total(v, f'all_server_{col(s)}')}"
+            )
+    return {k: (a[0], a[1]) for k, a in out.items()}
+
+
+def _changed(rows: Sequence[Row], solver: str) -> str:
+    c = col(solver)
+    both = _total(rows, f"both_served_{c}")
+    ch = _total(rows, f"placement_changed_{c}")
+    frac = pct(ch / both) if both else "–"
+    return f"{frac} ({ch} of {both})"
+
+
+def calibration_impact_tables(rows: Sequence[Row]) -> list[Table]:
+    """Experiment ``calibration-impact``: the SplitLLM figures under the uncalibrated
+    (pre-issue-12) and the calibrated cost model, and where the layers go."""
+    by = group(rows, "setting", "group")
+    figs: list[list[str]] = []
+    where: list[list[str]] = []
+    for setting in IMPACT_LABEL:
+        fams = family_order(g for (st, g) in by if st == setting)
+        for fam in fams:
+            rs = by[(setting, fam)]
+            f = impact_figures(rs)
+
+            def pair(name: str, f: dict[str, tuple[str, str]] = f) -> str:
+                return f"{f[name][0]} → {f[name][1]}"
+
+            label = "all families" if fam == "all" else fam
+            figs.append(
+                [
+                    IMPACT_LABEL[setting],
+                    label,
+                    f"{pair('served DP')} / {pair('served greedy')} of {f['requests'][0]}",
+                    pair("reduction, all requests"),
+                    pair("reduction, both feasible"),
+                    pair("gain over greedy, all requests"),
+                    pair("gain over greedy, both feasible"),
+                ]
+            )
+            where.append(
+                [
+                    IMPACT_LABEL[setting],
+                    label,
+                    pair("all-client / all-server latency (geometric mean)"),
+                    f"{pair('all-client is the fastest placement')} of {f['requests'][0]}",
+                    pair("DP: client share of layers"),
+                    pair("DP: all-client / split / all-server"),
+                    pair("greedy: client share of layers"),
+                    _changed(rs, "dp"),
+                    _changed(rs, "greedy"),
+                    f"{_total(rs, 'served_only_old_dp')} / {_total(rs, 'served_only_new_dp')}",
+                ]
+            )
+    seeds = _seed_text(rows)
+    ids = ", ".join(
+        f"{m} {'/'.join(sorted({str(r.get(pre + 'cost_figures')) for r in rows}))}"
+        for m, pre in IMPACT_MODELS
+    )
+    t1 = Table(
+        caption=(
+            "Cost model and the SplitLLM comparison: uncalibrated (pre-issue-12) → calibrated "
+            f"model, DP (grid), percent; {seeds}"
+        ),
+        header=[
+            "setting",
+            "family",
+            "served DP / greedy of N",
+            "reduction vs server-only: all requests",
+            "reduction: both feasible",
+            "gain over greedy: all requests",
+            "gain over greedy: both feasible",
+        ],
+        rows=figs,
+        label="tab:calibration-impact",
+        note=(
+            "Each cell: uncalibrated → calibrated cost model, on the same draws (classes, "
+            "tokens, clients, SLA quantiles); each model's SLAs follow its own latencies by "
+            "the same rule. All requests: unserved requests charged their server-only work "
+            "(the protocol's primary metric); both feasible: over the requests both serve. "
+            "Protocol P is the registered setting (paper/PROTOCOL.md was registered with the "
+            f"uncalibrated model). Cost-model figures: {ids}."
+        ),
+    )
+    t2 = Table(
+        caption=(
+            f"Where the layers go: uncalibrated (pre-issue-12) → calibrated cost model; {seeds}"
+        ),
+        header=[
+            "setting",
+            "family",
+            "all-client / all-server latency",
+            "all-client fastest",
+            "DP: client share of layers",
+            "DP: all-client / split / all-server",
+            "greedy: client share of layers",
+            "DP placement changed (of served under both)",
+            "greedy placement changed",
+            "DP serves under one model only (uncal / cal)",
+        ],
+        rows=where,
+        label="tab:calibration-impact-layers",
+        note=(
+            "All-client / all-server latency: geometric mean over all requests (SLA and "
+            "memory ignored); all-client fastest: requests whose least-latency placement is "
+            "all-client. "
+            "Client share: layers on the client / layers, mean over the requests the solver "
+            "serves (unweighted), percent. Placement changed: requests served under both "
+            "models whose placement differs. Transformer and GPT-2 requests run prefill and "
+            "decode, BERT and ViT prefill only."
+        ),
+    )
+    return [t1, t2]
+
+
+def calibration_impact_csv(rows: Sequence[Row]) -> str:
+    """The side-by-side figures as CSV: setting, family, figure, uncalibrated, calibrated."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["setting", "family", "figure", "uncalibrated-roofline", "calibrated"])
+    by = group(rows, "setting", "group")
+    for setting in IMPACT_LABEL:
+        for fam in family_order(g for (st, g) in by if st == setting):
+            rs = by[(setting, fam)]
+            for name, (a, b) in impact_figures(rs).items():
+                w.writerow([setting, fam, name, a, b])
+            for s in ("dp", "greedy"):
+                c = col(s)
+                changed = _total(rs, f"placement_changed_{c}")
+                both = _total(rs, f"both_served_{c}")
+                lab = "DP" if s == "dp" else s
+                w.writerow(
+                    [
+                        setting,
+                        fam,
+                        f"{lab}: placement changed (of served under both)",
+                        "",
+                        f"{changed} of {both}",
+                    ]
+                )
+    return buf.getvalue()
+
+
 def macro_name(*parts: str) -> str:
     """A LaTeX macro name from parts: letters only (``GPT-2`` -> ``GPTtwo``)."""
     words = {
@@ -668,6 +886,29 @@ def macros(results: Mapping[str, Path]) -> str:
         p_rows = [r for r in rows if r.get("setting") == "P"]
         if p_rows:
             define("protoSetting", _seed_text(p_rows))
+    impact = results.get("calibration-impact")
+    if impact and Path(impact).exists():
+        rows = load(impact)
+        for (setting, fam), rs in group(rows, "setting", "group").items():
+            tag = "P" if setting == "P" else "Shipped"
+            for model, pre in IMPACT_MODELS:
+                v = model_view(rs, pre)
+                m = "Cal" if model == "calibrated" else "Uncal"
+                name = ("impact", tag, str(fam), m)
+                define(macro_name(*name[:1], "red", *name[1:]), pct(charged_reduction(v).value))
+                define(
+                    macro_name(*name[:1], "gain", *name[1:]), pct(charged_gain(v, "greedy").value)
+                )
+                define(macro_name(*name[:1], "redBoth", *name[1:]), pct(reduction(v).value))
+                define(
+                    macro_name(*name[:1], "gainBoth", *name[1:]),
+                    pct(work_gain(v, "greedy").value),
+                )
+                define(macro_name(*name[:1], "share", *name[1:]), pct(share(v, "dp")))
+            c, b = _total(rs, "placement_changed_dp"), _total(rs, "both_served_dp")
+            define(macro_name("impact", "changed", tag, str(fam)), pct(c / b) if b else "–")
+        if rows:
+            define("impactSetting", _seed_text(rows))
     gain_path = results.get("gain")
     if gain_path and Path(gain_path).exists():
         rows = load(gain_path)
@@ -763,6 +1004,14 @@ def write_tables(results: Mapping[str, Path], out: Path) -> list[Path]:
         _write(out / f"{stem}.tex", t.latex())
         _write(out / f"{stem}.md", t.markdown())
         made += [out / f"{stem}.tex", out / f"{stem}.md"]
+    impact = results.get("calibration-impact")
+    rows = load(impact) if impact and Path(impact).exists() else []
+    if rows:
+        tables = calibration_impact_tables(rows)
+        _write(out / "calibration_impact.md", "\n".join(t.markdown() for t in tables))
+        _write(out / "calibration_impact.tex", "\n".join(t.latex() for t in tables))
+        _write(out / "calibration_impact.csv", calibration_impact_csv(rows))
+        made += [out / f"calibration_impact.{ext}" for ext in ("md", "tex", "csv")]
     _write(out / "numbers.tex", macros(results))
     made.append(out / "numbers.tex")
     return made

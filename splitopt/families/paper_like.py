@@ -60,7 +60,14 @@ FAMILY = ScenarioFamily(
 
 
 def generate(
-    seed: int, size: str = "small", granularity: str = "block", work_unit: str = "FLOP"
+    seed: int,
+    size: str = "small",
+    granularity: str = "block",
+    work_unit: str = "FLOP",
+    cost_model: str = "calibrated",
 ) -> Problem:
-    """A seeded ``paper-like`` instance (deterministic per seed and size)."""
-    return FAMILY.replace(granularity=granularity, work_unit=work_unit).generate(seed, size)
+    """A seeded ``paper-like`` instance (deterministic per seed and size); ``cost_model``
+    ``uncalibrated-roofline`` is the pre-issue-12 model, kept only for comparison."""
+    return FAMILY.replace(
+        granularity=granularity, work_unit=work_unit, cost_model=cost_model
+    ).generate(seed, size)

@@ -36,6 +36,7 @@ from splitopt.evaluate import min_latency, score
 from splitopt.problem import WORK_UNITS, Chain, Problem
 from splitopt.scenario.architectures import ARCHITECTURES, GRANULARITIES
 from splitopt.scenario.compile import assemble_problem, class_chains
+from splitopt.scenario.cost_models import CALIBRATED, COST_MODELS
 from splitopt.scenario.costmodel import DEFAULT_COMPUTE, WEIGHT_DTYPES
 from splitopt.scenario.devices import DEVICES
 from splitopt.scenario.networks import NETWORKS
@@ -140,6 +141,10 @@ class ScenarioFamily:
         sla_stream: ``None``: SLAs continue the instance's random stream; ``k``:
             they are drawn from ``numpy.random.default_rng([seed, k])`` (sweeps use
             one fixed stream so each point of a sweep gets the same SLA draws).
+        cost_model: ``calibrated`` (default) or ``uncalibrated-roofline``, the
+            pre-issue-12 model kept only for comparison
+            (:mod:`splitopt.scenario.cost_models`). Every draw is the same under
+            both; the SLAs follow each model's latencies (same draws, same rule).
     """
 
     name: str
@@ -162,6 +167,7 @@ class ScenarioFamily:
     output_tokens: int | None = None
     client: str | None = None
     sla_stream: int | None = None
+    cost_model: str = CALIBRATED
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -287,6 +293,8 @@ def _check(f: ScenarioFamily) -> None:
             raise bad(f"{key} must be an integer >= {least}, got {v!r}")
     if f.client is not None and f.client not in f.clients:
         raise bad(f"unknown client {f.client!r}; valid clients: {', '.join(f.clients)}")
+    if f.cost_model not in COST_MODELS:
+        raise bad(f"unknown cost model {f.cost_model!r}; valid: {', '.join(COST_MODELS)}")
     stream = f.sla_stream
     if stream is not None and (isinstance(stream, bool) or not isinstance(stream, int)):
         raise bad(f"sla_stream must be an integer or None, got {f.sla_stream!r}")
@@ -326,7 +334,7 @@ def build(family: ScenarioFamily, seed: int, size: str = "small") -> FamilyInsta
         models=models,
         requests=classes,
     )
-    chains = class_chains(draft)
+    chains = class_chains(draft, family.cost_model)
     sla_rng = rng if family.sla_stream is None else np.random.default_rng([seed, family.sla_stream])
     slas = calibrate_slas(chains, sla_rng, family.sla)
     scenario = dataclasses.replace(

@@ -14,21 +14,25 @@ from splitopt.formats.scenario_file import FORMAT as SCENARIO_FORMAT
 from splitopt.formats.scenario_file import scenario_from_dict
 from splitopt.problem import Problem
 from splitopt.scenario.compile import compile_scenario
+from splitopt.scenario.cost_models import CALIBRATED
 
 
-def compile_scenario_doc(doc: Any, file: str | os.PathLike | None = None) -> Problem:
-    """Validate a parsed scenario document and compile it (a cost-model error names
-    the file and the scenario field behind it)."""
+def compile_scenario_doc(
+    doc: Any, file: str | os.PathLike | None = None, cost_model: str = CALIBRATED
+) -> Problem:
+    """Validate a parsed scenario document and compile it with ``cost_model``
+    (:mod:`splitopt.scenario.cost_models`); a cost-model error names the file and
+    the scenario field behind it."""
     scenario = scenario_from_dict(doc, file)
     try:
-        return compile_scenario(scenario)
+        return compile_scenario(scenario, cost_model)
     except SpecError as exc:
         raise InputError(file, exc.path, exc.reason) from None
 
 
-def compile_file(path: str | os.PathLike) -> Problem:
-    """Read, validate and compile a scenario file."""
-    return compile_scenario_doc(load_json(path), path)
+def compile_file(path: str | os.PathLike, cost_model: str = CALIBRATED) -> Problem:
+    """Read, validate and compile a scenario file (with ``cost_model``)."""
+    return compile_scenario_doc(load_json(path), path, cost_model)
 
 
 def read_any(file: str | os.PathLike) -> Problem:

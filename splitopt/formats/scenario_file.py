@@ -29,7 +29,7 @@ Fields:
   replace the catalogue's), then explicit figures that override it:
   ``efficiency`` (0, 1] (the shorthand for both efficiencies),
   ``compute_efficiency``, ``bandwidth_efficiency`` (0, 1], ``prefill_overhead_s``,
-  ``step_overhead_s`` (seconds per forward pass of the whole model, >= 0); and
+  ``step_overhead_s`` (seconds per forward pass and transformer block, >= 0); and
   ``profiles``: ``splitopt-profile`` files (paths relative to this file) or
   objects that replace the roofline for the models they were measured for.
 * ``clients.NAME``: ``device``, ``network`` (name or object), optional
@@ -82,7 +82,7 @@ from splitopt.formats.errors import (
 from splitopt.formats.profile_file import profile_from_dict, profile_to_dict, read_profile
 from splitopt.scenario import rules
 from splitopt.scenario.architectures import ARCHITECTURES, MAX_BLOCKS, Architecture
-from splitopt.scenario.devices import DEVICES, ENGINE_FIGURES, Device
+from splitopt.scenario.devices import DEVICES, ENGINE_FIGURES, ENGINE_PATHS, Device
 from splitopt.scenario.devices import FILE_NAMES as DEVICE_NAMES
 from splitopt.scenario.engines import ENGINES
 from splitopt.scenario.networks import FILE_NAMES as NETWORK_NAMES
@@ -191,6 +191,7 @@ DEVICE_FIELDS = (
     "memory_bandwidth_bytes_per_s",
     "memory_bytes",
     *ENGINE_FIGURES,
+    *ENGINE_PATHS,
     *DEVICE_STRINGS,
 )
 
@@ -216,9 +217,15 @@ def _device(file: File, value: Any, path: Path_) -> Device:
         key = DEVICE_NAMES.get(attr, attr)
         if key in value:
             changes[attr] = _num(file, value[key], [*path, key])
+    if "matmul_peak" in value:
+        changes["matmul_peak"] = get_string(file, value["matmul_peak"], [*path, "matmul_peak"])
+    if "dequant_pass" in value:
+        if not isinstance(value["dequant_pass"], bool):
+            raise InputError(file, [*path, "dequant_pass"], "must be true or false")
+        changes["dequant_pass"] = value["dequant_pass"]
     if base is not None:  # keeps the catalogue name unless "name" is given
         dev = DEVICES[_catalogue_name(file, base, [*path, "base"], DEVICES, "device")]
-        figures = {k: changes.pop(k) for k in ENGINE_FIGURES if k in changes}
+        figures = {k: changes.pop(k) for k in (*ENGINE_FIGURES, *ENGINE_PATHS) if k in changes}
         return _build(
             file, path, lambda: dataclasses.replace(dev, **changes).tuned(**figures), DEVICE_NAMES
         )
@@ -237,6 +244,7 @@ def _device_to(dev: Device) -> str | dict:
         "memory_bytes": dev.memory_bytes,
         **{k: getattr(dev, k) for k in ENGINE_FIGURES},
     }
+    out.update({k: getattr(dev, k) for k in ENGINE_PATHS if getattr(dev, k)})
     out.update({k: getattr(dev, k) for k in DEVICE_STRINGS[1:] if getattr(dev, k)})
     return out
 

@@ -36,8 +36,8 @@ from splitopt.scenario.architectures import (
     POSITIVE_INTS,
 )
 from splitopt.scenario.costmodel import COMPUTE_DTYPES, WEIGHT_DTYPES
-from splitopt.scenario.devices import COMPUTE_DTYPES as PEAK_DTYPES
 from splitopt.scenario.devices import DEVICES
+from splitopt.scenario.devices import PEAK_KEYS as PEAK_DTYPES
 from splitopt.scenario.engines import ENGINES
 from splitopt.scenario.networks import NETWORKS
 from splitopt.solution import STATUSES
@@ -214,6 +214,8 @@ def scenario_schema() -> dict:
         "memory_bandwidth_bytes_per_s": POSITIVE,
         "memory_bytes": NONNEG,
         **figures,
+        "matmul_peak": {"enum": list(PEAK_DTYPES)},
+        "dequant_pass": {"type": "boolean"},
         **{k: STRING for k in sf.DEVICE_STRINGS},
     }
     network_types = {

@@ -259,8 +259,8 @@ def simulate_routes_kernel(
     Per class c and server j: ``hop_true[c, j] + k * block_true[c, j]`` is the
     evaluator's time at j for k blocks; ``pre_*`` the same for the prefill part; ``r_*``
     the policy's routing costs. ``need_per_block[c]`` is s_c (bytes per block).
-    ``routes_out``: an (N, S) int array to record each route in (-1 padded), or a
-    (1, 1) array not to record them.
+    ``routes_out``: an (N, S) int array to record each route in (-1 padded), or any
+    array of another shape (e.g. (1, 1)) not to record them.
     Returns (admit, service, prefill, in_system_seen, hops, first_server).
     ``admit[i] = inf`` when no route exists (a block hosted nowhere, or a need that
     exceeds a server's whole cache).
@@ -409,7 +409,9 @@ def simulate_routes_kernel(
         prefill[r] = pre
         hops_out[r] = hops
         first_srv[r] = route[hops - 1]
-        if routes_out.shape[0] == N:
+        # record only into an (N, S) array: with N == 1 the (1, 1) "do not record"
+        # array has N rows too, and writing a route of 2+ hops into it broke the heap
+        if routes_out.shape[0] == N and routes_out.shape[1] == S:
             for h in range(hops):
                 routes_out[r, h] = route[hops - 1 - h]
         done = ready + alloc_delay_s + tot

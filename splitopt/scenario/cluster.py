@@ -255,14 +255,19 @@ def paper_clustered(
     l_out: int = 64,
     intra_rtt_s: float = 0.005,
     inter_rtt_s: float = 0.100,
+    num_a100: int = 2,
+    num_mig: int = 7,
 ) -> Cluster:
     """The paper's clustered scenario: site 0 = CPU-only clients; site 1 = 2 A100 +
     clients; site 2 = 7 MIG 1g.10gb + clients; 5 ms RTT inside a site, 100 ms
     between (SPEC-PLACEMENT P4; the 1 Gbit/s and 100 Mbit/s links are inside the
-    measured overheads, as the authors' scripts model them)."""
-    servers = [preset_server("a100-paper", f"a100-{i}") for i in range(2)]
-    servers += [preset_server("mig-1g.10gb-paper", f"mig-{i}") for i in range(7)]
-    server_sites = [1, 1] + [2] * 7
+    measured overheads, as the authors' scripts model them). ``num_a100`` /
+    ``num_mig`` change the server mix (ours, for the sweeps; the paper has 2 and 7)."""
+    if num_a100 < 0 or num_mig < 0 or num_a100 + num_mig < 1:
+        raise DataError("servers", f"need >= 1 server, got {num_a100} A100 + {num_mig} MIG")
+    servers = [preset_server("a100-paper", f"a100-{i}") for i in range(num_a100)]
+    servers += [preset_server("mig-1g.10gb-paper", f"mig-{i}") for i in range(num_mig)]
+    server_sites = [1] * num_a100 + [2] * num_mig
     clients, client_sites = [], []
     for site, k in enumerate(clients_per_site):
         for i in range(k):

@@ -13,19 +13,23 @@ import numpy as np
 
 from splitopt.errors import DataError, SpecError
 from splitopt.problem import Chain, Meta, Problem, Request
+from splitopt.scenario.cost_models import CALIBRATED, costed
 from splitopt.scenario.costmodel import chain_arrays, precision
 from splitopt.scenario.spec import Scenario, profile_for
 
 
-def compile_scenario(scenario: Scenario) -> Problem:
-    """The problem of a scenario (one chain per request class)."""
-    return assemble_problem(scenario, class_chains(scenario))
+def compile_scenario(scenario: Scenario, cost_model: str = CALIBRATED) -> Problem:
+    """The problem of a scenario (one chain per request class); ``cost_model``:
+    see :mod:`splitopt.scenario.cost_models` (``uncalibrated-roofline`` is the
+    pre-issue-12 model, kept only for comparison)."""
+    return assemble_problem(scenario, class_chains(scenario, cost_model))
 
 
-def class_chains(scenario: Scenario) -> list[Chain]:
+def class_chains(scenario: Scenario, cost_model: str = CALIBRATED) -> list[Chain]:
     """The costed :class:`~splitopt.problem.Chain` of each request class, in order
     (SLA ``rc.sla_s``, budget the client's); classes that share a (model, client)
-    are costed in one vectorised call."""
+    are costed in one vectorised call, with the device figures of ``cost_model``
+    (:mod:`splitopt.scenario.cost_models`)."""
     classes = scenario.requests
     groups: dict[tuple[str, str], list[int]] = {}
     for i, rc in enumerate(classes):
@@ -36,14 +40,16 @@ def class_chains(scenario: Scenario) -> list[Chain]:
         model = scenario.models[mname]
         client = scenario.clients[cname]
         table = model.architecture.layers(model.granularity)
-        prec = precision(model.dtype, model.compute_dtype)
+        client_dev, server_dev, prec = costed(
+            cost_model, client.device, server, precision(model.dtype, model.compute_dtype)
+        )
         n = np.array([classes[i].prompt_tokens for i in idx], dtype=np.float64)
         g = np.array([classes[i].output_tokens for i in idx], dtype=np.float64)
         arr = chain_arrays(
             table,
             prec,
-            client.device,
-            server,
+            client_dev,
+            server_dev,
             client.network,
             n,
             g,

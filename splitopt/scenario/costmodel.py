@@ -34,10 +34,25 @@ Conventions (documented choices):
 * Roofline time = max(FLOPs / (peak x compute_efficiency),
   bytes / (bandwidth x bandwidth_efficiency)), per layer and phase: once for
   prefill, per decode step (summed in closed form); plus the device's fixed
-  cost per forward pass (``prefill_overhead_s`` once, ``step_overhead_s`` per
-  decode step), shared equally by the model's L layers, so a device running
-  k of them pays k / L of it (our assumption: launches and synchronisation
-  grow with the layers run).
+  cost per forward pass and transformer block (``prefill_overhead_s`` once,
+  ``step_overhead_s`` per decode step: kernel launches grow with the blocks
+  run): B x that for a pass that runs B blocks (prefill: all of them; a decode
+  step: those with decode work, so an encoder-decoder model's encoder blocks
+  add none of the step cost), shared equally by the layers that pass runs
+  (prefill: all L; a decode step: those with decode work), so a device running
+  k of them pays its share k times (our assumption).
+* The engine's compute path (device fields set by engine profiles): the peak
+  of fp16 matrix products is ``peak_flops[matmul_peak]`` where the engine
+  names one (llama.cpp's CUDA backend multiplies with cuBLAS in FP16 with FP16
+  accumulation, ``CUBLAS_COMPUTE_16F``: on GeForce GPUs twice the
+  FP32-accumulate rate, on A100/H100/Jetson the same); and with
+  ``dequant_pass`` a prefill of more than :data:`DEQUANT_MIN_TOKENS` - 1
+  tokens with quantised weights first expands each weight matrix to fp16 in a
+  separate kernel (reads the quantised matrix, writes 2 bytes per weight),
+  adding those bytes / (bandwidth x bandwidth_efficiency) to the layer's
+  prefill time (llama.cpp ``ggml_cuda_op_mul_mat_cublas``: ``to_fp16_cuda``
+  then ``cublasGemmEx`` for batches above ``MMQ_MAX_BATCH_SIZE`` = 32 on
+  tensor-core GPUs; smaller batches use its fused kernels).
 * Network: a crossing at boundary b costs bytes x 8 / bandwidth + one one-way
   delay per message: one for prefill, one per decode step. Boundary 0 carries
   token ids (4 bytes each; a vision model: the uint8 image); boundary L the
@@ -95,6 +110,11 @@ DEFAULT_COMPUTE: dict[str, str] = {
     **{k: "fp16" for k in ("int8", "int4", "q8_0", "q4_0", "q4_k_m", "q4f16")},
 }
 COMPUTE_DTYPES: tuple[str, ...] = ("fp32", "bf16", "fp16", "int8", "int4")
+#: weight dtypes stored quantised (expanded to the compute dtype to multiply)
+QUANTISED: frozenset[str] = frozenset({"int8", "int4", "q8_0", "q4_0", "q4_k_m", "q4f16"})
+#: prompts of at least this many tokens take a ``dequant_pass`` engine's
+#: dequantise-then-GEMM path (llama.cpp CUDA: MMQ_MAX_BATCH_SIZE = 32)
+DEQUANT_MIN_TOKENS = 33
 
 
 @dataclass(frozen=True)
@@ -151,6 +171,12 @@ class Workload:
         memory_bytes: client memory m_l when layer l runs on the client.
         boundary_prefill_bytes: bytes crossing each boundary in prefill (K, L + 1).
         boundary_step_bytes: bytes crossing each boundary per decode step (1, L + 1).
+        dequant_bytes: bytes a dequantise-then-multiply engine moves to expand
+            the quantised weights to fp16 in prefill (0 for unquantised
+            weights and for prompts under :data:`DEQUANT_MIN_TOKENS`) (K, L).
+        blocks: transformer blocks of the model (the fixed costs scale with them).
+        step_blocks: transformer blocks a decode step runs (an encoder-decoder
+            model: its decoder blocks).
     """
 
     prefill_flops: np.ndarray
@@ -163,6 +189,9 @@ class Workload:
     memory_bytes: np.ndarray
     boundary_prefill_bytes: np.ndarray
     boundary_step_bytes: np.ndarray
+    dequant_bytes: np.ndarray
+    blocks: float
+    step_blocks: float
 
     @property
     def decode_flops(self) -> np.ndarray:
@@ -231,6 +260,16 @@ def workload(
         + (table.bnd_hidden_per_n[None, :] * n + table.bnd_hidden_const[None, :]) * d * ab
     )
     bs = (table.bnd_step_bytes + table.bnd_step_hidden * d * ab)[None, :]
+    if prec.weights in QUANTISED:
+        # per layer: the tokens it multiplies (the LM head: the last one only)
+        deq = np.where(tok >= DEQUANT_MIN_TOKENS, (wb + 2.0) * mm, 0.0)
+    else:
+        deq = np.zeros_like(mm * n)
+    attn = table.attn_width > 0
+    blocks = float(np.count_nonzero(attn)) or float(table.num_layers)
+    step_blocks = float(np.count_nonzero(attn & (table.side > 0))) or float(
+        np.count_nonzero(table.side > 0)
+    )
     return Workload(
         prefill_flops=pre_flops,
         prefill_bytes=pre_bytes,
@@ -242,6 +281,9 @@ def workload(
         memory_bytes=memory,
         boundary_prefill_bytes=bp,
         boundary_step_bytes=bs,
+        dequant_bytes=deq,
+        blocks=blocks,
+        step_blocks=step_blocks,
     )
 
 
@@ -289,14 +331,26 @@ def phase_times(
     """
     ce = device.compute_efficiency if efficiency is None else float(efficiency)
     be = device.bandwidth_efficiency if efficiency is None else float(efficiency)
-    pc = device.peak(compute_dtype) * ce
+    pc = device.matmul_rate(compute_dtype) * ce
     pm = device.memory_bandwidth * be
     L = w.prefill_flops.shape[-1]
-    pre = roofline(w.prefill_flops, w.prefill_bytes, pc, pm) + device.prefill_overhead_s / L
+    pre = roofline(w.prefill_flops, w.prefill_bytes, pc, pm)
+    pre = pre + device.prefill_overhead_s * w.blocks / L
+    if device.dequant_pass:
+        pre = pre + w.dequant_bytes / pm
     dec = sum_max_linear(
         w.step_flops0 / pc, w.step_flops1 / pc, w.step_bytes0 / pm, w.step_bytes1 / pm, w.steps
     )
-    dec = dec + w.steps * (device.step_overhead_s / L)
+    # The per-step overhead (per block the step runs) is shared by the layers a
+    # decode step runs (ours): an encoder layer of an encoder-decoder model is
+    # idle during decode and gets none.
+    active = np.broadcast_to(
+        (w.step_flops0 != 0) | (w.step_flops1 != 0) | (w.step_bytes0 != 0) | (w.step_bytes1 != 0),
+        dec.shape,
+    )
+    step_share = device.step_overhead_s * w.step_blocks
+    step_share = step_share / np.maximum(active.sum(axis=-1, keepdims=True), 1)
+    dec = dec + np.where(active, w.steps * step_share, 0.0)
     return pre, dec
 
 

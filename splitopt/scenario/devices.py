@@ -6,10 +6,16 @@ dense peak FLOP/s per dtype (tensor-core figures
 memory bandwidth (bytes/s), memory size (bytes) and the figures of a tuned
 batch-1 engine on it: the fraction of peak compute (``compute_efficiency``) and
 of memory bandwidth (``bandwidth_efficiency``) the roofline assumes is reached,
-and a fixed cost per forward pass of the whole model (``prefill_overhead_s``
+and a fixed cost per forward pass and transformer block (``prefill_overhead_s``
 once per request, ``step_overhead_s`` per decode step: kernel launches,
-sampling, synchronisation). ``efficiency`` is the shorthand that sets both
-efficiencies (users override any of them per scenario). Each entry cites its
+sampling, synchronisation; a model of B blocks pays B times it per pass).
+``efficiency`` is the shorthand that sets both efficiencies (users override
+any of them per scenario). The engine's compute path, where it differs from
+the weights' compute dtype: ``matmul_peak`` names the ``peak_flops`` entry its
+fp16 matrix products run at (``fp16_acc16``: the FP16 tensor rate with FP16
+accumulation, twice the FP32-accumulate rate on GeForce GPUs), and
+``dequant_pass`` says quantised weights are expanded to fp16 in a separate pass
+before each prefill matrix product (see :mod:`splitopt.scenario.costmodel`). Each entry cites its
 source; figures that a vendor does not publish and that we derive (clock x
 units x ops) are marked as such in ``notes``; the efficiencies and overheads
 are calibrated on published measurements (``splitopt/data/measurements.json``,
@@ -36,11 +42,14 @@ _FALLBACK: dict[str, tuple[str, ...]] = {
     "tf32": ("tf32", "fp32"),
     "bf16": ("bf16", "fp16", "fp32"),
     "fp16": ("fp16", "bf16", "fp32"),
+    "fp16_acc16": ("fp16_acc16", "fp16", "bf16", "fp32"),
     "int8": ("int8", "fp16", "bf16", "fp32"),
     "int4": ("int4", "int8", "fp16", "bf16", "fp32"),
 }
 
-COMPUTE_DTYPES: tuple[str, ...] = tuple(_FALLBACK)
+#: keys of ``peak_flops``
+PEAK_KEYS: tuple[str, ...] = tuple(_FALLBACK)
+COMPUTE_DTYPES: tuple[str, ...] = tuple(k for k in _FALLBACK if k != "fp16_acc16")
 #: The figures of the engine that runs on a device (set by engine profiles).
 ENGINE_FIGURES: tuple[str, ...] = (
     "efficiency",
@@ -49,6 +58,8 @@ ENGINE_FIGURES: tuple[str, ...] = (
     "prefill_overhead_s",
     "step_overhead_s",
 )
+#: The engine's compute path on a device (set by engine profiles; not numbers).
+ENGINE_PATHS: tuple[str, ...] = ("matmul_peak", "dequant_pass")
 #: Number fields stored as floats.
 NUMBERS: tuple[str, ...] = ("memory_bandwidth", "memory_bytes", *ENGINE_FIGURES)
 
@@ -60,15 +71,21 @@ class Device:
     Attributes:
         name: catalogue name.
         peak_flops: dense peak FLOP/s (or int OP/s) per dtype
-            (``fp32``, ``tf32``, ``fp16``, ``bf16``, ``int8``, ``int4``).
+            (``fp32``, ``tf32``, ``fp16``, ``bf16``, ``int8``, ``int4``; and
+            ``fp16_acc16``, the FP16 tensor rate with FP16 accumulation where
+            it differs from ``fp16``'s FP32-accumulate rate).
         memory_bandwidth: bytes/s.
         memory_bytes: bytes of device (or unified) memory.
         efficiency: shorthand: the default of both efficiencies below (0, 1].
         compute_efficiency: fraction of peak FLOP/s reached (0, 1]; default ``efficiency``.
         bandwidth_efficiency: fraction of memory bandwidth reached (0, 1];
             default ``efficiency``.
-        prefill_overhead_s: fixed seconds per prefill pass of the whole model (>= 0).
-        step_overhead_s: fixed seconds per decode step of the whole model (>= 0).
+        prefill_overhead_s: fixed seconds per prefill pass and transformer block (>= 0).
+        step_overhead_s: fixed seconds per decode step and transformer block (>= 0).
+        matmul_peak: the ``peak_flops`` entry fp16 matrix products run at
+            (``""``: the compute dtype's own).
+        dequant_pass: quantised weights are expanded to fp16 in a separate
+            pass before each prefill matrix product (llama.cpp's CUDA path).
         kind: ``"datacenter-gpu"``, ``"consumer-gpu"``, ``"laptop"``, ``"phone"``,
             ``"edge-board"``, ``"sbc"``...
         description: a human-readable name.
@@ -85,6 +102,8 @@ class Device:
     bandwidth_efficiency: float | None = None
     prefill_overhead_s: float = 0.0
     step_overhead_s: float = 0.0
+    matmul_peak: str = ""
+    dequant_pass: bool = False
     kind: str = ""
     description: str = ""
     source: str = ""
@@ -113,6 +132,8 @@ class Device:
             rules.fraction(getattr(self, key), key)
         rules.nonneg(self.prefill_overhead_s, "prefill_overhead_s")
         rules.nonneg(self.step_overhead_s, "step_overhead_s")
+        if self.matmul_peak:
+            rules.choice(self.matmul_peak, PEAK_KEYS, "matmul_peak")
         s(self, "peak_flops", {k: float(v) for k, v in self.peak_flops.items()})
         for key in NUMBERS:
             s(self, key, float(getattr(self, key)))
@@ -124,6 +145,13 @@ class Device:
                 return float(self.peak_flops[k])
         return float(max(self.peak_flops.values()))
 
+    def matmul_rate(self, compute_dtype: str) -> float:
+        """Peak FLOP/s of the matrix products in ``compute_dtype`` on this
+        device's engine path (``matmul_peak`` applies to fp16 compute)."""
+        if self.matmul_peak and compute_dtype == "fp16":
+            return self.peak(self.matmul_peak)
+        return self.peak(compute_dtype)
+
     def with_efficiency(self, efficiency: float) -> Device:
         """A copy whose efficiency (compute and bandwidth) is ``efficiency``."""
         e = float(efficiency)
@@ -131,12 +159,16 @@ class Device:
             self, efficiency=e, compute_efficiency=e, bandwidth_efficiency=e
         )
 
-    def tuned(self, **figures: float) -> Device:
+    def tuned(self, **figures: float | str | bool) -> Device:
         """A copy with some engine figures changed (``efficiency`` sets both
-        efficiencies unless they are given too); keys: :data:`ENGINE_FIGURES`."""
-        unknown = set(figures) - set(ENGINE_FIGURES)
+        efficiencies unless they are given too); keys: :data:`ENGINE_FIGURES`
+        and :data:`ENGINE_PATHS`."""
+        unknown = set(figures) - set(ENGINE_FIGURES) - set(ENGINE_PATHS)
         if unknown:
-            raise SpecError([sorted(unknown)[0]], f"unknown; valid: {', '.join(ENGINE_FIGURES)}")
+            raise SpecError(
+                [sorted(unknown)[0]],
+                f"unknown; valid: {', '.join(ENGINE_FIGURES + ENGINE_PATHS)}",
+            )
         if "efficiency" in figures:
             for key in ("compute_efficiency", "bandwidth_efficiency"):
                 figures.setdefault(key, figures["efficiency"])

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from splitopt.errors import SpecError
 from splitopt.scenario import catalogue, rules
-from splitopt.scenario.devices import ENGINE_FIGURES, Device
+from splitopt.scenario.devices import ENGINE_FIGURES, ENGINE_PATHS, PEAK_KEYS, Device
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,10 @@ class Engine:
         name: catalogue name (``"llama.cpp"``, ``"lmdeploy"``, ...).
         figures: device kind -> {figure -> value}; figures are those of
             :data:`~splitopt.scenario.devices.ENGINE_FIGURES` (efficiencies in
-            (0, 1], overheads in seconds per forward pass of the whole model).
+            (0, 1], overheads in seconds per forward pass and transformer
+            block) and the compute path
+            :data:`~splitopt.scenario.devices.ENGINE_PATHS` (``matmul_peak``:
+            a ``peak_flops`` key; ``dequant_pass``: true or false).
         aliases: other names that select this profile.
         description, source, notes: what it is and where its figures come from.
     """
@@ -46,7 +49,7 @@ class Engine:
         rules.typed_fields(self)
         if not isinstance(self.figures, Mapping):
             raise SpecError(["figures"], "must be an object of device kind -> figures")
-        clean: dict[str, dict[str, float]] = {}
+        clean: dict[str, dict[str, float | str | bool]] = {}
         for kind, figs in self.figures.items():
             if not isinstance(figs, Mapping):
                 raise SpecError(["figures", kind], "must be an object of figure -> number")
@@ -54,10 +57,17 @@ class Engine:
             for k, v in figs.items():
                 if k == "source":
                     continue
+                if k == "matmul_peak":
+                    rules.choice(v, PEAK_KEYS, ["figures", kind, k])
+                    clean[kind][k] = v
+                    continue
+                if k == "dequant_pass":
+                    rules.boolean(v, ["figures", kind, k])
+                    clean[kind][k] = v
+                    continue
                 if k not in ENGINE_FIGURES:
-                    raise SpecError(
-                        ["figures", kind, k], f"unknown figure; valid: {', '.join(ENGINE_FIGURES)}"
-                    )
+                    valid = ", ".join(ENGINE_FIGURES + ENGINE_PATHS)
+                    raise SpecError(["figures", kind, k], f"unknown figure; valid: {valid}")
                 if k.endswith("_s"):
                     rules.nonneg(v, ["figures", kind, k])
                 else:

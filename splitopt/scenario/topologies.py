@@ -130,18 +130,38 @@ def clustered_cluster(
     l_out: int = 64,
     rate_per_s: float = 0.1,
     num_requests: int = 100,
+    num_servers: int = 9,
+    eta: float = 0.2,
 ) -> Cluster:
     """The paper's clustered scenario with one client in site ``client_site`` (0 = the
-    CPU-only cluster, as Table III's first rows)."""
+    CPU-only cluster, as Table III's first rows). ``num_servers`` / ``eta`` (ours, for
+    the sweeps): round(num_servers x eta) A100s in site 1, the rest MIG slices in site
+    2; the defaults 9 and 0.2 give the paper's 2 A100 + 7 MIG."""
     from splitopt.scenario.cluster import paper_clustered
 
+    if not 0 <= eta <= 1:
+        raise DataError("eta", f"must be in [0, 1], got {eta!r}")
+    if int(num_servers) != num_servers or num_servers < 1:
+        raise DataError("num_servers", f"must be a whole number >= 1, got {num_servers!r}")
+    n_a100 = math.floor(num_servers * eta + 0.5)  # MATLAB's round, as the authors
     sites = [0, 0, 0]
     sites[client_site] = 1
-    cl = paper_clustered(clients_per_site=tuple(sites), jobs_per_client=1, l_in=l_in, l_out=l_out)
+    cl = paper_clustered(
+        clients_per_site=tuple(sites),
+        jobs_per_client=1,
+        l_in=l_in,
+        l_out=l_out,
+        num_a100=n_a100,
+        num_mig=int(num_servers) - n_a100,
+    )
     meta = dict(cl.meta)
     meta["workload"] = {"arrival_rate_per_s": rate_per_s, "num_requests": num_requests}
+    name = f"paper-clustered-site{client_site}"
+    if (num_servers, n_a100) != (9, 2):
+        name += f"-C{num_servers}-a100x{n_a100}"
+        meta["eta"] = eta
     return cl.with_jobs(cl.jobs).__class__(
-        f"paper-clustered-site{client_site}",
+        name,
         cl.model,
         cl.servers,
         cl.clients,

@@ -14,6 +14,7 @@ from splitopt.scenario.costmodel import (
     DTYPE_BYTES,
     chain_arrays,
     device_time,
+    phase_times,
     precision,
     sum_max_linear,
     transfer_times,
@@ -62,13 +63,89 @@ def test_decode_closed_form_equals_step_loop(name: str) -> None:
         assert steps == max(int(g[k]) - 1, 0)
         flops = w.prefill_flops[k].copy()
         secs = np.maximum(w.prefill_flops[k] / pc, w.prefill_bytes[k] / pm)
-        secs += dev.prefill_overhead_s / L
+        secs += dev.prefill_overhead_s * w.blocks / L  # per block, shared by the L layers
         for s in range(1, steps + 1):
             f, b = w.step_flops(s)[k], w.step_bytes(s)[k]
             flops += f
-            secs += np.maximum(f / pc, b / pm) + dev.step_overhead_s / L
+            # the step's fixed cost (per block the step runs) is shared by the
+            # layers the step runs
+            runs = (f != 0) | (b != 0)
+            share = dev.step_overhead_s * w.step_blocks / runs.sum()
+            secs += np.maximum(f / pc, b / pm) + np.where(runs, share, 0)
         np.testing.assert_allclose(w.total_flops[k], flops, rtol=1e-12)
         np.testing.assert_allclose(time[k], secs, rtol=1e-9)
+
+
+def test_fixed_costs_scale_with_the_transformer_blocks() -> None:
+    # the per-block overhead: 32 blocks for Llama-2-7B at either granularity,
+    # 6 + 6 for the Transformer; a 80-block model pays 80 / 32 of a 32-block one
+    for name, gran, blocks in (
+        ("llama-2-7b", "block", 32),
+        ("llama-2-7b", "sublayer", 32),
+        ("transformer-base", "block", 12),
+        ("llama-2-70b", "block", 80),
+    ):
+        w = workload(ARCHITECTURES[name].layers(gran), precision("fp16"), 10.0, 0.0)
+        assert w.blocks == blocks, (name, gran)
+    dev = dataclasses.replace(DEVICES["rtx-4090"], prefill_overhead_s=1e-3, step_overhead_s=0.0)
+    zero = dataclasses.replace(dev, prefill_overhead_s=0.0)
+    for name, blocks in (("llama-2-7b", 32), ("llama-2-70b", 80)):
+        w = workload(ARCHITECTURES[name].layers(), precision("fp16"), 10.0, 0.0)
+        extra = phase_times(w, dev, "fp16")[0].sum() - phase_times(w, zero, "fp16")[0].sum()
+        assert extra == pytest.approx(blocks * 1e-3)
+
+
+def test_llama_cpp_cuda_path_fp16_accumulate_and_dequant_pass() -> None:
+    """matmul_peak picks the FP16-accumulate rate for fp16 compute only; the
+    dequant pass adds (stored + 2) bytes per matmul weight at prompts >= 33."""
+    t = ARCHITECTURES["llama-2-7b"].layers()
+    base = dataclasses.replace(
+        DEVICES["rtx-4090"], matmul_peak="", dequant_pass=False, prefill_overhead_s=0.0
+    )
+    acc16 = dataclasses.replace(base, matmul_peak="fp16_acc16")
+    # Ada whitepaper: 330.3 TFLOP/s with FP16 accumulate, 165.2 with FP32 accumulate
+    assert acc16.matmul_rate("fp16") == pytest.approx(2 * base.matmul_rate("fp16"), rel=1e-3)
+    assert acc16.matmul_rate("fp32") == base.matmul_rate("fp32")
+    w = workload(t, precision("fp16"), 512.0, 0.0)
+    slow, fast = phase_times(w, base, "fp16")[0].sum(), phase_times(w, acc16, "fp16")[0].sum()
+    assert fast < slow
+    deq = dataclasses.replace(base, dequant_pass=True)
+    for n, passes in ((32.0, False), (33.0, True)):
+        wq = workload(t, precision("q4_0"), n, 0.0)
+        extra = phase_times(wq, deq, "fp16")[0].sum() - phase_times(wq, base, "fp16")[0].sum()
+        mm = t.mm[t.last_only == 0].sum()  # the LM head runs on one token: no pass
+        want = mm * (4.5 / 8 + 2.0) / (base.memory_bandwidth * base.bandwidth_efficiency)
+        assert extra == (pytest.approx(want) if passes else 0.0)
+    # unquantised weights take no pass
+    wf = workload(t, precision("fp16"), 512.0, 0.0)
+    assert phase_times(wf, deq, "fp16")[0].sum() == phase_times(wf, base, "fp16")[0].sum()
+
+
+def test_step_overhead_goes_to_the_layers_a_decode_step_runs() -> None:
+    # an encoder-decoder model: the encoder is idle in decode and pays none of the
+    # per-step cost; the decode layers share all of it
+    t = ARCHITECTURES["transformer-base"].layers()
+    w = workload(t, precision("bf16"), np.array([50.0]), np.array([21.0]))
+    dev = DEVICES["jetson-orin-nano"]
+    assert dev.step_overhead_s > 0
+    _, dec = phase_times(w, dev, "bf16")
+    base = phase_times(w, dataclasses.replace(dev, step_overhead_s=0.0), "bf16")[1]
+    extra = dec[0] - base[0]
+    idle = (w.step_flops(1)[0] == 0) & (w.step_bytes(1)[0] == 0)
+    assert idle.any() and (~idle).any()
+    np.testing.assert_array_equal(extra[idle], 0.0)
+    # per block the step runs: the Transformer's 6 decoder blocks
+    assert w.step_blocks == 6 and w.blocks == 12
+    np.testing.assert_allclose(extra.sum(), 20 * 6 * dev.step_overhead_s, rtol=1e-12)
+    # a decoder-only model: every layer runs each step, so each pays 1/L of it
+    g = ARCHITECTURES["gpt2"].layers()
+    wg = workload(g, precision("bf16"), np.array([50.0]), np.array([21.0]))
+    eg = (
+        phase_times(wg, dev, "bf16")[1]
+        - phase_times(wg, dataclasses.replace(dev, step_overhead_s=0.0), "bf16")[1]
+    )
+    assert wg.step_blocks == wg.blocks == 12
+    np.testing.assert_allclose(eg[0], 20 * 12 * dev.step_overhead_s / g.num_layers, rtol=1e-9)
 
 
 def test_prefill_attention_term_is_causal_for_decoders() -> None:

@@ -166,3 +166,28 @@ def test_profile_dict_keeps_layer_names() -> None:
     p = read_profile(EXAMPLE)
     names = list(ARCHITECTURES["llama-3.2-1b"].layers("block").names)
     assert [x["name"] for x in profile_to_dict(p, names)["layers"]] == names
+
+
+MEASURED = PROFILES / "gpt2-fp32-cpu-measured.json"
+
+
+def test_shipped_measured_profile_carries_its_provenance_and_drives_a_solve() -> None:
+    """The measured profile (splitopt profile, PyTorch on a CPU; see the README
+    there): read without PyTorch, provenance recorded, and a scenario naming it
+    compiles, costs its client with it and solves."""
+    p = read_profile(MEASURED)
+    assert (p.model, p.dtype, p.granularity) == ("gpt2", "fp32", "block")
+    assert p.num_layers == ARCHITECTURES["gpt2"].layers("block").num_layers
+    assert p.device.startswith("cpu: ") and p.engine.startswith("pytorch ")
+    assert "measured 20" in p.notes and "thread" in p.notes
+    assert (p.prefill_s > 0).all() and (p.decode_step_s > 0).all()
+    scn = read_scenario(PROFILES / "scenario-gpt2-cpu.json")
+    problem = compile_scenario(scn)
+    chain = problem.requests[0].chain
+    n, g = np.array([128.0]), np.array([64.0])
+    np.testing.assert_allclose(chain.client_time_s, p.device_time(n, g)[0])
+    res = {
+        s: main(["solve", str(PROFILES / "scenario-gpt2-cpu.json"), "--solver", s])
+        for s in ("dp-exact", "greedy")
+    }
+    assert res == {"dp-exact": 0, "greedy": 0}
