@@ -23,6 +23,7 @@ are those of the local run because every range is solved by the same code.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
@@ -68,8 +69,16 @@ class PartSummary:
     both_server_only_work: float = 0.0
 
 
+def wsum(w: np.ndarray, x: np.ndarray) -> float:
+    """Σ w·x, exactly rounded (``math.fsum`` of the products): the same bits on every
+    machine and thread count. ``np.dot`` goes through BLAS, whose summation order
+    depends on its threads (Dask's workers run BLAS on one thread), so a range's
+    totals could differ in the last bits between a local and a ``--dask`` run."""
+    return math.fsum((np.asarray(w) * np.asarray(x)).tolist())
+
+
 #: Version of the part files' layout (in the resume fingerprint: older parts are redone).
-PART_LAYOUT = 2
+PART_LAYOUT = 3
 
 
 def _statuses_placements(
@@ -131,13 +140,13 @@ def solve_range(
     both = feas & so_ok
     summary = PartSummary(
         rows=len(rb),
-        objective=float(np.dot(w[feas], work[feas])),
+        objective=wsum(w[feas], work[feas]),
         feasible=int(feas.sum()),
         statuses={str(k): int(v) for k, v in zip(names, counts, strict=True)},
-        server_only_work=float(np.dot(w, so_work)),
+        server_only_work=wsum(w, so_work),
         server_only_infeasible=int((~so_ok).sum()),
-        both_work=float(np.dot(w[both], work[both])),
-        both_server_only_work=float(np.dot(w[both], so_work[both])),
+        both_work=wsum(w[both], work[both]),
+        both_server_only_work=wsum(w[both], so_work[both]),
     )
     return table, summary
 
@@ -481,7 +490,7 @@ def evaluate_range(path: str, solution: str, start: int, stop: int) -> tuple[flo
         )
     _lat, work, _mem, feas = score_flat(rb.chains, chars == ord("S"), have, RTOL)
     return (
-        float(np.dot(rb.weights[feas], work[feas])),
+        wsum(rb.weights[feas], work[feas]),
         int(feas.sum()),
         int((have & ~feas).sum()),
     )
