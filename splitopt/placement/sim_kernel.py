@@ -185,13 +185,43 @@ def _earliest(j, t, threshold, ev_p, ev_l, ev_n):
 
 
 @njit(cache=True)
-def _level_now(j, t, ev_p, ev_l, ev_n):
-    """Bytes reserved at server j at time t."""
+def _earliest_st(j, t, threshold, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n):
+    """:func:`_earliest` (the same value in every case) by binary searches in server
+    j's cached staircase instead of a scan of its intervals."""
+    if threshold < -1e-9:
+        return np.inf
     n = ev_n[j]
-    for i in range(n - 1, -1, -1):
-        if ev_p[j, i] <= t:
-            return ev_l[j, i]
-    return 0.0
+    if n == 0:
+        return t
+    if threshold < 0.0:  # levels of 0 count then; the staircase holds levels > 0 only
+        return _earliest(j, t, threshold, ev_p, ev_l, ev_n)
+    if ev_l[j, n - 1] > threshold:  # the last interval (not in the staircase)
+        return ev_p[j, n - 1] if ev_p[j, n - 1] > t else t
+    ns = _stair_len(j, t, cst_t, cst_n)
+    lo = 0
+    hi = ns
+    while lo < hi:  # first entry above the threshold (levels increase along it)
+        mid = (lo + hi) >> 1
+        if cst_l[j, mid] > threshold:
+            hi = mid
+        else:
+            lo = mid + 1
+    return cst_t[j, lo] if lo < ns else t
+
+
+@njit(cache=True)
+def _level_now(j, t, ev_p, ev_l, ev_n):
+    """Bytes reserved at server j at time t (the level of the last interval starting
+    at or before t; binary search)."""
+    lo = 0
+    hi = ev_n[j]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ev_p[j, mid] <= t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return ev_l[j, lo - 1] if lo > 0 else 0.0
 
 
 @njit(cache=True)
@@ -335,6 +365,7 @@ def _dp_route(
     best_from,
     pred_b,
     route,
+    reached,
 ):
     """The policy's least-cost route at time t over the block-range DAG; writes it
     reversed into ``route`` (entry blocks in ``pred_b``) and returns its hop count (0 if
@@ -350,6 +381,8 @@ def _dp_route(
     best[:] = np.inf
     best_from[:] = -1
     best[1] = 0.0
+    reached[0] = 1
+    nr = 1
     ub_m = ub * (1.0 + 1e-9) + 1e-12
     for q in range(S):
         j = order[q]
@@ -369,11 +402,22 @@ def _dp_route(
             slow = peak[j] + m * sc > capj
         if lb[c, j] > ub_m:
             continue
+        # only the reached entries (best finite) of [a, e) can win: ``reached`` lists
+        # them ascending (servers come in order of end block)
+        lo = 0
+        hi = nr
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if reached[mid] < a:
+                lo = mid + 1
+            else:
+                hi = mid
         if slow:
             k = 0
-            for b in range(a, e):
-                if best[b] == np.inf:
-                    continue
+            for i in range(lo, nr):
+                b = reached[i]
+                if b >= e:
+                    break
                 theta = capj - (e - b) * sc
                 if theta < -1e-9:
                     continue
@@ -393,7 +437,12 @@ def _dp_route(
             while b0 < e and (e - b0) * sc > capj:
                 b0 += 1
             rb = r_block[c, j]
-            for b in range(b0, e):
+            for i in range(lo, nr):
+                b = reached[i]
+                if b >= e:
+                    break
+                if b < b0:
+                    continue
                 v = best[b] + (e - b) * rb
                 if v < val:
                     val = v
@@ -410,6 +459,9 @@ def _dp_route(
         if e == L + 1:
             d += r_sink[c, j]
         if d < best[e]:
+            if best[e] == np.inf:
+                reached[nr] = e
+                nr += 1
             best[e] = d
             best_from[e] = j
             pred_b[j] = arg
@@ -488,6 +540,7 @@ def simulate_routes_kernel(
     order = np.argsort(end, kind="mergesort")
     best = np.empty(L + 2)
     best_from = np.empty(L + 2, dtype=np.int64)
+    reached = np.empty(L + 2, dtype=np.int64)
     pred_b = np.zeros(S, dtype=np.int64)
     route = np.empty(S, dtype=np.int64)
     heap = [np.inf]  # completion times of requests in the system (arrived, not done)
@@ -551,7 +604,10 @@ def simulate_routes_kernel(
                 if mode == MODE_WS_RR:
                     if (
                         peak[j] + k * sc > capj
-                        and _earliest(j, t, capj - k * sc, ev_p, ev_l, ev_n) > t
+                        and _earliest_st(
+                            j, t, capj - k * sc, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n
+                        )
+                        > t
                     ):
                         fast = False
                         break
@@ -610,6 +666,7 @@ def simulate_routes_kernel(
                 best_from,
                 pred_b,
                 route,
+                reached,
             )
         if hops == 0:
             continue
@@ -627,7 +684,9 @@ def simulate_routes_kernel(
         for h in range(hops):
             j = route[h]
             k = first[j] + count[j] - pred_b[j]
-            w = _earliest(j, t, cap[j] * (1 + TOL) - k * sc, ev_p, ev_l, ev_n)
+            w = _earliest_st(
+                j, t, cap[j] * (1 + TOL) - k * sc, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n
+            )
             if w > ready:
                 ready = w
             tot += hop_true[c, j] + k * block_true[c, j]
