@@ -297,8 +297,28 @@ def _through_bounds(first, count, order, r_hop, r_block, r_sink, L):
 
 @njit(cache=True)
 def _route_cost(
-    t, c, sc, hops, srv, ent, first, count, cap, r_hop, r_block, r_sink, mode, penalty_s, L,
-    peak, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n,
+    t,
+    c,
+    sc,
+    hops,
+    srv,
+    ent,
+    first,
+    count,
+    cap,
+    r_hop,
+    r_block,
+    r_sink,
+    mode,
+    penalty_s,
+    L,
+    peak,
+    ev_p,
+    ev_l,
+    ev_n,
+    cst_l,
+    cst_t,
+    cst_n,
 ):
     """The cost :func:`_dp_route` gives the route ``srv[:hops]`` (entry blocks
     ``ent[:hops]``) of class c at time t (inf if it gives it none, or more
@@ -581,8 +601,20 @@ def simulate_routes_kernel(
         for j in range(S):
             if dirty[j]:
                 _rebuild(
-                    j, t, res_s, res_e, res_x, res_n, ev_p, ev_l, ev_n, peak,
-                    sc_times, sc_delta, sc_order, sc_tmp,
+                    j,
+                    t,
+                    res_s,
+                    res_e,
+                    res_x,
+                    res_n,
+                    ev_p,
+                    ev_l,
+                    ev_n,
+                    peak,
+                    sc_times,
+                    sc_delta,
+                    sc_order,
+                    sc_tmp,
                 )
                 _build_staircase(j, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n)
                 dirty[j] = False
@@ -604,9 +636,7 @@ def simulate_routes_kernel(
                 if mode == MODE_WS_RR:
                     if (
                         peak[j] + k * sc > capj
-                        and _earliest_st(
-                            j, t, capj - k * sc, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n
-                        )
+                        and _earliest_st(j, t, capj - k * sc, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n)
                         > t
                     ):
                         fast = False
@@ -627,15 +657,53 @@ def simulate_routes_kernel(
                 nxt = first[j] + count[j]
         else:
             ub = _route_cost(
-                t, c, sc, st_hops[c], st_route[c], st_entry[c], first, count, cap,
-                r_hop, r_block, r_sink, mode, penalty_s, L,
-                peak, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n,
+                t,
+                c,
+                sc,
+                st_hops[c],
+                st_route[c],
+                st_entry[c],
+                first,
+                count,
+                cap,
+                r_hop,
+                r_block,
+                r_sink,
+                mode,
+                penalty_s,
+                L,
+                peak,
+                ev_p,
+                ev_l,
+                ev_n,
+                cst_l,
+                cst_t,
+                cst_n,
             )
             for q in range(P):
                 u = _route_cost(
-                    t, c, sc, prev_hops[c, q], prev_srv[c, q], prev_ent[c, q], first,
-                    count, cap, r_hop, r_block, r_sink, mode, penalty_s, L,
-                    peak, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n,
+                    t,
+                    c,
+                    sc,
+                    prev_hops[c, q],
+                    prev_srv[c, q],
+                    prev_ent[c, q],
+                    first,
+                    count,
+                    cap,
+                    r_hop,
+                    r_block,
+                    r_sink,
+                    mode,
+                    penalty_s,
+                    L,
+                    peak,
+                    ev_p,
+                    ev_l,
+                    ev_n,
+                    cst_l,
+                    cst_t,
+                    cst_n,
                 )
                 if u < ub:
                     ub = u
