@@ -12,7 +12,16 @@ arrival).
 
 Per server the reservations are kept as sorted elementary intervals
 ``[ev_p[i], ev_p[i+1])`` with level ``ev_l[i]`` (the last one extends to infinity at
-level 0), rebuilt only when a reservation is added.
+level 0), rebuilt only when a reservation is added, together with the server's
+waiting staircase (the staircase from any later time is a prefix of it).
+
+Speed (every shortcut gives bit-identical results; ``tests/test_sim_kernel.py`` and
+``benchmarks/sim_exactness.py`` check it): the memory-blind least-cost route is reused
+when none of its hops waits; otherwise the waiting-penalised DP skips every server
+whose memory-blind least cost through it (a lower bound) exceeds the cost, at the
+arrival time, of the memory-blind route or of one of the class's recent routes (an
+upper bound), and scans only the block boundaries it has reached; waits are binary
+searches in the cached staircases.
 """
 
 from __future__ import annotations
