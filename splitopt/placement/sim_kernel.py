@@ -12,7 +12,16 @@ arrival).
 
 Per server the reservations are kept as sorted elementary intervals
 ``[ev_p[i], ev_p[i+1])`` with level ``ev_l[i]`` (the last one extends to infinity at
-level 0), rebuilt only when a reservation is added.
+level 0), rebuilt only when a reservation is added, together with the server's
+waiting staircase (the staircase from any later time is a prefix of it).
+
+Speed (every shortcut gives bit-identical results; ``tests/test_sim_kernel.py`` and
+``benchmarks/sim_exactness.py`` check it): the memory-blind least-cost route is reused
+when none of its hops waits; otherwise the waiting-penalised DP skips every server
+whose memory-blind least cost through it (a lower bound) exceeds the cost, at the
+arrival time, of the memory-blind route or of one of the class's recent routes (an
+upper bound), and scans only the block boundaries it has reached; waits are binary
+searches in the cached staircases.
 """
 
 from __future__ import annotations
@@ -31,10 +40,50 @@ MODE_SHORTEST = 2  # memory-blind shortest path, then wait
 
 
 @njit(cache=True)
-def _rebuild(j, t, res_s, res_e, res_x, res_n, ev_p, ev_l, ev_n, peak):
+def _stable_order(times, k, order, tmp):
+    """Writes into ``order[:2k]`` the stable ascending order of ``times[:2k]`` (ties in
+    index order: what ``np.argsort(times[:2k], kind="mergesort")`` returns), for times
+    interleaved as (start, end) per reservation: the starts and the ends are each
+    nearly sorted already, so each is insertion-sorted and the two merged; no
+    allocation."""
+    for base in (0, 1):
+        off = base * k
+        for i in range(k):
+            x = 2 * i + base
+            tx = times[x]
+            p = i
+            while p > 0 and times[tmp[off + p - 1]] > tx:
+                tmp[off + p] = tmp[off + p - 1]
+                p -= 1
+            tmp[off + p] = x
+    i = 0
+    q = k
+    o = 0
+    while i < k and q < 2 * k:
+        a = tmp[i]
+        b = tmp[q]
+        if times[a] < times[b] or (times[a] == times[b] and a < b):
+            order[o] = a
+            i += 1
+        else:
+            order[o] = b
+            q += 1
+        o += 1
+    while i < k:
+        order[o] = tmp[i]
+        i += 1
+        o += 1
+    while q < 2 * k:
+        order[o] = tmp[q]
+        q += 1
+        o += 1
+
+
+@njit(cache=True)
+def _rebuild(j, t, res_s, res_e, res_x, res_n, ev_p, ev_l, ev_n, peak, times, delta, order, tmp):
     """Drop reservations that ended by ``t``; rebuild server j's sorted intervals and
     ``peak[j]``, the highest level of any of them (an upper bound on the level from any
-    later time on)."""
+    later time on). ``times, delta, order, tmp``: scratch arrays of length >= 2 n."""
     n = res_n[j]
     k = 0
     for i in range(n):
@@ -48,14 +97,12 @@ def _rebuild(j, t, res_s, res_e, res_x, res_n, ev_p, ev_l, ev_n, peak):
     if k == 0:
         ev_n[j] = 0
         return
-    times = np.empty(2 * k)
-    delta = np.empty(2 * k)
     for i in range(k):
         times[2 * i] = res_s[j, i]
         delta[2 * i] = res_x[j, i]
         times[2 * i + 1] = res_e[j, i]
         delta[2 * i + 1] = -res_x[j, i]
-    order = np.argsort(times, kind="mergesort")
+    _stable_order(times, k, order, tmp)
     level = 0.0
     m = 0
     i = 0
@@ -72,6 +119,40 @@ def _rebuild(j, t, res_s, res_e, res_x, res_n, ev_p, ev_l, ev_n, peak):
             peak[j] = level
         m += 1
     ev_n[j] = m
+
+
+@njit(cache=True)
+def _build_staircase(j, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n):
+    """Server j's full waiting staircase (from before its first event), kept in
+    ``cst_l[j], cst_t[j]`` with ``cst_n[j]`` entries: the staircase from any time t
+    (:func:`_staircase`) is its first :func:`_stair_len` entries, so it is built once
+    per change of the server's reservations instead of once per arrival."""
+    n = ev_n[j]
+    ns = 0
+    rm = 0.0
+    for i in range(n - 1, -1, -1):
+        lvl = ev_l[j, i]
+        if lvl > rm and i + 1 < n:
+            rm = lvl
+            cst_l[j, ns] = lvl
+            cst_t[j, ns] = ev_p[j, i + 1]
+            ns += 1
+    cst_n[j] = ns
+
+
+@njit(cache=True)
+def _stair_len(j, t, cst_t, cst_n):
+    """Entries of server j's cached staircase that belong to the staircase from time t:
+    those with time > t (times decrease along it; binary search)."""
+    lo = 0
+    hi = cst_n[j]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cst_t[j, mid] > t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @njit(cache=True)
@@ -113,13 +194,43 @@ def _earliest(j, t, threshold, ev_p, ev_l, ev_n):
 
 
 @njit(cache=True)
-def _level_now(j, t, ev_p, ev_l, ev_n):
-    """Bytes reserved at server j at time t."""
+def _earliest_st(j, t, threshold, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n):
+    """:func:`_earliest` (the same value in every case) by binary searches in server
+    j's cached staircase instead of a scan of its intervals."""
+    if threshold < -1e-9:
+        return np.inf
     n = ev_n[j]
-    for i in range(n - 1, -1, -1):
-        if ev_p[j, i] <= t:
-            return ev_l[j, i]
-    return 0.0
+    if n == 0:
+        return t
+    if threshold < 0.0:  # levels of 0 count then; the staircase holds levels > 0 only
+        return _earliest(j, t, threshold, ev_p, ev_l, ev_n)
+    if ev_l[j, n - 1] > threshold:  # the last interval (not in the staircase)
+        return ev_p[j, n - 1] if ev_p[j, n - 1] > t else t
+    ns = _stair_len(j, t, cst_t, cst_n)
+    lo = 0
+    hi = ns
+    while lo < hi:  # first entry above the threshold (levels increase along it)
+        mid = (lo + hi) >> 1
+        if cst_l[j, mid] > threshold:
+            hi = mid
+        else:
+            lo = mid + 1
+    return cst_t[j, lo] if lo < ns else t
+
+
+@njit(cache=True)
+def _level_now(j, t, ev_p, ev_l, ev_n):
+    """Bytes reserved at server j at time t (the level of the last interval starting
+    at or before t; binary search)."""
+    lo = 0
+    hi = ev_n[j]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ev_p[j, mid] <= t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return ev_l[j, lo - 1] if lo > 0 else 0.0
 
 
 @njit(cache=True)
@@ -127,6 +238,132 @@ def _grow(a, k):
     b = np.zeros((a.shape[0], k), dtype=a.dtype)
     b[:, : a.shape[1]] = a
     return b
+
+
+@njit(cache=True)
+def _through_bounds(first, count, order, r_hop, r_block, r_sink, L):
+    """``lb[c, j]``: the least memory-blind routing cost (no waits, no penalties, no
+    cache limits) of class c over routes through server j (inf if j hosts nothing or
+    no route passes it). Forward values are summed in the order :func:`_dp_route`
+    sums them, so they never exceed the DP's values."""
+    C = r_hop.shape[0]
+    S = first.shape[0]
+    lb = np.full((C, S), np.inf)
+    f = np.empty(L + 2)
+    h = np.empty(L + 2)
+    for c in range(C):
+        f[:] = np.inf
+        f[1] = 0.0
+        for q in range(S):
+            j = order[q]
+            m = count[j]
+            if m <= 0:
+                continue
+            a = first[j]
+            e = a + m
+            val = np.inf
+            for b in range(a, e):
+                v = f[b] + (e - b) * r_block[c, j]
+                if v < val:
+                    val = v
+            d = val + r_hop[c, j]
+            if e == L + 1:
+                d += r_sink[c, j]
+            if d < f[e]:
+                f[e] = d
+        h[:] = np.inf
+        h[L + 1] = 0.0
+        for b in range(L, 0, -1):
+            for j in range(S):
+                m = count[j]
+                a = first[j]
+                e = a + m
+                if m <= 0 or b < a or b >= e:
+                    continue
+                d = (e - b) * r_block[c, j] + r_hop[c, j]
+                if e == L + 1:
+                    d += r_sink[c, j]
+                d += h[e]
+                if d < h[b]:
+                    h[b] = d
+        for j in range(S):
+            m = count[j]
+            if m <= 0:
+                continue
+            a = first[j]
+            e = a + m
+            val = np.inf
+            for b in range(a, e):
+                v = f[b] + (e - b) * r_block[c, j]
+                if v < val:
+                    val = v
+            d = val + r_hop[c, j]
+            if e == L + 1:
+                d += r_sink[c, j]
+            lb[c, j] = d + h[e]
+    return lb
+
+
+@njit(cache=True)
+def _route_cost(
+    t,
+    c,
+    sc,
+    hops,
+    srv,
+    ent,
+    first,
+    count,
+    cap,
+    r_hop,
+    r_block,
+    r_sink,
+    mode,
+    penalty_s,
+    L,
+    peak,
+    ev_p,
+    ev_l,
+    ev_n,
+    cst_l,
+    cst_t,
+    cst_n,
+):
+    """The cost :func:`_dp_route` gives the route ``srv[:hops]`` (entry blocks
+    ``ent[:hops]``) of class c at time t (inf if it gives it none, or more
+    conservatively); an upper bound of its least cost, used to prune it."""
+    if hops <= 0:
+        return np.inf
+    tot = 0.0
+    for h in range(hops):
+        j = srv[h]
+        b = ent[h]
+        e = first[j] + count[j]
+        capj = cap[j] * (1 + TOL)
+        if (e - b) * sc > capj:
+            return np.inf
+        d = (e - b) * r_block[c, j] + r_hop[c, j]
+        if mode == MODE_WS_RR:
+            theta = capj - (e - b) * sc
+            if theta < -1e-9:
+                return np.inf
+            ns = _stair_len(j, t, cst_t, cst_n)
+            k = 0
+            while k < ns and cst_l[j, k] <= theta:
+                k += 1
+            w = cst_t[j, k] if k < ns else t
+            if w > t:
+                d += w - t
+        elif (
+            mode == MODE_PETALS
+            and peak[j] + sc * count[j] > capj
+            and _level_now(j, t, ev_p, ev_l, ev_n) + sc * count[j] > capj
+        ):
+            d += penalty_s
+        if e == L + 1:
+            d += r_sink[c, j]
+        tot += d
+    return tot
 
 
 @njit(cache=True)
@@ -148,21 +385,34 @@ def _dp_route(
     ev_p,
     ev_l,
     ev_n,
-    st_l,
-    st_t,
+    cst_l,
+    cst_t,
+    cst_n,
+    lb,
+    ub,
     best,
     best_from,
     pred_b,
     route,
+    reached,
 ):
     """The policy's least-cost route at time t over the block-range DAG; writes it
     reversed into ``route`` (entry blocks in ``pred_b``) and returns its hop count (0 if
     none). WS-RR adds each hop's wait for cache; PETALS adds ``penalty_s`` at a server
-    without cache room now."""
+    without cache room now.
+
+    Pruning (exact): ``lb[c, j]`` is the least memory-blind cost of a route through j
+    (waits and penalties are >= 0, so no route through j costs less) and ``ub`` the
+    cost of some route at time t; a server with ``lb > ub`` (with a relative margin
+    far above rounding) can be on no least-cost route, nor beat one at any block it
+    ends, so it is skipped. The waits' staircases are the servers' cached ones."""
     S = first.shape[0]
     best[:] = np.inf
     best_from[:] = -1
     best[1] = 0.0
+    reached[0] = 1
+    nr = 1
+    ub_m = ub * (1.0 + 1e-9) + 1e-12
     for q in range(S):
         j = order[q]
         m = count[j]
@@ -176,20 +426,33 @@ def _dp_route(
         slow = False
         ns = 0
         if mode == MODE_WS_RR and peak[j] + m * sc > capj:
-            ns = _staircase(j, t, ev_p, ev_l, ev_n, st_l, st_t)
-            peak[j] = st_l[ns - 1] if ns > 0 else 0.0  # exact peak from t on
+            ns = _stair_len(j, t, cst_t, cst_n)
+            peak[j] = cst_l[j, ns - 1] if ns > 0 else 0.0  # exact peak from t on
             slow = peak[j] + m * sc > capj
+        if lb[c, j] > ub_m:
+            continue
+        # only the reached entries (best finite) of [a, e) can win: ``reached`` lists
+        # them ascending (servers come in order of end block)
+        lo = 0
+        hi = nr
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if reached[mid] < a:
+                lo = mid + 1
+            else:
+                hi = mid
         if slow:
             k = 0
-            for b in range(a, e):
-                if best[b] == np.inf:
-                    continue
+            for i in range(lo, nr):
+                b = reached[i]
+                if b >= e:
+                    break
                 theta = capj - (e - b) * sc
                 if theta < -1e-9:
                     continue
-                while k < ns and st_l[k] <= theta:
+                while k < ns and cst_l[j, k] <= theta:
                     k += 1
-                w = st_t[k] if k < ns else t
+                w = cst_t[j, k] if k < ns else t
                 if w < t:
                     w = t
                 v = best[b] + (e - b) * r_block[c, j] + (w - t)
@@ -197,10 +460,19 @@ def _dp_route(
                     val = v
                     arg = b
         else:
-            for b in range(a, e):
-                if best[b] == np.inf or (e - b) * sc > capj:
+            # entries that fit (a suffix of [a, e)); an unreached entry (best inf)
+            # never wins, so it needs no test
+            b0 = a
+            while b0 < e and (e - b0) * sc > capj:
+                b0 += 1
+            rb = r_block[c, j]
+            for i in range(lo, nr):
+                b = reached[i]
+                if b >= e:
+                    break
+                if b < b0:
                     continue
-                v = best[b] + (e - b) * r_block[c, j]
+                v = best[b] + (e - b) * rb
                 if v < val:
                     val = v
                     arg = b
@@ -216,6 +488,9 @@ def _dp_route(
         if e == L + 1:
             d += r_sink[c, j]
         if d < best[e]:
+            if best[e] == np.inf:
+                reached[nr] = e
+                nr += 1
             best[e] = d
             best_from[e] = j
             pred_b[j] = arg
@@ -277,8 +552,13 @@ def simulate_routes_kernel(
     ev_n = np.zeros(S, dtype=np.int64)
     dirty = np.zeros(S, dtype=np.bool_)
     peak = np.zeros(S)
-    st_l = np.empty(2 * K + 1)
-    st_t = np.empty(2 * K + 1)
+    cst_l = np.zeros((S, 2 * K + 1))
+    cst_t = np.zeros((S, 2 * K + 1))
+    cst_n = np.zeros(S, dtype=np.int64)
+    sc_times = np.empty(2 * K)
+    sc_delta = np.empty(2 * K)
+    sc_order = np.empty(2 * K, dtype=np.int64)
+    sc_tmp = np.empty(2 * K, dtype=np.int64)
     admit = np.full(N, np.inf)
     service = np.zeros(N)
     prefill = np.zeros(N)
@@ -289,6 +569,7 @@ def simulate_routes_kernel(
     order = np.argsort(end, kind="mergesort")
     best = np.empty(L + 2)
     best_from = np.empty(L + 2, dtype=np.int64)
+    reached = np.empty(L + 2, dtype=np.int64)
     pred_b = np.zeros(S, dtype=np.int64)
     route = np.empty(S, dtype=np.int64)
     heap = [np.inf]  # completion times of requests in the system (arrived, not done)
@@ -300,6 +581,7 @@ def simulate_routes_kernel(
     st_hops = np.zeros(C, dtype=np.int64)
     allowed = count > 0
     buf = np.empty(S, dtype=np.int64)
+    st_entry = np.zeros((C, S), dtype=np.int64)
     for cc in range(C):
         cost, h = dag_route_kernel(
             first, count, r_hop[cc], r_block[cc], r_sink[cc], allowed, L, buf
@@ -308,6 +590,16 @@ def simulate_routes_kernel(
             st_hops[cc] = h
             for i in range(h):
                 st_route[cc, i] = buf[h - 1 - i]  # reversed, as the DP leaves ``route``
+            for i in range(h):
+                st_entry[cc, i] = 1 if i == h - 1 else first[buf[h - 2 - i]] + count[buf[h - 2 - i]]
+    # pruning of the DP: lower bounds per (class, server), upper bounds from the
+    # memory-blind route and from the class's previous route, both costed at time t
+    lb = _through_bounds(first, count, order, r_hop, r_block, r_sink, L)
+    P = 4  # recent routes kept per class
+    prev_srv = np.zeros((C, P, S), dtype=np.int64)
+    prev_ent = np.zeros((C, P, S), dtype=np.int64)
+    prev_hops = np.zeros((C, P), dtype=np.int64)
+    prev_next = np.zeros(C, dtype=np.int64)
     for r in range(N):
         t = arrive[r]
         while len(heap) > 0 and heap[0] <= t:
@@ -317,7 +609,23 @@ def simulate_routes_kernel(
         sc = need_per_block[c]
         for j in range(S):
             if dirty[j]:
-                _rebuild(j, t, res_s, res_e, res_x, res_n, ev_p, ev_l, ev_n, peak)
+                _rebuild(
+                    j,
+                    t,
+                    res_s,
+                    res_e,
+                    res_x,
+                    res_n,
+                    ev_p,
+                    ev_l,
+                    ev_n,
+                    peak,
+                    sc_times,
+                    sc_delta,
+                    sc_order,
+                    sc_tmp,
+                )
+                _build_staircase(j, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n)
                 dirty[j] = False
         fast = st_hops[c] > 0
         if fast:
@@ -337,7 +645,8 @@ def simulate_routes_kernel(
                 if mode == MODE_WS_RR:
                     if (
                         peak[j] + k * sc > capj
-                        and _earliest(j, t, capj - k * sc, ev_p, ev_l, ev_n) > t
+                        and _earliest_st(j, t, capj - k * sc, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n)
+                        > t
                     ):
                         fast = False
                         break
@@ -356,6 +665,57 @@ def simulate_routes_kernel(
                 pred_b[j] = nxt
                 nxt = first[j] + count[j]
         else:
+            ub = _route_cost(
+                t,
+                c,
+                sc,
+                st_hops[c],
+                st_route[c],
+                st_entry[c],
+                first,
+                count,
+                cap,
+                r_hop,
+                r_block,
+                r_sink,
+                mode,
+                penalty_s,
+                L,
+                peak,
+                ev_p,
+                ev_l,
+                ev_n,
+                cst_l,
+                cst_t,
+                cst_n,
+            )
+            for q in range(P):
+                u = _route_cost(
+                    t,
+                    c,
+                    sc,
+                    prev_hops[c, q],
+                    prev_srv[c, q],
+                    prev_ent[c, q],
+                    first,
+                    count,
+                    cap,
+                    r_hop,
+                    r_block,
+                    r_sink,
+                    mode,
+                    penalty_s,
+                    L,
+                    peak,
+                    ev_p,
+                    ev_l,
+                    ev_n,
+                    cst_l,
+                    cst_t,
+                    cst_n,
+                )
+                if u < ub:
+                    ub = u
             hops = _dp_route(
                 t,
                 c,
@@ -374,15 +734,26 @@ def simulate_routes_kernel(
                 ev_p,
                 ev_l,
                 ev_n,
-                st_l,
-                st_t,
+                cst_l,
+                cst_t,
+                cst_n,
+                lb,
+                ub,
                 best,
                 best_from,
                 pred_b,
                 route,
+                reached,
             )
         if hops == 0:
             continue
+        if not fast:
+            q = prev_next[c]
+            prev_next[c] = (q + 1) % P
+            prev_hops[c, q] = hops
+            for h in range(hops):
+                prev_srv[c, q, h] = route[h]
+                prev_ent[c, q, h] = pred_b[route[h]]
         # admission: the latest of the route servers' earliest times
         ready = t
         tot = 0.0
@@ -390,7 +761,9 @@ def simulate_routes_kernel(
         for h in range(hops):
             j = route[h]
             k = first[j] + count[j] - pred_b[j]
-            w = _earliest(j, t, cap[j] * (1 + TOL) - k * sc, ev_p, ev_l, ev_n)
+            w = _earliest_st(
+                j, t, cap[j] * (1 + TOL) - k * sc, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n
+            )
             if w > ready:
                 ready = w
             tot += hop_true[c, j] + k * block_true[c, j]
@@ -427,8 +800,12 @@ def simulate_routes_kernel(
                 res_x = _grow(res_x, K2)
                 ev_p = _grow(ev_p, 2 * K2)
                 ev_l = _grow(ev_l, 2 * K2)
-                st_l = np.empty(2 * K2 + 1)
-                st_t = np.empty(2 * K2 + 1)
+                cst_l = _grow(cst_l, 2 * K2 + 1)
+                cst_t = _grow(cst_t, 2 * K2 + 1)
+                sc_times = np.empty(2 * K2)
+                sc_delta = np.empty(2 * K2)
+                sc_order = np.empty(2 * K2, dtype=np.int64)
+                sc_tmp = np.empty(2 * K2, dtype=np.int64)
             res_s[j, n] = ready
             res_e[j, n] = done
             res_x[j, n] = k * sc
