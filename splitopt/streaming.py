@@ -27,7 +27,7 @@ import math
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,18 +67,38 @@ class PartSummary:
     server_only_infeasible: int = 0
     both_work: float = 0.0
     both_server_only_work: float = 0.0
+    #: each sum's exact value as non-overlapping floats (:func:`partials`), so that a
+    #: file's totals are the exactly rounded sums over all its rows, not sums of sums
+    partials: dict = field(default_factory=dict)
 
 
-def wsum(w: np.ndarray, x: np.ndarray) -> float:
-    """Σ w·x, exactly rounded (``math.fsum`` of the products): the same bits on every
-    machine and thread count. ``np.dot`` goes through BLAS, whose summation order
-    depends on its threads (Dask's workers run BLAS on one thread), so a range's
-    totals could differ in the last bits between a local and a ``--dask`` run."""
-    return math.fsum((np.asarray(w) * np.asarray(x)).tolist())
+#: The sums a part carries (and a solution file's head totals).
+SUMS = ("objective", "server_only_work", "both_work", "both_server_only_work")
+
+
+def partials(w: np.ndarray, x: np.ndarray) -> list[float]:
+    """Σ w·x (each product rounded once) as a short list of non-overlapping floats
+    whose exact sum is the exact sum (Shewchuk's expansion, the algorithm behind
+    ``math.fsum``). ``math.fsum`` of the concatenated lists of several ranges is
+    the exactly rounded total of all of them, in any order."""
+    out: list[float] = []
+    for v in (np.asarray(w) * np.asarray(x)).tolist():
+        i = 0
+        for y in out:
+            if abs(v) < abs(y):
+                v, y = y, v
+            hi = v + y
+            lo = y - (hi - v)
+            if lo:
+                out[i] = lo
+                i += 1
+            v = hi
+        out[i:] = [v]
+    return out
 
 
 #: Version of the part files' layout (in the resume fingerprint: older parts are redone).
-PART_LAYOUT = 3
+PART_LAYOUT = 4
 
 
 def _statuses_placements(
@@ -138,15 +158,20 @@ def solve_range(
     )
     w = rb.weights
     both = feas & so_ok
+    exact = {
+        "objective": partials(w[feas], work[feas]),
+        "server_only_work": partials(w, so_work),
+        "both_work": partials(w[both], work[both]),
+        "both_server_only_work": partials(w[both], so_work[both]),
+    }
+    sums = {k: math.fsum(v) for k, v in exact.items()}
     summary = PartSummary(
         rows=len(rb),
-        objective=wsum(w[feas], work[feas]),
         feasible=int(feas.sum()),
         statuses={str(k): int(v) for k, v in zip(names, counts, strict=True)},
-        server_only_work=wsum(w, so_work),
         server_only_infeasible=int((~so_ok).sum()),
-        both_work=wsum(w[both], work[both]),
-        both_server_only_work=wsum(w[both], so_work[both]),
+        partials=exact,
+        **sums,
     )
     return table, summary
 
@@ -352,19 +377,22 @@ def _join(
 
     files = [parts / f"part-{k:06d}.parquet" for k in range(count)]
     digests = []
-    sums = ("objective", "server_only_work", "both_work", "both_server_only_work")
     counts = ("rows", "feasible", "server_only_infeasible")
-    totals: dict[str, Any] = {k: 0.0 for k in sums} | {k: 0 for k in counts}
+    exact: dict[str, list[float]] = {k: [] for k in SUMS}
+    totals: dict[str, Any] = {k: 0 for k in counts}
     statuses: dict[str, int] = {}
     for f in files:
         md = json.loads(pq.read_schema(f).metadata[META_KEY])
-        for k in (*sums, *counts):
+        for k in counts:
             totals[k] += md[k]
+        for k in SUMS:
+            exact[k].extend(md["partials"][k])
         for k, v in md["statuses"].items():
             statuses[k] = statuses.get(k, 0) + v
         ids = pq.read_table(f, columns=["id"]).column("id").to_pylist()
         digests.append(id_digests(ids))
     _check_duplicates(reader, np.concatenate(digests))
+    totals |= {k: math.fsum(v) for k, v in exact.items()}  # exactly rounded over all rows
     denom = totals["both_server_only_work"]
     head = {
         "format": SOLUTION_FORMAT,
@@ -443,10 +471,10 @@ def validate_file(path: str, rows: int = DEFAULT_ROWS) -> dict:
     }
 
 
-def evaluate_range(path: str, solution: str, start: int, stop: int) -> tuple[float, int, int]:
+def evaluate_range(path: str, solution: str, start: int, stop: int) -> tuple[list[float], int, int]:
     """Re-score rows ``[start, stop)`` of a columnar solution: (Σ ω W over feasible
-    rows, feasible rows, placements that break a constraint). Rows are matched by
-    position; their ids must agree."""
+    rows as :func:`partials`, feasible rows, placements that break a constraint).
+    Rows are matched by position; their ids must agree."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -490,7 +518,7 @@ def evaluate_range(path: str, solution: str, start: int, stop: int) -> tuple[flo
         )
     _lat, work, _mem, feas = score_flat(rb.chains, chars == ord("S"), have, RTOL)
     return (
-        wsum(rb.weights[feas], work[feas]),
+        partials(rb.weights[feas], work[feas]),
         int(feas.sum()),
         int((have & ~feas).sum()),
     )
@@ -524,7 +552,7 @@ def evaluate_file(path: str, solution: str, rows: int = DEFAULT_ROWS, dask: Any 
         parts = _map_dask(dask, _remote_evaluate, path, solution, ranges)
     return {
         "solver": head.get("solver"),
-        "objective": float(sum(p[0] for p in parts)),
+        "objective": math.fsum(v for p in parts for v in p[0]),  # exactly rounded
         "file_objective": head.get("objective"),
         "num_feasible": sum(p[1] for p in parts),
         "broken": sum(p[2] for p in parts),

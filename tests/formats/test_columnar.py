@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import re
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -19,7 +22,12 @@ from splitopt.formats.columnar import (  # noqa: E402
 )
 from splitopt.ragged import ChainBatch  # noqa: E402
 from splitopt.solvers import get_solver  # noqa: E402
-from splitopt.streaming import evaluate_file, solve_file, validate_file  # noqa: E402
+from splitopt.streaming import (  # noqa: E402
+    evaluate_file,
+    partials,
+    solve_file,
+    validate_file,
+)
 from tests.conftest import as_problem, random_chains, run_cli  # noqa: E402
 
 
@@ -90,6 +98,28 @@ def test_streamed_solve_equals_in_memory(tmp_path, solver):
     ev = evaluate_file(str(f), str(out), rows=9)
     assert ev["objective"] == pytest.approx(ref.objective, rel=1e-12)
     assert ev["broken"] == 0
+    # parts of 7 and 9 rows, yet the totals are the exactly rounded sums over all rows
+    ws = np.array([q.weight for q in p.requests])
+    feas = np.isfinite(w) & np.array([r["feasible"] for r in rows], bool)
+    exact = math.fsum((ws[feas] * w[feas]).tolist())
+    assert head["objective"] == exact
+    assert ev["objective"] == exact
+
+
+def test_partials_are_exact_and_combine_in_any_order():
+    rng = np.random.default_rng(3)
+    # magnitudes over 30 decades and cancellation: a plain or pairwise sum loses bits
+    x = rng.standard_normal(3000) * 10.0 ** rng.integers(-15, 15, 3000)
+    x = np.concatenate([x, -x[:1000], [1e300, -1e300, 1.0]])
+    w = rng.uniform(0.5, 2.0, x.size)
+    terms = (w * x).tolist()
+    exact = float(sum((Fraction(t) for t in terms), Fraction(0)))
+    assert math.fsum(partials(w, x)) == exact
+    cuts = [0, 17, 1500, 2999, x.size]
+    pieces = [partials(w[a:b], x[a:b]) for a, b in itertools.pairwise(cuts)]
+    for order in (pieces, pieces[::-1]):
+        assert math.fsum(v for p in order for v in p) == exact
+    assert partials(w[:0], x[:0]) == []
 
 
 def test_resume_after_interruption(tmp_path):
