@@ -288,9 +288,10 @@ def solve_file(
     return totals
 
 
-def _solve_dask(dask, path, ranges, todo, solver, options, save, advance) -> None:  # type: ignore[no-untyped-def]
+def _dask_client(dask: Any) -> Any:
+    """A ``distributed.Client`` for ``dask`` (a scheduler address, or a Client as is)."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:  # pragma: no cover
         raise UserError(
             "--dask needs dask.distributed: pip install 'splitopt[experiments]'"
@@ -299,6 +300,12 @@ def _solve_dask(dask, path, ranges, todo, solver, options, save, advance) -> Non
         client = Client(dask, timeout=10) if isinstance(dask, str) else dask
     except OSError as exc:
         raise UserError(f"cannot connect to the Dask scheduler {dask}: {exc}") from None
+    return client
+
+
+def _solve_dask(dask, path, ranges, todo, solver, options, save, advance) -> None:  # type: ignore[no-untyped-def]
+    client = _dask_client(dask)
+    from distributed import as_completed
     try:
         futures = {
             client.submit(
@@ -562,16 +569,7 @@ def evaluate_file(path: str, solution: str, rows: int = DEFAULT_ROWS, dask: Any 
 
 def _map_dask(dask: Any, fn: Any, path: str, solution: str, ranges: list) -> list:
     """Run ``fn(path, solution, a, b)`` per range on the cluster; results in order."""
-    try:
-        from distributed import Client
-    except ImportError:  # pragma: no cover
-        raise UserError(
-            "--dask needs dask.distributed: pip install 'splitopt[experiments]'"
-        ) from None
-    try:
-        client = Client(dask, timeout=10) if isinstance(dask, str) else dask
-    except OSError as exc:
-        raise UserError(f"cannot connect to the Dask scheduler {dask}: {exc}") from None
+    client = _dask_client(dask)
     try:
         p, s = str(Path(path).resolve()), str(Path(solution).resolve())
         futures = [client.submit(fn, p, s, a, b, pure=False) for a, b in ranges]
