@@ -242,6 +242,12 @@ def test_cli_simulate_bad_input(tmp_path, capsys):
     assert main(["simulate", str(bad), "--json", str(out)]) == 2
     assert not out.exists()
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    # a run too large to hold in memory is refused up front, not after minutes
+    huge = ["simulate", "instances/clusters/tiny.json", "--requests", "10000001"]
+    assert main([*huge, "--json", str(out)]) == 2
+    assert not out.exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "num_requests" in err[0] and "10,000,000" in err[0]
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,10 @@ import numpy as np
 from splitopt.errors import DataError
 from splitopt.placement.model import Cluster, Job
 
+#: Most requests per simulated run (ours): the simulator keeps every request's records
+#: (times, route) in memory, so a run of 10^7 takes a few GB and minutes.
+MAX_REQUESTS = 10_000_000
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -43,6 +47,12 @@ class Workload:
         if int(self.num_requests) != self.num_requests or self.num_requests < 1:
             raise DataError(
                 "num_requests", f"must be a whole number >= 1, got {self.num_requests!r}"
+            )
+        if self.num_requests > MAX_REQUESTS:
+            raise DataError(
+                "num_requests",
+                f"at most {MAX_REQUESTS:,} per run (our limit: every request's records are "
+                f"kept in memory), got {self.num_requests:,}",
             )
         if not self.classes:
             raise DataError("jobs", "the workload needs at least one request class")
