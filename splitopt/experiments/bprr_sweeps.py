@@ -35,23 +35,10 @@ from typing import Any
 
 import numpy as np
 
+from splitopt.experiments.bprr_policies import POLICIES, QUICK_POLICIES
 from splitopt.experiments.harness import Task, experiment
 
 _RUNNER = "splitopt.experiments.online:run_row"
-#: The policies of the full sweeps (those of ``bprr-tables``; not imported from
-#: :mod:`~splitopt.experiments.online`, whose ``main`` imports this module).
-POLICIES = (
-    "petals+petals",
-    "petals-cg-order+petals",
-    "petals-cg-counts+petals",
-    "petals+ws-rr",
-    "cg-bp+ws-rr",
-    "gbp-cr+jffc",
-    "sim-opt+ws-rr",
-)
-#: ... and of the quick ones: PETALS, the paper's, the follow-up's and ours.
-QUICK_POLICIES = ("petals+petals", "cg-bp+ws-rr", "gbp-cr+jffc", "sim-opt+ws-rr")
-
 #: Display names of the policies (figures, tables).
 LABELS: dict[str, str] = {
     "petals+petals": "PETALS",

@@ -22,22 +22,13 @@ from typing import Any
 
 import numpy as np
 
+from splitopt.experiments.bprr_policies import POLICIES, QUICK_POLICIES
 from splitopt.experiments.harness import Task, experiment
 
 _RUNNER = "splitopt.experiments.online:run_row"
 SCENARIOS = ("clustered", "abvt", "bellcanada", "gtsce")
 RATES = (0.1, 0.5)
 L_OUTS = (64, 128)
-POLICIES = (
-    "petals+petals",
-    "petals-cg-order+petals",
-    "petals-cg-counts+petals",
-    "petals+ws-rr",
-    "cg-bp+ws-rr",
-    "gbp-cr+jffc",
-    "sim-opt+ws-rr",
-)
-QUICK_POLICIES = ("petals+petals", "cg-bp+ws-rr", "gbp-cr+jffc", "sim-opt+ws-rr")
 #: The paper's reported average per-token times (s), PETALS / CG-BP+WS-RR (SPEC-PLACEMENT P4).
 PAPER = {
     ("clustered", 0.1, 64): (6.23, 1.92),
@@ -126,7 +117,7 @@ LOAD_SWEEP = {
     "abvt": (0.1, 0.5, 1.0, 1.5, 2.0, 3.0),
     "gtsce-40": (0.5, 1.0, 2.0, 4.0, 6.0, 8.0),
 }
-LOAD_POLICIES = ("petals+petals", "cg-bp+ws-rr", "gbp-cr+jffc", "sim-opt+ws-rr")
+LOAD_POLICIES = QUICK_POLICIES  # PETALS, the paper's, the follow-up's and ours
 
 
 @experiment(
