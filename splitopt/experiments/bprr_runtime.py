@@ -51,11 +51,10 @@ from typing import Any
 import numpy as np
 
 from splitopt.experiments.harness import Task, experiment
-from splitopt.experiments.online import NUM_SERVERS, SCENARIOS, _cluster
+from splitopt.experiments.online import NUM_SERVERS, SCENARIOS, _cluster, rate_tasks
 
 _RUNTIME = "splitopt.experiments.bprr_runtime:runtime_row"
 _BOUND = "splitopt.experiments.bprr_runtime:bound_row"
-_ONLINE = "splitopt.experiments.online:run_row"
 
 #: Placement steps timed (the policy whose ``prepare`` is timed).
 PLACEMENT_ALGOS = {
@@ -275,22 +274,10 @@ ABLATION_POLICIES = (
 def bprr_ablation(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
     """5 runs quick (20 full) x repetitions; clustered and AboveNet (quick), every
     scenario (full); lambda in {0.1, 0.5}, l_out = 128, no constant delays."""
-    runs = (5 if quick else 20) * repetitions
+    runs = range(seed, seed + (5 if quick else 20) * repetitions)
     scenarios = ("clustered", "abvt") if quick else SCENARIOS
-    for scenario in scenarios:
-        for rate in (0.1, 0.5):
-            for policy in ABLATION_POLICIES:
-                for r in range(seed, seed + runs):
-                    yield Task.make(
-                        "bprr-ablation",
-                        _ONLINE,
-                        scenario=scenario,
-                        rate=rate,
-                        l_out=128,
-                        policy=policy,
-                        run=r,
-                        delays="none",
-                    )
+    cells = [(sc, rate) for sc in scenarios for rate in (0.1, 0.5)]
+    yield from rate_tasks("bprr-ablation", cells, ABLATION_POLICIES, runs)
 
 
 def main(argv: list[str] | None = None) -> int:

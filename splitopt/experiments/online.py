@@ -16,7 +16,7 @@ and backoff-rounded WS-RR waits, labelled).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -126,21 +126,29 @@ LOAD_POLICIES = QUICK_POLICIES  # PETALS, the paper's, the follow-up's and ours
 )
 def bprr_load(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
     """10 Monte-Carlo runs (3 quick) x repetitions per (scenario, rate, policy)."""
-    runs = (3 if quick else 10) * repetitions
-    for scenario, rates in LOAD_SWEEP.items():
-        for rate in rates:
-            for policy in LOAD_POLICIES:
-                for r in range(seed, seed + runs):
-                    yield Task.make(
-                        "bprr-load",
-                        _RUNNER,
-                        scenario=scenario,
-                        rate=rate,
-                        l_out=128,
-                        policy=policy,
-                        run=r,
-                        delays="none",
-                    )
+    runs = range(seed, seed + (3 if quick else 10) * repetitions)
+    cells = [(sc, rate) for sc, rates in LOAD_SWEEP.items() for rate in rates]
+    yield from rate_tasks("bprr-load", cells, LOAD_POLICIES, runs)
+
+
+def rate_tasks(
+    name: str, cells: Sequence[tuple[str, float]], policies: Sequence[str], runs: range
+) -> Iterator[Task]:
+    """One :func:`run_row` task per (scenario, rate) cell, policy and run, at
+    l_out = 128 without the authors' constant delays (in that order)."""
+    for scenario, rate in cells:
+        for policy in policies:
+            for r in runs:
+                yield Task.make(
+                    name,
+                    _RUNNER,
+                    scenario=scenario,
+                    rate=rate,
+                    l_out=128,
+                    policy=policy,
+                    run=r,
+                    delays="none",
+                )
 
 
 def table(
