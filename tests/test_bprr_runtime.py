@@ -243,3 +243,14 @@ def test_paper_transcriptions_agree():
         assert rep.PAPER_FULL[key][0][0] == pet and rep.PAPER_FULL[key][1][0] == prop
     assert len(rep.PAPER_FULL) == 16 and set(rep.PAPER_TABLE8) == set(rep.ORDER)
     assert rep.paper_cell(("clustered", 0.1, 64)) == "6.23 (5.33) / 1.92 (1.59)"
+
+
+def test_online_main_refuses_a_missing_bound_file(tmp_path, capsys):
+    from splitopt.experiments.online import main
+
+    out = tmp_path / "t.csv"
+    with pytest.raises(SystemExit) as exc:
+        main(["--quick", "--out", str(out), "--bound", str(tmp_path / "none.csv")])
+    assert exc.value.code == 2
+    assert "no such file" in capsys.readouterr().err
+    assert not out.exists()  # refused before any run

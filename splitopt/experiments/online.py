@@ -16,6 +16,7 @@ and backoff-rounded WS-RR waits, labelled).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
@@ -274,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
         help="a bprr-bound CSV (splitopt.experiments.bprr_runtime): adds the MILP lower bound",
     )
     args = ap.parse_args(argv)
+    if args.bound is not None and not os.path.isfile(args.bound):
+        # exit 2 before any run, not a table silently without the bound column
+        ap.error(f"--bound {args.bound}: no such file (a bprr-bound CSV)")
     path = run(args.experiment, seed=0, quick=args.quick, out=args.out, workers=args.workers)
     rows = read_csv_rows(path)
     if args.experiment in sweeps:  # the BPRR Figs 7-10 sweeps: their own table
