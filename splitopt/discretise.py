@@ -256,10 +256,11 @@ def tick_chain(
 
 
 def _positive(name: str, value: object, integer: bool) -> None:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value) and value > 0  # type: ignore[arg-type]
-    if ok and integer:
-        ok = int(value) == value  # type: ignore[arg-type]
+    ok = False
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        ok = bool(math.isfinite(value) and value > 0)
+        if ok and integer:
+            ok = bool(int(value) == value)
     if not ok:
         kind = "a positive integer" if integer else "a positive number"
         raise GridError(f"{name} must be {kind}, got {value!r}")

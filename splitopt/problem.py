@@ -23,7 +23,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -73,8 +73,10 @@ def _array(name: str, values: object, length: int | None) -> np.ndarray:
     anything else is copied (:func:`frozen_array`), so no caller keeps a handle
     that can change a validated chain.
     """
+    arr: np.ndarray
     if is_frozen(values):
-        arr = values  # type: ignore[assignment]
+        assert isinstance(values, np.ndarray)
+        arr = values
     else:
         try:
             arr = np.array(values, dtype=np.float64)
@@ -158,6 +160,8 @@ class Meta(Mapping[str, Any]):
     """
 
     __slots__ = ("_hash", "_items")
+    _items: dict[str, Any]
+    _hash: int | None
 
     def __init__(self, items: Mapping[str, Any] | None = None, *, _path: str = "meta") -> None:
         data: dict[str, Any] = {}
@@ -420,9 +424,10 @@ class Request:
             start=start,
             end=end,
         )
-        return cls(id=id, chain=chain, weight=weight, meta=meta)
+        # __post_init__ checks and converts any mapping
+        return cls(id=id, chain=chain, weight=weight, meta=cast("Meta | None", meta))
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Any:
         # Flat access to the chain's fields: request.sla_s, request.uplink_s, ...
         if name in Chain.__dataclass_fields__ or name in _FORWARDED:
             return getattr(self.chain, name)

@@ -128,7 +128,7 @@ class Result:
         sts = list(statuses)
         if len(sts) != len(problem):
             raise ValueError(f"{len(sts)} statuses for {len(problem)} requests")
-        msgs = list(messages) if messages is not None else [None] * len(sts)
+        msgs: list[str | None] = list(messages) if messages is not None else [None] * len(sts)
         for i, (s, x) in enumerate(zip(sts, ev.on_server, strict=True)):
             if s not in STATUSES:
                 raise ValueError(f"unknown status {s!r}")

@@ -63,7 +63,7 @@ import numpy as np
 from splitopt.discretise import DEFAULT_GRID, tick_problem
 from splitopt.errors import UsageError
 from splitopt.evaluate import score
-from splitopt.problem import Chain, Problem, Request
+from splitopt.problem import Chain, Meta, Problem, Request
 from splitopt.solution import Result
 from splitopt.solvers import ILP_SOLVERS, SolverError, available, get_solver
 
@@ -147,7 +147,7 @@ def verify_instance(seed: int, index: int) -> Problem:
         integer = bool(rng.random() < 0.5)
         shape = names[int(rng.choice(len(names), p=probs / probs.sum()))]
         chain = shape_chain(rng, random_chain(rng, L, integer=integer), shape)
-        reqs.append(Request(id=f"r{k}", chain=chain, meta={"shape": shape}))
+        reqs.append(Request(id=f"r{k}", chain=chain, meta=Meta({"shape": shape})))
     return Problem(name=f"verify-s{seed}-i{index}", requests=tuple(reqs), work_unit="FLOP")
 
 

@@ -265,7 +265,7 @@ def throughput(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
     for rep in range(repetitions):
         s = seed + rep
         for splitter in SPLITTERS:
-            common = dict(
+            common: dict[str, Any] = dict(
                 family="paper-like",
                 seed=s,
                 size=size,

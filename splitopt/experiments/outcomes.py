@@ -52,7 +52,7 @@ def grid_column(grid: int) -> Discretisation:
     return Discretisation() if not grid else Discretisation(grid=int(grid))
 
 
-def grid_options(solver: str, grid: int, mode: str | None = None) -> dict[str, object]:
+def grid_options(solver: str, grid: int, mode: str | None = None) -> dict[str, Any]:
     """The solver options an experiment's ``grid`` column stands for (via :func:`grid_column`).
 
     ``mode`` (default :func:`data_mode`): ``ticked`` gives ``dp`` and the ILPs
@@ -114,8 +114,13 @@ def describe(problem: Problem) -> dict[str, Scalar]:
         if r.meta:
             keys.update(dict.fromkeys(r.meta))
     for k in keys:
-        vals = [r.meta.get(k) for r in problem.requests if r.meta is not None]
-        vals = [v for v in vals if v is not None and isinstance(v, (str, int, float, bool))]
+        vals: list[str | int | float | bool] = [
+            v
+            for r in problem.requests
+            if r.meta is not None
+            for v in [r.meta.get(k)]
+            if isinstance(v, (str, int, float, bool))
+        ]
         if not vals:
             continue
         uniq = sorted(set(vals), key=str)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -62,9 +63,15 @@ def _timed(torch: Any, fn: Callable[[], Any], device: str, repeats: int) -> floa
     return statistics.median(times)
 
 
+def _head(head: Any, norm: Any, y: Any) -> Any:
+    """The LM head on the normalised hidden state ``y``."""
+    return head(norm(y))
+
+
 def _block(torch: Any, a: Architecture, dtype: Any, device: str) -> dict[str, Any]:
     d, hd = a.hidden_size, a.head_dim
     h, kv = a.num_heads, a.num_kv_heads
+    assert hd is not None and kv is not None  # resolved by Architecture.__post_init__
 
     def lin(i: int, o: int, bias: bool) -> Any:
         return torch.nn.Linear(i, o, bias=bias, device=device, dtype=dtype)
@@ -89,6 +96,7 @@ def _run_block(torch: Any, a: Architecture, m: dict[str, Any], x: Any, cache: An
     f = torch.nn.functional
     b, t, _ = x.shape
     h, kv, hd = a.num_heads, a.num_kv_heads, a.head_dim
+    assert hd is not None and kv is not None  # resolved by Architecture.__post_init__
     y = m["n1"](x)
     q = m["q"](y).view(b, t, h, hd).transpose(1, 2)
     k = m["k"](y).view(b, t, kv, hd).transpose(1, 2)
@@ -138,28 +146,28 @@ def measure(
     def nbytes(mods: Any) -> float:
         return float(sum(p.numel() * p.element_size() for m in mods for p in m.parameters()))
 
-    pre = {"embed": [], "block": [], "head": []}
-    dec = {"embed": [], "block": [], "head": []}
+    pre: dict[str, list[float]] = {"embed": [], "block": [], "head": []}
+    dec: dict[str, list[float]] = {"embed": [], "block": [], "head": []}
     for n in prompt_tokens:
         ids = torch.randint(0, a.vocab_size, (1, n), device=device)
         x = torch.randn(1, n, d, device=device, dtype=tdt)
-        pre["embed"].append(_timed(torch, lambda ids=ids: embed(ids), device, repeats))
+        pre["embed"].append(_timed(torch, partial(embed, ids), device, repeats))
         pre["block"].append(
-            _timed(torch, lambda x=x: _run_block(torch, a, block, x), device, repeats)
+            _timed(torch, partial(_run_block, torch, a, block, x), device, repeats)
         )
         last = x[:, -1:, :]
-        pre["head"].append(_timed(torch, lambda y=last: head(norm(y)), device, repeats))
+        pre["head"].append(_timed(torch, partial(_head, head, norm, last), device, repeats))
     for c in contexts:
         ids = torch.randint(0, a.vocab_size, (1, 1), device=device)
         x = torch.randn(1, 1, d, device=device, dtype=tdt)
         cache = tuple(
             torch.randn(*kvshape, c, a.head_dim, device=device, dtype=tdt) for _ in range(2)
         )
-        dec["embed"].append(_timed(torch, lambda ids=ids: embed(ids), device, repeats))
+        dec["embed"].append(_timed(torch, partial(embed, ids), device, repeats))
         dec["block"].append(
-            _timed(torch, lambda x=x, kc=cache: _run_block(torch, a, block, x, kc), device, repeats)
+            _timed(torch, partial(_run_block, torch, a, block, x, cache), device, repeats)
         )
-        dec["head"].append(_timed(torch, lambda y=x: head(norm(y)), device, repeats))
+        dec["head"].append(_timed(torch, partial(_head, head, norm, x), device, repeats))
     names = list(table.names)
     role = ["embed" if nm == "embed" else "head" if nm == "head" else "block" for nm in names]
     sizes = {

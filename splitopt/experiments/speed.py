@@ -63,7 +63,7 @@ def llm_edge_chains(seed: int, size: str, granularity: str) -> list[Chain]:
     return list(generate(seed, size, granularity=granularity).chains)
 
 
-def _work(chain: Chain, placement: str | None) -> float | None:
+def _work(chain: Chain, placement: str | np.ndarray | None) -> float | None:
     if placement is None:
         return None
     s = score(chain, placement)

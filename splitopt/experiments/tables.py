@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from splitopt.experiments.harness import read_csv_rows
 
@@ -58,7 +59,7 @@ SPLITTER_LABEL: dict[str, str] = {
     "dp-exact": "DP (exact)",
 }
 
-Row = dict[str, object]
+Row = dict[str, Any]  # one CSV row: column -> cell (str, int or float)
 
 
 def _write(path: Path, text: str) -> None:
@@ -905,8 +906,11 @@ def macros(results: Mapping[str, Path]) -> str:
                     pct(work_gain(v, "greedy").value),
                 )
                 define(macro_name(*name[:1], "share", *name[1:]), pct(share(v, "dp")))
-            c, b = _total(rs, "placement_changed_dp"), _total(rs, "both_served_dp")
-            define(macro_name("impact", "changed", tag, str(fam)), pct(c / b) if b else "–")
+            changed, both = _total(rs, "placement_changed_dp"), _total(rs, "both_served_dp")
+            define(
+                macro_name("impact", "changed", tag, str(fam)),
+                pct(changed / both) if both else "–",
+            )
         if rows:
             define("impactSetting", _seed_text(rows))
     gain_path = results.get("gain")
@@ -936,11 +940,11 @@ def macros(results: Mapping[str, Path]) -> str:
         by = group(rows, "splitter")
         vals: dict[str, float] = {}
         for (s,), rs in by.items():
-            v = sum(float(r["sustainable_rate_per_s"]) for r in rs) / len(rs)  # type: ignore[arg-type]
-            u = sum(float(r["rate_util_per_s"]) for r in rs) / len(rs)  # type: ignore[arg-type]
-            vals[str(s)] = v
+            rate = sum(float(r["sustainable_rate_per_s"]) for r in rs) / len(rs)
+            u = sum(float(r["rate_util_per_s"]) for r in rs) / len(rs)
+            vals[str(s)] = rate
             vals[str(s) + "util"] = u
-            define(macro_name("sustain", str(s)), f"{v:.4g}")
+            define(macro_name("sustain", str(s)), f"{rate:.4g}")
             define(macro_name("saturate", str(s)), f"{u:.4g}")
         if vals.get("server-only"):
             for s in ("greedy", "dp"):

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from splitopt.errors import InputError, UserError
-from splitopt.problem import LOCATIONS, MIN_SLA_S, WORK_UNITS, Problem, Request
+from splitopt.problem import LOCATIONS, MIN_SLA_S, WORK_UNITS, Meta, Problem, Request
 from splitopt.ragged import ChainBatch
 
 SUFFIXES = (".parquet", ".pq")
@@ -101,7 +101,7 @@ class RequestBatch:
         chains = self.chains.chains()
         metas = self.metas if self.metas is not None else [None] * len(self.ids)
         reqs = tuple(
-            Request(id=i, chain=c, weight=float(w), meta=m)
+            Request(id=i, chain=c, weight=float(w), meta=None if m is None else Meta(m))
             for i, c, w, m in zip(self.ids, chains, self.weights, metas, strict=True)
         )
         return Problem(name=name, requests=reqs, work_unit=work_unit)

@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import numpy as np
+
 from splitopt.errors import SpecError
 from splitopt.formats.errors import (
     InputError,
@@ -63,7 +65,7 @@ def profile_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Profil
         if k in doc
     }
     name = get_string(file, doc.get("name", strings["model"]), ["name"])
-    grids = {}
+    grids: dict[str, tuple[int, ...]] = {}
     for key in ("prompt_tokens", "contexts"):
         vals = get_number_list(file, doc[key], [key])
         if len(vals) < 2:
@@ -74,9 +76,11 @@ def profile_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Profil
     layers = doc["layers"]
     if not isinstance(layers, list) or not layers:
         raise InputError(file, ["layers"], "must be a non-empty array of layer objects")
-    pre, dec, wb = [], [], []
+    pre: list[list[float]] = []
+    dec: list[list[float]] = []
+    wb: list[float] = []
     for i, layer in enumerate(layers):
-        p = ["layers", i]
+        p: list[str | int] = ["layers", i]
         check_fields(file, layer, p, LAYER_REQUIRED, LAYER_OPTIONAL)
         pre.append(
             get_number_list(
@@ -92,12 +96,19 @@ def profile_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Profil
     try:
         return Profile(
             name=name,
-            **strings,
-            **grids,
-            prefill_s=pre,
-            decode_step_s=dec,
-            weight_bytes=wb,
-            **extra,
+            model=strings["model"],
+            dtype=strings["dtype"],
+            granularity=strings["granularity"],
+            prompt_tokens=grids["prompt_tokens"],
+            contexts=grids["contexts"],
+            # nested lists: Profile.__post_init__ converts them to checked arrays
+            prefill_s=np.asarray(pre, dtype=np.float64),
+            decode_step_s=np.asarray(dec, dtype=np.float64),
+            weight_bytes=np.asarray(wb, dtype=np.float64),
+            device=extra.get("device", ""),
+            engine=extra.get("engine", ""),
+            source=extra.get("source", ""),
+            notes=extra.get("notes", ""),
         )
     except SpecError as exc:
         raise InputError(file, exc.path, exc.reason) from None

@@ -64,6 +64,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -412,10 +413,10 @@ def _engine_device(file: File, value: dict, path: Path_) -> Device:
     if "engine" in value:
         ename = get_string(file, value["engine"], [*path, "engine"])
         ename = _catalogue_name(file, ename, [*path, "engine"], ENGINES, "engine")
-        dev = _build(file, path, lambda d=dev: ENGINES[ename].apply(d))
+        dev = _build(file, path, partial(ENGINES[ename].apply, dev))
     figures = {k: _num(file, value[k], [*path, k]) for k in ENGINE_FIELDS if k in value}
     if figures:
-        dev = _build(file, path, lambda d=dev: d.tuned(**figures))
+        dev = _build(file, path, partial(dev.tuned, **figures))
     return dev
 
 
@@ -454,7 +455,7 @@ def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
                 None if mb is None else _num(file, mb, [*p, "memory_budget_bytes"])
             )
         clients[cname] = _build(
-            file, p, lambda n=cname, d=dev, w=net, k=kw: ClientSpec(n, d, w, **k)
+            file, p, partial(ClientSpec, cname, dev, net, **kw)
         )
 
     models: dict[str, ModelSpec] = {}
@@ -463,7 +464,7 @@ def scenario_from_dict(doc: Any, file: File = None) -> Scenario:
         check_fields(file, m, p, *MODEL_FIELDS)
         arch = _architecture(file, m["architecture"], [*p, "architecture"], mname)
         kw = _strings(file, m, p, ("dtype", "compute_dtype", "granularity"))
-        models[mname] = _build(file, p, lambda n=mname, a=arch, k=kw: ModelSpec(n, a, **k))
+        models[mname] = _build(file, p, partial(ModelSpec, mname, arch, **kw))
 
     reqs = doc["requests"]
     if not isinstance(reqs, list):

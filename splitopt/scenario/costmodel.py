@@ -331,6 +331,7 @@ def phase_times(
     """
     ce = device.compute_efficiency if efficiency is None else float(efficiency)
     be = device.bandwidth_efficiency if efficiency is None else float(efficiency)
+    assert ce is not None and be is not None  # resolved by Device.__post_init__
     pc = device.matmul_rate(compute_dtype) * ce
     pm = device.memory_bandwidth * be
     L = w.prefill_flops.shape[-1]

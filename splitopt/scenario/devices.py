@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from splitopt.errors import SpecError
 from splitopt.scenario import catalogue, rules
@@ -172,7 +173,8 @@ class Device:
         if "efficiency" in figures:
             for key in ("compute_efficiency", "bandwidth_efficiency"):
                 figures.setdefault(key, figures["efficiency"])
-        return dataclasses.replace(self, **figures)
+        changes: dict[str, Any] = dict(figures)
+        return dataclasses.replace(self, **changes)
 
 
 #: name -> Device, from ``splitopt/data/devices.json``

@@ -315,8 +315,8 @@ def build_model(chain: Chain, slack: float) -> SplitModel:
         kept.append(ResourceRow(row.name, v[alive], row.coef[alive], row.negated[alive], row.rhs))
     objective = np.zeros(n)
     objective[:L] = chain.server_work
-    for a in (lower, upper, objective):
-        a.setflags(write=False)
+    for arr in (lower, upper, objective):
+        arr.setflags(write=False)
     return SplitModel(L, tuple(names), lower, upper, objective, tuple(kept), tuple(links))
 
 

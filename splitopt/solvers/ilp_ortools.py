@@ -75,8 +75,8 @@ def to_cpsat(model: SplitModel) -> tuple[Any, list[Any], float, float]:
                 terms.append(c * (1 - xs[j]) if neg else c * xs[j])
         if terms:
             m.add(sum(terms) <= rhs)
-    for row in (*model.links, *model.cuts):
-        m.add(sum(c * xs[j] for j, c in zip(row.var, row.coef, strict=True)) >= row.rhs)
+    for link in (*model.links, *model.cuts):
+        m.add(sum(c * xs[j] for j, c in zip(link.var, link.coef, strict=True)) >= link.rhs)
     wcoef, k, err = integer_objective(model.objective)
     m.minimize(sum(c * xs[j] for j, c in enumerate(wcoef) if c))
     return m, xs, k, err
@@ -144,9 +144,9 @@ def to_scip(model: SplitModel) -> tuple[Any, list[Any], float]:
         ct = s.Constraint(-inf, rhs)
         for j, c in coefs.items():
             ct.SetCoefficient(xs[j], c)
-    for row in (*model.links, *model.cuts):
-        ct = s.Constraint(float(row.rhs), inf)
-        for j, c in zip(row.var, row.coef, strict=True):
+    for link in (*model.links, *model.cuts):
+        ct = s.Constraint(float(link.rhs), inf)
+        for j, c in zip(link.var, link.coef, strict=True):
             ct.SetCoefficient(xs[j], float(c))
     w = model.objective
     k = _pow2_scale(0, float(w.max())) if w.size else 1.0

@@ -70,9 +70,9 @@ def to_pulp(model: SplitModel) -> tuple[Any, list[Any], float]:
     for r, row in enumerate(model.resources):
         coefs, rhs = row.normalised()
         prob += pulp.lpSum(c * xs[j] for j, c in coefs.items() if c != 0) <= rhs, f"{row.name}{r}"
-    for i, row in enumerate((*model.links, *model.cuts)):
+    for i, link in enumerate((*model.links, *model.cuts)):
         prob += (
-            pulp.lpSum(c * xs[j] for j, c in zip(row.var, row.coef, strict=True)) >= row.rhs,
+            pulp.lpSum(c * xs[j] for j, c in zip(link.var, link.coef, strict=True)) >= link.rhs,
             f"k{i}",
         )
     return prob, xs, k
