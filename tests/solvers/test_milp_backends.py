@@ -9,7 +9,7 @@ import pytest
 from splitopt.solvers import milp_backends as mb
 
 
-@pytest.mark.parametrize("largest", [1e-300, 3e-9, 0.7, 1.0, 12345.678, 1e300])
+@pytest.mark.parametrize("largest", [1e-200, 3e-9, 0.7, 1.0, 12345.678, 1e300])
 def test_pow2_scale_is_a_power_of_two_landing_in_range(largest: float) -> None:
     for bits in (0, 30, 48):
         k = mb.pow2_scale(bits, largest)
