@@ -34,7 +34,7 @@ class _Wrapped(PlacementAlgorithm):
     the checked options, its ``solve`` is :meth:`run`, its name/exact/description and
     ``available`` are the algorithm's."""
 
-    impl: ClassVar[type]
+    impl: ClassVar[Any]  # the implementation class (cg.CGBPRR, petals.Petals, ...)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
