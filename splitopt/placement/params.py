@@ -18,6 +18,7 @@ base class calls when it is built, so a bad value fails at construction too.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
@@ -40,11 +41,12 @@ def _coerce(algorithm: str, spec: OptionSpec, value: Any) -> Any:
             raise SolverError(f"{where} must be true or false, got {value!r}")
         return value
     if kind is int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        whole = isinstance(value, numbers.Real) and math.isfinite(value) and value == int(value)
+        if isinstance(value, bool) or not whole:
             raise SolverError(f"{where} must be a whole number, got {value!r}")
         return int(value)
     if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
             raise SolverError(f"{where} must be a number, got {value!r}")
         return float(value)
     if kind is str:
@@ -55,7 +57,7 @@ def _coerce(algorithm: str, spec: OptionSpec, value: Any) -> Any:
         if isinstance(value, str):  # "random"/"given" style choices are checked by the algorithm
             return value
         if not isinstance(value, (list, tuple)) or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value
         ):
             raise SolverError(f"{where} must be a list of whole numbers, got {value!r}")
         return [int(v) for v in value]

@@ -18,6 +18,7 @@ colour, marker) is one row of :mod:`splitopt.experiments.policy_display`.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
@@ -62,7 +63,7 @@ class PolicyOptions:
             v = getattr(self, f.name)
             if v is None:
                 continue
-            ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+            ok = isinstance(v, numbers.Real) and not isinstance(v, bool)  # numpy numbers too
             if not ok or not math.isfinite(v) or v != int(v) or v < 1:
                 raise SolverError(f"policy option {f.name!r} must be a whole number >= 1: {v!r}")
             object.__setattr__(self, f.name, int(v))

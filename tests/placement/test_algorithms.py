@@ -36,6 +36,8 @@ def test_cg_bprr_rejects_typo_even_with_valid_options() -> None:
     [
         ("cg-bprr", {"R": "two"}, "'R' must be a whole number"),
         ("cg-bprr", {"R": 0}, "R must be a whole number >= 1"),
+        ("cg-bprr", {"R": float("inf")}, "'R' must be a whole number"),
+        ("cg-bprr", {"R": float("nan")}, "'R' must be a whole number"),
         ("cg-bprr", {"route_objective": "fast"}, "route_objective"),
         ("petals", {"seed": 1.5}, "'seed' must be a whole number"),
         ("petals", {"counts": ["a"]}, "list of whole numbers"),
@@ -46,6 +48,13 @@ def test_cg_bprr_rejects_typo_even_with_valid_options() -> None:
 def test_bad_values_fail_at_construction(name: str, options: dict, match: str) -> None:
     with pytest.raises(SolverError, match=match):
         get_algorithm(name, **options)
+
+
+def test_numpy_numbers_are_accepted() -> None:
+    import numpy as np
+
+    assert get_algorithm("cg-bprr", R=np.int64(3)).R == 3
+    assert get_algorithm("petals", counts=[np.int64(1), 2]).params.counts == [1, 2]
 
 
 def test_params_value_or_options_not_both() -> None:
