@@ -31,9 +31,9 @@ from splitopt.formats.cluster_file import read_cluster
 from splitopt.placement.online import (
     AUTHORS_ALLOC_DELAY_S,
     DEFAULT_POLICIES,
-    prepare,
     run_prepared,
 )
+from splitopt.placement.policies import prepare  # through the policy registry
 from splitopt.placement.simulate import Workload
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -621,29 +621,44 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
 
 def cmd_place(args: argparse.Namespace) -> int:
+    from splitopt import cli_place
     from splitopt.formats.cluster_file import read_cluster
     from splitopt.formats.placement_file import placements_dumps, write_placements
     from splitopt.outputs import check_not_input
-    from splitopt.placement import algorithm_class
+    from splitopt.placement import get_algorithm
     from splitopt.placement.report import render
 
-    check_not_input(args.json, [args.cluster])  # before any work
-    names = [n.strip() for n in args.algorithm.split(",") if n.strip()]
-    for n in names:
-        algorithm_class(n)  # unknown names fail before any work
-    cluster = read_cluster(args.cluster)
-    results = []
-    for n in names:
-        opts = {"seed": args.seed} if n == "petals" else {}
-        if args.time_limit is not None:
-            opts["time_limit"] = args.time_limit
-        results.append(res := algorithm_class(n)(**opts).solve(cluster))
+    given = cli_place.given_options(args)
+    if args.replay is not None and (args.algorithm is not None or given):
+        raise UsageError(
+            "--replay takes the algorithms and their options from the placement file; "
+            "drop --algorithm and the algorithm flags"
+        )
+    inputs = [args.cluster, *([args.replay] if args.replay is not None else [])]
+    check_not_input(args.json, inputs)  # before any work
+    code = EXIT_OK
+    if args.replay is not None:
+        cluster = read_cluster(args.cluster)
+        results, same = cli_place.replay(args, cluster)
+        code = EXIT_OK if same else EXIT_INTERNAL
+    else:
+        names = [n.strip() for n in (args.algorithm or "cg-bprr").split(",") if n.strip()]
+        if not names:
+            raise UsageError("--algorithm needs at least one algorithm name")
+        # unknown names and options fail before any work
+        algorithms = [
+            get_algorithm(n, **o)
+            for n, o in zip(names, cli_place.per_algorithm(names, given), strict=True)
+        ]
+        cluster = read_cluster(args.cluster)
+        results = [a.solve(cluster) for a in algorithms]
+    for res in results:
         print(render(cluster, res), file=sys.stderr if args.json == "-" else sys.stdout)
     if args.json == "-":
         print(placements_dumps(cluster, results))
     elif args.json:
         write_placements(cluster, results, args.json)
-    return EXIT_OK
+    return code
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -988,10 +1003,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("place", help="place model blocks on many servers and route requests")
     pl.add_argument("cluster", metavar="CLUSTER", help="splitopt-cluster file")
-    pl.add_argument("--algorithm", default="cg-bprr", help="cg-bprr, petals, bprr-milp, ... (a,b)")
+    pl.add_argument(
+        "--algorithm",
+        default=None,
+        help="cg-bprr (default), petals, bprr-milp, ... or several (a,b); a flag below "
+        "applies to the listed algorithms that take it, and is an error if none does",
+    )
     pl.add_argument("--json", metavar="FILE|-", help="write the splitopt-placement JSON")
-    pl.add_argument("--time-limit", type=_positive_float, help="seconds (exact algorithms)")
-    pl.add_argument("--seed", type=int, default=0, help="petals: join-order seed")
+    pl.add_argument(
+        "--replay",
+        metavar="PLACEMENT",
+        help="re-run each result of a splitopt-placement file (its algorithm and options) "
+        "on CLUSTER and compare placements and routes (exit 1 if any differ)",
+    )
+    from splitopt.cli_place import add_flags
+
+    add_flags(pl)
     pl.set_defaults(func=cmd_place)
 
     sm = sub.add_parser("simulate", help="simulate online policies (Poisson arrivals)")

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from splitopt.experiments.online import PAPER
+from splitopt.experiments.policy_display import SHORT  # one display table
 
 NAMES = {
     "clustered": "clustered",
@@ -41,15 +42,6 @@ TEX_NAMES = {
     "gtsce": "GTS-CE$\\to$TataNld",
 }
 SHOWN = ("petals+petals", "cg-bp+ws-rr", "gbp-cr+jffc", "sim-opt+ws-rr")
-SHORT = {
-    "petals+petals": "PETALS",
-    "cg-bp+ws-rr": "CG-BP+WS-RR",
-    "gbp-cr+jffc": "GBP-CR+JFFC",
-    "sim-opt+ws-rr": "sim-opt (ours)",
-    "petals-cg-order+petals": "PETALS, CG-BP order",
-    "petals-cg-counts+petals": "PETALS, CG-BP counts",
-    "petals+ws-rr": "PETALS + WS-RR",
-}
 ORDER = ("clustered", "abvt", "bellcanada", "gtsce")
 #: Source of the two tables below: a public third-party section-by-section summary of
 #: Sun et al. (arXiv:2512.21884) found by code search (the paper itself could not be

@@ -37,18 +37,9 @@ import numpy as np
 
 from splitopt.experiments.bprr_policies import POLICIES, QUICK_POLICIES
 from splitopt.experiments.harness import Task, experiment
+from splitopt.experiments.policy_display import COLORS, LABELS, MARKERS  # one display table
 
 _RUNNER = "splitopt.experiments.online:run_row"
-#: Display names of the policies (figures, tables).
-LABELS: dict[str, str] = {
-    "petals+petals": "PETALS",
-    "petals-cg-order+petals": "PETALS, CG order",
-    "petals-cg-counts+petals": "PETALS, CG counts",
-    "petals+ws-rr": "PETALS + WS-RR",
-    "cg-bp+ws-rr": "CG-BP + WS-RR",
-    "gbp-cr+jffc": "GBP-CR + JFFC",
-    "sim-opt+ws-rr": "sim-opt (ours)",
-}
 SCENARIO_LABELS: dict[str, str] = {
     "clustered": "clustered",
     "abvt": "AboveNet",
@@ -499,24 +490,6 @@ def ttft_table(
 
 
 # -- figures ---------------------------------------------------------------------------------
-COLORS: dict[str, str] = {
-    "petals+petals": "#d62728",
-    "petals-cg-order+petals": "#ff9896",
-    "petals-cg-counts+petals": "#e377c2",
-    "petals+ws-rr": "#9467bd",
-    "cg-bp+ws-rr": "#1f77b4",
-    "gbp-cr+jffc": "#2ca02c",
-    "sim-opt+ws-rr": "#000000",
-}
-MARKERS: dict[str, str] = {
-    "petals+petals": "v",
-    "petals-cg-order+petals": "<",
-    "petals-cg-counts+petals": ">",
-    "petals+ws-rr": "^",
-    "cg-bp+ws-rr": "o",
-    "gbp-cr+jffc": "s",
-    "sim-opt+ws-rr": "D",
-}
 
 
 def plot_sweep(rows: Sequence[Mapping[str, str]], name: str, out: Path, stem: str) -> list[Path]:

@@ -16,26 +16,34 @@ from typing import TYPE_CHECKING
 
 from splitopt.errors import FamilyError
 from splitopt.problem import Problem
+from splitopt.registry import Registry
 
 if TYPE_CHECKING:
     from splitopt.families.scenario_family import ScenarioFamily
 
 SIZES: tuple[str, ...] = ("tiny", "small", "medium", "large")
 
-#: family name -> "module:function"
-FAMILIES: dict[str, str] = {
-    "random-chain": "splitopt.families.random_chain:generate",
-    "paper-like": "splitopt.families.paper_like:generate",
-    "llm-edge": "splitopt.families.llm_edge:generate",
-}
+#: family name -> "module:function" (a new family: one entry here, or ``register``)
+FAMILIES: Registry[Callable[..., Problem]] = Registry(
+    "family",
+    FamilyError,
+    {
+        "random-chain": "splitopt.families.random_chain:generate",
+        "paper-like": "splitopt.families.paper_like:generate",
+        "llm-edge": "splitopt.families.llm_edge:generate",
+    },
+)
+
+
+def register(name: str, target: str | Callable[..., Problem]) -> None:
+    """Add a family ``(seed, size, **options) -> Problem`` under ``name``
+    (``"module:function"`` or the function; shadowing a name warns)."""
+    FAMILIES.register(name, target)
 
 
 def family_function(name: str) -> Callable[..., Problem]:
-    target = FAMILIES.get(name)
-    if target is None:
-        raise FamilyError(f"unknown family {name!r}; valid families: {', '.join(FAMILIES)}")
-    module, fn = target.split(":")
-    return getattr(importlib.import_module(module), fn)
+    """The generator registered as ``name``; :class:`FamilyError` lists the valid names."""
+    return FAMILIES.get(name)
 
 
 def get_scenario_family(name: str) -> ScenarioFamily:

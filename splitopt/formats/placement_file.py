@@ -187,6 +187,23 @@ def read_placements(
     return placements_from_dict(load_json(file), cluster, file)
 
 
+def read_runs(
+    file: str | os.PathLike, cluster: Cluster
+) -> tuple[str | None, list[tuple[str, dict, Placement, tuple[Route, ...]]]]:
+    """(cluster name recorded, [(algorithm, options, placement, routes)]) of a placement
+    file read against ``cluster``: what ``splitopt place CLUSTER --replay FILE`` re-runs."""
+    doc = load_json(file)
+    runs = placements_from_dict(doc, cluster, file)
+    out = []
+    for i, (alg, placement, routes) in enumerate(runs):
+        options = doc["results"][i].get("options", {})
+        if not isinstance(options, dict):
+            raise InputError(file, ["results", i, "options"], "must be a JSON object")
+        out.append((alg, dict(options), placement, routes))
+    name = doc.get("cluster")
+    return (name if isinstance(name, str) else None), out
+
+
 __all__ = [
     "FORMAT",
     "VERSION",
@@ -194,6 +211,7 @@ __all__ = [
     "placements_from_dict",
     "placements_to_dict",
     "read_placements",
+    "read_runs",
     "result_to_dict",
     "write_placements",
 ]

@@ -2,32 +2,43 @@
 
 A registry in the manner of :mod:`splitopt.solvers`: :func:`get_algorithm`,
 :func:`list_algorithms`, :func:`available`. Entries are ``"module:Class"`` strings
-imported only when asked for. An algorithm is a class with ``name``, ``exact``,
-``description``, ``available()`` (classmethod, optional) and
-``solve(cluster) -> PlacementResult``.
+imported only when asked for. An algorithm is a
+:class:`~splitopt.placement.base.PlacementAlgorithm` subclass (``name``, ``exact``,
+``description``, ``params_type``, ``available()``, ``solve(cluster) ->
+PlacementResult``) built from typed parameters or flat options; an option it does
+not take raises :class:`~splitopt.errors.SolverError`.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from splitopt.errors import SolverError, SolverUnavailable
 from splitopt.placement.evaluate import JobScore, PlacementScore, evaluate, hop_blocks, score_job
 from splitopt.placement.model import BlockModel, Cluster, Job, Placement, Route, Server
 from splitopt.placement.result import PlacementResult
+from splitopt.registry import Registry
 
+if TYPE_CHECKING:
+    from splitopt.placement.base import PlacementAlgorithm
+
+_A = "splitopt.placement.algorithms:"
 #: name -> "module:Class"; order is the order they are listed.
-_REGISTRY: dict[str, str] = {
-    "cg-bprr": "splitopt.placement.cg:CGBPRR",
-    "petals": "splitopt.placement.petals:Petals",
-    "bprr-milp": "splitopt.placement.milp:BPRRMilp",
-    "bprr-milp-highs": "splitopt.placement.milp:BPRRMilpHiGHS",
-    "bprr-milp-cbc": "splitopt.placement.milp:BPRRMilpCBC",
-    "bprr-milp-cpsat": "splitopt.placement.milp:BPRRMilpCPSAT",
-    "bprr-milp-scip": "splitopt.placement.milp:BPRRMilpSCIP",
-    "bprr-brute": "splitopt.placement.brute:BPRRBrute",
-}
+ALGORITHMS: Registry[type[PlacementAlgorithm]] = Registry(
+    "placement algorithm",
+    SolverError,
+    {
+        "cg-bprr": _A + "CGBPRRAlgorithm",
+        "petals": _A + "PetalsAlgorithm",
+        "bprr-milp": _A + "BPRRMilpAlgorithm",
+        "bprr-milp-highs": _A + "BPRRMilpHiGHSAlgorithm",
+        "bprr-milp-cbc": _A + "BPRRMilpCBCAlgorithm",
+        "bprr-milp-cpsat": _A + "BPRRMilpCPSATAlgorithm",
+        "bprr-milp-scip": _A + "BPRRMilpSCIPAlgorithm",
+        "bprr-brute": _A + "BPRRBruteAlgorithm",
+    },
+    unavailable=SolverUnavailable,
+)
 
 HEURISTICS: tuple[str, ...] = ("cg-bprr", "petals")
 MILP_BACKENDS: tuple[str, ...] = (
@@ -38,27 +49,22 @@ MILP_BACKENDS: tuple[str, ...] = (
 )
 
 
-def register(name: str, target: str) -> None:
-    """Add an algorithm under ``name``; ``target`` is ``"module:Class"``."""
-    _REGISTRY[name] = target
+def register(name: str, target: str | type[PlacementAlgorithm]) -> None:
+    """Add an algorithm under ``name``; ``target`` is ``"module:Class"`` or the class
+    (a name already taken is shadowed, with a :class:`~splitopt.registry.ShadowWarning`)."""
+    ALGORITHMS.register(name, target)
 
 
-def algorithm_class(name: str) -> type:
+def algorithm_class(name: str) -> type[PlacementAlgorithm]:
     """The class registered under ``name``; :class:`SolverError` lists the valid names."""
-    target = _REGISTRY.get(name)
-    if target is None:
-        raise SolverError(f"unknown placement algorithm {name!r}; valid: {', '.join(_REGISTRY)}")
-    module, cls = target.split(":")
-    try:
-        mod = importlib.import_module(module)
-        return getattr(mod, cls)
-    except (ImportError, AttributeError) as exc:
-        raise SolverUnavailable(f"placement algorithm {name!r} cannot be loaded: {exc}") from None
+    return ALGORITHMS.get(name)
 
 
-def get_algorithm(name: str, **options: Any) -> Any:
-    """An instance of algorithm ``name`` with ``options`` (e.g. ``time_limit``, ``seed``)."""
-    return algorithm_class(name)(**options)
+def get_algorithm(name: str, params: Any = None, **options: Any) -> PlacementAlgorithm:
+    """An instance of algorithm ``name`` from a typed parameter value
+    (:mod:`splitopt.placement.params`) or flat ``options`` (e.g. ``time_limit``,
+    ``seed``); an option it does not take raises :class:`SolverError`."""
+    return algorithm_class(name)(params, **options)
 
 
 def available(name: str) -> bool:
@@ -73,11 +79,12 @@ def available(name: str) -> bool:
 
 def list_algorithms(only_available: bool = False) -> list[str]:
     """Registered names (only those that can run here with ``only_available``)."""
-    names = list(_REGISTRY)
+    names = ALGORITHMS.names()
     return [n for n in names if available(n)] if only_available else names
 
 
 __all__ = [
+    "ALGORITHMS",
     "HEURISTICS",
     "MILP_BACKENDS",
     "BlockModel",

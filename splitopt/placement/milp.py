@@ -95,8 +95,8 @@ from splitopt.errors import SolverError, SolverUnavailable
 from splitopt.placement.evaluate import RTOL, PlacementScore, evaluate
 from splitopt.placement.model import Cluster, Placement, Route
 from splitopt.placement.result import PlacementResult
-from splitopt.solvers.ilp_model import BackendResult, _pow2_scale, quiet_stdout
-from splitopt.solvers.ilp_ortools import solve_scip
+from splitopt.solvers.milp_backends import BackendResult, quiet_stdout, solve_scip
+from splitopt.solvers.milp_backends import pow2_scale as _pow2_scale
 
 #: Largest number of memory-row tightenings (evaluator re-checks) per solve.
 MAX_CUTS = 20
@@ -531,7 +531,8 @@ def _run_highs(model: BPRRModel, rhs: dict[int, float], time_limit: float | None
 
 
 def _run_cbc(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
-    from splitopt.solvers.ilp_pulp import _pulp, solve_cbc
+    from splitopt.solvers.milp_backends import pulp_module as _pulp
+    from splitopt.solvers.milp_backends import solve_cbc
 
     pulp = _pulp()
     k = objective_scale(model)
@@ -687,7 +688,7 @@ def _available(backend: str) -> bool:
 
             return True
         if backend == "cbc":
-            from splitopt.solvers.ilp_pulp import _cbc
+            from splitopt.solvers.milp_backends import cbc_solver as _cbc
 
             return bool(_cbc(msg=False).available())
         if backend == "cpsat":

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from splitopt.errors import SolverError
+from splitopt.placement import policies as _policies
 from splitopt.placement.cg import conservative_counts, greedy_placement, route_costs
 from splitopt.placement.evaluate import hop_blocks
 from splitopt.placement.model import Cluster, Job, Placement
@@ -67,16 +68,10 @@ from splitopt.placement.sim_kernel import (
 )
 from splitopt.placement.simulate import SimRun, Workload
 
-PLACEMENTS = ("cg-bp", "petals", "petals-cg-order", "petals-cg-counts", "gbp-cr", "sim-opt")
-ROUTINGS = ("ws-rr", "petals", "jffc", "shortest")
-DEFAULT_ROUTING = {
-    "cg-bp": "ws-rr",
-    "petals": "petals",
-    "petals-cg-order": "petals",
-    "petals-cg-counts": "petals",
-    "gbp-cr": "jffc",
-    "sim-opt": "ws-rr",
-}
+# The policies are registered once, in splitopt.placement.policies; these are views of it.
+PLACEMENTS = _policies.placements()
+ROUTINGS = tuple(_policies.ROUTINGS.names())
+DEFAULT_ROUTING = _policies.default_routing()
 #: The policies compared by default (the paper's, its ablations, the follow-up's, ours).
 DEFAULT_POLICIES = (
     "petals",
@@ -95,6 +90,11 @@ AUTHORS_ALLOC_DELAY_S = {"petals": 250.0, "proposed": 60.0}
 def parse_policy(name: str) -> tuple[str, str]:
     """``placement+routing`` -> (placement, routing); :class:`SolverError` if unknown."""
     text = name.strip()
+    try:  # a registered policy (splitopt.placement.policies), also one added at run time
+        pol = _policies.get_policy(text)
+        return pol.placement, pol.routing
+    except SolverError:
+        pass  # the checks below say what is wrong
     if "+" in text:
         pl, _, rt = text.partition("+")
     else:
@@ -109,6 +109,7 @@ def parse_policy(name: str) -> tuple[str, str]:
         )
     if (rt == "jffc") != (pl == "gbp-cr"):
         raise SolverError(f"policy {name!r}: jffc routes over gbp-cr's chains only")
+    _policies.get_policy(f"{pl}+{rt}")  # registered (raises, listing the policies)
     return pl, rt
 
 
@@ -471,7 +472,7 @@ def run_policy(
     """Prepare ``policy`` and simulate one seeded run. ``authors_delays`` reproduces the
     authors' sweep scripts: constant allocation delays (250 s PETALS routing, 60 s
     otherwise) and backoff-rounded waits for WS-RR too (labelled ``[authors]``)."""
-    prep = prepare(cluster, workload, policy, seed, options)
+    prep = _policies.prepare(cluster, workload, policy, seed, options)  # its registered builder
     delay = 0.0
     label = prep.name
     if authors_delays:

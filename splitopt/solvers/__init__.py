@@ -6,27 +6,31 @@ Backends that need optional libraries (the ILPs) are imported only when asked fo
 
 from __future__ import annotations
 
-import importlib
-
+from splitopt.registry import Registry
 from splitopt.solvers.base import ChainSolution, Solver, SolverError, SolverUnavailable
 from splitopt.solvers.params import DPParams, ILPParams, SolverParams
 
 #: name -> "module:Class"; order is the order ``splitopt solvers`` lists them.
-_REGISTRY: dict[str, str] = {
-    "dp": "splitopt.solvers.dp:GridDP",
-    "dp-exact": "splitopt.solvers.dp:LabelDP",
-    "ilp-cbc": "splitopt.solvers.ilp_pulp:CBC",
-    "ilp-highs": "splitopt.solvers.ilp_pulp:HiGHS",
-    "ilp-cpsat": "splitopt.solvers.ilp_ortools:CPSAT",
-    "ilp-scip": "splitopt.solvers.ilp_ortools:SCIP",
-    "greedy": "splitopt.solvers.baselines:Greedy",
-    "greedy-skip": "splitopt.solvers.baselines:GreedySkip",
-    "greedy-backward": "splitopt.solvers.baselines:GreedyBackward",
-    "greedy-ratio": "splitopt.solvers.baselines:GreedyRatio",
-    "best-cut": "splitopt.solvers.baselines:BestCut",
-    "server-only": "splitopt.solvers.baselines:ServerOnly",
-    "brute-force": "splitopt.solvers.baselines:BruteForce",
-}
+SOLVERS: Registry[type[Solver]] = Registry(
+    "solver",
+    SolverError,
+    {
+        "dp": "splitopt.solvers.dp:GridDP",
+        "dp-exact": "splitopt.solvers.dp:LabelDP",
+        "ilp-cbc": "splitopt.solvers.ilp_pulp:CBC",
+        "ilp-highs": "splitopt.solvers.ilp_pulp:HiGHS",
+        "ilp-cpsat": "splitopt.solvers.ilp_ortools:CPSAT",
+        "ilp-scip": "splitopt.solvers.ilp_ortools:SCIP",
+        "greedy": "splitopt.solvers.baselines:Greedy",
+        "greedy-skip": "splitopt.solvers.baselines:GreedySkip",
+        "greedy-backward": "splitopt.solvers.baselines:GreedyBackward",
+        "greedy-ratio": "splitopt.solvers.baselines:GreedyRatio",
+        "best-cut": "splitopt.solvers.baselines:BestCut",
+        "server-only": "splitopt.solvers.baselines:ServerOnly",
+        "brute-force": "splitopt.solvers.baselines:BruteForce",
+    },
+    unavailable=SolverUnavailable,
+)
 
 BASELINES: tuple[str, ...] = (
     "greedy",
@@ -39,22 +43,15 @@ BASELINES: tuple[str, ...] = (
 ILP_SOLVERS: tuple[str, ...] = ("ilp-cbc", "ilp-highs", "ilp-cpsat", "ilp-scip")
 
 
-def register(name: str, target: str) -> None:
-    """Add a solver under ``name``; ``target`` is ``"module:Class"``."""
-    _REGISTRY[name] = target
+def register(name: str, target: str | type[Solver]) -> None:
+    """Add a solver under ``name``; ``target`` is ``"module:Class"`` or the class
+    (a name already taken is shadowed, with a :class:`~splitopt.registry.ShadowWarning`)."""
+    SOLVERS.register(name, target)
 
 
 def solver_class(name: str) -> type[Solver]:
     """The class registered under ``name``; :class:`SolverError` lists the valid names."""
-    target = _REGISTRY.get(name)
-    if target is None:
-        raise SolverError(f"unknown solver {name!r}; valid solvers: {', '.join(_REGISTRY)}")
-    module, cls = target.split(":")
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as exc:  # the module itself is ours; a failure here is a bug
-        raise SolverUnavailable(f"solver {name!r} cannot be loaded: {exc}") from None
-    return getattr(mod, cls)
+    return SOLVERS.get(name)
 
 
 def get_solver(name: str, params: SolverParams | None = None, **options: object) -> Solver:
@@ -66,7 +63,7 @@ def get_solver(name: str, params: SolverParams | None = None, **options: object)
 
 def list_solvers(only_available: bool = False) -> list[str]:
     """Registered solver names (only those that can run here with ``only_available``)."""
-    names = list(_REGISTRY)
+    names = SOLVERS.names()
     return [n for n in names if available(n)] if only_available else names
 
 
@@ -81,6 +78,7 @@ def available(name: str) -> bool:
 __all__ = [
     "BASELINES",
     "ILP_SOLVERS",
+    "SOLVERS",
     "ChainSolution",
     "DPParams",
     "ILPParams",

@@ -53,14 +53,9 @@ every native solve, file descriptor 1 is pointed at ``/dev/null``
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import math
-import os
-import sys
 import time
 from abc import abstractmethod
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
@@ -70,6 +65,7 @@ from splitopt.discretise import GridError
 from splitopt.evaluate import RTOL, score
 from splitopt.problem import Chain, Problem
 from splitopt.solvers.base import ChainSolution, Solver, SolverError, SolverUnavailable
+from splitopt.solvers.milp_backends import BackendResult, pow2_scale
 from splitopt.solvers.params import ILPParams
 
 #: Largest number of no-good cuts added to one request before giving up (status ``error``).
@@ -323,13 +319,6 @@ def build_model(chain: Chain, slack: float) -> SplitModel:
 # ---------------------------------------------------------------- integer scaling
 
 
-def _pow2_scale(target_bits: int, largest: float) -> float:
-    """A power of two K with largest · K ≈ 2**target_bits (exact in binary floats)."""
-    if largest <= 0:
-        return 1.0
-    return math.ldexp(1.0, target_bits - math.frexp(largest)[1])
-
-
 def integer_row(row: ResourceRow) -> tuple[list[int], int, float]:
     """Integer coefficients and right-hand side of a resource row for CP-SAT.
 
@@ -343,7 +332,7 @@ def integer_row(row: ResourceRow) -> tuple[list[int], int, float]:
     """
     if row.integral and row.rhs < 2**53:
         return [int(c) for c in row.coef.tolist()], math.floor(row.rhs), 1.0
-    k = _pow2_scale(ROW_BITS, row.rhs)
+    k = pow2_scale(ROW_BITS, row.rhs)
     coefs = [math.floor(c * k) for c in row.coef.tolist()]
     return coefs, math.floor(row.rhs * k), k
 
@@ -364,84 +353,16 @@ def integer_objective(objective: np.ndarray) -> tuple[list[int], float, float]:
     total = float(w.sum())
     if np.all(w == np.round(w)) and total < 2**OBJ_BITS:
         return [int(x) for x in w.tolist()], 1.0, 0.0
-    k = _pow2_scale(OBJ_BITS, total)
+    k = pow2_scale(OBJ_BITS, total)
     n = int(np.count_nonzero(w))
     return [round(x * k) for x in w.tolist()], k, n / k
 
 
 # ----------------------------------------------------------------- stdout guard
-
-_libc: ctypes.CDLL | None
-try:
-    _libc = ctypes.CDLL(None)
-except OSError:  # pragma: no cover - exotic platforms
-    _libc = None
-
-
-@contextlib.contextmanager
-def quiet_stdout() -> Iterator[None]:
-    """Point file descriptor 1 at /dev/null for the duration (native banners and logs).
-
-    Python's and C's stdout buffers are flushed before and after, so nothing
-    printed before leaks into the void and nothing the library printed leaks out.
-    """
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        fd = 1
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-    try:
-        saved = os.dup(fd)
-    except OSError:  # no fd 1 at all: nothing to protect
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-        yield
-    finally:
-        if _libc is not None:
-            with contextlib.suppress(Exception):
-                _libc.fflush(None)
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
-
-
-# ---------------------------------------------------------------- time left
-
-
-def time_left(time_limit: float | None, since: float) -> float | None:
-    """What is left of ``time_limit`` seconds started at ``since`` (``perf_counter``):
-    backends call it after building their model, so building counts too."""
-    return None if time_limit is None else time_limit - (time.perf_counter() - since)
-
-
-#: What a backend answers when building its model used up the time.
-SPENT = "time limit reached while building the model"
-
+# (quiet_stdout lives in splitopt.solvers.milp_backends, shared with the BPRR MILP)
 
 # ---------------------------------------------------------------- backend result
-
-
-@dataclass(frozen=True)
-class BackendResult:
-    """What a backend hands back for one model.
-
-    Attributes:
-        status: ``optimal`` (proved, gap 0), ``feasible`` (incumbent at a limit),
-            ``infeasible`` (proved), ``time_limit`` (limit reached, no incumbent)
-            or ``error``.
-        values: variable values (layer variables first) or ``None``.
-        bound: a lower bound on the model's optimum in work units, where known.
-        message: backend-specific note.
-    """
-
-    status: str
-    values: np.ndarray | None = None
-    bound: float | None = None
-    message: str | None = None
+# (BackendResult lives in splitopt.solvers.milp_backends, shared with the BPRR MILP)
 
 
 # ---------------------------------------------------------------- shared solver

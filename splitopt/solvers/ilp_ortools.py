@@ -33,14 +33,17 @@ from typing import Any
 import numpy as np
 
 from splitopt.solvers.ilp_model import (
-    SPENT,
-    BackendResult,
     ILPSolver,
     SplitModel,
-    _pow2_scale,
     integer_objective,
     integer_row,
+)
+from splitopt.solvers.milp_backends import (
+    SPENT,
+    BackendResult,
+    pow2_scale,
     quiet_stdout,
+    solve_scip,
     time_left,
 )
 
@@ -149,7 +152,7 @@ def to_scip(model: SplitModel) -> tuple[Any, list[Any], float]:
         for j, c in zip(link.var, link.coef, strict=True):
             ct.SetCoefficient(xs[j], float(c))
     w = model.objective
-    k = _pow2_scale(0, float(w.max())) if w.size else 1.0
+    k = pow2_scale(0, float(w.max())) if w.size else 1.0
     obj = s.Objective()
     for j, c in enumerate(w.tolist()):
         if c:
@@ -179,38 +182,3 @@ class SCIP(ILPSolver):
         if time_limit is not None and time_limit <= 0:
             return BackendResult("time_limit", message=SPENT)
         return solve_scip(s, xs, k, time_limit)
-
-
-def solve_scip(
-    s: Any, xs: list[Any], k: float, time_limit: float | None, settings: str = ""
-) -> BackendResult:
-    """Solve the built SCIP model ``s`` (variables ``xs``, objective scaled by ``k``) at
-    gap 0, quietly, within ``time_limit`` seconds of wall clock (``settings``: more
-    SCIP parameters), and read its status, values and bound (unscaled)."""
-    pywraplp = _pywraplp()
-    s.SuppressOutput()
-    s.SetSolverSpecificParametersAsString(
-        # clocktype 2: the time limit is wall-clock time (SCIP's default is CPU time,
-        # which let a loaded machine run 3x past --time-limit)
-        "limits/gap = 0\nlimits/absgap = 0\ndisplay/verblevel = 0\ntiming/clocktype = 2\n"
-        + settings
-    )
-    if time_limit is not None:
-        s.SetTimeLimit(max(1, math.ceil(time_limit * 1000)))
-    params = pywraplp.MPSolverParameters()
-    params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
-    with quiet_stdout():
-        st = s.Solve(params)
-    S = pywraplp.Solver
-    if st in (S.OPTIMAL, S.FEASIBLE):
-        values = np.array([x.solution_value() for x in xs], dtype=float)
-        b = s.Objective().BestBound()
-        bound = b / k if math.isfinite(b) else None
-        if st == S.OPTIMAL:
-            return BackendResult("optimal", values, bound)
-        return BackendResult("feasible", values, bound, "time limit reached")
-    if st == S.INFEASIBLE:
-        return BackendResult("infeasible")
-    if st == S.NOT_SOLVED:
-        return BackendResult("time_limit", None, None, "time limit reached, no incumbent")
-    return BackendResult("error", message=f"SCIP status {st}")

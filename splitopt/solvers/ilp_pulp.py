@@ -16,38 +16,27 @@ from __future__ import annotations
 import itertools
 import math
 import time
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from splitopt.solvers.ilp_model import (
-    SPENT,
-    BackendResult,
     ILPSolver,
     SplitModel,
-    _pow2_scale,
+)
+from splitopt.solvers.milp_backends import (
+    SPENT,
+    BackendResult,
+    pow2_scale,
     quiet_stdout,
+    solve_cbc,
     time_left,
 )
+from splitopt.solvers.milp_backends import cbc_solver as _cbc
+from splitopt.solvers.milp_backends import pulp_module as _pulp
 
 _counter = itertools.count()
-
-
-def _pulp() -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import pulp
-
-    return pulp
-
-
-def _cbc(**kwargs: Any) -> Any:
-    """``PULP_CBC_CMD`` (the CBC bundled with PuLP), without its PuLP-4 deprecation warning."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return _pulp().PULP_CBC_CMD(**kwargs)
 
 
 def to_pulp(model: SplitModel) -> tuple[Any, list[Any], float]:
@@ -65,7 +54,7 @@ def to_pulp(model: SplitModel) -> tuple[Any, list[Any], float]:
         cat = pulp.LpInteger if model.is_binary(j) else pulp.LpContinuous
         xs.append(make(name, int(model.lower[j]), int(model.upper[j]), cat))
     w = model.objective
-    k = _pow2_scale(0, float(w.max())) if w.size else 1.0
+    k = pow2_scale(0, float(w.max())) if w.size else 1.0
     prob += pulp.lpSum(float(c) * k * xs[j] for j, c in enumerate(w.tolist()) if c != 0), "work"
     for r, row in enumerate(model.resources):
         coefs, rhs = row.normalised()
@@ -115,50 +104,6 @@ class CBC(ILPSolver):
             return prob, lambda: _values(model, xs)
 
         return solve_cbc(build, self.cbc_attempts, time_limit)
-
-
-def solve_cbc(
-    build: Callable[[], tuple[Any, Callable[[], np.ndarray]]],
-    attempts: Sequence[Sequence[str]],
-    time_limit: float | None,
-) -> BackendResult:
-    """Solve with CBC at gap 0, quietly: ``build()`` makes a fresh PuLP problem and the
-    function that reads its variable values; each option set of ``attempts`` is tried
-    in turn until the cbc process does not die, all within ``time_limit`` seconds."""
-    pulp = _pulp()
-    failure = ""
-    t0 = time.perf_counter()
-    for options in attempts:
-        prob, values = build()
-        left = time_left(time_limit, t0)
-        if left is not None and left <= 0:
-            return BackendResult("time_limit", message=SPENT)
-        solver = _cbc(
-            msg=False,
-            gapRel=0,
-            gapAbs=0,
-            timeLimit=left,
-            threads=1,
-            options=list(options),
-        )
-        try:
-            with quiet_stdout():
-                prob.solve(solver)
-            break
-        except pulp.PulpSolverError as exc:  # the cbc process died
-            failure = f"CBC failed ({' '.join(options) or 'defaults'}): {exc}"
-    else:
-        return BackendResult("error", message=failure)
-    status, sol = prob.status, prob.sol_status
-    if status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
-        return BackendResult("infeasible")
-    if sol == pulp.LpSolutionOptimal and status == pulp.LpStatusOptimal:
-        return BackendResult("optimal", values())
-    if sol == pulp.LpSolutionIntegerFeasible:
-        return BackendResult("feasible", values(), message="time limit reached")
-    if status == pulp.LpStatusNotSolved and time_limit is not None:
-        return BackendResult("time_limit", message="time limit reached, no incumbent")
-    return BackendResult("error", message=f"CBC status {pulp.LpStatus.get(status, status)!r}")
 
 
 class HiGHS(ILPSolver):

@@ -433,15 +433,16 @@ def test_cbc_falls_back_when_the_process_dies(monkeypatch: pytest.MonkeyPatch) -
     import pulp
 
     import splitopt.solvers.ilp_pulp as ilp_pulp
+    import splitopt.solvers.milp_backends as milp_backends
 
-    real = ilp_pulp._cbc
+    real = milp_backends.cbc_solver
 
     def cbc(**kwargs):  # "boom" runs /bin/false instead of cbc: the process fails
         if "boom" in kwargs.get("options", []):
             return pulp.COIN_CMD(path="/bin/false", msg=False)
         return real(**kwargs)
 
-    monkeypatch.setattr(ilp_pulp, "_cbc", cbc)
+    monkeypatch.setattr(milp_backends, "cbc_solver", cbc)  # what solve_cbc calls
     ch = _chain([1, 1], [1, 1], [1, 2], [0, 0, 0], [0, 0, 0], sla=2)
     monkeypatch.setattr(ilp_pulp.CBC, "cbc_attempts", (("boom",), ()))
     assert format_placement(ilp_pulp.CBC().solve_chain(ch).placement) == "CC"

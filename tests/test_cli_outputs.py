@@ -11,7 +11,7 @@ import pytest
 
 from splitopt.cli import main
 
-TINY = Path(__file__).resolve().parents[2] / "instances" / "clusters" / "tiny.json"
+TINY = Path(__file__).resolve().parents[1] / "instances" / "clusters" / "tiny.json"
 
 
 COMMANDS = [["place", "--algorithm", "cg-bprr"], ["simulate", "--seeds", "1"]]

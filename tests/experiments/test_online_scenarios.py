@@ -84,7 +84,7 @@ def test_shipped_scenarios_regenerate_byte_for_byte(tmp_path):
     import importlib.util
     from pathlib import Path
 
-    here = Path(__file__).resolve().parents[1] / "instances/clusters/scenarios"
+    here = Path(__file__).resolve().parents[2] / "instances/clusters/scenarios"
     spec = importlib.util.spec_from_file_location("make_scenarios", here / "make_scenarios.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -1,0 +1,230 @@
+"""Helpers shared by the MILP backends of both halves: the split ILPs
+(:mod:`splitopt.solvers.ilp_pulp`, :mod:`splitopt.solvers.ilp_ortools`) and the BPRR
+MILP of the many-server half (:mod:`splitopt.placement.milp`).
+
+* :class:`BackendResult` -- what a backend hands back for one model;
+* :func:`pow2_scale` -- power-of-two scales (exact in binary floats) for integer rows
+  and objectives;
+* :func:`quiet_stdout` -- silence native solver banners on file descriptor 1;
+* :func:`time_left`, :data:`SPENT` -- the wall-clock budget left after building a model;
+* :func:`solve_scip` -- solve a built OR-Tools SCIP model at gap 0, wall-clock limited;
+* :func:`solve_cbc`, :func:`pulp_module`, :func:`cbc_solver` -- CBC through PuLP at gap
+  0, retried with other options where the cbc process dies.
+
+No solver library is imported here at module level (OR-Tools and PuLP only inside the
+functions that use them), so importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import math
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# ---------------------------------------------------------------- backend result
+
+
+@dataclass(frozen=True)
+class BackendResult:
+    """What a backend hands back for one model.
+
+    Attributes:
+        status: ``optimal`` (proved, gap 0), ``feasible`` (incumbent at a limit),
+            ``infeasible`` (proved), ``time_limit`` (limit reached, no incumbent)
+            or ``error``.
+        values: variable values (layer variables first) or ``None``.
+        bound: a lower bound on the model's optimum in work units, where known.
+        message: backend-specific note.
+    """
+
+    status: str
+    values: np.ndarray | None = None
+    bound: float | None = None
+    message: str | None = None
+
+
+# ---------------------------------------------------------------- time left
+
+
+def time_left(time_limit: float | None, since: float) -> float | None:
+    """What is left of ``time_limit`` seconds started at ``since`` (``perf_counter``):
+    backends call it after building their model, so building counts too."""
+    return None if time_limit is None else time_limit - (time.perf_counter() - since)
+
+
+#: What a backend answers when building its model used up the time.
+SPENT = "time limit reached while building the model"
+
+
+# ---------------------------------------------------------------- integer scaling
+
+
+def pow2_scale(target_bits: int, largest: float) -> float:
+    """A power of two K with largest · K ≈ 2**target_bits (exact in binary floats)."""
+    if largest <= 0:
+        return 1.0
+    return math.ldexp(1.0, target_bits - math.frexp(largest)[1])
+
+
+# ----------------------------------------------------------------- stdout guard
+
+_libc: ctypes.CDLL | None
+try:
+    _libc = ctypes.CDLL(None)
+except OSError:  # pragma: no cover - exotic platforms
+    _libc = None
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Point file descriptor 1 at /dev/null for the duration (native banners and logs).
+
+    Python's and C's stdout buffers are flushed before and after, so nothing
+    printed before leaks into the void and nothing the library printed leaks out.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = 1
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    try:
+        saved = os.dup(fd)
+    except OSError:  # no fd 1 at all: nothing to protect
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        if _libc is not None:
+            with contextlib.suppress(Exception):
+                _libc.fflush(None)
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+
+
+# ---------------------------------------------------------------- SCIP (OR-Tools)
+
+
+def solve_scip(
+    s: Any, xs: list[Any], k: float, time_limit: float | None, settings: str = ""
+) -> BackendResult:
+    """Solve the built SCIP model ``s`` (variables ``xs``, objective scaled by ``k``) at
+    gap 0, quietly, within ``time_limit`` seconds of wall clock (``settings``: more
+    SCIP parameters), and read its status, values and bound (unscaled)."""
+    from ortools.linear_solver import pywraplp
+
+    s.SuppressOutput()
+    s.SetSolverSpecificParametersAsString(
+        # clocktype 2: the time limit is wall-clock time (SCIP's default is CPU time,
+        # which let a loaded machine run 3x past --time-limit)
+        "limits/gap = 0\nlimits/absgap = 0\ndisplay/verblevel = 0\ntiming/clocktype = 2\n"
+        + settings
+    )
+    if time_limit is not None:
+        s.SetTimeLimit(max(1, math.ceil(time_limit * 1000)))
+    params = pywraplp.MPSolverParameters()
+    params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
+    with quiet_stdout():
+        st = s.Solve(params)
+    S = pywraplp.Solver
+    if st in (S.OPTIMAL, S.FEASIBLE):
+        values = np.array([x.solution_value() for x in xs], dtype=float)
+        b = s.Objective().BestBound()
+        bound = b / k if math.isfinite(b) else None
+        if st == S.OPTIMAL:
+            return BackendResult("optimal", values, bound)
+        return BackendResult("feasible", values, bound, "time limit reached")
+    if st == S.INFEASIBLE:
+        return BackendResult("infeasible")
+    if st == S.NOT_SOLVED:
+        return BackendResult("time_limit", None, None, "time limit reached, no incumbent")
+    return BackendResult("error", message=f"SCIP status {st}")
+
+
+# ---------------------------------------------------------------- CBC (PuLP)
+
+
+def pulp_module() -> Any:
+    """PuLP, imported now (without its deprecation warnings)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import pulp
+
+    return pulp
+
+
+def cbc_solver(**kwargs: Any) -> Any:
+    """``PULP_CBC_CMD`` (the CBC bundled with PuLP), without its PuLP-4 deprecation warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pulp_module().PULP_CBC_CMD(**kwargs)
+
+
+def solve_cbc(
+    build: Callable[[], tuple[Any, Callable[[], np.ndarray]]],
+    attempts: Sequence[Sequence[str]],
+    time_limit: float | None,
+) -> BackendResult:
+    """Solve with CBC at gap 0, quietly: ``build()`` makes a fresh PuLP problem and the
+    function that reads its variable values; each option set of ``attempts`` is tried
+    in turn until the cbc process does not die, all within ``time_limit`` seconds."""
+    pulp = pulp_module()
+    failure = ""
+    t0 = time.perf_counter()
+    for options in attempts:
+        prob, values = build()
+        left = time_left(time_limit, t0)
+        if left is not None and left <= 0:
+            return BackendResult("time_limit", message=SPENT)
+        solver = cbc_solver(
+            msg=False,
+            gapRel=0,
+            gapAbs=0,
+            timeLimit=left,
+            threads=1,
+            options=list(options),
+        )
+        try:
+            with quiet_stdout():
+                prob.solve(solver)
+            break
+        except pulp.PulpSolverError as exc:  # the cbc process died
+            failure = f"CBC failed ({' '.join(options) or 'defaults'}): {exc}"
+    else:
+        return BackendResult("error", message=failure)
+    status, sol = prob.status, prob.sol_status
+    if status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
+        return BackendResult("infeasible")
+    if sol == pulp.LpSolutionOptimal and status == pulp.LpStatusOptimal:
+        return BackendResult("optimal", values())
+    if sol == pulp.LpSolutionIntegerFeasible:
+        return BackendResult("feasible", values(), message="time limit reached")
+    if status == pulp.LpStatusNotSolved and time_limit is not None:
+        return BackendResult("time_limit", message="time limit reached, no incumbent")
+    return BackendResult("error", message=f"CBC status {pulp.LpStatus.get(status, status)!r}")
+
+
+__all__ = [
+    "SPENT",
+    "BackendResult",
+    "cbc_solver",
+    "pow2_scale",
+    "pulp_module",
+    "quiet_stdout",
+    "solve_cbc",
+    "solve_scip",
+    "time_left",
+]
