@@ -273,9 +273,7 @@ def _workload(file: Any, obj: Any) -> WorkloadSpec:
         check_fields(file, j, jp, *JOB_FIELDS)
         cl = j["client"]
         client = (
-            cl
-            if isinstance(cl, str)
-            else int(get_number(file, cl, [*jp, "client"], integer=True))
+            cl if isinstance(cl, str) else int(get_number(file, cl, [*jp, "client"], integer=True))
         )
         jobs.append(_build(file, jp, JobSpec, j, ("l_in", "l_out", "count", "id"), client=client))
     return _build(

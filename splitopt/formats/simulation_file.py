@@ -75,8 +75,7 @@ DOCUMENT_FIELDS = (
 def _reason(key: str, value: float) -> str:
     if key.endswith("_ci"):
         return (
-            "no confidence interval: fewer than 2 seeds, or the figure is not finite "
-            "in every seed"
+            "no confidence interval: fewer than 2 seeds, or the figure is not finite in every seed"
         )
     if value == math.inf:
         return "infinite: no request was served in a run (a mean or percentile of nothing)"

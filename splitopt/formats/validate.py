@@ -97,16 +97,21 @@ _CHECKS = {
 
 
 def kind_of(doc: Any, file: str | os.PathLike | None = None) -> str:
-    """The kind of a parsed document (by its ``format``); a list is a solution list."""
+    """The kind of a parsed document by its ``format`` (an array of solution documents
+    is a solution file). A document the problem reader should explain (not an object,
+    no ``format``) is left to it: ``problem``."""
     if isinstance(doc, list):
-        return "solution"
-    if not isinstance(doc, dict):
-        raise InputError(file, "(top level)", f"must be a JSON object, got {type(doc).__name__}")
-    if "format" not in doc:
-        raise InputError(file, ["format"], f"missing field (one of {', '.join(KINDS)})")
+        solutions = all(
+            isinstance(d, dict) and d.get("format") == solution_file.FORMAT for d in doc
+        )
+        return "solution" if doc and solutions else "problem"
+    if not isinstance(doc, dict) or "format" not in doc:
+        return "problem"
     fmt = doc["format"]
     if fmt not in KINDS:
-        raise InputError(file, ["format"], f"unknown format {fmt!r}; valid: {', '.join(KINDS)}")
+        raise InputError(
+            file, ["format"], f"unknown format {fmt!r}, expected one of {', '.join(KINDS)}"
+        )
     return KINDS[fmt]
 
 

@@ -295,8 +295,11 @@ def cluster_spec(cluster: Cluster) -> ClusterSpec:
     for j in cluster.jobs:
         row = JobSpec(cluster.clients[j.client], j.l_in, j.l_out, id=j.id or None)
         last = jobs[-1] if jobs else None
-        if last is not None and not j.id and last.id is None and (
-            (last.client, last.l_in, last.l_out) == (row.client, row.l_in, row.l_out)
+        if (
+            last is not None
+            and not j.id
+            and last.id is None
+            and ((last.client, last.l_in, last.l_out) == (row.client, row.l_in, row.l_out))
         ):
             jobs[-1] = JobSpec(last.client, last.l_in, last.l_out, count=last.size + 1)
         else:

@@ -51,9 +51,7 @@ def _count(value: int | None, limit: int, what: str) -> None:
         return
     rules.at_least(value, 1, "count")
     if value > limit:
-        raise SpecError(
-            ["count"], f"at most {limit:,} {what} (our limit), got {rules.show(value)}"
-        )
+        raise SpecError(["count"], f"at most {limit:,} {what} (our limit), got {rules.show(value)}")
 
 
 def _under(exc: SpecError, *prefix: str | int) -> SpecError:
@@ -348,7 +346,8 @@ def _total(entries: tuple, limit: int, what: str) -> int:
     for i, e in enumerate(entries):
         total += e.size
         if total > limit:
-            raise SpecError([what, i, "count"], f"more than {limit:,} {what} in all (our limit)")
+            where: list[str | int] = [what, i] + (["count"] if e.count is not None else [])
+            raise SpecError(where, f"more than {limit:,} {what} in all (our limit)")
     return total
 
 
