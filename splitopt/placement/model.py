@@ -305,10 +305,19 @@ class Cluster:
         object.__setattr__(self, "jobs", jobs)
         if self.meta is None or not isinstance(self.meta, Mapping):
             raise DataError("meta", f"must be a mapping, got {type(self.meta).__name__}")
-        if not isinstance(self.meta, Meta):
-            object.__setattr__(self, "meta", Meta(self.meta))
         if not isinstance(self.arrivals, Arrivals):
             raise DataError("arrivals", "must be an Arrivals")
+        old = self.meta.get("workload")
+        if isinstance(old, Mapping) and not self.arrivals:  # the old place: meta["workload"]
+            object.__setattr__(
+                self,
+                "arrivals",
+                Arrivals(old.get("arrival_rate_per_s"), old.get("num_requests"), old.get("seed")),
+            )
+            rest = {k: v for k, v in self.meta.items() if k != "workload"}
+            object.__setattr__(self, "meta", rest)
+        if not isinstance(self.meta, Meta):
+            object.__setattr__(self, "meta", Meta(self.meta))
 
     # -- value semantics -------------------------------------------------------------------
     _ARRAYS = ("rtt_s", "prefill_rtt_s", "prefill_rtt_per_token_s", "network_rtt_s")

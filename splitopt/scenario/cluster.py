@@ -207,6 +207,10 @@ def server_from_device(
     memory_bytes = device memory x ``memory_fraction``. ``nf4`` weights run with
     fp16 compute and are read at 4.25 bits x 1.01 per weight (ours).
     """
+    if not 0 < memory_fraction <= 1:
+        raise DataError("memory_fraction", f"must be in (0, 1], got {memory_fraction!r}")
+    if efficiency is not None and not 0 < efficiency <= 1:
+        raise DataError("efficiency", f"must be in (0, 1], got {efficiency!r}")
     dev = device if isinstance(device, Device) else _device(device)
     a = _arch(arch)
     wdt = "int4" if dtype == "nf4" else dtype

@@ -446,3 +446,20 @@ def test_spec_document_round_trip_keeps_what_was_written() -> None:
     assert again["servers"][0] == {"id": "a100", "preset": "a100-paper", "site": "1", "count": 2}
     assert again["network"]["overheads"] == {"preset": "paper"}
     assert cluster_from_dict(again, "x.json") == cluster_from_dict(doc, "x.json")
+
+
+def test_old_meta_workload_still_works() -> None:
+    """Code that put the workload in meta["workload"] (the old place) keeps working."""
+    c = read_cluster(TINY)
+    old = c.replace(meta={"workload": {"arrival_rate_per_s": 0.5, "num_requests": 30}})
+    assert old.arrivals == Arrivals(0.5, 30) and "workload" not in old.meta
+    w = Workload.from_cluster(old)
+    assert (w.rate_per_s, w.num_requests) == (0.5, 30)
+
+
+def test_server_from_device_bounds_its_fractions() -> None:
+    from splitopt.scenario.cluster import server_from_device
+
+    for kw in ({"memory_fraction": 1.5}, {"memory_fraction": 0.0}, {"efficiency": 2.0}):
+        with pytest.raises(DataError):
+            server_from_device("s", "h100-sxm", "llama-2-13b", **kw)
