@@ -72,7 +72,7 @@ FIELDS: dict[str, str] = {
     "solution/request/feasible": "Whether the placement meets the SLA and memory budget.",
     "bound": "A proved lower bound on the request's server work (exact solvers), in "
     "`work_unit`; null where none.",
-    "message": "Why the request (or result) has no answer, where it has none.",
+    "message": "Why the request has no answer, where it has none.",
     # -- splitopt-scenario ---------------------------------------------------------------
     "server": "The server: a catalogue device (or explicit one), an engine, profiles.",
     "clients": "The clients by name.",
@@ -152,7 +152,12 @@ FIELDS: dict[str, str] = {
     "prefill_s": "Seconds of the layer's prefill at each of `prompt_tokens`.",
     "decode_step_s": "Seconds of one decode step of the layer at each of `contexts`.",
     "weight_bytes": "Bytes of the layer's weights as measured.",
-    "profile/layer/name": "The layer's name.",
+    "layers/name": "The layer's name.",
+    "profiles/model": "The architecture it was measured for (catalogue name).",
+    "profiles/device": "The device it was measured on (free text).",
+    "profiles/engine": "The engine it was measured with (free text).",
+    "profiles/prompt_tokens": "Increasing prompt lengths (tokens, >= 1) of each layer's "
+    "`prefill_s` columns.",
     # -- splitopt-cluster ----------------------------------------------------------------
     "cluster/document/model": "The model: a preset, a catalogue architecture, or numbers.",
     "cluster/document/servers": "Server entries (each may expand to `count` servers).",
@@ -200,6 +205,10 @@ FIELDS: dict[str, str] = {
     "clients × servers, seconds per token.",
     "network_rtt_s": "Raw network round trip (ping) PETALS's router sees, clients × "
     "servers, seconds (default `rtt_s`).",
+    "cluster/network_matrix/network_rtt_s": "Network round trip (ping), clients × servers, "
+    "seconds; the round trips are this plus the overheads.",
+    "cluster/network_clustered/overheads": "Overheads added to the site RTTs: a preset or "
+    "numbers (default 0).",
     "intra_rtt_s": "Network round trip inside a site, seconds.",
     "inter_rtt_s": "Network round trip between sites, seconds.",
     "intra_bandwidth_bps": "Link bandwidth inside a site, bit/s (recorded; the "
@@ -227,6 +236,8 @@ FIELDS: dict[str, str] = {
     "placement/result/status": "`optimal` (proved), `feasible`, `infeasible`, "
     "`time_limit` or `error`; `servers` is present for optimal and feasible.",
     "placement/result/options": "The algorithm's options.",
+    "placement/result/message": "What the algorithm reports besides its answer (why it has "
+    "none, a limit it hit); null where nothing.",
     "placement/result/servers": "Per server: its hosted block range (absent without a placement).",
     "routes": "One route per job: the server ids in processing order.",
     "metrics": "The evaluator's figures at writing time (never read back: re-scored).",
@@ -271,7 +282,8 @@ FIELDS: dict[str, str] = {
 def lookup(fmt: str, obj: str, field: str) -> str | None:
     """The description of ``field`` in object ``obj`` of format ``fmt``."""
     group = obj.split("_")[0]  # model_preset, model_explicit, ... share model's texts
-    for key in (f"{fmt}/{obj}/{field}", f"{fmt}/{group}/{field}", f"{fmt}/{field}", field):
+    keys = (f"{fmt}/{obj}/{field}", f"{fmt}/{group}/{field}", f"{obj}/{field}", f"{fmt}/{field}")
+    for key in (*keys, field):
         if key in FIELDS:
             return FIELDS[key]
     return None
@@ -298,9 +310,9 @@ def describe(fmt: str, schema: dict[str, Any]) -> dict[str, Any]:
                         walk(sub, d)
                 elif key != "properties":
                     walk(value, obj)
-                else:
-                    for sub in value.values():
-                        walk(sub, obj)
+                else:  # an inline object inside a property: described in its context
+                    for name, sub in value.items():
+                        walk(sub, name)
         elif isinstance(node, list):
             for v in node:
                 walk(v, obj)
