@@ -20,7 +20,8 @@ from splitopt.solvers.params import DPParams, ILPParams, SolverParams
 
 
 def read(path: str) -> Problem:
-    """Read a problem file, or compile a scenario file, into a :class:`Problem`."""
+    """Read a problem file (JSON or columnar Parquet), or compile a scenario file, into a
+    :class:`Problem`."""
     from splitopt.formats.read import read_any
 
     return read_any(path)

@@ -489,7 +489,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    import splitopt
+    from splitopt.formats.validate import validate_document
 
     for path in args.paths:
         if _columnar(path):
@@ -502,13 +502,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 f"work in {v['work_unit']}"
             )
             continue
-        p = splitopt.read(path)
-        ls = [c.num_layers for c in p.chains]
-        budgets = sum(1 for c in p.chains if c.memory_budget_bytes is not None)
-        print(
-            f"{path}: OK — {p.name!r}, {len(p)} requests, {len(p.chains)} distinct chains, "
-            f"L {min(ls)}–{max(ls)}, {budgets} with a memory budget, work in {p.work_unit}"
-        )
+        print(f"{path}: OK — {validate_document(path)}")
     return EXIT_OK
 
 
@@ -644,7 +638,7 @@ def cmd_place(args: argparse.Namespace) -> int:
     else:
         names = [n.strip() for n in (args.algorithm or "cg-bprr").split(",") if n.strip()]
         if not names:
-            raise UsageError("--algorithm needs at least one algorithm name")
+            raise UsageError(f"--algorithm: no algorithm given in {args.algorithm!r}")
         # unknown names and options fail before any work
         algorithms = [
             get_algorithm(n, **o)
@@ -662,8 +656,6 @@ def cmd_place(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    import json
-
     from rich.console import Console
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -685,6 +677,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         cluster, rate_per_s=args.rate, num_requests=args.requests, l_out=args.l_out
     )
     options = {k: v for k, v in (("R", args.R), ("c", args.c)) if v is not None}
+    first_seed = args.seed if args.seed is not None else cluster.arrivals.seed or 0
     err = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
@@ -702,7 +695,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             args.seeds,
             options,
             authors_delays=args.authors_delays,
-            first_seed=args.seed,
+            first_seed=first_seed,
             progress=lambda done, total, label: bar.update(task, completed=done, description=label),
         )
     table = summarise(runs)
@@ -727,32 +720,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         )
     out.print(t)
     if args.json:
-        doc = {
-            "format": "splitopt-simulation",
-            "version": 1,
-            "cluster": cluster.name,
-            "workload": {
-                "arrival_rate_per_s": workload.rate_per_s,
-                "num_requests": workload.num_requests,
-                "classes": [
-                    {"client": cluster.clients[j.client], "l_in": j.l_in, "l_out": j.l_out}
-                    for j in workload.classes
-                ],
-            },
-            "seeds": list(range(args.seed, args.seed + args.seeds)),
-            "authors_delays": bool(args.authors_delays),
-            "policies": table,
-            "runs": [
-                {
-                    "policy": r.policy,
-                    "seed": r.seed,
-                    **r.metrics(),
-                    **{k: v for k, v in r.info.items() if isinstance(v, (int, float, str))},
-                }
-                for r in runs
-            ],
-        }
-        _write_output(args.json, json.dumps(doc, indent=1, allow_nan=True))
+        from splitopt.formats.simulation_file import simulation_dumps, simulation_to_dict
+
+        seeds = range(first_seed, first_seed + args.seeds)
+        doc = simulation_to_dict(cluster, workload, seeds, args.authors_delays, table, runs)
+        _write_output(args.json, simulation_dumps(doc))
     return EXIT_OK
 
 
@@ -790,6 +762,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
     return v
 
 
@@ -940,7 +922,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.set_defaults(func=cmd_evaluate)
 
-    v = sub.add_parser("validate", help="check problem or scenario files")
+    v = sub.add_parser(
+        "validate",
+        help="check any splitopt file: problem, solution, scenario, profile, cluster, "
+        "placement, simulation",
+    )
     v.add_argument("paths", nargs="+", metavar="PATH")
     v.set_defaults(func=cmd_validate)
 
@@ -1029,7 +1015,12 @@ def build_parser() -> argparse.ArgumentParser:
         "cg-bp+ws-rr,petals,gbp-cr+jffc,sim-opt",
     )
     sm.add_argument("--seeds", type=_positive_int, default=5, help="Monte-Carlo runs (default 5)")
-    sm.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    sm.add_argument(
+        "--seed",
+        type=_nonneg_int,
+        default=None,
+        help="first seed (default: the cluster file's workload seed, else 0)",
+    )
     sm.add_argument("--rate", type=_positive_float, help="arrival rate, req/s (default: file)")
     sm.add_argument("--requests", type=_positive_int, help="requests per run (default: file)")
     sm.add_argument("--l-out", type=_positive_int, help="output tokens of every request")

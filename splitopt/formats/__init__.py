@@ -3,8 +3,13 @@
 - ``splitopt-problem`` v1: :func:`read_problem`, :func:`write_problem`
 - ``splitopt-solution`` v1: :func:`write_solution`, :func:`read_placements`
 - ``splitopt-scenario`` v1: :func:`read_scenario`, :func:`write_scenario`
+- ``splitopt-profile`` v1: :mod:`splitopt.formats.profile_file`
+- ``splitopt-cluster`` v1 (JSON <-> ``ClusterSpec``): :mod:`splitopt.formats.cluster_file`
+- ``splitopt-placement`` v1: :mod:`splitopt.formats.placement_file`
+- ``splitopt-simulation`` v1 (``simulate --json``): :mod:`splitopt.formats.simulation_file`
 - any input file into a problem: :func:`read_any` (:mod:`splitopt.formats.read`)
-- JSON Schemas of the three: :mod:`splitopt.formats.schemas`
+- checking any file by its kind (``splitopt validate``): :mod:`splitopt.formats.validate`
+- JSON Schemas of every kind, each field described: :mod:`splitopt.formats.schemas`
 """
 
 from splitopt.formats.errors import InputError, load_json

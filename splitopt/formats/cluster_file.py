@@ -22,12 +22,17 @@ A document::
                   "arrival_rate_per_s": 0.1, "num_requests": 100, "seed": 1},
      "meta": {...}}
 
-``count`` expands an entry into ``id-0 .. id-(count-1)``. ``site`` (server and
+This module converts JSON <-> :class:`~splitopt.scenario.cluster_spec.ClusterSpec`
+(checking JSON types and naming file and field); the rules live in the spec types'
+constructors and compiling (presets, devices, cost model, round trips) in
+:mod:`splitopt.scenario.cluster_compile`. ``count`` expands an entry into
+``id-0 .. id-(count-1)`` (bounded before expansion). ``site`` (server and
 client entries) places them in the sites of a ``clustered`` network. Overheads:
 ``{"token_s", "prefill_s", "prefill_per_token_s"}`` seconds (default 0) or
 ``{"preset": "paper"}`` (100 ms; 67 ms + 0.7049 ms x l_in). Round trips are
 exact: :func:`write_cluster` writes numbers (``explicit`` model, servers and
-network), and reading that file gives the same cluster.
+network), and reading that file gives an equal cluster; :func:`write_cluster_spec`
+writes a spec back as it was read (:func:`read_cluster_spec`).
 """
 
 from __future__ import annotations
@@ -36,9 +41,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from splitopt.errors import DataError
+from splitopt.errors import SpecError
 from splitopt.formats.errors import (
     InputError,
     check_fields,
@@ -49,248 +52,189 @@ from splitopt.formats.errors import (
     load_json,
     write_text_atomic,
 )
-from splitopt.placement.model import BlockModel, Cluster, Job, Server
-from splitopt.scenario.cluster import (
-    MODEL_PRESETS,
-    PAPER_OVERHEADS,
-    SERVER_PRESETS,
-    Overheads,
-    block_model,
-    server_from_device,
+from splitopt.placement.model import Cluster
+from splitopt.scenario.cluster_compile import (
+    SERVER_NUMBERS,
+    SERVER_RPS,
+    cluster_spec,
+    compile_cluster,
+)
+from splitopt.scenario.cluster_spec import (
+    NETWORK_KINDS,
+    ClusterClientSpec,
+    ClusterModelSpec,
+    ClusterServerSpec,
+    ClusterSpec,
+    JobSpec,
+    NetworkSpec,
+    OverheadsSpec,
+    WorkloadSpec,
 )
 
 FORMAT = "splitopt-cluster"
 VERSION = 1
-NETWORK_KINDS = ("explicit", "matrix", "clustered", "topology")
-SERVER_NUMBERS = ("memory_bytes", "decode_s", "prefill_s0", "prefill_s1")
-SERVER_RPS = ("forward_rps", "network_rps", "inference_rps")
+
+#: Fields per object kind: (required, optional); the schema is built from these.
+MODEL_FIELDS = {
+    "preset": (("preset",), ()),
+    "architecture": (("architecture",), ("dtype", "cache_dtype")),
+    "explicit": (("num_blocks", "block_bytes", "cache_bytes_per_token"), ("name", "hidden_size")),
+}
+SERVER_COMMON = ("id", "site", "count", "max_blocks")
+SERVER_FIELDS = {
+    "preset": (("id", "preset"), ("site", "count", "max_blocks")),
+    "device": (
+        ("id", "device"),
+        ("site", "count", "max_blocks", "efficiency", "memory_fraction", "l_in", "l_out"),
+    ),
+    "explicit": (
+        ("id", "memory_bytes", "decode_s", "prefill_s0"),
+        ("site", "count", "max_blocks", "prefill_s1", *SERVER_RPS),
+    ),
+}
+#: The order of a server entry's fields as the writer writes them.
+SERVER_ORDER = (
+    "id",
+    "preset",
+    "device",
+    *SERVER_NUMBERS,
+    "site",
+    "count",
+    "max_blocks",
+    "efficiency",
+    "memory_fraction",
+    "l_in",
+    "l_out",
+    *SERVER_RPS,
+)
+CLIENT_FIELDS = (("id",), ("site", "count"))
+NETWORK_FIELDS = {
+    "explicit": (
+        ("kind", "rtt_s", "prefill_rtt_s"),
+        ("prefill_rtt_per_token_s", "network_rtt_s"),
+    ),
+    "matrix": (("kind", "network_rtt_s"), ("overheads",)),
+    "clustered": (
+        ("kind", "intra_rtt_s", "inter_rtt_s"),
+        ("overheads", "intra_bandwidth_bps", "inter_bandwidth_bps"),
+    ),
+}
+OVERHEAD_FIELDS = ("token_s", "prefill_s", "prefill_per_token_s")
+JOB_FIELDS = (("client", "l_in", "l_out"), ("count", "id"))
+WORKLOAD_FIELDS = ("jobs", "arrival_rate_per_s", "num_requests", "seed")
+DOCUMENT_FIELDS = (
+    ("format", "version", "model", "servers", "clients", "network"),
+    ("name", "workload", "meta"),
+)
+#: Fields holding whole numbers (the rest of the numeric fields are real numbers).
+INTEGER_FIELDS = frozenset(
+    {"num_blocks", "hidden_size", "count", "max_blocks", "l_in", "l_out", "num_requests", "seed"}
+)
+#: Fields holding strings.
+STRING_FIELDS = frozenset(
+    {"preset", "architecture", "dtype", "cache_dtype", "name", "id", "device", "kind"}
+)
 
 P = list[str | int]
 
 
-def _int(file: Any, value: Any, path: P, minimum: int = 0) -> int:
-    x = get_number(file, value, path, integer=True)
-    if x < minimum:
-        raise InputError(file, path, f"must be >= {minimum}, got {value!r}")
-    return int(x)
-
-
-def _data_error(file: Any, path: P, exc: DataError) -> InputError:
-    sub: P = [exc.field] if exc.field and exc.field not in ("id", "preset") else []
-    if exc.field in ("id", "preset"):
-        sub = [exc.field]
-    if exc.index is not None:
-        sub.append(exc.index)
-    return InputError(file, [*path, *sub], exc.reason)
-
-
-# -- model -------------------------------------------------------------------------------------
-def _model(file: Any, obj: Any) -> tuple[BlockModel, str | None, str]:
-    path: P = ["model"]
-    if isinstance(obj, dict) and "preset" in obj:
-        check_fields(file, obj, path, ("preset",))
-        name = get_string(file, obj["preset"], [*path, "preset"], tuple(MODEL_PRESETS))
-        return MODEL_PRESETS[name], None, "fp16"
-    if isinstance(obj, dict) and "architecture" in obj:
-        check_fields(file, obj, path, ("architecture",), ("dtype", "cache_dtype"))
-        arch = get_string(file, obj["architecture"], [*path, "architecture"])
-        dtype = get_string(file, obj.get("dtype", "fp16"), [*path, "dtype"])
-        cache = get_string(file, obj.get("cache_dtype", "fp16"), [*path, "cache_dtype"])
-        try:
-            return block_model(arch, dtype, cache), arch, dtype
-        except DataError as exc:
-            raise InputError(file, [*path, exc.field], exc.reason) from None
-    check_fields(
-        file,
-        obj,
-        path,
-        ("num_blocks", "block_bytes", "cache_bytes_per_token"),
-        ("name", "hidden_size"),
-    )
-    L = _int(file, obj["num_blocks"], [*path, "num_blocks"], 1)
-    s_m = get_number(file, obj["block_bytes"], [*path, "block_bytes"])
-    c = get_number(file, obj["cache_bytes_per_token"], [*path, "cache_bytes_per_token"])
-    name = get_string(file, obj.get("name", ""), [*path, "name"])
-    d = _int(file, obj.get("hidden_size", 0), [*path, "hidden_size"])
-    return BlockModel(L, s_m, c, name, d), None, "fp16"
-
-
-# -- servers and clients -----------------------------------------------------------------------
-def _site(file: Any, obj: dict, path: P) -> str | None:
-    if "site" not in obj:
+def _value(file: Any, obj: dict, key: str, path: P) -> Any:
+    """A field's JSON value checked for its JSON type (``None`` where absent)."""
+    if key not in obj:
         return None
-    v = obj["site"]
-    if isinstance(v, bool) or not isinstance(v, (int, str)):
-        raise InputError(file, [*path, "site"], "must be a string or a whole number")
-    return str(v)
+    v = obj[key]
+    if key in STRING_FIELDS:
+        return get_string(file, v, [*path, key])
+    if key == "site":
+        if isinstance(v, bool) or not isinstance(v, (int, str)):
+            raise InputError(file, [*path, "site"], "must be a string or a whole number")
+        return str(v)
+    if key == "max_blocks" and v is None:
+        return None
+    x = get_number(file, v, [*path, key], nonneg=False, integer=key in INTEGER_FIELDS)
+    return int(x) if key in INTEGER_FIELDS else x
 
 
-def _expand(file: Any, obj: dict, path: P, base: str) -> list[str]:
-    if "count" not in obj:
-        return [base]
-    k = _int(file, obj["count"], [*path, "count"], 1)
-    return [f"{base}-{i}" for i in range(k)]
+def _build(file: Any, path: P, cls: Any, obj: dict, keys: tuple[str, ...], **extra: Any) -> Any:
+    kw = {k: _value(file, obj, k, path) for k in keys if k in obj}
+    try:
+        return cls(**kw, **extra)
+    except SpecError as exc:
+        raise InputError(file, [*path, *exc.path], exc.reason) from None
 
 
-def _servers(
-    file: Any, arr: Any, arch: str | None, dtype: str
-) -> tuple[list[Server], list[str | None], list[P]]:
+def _kind(obj: dict, kinds: tuple[str, ...], default: str) -> str:
+    return next((k for k in kinds if k in obj), default)
+
+
+def _model(file: Any, obj: Any) -> ClusterModelSpec:
+    path: P = ["model"]
+    if not isinstance(obj, dict):
+        raise InputError(file, path, "must be a JSON object")
+    kind = _kind(obj, ("preset", "architecture"), "explicit")
+    check_fields(file, obj, path, *MODEL_FIELDS[kind])
+    return _build(file, path, ClusterModelSpec, obj, sum(MODEL_FIELDS[kind], ()))
+
+
+def _servers(file: Any, arr: Any) -> tuple[ClusterServerSpec, ...]:
     if not isinstance(arr, list):
         raise InputError(file, ["servers"], "must be an array of server objects")
-    if not arr:
-        raise InputError(file, ["servers"], "must hold at least one server")
-    out: list[Server] = []
-    sites: list[str | None] = []
-    paths: list[P] = []
+    out = []
     for i, obj in enumerate(arr):
         path: P = ["servers", i]
         if not isinstance(obj, dict):
             raise InputError(file, path, f"must be a JSON object, got {type(obj).__name__}")
-        common = ("id", "site", "count", "max_blocks")
-        if "preset" in obj:
-            check_fields(file, obj, path, ("id", "preset"), common)
-        elif "device" in obj:
-            check_fields(
-                file,
-                obj,
-                path,
-                ("id", "device"),
-                (*common, "efficiency", "memory_fraction", "l_in", "l_out"),
-            )
-        else:
-            check_fields(
-                file,
-                obj,
-                path,
-                ("id", "memory_bytes", "decode_s", "prefill_s0"),
-                (*common, "prefill_s1", *SERVER_RPS),
-            )
-        sid = get_string(file, obj["id"], [*path, "id"])
-        if not sid:
+        kind = _kind(obj, ("preset", "device"), "explicit")
+        check_fields(file, obj, path, *SERVER_FIELDS[kind])
+        if obj.get("id") == "":
             raise InputError(file, [*path, "id"], "must be a non-empty string")
-        cap = obj.get("max_blocks")
-        cap = None if cap is None else _int(file, cap, [*path, "max_blocks"])
-        site = _site(file, obj, path)
-        for name in _expand(file, obj, path, sid):
-            if "preset" in obj:
-                pre = get_string(file, obj["preset"], [*path, "preset"], tuple(SERVER_PRESETS))
-                kw = dict(SERVER_PRESETS[pre])
-                if "max_blocks" in obj:
-                    kw["max_blocks"] = cap
-                srv = Server(name, **kw)
-            elif "device" in obj:
-                if arch is None:
-                    raise InputError(
-                        file,
-                        [*path, "device"],
-                        "needs a model given by its architecture (model.architecture)",
-                    )
-                dev = get_string(file, obj["device"], [*path, "device"])
-                kw = {}
-                if "efficiency" in obj:
-                    eff = get_number(file, obj["efficiency"], [*path, "efficiency"], positive=True)
-                    if eff > 1:
-                        raise InputError(file, [*path, "efficiency"], "must be in (0, 1]")
-                    kw["efficiency"] = eff
-                if "memory_fraction" in obj:
-                    kw["memory_fraction"] = get_number(
-                        file, obj["memory_fraction"], [*path, "memory_fraction"], positive=True
-                    )
-                for k in ("l_in", "l_out"):
-                    if k in obj:
-                        kw[k] = _int(file, obj[k], [*path, k], 1)
-                try:
-                    srv = server_from_device(name, dev, arch, dtype, max_blocks=cap, **kw)
-                except DataError as exc:
-                    raise InputError(file, [*path, exc.field], exc.reason) from None
-            else:
-                nums = {k: get_number(file, obj.get(k, 0.0), [*path, k]) for k in SERVER_NUMBERS}
-                rps = {
-                    k: get_number(file, obj[k], [*path, k], positive=True)
-                    for k in SERVER_RPS
-                    if obj.get(k) is not None
-                }
-                srv = Server(name, max_blocks=cap, **nums, **rps)
-            out.append(srv)
-            sites.append(site)
-            paths.append(path)
-    seen: dict[str, int] = {}
-    for j, s in enumerate(out):
-        if s.id in seen:
-            raise InputError(file, [*paths[j], "id"], f"duplicate server id {s.id!r}")
-        seen[s.id] = j
-    return out, sites, paths
+        out.append(_build(file, path, ClusterServerSpec, obj, sum(SERVER_FIELDS[kind], ())))
+    return tuple(out)
 
 
-def _clients(file: Any, arr: Any) -> tuple[list[str], list[str | None], list[P]]:
+def _clients(file: Any, arr: Any) -> tuple[ClusterClientSpec, ...]:
     if not isinstance(arr, list):
         raise InputError(file, ["clients"], "must be an array of client ids or objects")
-    if not arr:
-        raise InputError(file, ["clients"], "must hold at least one client")
-    ids: list[str] = []
-    sites: list[str | None] = []
-    paths: list[P] = []
+    out = []
     for i, obj in enumerate(arr):
         path: P = ["clients", i]
         if isinstance(obj, str):
-            names, site = [obj], None
-        else:
-            check_fields(file, obj, path, ("id",), ("site", "count"))
-            cid = get_string(file, obj["id"], [*path, "id"])
-            names, site = _expand(file, obj, path, cid), _site(file, obj, path)
-        for n in names:
-            if not n:
+            if not obj:
                 raise InputError(file, path, "client id must be a non-empty string")
-            if n in ids:
-                raise InputError(file, path, f"duplicate client id {n!r}")
-            ids.append(n)
-            sites.append(site)
-            paths.append(path)
-    return ids, sites, paths
+            out.append(ClusterClientSpec(obj, short=True))
+            continue
+        check_fields(file, obj, path, *CLIENT_FIELDS)
+        if obj.get("id") == "":
+            raise InputError(file, path, "client id must be a non-empty string")
+        out.append(_build(file, path, ClusterClientSpec, obj, sum(CLIENT_FIELDS, ())))
+    return tuple(out)
 
 
-# -- network -------------------------------------------------------------------------------------
-def _matrix(file: Any, value: Any, path: P, shape: tuple[int, int]) -> np.ndarray:
-    C, S = shape
+def _matrix(file: Any, value: Any, path: P) -> tuple[tuple[float, ...], ...]:
     if not isinstance(value, list):
-        raise InputError(file, path, f"must be an array of {C} rows (clients)")
-    if len(value) != C:
-        raise InputError(file, path, f"has {len(value)} rows, expected {C} (one per client)")
-    out = np.empty(shape)
+        raise InputError(file, path, "must be an array of rows (one per client)")
+    rows = []
     for c, row in enumerate(value):
         if not isinstance(row, list):
-            raise InputError(file, [*path, c], f"must be an array of {S} numbers (servers)")
-        if len(row) != S:
-            raise InputError(file, [*path, c], f"has length {len(row)}, expected {S} (servers)")
-        for j, v in enumerate(row):
-            out[c, j] = get_number(file, v, [*path, c, j])
-    return out
+            raise InputError(file, [*path, c], "must be an array of numbers (one per server)")
+        rows.append(
+            tuple(get_number(file, v, [*path, c, j], nonneg=False) for j, v in enumerate(row))
+        )
+    return tuple(rows)
 
 
-def _overheads(file: Any, obj: Any, path: P) -> Overheads:
+def _overheads(file: Any, obj: Any, path: P) -> OverheadsSpec | None:
     if obj is None:
-        return Overheads()
+        return None
     if isinstance(obj, dict) and "preset" in obj:
         check_fields(file, obj, path, ("preset",))
-        get_string(file, obj["preset"], [*path, "preset"], ("paper",))
-        return PAPER_OVERHEADS
-    check_fields(file, obj, path, (), ("token_s", "prefill_s", "prefill_per_token_s"))
-    return Overheads(
-        **{
-            k: get_number(file, obj.get(k, 0.0), [*path, k])
-            for k in ("token_s", "prefill_s", "prefill_per_token_s")
-        }
-    )
+        get_string(file, obj["preset"], [*path, "preset"])
+        return _build(file, path, OverheadsSpec, obj, ("preset",))
+    check_fields(file, obj, path, (), OVERHEAD_FIELDS)
+    return _build(file, path, OverheadsSpec, obj, OVERHEAD_FIELDS)
 
 
-def _network(
-    file: Any,
-    obj: Any,
-    shape: tuple[int, int],
-    ssites: list,
-    csites: list,
-    entry_paths: tuple[list[P], list[P]],
-) -> dict[str, np.ndarray]:
+def _network(file: Any, obj: Any) -> NetworkSpec:
     path: P = ["network"]
     if not isinstance(obj, dict):
         raise InputError(file, path, "must be a JSON object")
@@ -300,136 +244,79 @@ def _network(
         )
     kind = get_string(file, obj["kind"], [*path, "kind"], NETWORK_KINDS)
     if kind == "topology":
-        raise InputError(
-            file,
-            [*path, "kind"],
-            "topology networks (Topology Zoo graphs) are not supported in this version yet",
-        )
-    if kind == "explicit":
-        check_fields(
-            file,
-            obj,
-            path,
-            ("kind", "rtt_s", "prefill_rtt_s"),
-            ("prefill_rtt_per_token_s", "network_rtt_s"),
-        )
-        out = {k: _matrix(file, obj[k], [*path, k], shape) for k in ("rtt_s", "prefill_rtt_s")}
-        for k in ("prefill_rtt_per_token_s", "network_rtt_s"):
-            if k in obj:
-                out[k] = _matrix(file, obj[k], [*path, k], shape)
-        return out
-    if kind == "matrix":
-        check_fields(file, obj, path, ("kind", "network_rtt_s"), ("overheads",))
-        net = _matrix(file, obj["network_rtt_s"], [*path, "network_rtt_s"], shape)
-    else:
-        check_fields(
-            file,
-            obj,
-            path,
-            ("kind", "intra_rtt_s", "inter_rtt_s"),
-            ("overheads", "intra_bandwidth_bps", "inter_bandwidth_bps"),
-        )
-        intra = get_number(file, obj["intra_rtt_s"], [*path, "intra_rtt_s"])
-        inter = get_number(file, obj["inter_rtt_s"], [*path, "inter_rtt_s"])
-        for k in ("intra_bandwidth_bps", "inter_bandwidth_bps"):
-            if k in obj:
-                get_number(file, obj[k], [*path, k], positive=True)
-        for sites, paths in zip((ssites, csites), entry_paths, strict=True):
-            if None in sites:
-                i = sites.index(None)
-                raise InputError(
-                    file,
-                    [*paths[i], "site"],
-                    "missing field (a clustered network needs every site)",
-                )
-        s = np.array(ssites, dtype=object)[None, :]
-        c = np.array(csites, dtype=object)[:, None]
-        net = np.where(s == c, intra, inter).astype(np.float64)
-    ov = _overheads(file, obj.get("overheads"), [*path, "overheads"])
-    return {
-        "rtt_s": net + ov.token_s,
-        "prefill_rtt_s": net + ov.prefill_s,
-        "prefill_rtt_per_token_s": np.full(shape, ov.prefill_per_token_s),
-        "network_rtt_s": net,
-    }
+        return _build(file, path, NetworkSpec, obj, ("kind",))
+    check_fields(file, obj, path, *NETWORK_FIELDS[kind])
+    kw: dict[str, Any] = {}
+    for k in ("rtt_s", "prefill_rtt_s", "prefill_rtt_per_token_s", "network_rtt_s"):
+        if k in obj:
+            kw[k] = _matrix(file, obj[k], [*path, k])
+    for k in ("intra_rtt_s", "inter_rtt_s", "intra_bandwidth_bps", "inter_bandwidth_bps"):
+        if k in obj:
+            kw[k] = get_number(file, obj[k], [*path, k], nonneg=False)
+    if "overheads" in obj:
+        kw["overheads"] = _overheads(file, obj["overheads"], [*path, "overheads"])
+    try:
+        return NetworkSpec(kind, **kw)
+    except SpecError as exc:
+        raise InputError(file, [*path, *exc.path], exc.reason) from None
 
 
-# -- workload ------------------------------------------------------------------------------------
-def _workload(file: Any, obj: Any, clients: list[str]) -> tuple[list[Job], dict]:
+def _workload(file: Any, obj: Any) -> WorkloadSpec:
     path: P = ["workload"]
-    check_fields(file, obj, path, (), ("jobs", "arrival_rate_per_s", "num_requests", "seed"))
-    extra: dict = {}
-    if "arrival_rate_per_s" in obj:
-        extra["arrival_rate_per_s"] = get_number(
-            file, obj["arrival_rate_per_s"], [*path, "arrival_rate_per_s"], positive=True
-        )
-    if "num_requests" in obj:
-        extra["num_requests"] = _int(file, obj["num_requests"], [*path, "num_requests"], 1)
-    if "seed" in obj:
-        extra["seed"] = _int(file, obj["seed"], [*path, "seed"])
+    check_fields(file, obj, path, (), WORKLOAD_FIELDS)
     arr = obj.get("jobs", [])
     if not isinstance(arr, list):
         raise InputError(file, [*path, "jobs"], "must be an array of job objects")
-    jobs: list[Job] = []
+    jobs = []
     for i, j in enumerate(arr):
         jp: P = [*path, "jobs", i]
-        check_fields(file, j, jp, ("client", "l_in", "l_out"), ("count", "id"))
+        check_fields(file, j, jp, *JOB_FIELDS)
         cl = j["client"]
-        if isinstance(cl, str):
-            if cl not in clients:
-                raise InputError(file, [*jp, "client"], f"unknown client {cl!r}")
-            c = clients.index(cl)
-        else:
-            c = _int(file, cl, [*jp, "client"])
-            if c >= len(clients):
-                raise InputError(
-                    file, [*jp, "client"], f"client index {c} out of range ({len(clients)} clients)"
-                )
-        l_in = _int(file, j["l_in"], [*jp, "l_in"], 1)
-        l_out = _int(file, j["l_out"], [*jp, "l_out"], 1)
-        count = _int(file, j.get("count", 1), [*jp, "count"], 1)
-        jid = get_string(file, j.get("id", ""), [*jp, "id"])
-        for k in range(count):
-            jobs.append(Job(c, l_in, l_out, f"{jid}-{k}" if jid and count > 1 else jid))
-    return jobs, extra
+        client = (
+            cl if isinstance(cl, str) else int(get_number(file, cl, [*jp, "client"], integer=True))
+        )
+        jobs.append(_build(file, jp, JobSpec, j, ("l_in", "l_out", "count", "id"), client=client))
+    return _build(
+        file, path, WorkloadSpec, obj, ("arrival_rate_per_s", "num_requests", "seed"), jobs=jobs
+    )
 
 
 # -- the document --------------------------------------------------------------------------------
-def cluster_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Cluster:
-    """Validate a parsed ``splitopt-cluster`` document and build the :class:`Cluster`."""
+def cluster_spec_from_dict(doc: Any, file: str | os.PathLike | None = None) -> ClusterSpec:
+    """Check the JSON types of a parsed ``splitopt-cluster`` document and build its
+    :class:`ClusterSpec` (whose constructors check the rules and the sizes)."""
     check_header(file, doc, FORMAT, VERSION)
-    check_fields(
-        file,
-        doc,
-        [],
-        ("format", "version", "model", "servers", "clients", "network"),
-        ("name", "workload", "meta"),
-    )
+    check_fields(file, doc, [], *DOCUMENT_FIELDS)
     name = doc.get("name")
     if name is None:
         name = Path(file).stem if file else "cluster"
     name = get_string(file, name, ["name"])
-    if not isinstance(doc["model"], dict):
-        raise InputError(file, ["model"], "must be a JSON object")
-    model, arch, dtype = _model(file, doc["model"])
-    servers, ssites, spaths = _servers(file, doc["servers"], arch, dtype)
-    clients, csites, cpaths = _clients(file, doc["clients"])
-    shape = (len(clients), len(servers))
-    net = _network(file, doc["network"], shape, ssites, csites, (spaths, cpaths))
-    jobs, extra = _workload(file, doc.get("workload", {}), clients)
+    model = _model(file, doc["model"])
+    servers = _servers(file, doc["servers"])
+    clients = _clients(file, doc["clients"])
+    network = _network(file, doc["network"])
+    workload = _workload(file, doc.get("workload", {}))
     meta = doc.get("meta", {})
     if not isinstance(meta, dict):
         raise InputError(file, ["meta"], "must be a JSON object")
-    meta = {**meta, **({"workload": extra} if extra else {})}
-    if any(s is not None for s in ssites):
-        meta.setdefault("server_sites", ssites)
-        meta.setdefault("client_sites", csites)
     try:
-        return Cluster(
-            name, model, tuple(servers), tuple(clients), jobs=tuple(jobs), meta=meta, **net
-        )
-    except DataError as exc:  # pragma: no cover - the checks above come first
-        raise InputError(file, [exc.field], exc.reason) from None
+        return ClusterSpec(name, model, servers, clients, network, workload, meta)
+    except SpecError as exc:
+        raise InputError(file, exc.path, exc.reason) from None
+
+
+def cluster_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Cluster:
+    """Validate a parsed ``splitopt-cluster`` document and compile its :class:`Cluster`."""
+    spec = cluster_spec_from_dict(doc, file)
+    try:
+        return compile_cluster(spec)
+    except SpecError as exc:
+        raise InputError(file, exc.path, exc.reason) from None
+
+
+def read_cluster_spec(file: str | os.PathLike) -> ClusterSpec:
+    """Read a cluster file into its spec (nothing resolved or expanded)."""
+    return cluster_spec_from_dict(load_json(file), file)
 
 
 def read_cluster(file: str | os.PathLike) -> Cluster:
@@ -442,62 +329,63 @@ def _num(x: float) -> float | int:
     return int(x) if x.is_integer() and abs(x) < 2**53 else x
 
 
-def _rows(a: np.ndarray) -> list[list[float | int]]:
-    return [[_num(v) for v in row] for row in a]
+def _put(out: dict, obj: Any, keys: tuple[str, ...]) -> dict:
+    for k in keys:
+        v = getattr(obj, k)
+        if v is not None:
+            out[k] = _num(v) if isinstance(v, float) else v
+    return out
 
 
-def cluster_to_dict(cluster: Cluster) -> dict:
-    """The ``splitopt-cluster`` document of ``cluster`` (explicit numbers; round-trips exactly)."""
-    m = cluster.model
+def _rows(m: tuple[tuple[float, ...], ...]) -> list[list[float | int]]:
+    return [[_num(v) for v in row] for row in m]
+
+
+def cluster_spec_to_dict(spec: ClusterSpec) -> dict:
+    """The ``splitopt-cluster`` document of ``spec`` (what it holds, as it was read)."""
+    kind = spec.model.kind
+    model = _put({}, spec.model, sum(MODEL_FIELDS[kind], ()))
     servers = []
-    for s in cluster.servers:
-        row: dict[str, Any] = {"id": s.id}
-        for k in SERVER_NUMBERS:
-            row[k] = _num(getattr(s, k))
-        if s.max_blocks is not None:
-            row["max_blocks"] = s.max_blocks
-        for k in SERVER_RPS:
-            if getattr(s, k) is not None:
-                row[k] = _num(getattr(s, k))
-        servers.append(row)
-    network: dict[str, Any] = {
-        "kind": "explicit",
-        "rtt_s": _rows(cluster.rtt_s),
-        "prefill_rtt_s": _rows(cluster.prefill_rtt_s),
-        "prefill_rtt_per_token_s": _rows(cluster.prefill_rtt_per_token_s),
-    }
-    if not np.array_equal(cluster.network_rtt_s, cluster.rtt_s):
-        network["network_rtt_s"] = _rows(cluster.network_rtt_s)
-    jobs: list[dict] = []
-    for j in cluster.jobs:
-        row = {"client": cluster.clients[j.client], "l_in": j.l_in, "l_out": j.l_out}
-        if j.id:
-            row["id"] = j.id
-        if jobs and not j.id and {k: v for k, v in jobs[-1].items() if k != "count"} == row:
-            jobs[-1]["count"] = jobs[-1].get("count", 1) + 1
-        else:
-            jobs.append(row)
-    meta = dict(cluster.meta)
-    workload: dict[str, Any] = {"jobs": jobs, **meta.pop("workload", {})}
+    for s in spec.servers:
+        servers.append(_put({}, s, SERVER_ORDER))
+    clients: list[Any] = [
+        c.id if c.short else _put({}, c, sum(CLIENT_FIELDS, ())) for c in spec.clients
+    ]
+    n = spec.network
+    network: dict[str, Any] = {"kind": n.kind}
+    if n.kind != "topology":
+        for k in sum(NETWORK_FIELDS[n.kind], ())[1:]:
+            v = getattr(n, k)
+            if v is None:
+                continue
+            if k == "overheads":
+                network[k] = _put({}, v, ("preset", *OVERHEAD_FIELDS))
+            elif isinstance(v, tuple):
+                network[k] = _rows(v)
+            else:
+                network[k] = _num(v)
+    wl = spec.workload
+    workload: dict[str, Any] = {"jobs": [_put({}, j, sum(JOB_FIELDS, ())) for j in wl.jobs]}
+    _put(workload, wl, WORKLOAD_FIELDS[1:])
     doc: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
-        "name": cluster.name,
-        "model": {
-            "num_blocks": m.num_blocks,
-            "block_bytes": _num(m.block_bytes),
-            "cache_bytes_per_token": _num(m.cache_bytes_per_token),
-            "name": m.name,
-            "hidden_size": m.hidden_size,
-        },
+        "name": spec.name,
+        "model": model,
         "servers": servers,
-        "clients": list(cluster.clients),
+        "clients": clients,
         "network": network,
         "workload": workload,
     }
-    if meta:
-        doc["meta"] = meta
+    if spec.meta:
+        doc["meta"] = spec.meta.to_dict()  # type: ignore[attr-defined]
     return doc
+
+
+def cluster_to_dict(cluster: Cluster) -> dict:
+    """The ``splitopt-cluster`` document of ``cluster`` (explicit numbers; reading it
+    back gives an equal cluster)."""
+    return cluster_spec_to_dict(cluster_spec(cluster))
 
 
 def write_cluster(cluster: Cluster, file: str | os.PathLike) -> None:
@@ -505,11 +393,20 @@ def write_cluster(cluster: Cluster, file: str | os.PathLike) -> None:
     write_text_atomic(file, dumps(cluster_to_dict(cluster)))
 
 
+def write_cluster_spec(spec: ClusterSpec, file: str | os.PathLike) -> None:
+    """Write a cluster spec atomically (presets, counts and sites kept as they are)."""
+    write_text_atomic(file, dumps(cluster_spec_to_dict(spec)))
+
+
 __all__ = [
     "FORMAT",
     "VERSION",
     "cluster_from_dict",
+    "cluster_spec_from_dict",
+    "cluster_spec_to_dict",
     "cluster_to_dict",
     "read_cluster",
+    "read_cluster_spec",
     "write_cluster",
+    "write_cluster_spec",
 ]

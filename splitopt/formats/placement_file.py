@@ -40,7 +40,7 @@ from splitopt.formats.errors import (
     write_text_atomic,
 )
 from splitopt.placement.model import Cluster, Placement, Route
-from splitopt.placement.result import PlacementResult
+from splitopt.placement.result import STATUSES, PlacementResult
 
 FORMAT = "splitopt-placement"
 VERSION = 1
@@ -115,10 +115,26 @@ def placements_dumps(cluster: Cluster, results: Sequence[PlacementResult]) -> st
     return dumps(placements_to_dict(cluster, results))
 
 
+#: Statuses whose result must carry a placement (``servers``); the others
+#: (``infeasible``, ``error``, ``time_limit``) may have none.
+PLACED = ("optimal", "feasible")
+#: Largest block number or count a file may hold (a signed 64-bit integer).
+MAX_INT = 2**63 - 1
+
+
+def _index(file: Any, value: Any, path: list[str | int]) -> int:
+    x = get_number(file, value, path, integer=True)
+    if x > MAX_INT:
+        raise InputError(file, path, f"must be at most {MAX_INT} (a 64-bit integer), got {value!r}")
+    return int(x)
+
+
 def placements_from_dict(
-    doc: Any, cluster: Cluster, file: str | os.PathLike | None = None
-) -> list[tuple[str, Placement, tuple[Route, ...]]]:
-    """(algorithm, placement, routes) of every result, checked against ``cluster``."""
+    doc: Any, cluster: Cluster | None, file: str | os.PathLike | None = None
+) -> list[tuple[str, Placement | None, tuple[Route, ...]]]:
+    """(algorithm, placement, routes) of every result, checked against ``cluster``;
+    placement ``None`` for a result without one (status ``infeasible``, ``error`` or
+    ``time_limit``)."""
     check_header(file, doc, FORMAT, VERSION)
     check_fields(
         file, doc, [], ("format", "version", "results"), ("cluster", "splitopt_version", "meta")
@@ -126,8 +142,6 @@ def placements_from_dict(
     res = doc["results"]
     if not isinstance(res, list) or not res:
         raise InputError(file, ["results"], "must be a non-empty array of result objects")
-    index = {s.id: j for j, s in enumerate(cluster.servers)}
-    S = cluster.num_servers
     out = []
     for i, r in enumerate(res):
         path: list[str | int] = ["results", i]
@@ -135,13 +149,27 @@ def placements_from_dict(
             file,
             r,
             path,
-            ("algorithm", "servers"),
-            ("status", "options", "runtime_s", "message", "routes", "metrics"),
+            ("algorithm",),
+            ("status", "servers", "options", "runtime_s", "message", "routes", "metrics"),
         )
         alg = get_string(file, r["algorithm"], [*path, "algorithm"])
+        status = get_string(file, r.get("status", "feasible"), [*path, "status"], STATUSES)
+        if "servers" not in r:
+            if status in PLACED:
+                raise InputError(
+                    file, [*path, "servers"], f"missing field (a {status} result has a placement)"
+                )
+            out.append((alg, None, ()))
+            continue
         rows = r["servers"]
         if not isinstance(rows, list):
             raise InputError(file, [*path, "servers"], "must be an array of server objects")
+        if cluster is not None:
+            index = {s.id: j for j, s in enumerate(cluster.servers)}
+            S = cluster.num_servers
+        else:  # structure only: the ids of this result, in their order
+            index = _OpenIndex()
+            S = len(rows)
         first = np.zeros(S, dtype=np.int64)
         count = np.zeros(S, dtype=np.int64)
         seen: set[int] = set()
@@ -155,8 +183,8 @@ def placements_from_dict(
             if j in seen:
                 raise InputError(file, [*rp, "id"], f"server {sid!r} appears twice")
             seen.add(j)
-            first[j] = int(get_number(file, row["first"], [*rp, "first"], integer=True))
-            count[j] = int(get_number(file, row["count"], [*rp, "count"], integer=True))
+            first[j] = _index(file, row["first"], [*rp, "first"])
+            count[j] = _index(file, row["count"], [*rp, "count"])
         try:
             placement = Placement(first, count)
         except DataError as exc:
@@ -180,9 +208,26 @@ def placements_from_dict(
     return out
 
 
+class _OpenIndex(dict):
+    """Server ids -> positions, given out on first sight (checking without a cluster)."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> int:
+        self[key] = len(self)
+        return self[key]
+
+
+def check_placements(doc: Any, file: str | os.PathLike | None = None) -> int:
+    """Check a placement document's structure without its cluster (server ids are
+    not resolved): the number of results."""
+    return len(placements_from_dict(doc, None, file))
+
+
 def read_placements(
     file: str | os.PathLike, cluster: Cluster
-) -> list[tuple[str, Placement, tuple[Route, ...]]]:
+) -> list[tuple[str, Placement | None, tuple[Route, ...]]]:
     """Read a placement file against ``cluster``."""
     return placements_from_dict(load_json(file), cluster, file)
 
@@ -207,6 +252,7 @@ def read_runs(
 __all__ = [
     "FORMAT",
     "VERSION",
+    "check_placements",
     "placements_dumps",
     "placements_from_dict",
     "placements_to_dict",

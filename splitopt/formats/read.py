@@ -36,7 +36,12 @@ def compile_file(path: str | os.PathLike, cost_model: str = CALIBRATED) -> Probl
 
 
 def read_any(file: str | os.PathLike) -> Problem:
-    """A :class:`Problem` from a ``splitopt-problem`` or ``splitopt-scenario`` file."""
+    """A :class:`Problem` from a ``splitopt-problem`` or ``splitopt-scenario`` file, or
+    a columnar (Parquet) problem file read whole, as the command line reads it."""
+    from splitopt.formats.columnar import ColumnarProblem, is_columnar
+
+    if is_columnar(file):
+        return ColumnarProblem(file).read()
     return read_with_doc(file)[0]
 
 

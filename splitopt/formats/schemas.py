@@ -1,4 +1,4 @@
-"""JSON Schemas (draft 2020-12) of the three file formats, generated from the readers.
+"""JSON Schemas (draft 2020-12) of every file format, generated from the readers.
 
 The schemas are built from the field tables the readers and writers use
 (:mod:`~splitopt.formats.problem_file`, :mod:`~splitopt.formats.solution_file`,
@@ -21,9 +21,22 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from splitopt.formats import problem_file, profile_file, scenario_file, solution_file
+from splitopt.formats import (
+    cluster_file,
+    placement_file,
+    problem_file,
+    profile_file,
+    scenario_file,
+    simulation_file,
+    solution_file,
+)
+from splitopt.formats.descriptions import describe
 from splitopt.formats.errors import dumps
+from splitopt.placement.model import MAX_BLOCKS as MAX_BLOCKS_L
+from splitopt.placement.model import MAX_CLIENTS, MAX_JOBS, MAX_REQUESTS, MAX_SERVERS
+from splitopt.placement.result import STATUSES as PLACEMENT_STATUSES
 from splitopt.problem import BOUNDARY_FIELDS, LAYER_FIELDS, LOCATIONS, WORK_UNITS
+from splitopt.scenario import cluster
 from splitopt.scenario.architectures import (
     ARCHITECTURES,
     GRANULARITIES,
@@ -43,7 +56,15 @@ from splitopt.scenario.networks import NETWORKS
 from splitopt.solution import STATUSES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-NAMES: tuple[str, ...] = ("problem", "solution", "scenario", "profile")
+NAMES: tuple[str, ...] = (
+    "problem",
+    "solution",
+    "scenario",
+    "profile",
+    "cluster",
+    "placement",
+    "simulation",
+)
 
 NUMBER: dict = {"type": "number"}
 NONNEG: dict = {"type": "number", "minimum": 0}
@@ -350,6 +371,275 @@ def profile_schema() -> dict:
     }
 
 
+# -- splitopt-cluster -----------------------------------------------------------------
+
+
+def _int(minimum: int, maximum: int | None = None) -> dict:
+    out: dict[str, Any] = {"type": "integer", "minimum": minimum}
+    if maximum is not None:
+        out["maximum"] = maximum
+    return out
+
+
+def cluster_schema() -> dict:
+    cf = cluster_file
+    fraction = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+    matrix = {"type": "array", "items": {"type": "array", "items": NONNEG}}
+    types: dict[str, dict] = {
+        "format": {"const": cf.FORMAT},
+        "version": {"const": cf.VERSION},
+        "name": STRING,
+        "meta": OBJECT,
+        "model": {
+            "anyOf": [
+                {"$ref": "#/$defs/model_preset"},
+                {"$ref": "#/$defs/model_architecture"},
+                {"$ref": "#/$defs/model_explicit"},
+            ]
+        },
+        "servers": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "anyOf": [
+                    {"$ref": "#/$defs/server_preset"},
+                    {"$ref": "#/$defs/server_device"},
+                    {"$ref": "#/$defs/server_explicit"},
+                ]
+            },
+        },
+        "clients": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"anyOf": [{"type": "string", "minLength": 1}, {"$ref": "#/$defs/client"}]},
+        },
+        "network": {
+            "anyOf": [
+                {"$ref": "#/$defs/network_explicit"},
+                {"$ref": "#/$defs/network_matrix"},
+                {"$ref": "#/$defs/network_clustered"},
+            ]
+        },
+        "workload": {"$ref": "#/$defs/workload"},
+        # model
+        "preset": STRING,
+        "architecture": {"enum": list(ARCHITECTURES)},
+        "dtype": {"enum": ["nf4", *WEIGHT_DTYPES]},
+        "cache_dtype": {"enum": list(WEIGHT_DTYPES)},
+        "num_blocks": _int(1, MAX_BLOCKS_L),
+        "block_bytes": NONNEG,
+        "cache_bytes_per_token": NONNEG,
+        "hidden_size": _int(0),
+        # servers and clients
+        "id": {"type": "string", "minLength": 1},
+        "count": _int(1, MAX_SERVERS),
+        "site": {"type": ["string", "integer"]},
+        "max_blocks": {"type": ["integer", "null"], "minimum": 0},
+        "device": {"enum": list(DEVICES)},
+        "efficiency": fraction,
+        "memory_fraction": fraction,
+        "l_in": _int(1),
+        "l_out": _int(1),
+        **{k: NONNEG for k in cf.SERVER_NUMBERS},
+        **{k: POSITIVE for k in cf.SERVER_RPS},
+        # network
+        "rtt_s": matrix,
+        "prefill_rtt_s": matrix,
+        "prefill_rtt_per_token_s": matrix,
+        "network_rtt_s": matrix,
+        "intra_rtt_s": NONNEG,
+        "inter_rtt_s": NONNEG,
+        "intra_bandwidth_bps": POSITIVE,
+        "inter_bandwidth_bps": POSITIVE,
+        "overheads": {
+            "anyOf": [{"$ref": "#/$defs/overheads_preset"}, {"$ref": "#/$defs/overheads"}]
+        },
+        **{k: NONNEG for k in cf.OVERHEAD_FIELDS},
+        # workload
+        "jobs": {"type": "array", "items": {"$ref": "#/$defs/job"}},
+        "arrival_rate_per_s": POSITIVE,
+        "num_requests": _int(1, MAX_REQUESTS),
+        "seed": _int(0),
+        "client": {"anyOf": [{"type": "string", "minLength": 1}, _int(0)]},
+    }
+
+    def obj(fields: tuple[tuple[str, ...], tuple[str, ...]], **override: dict) -> dict:
+        t = {**types, **override}
+        return _object(t, *fields)
+
+    def network(kind: str) -> dict:
+        return obj(cf.NETWORK_FIELDS[kind], kind={"const": kind})
+
+    return {
+        **_header(
+            cf.FORMAT,
+            cf.VERSION,
+            "Clusters: a model of L identical blocks, servers (presets, catalogue "
+            "devices or numbers), clients, the round trips between them, and a workload. "
+            "Sizes are checked before expansion (servers, clients <= 100,000; jobs <= "
+            "1,000,000; clients x servers <= 10,000,000).",
+        ),
+        **_object(types, *cf.DOCUMENT_FIELDS),
+        "$defs": {
+            "model_preset": obj(
+                cf.MODEL_FIELDS["preset"], preset={"enum": list(cluster.MODEL_PRESETS)}
+            ),
+            "model_architecture": obj(cf.MODEL_FIELDS["architecture"]),
+            "model_explicit": obj(cf.MODEL_FIELDS["explicit"]),
+            "server_preset": obj(
+                cf.SERVER_FIELDS["preset"], preset={"enum": list(cluster.SERVER_PRESETS)}
+            ),
+            "server_device": obj(cf.SERVER_FIELDS["device"]),
+            "server_explicit": obj(cf.SERVER_FIELDS["explicit"]),
+            "client": obj(cf.CLIENT_FIELDS, count=_int(1, MAX_CLIENTS)),
+            "network_explicit": network("explicit"),
+            "network_matrix": network("matrix"),
+            "network_clustered": network("clustered"),
+            "overheads_preset": obj(
+                (("preset",), ()), preset={"enum": list(cluster.OVERHEAD_PRESETS)}
+            ),
+            "overheads": obj(((), cf.OVERHEAD_FIELDS)),
+            "workload": obj(((), cf.WORKLOAD_FIELDS)),
+            "job": obj(cf.JOB_FIELDS, count=_int(1, MAX_JOBS), id=STRING),
+        },
+    }
+
+
+# -- splitopt-placement ---------------------------------------------------------------
+
+
+def placement_schema() -> dict:
+    pf = placement_file
+    nnum = _nullable(NUMBER)
+    types: dict[str, dict] = {
+        "format": {"const": pf.FORMAT},
+        "version": {"const": pf.VERSION},
+        "cluster": STRING,
+        "splitopt_version": STRING,
+        "meta": OBJECT,
+        "results": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/result"}},
+        "algorithm": STRING,
+        "status": {"enum": list(PLACEMENT_STATUSES)},
+        "options": OBJECT,
+        "runtime_s": NONNEG,
+        "message": {"type": ["string", "null"]},
+        "servers": {"type": "array", "items": {"$ref": "#/$defs/server"}},
+        "routes": {"type": "array", "items": {"type": "array", "items": STRING}},
+        "metrics": {"$ref": "#/$defs/metrics"},
+        "id": STRING,
+        "first": _int(0, pf.MAX_INT),
+        "count": _int(0, pf.MAX_INT),
+        "bound": nnum,
+        "bound_kind": {"enum": ["lower-objective", "upper-per-token", None]},
+        "feasible": {"type": "boolean"},
+        "reason": {"type": ["string", "null"]},
+        "objective_s": nnum,
+        "mean_per_token_s": nnum,
+        "memory_used_bytes": {"type": "array", "items": NUMBER},
+        "jobs": {"type": "array", "items": {"$ref": "#/$defs/job"}},
+        "prefill_s": nnum,
+        "decode_s": nnum,
+        "total_s": nnum,
+        "per_token_s": nnum,
+        "blocks": {"type": "array", "items": _int(0)},
+    }
+    result = _object(
+        types,
+        ("algorithm",),
+        ("status", "options", "runtime_s", "message", "servers", "routes", "metrics"),
+    )
+    result["if"] = {"properties": {"status": {"enum": list(pf.PLACED)}}}
+    result["then"] = {"required": ["servers"]}
+    return {
+        **_header(
+            pf.FORMAT,
+            pf.VERSION,
+            "Placements (what `splitopt place --json` writes): per algorithm run, the "
+            "block range of every server, one route per job, and the evaluator's figures "
+            "at writing time (a reader re-scores them).",
+        ),
+        **_object(
+            types, ("format", "version", "results"), ("cluster", "splitopt_version", "meta")
+        ),
+        "$defs": {
+            "result": result,
+            "server": _object(types, ("id", "first", "count")),
+            "metrics": _object(
+                types,
+                ("bound", "bound_kind"),
+                (
+                    "feasible",
+                    "reason",
+                    "objective_s",
+                    "mean_per_token_s",
+                    "memory_used_bytes",
+                    "jobs",
+                ),
+            ),
+            "job": _object(types, ("prefill_s", "decode_s", "total_s", "per_token_s", "blocks")),
+        },
+    }
+
+
+# -- splitopt-simulation --------------------------------------------------------------
+
+
+def simulation_schema() -> dict:
+    sf = simulation_file
+    figure = _nullable(NUMBER)
+    figures = {k: {**figure, "description": v} for k, v in sf.METRICS.items()}
+    ci = {
+        f"{k}_ci": {**figure, "description": f"95 % CI half-width over seeds of: {v}"}
+        for k, v in sf.METRICS.items()
+    }
+    reasons = {"type": "object", "additionalProperties": STRING}
+    types: dict[str, dict] = {
+        "format": {"const": sf.FORMAT},
+        "version": {"const": sf.VERSION},
+        "cluster": STRING,
+        "splitopt_version": STRING,
+        "workload": {"$ref": "#/$defs/workload"},
+        "seeds": {"type": "array", "items": _int(0)},
+        "authors_delays": {"type": "boolean"},
+        "policies": {"type": "object", "additionalProperties": {"$ref": "#/$defs/row"}},
+        "runs": {"type": "array", "items": {"$ref": "#/$defs/run"}},
+        "arrival_rate_per_s": POSITIVE,
+        "num_requests": _int(1),
+        "classes": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/class"}},
+        "client": STRING,
+        "l_in": _int(1),
+        "l_out": _int(1),
+        "policy": STRING,
+        "seed": _int(0),
+        "null_reasons": reasons,
+        **figures,
+        **ci,
+        **{k: NUMBER for k in sf.RUN_INFO},
+    }
+    row = _object(
+        {**types, "seeds": _int(1)}, ("seeds",), (*figures, *ci, "null_reasons")
+    )
+    return {
+        **_header(
+            sf.FORMAT,
+            sf.VERSION,
+            "Simulations (what `splitopt simulate --json` writes): per policy, each "
+            "figure's mean and 95 % CI over seeds; per run, its figures. Strict JSON: a "
+            "figure that is not a finite number is null, and the object's null_reasons "
+            "says why. Seconds unless said otherwise.",
+        ),
+        **_object(types, *sf.DOCUMENT_FIELDS),
+        "$defs": {
+            "workload": _object(types, ("arrival_rate_per_s", "num_requests", "classes")),
+            "class": _object(types, ("client", "l_in", "l_out")),
+            "row": row,
+            "run": _object(
+                types, ("policy", "seed"), (*figures, *sf.RUN_INFO, "null_reasons")
+            ),
+        },
+    }
+
+
 # -- files ----------------------------------------------------------------------------
 
 _BUILDERS = {
@@ -357,12 +647,16 @@ _BUILDERS = {
     "solution": solution_schema,
     "scenario": scenario_schema,
     "profile": profile_schema,
+    "cluster": cluster_schema,
+    "placement": placement_schema,
+    "simulation": simulation_schema,
 }
 
 
 def schema(name: str) -> dict:
-    """The schema of format ``name`` (``problem``, ``solution`` or ``scenario``)."""
-    return _BUILDERS[name]()
+    """The schema of format ``name`` (one of :data:`NAMES`), every property described
+    (:mod:`splitopt.formats.descriptions`)."""
+    return describe(name, _BUILDERS[name]())
 
 
 def schema_text(name: str) -> str:

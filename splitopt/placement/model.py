@@ -8,16 +8,35 @@ seconds, tokens. Server and client indices are 0-based positions in
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from splitopt.errors import DataError
+from splitopt.problem import Meta
 
 #: A request's route: server indices ``j_1 .. j_k`` in processing order.
 Route = tuple[int, ...]
+
+# Size limits (ours), checked before anything of that size is built: a cluster file's
+# counts are checked against them before expansion (splitopt.scenario.cluster_spec).
+#: Most blocks of a model (real models have ~100; placements and PETALS hold O(L) per server).
+MAX_BLOCKS = 100_000
+#: Most servers of a cluster.
+MAX_SERVERS = 100_000
+#: Most clients of a cluster.
+MAX_CLIENTS = 100_000
+#: Most round-trip entries (clients x servers) per matrix (each is 8 bytes, four matrices).
+MAX_CELLS = 10_000_000
+#: Most offline jobs of a cluster.
+MAX_JOBS = 1_000_000
+#: Most requests per simulated run: the simulator keeps every request's records
+#: (times, route) in memory, so a run of 10^7 takes a few GB and minutes.
+MAX_REQUESTS = 10_000_000
 
 
 def _num(name: str, value: object, *, positive: bool = False, index: int | None = None) -> float:
@@ -48,9 +67,11 @@ def _int(name: str, value: object, *, minimum: int = 0, index: int | None = None
 
 
 def _frozen(arr: np.ndarray) -> np.ndarray:
-    if arr.flags.writeable:
-        arr.setflags(write=False)
-    return arr
+    """A read-only copy backed by an immutable ``bytes`` buffer: unlike an array with
+    its write flag cleared, it can never be made writable again (``setflags`` refuses)."""
+    arr = np.ascontiguousarray(arr)
+    out = np.frombuffer(arr.tobytes(), dtype=arr.dtype).reshape(arr.shape)
+    return out
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,10 @@ class BlockModel:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "num_blocks", _int("num_blocks", self.num_blocks, minimum=1))
+        if self.num_blocks > MAX_BLOCKS:
+            raise DataError(
+                "num_blocks", f"at most {MAX_BLOCKS:,} blocks (our limit), got {self.num_blocks:,}"
+            )
         object.__setattr__(self, "hidden_size", _int("hidden_size", self.hidden_size))
         object.__setattr__(self, "block_bytes", _num("block_bytes", self.block_bytes))
         object.__setattr__(
@@ -136,6 +161,34 @@ class Job:
         object.__setattr__(self, "l_out", _int("l_out", self.l_out, minimum=1))
 
 
+@dataclass(frozen=True)
+class Arrivals:
+    """A cluster file's online workload besides its jobs (each ``None`` where the file
+    does not say): Poisson arrival rate (requests/s), number of requests per simulated
+    run, and the seed of the first simulated run (the arrival times and request classes
+    of run ``k`` are drawn with seed ``seed + k``; ``simulate --seed`` overrides it)."""
+
+    rate_per_s: float | None = None
+    num_requests: int | None = None
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.rate_per_s is not None:
+            object.__setattr__(
+                self, "rate_per_s", _num("arrival_rate_per_s", self.rate_per_s, positive=True)
+            )
+        if self.num_requests is not None:
+            n = _int("num_requests", self.num_requests, minimum=1)
+            if n > MAX_REQUESTS:
+                raise DataError("num_requests", f"at most {MAX_REQUESTS:,} (our limit), got {n:,}")
+            object.__setattr__(self, "num_requests", n)
+        if self.seed is not None:
+            object.__setattr__(self, "seed", _int("seed", self.seed))
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in (self.rate_per_s, self.num_requests, self.seed))
+
+
 def _matrix(name: str, values: object, shape: tuple[int, int]) -> np.ndarray:
     try:
         arr = np.array(values, dtype=np.float64)
@@ -157,6 +210,12 @@ class Cluster:
     """A model, servers, clients with round trips to every server, and the offline
     request set ``jobs`` (all concurrent).
 
+    An immutable value: the arrays are read-only (also after unpickling: unpickling
+    re-runs the checks), ``meta`` is a deep-frozen copy (:class:`~splitopt.problem.Meta`,
+    never the caller's dict), two clusters with the same content are equal and hash
+    alike, and :meth:`replace` gives a changed copy. ``arrivals`` is the online
+    workload besides the jobs (:class:`Arrivals`).
+
     ``rtt_s[c, j]`` is the per-token round trip t_cj (s); the prefill round trip is
     ``prefill_rtt_s[c, j] + prefill_rtt_per_token_s[c, j] * l_in`` (s).
     ``network_rtt_s`` is the raw network round trip (ping, without serialisation
@@ -173,7 +232,8 @@ class Cluster:
     prefill_rtt_per_token_s: np.ndarray | None = None
     jobs: tuple[Job, ...] = ()
     network_rtt_s: np.ndarray | None = None
-    meta: dict = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=Meta)
+    arrivals: Arrivals = field(default_factory=Arrivals)
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, BlockModel):
@@ -181,23 +241,37 @@ class Cluster:
         servers = tuple(self.servers)
         if not servers:
             raise DataError("servers", "must hold at least one server")
+        clients = tuple(self.clients)
+        for name, n, most in (
+            ("servers", len(servers), MAX_SERVERS),
+            ("clients", len(clients), MAX_CLIENTS),
+            ("jobs", len(self.jobs), MAX_JOBS),
+        ):
+            if n > most:
+                raise DataError(name, f"at most {most:,} (our limit), got {n:,}")
+        if len(servers) * len(clients) > MAX_CELLS:
+            raise DataError(
+                "clients",
+                f"{len(clients):,} clients x {len(servers):,} servers: more than {MAX_CELLS:,} "
+                "round trips (our limit)",
+            )
         for j, s in enumerate(servers):
             if not isinstance(s, Server):
                 raise DataError("servers", "must be a Server", j)
         ids = [s.id for s in servers]
-        if len(set(ids)) != len(ids):
-            dup = next(i for i in ids if ids.count(i) > 1)
-            raise DataError(
-                "servers", f"duplicate server id {dup!r}", ids.index(dup, ids.index(dup) + 1)
-            )
-        clients = tuple(self.clients)
+        seen: dict[str, int] = {}
+        for j, sid in enumerate(ids):
+            if sid in seen:
+                raise DataError("servers", f"duplicate server id {sid!r}", j)
+            seen[sid] = j
         if not clients:
             raise DataError("clients", "must hold at least one client")
         for c, cid in enumerate(clients):
             if not isinstance(cid, str) or not cid:
                 raise DataError("clients", f"client id must be a non-empty string, got {cid!r}", c)
         if len(set(clients)) != len(clients):
-            dup = next(i for i in clients if clients.count(i) > 1)
+            known: set[str] = set()
+            dup = next(i for i in clients if i in known or known.add(i))  # type: ignore[func-returns-value]
             raise DataError("clients", f"duplicate client id {dup!r}")
         shape = (len(clients), len(servers))
         object.__setattr__(self, "servers", servers)
@@ -229,6 +303,58 @@ class Cluster:
                     "jobs", f"client index {job.client} out of range (C = {len(clients)})", i
                 )
         object.__setattr__(self, "jobs", jobs)
+        if self.meta is None or not isinstance(self.meta, Mapping):
+            raise DataError("meta", f"must be a mapping, got {type(self.meta).__name__}")
+        if not isinstance(self.arrivals, Arrivals):
+            raise DataError("arrivals", "must be an Arrivals")
+        old = self.meta.get("workload")
+        if isinstance(old, Mapping) and not self.arrivals:  # the old place: meta["workload"]
+            object.__setattr__(
+                self,
+                "arrivals",
+                Arrivals(old.get("arrival_rate_per_s"), old.get("num_requests"), old.get("seed")),
+            )
+            rest = {k: v for k, v in self.meta.items() if k != "workload"}
+            object.__setattr__(self, "meta", rest)
+        if not isinstance(self.meta, Meta):
+            object.__setattr__(self, "meta", Meta(self.meta))
+
+    # -- value semantics -------------------------------------------------------------------
+    _ARRAYS = ("rtt_s", "prefill_rtt_s", "prefill_rtt_per_token_s", "network_rtt_s")
+
+    def _key(self) -> tuple:
+        return (
+            self.name,
+            self.model,
+            self.servers,
+            self.clients,
+            self.jobs,
+            self.meta,
+            self.arrivals,
+            *(getattr(self, a).tobytes() for a in self._ARRAYS),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Cluster):
+            return NotImplemented
+        if self is other:
+            return True
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash(self._key())
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __reduce__(self) -> tuple:
+        # rebuilt through the constructor: the arrays come back read-only and checked
+        return (_rebuild_cluster, (tuple(getattr(self, f.name) for f in dataclasses.fields(self)),))
+
+    def replace(self, **changes: Any) -> Cluster:
+        """A copy with ``changes`` (field names as the constructor's), checked anew."""
+        return dataclasses.replace(self, **changes)
 
     # -- sizes and arrays ------------------------------------------------------------------
     @property
@@ -266,18 +392,11 @@ class Cluster:
 
     def with_jobs(self, jobs: Sequence[Job]) -> Cluster:
         """The same cluster with another request set."""
-        return Cluster(
-            self.name,
-            self.model,
-            self.servers,
-            self.clients,
-            self.rtt_s,
-            self.prefill_rtt_s,
-            self.prefill_rtt_per_token_s,
-            tuple(jobs),
-            self.network_rtt_s,
-            dict(self.meta),
-        )
+        return self.replace(jobs=tuple(jobs))
+
+
+def _rebuild_cluster(values: tuple) -> Cluster:
+    return Cluster(*values)
 
 
 @dataclass(frozen=True, eq=False)
@@ -333,6 +452,10 @@ class Placement:
     def __hash__(self) -> int:
         return hash((self.first.tobytes(), self.count.tobytes()))
 
+    def __reduce__(self) -> tuple:
+        # rebuilt through the constructor: the arrays come back read-only and checked
+        return (Placement, (np.array(self.first), np.array(self.count)))
+
     @classmethod
     def from_ranges(cls, ranges: Sequence[tuple[int, int] | None]) -> Placement:
         """From ``(first, count)`` per server (``None`` or count 0 = hosts nothing)."""
@@ -341,4 +464,18 @@ class Placement:
         return cls(np.array(first, dtype=np.int64), np.array(count, dtype=np.int64))
 
 
-__all__ = ["BlockModel", "Cluster", "Job", "Placement", "Route", "Server"]
+__all__ = [
+    "MAX_BLOCKS",
+    "MAX_CELLS",
+    "MAX_CLIENTS",
+    "MAX_JOBS",
+    "MAX_REQUESTS",
+    "MAX_SERVERS",
+    "Arrivals",
+    "BlockModel",
+    "Cluster",
+    "Job",
+    "Placement",
+    "Route",
+    "Server",
+]

@@ -518,15 +518,6 @@ SIM_OPT_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 _SIM_OPT_CACHE: dict[tuple, int] = {}
 
 
-def _fingerprint(cluster: Cluster) -> tuple:
-    import hashlib
-
-    h = hashlib.sha1()
-    for arr in (cluster.rtt_s, cluster.prefill_rtt_s, cluster.memory(), cluster.decode()):
-        h.update(np.ascontiguousarray(arr).tobytes())
-    return (cluster.name, cluster.num_blocks, h.hexdigest())
-
-
 def choose_R_by_simulation(
     cluster: Cluster, workload: Workload, options: Mapping[str, Any] | None = None
 ) -> int:
@@ -535,7 +526,7 @@ def choose_R_by_simulation(
     evaluation seeds, which are small), each of max(num_requests, 200) requests."""
     opts = dict(options or {})
     n_train = int(opts.get("sim_opt_seeds", 3))
-    key = (_fingerprint(cluster), workload, n_train)
+    key = (cluster, workload, n_train)  # the cluster's value: every field counts
     if key in _SIM_OPT_CACHE:
         return _SIM_OPT_CACHE[key]
     rule = design_R(cluster, workload)

@@ -184,6 +184,8 @@ class Petals:
             raise SolverError("petals: order must be 'random', 'given' or a list of servers")
         if int(attn_cache_tokens) < 1:
             raise SolverError("petals: attn_cache_tokens must be >= 1")
+        if int(seed) < 0:
+            raise SolverError(f"petals: seed must be >= 0, got {seed}")
         self.seed = int(seed)
         self.order = order
         self.attn_cache_tokens = int(attn_cache_tokens)

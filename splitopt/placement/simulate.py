@@ -24,11 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from splitopt.errors import DataError
-from splitopt.placement.model import Cluster, Job
-
-#: Most requests per simulated run (ours): the simulator keeps every request's records
-#: (times, route) in memory, so a run of 10^7 takes a few GB and minutes.
-MAX_REQUESTS = 10_000_000
+from splitopt.placement.model import MAX_REQUESTS, Cluster, Job
 
 
 @dataclass(frozen=True)
@@ -68,14 +64,20 @@ class Workload:
     ) -> Workload:
         """The cluster file's workload (``arrival_rate_per_s``, ``num_requests``, jobs as
         classes), each overridable; defaults 0.1 req/s and 100 requests (the paper's)."""
-        wl = dict(cluster.meta.get("workload", {}))
+        arr = cluster.arrivals
         jobs = cluster.jobs or tuple(Job(c, 20, 128) for c in range(cluster.num_clients))
         classes = {(j.client, j.l_in, l_out or j.l_out): None for j in jobs}
         return cls(
-            float(rate_per_s if rate_per_s is not None else wl.get("arrival_rate_per_s", 0.1)),
-            int(num_requests if num_requests is not None else wl.get("num_requests", 100)),
+            float(rate_per_s if rate_per_s is not None else arr.rate_per_s or 0.1),
+            int(num_requests if num_requests is not None else arr.num_requests or 100),
             tuple(Job(c, i, o) for c, i, o in classes),
         )
+
+    def replace(self, **changes: object) -> Workload:
+        """A copy with ``changes`` (checked anew)."""
+        from dataclasses import replace
+
+        return replace(self, **changes)  # type: ignore[arg-type]
 
     def sample(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """(arrival times in s, class index per request)."""

@@ -15,13 +15,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from importlib import resources
+from typing import Any
 
 import numpy as np
 
 from splitopt.errors import DataError
-from splitopt.placement.model import BlockModel, Cluster, Job, Server
+from splitopt.placement.model import Arrivals, BlockModel, Cluster, Job, Server
 from splitopt.scenario.architectures import Architecture, get_architecture
 from splitopt.scenario.costmodel import DTYPE_BYTES, device_time, precision, workload
 from splitopt.scenario.devices import Device, get_device
@@ -29,48 +32,55 @@ from splitopt.scenario.devices import Device, get_device
 #: Bytes per weight of NF4 as the authors' simulator counts it (4.25 bits x 1.01).
 NF4_BYTES = 4.25 / 8 * 1.01
 
-# -- the paper's constants ------------------------------------------------------------------
+
+# -- the paper's constants (data: splitopt/data/cluster_presets.json) ---------------------
+def _presets(section: str) -> list[dict[str, Any]]:
+    text = (resources.files("splitopt") / "data" / "cluster_presets.json").read_text("utf-8")
+    return [
+        {k: v for k, v in e.items() if k not in ("source", "notes")}
+        for e in json.loads(text)[section]
+    ]
+
+
+def _load_models() -> dict[str, BlockModel]:
+    out = {}
+    for e in _presets("models"):
+        try:
+            out[e["name"]] = BlockModel(
+                num_blocks=e["num_blocks"],
+                block_bytes=e["block_params"] * _weight_bytes(e["weight_dtype"]),
+                cache_bytes_per_token=e["cache_bytes_per_token"],
+                name=e["name"],
+                hidden_size=e["hidden_size"],
+            )
+        except (DataError, KeyError) as exc:  # pragma: no cover - a broken data file
+            raise DataError("cluster_presets.json", f"models[{e.get('name')!r}]: {exc}") from None
+    return out
+
+
+def _load_servers() -> dict[str, dict]:
+    out = {}
+    for e in _presets("servers"):
+        name = e.pop("name")
+        Server(name, **e)  # checked as an explicit server entry is
+        out[name] = e
+    return out
+
+
 #: BLOOM-176B: 70 blocks of 2,466,437,120 parameters, d = 14336, NF4 weights, fp16 cache.
 BLOOM_BLOCK_PARAMS = 2_466_437_120
 BLOOM_D = 14336
 
-MODEL_PRESETS: dict[str, BlockModel] = {
-    "bloom-176b-nf4": BlockModel(
-        num_blocks=70,
-        block_bytes=BLOOM_BLOCK_PARAMS * NF4_BYTES,  # ~1.3235e9 B
-        cache_bytes_per_token=2 * BLOOM_D * 2,  # K and V, d values each, fp16
-        name="bloom-176b-nf4",
-        hidden_size=BLOOM_D,
-    ),
-}
+#: Model presets by name (``cluster_presets.json``, ``models``).
+MODEL_PRESETS: dict[str, BlockModel] = {}
 
-#: A100-80GB and A100 MIG 1g.10gb as measured by the authors (ms in their scripts).
-#: ``memory_bytes`` takes their "GB" as 1e9 bytes (their CG-BP divides GB by GB;
-#: see the README for the GiB reading, under which PETALS's formula gives the
-#: 53 / 4 blocks the paper reports). The rps figures are PETALS's own measurements
-#: of these devices (``throughput_v5.json``), used only by ``petals``.
-SERVER_PRESETS: dict[str, dict] = {
-    "a100-paper": {
-        "memory_bytes": 79.13e9,
-        "decode_s": 3.2197e-3,
-        "prefill_s0": 32.99e-3,
-        "prefill_s1": 0.0743e-3,
-        "max_blocks": None,
-        "forward_rps": 20829.38146541331,
-        "network_rps": 3020.3700586885343,
-        "inference_rps": 369.2226095704935,
-    },
-    "mig-1g.10gb-paper": {
-        "memory_bytes": 8.2e9,
-        "decode_s": 16.2488e-3,
-        "prefill_s0": 206.3547e-3,
-        "prefill_s1": 0.1041e-3,
-        "max_blocks": 4,
-        "forward_rps": 2757.7243405599083,
-        "network_rps": 3138.1039624670034,
-        "inference_rps": 61.55298253944563,
-    },
-}
+#: Server presets by name: the keyword arguments of :class:`Server` besides ``id``
+#: (``cluster_presets.json``, ``servers``: the A100-80GB and A100 MIG 1g.10gb as
+#: measured by the authors). ``memory_bytes`` takes their "GB" as 1e9 bytes (their
+#: CG-BP divides GB by GB; see the README for the GiB reading, under which PETALS's
+#: formula gives the 53 / 4 blocks the paper reports). The rps figures are PETALS's
+#: own measurements of these devices (``throughput_v5.json``), used only by ``petals``.
+SERVER_PRESETS: dict[str, dict] = {}
 
 
 @dataclass(frozen=True)
@@ -83,8 +93,25 @@ class Overheads:
     prefill_per_token_s: float = 0.0
 
 
+#: Overhead presets by name (``cluster_presets.json``, ``overheads``).
+OVERHEAD_PRESETS: dict[str, Overheads] = {}
+
 #: The authors' measured overheads: 100 ms per token; 0.7049 ms x l_in + 67 ms for prefill.
-PAPER_OVERHEADS = Overheads(token_s=0.100, prefill_s=0.067, prefill_per_token_s=0.7049e-3)
+PAPER_OVERHEADS: Overheads
+
+
+def network_round_trips(network_rtt_s: np.ndarray, overheads: Overheads) -> dict[str, np.ndarray]:
+    """The round trips of a cluster from a (C, S) network RTT (s) plus ``overheads``:
+    the keyword arguments ``rtt_s``, ``prefill_rtt_s``, ``prefill_rtt_per_token_s``,
+    ``network_rtt_s`` of :class:`Cluster` (the one formula of every cluster built from
+    a network RTT: generators and cluster files alike)."""
+    net = np.asarray(network_rtt_s, dtype=np.float64)
+    return {
+        "rtt_s": net + overheads.token_s,
+        "prefill_rtt_s": net + overheads.prefill_s,
+        "prefill_rtt_per_token_s": np.full(net.shape, overheads.prefill_per_token_s),
+        "network_rtt_s": net,
+    }
 
 
 def preset_server(preset: str, id: str) -> Server:
@@ -120,6 +147,12 @@ def _weight_bytes(dtype: str) -> float:
     if dtype not in DTYPE_BYTES:
         raise DataError("dtype", f"unknown dtype {dtype!r}; valid: nf4, {', '.join(DTYPE_BYTES)}")
     return DTYPE_BYTES[dtype]
+
+
+MODEL_PRESETS.update(_load_models())
+SERVER_PRESETS.update(_load_servers())
+OVERHEAD_PRESETS.update({e.pop("name"): Overheads(**e) for e in _presets("overheads")})
+PAPER_OVERHEADS = OVERHEAD_PRESETS["paper"]
 
 
 def block_model(
@@ -174,6 +207,10 @@ def server_from_device(
     memory_bytes = device memory x ``memory_fraction``. ``nf4`` weights run with
     fp16 compute and are read at 4.25 bits x 1.01 per weight (ours).
     """
+    if not 0 < memory_fraction <= 1:
+        raise DataError("memory_fraction", f"must be in (0, 1], got {memory_fraction!r}")
+    if efficiency is not None and not 0 < efficiency <= 1:
+        raise DataError("efficiency", f"must be in (0, 1], got {efficiency!r}")
     dev = device if isinstance(device, Device) else _device(device)
     a = _arch(arch)
     wdt = "int4" if dtype == "nf4" else dtype
@@ -221,31 +258,32 @@ def cluster_from_network_rtt(
     network_rtt_s: np.ndarray,
     overheads: Overheads = PAPER_OVERHEADS,
     jobs: Sequence[Job] = (),
-    meta: dict | None = None,
+    meta: Mapping[str, Any] | None = None,
+    arrivals: Arrivals | None = None,
 ) -> Cluster:
     """A cluster whose round trips are the network RTT plus ``overheads``."""
-    net = np.asarray(network_rtt_s, dtype=np.float64)
     return Cluster(
         name,
         model,
         tuple(servers),
         tuple(clients),
-        rtt_s=net + overheads.token_s,
-        prefill_rtt_s=net + overheads.prefill_s,
-        prefill_rtt_per_token_s=np.full(net.shape, overheads.prefill_per_token_s),
         jobs=tuple(jobs),
-        network_rtt_s=net,
         meta=dict(meta or {}),
+        arrivals=arrivals or Arrivals(),
+        **network_round_trips(network_rtt_s, overheads),
     )
 
 
 def clustered_rtt(
-    server_sites: Sequence[int], client_sites: Sequence[int], intra_s: float, inter_s: float
+    server_sites: Sequence[int | str],
+    client_sites: Sequence[int | str],
+    intra_s: float,
+    inter_s: float,
 ) -> np.ndarray:
     """(C, S) network RTT: ``intra_s`` within a site, ``inter_s`` between sites."""
-    s = np.asarray(server_sites)[None, :]
-    c = np.asarray(client_sites)[:, None]
-    return np.where(s == c, float(intra_s), float(inter_s))
+    s = np.array(server_sites, dtype=object)[None, :]
+    c = np.array(client_sites, dtype=object)[:, None]
+    return np.where(s == c, float(intra_s), float(inter_s)).astype(np.float64)
 
 
 def paper_clustered(
@@ -386,12 +424,14 @@ def tiny_cluster(
 __all__ = [
     "MODEL_PRESETS",
     "NF4_BYTES",
+    "OVERHEAD_PRESETS",
     "PAPER_OVERHEADS",
     "SERVER_PRESETS",
     "Overheads",
     "block_model",
     "cluster_from_network_rtt",
     "clustered_rtt",
+    "network_round_trips",
     "paper_clustered",
     "preset_model",
     "preset_server",

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from splitopt.errors import DataError
-from splitopt.placement.model import Cluster, Job
+from splitopt.placement.model import Arrivals, Cluster, Job
 from splitopt.scenario.cluster import (
     MODEL_PRESETS,
     PAPER_OVERHEADS,
@@ -107,7 +107,6 @@ def scattered_cluster(
         "topology": TOPOLOGIES.get(key, topology),
         "seed": seed,
         "eta": eta,
-        "workload": {"arrival_rate_per_s": rate_per_s, "num_requests": num_requests, "seed": seed},
     }
     if key in SUBSTITUTES:
         meta["substitute"] = SUBSTITUTES[key]
@@ -121,6 +120,7 @@ def scattered_cluster(
         PAPER_OVERHEADS,
         jobs,
         meta,
+        Arrivals(rate_per_s, num_requests, seed),
     )
 
 
@@ -155,23 +155,11 @@ def clustered_cluster(
         num_mig=int(num_servers) - n_a100,
     )
     meta = dict(cl.meta)
-    meta["workload"] = {"arrival_rate_per_s": rate_per_s, "num_requests": num_requests}
     name = f"paper-clustered-site{client_site}"
     if (num_servers, n_a100) != (9, 2):
         name += f"-C{num_servers}-a100x{n_a100}"
         meta["eta"] = eta
-    return cl.with_jobs(cl.jobs).__class__(
-        name,
-        cl.model,
-        cl.servers,
-        cl.clients,
-        cl.rtt_s,
-        cl.prefill_rtt_s,
-        cl.prefill_rtt_per_token_s,
-        cl.jobs,
-        cl.network_rtt_s,
-        meta,
-    )
+    return cl.replace(name=name, meta=meta, arrivals=Arrivals(rate_per_s, num_requests))
 
 
 __all__ = [

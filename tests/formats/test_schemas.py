@@ -29,9 +29,8 @@ BY_FORMAT = {
     "splitopt-problem": "problem",
     "splitopt-scenario": "scenario",
     "splitopt-profile": "profile",
+    "splitopt-cluster": "cluster",
 }
-#: Shipped formats without a JSON Schema yet, and the reader that validates them.
-NO_SCHEMA = {"splitopt-cluster": "splitopt.formats.cluster_file:read_cluster"}
 
 
 def _format(path: Path) -> str:
@@ -39,7 +38,6 @@ def _format(path: Path) -> str:
 
 
 WITH_SCHEMA = [p for p in SHIPPED if _format(p) in BY_FORMAT]
-WITHOUT_SCHEMA = [p for p in SHIPPED if _format(p) not in BY_FORMAT]
 
 
 def _validator(name: str) -> jsonschema.Draft202012Validator:
@@ -55,13 +53,28 @@ def test_shipped_schema_is_the_generated_one(name: str) -> None:
     )
 
 
-@pytest.mark.parametrize("path", WITHOUT_SCHEMA, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_shipped_file_without_schema_reads(path: Path) -> None:
-    """Files of formats without a schema (cluster files) pass their own reader."""
-    import importlib
+def test_every_shipped_file_has_a_schema() -> None:
+    assert {_format(p) for p in SHIPPED} <= set(BY_FORMAT)
 
-    module, fn = NO_SCHEMA[_format(path)].split(":")
-    getattr(importlib.import_module(module), fn)(path)
+
+@pytest.mark.parametrize("name", schemas.NAMES)
+def test_every_property_is_described(name: str) -> None:
+    """The field reference is rendered from these: no property without a description."""
+    missing = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            for k, prop in node.get("properties", {}).items():
+                if not str(prop.get("description", "")).strip():
+                    missing.append(f"{where}.{k}")
+            for k, v in node.items():
+                walk(v, f"{where}.{k}")
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, where)
+
+    walk(schemas.schema(name), name)
+    assert not missing, missing
 
 
 @pytest.mark.parametrize("path", WITH_SCHEMA, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -128,3 +141,26 @@ def test_broken_scenarios_fail_the_schema(name: str) -> None:
 def test_broken_problems_fail_the_schema(name: str) -> None:
     doc = json.loads((DATA / "broken" / name).read_text())
     assert list(_validator("problem").iter_errors(doc))
+
+
+@pytest.mark.parametrize("name", ["negative_memory.json", "zero_blocks.json", "bool_memory.json"])
+def test_broken_clusters_fail_the_schema(name: str) -> None:
+    doc = json.loads((DATA / "broken-cluster" / name).read_text())
+    assert list(_validator("cluster").iter_errors(doc))
+
+
+def test_written_placements_validate() -> None:
+    from splitopt.formats.cluster_file import read_cluster
+    from splitopt.formats.placement_file import placements_to_dict
+    from splitopt.placement import get_algorithm
+
+    cluster = read_cluster(ROOT / "instances" / "clusters" / "tiny.json")
+    results = [get_algorithm(a).solve(cluster) for a in ("cg-bprr", "petals", "bprr-brute")]
+    doc = json.loads(json.dumps(placements_to_dict(cluster, results)))
+    v = _validator("placement")
+    errors = list(v.iter_errors(doc))
+    assert not errors, [e.message for e in errors[:3]]
+    del doc["results"][0]["servers"]  # a feasible result must carry its placement
+    assert list(v.iter_errors(doc))
+    doc["results"][0]["status"] = "infeasible"
+    assert not list(v.iter_errors(doc))
