@@ -14,9 +14,9 @@ the roofline's A100 decode time (so clients and servers run an engine equally fa
 from the roofline). Requests: N requests from random clients (seeded), l_in = 20,
 l_out = 128. Routes: the exact joint DP per request. Objectives: least T_r
 ("time"), and least swarm blocks within SLA = (1 + slack) x T_r of the
-client-runs-nothing route, slack 0, 0.2 and 1 ("swarm-work"). Server cache memory
-is not binding: CG-BPRR reserves cache for every job on all its blocks and the
-routes never use more server blocks than that design (offline setting).
+client-runs-nothing route, slack 0, 0.2 and 1 ("swarm-work"). Routes are chosen
+per request: whether the swarm's cache memory admits them concurrently is not asked
+here (CG-BPRR reserves cache for the cluster's own job count on every block).
 """
 
 from __future__ import annotations
