@@ -1,0 +1,126 @@
+"""The one evaluator of the joint model: checks a route of segments and times it.
+
+Every joint answer (the DP's, the brute force's, a heuristic's) is scored here;
+no solver's own cost is trusted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from splitopt.evaluate import RTOL
+from splitopt.joint.model import CLIENT, JointCluster, Segment
+from splitopt.placement.model import Job, Placement
+
+
+@dataclass(frozen=True)
+class RouteScore:
+    """The evaluator's figures for one request on one joint route.
+
+    Times in seconds: ``prefill_s`` (time to first token, no waiting), ``decode_s``
+    (the ``l_out - 1`` later tokens), ``total_s`` (T_r), ``per_token_s`` (T_r / l_out).
+    ``client_blocks`` / ``swarm_blocks``: blocks run on the client / on servers;
+    ``client_memory_bytes``: what the client holds for them (weights + KV cache).
+    """
+
+    feasible: bool
+    reason: str | None
+    prefill_s: float
+    decode_s: float
+    total_s: float
+    per_token_s: float
+    client_blocks: int
+    swarm_blocks: int
+    client_memory_bytes: float
+
+    def meets(self, sla_s: float) -> bool:
+        """Feasible and within ``sla_s`` (with the evaluator's relative tolerance)."""
+        return self.feasible and self.total_s <= sla_s * (1.0 + RTOL)
+
+
+def route_problem(
+    jc: JointCluster, placement: Placement, job: Job, route: Sequence[Segment]
+) -> str | None:
+    """Why ``route`` breaks the joint hop rule (one line), or ``None``."""
+    L = jc.num_blocks
+    first, count = placement.first, placement.count
+    S = int(count.size)
+    nxt = 1
+    client_blocks = 0
+    for h, seg in enumerate(route):
+        d, a, b = int(seg.device), int(seg.first), int(seg.last)
+        if a != nxt:
+            return f"segment {h} starts at block {a}, the next block needed is {nxt}"
+        if b < a or b > L:
+            return f"segment {h}: blocks {a}..{b} are not a range inside 1..{L}"
+        if d == CLIENT:
+            if h > 0 and int(route[h - 1].device) == CLIENT:
+                return f"segment {h}: two client segments in a row (merge them)"
+            client_blocks += b - a + 1
+        else:
+            if not 0 <= d < S:
+                return f"segment {h}: server index {d} out of range"
+            lo, m = int(first[d]), int(count[d])
+            hi = lo + m - 1
+            if m == 0 or not lo <= a <= b <= hi:
+                return f"segment {h}: server {d} hosts blocks {lo}..{hi}, not {a}..{b}"
+            nxt_dev = int(route[h + 1].device) if h + 1 < len(route) else None
+            if b < hi and nxt_dev != CLIENT:
+                return (
+                    f"segment {h}: server {d} stops at block {b} before the end of its range "
+                    f"({hi}) but the next device is not the client"
+                )
+        nxt = b + 1
+    if nxt != L + 1:
+        return f"route ends after block {nxt - 1}, the model has {L}"
+    cap = jc.max_client_blocks(job)
+    if client_blocks > cap:
+        need = client_blocks * jc.client_block_bytes(job)
+        have = jc.devices[job.client].memory_bytes
+        return f"client runs {client_blocks} blocks needing {need:.6g} B, it has {have:.6g} B"
+    return None
+
+
+def score_route(
+    jc: JointCluster, placement: Placement, job: Job, route: Sequence[Segment]
+) -> RouteScore:
+    """Check ``route`` for ``job`` and time it (server memory is global, not checked here)."""
+    why = route_problem(jc, placement, job, route)
+    if why is not None:
+        inf = math.inf
+        return RouteScore(False, why, inf, inf, inf, inf, 0, 0, inf)
+    cl = jc.cluster
+    c, l_in, l_out = job.client, job.l_in, job.l_out
+    dev = jc.devices[c]
+    prefill = 0.0
+    per_token = 0.0
+    n_client = 0
+    for seg in route:
+        k = seg.last - seg.first + 1
+        if seg.device == CLIENT:
+            prefill += k * dev.prefill_s(l_in)
+            per_token += k * dev.decode_s
+            n_client += k
+        else:
+            j = seg.device
+            srv = cl.servers[j]
+            prefill += cl.prefill_rtt(c, j, l_in) + k * srv.prefill_s(l_in)
+            per_token += float(cl.rtt_s[c, j]) + k * srv.decode_s
+    decode = (l_out - 1) * per_token
+    total = prefill + decode
+    return RouteScore(
+        True,
+        None,
+        prefill,
+        decode,
+        total,
+        total / l_out,
+        n_client,
+        jc.num_blocks - n_client,
+        n_client * jc.client_block_bytes(job),
+    )
+
+
+__all__ = ["RouteScore", "route_problem", "score_route"]

@@ -1,0 +1,130 @@
+"""Exact per-request routing in the joint model, given a placement.
+
+:func:`best_route` runs the DP of :mod:`splitopt.joint.kernels` and picks, by
+objective, the number of client blocks:
+
+* ``"time"``: least T_r (BPRR's objective, per request);
+* ``"swarm-work"``: fewest blocks on the swarm subject to T_r <= SLA
+  (SplitLLM's objective; blocks are identical, so swarm work is proportional to
+  the number of swarm blocks), ties broken by least T_r.
+
+The answer is re-scored by :func:`splitopt.joint.evaluate.score_route`; it is
+``optimal`` only when the evaluator agrees with the DP's value.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from splitopt.errors import UsageError
+from splitopt.evaluate import RTOL
+from splitopt.joint.evaluate import RouteScore, score_route
+from splitopt.joint.kernels import joint_route_kernel
+from splitopt.joint.model import CLIENT, JointCluster, JointRoute, Segment
+from splitopt.placement.model import Job, Placement
+
+#: The per-request objectives.
+OBJECTIVES = ("time", "swarm-work")
+
+
+@dataclass(frozen=True)
+class RouteAnswer:
+    """A request's route, its score by the evaluator and the status.
+
+    ``status``: ``optimal`` (the DP's optimum, confirmed by the evaluator),
+    ``infeasible`` (no route, or none within the SLA) or ``error`` (the evaluator
+    disagrees with the DP; should never happen, reported rather than hidden).
+    ``time_by_client_blocks[n]``: the least T_r with exactly n client blocks (inf: none).
+    """
+
+    status: str
+    route: JointRoute
+    score: RouteScore | None
+    time_by_client_blocks: np.ndarray
+
+
+def rebuild(tables: tuple, num_blocks: int, n: int) -> JointRoute:
+    """The route ending in state ``F[L + 1, n]`` from the kernel's predecessor tables."""
+    _, pf_kind, pf_b, pf_j, px_b, px_j = tables
+    segs: list[Segment] = []
+    b, state = num_blocks + 1, "F"
+    while not (state == "F" and b == 1):
+        if state == "F":
+            kind = int(pf_kind[b, n])
+            pb = int(pf_b[b, n])
+            if kind == 2:
+                segs.append(Segment(int(pf_j[b, n]), pb, b - 1))
+            elif kind in (0, 1):
+                segs.append(Segment(CLIENT, pb, pb))
+                n -= 1
+                state = "X" if kind == 1 else "F"
+            else:  # pragma: no cover - a broken table is a bug
+                raise RuntimeError(f"no predecessor for F[{b}, {n}]")
+            b = pb
+        else:
+            pb = int(px_b[b, n])
+            segs.append(Segment(int(px_j[b, n]), pb, b - 1))
+            b, state = pb, "F"
+    segs.reverse()
+    merged: list[Segment] = []
+    for s in segs:  # runs of single client blocks -> one client segment
+        if merged and s.device == CLIENT and merged[-1].device == CLIENT:
+            merged[-1] = Segment(CLIENT, merged[-1].first, s.last)
+        else:
+            merged.append(s)
+    return tuple(merged)
+
+
+def time_table(jc: JointCluster, placement: Placement, job: Job) -> tuple:
+    """The kernel's tables for ``job`` (``[0]``: least T_r per number of client blocks)."""
+    visit, block, client = jc.costs(job)
+    return joint_route_kernel(
+        placement.first,
+        placement.count,
+        visit,
+        block,
+        float(client),
+        jc.max_client_blocks(job),
+        jc.num_blocks,
+    )
+
+
+def best_route(
+    jc: JointCluster,
+    placement: Placement,
+    job: Job,
+    objective: str = "time",
+    sla_s: float | None = None,
+) -> RouteAnswer:
+    """The exact best route of ``job`` under ``placement`` for ``objective``."""
+    if objective not in OBJECTIVES:
+        raise UsageError(f"unknown objective {objective!r}; choose from {', '.join(OBJECTIVES)}")
+    if objective == "swarm-work" and (sla_s is None or not sla_s > 0):
+        raise UsageError("objective 'swarm-work' needs an SLA in seconds (> 0)")
+    tables = time_table(jc, placement, job)
+    best = np.asarray(tables[0])
+    finite = np.isfinite(best)
+    if not finite.any():
+        return RouteAnswer("infeasible", (), None, best)
+    if objective == "time":
+        n = int(np.argmin(best))
+    else:
+        assert sla_s is not None
+        ok = np.flatnonzero(finite & (best <= sla_s * (1.0 + RTOL)))
+        if ok.size == 0:
+            return RouteAnswer("infeasible", (), None, best)
+        n = int(ok[-1])
+    route = rebuild(tables, jc.num_blocks, n)
+    sc = score_route(jc, placement, job, route)
+    agrees = sc.feasible and sc.client_blocks == n and math.isclose(
+        sc.total_s, float(best[n]), rel_tol=1e-9, abs_tol=0.0
+    )
+    if objective == "swarm-work" and not sc.meets(float(sla_s)):  # type: ignore[arg-type]
+        agrees = False
+    return RouteAnswer("optimal" if agrees else "error", route, sc, best)
+
+
+__all__ = ["OBJECTIVES", "RouteAnswer", "best_route", "rebuild", "time_table"]
