@@ -142,7 +142,7 @@ def placements_from_dict(
     res = doc["results"]
     if not isinstance(res, list) or not res:
         raise InputError(file, ["results"], "must be a non-empty array of result objects")
-    out = []
+    out: list[tuple[str, Placement | None, tuple[Route, ...]]] = []
     for i, r in enumerate(res):
         path: list[str | int] = ["results", i]
         check_fields(
@@ -234,7 +234,7 @@ def read_placements(
 
 def read_runs(
     file: str | os.PathLike, cluster: Cluster
-) -> tuple[str | None, list[tuple[str, dict, Placement, tuple[Route, ...]]]]:
+) -> tuple[str | None, list[tuple[str, dict, Placement | None, tuple[Route, ...]]]]:
     """(cluster name recorded, [(algorithm, options, placement, routes)]) of a placement
     file read against ``cluster``: what ``splitopt place CLUSTER --replay FILE`` re-runs."""
     doc = load_json(file)

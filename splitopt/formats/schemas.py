@@ -114,7 +114,7 @@ def problem_schema() -> dict:
     }
     for name in LAYER_FIELDS + BOUNDARY_FIELDS:
         types[name] = {"type": "array", "items": NONNEG, "minItems": 1}
-    doc_types = {
+    doc_types: dict[str, dict] = {
         "format": {"const": pf.FORMAT},
         "version": {"const": pf.VERSION},
         "name": STRING,
@@ -292,7 +292,7 @@ def scenario_schema() -> dict:
             "additionalProperties": {"$ref": f"#/$defs/{ref}"},
         }
 
-    doc_types = {
+    doc_types: dict[str, dict] = {
         "format": {"const": sf.FORMAT},
         "version": {"const": sf.VERSION},
         "name": STRING,
@@ -342,7 +342,7 @@ def profile_schema_body() -> dict:
         pf.LAYER_REQUIRED,
         pf.LAYER_OPTIONAL,
     )
-    types = {
+    types: dict[str, dict] = {
         "format": {"const": pf.FORMAT},
         "version": {"const": pf.VERSION},
         "model": STRING,

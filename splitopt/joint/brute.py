@@ -66,9 +66,9 @@ def brute_best(
             assert sla_s is not None
             if not sc.meets(sla_s):
                 continue
-            key = (sc.swarm_blocks, sc.total_s)
+            key = _key(sc, objective)
         else:
-            key = (sc.total_s, sc.client_blocks)
+            key = _key(sc, objective)
         if best is None or key < _key(best[1], objective):
             best = (r, sc)
     return best
@@ -76,8 +76,8 @@ def brute_best(
 
 def _key(sc: RouteScore, objective: str) -> tuple[float, float]:
     if objective == "swarm-work":
-        return (sc.swarm_blocks, sc.total_s)
-    return (sc.total_s, sc.client_blocks)
+        return (float(sc.swarm_blocks), sc.total_s)
+    return (sc.total_s, float(sc.client_blocks))
 
 
 __all__ = ["MAX_BLOCKS", "all_routes", "brute_best"]

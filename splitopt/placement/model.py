@@ -229,9 +229,11 @@ class Cluster:
     clients: tuple[str, ...]
     rtt_s: np.ndarray
     prefill_rtt_s: np.ndarray
-    prefill_rtt_per_token_s: np.ndarray | None = None
+    # None (zeros) is accepted and replaced in __post_init__, so the field is always an array
+    prefill_rtt_per_token_s: np.ndarray = None  # type: ignore[assignment]
     jobs: tuple[Job, ...] = ()
-    network_rtt_s: np.ndarray | None = None
+    # None (= rtt_s) is accepted and replaced in __post_init__
+    network_rtt_s: np.ndarray = None  # type: ignore[assignment]
     meta: Mapping[str, Any] = field(default_factory=Meta)
     arrivals: Arrivals = field(default_factory=Arrivals)
 

@@ -41,10 +41,13 @@ def _coerce(algorithm: str, spec: OptionSpec, value: Any) -> Any:
             raise SolverError(f"{where} must be true or false, got {value!r}")
         return value
     if kind is int:
-        whole = isinstance(value, numbers.Real) and math.isfinite(value) and value == int(value)
-        if isinstance(value, bool) or not whole:
-            raise SolverError(f"{where} must be a whole number, got {value!r}")
-        return int(value)
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return int(value)
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            x = float(value)
+            if math.isfinite(x) and x.is_integer():
+                return int(x)
+        raise SolverError(f"{where} must be a whole number, got {value!r}")
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
             raise SolverError(f"{where} must be a number, got {value!r}")

@@ -176,6 +176,7 @@ def block_model(
         raise DataError(
             "cache_dtype", f"unknown dtype {cache_dtype!r}; valid: {', '.join(DTYPE_BYTES)}"
         )
+    assert a.num_kv_heads is not None and a.head_dim is not None  # set by Architecture
     return BlockModel(
         num_blocks=len(rows),
         block_bytes=params * _weight_bytes(dtype),

@@ -346,7 +346,7 @@ def _total(entries: tuple, limit: int, what: str) -> int:
     for i, e in enumerate(entries):
         total += e.size
         if total > limit:
-            where: list[str | int] = [what, i] + (["count"] if e.count is not None else [])
+            where: list[str | int] = [what, i, *(["count"] if e.count is not None else [])]
             raise SpecError(where, f"more than {limit:,} {what} in all (our limit)")
     return total
 

@@ -56,10 +56,10 @@ OPTION_SPECS: dict[str, OptionSpec] = {o.name: o for o in OPTIONS}
 def _check_time_limit(value: object) -> float | None:
     if value is None:
         return None
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not (math.isfinite(value) and value > 0):  # type: ignore[arg-type]
-        raise SolverError(f"time limit must be > 0 seconds, got {value!r}")
-    return float(value)  # type: ignore[arg-type]
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if number and math.isfinite(value) and value > 0:  # type: ignore[arg-type]
+        return float(value)  # type: ignore[arg-type]
+    raise SolverError(f"time limit must be > 0 seconds, got {value!r}")
 
 
 def _discretisation(solver: str, options: Mapping[str, Any]) -> Discretisation:

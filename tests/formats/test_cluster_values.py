@@ -305,10 +305,16 @@ def test_place_empty_algorithm_list_is_exit_2(capsys) -> None:
     _one_line_error(code, err, "--algorithm")
 
 
-@pytest.mark.parametrize("command", ["place", "simulate"])
-def test_negative_seed_is_exit_2_up_front(capsys, command) -> None:
-    code, _, err = _cli(capsys, command, TINY, "--seed", "-1")
-    _one_line_error(code, err, "--seed", "whole number >= 0")
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["place", TINY, "--algorithm", "petals", "--seed", "-1"], "seed must be >= 0"),
+        (["simulate", TINY, "--seed", "-1"], "whole number >= 0"),
+    ],
+)
+def test_negative_seed_is_exit_2_up_front(capsys, argv, needle) -> None:
+    code, _, err = _cli(capsys, *argv)
+    _one_line_error(code, err, "seed", needle)
 
 
 @pytest.mark.parametrize("value", [2**63, 1e19, 2**64 + 5])
