@@ -127,6 +127,9 @@ class Measurement:
     locator: str
     notes: str = ""
     lengths_approximate: bool = False
+    #: added after the confirmatory registration (paper/PROTOCOL.md): predicted,
+    #: never fitted (no shipped figure and no held-out fold uses it)
+    validation_only: bool = False
 
     @property
     def kind(self) -> str:
@@ -236,15 +239,67 @@ def _with(d: Device, x: Sequence[float]) -> Device:
     return dataclasses.replace(d, **dict(zip(FIGURES, (float(v) for v in x), strict=True)))
 
 
+@dataclass(frozen=True)
+class Structure:
+    """Which mechanisms the model has (the structures the nested held-out
+    estimate chooses among, :func:`nested_held_out`): ``fp16_accumulate``: the
+    engine's FP16-accumulate matmul rate where it has one (``matmul_peak``), else
+    the compute dtype's own peak; ``dequant_pass``: the engine's dequantise pass
+    before a quantised prefill; ``per_block``: fixed costs per transformer block
+    (else one per forward pass of the whole model, counted as 32 blocks so that
+    the fit's bounds stay the same)."""
+
+    fp16_accumulate: bool = True
+    dequant_pass: bool = True
+    per_block: bool = True
+
+    @property
+    def label(self) -> str:
+        parts = [
+            n
+            for n, on in (
+                ("FP16-accumulate", self.fp16_accumulate),
+                ("dequantise pass", self.dequant_pass),
+                ("per block", self.per_block),
+            )
+            if on
+        ]
+        return " + ".join(parts) if parts else "previous (none of the three)"
+
+    @property
+    def mechanisms(self) -> int:
+        return int(self.fp16_accumulate) + int(self.dequant_pass) + int(self.per_block)
+
+
+#: The shipped model's structure.
+SHIPPED = Structure()
+#: Every structure the nested estimate chooses among (the 2^3 combinations of the
+#: three mechanisms in the committed code), simplest first: ties in the inner
+#: score go to the structure with fewer mechanisms, then to the earlier one here.
+STRUCTURES: tuple[Structure, ...] = tuple(
+    sorted(
+        (Structure(a, b, c) for a in (False, True) for b in (False, True) for c in (False, True)),
+        key=lambda st: (st.mechanisms, not st.fp16_accumulate, not st.dequant_pass),
+    )
+)
+#: The blocks a per-pass fixed cost stands for (the bounds are per block of a 32-block pass).
+_PASS_BLOCKS = 32
+
+
 @cache
-def _terms(m: Measurement) -> tuple[Any, ...]:
+def _terms(m: Measurement, structure: Structure = SHIPPED) -> tuple[Any, ...]:
     """Per-layer roofline terms of ``m`` at full efficiency (seconds), for fast
     fits; the compute path (``matmul_peak``, ``dequant_pass``) is the engine's
-    on that device (:func:`shipped_device`): a property of its code, not fitted."""
+    on that device (:func:`shipped_device`): a property of its code, not fitted
+    (``structure`` switches either off)."""
     w = _workload(m)
     d = shipped_device(m)
+    if not structure.fp16_accumulate:
+        d = dataclasses.replace(d, matmul_peak="")
     pc, pm = d.matmul_rate(_precision(m).compute), d.memory_bandwidth
-    deq = float(w.dequant_bytes[0].sum()) / pm if d.dequant_pass else 0.0
+    deq = float(w.dequant_bytes[0].sum()) / pm if d.dequant_pass and structure.dequant_pass else 0.0
+    blocks = w.blocks if structure.per_block else _PASS_BLOCKS
+    step_blocks = w.step_blocks if structure.per_block else _PASS_BLOCKS
     return (
         w.prefill_flops[0] / pc,
         w.prefill_bytes[0] / pm,
@@ -254,15 +309,15 @@ def _terms(m: Measurement) -> tuple[Any, ...]:
         w.step_bytes1[0] / pm,
         w.steps[0],
         deq,
-        w.blocks,
-        w.step_blocks,
+        blocks,
+        step_blocks,
     )
 
 
-def _predict_fast(m: Measurement, x: Sequence[float]) -> float:
+def _predict_fast(m: Measurement, x: Sequence[float], structure: Structure = SHIPPED) -> float:
     """:func:`predict` on the device with figures ``x`` (order :data:`FIGURES`)."""
     ce, po, be, so = x
-    pf, pb, f0, f1, b0, b1, steps, deq, blocks, step_blocks = _terms(m)
+    pf, pb, f0, f1, b0, b1, steps, deq, blocks, step_blocks = _terms(m, structure)
     tp = float(np.maximum(pf / ce, pb / be).sum()) + po * blocks + deq / be
     td = float(sum_max_linear(f0 / ce, f1 / ce, b0 / be, b1 / be, steps).sum())
     td += float(steps[0]) * so * step_blocks
@@ -276,11 +331,17 @@ def _predict_fast(m: Measurement, x: Sequence[float]) -> float:
     return g / (tp + td)
 
 
-def _residuals(x: np.ndarray, rows: Sequence[Measurement]) -> np.ndarray:
-    return np.array([np.log(ratio(m, _predict_fast(m, x))) for m in rows])
+def _residuals(
+    x: np.ndarray, rows: Sequence[Measurement], structure: Structure = SHIPPED
+) -> np.ndarray:
+    return np.array([np.log(ratio(m, _predict_fast(m, x, structure))) for m in rows])
 
 
-def fit(rows: Sequence[Measurement], fixed: dict[str, float] | None = None) -> dict[str, float]:
+def fit(
+    rows: Sequence[Measurement],
+    fixed: dict[str, float] | None = None,
+    structure: Structure = SHIPPED,
+) -> dict[str, float]:
     """The four figures that best fit ``rows`` (soft-L1 on log ratios); figures
     in ``fixed`` are held at their values."""
     from scipy.optimize import least_squares
@@ -297,7 +358,7 @@ def fit(rows: Sequence[Measurement], fixed: dict[str, float] | None = None) -> d
     def res(z: np.ndarray) -> np.ndarray:
         x = x0.copy()
         x[free] = z
-        return _residuals(x, rows)
+        return _residuals(x, rows, structure)
 
     sol = least_squares(
         res, x0[free], bounds=(_LO[free], _HI[free]), loss="soft_l1", f_scale=0.1, x_scale="jac"
@@ -327,7 +388,9 @@ def _fittable(rows: Sequence[Measurement]) -> set[str]:
 
 
 def fit_group(
-    rows: Sequence[Measurement], fallbacks: Sequence[Sequence[Measurement]]
+    rows: Sequence[Measurement],
+    fallbacks: Sequence[Sequence[Measurement]],
+    structure: Structure = SHIPPED,
 ) -> dict[str, float]:
     """Figures for a group: each from ``rows`` where the protocol allows, else
     from the first fallback pool that allows it (a pool fitted on its own)."""
@@ -338,7 +401,7 @@ def fit_group(
         if not allowed:
             continue
         fixed = {k: v for k, v in chosen.items() if k not in allowed}
-        figs = fit(pool, fixed)
+        figs = fit(pool, fixed, structure)
         chosen.update({k: figs[k] for k in allowed})
     for f, v in zip(FIGURES, _START, strict=True):
         chosen.setdefault(f, float(v))
@@ -352,8 +415,9 @@ def reference(kind: str) -> str:
 def calibrate(
     rows: Sequence[Measurement] | None = None,
 ) -> dict[tuple[str, str], dict[str, float]]:
-    """(kind, engine) -> fitted figures, for every group with rows."""
-    rows = list(measurements() if rows is None else rows)
+    """(kind, engine) -> fitted figures, for every group with rows (validation-only
+    rows left out)."""
+    rows = [m for m in (measurements() if rows is None else rows) if not m.validation_only]
     out = {}
     for kind, eng in sorted({(m.kind, m.engine_profile) for m in rows}):
         group = [m for m in rows if m.kind == kind and m.engine_profile == eng]
@@ -362,21 +426,199 @@ def calibrate(
     return out
 
 
-def held_out(rows: Sequence[Measurement] | None = None) -> dict[str, float]:
+def held_out(
+    rows: Sequence[Measurement] | None = None, structure: Structure = SHIPPED
+) -> dict[str, float]:
     """Row id -> ratio when the row's device kind is left out of the fit."""
     rows = list(measurements() if rows is None else rows)
     out: dict[str, float] = {}
     for kind in sorted({m.kind for m in rows}):
-        train = [m for m in rows if m.kind != kind]
+        train = [m for m in rows if m.kind != kind and not m.validation_only]
         cache_: dict[str, dict[str, float]] = {}
         for m in rows:
             if m.kind != kind:
                 continue
             eng = m.engine_profile
             if eng not in cache_:
-                cache_[eng] = fit_group([m2 for m2 in train if m2.engine_profile == eng], [train])
-            out[m.id] = ratio(m, _predict_fast(m, [cache_[eng][f] for f in FIGURES]))
+                cache_[eng] = fit_group(
+                    [m2 for m2 in train if m2.engine_profile == eng], [train], structure
+                )
+            out[m.id] = ratio(m, _predict_fast(m, [cache_[eng][f] for f in FIGURES], structure))
     return out
+
+
+def nested_held_out(
+    rows: Sequence[Measurement] | None = None,
+    structures: Sequence[Structure] = STRUCTURES,
+    band: float = BAND,
+) -> tuple[dict[str, float], dict[str, Structure]]:
+    """The held-out estimate with the model structure chosen inside each fold.
+
+    For each device kind k (the outer fold): for every structure of
+    ``structures``, the inner score is the number of rows of the *other* kinds
+    within ``band`` when each of those kinds is in turn left out of a fit on the
+    rows without k (leave-one-kind-out on the outer training rows); the structure
+    with the highest inner score (ties: the earlier in ``structures``, i.e. fewer
+    mechanisms) is fitted on all rows without k and predicts k's rows. No row of
+    k is used to choose or fit what predicts it.
+
+    Returns (row id -> ratio, kind -> the structure chosen for it)."""
+    rows = list(measurements() if rows is None else rows)
+    kinds = sorted({m.kind for m in rows})
+    fits: dict[tuple[frozenset[str], str, Structure], dict[str, float]] = {}
+
+    def out_ratio(m: Measurement, excluded: frozenset[str], st: Structure) -> float:
+        key = (excluded, m.engine_profile, st)
+        if key not in fits:
+            train = [t for t in rows if t.kind not in excluded and not t.validation_only]
+            same = [t for t in train if t.engine_profile == m.engine_profile]
+            fits[key] = fit_group(same, [train], st)
+        return ratio(m, _predict_fast(m, [fits[key][f] for f in FIGURES], st))
+
+    out: dict[str, float] = {}
+    chosen: dict[str, Structure] = {}
+    for k in kinds:
+        best: tuple[int, Structure] | None = None
+        for st in structures:
+            score = sum(
+                within(out_ratio(m, frozenset({k, m.kind}), st), band)
+                for m in rows
+                if m.kind != k and not m.validation_only
+            )
+            if best is None or score > best[0]:
+                best = (score, st)
+        assert best is not None
+        chosen[k] = best[1]
+        for m in rows:
+            if m.kind == k:
+                out[m.id] = out_ratio(m, frozenset({k}), best[1])
+    return out, chosen
+
+
+#: The client-device classes of the paper-like family (issue 22): name -> which
+#: measurement rows belong to it. Apple's base chips are rows of kind ``laptop``.
+CLIENT_CLASSES: dict[str, Callable[[Measurement], bool]] = {
+    "Jetson Orin (edge-board)": lambda m: m.kind == "edge-board",
+    "Raspberry Pi 5 (sbc)": lambda m: m.kind == "sbc",
+    "Snapdragon 8-class (phone)": lambda m: m.kind == "phone",
+    "Apple M base chips (laptop)": lambda m: m.device in ("apple-m1", "apple-m2", "apple-m3"),
+}
+
+
+def client_validation(
+    nested: dict[str, float] | None = None, chosen: dict[str, Structure] | None = None
+) -> tuple[list[dict[str, Any]], str]:
+    """The per-class validation table of the client devices (rows within x1.5 of
+    the measurement, as counts): shipped figures (in sample), class held out with
+    the shipped structure, class held out with the structure chosen inside each
+    fold (nested), and the uncalibrated roofline (fitted to no measurement);
+    and the headline cost model by the rule registered in ``paper/PROTOCOL.md``
+    (calibrated iff its nested share on these rows is strictly greater than the
+    uncalibrated one's)."""
+    ms = measurements()
+    if nested is None or chosen is None:
+        nested, chosen = nested_held_out(ms)
+    shipped = {r["id"]: r["ratio"] for r in rows_table()}
+    old = {r["id"]: r["ratio"] for r in rows_table(old_device, old=True)}
+    plain = held_out(ms)
+    table: list[dict[str, Any]] = []
+    pool: list[Measurement] = []
+    for name, pick in [*CLIENT_CLASSES.items(), ("all client classes", None)]:
+        rows = [m for m in ms if (pick(m) if pick else any(p(m) for p in CLIENT_CLASSES.values()))]
+        if pick is not None:
+            pool += rows
+        kinds = sorted({m.kind for m in rows})
+        table.append(
+            {
+                "class": name,
+                "rows": len(rows),
+                "devices": ", ".join(sorted({m.device for m in rows})),
+                "shipped": sum(within(shipped[m.id]) for m in rows),
+                "class_held_out": sum(within(plain[m.id]) for m in rows),
+                "nested_held_out": sum(within(nested[m.id]) for m in rows),
+                "uncalibrated": sum(within(old[m.id]) for m in rows),
+                "structures": "; ".join(f"{k}: {chosen[k].label}" for k in kinds),
+            }
+        )
+    tot = table[-1]
+    model = (
+        "calibrated" if tot["nested_held_out"] > tot["uncalibrated"] else "uncalibrated-roofline"
+    )
+    allrows = {
+        "class": "all measurement rows",
+        "rows": len(ms),
+        "devices": f"{len({m.device for m in ms})} devices",
+        "shipped": sum(within(shipped[m.id]) for m in ms),
+        "class_held_out": sum(within(plain[m.id]) for m in ms),
+        "nested_held_out": sum(within(nested[m.id]) for m in ms),
+        "uncalibrated": sum(within(old[m.id]) for m in ms),
+        "structures": "; ".join(f"{k}: {v.label}" for k, v in sorted(chosen.items())),
+    }
+    table.append(allrows)
+    return table, model
+
+
+def write_client_validation(outdir: Any) -> list[Any]:
+    """``client_validation.{md,csv,tex}`` into ``outdir`` (the tex holds macros)."""
+    import csv
+    from pathlib import Path
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    table, model = client_validation()
+
+    def cell(r: dict[str, Any], k: str) -> str:
+        return f"{r[k]}/{r['rows']} ({100 * r[k] / r['rows']:.0f} %)" if r["rows"] else "–"
+
+    md = [
+        "**Cost model on the paper-like client devices: rows within ×1.5 of the published "
+        f"measurement (splitopt/data/measurements.json, {len(measurements())} rows)**",
+        "",
+        "| client class | rows | devices | calibrated, in sample | calibrated, class held out "
+        "| calibrated, class held out, structure chosen in the fold (nested) "
+        "| uncalibrated roofline (fitted to none) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in table:
+        md.append(
+            f"| {r['class']} | {r['rows']} | {r['devices']} | {cell(r, 'shipped')} | "
+            f"{cell(r, 'class_held_out')} | {cell(r, 'nested_held_out')} | "
+            f"{cell(r, 'uncalibrated')} |"
+        )
+    md += [
+        "",
+        "Class held out: every figure refitted without any row of the row's device kind "
+        "(Apple's base chips are rows of kind laptop, so their fold leaves out every laptop "
+        "row). Nested: in each fold the model structure (FP16-accumulate rate, dequantise "
+        "pass, per-block fixed costs: the 8 combinations) is chosen by the same held-out "
+        "score computed on the fold's training rows only. Structures chosen per held-out "
+        f"kind: {table[-1]['structures']}.",
+        "",
+        f"Headline cost model by the rule registered in paper/PROTOCOL.md (calibrated iff its "
+        f"nested share on the client rows is strictly greater than the uncalibrated one's): "
+        f"**{model}**.",
+    ]
+    tex = ["% generated by python -m splitopt.experiments.calibration --client-table"]
+    for r in table:
+        tag = "".join(ch for ch in r["class"].title() if ch.isalpha())[:24]
+        for k in ("rows", "shipped", "class_held_out", "nested_held_out", "uncalibrated"):
+            name = "cv" + tag + "".join(w.title() for w in k.split("_"))
+            tex.append(f"\\newcommand{{\\{name}}}{{{r[k]}}}")
+    tex.append(f"\\newcommand{{\\cvHeadlineModel}}{{{model}}}")
+    made = []
+    p = outdir / "client_validation.md"
+    p.write_text("\n".join(md) + "\n", encoding="utf-8")
+    made.append(p)
+    p = outdir / "client_validation.tex"
+    p.write_text("\n".join(tex) + "\n", encoding="utf-8")
+    made.append(p)
+    p = outdir / "client_validation.csv"
+    with p.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(table[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(table)
+    made.append(p)
+    return made
 
 
 def held_out_devices(rows: Sequence[Measurement] | None = None) -> dict[str, float]:
@@ -386,7 +628,7 @@ def held_out_devices(rows: Sequence[Measurement] | None = None) -> dict[str, flo
     rows = list(measurements() if rows is None else rows)
     out: dict[str, float] = {}
     for device in sorted({m.device for m in rows}):
-        train = [m for m in rows if m.device != device]
+        train = [m for m in rows if m.device != device and not m.validation_only]
         fits: dict[str, dict[str, float]] = {}
         for m in rows:
             if m.device != device:
@@ -486,7 +728,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--old", action="store_true", help="also score the pre-calibration model")
     ap.add_argument("--devices", action="store_true", help="also leave one device (not class) out")
     ap.add_argument("--worst", type=int, default=10, help="list the N worst rows (default 10)")
+    ap.add_argument(
+        "--client-table",
+        metavar="DIR",
+        default=None,
+        help="write the client devices' validation table with nested held-out figures "
+        "(client_validation.{md,csv,tex}) into DIR and stop",
+    )
     args = ap.parse_args(argv)
+
+    if args.client_table:
+        for p in write_client_validation(args.client_table):
+            print(p)
+        return 0
 
     if args.fit:
         figs = calibrate()

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from splitopt.experiments.confirmatory import run_confirmatory
 from splitopt.experiments.harness import Scalar, Task, experiment
 from splitopt.experiments.instances import family_groups
 from splitopt.experiments.protocol import PROTOCOL_SETTINGS
@@ -34,6 +35,7 @@ from splitopt.experiments.speed import SOLVERS as SPEED_SOLVERS
 _RUNNERS = "splitopt.experiments.catalog"
 __all__ = [
     "run_calibration_impact",
+    "run_confirmatory",
     "run_discretisation",
     "run_simulation",
     "run_speed",
@@ -158,6 +160,34 @@ def calibration_impact(seed: int, repetitions: int, quick: bool) -> Iterator[Tas
                     group=g,
                     solver=PROTOCOL_SOLVER,
                 )
+
+
+@experiment(
+    "confirmatory",
+    "confirmatory SplitLLM study (paper/PROTOCOL.md): setting P under both cost models, "
+    "per-class charged work of the DP and every baseline (registered: --seed 1000 "
+    "--repetitions 600)",
+)
+def confirmatory(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
+    """Setting P on seeds ``seed`` .. ``seed + repetitions - 1`` (the registration:
+    1000-1599), one task per seed and cost model; rows keep per-class charged works
+    for the two-level bootstrap of :mod:`splitopt.experiments.confirmatory`.
+    ``quick`` (size small) is not part of the registration."""
+    from splitopt.scenario.cost_models import COST_MODELS
+
+    size = "small" if quick else "medium"
+    for rep in range(repetitions):
+        for model in COST_MODELS:
+            yield Task.make(
+                "confirmatory",
+                f"{_RUNNERS}:run_confirmatory",
+                setting="P",
+                family="paper-like",
+                seed=seed + rep,
+                size=size,
+                repetition=rep,
+                cost_model=model,
+            )
 
 
 #: Sweep values of experiment (c). Scales are relative to the instance's own values.
