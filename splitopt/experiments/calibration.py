@@ -236,7 +236,8 @@ def old_device(m: Measurement) -> Device:
 
 
 def _with(d: Device, x: Sequence[float]) -> Device:
-    return dataclasses.replace(d, **dict(zip(FIGURES, (float(v) for v in x), strict=True)))
+    changes: dict[str, Any] = dict(zip(FIGURES, (float(v) for v in x), strict=True))
+    return dataclasses.replace(d, **changes)
 
 
 @dataclass(frozen=True)
@@ -314,7 +315,9 @@ def _terms(m: Measurement, structure: Structure = SHIPPED) -> tuple[Any, ...]:
     )
 
 
-def _predict_fast(m: Measurement, x: Sequence[float], structure: Structure = SHIPPED) -> float:
+def _predict_fast(
+    m: Measurement, x: Sequence[float] | np.ndarray, structure: Structure = SHIPPED
+) -> float:
     """:func:`predict` on the device with figures ``x`` (order :data:`FIGURES`)."""
     ce, po, be, so = x
     pf, pb, f0, f1, b0, b1, steps, deq, blocks, step_blocks = _terms(m, structure)

@@ -91,7 +91,7 @@ def class_table(seed: int, size: str, cost_model: str) -> dict[str, list]:
         "weight": np.bincount(idx, weights=w, minlength=k).tolist(),
     }
     for r, j in zip(p.requests, idx, strict=True):
-        out["family"][j] = str((r.meta or {}).get("model_family", ""))
+        out["family"][j] = str(r.meta.get("model_family", "") if r.meta else "")
     for s in SOLVERS:
         if s == "all-client":
             ok_c = np.empty(k, dtype=bool)
@@ -438,18 +438,18 @@ def write_tables(rows: Sequence[Mapping[str, str]], outdir: Path, replicates: in
     for k, label in FIGURE_LABELS.items():
         cells, tcells, met = [], [], []
         for m in COST_MODELS:
-            e = per[(m, "")][1].get(k)
-            if e is None:
+            fig = per[(m, "")][1].get(k)
+            if fig is None:
                 cells.append("n/a")
                 tcells.append("n/a")
                 continue
-            cells.append(f"{e.value:.1f} [{e.lo:.1f}, {e.hi:.1f}]")
-            tcells.append(f"{e.value:.1f} [{e.lo:.1f}, {e.hi:.1f}]")
-            met.append(e.half_width <= TARGET_HALF_WIDTH)
+            cells.append(f"{fig.value:.1f} [{fig.lo:.1f}, {fig.hi:.1f}]")
+            tcells.append(f"{fig.value:.1f} [{fig.lo:.1f}, {fig.hi:.1f}]")
+            met.append(fig.half_width <= TARGET_HALF_WIDTH)
             name = _macro_name("cal" if m == "calibrated" else "uncal", k)
-            macros.append(f"\\newcommand{{\\{name}}}{{{e.value:.1f}}}")
-            macros.append(f"\\newcommand{{\\{name}Lo}}{{{e.lo:.1f}}}")
-            macros.append(f"\\newcommand{{\\{name}Hi}}{{{e.hi:.1f}}}")
+            macros.append(f"\\newcommand{{\\{name}}}{{{fig.value:.1f}}}")
+            macros.append(f"\\newcommand{{\\{name}Lo}}{{{fig.lo:.1f}}}")
+            macros.append(f"\\newcommand{{\\{name}Hi}}{{{fig.hi:.1f}}}")
         md.append(f"| {label} | " + " | ".join(cells) + f" | {'yes' if all(met) else 'no'} |")
         tex.append(f"{label} & " + " & ".join(tcells) + " \\\\")
     tex += ["\\bottomrule", "\\end{tabular}"]
