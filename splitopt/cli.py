@@ -413,11 +413,9 @@ def _replay_columnar(args: argparse.Namespace, given: dict) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Re-score a solution file: one document, or the list ``solve --json`` writes for
     several solvers/files (its documents for this problem's instance are scored)."""
-    from splitopt.evaluate import PlacementError, evaluate
-    from splitopt.formats.errors import InputError
+    from splitopt.formats.rescore import rescore
     from splitopt.formats.solution_file import read_solutions
     from splitopt.outputs import check_not_input
-    from splitopt.solution import Result
 
     check_not_input(args.json, (args.path, args.solution))
     if args.dask is not None and not _columnar(args.solution):
@@ -443,29 +441,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return EXIT_OK
     ((_, problem, desc),) = _read_inputs([args.path])
     solutions, is_list = read_solutions(args.solution, problem.name)
+    # the evaluator's figures; recorded statuses kept where it agrees (formats/rescore.py)
     scored = []
     for placements, doc, where in solutions:
-        try:
-            ev = evaluate(problem, placements)
-        except PlacementError as exc:
-            at = f"{where}.requests" if where else "requests"
-            raise InputError(args.solution, at, str(exc)) from None
-        ordered = [placements[r.id] for r in problem.requests]
-        # The file's statuses are not trusted: "feasible" or "error" as the evaluator says.
-        statuses = [
-            "infeasible" if p is None else ("feasible" if ok else "error")
-            for p, ok in zip(ordered, ev.feasible, strict=True)
-        ]
-        result = Result.build(
-            problem,
-            str(doc.get("solver", "unknown")),
-            statuses,
-            ordered,
-            float(doc.get("runtime_s") or 0),
-        )
-        broken = sum(
-            1 for p, ok in zip(ordered, ev.feasible, strict=True) if p is not None and not ok
-        )
+        result, broken = rescore(problem, placements, doc, args.solution, where)
         scored.append((result, doc, broken))
     results = [r for r, _, _ in scored]
     tables = args.json != "-"
