@@ -93,6 +93,8 @@ class Simulation:
 
     runs: tuple[SimRun, ...]
     table: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: per policy that left requests unserved: why (e.g. blocks no server hosts)
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 def place(
@@ -125,7 +127,8 @@ def simulate(
 
     ``policies``: names such as ``"cg-bp+ws-rr"``, ``"petals"``, ``"gbp-cr+jffc"``,
     ``"sim-opt"`` (default: all). ``rate_per_s``, ``num_requests``, ``l_out``
-    override the cluster file's workload."""
+    override the cluster file's workload. A policy that leaves requests unserved has
+    ``inf`` means in ``table`` and a line saying why in ``notes``."""
     from splitopt.placement.online import DEFAULT_POLICIES, canonical, simulate_many
     from splitopt.placement.simulate import Workload, summarise
 
@@ -143,7 +146,9 @@ def simulate(
         authors_delays=authors_delays,
         first_seed=first_seed,
     )
-    return Simulation(tuple(runs), summarise(runs))
+    from splitopt.placement.why import unserved_notes
+
+    return Simulation(tuple(runs), summarise(runs), unserved_notes(runs))
 
 
 __all__ = ["Simulation", "place", "read", "read_cluster", "read_solution", "simulate", "write"]

@@ -9,7 +9,9 @@ For a request without a feasible placement the cause is one of
   chain is mirrored (client ↔ server, uplink ↔ downlink, ``server_work`` := client
   memory) and solved by the exact label DP, then re-scored by the evaluator;
 - ``not-found``: a placement meeting both exists (the least-footprint one, given as
-  ``witness``): the solver did not find it (a heuristic, a coarse grid, a time limit).
+  ``witness``): the solver did not find it (a heuristic, a coarse grid, a time limit);
+- ``not-analysed``: the SLA is reachable but the chain is longer than
+  :data:`MAX_ANALYSED_LAYERS`, so the footprint was not computed.
 
 Every figure is the evaluator's, in seconds and bytes. Reasons are computed per
 distinct chain (requests that share a chain share the analysis).
@@ -25,7 +27,10 @@ from splitopt.evaluate import RTOL, format_placement, min_latency, score
 from splitopt.problem import Chain
 from splitopt.solution import Result
 
-CODES = ("sla-below-fastest", "memory-below-footprint", "not-found")
+CODES = ("sla-below-fastest", "memory-below-footprint", "not-found", "not-analysed")
+#: Longest chain whose least memory footprint is computed exactly (ours: the label DP
+#: on longer chains may take long); longer ones get ``not-analysed`` past the SLA check.
+MAX_ANALYSED_LAYERS = 5_000
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,21 @@ class Reason:
     memory_budget_bytes: float | None
     min_memory_bytes: float | None
     witness: str | None = None
+
+    @property
+    def short(self) -> str:
+        """A few words for a table cell, e.g. ``SLA 0.3 s < fastest 0.44 s``."""
+        if self.code == "sla-below-fastest":
+            return f"SLA {self.sla_s:.3g} s < fastest {self.min_latency_s:.3g} s"
+        if self.code == "memory-below-footprint":
+            assert self.memory_budget_bytes is not None and self.min_memory_bytes is not None
+            return (
+                f"memory {_bytes(self.memory_budget_bytes)} < footprint "
+                f"{_bytes(self.min_memory_bytes)}"
+            )
+        if self.code == "not-found":
+            return "feasible, not found"
+        return "not analysed"
 
     def to_dict(self) -> dict:
         """The reason as a JSON object (what ``solve --json`` writes per request)."""
@@ -113,6 +133,16 @@ def explain(chain: Chain) -> Reason:
             budget,
             None,
         )
+    if chain.num_layers > MAX_ANALYSED_LAYERS:
+        return Reason(
+            "not-analysed",
+            f"the fastest placement ({fastest:.4g} s) meets the SLA; memory footprint not "
+            f"analysed (chains over {MAX_ANALYSED_LAYERS:,} layers)",
+            chain.sla_s,
+            fastest,
+            budget,
+            None,
+        )
     x = _least_footprint(chain)
     if x is None:  # min_latency meets the SLA, so the exact DP finds one; defensive
         return Reason(
@@ -123,7 +153,8 @@ def explain(chain: Chain) -> Reason:
             budget,
             None,
         )
-    latency, _, memory = score(chain, x)
+    s = score(chain, x)
+    latency, memory = s.latency_s, s.client_memory_bytes
     if budget is not None and memory > budget * (1.0 + RTOL):
         return Reason(
             "memory-below-footprint",
@@ -169,6 +200,7 @@ def summary_line(found: dict[str, Reason]) -> str:
         "sla-below-fastest": "SLA below the fastest placement",
         "memory-below-footprint": "memory budget below the smallest footprint",
         "not-found": "feasible but not found",
+        "not-analysed": "not analysed",
     }
     counts = {c: 0 for c in CODES}
     for r in found.values():
