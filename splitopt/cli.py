@@ -549,6 +549,57 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    """Solvers on files, folders or a family: tidy CSV, summary, performance profiles."""
+    from splitopt.benchmark import collect, family_instances, plot_profiles, run, summary
+    from splitopt.comparison import console
+
+    solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
+    if not solvers:
+        raise UsageError("--solvers needs at least one solver name")
+    instances = collect(args.paths)
+    if args.family:
+        instances += family_instances(args.family, args.n, args.seed, args.size)
+    out = args.out or "results/benchmark.csv"
+    rows = run(
+        instances,
+        solvers,
+        out,
+        repeats=args.repeats,
+        dask=args.dask,
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+    from rich.table import Table
+
+    t = Table(title=f"benchmark: {len(instances)} instances, {args.repeats} repeat(s)")
+    for col in ("solver", "failed", "served", "work ratio", "best work", "fastest", "geomean s"):
+        t.add_column(col, justify="left" if col == "solver" else "right")
+    for s in summary(rows, solvers):
+        t.add_row(
+            s["solver"],
+            str(s["failed"]),
+            str(s["served"]),
+            f"{s['work_ratio']:.4g}",
+            f"{s['best_work']}/{s['instances']}",
+            f"{s['fastest']}/{s['instances']}",
+            f"{s['geomean_solve_s']:.3g}",
+        )
+    c = console()
+    c.print(t)
+    from pathlib import Path
+
+    plot = args.plot or str(Path(out).with_suffix(".profile.png"))
+    plot_profiles(rows, solvers, plot)
+    c.print(f"{len(rows)} rows (one per instance, solver and repeat) in {out}; profiles in {plot}")
+    c.print(
+        "work ratio: geometric mean over instances of charged work / the best solver's; best "
+        "work: instances where it is the best (1e-9); fastest: where its median solve time is "
+        "the least among solvers with the best work; geomean s: geometric mean solve time"
+    )
+    return EXIT_OK
+
+
 def cmd_place(args: argparse.Namespace) -> int:
     from splitopt.formats.cluster_file import read_cluster
     from splitopt.formats.placement_file import placements_dumps, write_placements
@@ -936,6 +987,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("--workers", type=_positive_int, default=None, help="local processes")
     ex.set_defaults(func=cmd_experiment)
+
+    bm = sub.add_parser(
+        "benchmark",
+        help="solvers on your files, folders or a family: CSV, summary, performance profiles",
+    )
+    bm.add_argument(
+        "paths", nargs="*", metavar="PATH", help="problem/scenario files or folders of them"
+    )
+    bm.add_argument("--solvers", default="dp,dp-exact,greedy", help="comma-separated solvers")
+    bm.add_argument("--family", help="also N seeded instances of this family")
+    bm.add_argument("--n", type=_positive_int, default=10, help="family instances (default 10)")
+    bm.add_argument("--seed", type=_seed, default=0, help="first family seed")
+    bm.add_argument("--size", default="small", choices=("tiny", "small", "medium", "large"))
+    bm.add_argument("--repeats", type=_positive_int, default=1, help="runs per instance/solver")
+    bm.add_argument(
+        "--out", help="tidy CSV, resumable (default results/benchmark.csv; rerun to continue)"
+    )
+    bm.add_argument("--plot", help="performance profiles (.png/.pdf/.svg; default OUT.profile.png)")
+    bm.add_argument("--workers", type=_positive_int, default=None, help="local processes")
+    bm.add_argument("--dask", metavar="ADDRESS", type=_dask_address, help="Dask scheduler")
+    bm.add_argument("--no-progress", action="store_true")
+    bm.set_defaults(func=cmd_benchmark)
 
     pl = sub.add_parser("place", help="place model blocks on many servers and route requests")
     pl.add_argument("cluster", metavar="CLUSTER", help="splitopt-cluster file")
