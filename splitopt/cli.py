@@ -608,6 +608,9 @@ def cmd_place(args: argparse.Namespace) -> int:
     from splitopt.placement.report import render
 
     check_not_input(args.json, [args.cluster])  # before any work
+    emit = getattr(args, "emit", None)
+    if emit and args.json == "-":
+        raise UsageError("--emit prints to stdout: write --json to a file, not '-'")
     names = [n.strip() for n in args.algorithm.split(",") if n.strip()]
     for n in names:
         algorithm_class(n)  # unknown names fail before any work
@@ -618,7 +621,13 @@ def cmd_place(args: argparse.Namespace) -> int:
         if args.time_limit is not None:
             opts["time_limit"] = args.time_limit
         results.append(res := algorithm_class(n)(**opts).solve(cluster))
-        print(render(cluster, res), file=sys.stderr if args.json == "-" else sys.stdout)
+        to_err = args.json == "-" or bool(emit)
+        print(render(cluster, res), file=sys.stderr if to_err else sys.stdout)
+    if emit == "petals":  # deployment hand-off (placement/emit.py)
+        from splitopt.placement.emit import petals_commands
+
+        for res in results:
+            print(petals_commands(cluster, res, args.petals_model))
     if args.json == "-":
         print(placements_dumps(cluster, results))
     elif args.json:
@@ -1016,6 +1025,15 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--json", metavar="FILE|-", help="write the splitopt-placement JSON")
     pl.add_argument("--time-limit", type=_positive_float, help="seconds (exact algorithms)")
     pl.add_argument("--seed", type=int, default=0, help="petals: join-order seed")
+    pl.add_argument(
+        "--emit",
+        choices=("petals",),
+        help="print launch commands for the placement (petals: run_server with "
+        "--block_indices per server) on stdout; the report goes to stderr",
+    )
+    pl.add_argument(
+        "--petals-model", help="--emit petals: the model's Hugging Face name (default $MODEL)"
+    )
     pl.set_defaults(func=cmd_place)
 
     sm = sub.add_parser("simulate", help="simulate online policies (Poisson arrivals)")
