@@ -9,7 +9,8 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the tools and this checkout's splitopt (not another installed copy) come first
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 import docsgen
 
 log = logging.getLogger("mkdocs.plugins.splitopt")
