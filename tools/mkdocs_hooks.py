@@ -9,8 +9,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
-# the tools and this checkout's splitopt (not another installed copy) come first
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import docsgen
 
 log = logging.getLogger("mkdocs.plugins.splitopt")
@@ -21,6 +20,18 @@ def on_files(files, config):  # type: ignore[no-untyped-def]
     for png in sorted((docsgen.ROOT / "paper" / "generated").glob("*.png")):
         files.append(File.generated(config, f"generated/{png.name}", abs_src_path=str(png)))
     return files
+
+
+def on_config(config):  # type: ignore[no-untyped-def]
+    """This checkout's splitopt (not another installed copy) for the generated pages;
+    mkdocs restores sys.path after loading the hooks, so it is set here."""
+    root = str(docsgen.ROOT)
+    if sys.path[:1] != [root]:
+        sys.path.insert(0, root)
+    loaded = sys.modules.get("splitopt")
+    if loaded is not None and not str(getattr(loaded, "__file__", "")).startswith(root):
+        raise PluginError(f"splitopt is already imported from {loaded.__file__}, not {root}")
+    return config
 
 
 def on_page_markdown(markdown, page, config, files):  # type: ignore[no-untyped-def]
