@@ -134,3 +134,27 @@ def test_readme_is_short_starts_with_the_two_commands_and_links_exist():
 def test_user_docs_carry_no_issue_labels():
     for page in (ROOT / "docs").rglob("*.md"):
         assert not re.search(r"\(issue \d+\)|\bissue \d+'s\b", page.read_text()), page
+
+
+# -- packaging ---------------------------------------------------------------------------------
+def test_no_warnings_under_w_error():
+    """Every baseline and DP, on both start/end sides, with warnings as errors (on Python
+    3.12+ ``~`` on a bool was a DeprecationWarning in solvers/baselines.py)."""
+    code = """
+import numpy as np, splitopt
+from splitopt.problem import Chain, Problem, Request
+reqs = []
+for i, (s, e) in enumerate([("client", "client"), ("server", "client"), ("client", "server")]):
+    ch = Chain([1.0, 2.0, 0.5], [0.1, 0.2, 0.1], [1.0, 2.0, 1.0], [0.3, 0.1, 0.2, 0.1],
+               [0.1, 0.2, 0.1, 0.3], [1e6, 2e6, 1e6], 2.5, 3e6, s, e)
+    reqs.append(Request(f"r{i}", ch))
+p = Problem(name="w", requests=tuple(reqs))
+for s in ("greedy", "greedy-skip", "greedy-backward", "greedy-ratio", "best-cut",
+          "server-only", "dp", "dp-exact", "brute-force"):
+    splitopt.reasons(splitopt.solve(p, s))
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
