@@ -4,8 +4,12 @@ The flow: scenario → cost model → :class:`Problem` → solver → :class:`Re
 → evaluation.
 
 >>> import splitopt
->>> problem = splitopt.read("instances/tiny/two-layer.json")  # doctest: +SKIP
->>> result = splitopt.solve(problem, "dp")                      # doctest: +SKIP
+>>> problem = splitopt.read("instances/demo/scenario.json")   # doctest: +SKIP
+>>> result = splitopt.solve(problem, "dp-exact")               # doctest: +SKIP
+>>> splitopt.write(result, "solution.json")                    # doctest: +SKIP
+
+Many servers: ``splitopt.place(cluster_or_path, "cg-bprr")`` and
+``splitopt.simulate(cluster_or_path, policies, seeds)`` (see :mod:`splitopt.api`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,31 @@ def read(path: str) -> Problem:
     return read_any(path)
 
 
+#: Names served lazily from :mod:`splitopt.api` (it imports the many-server half).
+_API = (
+    "reasons",
+    "Reason",
+    "write",
+    "read_solution",
+    "read_cluster",
+    "place",
+    "simulate",
+    "Simulation",
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in ("reasons", "Reason"):
+        import importlib
+
+        return getattr(importlib.import_module("splitopt.infeasible"), name)
+    if name in _API:
+        from splitopt import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'splitopt' has no attribute {name!r}")
+
+
 def solve(
     problem: Problem, solver: str = "dp", params: SolverParams | None = None, **options: object
 ) -> Result:
@@ -43,16 +72,24 @@ __all__ = [
     "Evaluation",
     "ILPParams",
     "Problem",
+    "Reason",
     "Request",
     "RequestResult",
     "Result",
+    "Simulation",
     "SolverParams",
     "__version__",
     "available",
     "evaluate",
     "get_solver",
     "list_solvers",
+    "place",
     "read",
+    "read_cluster",
+    "read_solution",
+    "reasons",
     "score",
+    "simulate",
     "solve",
+    "write",
 ]

@@ -137,9 +137,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
             f"{args.replay} is a columnar solution: it replays a columnar problem "
             "(solve PROBLEM.parquet --replay SOLUTION.parquet)"
         )
-    replay = None
+    runs = None  # the recorded runs of --replay (one per document of the file)
     if args.replay is not None:
-        from splitopt.formats.solution_file import read_run
+        from splitopt.formats.solution_file import read_runs
 
         if args.solver is not None or given:
             raise UsageError(
@@ -148,8 +148,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
             )
         if len(args.paths) != 1:
             raise UsageError("--replay needs exactly one problem file")
-        replay = read_run(args.replay)
-        names, per_solver = [replay.solver], [replay.options]
+        runs = read_runs(args.replay)
+        names, per_solver = [r.solver for r in runs], [r.options for r in runs]
     else:
         names = [s.strip() for s in (args.solver or "dp").split(",") if s.strip()]
         if not names:
@@ -159,25 +159,41 @@ def cmd_solve(args: argparse.Namespace) -> int:
     check_not_input(args.json, inputs)  # before any work
     # build every solver first so a bad name or option fails before any work
     solvers = []
-    for n, opts in zip(names, per_solver, strict=True):
+    for i, (n, opts) in enumerate(zip(names, per_solver, strict=True)):
         try:
             solvers.append(get_solver(n, **opts))
         except UserError as exc:
-            if replay is None:
+            if runs is None:
                 raise
             from splitopt.formats.errors import InputError
 
-            raise InputError(args.replay, ["options"], str(exc)) from None
+            at: list = [i, "options"] if len(runs) > 1 else ["options"]
+            raise InputError(args.replay, at, str(exc)) from None
     results = []
+    replayed = []  # (recorded run, its replay)
     for path, problem, desc in _read_inputs(args.paths):
-        per_path = [s.solve(problem) for s in solvers]
+        if runs is None:
+            per_path = [s.solve(problem) for s in solvers]
+        else:  # the file's documents for this instance (a single document: whatever it says)
+            mine = [i for i, r in enumerate(runs) if r.instance == problem.name]
+            mine = mine or ([0] if len(runs) == 1 else [])
+            if not mine:
+                from splitopt.formats.errors import InputError
+
+                held = ", ".join(sorted({r.instance for r in runs}))
+                raise InputError(
+                    args.replay, "(top level)", f"no solution for instance {problem.name!r} "
+                    f"in this list (it holds {held})"
+                )
+            per_path = [solvers[i].solve(problem) for i in mine]
+            replayed += [(runs[i], res) for i, res in zip(mine, per_path, strict=True)]
         results.append((path, problem, desc, per_path))
     flat = [r for *_, rs in results for r in rs]
     code = EXIT_OK
-    if replay is not None:
-        same, line = replay.compare(flat[0])
+    for run, res in replayed:
+        same, line = run.compare(res)
         print(line, file=sys.stderr if args.json == "-" else sys.stdout)
-        code = EXIT_OK if same else EXIT_INTERNAL
+        code = code if same else EXIT_INTERNAL
     tables = args.json != "-"
     # everything that can fail runs before the file is written (the greedy reference too)
     greedies = [_greedy_reference(p, rs) if tables else None for _, p, _, rs in results]
@@ -185,7 +201,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
         _write_output(args.json, _solution_text(flat[0] if len(flat) == 1 else flat), inputs)
     if tables:
         for (path, problem, desc, rs), greedy in zip(results, greedies, strict=True):
-            _print_comparison(path, problem, rs, args.per_request, desc, greedy)
+            _print_comparison(path, problem, rs, args.per_request, desc, greedy, args)
+        _print_legend(args, *((results[0][1], greedies[0]) if len(results) == 1 else ()))
     return code
 
 
@@ -200,100 +217,32 @@ def _solution_text(result):  # type: ignore[no-untyped-def]
 
 
 def _print_comparison(  # type: ignore[no-untyped-def]
-    path: str, problem, results, per_request: bool = False, desc=None, greedy=None
+    path: str, problem, results, per_request: bool = False, desc=None, greedy=None, args=None
 ) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    """The comparison table (splitopt/comparison.py): 100 columns, or all with --wide."""
+    from splitopt.comparison import console, print_comparison
 
-    from splitopt.metrics import accounting, charged_reduction, server_only_figures, summarize
-
-    console = Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 200)
-    n_chains = len(problem.chains)
-    head = (
-        f"[bold]{escape(problem.name)}[/bold] — {len(problem)} requests "
-        f"({n_chains} distinct), work in {problem.work_unit}"
-    )
-    if desc:
-        console.print(f"[bold]Scenario:[/bold] {escape(desc)}")
-    console.print(head)
     if greedy is None:
         greedy = _greedy_reference(problem, results)
-    table = Table(show_lines=False)
-    for col, just in (
-        ("solver", "left"),
-        ("status", "left"),
-        ("served", "right"),
-        ("served, greedy not", "right"),
-        (f"server work [{problem.work_unit}]", "right"),
-        (f"charged work [{problem.work_unit}]", "right"),
-        ("reduction vs server-only: all", "right"),
-        ("reduction: both feasible (n)", "right"),
-        ("gain over greedy: all", "right"),
-        ("gain over greedy: both feasible (n)", "right"),
-        ("mean latency [s]", "right"),
-        ("runtime [s]", "right"),
-    ):
-        table.add_column(escape(col), justify=just)  # type: ignore[arg-type]
-    so_ok = server_only_figures(problem)[1]
-    for r in results:
-        s = summarize(r)
-        acc = accounting(r, greedy)
-        table.add_row(
-            r.solver,
-            r.status,
-            f"{s.feasible}/{s.requests}",
-            str(acc.only_a),
-            _fmt(s.objective),
-            _fmt(acc.charged_a),
-            _pct(charged_reduction(r)),
-            _pct(s.reduction_vs_server_only) + f" ({int((r.evaluation.feasible & so_ok).sum())})"
-            if (r.evaluation.feasible & so_ok).any()
-            else "–",
-            _pct(acc.charged_gain),
-            _pct(acc.common_gain) + f" ({acc.common})" if acc.common else "–",
-            _fmt(s.mean_latency_s),
-            f"{r.runtime_s:.3g}",
-        )
-    console.print(table)
-    so_bad = summarize(greedy).server_only_infeasible
-    console.print(
-        "served: requests whose placement meets the SLA and memory (re-scored by the evaluator). "
-        "server work: Σω·W over served requests only. charged work: Σω·W over served requests "
-        "+ Σω·W(all on server) over unserved ones (the declared penalty, paper/PROTOCOL.md). "
-        "reduction vs server-only: all = 1 − charged / Σω·W(all on server) over every request; "
-        "both feasible = 1 − Σω·W / Σω·W(all on server) over the requests the solver and "
-        f"server-only both serve (server-only breaks {so_bad} of {len(problem)}; the (n) "
-        "bounds it). gain over greedy: all = (charged_greedy − charged) / charged_greedy; "
-        "both feasible = (W_greedy − W) / W_greedy on the (n) requests both serve. "
-        "greedy is our reading of SplitLLM's undefined greedy (an assumption)."
+    print_comparison(
+        console(),
+        problem,
+        results,
+        greedy,
+        desc=desc,
+        per_request=per_request,
+        wide=bool(getattr(args, "wide", False)),
     )
-    if per_request:
-        for r in results:
-            t = Table(title=f"{r.solver}: per request")
-            for col in (
-                "id",
-                "status",
-                "placement",
-                "server work",
-                "latency [s]",
-                "memory [B]",
-                "feasible",
-            ):
-                t.add_column(escape(col))
-            for rr in r:
-                t.add_row(
-                    rr.id,
-                    rr.status,
-                    rr.placement or "–",
-                    _fmt(rr.server_work),
-                    _fmt(rr.latency_s),
-                    _fmt(rr.client_memory_bytes),
-                    "yes" if rr.feasible else "no",
-                )
-            console.print(t)
+
+
+def _print_legend(args, problem=None, greedy=None) -> None:  # type: ignore[no-untyped-def]
+    """Once per command: the column definitions with --explain, else a one-line hint."""
+    from splitopt.comparison import console, print_legend
+
+    if getattr(args, "explain", False):
+        print_legend(console(), problem, greedy)
+    else:
+        console().print("[dim](--explain defines the columns; --wide shows them all)[/dim]")
 
 
 def _columnar(path: str) -> bool:
@@ -413,11 +362,9 @@ def _replay_columnar(args: argparse.Namespace, given: dict) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Re-score a solution file: one document, or the list ``solve --json`` writes for
     several solvers/files (its documents for this problem's instance are scored)."""
-    from splitopt.evaluate import PlacementError, evaluate
-    from splitopt.formats.errors import InputError
+    from splitopt.formats.rescore import rescore
     from splitopt.formats.solution_file import read_solutions
     from splitopt.outputs import check_not_input
-    from splitopt.solution import Result
 
     check_not_input(args.json, (args.path, args.solution))
     if args.dask is not None and not _columnar(args.solution):
@@ -443,29 +390,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return EXIT_OK
     ((_, problem, desc),) = _read_inputs([args.path])
     solutions, is_list = read_solutions(args.solution, problem.name)
+    # the evaluator's figures; recorded statuses kept where it agrees (formats/rescore.py)
     scored = []
     for placements, doc, where in solutions:
-        try:
-            ev = evaluate(problem, placements)
-        except PlacementError as exc:
-            at = f"{where}.requests" if where else "requests"
-            raise InputError(args.solution, at, str(exc)) from None
-        ordered = [placements[r.id] for r in problem.requests]
-        # The file's statuses are not trusted: "feasible" or "error" as the evaluator says.
-        statuses = [
-            "infeasible" if p is None else ("feasible" if ok else "error")
-            for p, ok in zip(ordered, ev.feasible, strict=True)
-        ]
-        result = Result.build(
-            problem,
-            str(doc.get("solver", "unknown")),
-            statuses,
-            ordered,
-            float(doc.get("runtime_s") or 0),
-        )
-        broken = sum(
-            1 for p, ok in zip(ordered, ev.feasible, strict=True) if p is not None and not ok
-        )
+        result, broken = rescore(problem, placements, doc, args.solution, where)
         scored.append((result, doc, broken))
     results = [r for r, _, _ in scored]
     tables = args.json != "-"
@@ -478,7 +406,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     if not tables:
         return EXIT_OK
-    _print_comparison(args.path, problem, results, args.per_request, desc, greedy)
+    _print_comparison(args.path, problem, results, args.per_request, desc, greedy, args)
+    _print_legend(args, problem, greedy)
     for result, doc, broken in scored:
         print(
             f"{result.solver}: evaluator objective: {result.objective!r} "
@@ -614,6 +543,57 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    """Solvers on files, folders or a family: tidy CSV, summary, performance profiles."""
+    from splitopt.benchmark import collect, family_instances, plot_profiles, run, summary
+    from splitopt.comparison import console
+
+    solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
+    if not solvers:
+        raise UsageError("--solvers needs at least one solver name")
+    instances = collect(args.paths)
+    if args.family:
+        instances += family_instances(args.family, args.n, args.seed, args.size)
+    out = args.out or "results/benchmark.csv"
+    rows = run(
+        instances,
+        solvers,
+        out,
+        repeats=args.repeats,
+        dask=args.dask,
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+    from rich.table import Table
+
+    t = Table(title=f"benchmark: {len(instances)} instances, {args.repeats} repeat(s)")
+    for col in ("solver", "failed", "served", "work ratio", "best work", "fastest", "geomean s"):
+        t.add_column(col, justify="left" if col == "solver" else "right")
+    for s in summary(rows, solvers):
+        t.add_row(
+            s["solver"],
+            str(s["failed"]),
+            str(s["served"]),
+            f"{s['work_ratio']:.4g}",
+            f"{s['best_work']}/{s['instances']}",
+            f"{s['fastest']}/{s['instances']}",
+            f"{s['geomean_solve_s']:.3g}",
+        )
+    c = console()
+    c.print(t)
+    from pathlib import Path
+
+    plot = args.plot or str(Path(out).with_suffix(".profile.png"))
+    plot_profiles(rows, solvers, plot)
+    c.print(f"{len(rows)} rows (one per instance, solver and repeat) in {out}; profiles in {plot}")
+    c.print(
+        "work ratio: geometric mean over instances of charged work / the best solver's; best "
+        "work: instances where it is the best (1e-9); fastest: where its median solve time is "
+        "the least among solvers with the best work; geomean s: geometric mean solve time"
+    )
+    return EXIT_OK
+
+
 def cmd_place(args: argparse.Namespace) -> int:
     from splitopt import cli_place
     from splitopt.formats.cluster_file import read_cluster
@@ -630,6 +610,9 @@ def cmd_place(args: argparse.Namespace) -> int:
         )
     inputs = [args.cluster, *([args.replay] if args.replay is not None else [])]
     check_not_input(args.json, inputs)  # before any work
+    emit = getattr(args, "emit", None)
+    if emit and args.json == "-":
+        raise UsageError("--emit prints to stdout: write --json to a file, not '-'")
     code = EXIT_OK
     if args.replay is not None:
         cluster = read_cluster(args.cluster)
@@ -646,8 +629,14 @@ def cmd_place(args: argparse.Namespace) -> int:
         ]
         cluster = read_cluster(args.cluster)
         results = [a.solve(cluster) for a in algorithms]
+    to_err = args.json == "-" or bool(emit)
     for res in results:
-        print(render(cluster, res), file=sys.stderr if args.json == "-" else sys.stdout)
+        print(render(cluster, res), file=sys.stderr if to_err else sys.stdout)
+    if emit == "petals":  # deployment hand-off (placement/emit.py)
+        from splitopt.placement.emit import petals_commands
+
+        for res in results:
+            print(petals_commands(cluster, res, args.petals_model))
     if args.json == "-":
         print(placements_dumps(cluster, results))
     elif args.json:
@@ -699,6 +688,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             progress=lambda done, total, label: bar.update(task, completed=done, description=label),
         )
     table = summarise(runs)
+    from splitopt.placement.why import unserved_notes
+
+    notes = unserved_notes(runs)
     out = Console(file=sys.stderr if args.json == "-" else sys.stdout, width=150)
     t = Table(
         title=(
@@ -708,22 +700,31 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     )
     for col in ("policy", "per-token", "p95 per-token", "TTFT", "p95 TTFT", "wait", "served"):
         t.add_column(col, justify="left" if col == "policy" else "right")
+    def pm(mean: float, ci: float, digits: int) -> str:
+        if not math.isfinite(mean):
+            return "– (see note)"
+        return f"{mean:.{digits}f}" + ("" if math.isnan(ci) else f" ± {ci:.{digits}f}")
+
     for name, row in table.items():
         t.add_row(
             escape(name),
-            f"{row['per_token_mean']:.3f} ± {row['per_token_mean_ci']:.3f}",
-            f"{row['per_token_p95']:.3f}",
-            f"{row['ttft_mean']:.2f} ± {row['ttft_mean_ci']:.2f}",
-            f"{row['ttft_p95']:.2f}",
-            f"{row['wait_mean']:.2f}",
+            pm(row["per_token_mean"], row["per_token_mean_ci"], 3),
+            pm(row["per_token_p95"], math.nan, 3),
+            pm(row["ttft_mean"], row["ttft_mean_ci"], 2),
+            pm(row["ttft_p95"], math.nan, 2),
+            pm(row["wait_mean"], math.nan, 2),
             f"{100 * row['served']:.0f} %",
         )
     out.print(t)
+    for name, note in notes.items():
+        out.print(f"note: {escape(name)}: {escape(note)}")
     if args.json:
         from splitopt.formats.simulation_file import simulation_dumps, simulation_to_dict
 
         seeds = range(first_seed, first_seed + args.seeds)
-        doc = simulation_to_dict(cluster, workload, seeds, args.authors_delays, table, runs)
+        doc = simulation_to_dict(
+            cluster, workload, seeds, args.authors_delays, table, runs, notes
+        )
         _write_output(args.json, simulation_dumps(doc))
     return EXIT_OK
 
@@ -823,6 +824,15 @@ def _add_solver_flags(parser: argparse.ArgumentParser) -> None:
             target.add_argument(o.flag, dest=o.name, type=conv, help=o.help)
 
 
+def _add_table_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wide", action="store_true", help="every column of the comparison (about 200 wide)"
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="print the definitions of the table's columns"
+    )
+
+
 def _seed(text: str) -> int:
     """A seed: a whole number 0 <= seed < 2**63 (numpy refuses negative seeds)."""
     try:
@@ -889,6 +899,7 @@ def build_parser() -> argparse.ArgumentParser:
         "then read whole and solved in memory, like a JSON one)",
     )
     s.add_argument("--per-request", action="store_true", help="also print a table per request")
+    _add_table_flags(s)
     s.add_argument(
         "--out",
         metavar="FILE.parquet",
@@ -913,7 +924,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("path", metavar="PATH")
     e.add_argument("solution", metavar="SOLUTION")
     e.add_argument("--json", metavar="FILE|-")
-    e.add_argument("--per-request", action="store_true")
+    e.add_argument("--per-request", action="store_true", help="also print a table per request")
+    _add_table_flags(e)
     e.add_argument(
         "--dask",
         type=_dask_address,
@@ -987,6 +999,28 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--workers", type=_positive_int, default=None, help="local processes")
     ex.set_defaults(func=cmd_experiment)
 
+    bm = sub.add_parser(
+        "benchmark",
+        help="solvers on your files, folders or a family: CSV, summary, performance profiles",
+    )
+    bm.add_argument(
+        "paths", nargs="*", metavar="PATH", help="problem/scenario files or folders of them"
+    )
+    bm.add_argument("--solvers", default="dp,dp-exact,greedy", help="comma-separated solvers")
+    bm.add_argument("--family", help="also N seeded instances of this family")
+    bm.add_argument("--n", type=_positive_int, default=10, help="family instances (default 10)")
+    bm.add_argument("--seed", type=_seed, default=0, help="first family seed")
+    bm.add_argument("--size", default="small", choices=("tiny", "small", "medium", "large"))
+    bm.add_argument("--repeats", type=_positive_int, default=1, help="runs per instance/solver")
+    bm.add_argument(
+        "--out", help="tidy CSV, resumable (default results/benchmark.csv; rerun to continue)"
+    )
+    bm.add_argument("--plot", help="performance profiles (.png/.pdf/.svg; default OUT.profile.png)")
+    bm.add_argument("--workers", type=_positive_int, default=None, help="local processes")
+    bm.add_argument("--dask", metavar="ADDRESS", type=_dask_address, help="Dask scheduler")
+    bm.add_argument("--no-progress", action="store_true")
+    bm.set_defaults(func=cmd_benchmark)
+
     pl = sub.add_parser("place", help="place model blocks on many servers and route requests")
     pl.add_argument("cluster", metavar="CLUSTER", help="splitopt-cluster file")
     pl.add_argument(
@@ -1001,6 +1035,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PLACEMENT",
         help="re-run each result of a splitopt-placement file (its algorithm and options) "
         "on CLUSTER and compare placements and routes (exit 1 if any differ)",
+    )
+    pl.add_argument(
+        "--emit",
+        choices=("petals",),
+        help="print launch commands for the placement (petals: run_server with "
+        "--block_indices per server) on stdout; the report goes to stderr",
+    )
+    pl.add_argument(
+        "--petals-model", help="--emit petals: the model's Hugging Face name (default $MODEL)"
     )
     from splitopt.cli_place import add_flags
 

@@ -268,7 +268,7 @@ def _positive(name: str, value: object, integer: bool) -> None:
 
 @dataclass(frozen=True)
 class Discretisation:
-    """How chains are rounded to ticks (SPEC §3): one frozen, serialisable value
+    """How chains are rounded to ticks: one frozen, serialisable value
     shared by ``dp``, the ILPs in ticked mode, :func:`tick_problem` and ``verify``.
 
     Attributes:

@@ -1,4 +1,4 @@
-"""The one evaluator: latency, server work, client memory and feasibility (SPEC §1).
+"""The one evaluator: latency, server work, client memory and feasibility.
 
 Every solver's reported numbers come from here; no solver's own objective is
 trusted.
@@ -24,7 +24,7 @@ from splitopt.errors import PlacementError
 from splitopt.problem import Chain, Problem
 from splitopt.ragged import batch_of
 
-#: Relative tolerance of the latency and memory comparisons (SPEC §1).
+#: Relative tolerance of the latency and memory comparisons.
 RTOL = 1e-9
 
 

@@ -13,7 +13,7 @@ Data are validated once, at construction. "No memory budget" has one encoding:
 ``memory_budget_bytes = None`` (here, in :class:`~splitopt.discretise.TickedChain`
 and in files).
 
-Units (see SPEC §1): times in seconds, memory in bytes, server work in the
+Units: times in seconds, memory in bytes, server work in the
 instance's ``work_unit`` (``"FLOP"`` or ``"s"``).
 """
 
@@ -209,7 +209,7 @@ class Meta(Mapping[str, Any]):
 
 @dataclass(frozen=True, eq=False, slots=True)
 class Chain:
-    """The numbers of one split problem (SPEC §1), without identity or weight.
+    """The numbers of one split problem, without identity or weight.
 
     Many requests of the same class share one ``Chain``; solvers solve each
     distinct chain once.

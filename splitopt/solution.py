@@ -175,13 +175,18 @@ class Result:
     def instance(self) -> str:
         return self.problem.name
 
+    @property
     def placements(self) -> tuple[str | None, ...]:
-        """The placements as ``"CS"`` strings (display, files)."""
-        return self.evaluation.placements
+        """The placements as ``"CS"`` strings (display, files), in request order;
+        a property, as :attr:`Evaluation.placements` (``result.placements()`` of
+        earlier versions still works, with a DeprecationWarning)."""
+        return _CallableTuple(self.evaluation.placements, "placements")
 
+    @property
     def on_server(self) -> tuple[np.ndarray | None, ...]:
-        """The placements as read-only boolean arrays."""
-        return self.evaluation.on_server
+        """The placements as read-only boolean arrays (``True`` = server); a property,
+        as :attr:`Evaluation.on_server`."""
+        return _CallableTuple(self.evaluation.on_server, "on_server")
 
     def __iter__(self) -> Iterator[RequestResult]:
         ev = self.evaluation
@@ -208,3 +213,22 @@ class Result:
         w = np.array(self.evaluation.server_work, dtype=float)
         w[~self.evaluation.feasible] = np.nan
         return w
+
+
+class _CallableTuple(tuple):
+    """A tuple that may still be called, for the methods that became properties."""
+
+    def __new__(cls, items: object, name: str) -> _CallableTuple:
+        out = super().__new__(cls, items)  # type: ignore[arg-type]
+        out._name = name
+        return out
+
+    def __call__(self) -> tuple:
+        import warnings
+
+        warnings.warn(
+            f"Result.{self._name} is a property now: drop the ()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return tuple(self)

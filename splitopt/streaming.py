@@ -127,7 +127,7 @@ def _statuses_placements(
                     x[off[i] : off[i + 1]] = sol.placement
         return names, x, have
     result = s.solve(rb.to_problem(name, work_unit))
-    xs = result.on_server()
+    xs = result.on_server
     have = np.array([x is not None for x in xs], bool)
     L = rb.chains.num_layers
     flat = np.concatenate(

@@ -525,6 +525,21 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
+def _refuse_other_settings(path: Path, rows: list[dict[str, str]], mine: dict[str, str]) -> None:
+    """A comparisons file of other settings (solvers, family, seed, size) is refused:
+    resuming into it would replace its rows (rows of an older code version are
+    recomputed, as intended)."""
+    names = {"ilps": "--solvers (ILPs)", "brute": "--solvers (brute-force)"}
+    for r in rows:
+        for k, v in mine.items():
+            if k in r and r[k] != v:
+                raise UsageError(
+                    f"{path}: holds verify rows of other settings ({names.get(k, '--' + k)}: "
+                    f"{r[k] or '(none)'!s}, this run: {v or '(none)'}); resuming would drop "
+                    "them: give another --csv, or the same options to continue that run"
+                )
+
+
 def default_csv(family: str, seed: int, size: str | None) -> Path:
     """The CLI's default comparisons file: ``results/verify/FAMILY[-SIZE]-sSEED.csv``."""
     return Path("results") / "verify" / f"{family}{'-' + size if size else ''}-s{seed}.csv"
@@ -603,7 +618,20 @@ def run_verify(
     with tempfile.TemporaryDirectory(prefix="splitopt-verify-") as tmp:
         path = Path(csv) if csv is not None else Path(tmp) / "verify.csv"
         report.csv = str(path) if csv is not None else None
-        before = {r.get("key") for r in read_csv_rows(path)}
+        old = read_csv_rows(path)
+        if csv is not None:
+            _refuse_other_settings(
+                path,
+                old,
+                {
+                    "family": family,
+                    "seed": str(seed),
+                    "size": size or "",
+                    "ilps": ",".join(ilps),
+                    "brute": "true" if brute else "false",
+                },
+            )
+        before = {r.get("key") for r in old}
         run_tasks(
             f"verify {family}",
             tasks,

@@ -519,10 +519,13 @@ def plot_sweep(rows: Sequence[Mapping[str, str]], name: str, out: Path, stem: st
             pts = [c for c in cs if c.scenario == scen and c.policy == p]
             pts.sort(key=lambda c: c.x)
             shift = (i - (k - 1) / 2) * 0.06
+            cis = [c.per_token_ci for c in pts]
+            # no error bars where there is no interval (one Monte-Carlo run)
+            has_ci = any(math.isfinite(v) for v in cis)
             ax.errorbar(
                 [pos[c.x] + shift for c in pts],
                 [c.per_token for c in pts],
-                yerr=[c.per_token_ci if math.isfinite(c.per_token_ci) else 0 for c in pts],
+                yerr=[v if math.isfinite(v) else 0 for v in cis] if has_ci else None,
                 label=LABELS[p],
                 color=COLORS.get(p),
                 marker=MARKERS.get(p, "o"),

@@ -197,7 +197,7 @@ def placement_columns(problem: Problem, solvers: tuple[str, ...]) -> dict[str, S
         ok = res.evaluation.feasible
         shares = [
             x.count("C") / len(x)
-            for x, f in zip(res.placements(), ok, strict=True)
+            for x, f in zip(res.placements, ok, strict=True)
             if f and x is not None
         ]
         c = col(s)
@@ -237,7 +237,7 @@ def placement_changes(old: Any, new: Any, solver: str) -> dict[str, Scalar]:
     fo, fn = old.evaluation.feasible, new.evaluation.feasible
     both = [
         (x, y)
-        for x, y, a, b in zip(old.placements(), new.placements(), fo, fn, strict=True)
+        for x, y, a, b in zip(old.placements, new.placements, fo, fn, strict=True)
         if a and b and x is not None and y is not None
     ]
     c = col(solver)

@@ -91,7 +91,8 @@ def _bars_with_range(ax, xs, pooled, width, offset, color, label):  # type: igno
         width,
         color=color,
         label=label,
-        yerr=[lo, hi],
+        # error bars only where there is a range (more than one seed)
+        yerr=[lo, hi] if any(lo) or any(hi) else None,
         capsize=2,
         error_kw={"lw": 0.8},
     )
@@ -122,7 +123,7 @@ def plot_reduction(rows: Sequence[Row], out: Path) -> list[Path]:
     ax.set_xticks(xs, ["all" if f == "all" else f for f in fams])
     ax.set_ylabel("server-work reduction vs server-only (%)")
     ax.set_xlabel("model family (paper-like instances)")
-    ax.set_title("DP cuts server work per family; paper's figure for comparison")
+    ax.set_title("Server-work reduction vs server-only per family; the paper's figure beside")
     ax.legend(ncol=2, fontsize=8)
     return _save(fig, out, "fig_reduction")
 
@@ -146,7 +147,7 @@ def plot_gain(rows: Sequence[Row], out: Path, solver: str = "dp") -> list[Path]:
     ax.set_xticks(xs, ["all" if f == "all" else f for f in fams])
     ax.set_ylabel("work gain (W_B − W_DP) / W_B, both feasible (%)")
     ax.set_xlabel("model family (paper-like instances)")
-    ax.set_title(f"{SPLITTER_LABEL[solver]} needs less server work than every baseline")
+    ax.set_title(f"Work gain of {SPLITTER_LABEL[solver]} over each baseline (both feasible)")
     ax.legend(fontsize=8)
     return _save(fig, out, "fig_gain")
 

@@ -270,6 +270,8 @@ FIELDS: dict[str, str] = {
     "policy": "The policy (placement+routing).",
     "simulation/run/seed": "The run's seed.",
     "null_reasons": "Why each null figure of this object is null (not a finite number).",
+    "simulation/document/notes": "Per policy that left requests unserved: why "
+    "(e.g. a block no server hosts).",
     "simulation/row/seeds": "Runs averaged (count).",
     "R": "Design concurrency of the cg-bp placement, requests.",
     "c": "Cache reservation of gbp-cr, requests per chain.",

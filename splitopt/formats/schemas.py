@@ -612,6 +612,7 @@ def simulation_schema() -> dict:
         "policy": STRING,
         "seed": _int(0),
         "null_reasons": reasons,
+        "notes": reasons,
         **figures,
         **ci,
         **{k: NUMBER for k in sf.RUN_INFO},

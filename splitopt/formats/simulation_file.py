@@ -68,7 +68,7 @@ RUN_INFO: dict[str, str] = {
 
 DOCUMENT_FIELDS = (
     ("format", "version", "cluster", "workload", "seeds", "policies", "runs"),
-    ("authors_delays", "splitopt_version"),
+    ("authors_delays", "splitopt_version", "notes"),
 )
 
 
@@ -105,10 +105,12 @@ def simulation_to_dict(
     authors_delays: bool,
     table: Mapping[str, Mapping[str, float]],
     runs: Sequence[Any],
+    notes: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The document of one ``simulate`` call: the per-policy table of
-    :func:`~splitopt.placement.simulate.summarise` and every run's figures."""
-    return {
+    :func:`~splitopt.placement.simulate.summarise`, every run's figures and, per policy
+    that left requests unserved, why (``notes``)."""
+    doc: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "cluster": cluster.name,
@@ -136,6 +138,9 @@ def simulation_to_dict(
             for r in runs
         ],
     }
+    if notes:
+        doc["notes"] = {str(k): str(v) for k, v in notes.items()}
+    return doc
 
 
 def simulation_dumps(doc: Mapping[str, Any]) -> str:

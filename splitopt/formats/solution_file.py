@@ -52,7 +52,8 @@ SUMMARY_FIELDS: dict[str, str] = {
     "server_only_infeasible": "integer",
     "reduction_vs_server_only": "number?",
 }
-#: per request; ``bound`` and ``message`` only when there is one
+#: per request; ``bound`` and ``message`` only when there is one; ``reason`` (why the
+#: request is unserved: :meth:`splitopt.infeasible.Reason.to_dict`) only for unserved ones
 REQUEST_FIELDS: dict[str, str] = {
     "id": "string",
     "status": "status",
@@ -63,6 +64,7 @@ REQUEST_FIELDS: dict[str, str] = {
     "feasible": "boolean",
     "bound": "number?",
     "message": "string",
+    "reason": "object",
 }
 #: what :func:`read_placements` needs of a document
 REQUIRED_DOCUMENT_FIELDS: tuple[str, ...] = ("format", "version", "requests")
@@ -78,7 +80,10 @@ def _num(x: float) -> float | int | None:
 def solution_to_dict(result: Result, summary: Summary) -> dict:
     """The solution document of a result and its summary
     (:func:`splitopt.metrics.summarize`). Figures are the evaluator's."""
+    from splitopt.infeasible import reasons
+
     s = summary
+    why = reasons(result)
     reqs = []
     for r in result:
         row: dict[str, Any] = {
@@ -94,6 +99,8 @@ def solution_to_dict(result: Result, summary: Summary) -> dict:
             row["bound"] = _num(r.bound)
         if r.message:
             row["message"] = r.message
+        if r.id in why:
+            row["reason"] = why[r.id].to_dict()
         reqs.append(row)
     return {
         "format": FORMAT,
@@ -142,7 +149,12 @@ def read_placements(file: str | os.PathLike) -> tuple[dict[str, str | None], dic
     """
     doc = load_json(file)
     if isinstance(doc, list):
-        raise InputError(file, "(top level)", "is a list of solutions; read it with read_solutions")
+        raise InputError(
+            file,
+            "(top level)",
+            "is a list of solutions (what solve --json writes for several solvers or files); "
+            "give one document here (splitopt evaluate and solve --replay take the list)",
+        )
     return _placements_from_doc(file, doc, [])
 
 
@@ -269,3 +281,23 @@ def read_run(file: str | os.PathLike) -> RecordedRun:
     if not isinstance(options, dict):
         raise InputError(file, ["options"], "must be a JSON object")
     return RecordedRun(os.fspath(file), instance, solver, dict(options), placements)
+
+
+def read_runs(file: str | os.PathLike) -> list[RecordedRun]:
+    """Every run a solution file records: one document, or each document of the list
+    ``solve --json`` writes for several solvers or files (JSON paths ``[i].…`` in errors)."""
+    solutions, is_list = read_solutions(file)
+    runs = []
+    for placements, doc, where in solutions:
+        prefix: list[str | int] = [int(where[1:-1])] if is_list else []
+        for key in ("solver", "instance"):
+            if key not in doc:
+                raise InputError(file, [*prefix, key], "missing field")
+        solver = get_string(file, doc["solver"], [*prefix, "solver"])
+        instance = get_string(file, doc["instance"], [*prefix, "instance"])
+        options = doc.get("options", {})
+        if not isinstance(options, dict):
+            raise InputError(file, [*prefix, "options"], "must be a JSON object")
+        runs.append(RecordedRun(os.fspath(file), instance, solver, dict(options), placements))
+    return runs
+

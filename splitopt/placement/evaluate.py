@@ -1,4 +1,4 @@
-"""The one evaluator of block placements and routes (SPEC-PLACEMENT P1).
+"""The one evaluator of block placements and routes (after Sun et al., BPRR).
 
 Every placement algorithm's answer is scored here; no algorithm's own objective
 is trusted. Hop rule (Sun et al., arXiv:2512.21884, Sec. III): with a dummy source

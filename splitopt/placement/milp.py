@@ -789,7 +789,8 @@ class BPRRMilp:
         """Solve the MILP of ``cluster`` (its jobs); the answer is scored by the evaluator."""
         if not _available(self.backend):
             raise SolverUnavailable(
-                f"algorithm {self.name!r} is not available: install {_LIBRARY[self.backend]}"
+                f"algorithm {self.name!r} is not available: install {_LIBRARY[self.backend]} "
+                "(pip install 'splitopt[ilp]')"
             )
         hosts = sum(1 for u in block_limits(cluster) if u > 0)
         arcs = len(cluster.jobs) * (hosts + 1) * hosts

@@ -67,6 +67,7 @@ from splitopt.placement.sim_kernel import (
     simulate_routes_kernel,
 )
 from splitopt.placement.simulate import SimRun, Workload
+from splitopt.placement.why import unhosted_blocks
 
 # The policies are registered once, in splitopt.placement.policies; these are views of it.
 PLACEMENTS = _policies.placements()
@@ -374,6 +375,7 @@ def prepare(
         info["slots"] = int(sum(slots))
         return Prepared(name, placement, None, rt, chains, np.array(slots, dtype=np.int64), info)
     info["blocks_hosted"] = int(placement.count.sum())
+    info["unhosted_blocks"] = unhosted_blocks(placement, cluster.num_blocks)
     return Prepared(name, placement, cap, rt, info=info)
 
 

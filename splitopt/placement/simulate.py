@@ -1,4 +1,4 @@
-"""The online simulator (SPEC-PLACEMENT P3): Poisson arrivals, routing at arrival,
+"""The online simulator: Poisson arrivals, routing at arrival,
 cache held from admission to completion, waiting when a request does not fit.
 
 * :class:`Workload` — rate (req/s), number of requests, the request classes

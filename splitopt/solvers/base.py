@@ -122,7 +122,10 @@ class Solver(ABC):
     def solve(self, problem: Problem) -> Result:
         """Solve every request of ``problem`` (each distinct chain once)."""
         if not self.available():
-            raise SolverUnavailable(f"solver {self.name!r} is not available: install its backend")
+            raise SolverUnavailable(
+                f"solver {self.name!r} is not available: install its backend "
+                "(pip install 'splitopt[ilp]' for the ILP solvers)"
+            )
         self.check(problem)
         self.prepare()
         t0 = time.perf_counter()

@@ -59,7 +59,8 @@ def prefix_scores(chain: Chain) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     w = np.concatenate([zero, np.cumsum(chain.server_work)])
     m = np.concatenate([zero, np.cumsum(chain.client_memory_bytes)])
     k = np.arange(L + 1)
-    start, end = chain.start == "server", chain.end == "server"
+    # numpy booleans: ``~`` on a Python bool is integer inversion (deprecated in 3.12)
+    start, end = np.bool_(chain.start == "server"), np.bool_(chain.end == "server")
     up, down = chain.uplink_s, chain.downlink_s
     x0 = k == 0  # layer 0 on the server
     last = k < L  # layer L-1 on the server
@@ -301,7 +302,8 @@ def suffix_scores(chain: Chain) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     w = np.concatenate([zero, np.cumsum(chain.server_work)])
     m = np.concatenate([zero, np.cumsum(chain.client_memory_bytes)])
     j = L - np.arange(L + 1)  # first client layer; j = L: all on the server
-    start, end = chain.start == "server", chain.end == "server"
+    # numpy booleans: ``~`` on a Python bool is integer inversion (deprecated in 3.12)
+    start, end = np.bool_(chain.start == "server"), np.bool_(chain.end == "server")
     up, down = chain.uplink_s, chain.downlink_s
     x0 = j > 0  # layer 0 on the server
     last = j >= L  # layer L-1 on the server

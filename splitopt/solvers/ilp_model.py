@@ -445,7 +445,8 @@ class ILPSolver(Solver):
         deadline = None if time_limit is None else time.perf_counter() + time_limit
         if not self.available():
             raise SolverUnavailable(
-                f"solver {self.name!r} is not available: install {self.backend or 'its backend'}"
+                f"solver {self.name!r} is not available: install "
+                f"{self.backend or 'its backend'} (pip install 'splitopt[ilp]')"
             )
         mchain, slack, tick_exact = self.model_chain(chain)
         model = build_model(mchain, slack)

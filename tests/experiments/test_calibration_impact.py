@@ -39,7 +39,7 @@ def direct(model: str, memory: bool) -> dict[str, float]:
 
     fd, fg = dp.evaluation.feasible, greedy.evaluation.feasible
     both = fd & fg
-    shares = [x.count("C") / len(x) for x, f in zip(dp.placements(), fd, strict=True) if f]
+    shares = [x.count("C") / len(x) for x, f in zip(dp.placements, fd, strict=True) if f]
     return {
         "served_dp": int(fd.sum()),
         "served_greedy": int(fg.sum()),
@@ -53,7 +53,7 @@ def direct(model: str, memory: bool) -> dict[str, float]:
             score(r.chain, "C" * r.chain.num_layers).latency_s <= min_latency(r.chain) * (1 + 1e-9)
             for r in p.requests
         ),
-        "placements": dp.placements(),
+        "placements": dp.placements,
         "feasible": fd,
     }
 

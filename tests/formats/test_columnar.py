@@ -78,7 +78,7 @@ def test_streamed_solve_equals_in_memory(tmp_path, solver):
     ref = get_solver(solver).solve(p)
     rows = _solution_rows(out)
     assert [r["id"] for r in rows] == list(p.ids)
-    assert [r["placement"] for r in rows] == list(ref.placements())
+    assert [r["placement"] for r in rows] == list(ref.placements)
     assert [r["status"] for r in rows] == list(ref.statuses)
     w = np.array([np.nan if r["server_work"] is None else r["server_work"] for r in rows])
     assert np.array_equal(w, ref.evaluation.server_work, equal_nan=True)
@@ -344,7 +344,7 @@ def test_cli_dask_address_identical(tmp_path):
     assert pq.read_table(out).equals(pq.read_table(local))
     assert "0 placement(s) break" in ev.stdout
     ref = get_solver("dp").solve(p)
-    assert [x["placement"] for x in _solution_rows(out)] == list(ref.placements())
+    assert [x["placement"] for x in _solution_rows(out)] == list(ref.placements)
 
 
 def test_detected_by_magic_without_suffix(tmp_path):

@@ -134,7 +134,7 @@ def test_dp_solve_batched_path_same_result(monkeypatch):
     monkeypatch.setattr(dp_module, "BATCH_MIN_CHAINS", 10**9)
     per_chain = get_solver("dp").solve(problem)
     assert batched.statuses == per_chain.statuses
-    assert batched.placements() == per_chain.placements()
+    assert batched.placements == per_chain.placements
     assert batched.objective == per_chain.objective
     assert batched.messages == per_chain.messages
     assert np.array_equal(batched.evaluation.latency_s, per_chain.evaluation.latency_s, True)
@@ -148,7 +148,7 @@ def test_dp_exact_batched_path_same_result(monkeypatch, integer):
     monkeypatch.setattr(dp_module, "BATCH_MIN_CHAINS", 10**9)
     per_chain = get_solver("dp-exact").solve(problem)
     assert batched.statuses == per_chain.statuses
-    assert batched.placements() == per_chain.placements()
+    assert batched.placements == per_chain.placements
     assert batched.objective == per_chain.objective
     # both branches ran: some budgets bind (per-chain memory labels), some do not
     b = ChainBatch.from_chains(list(problem.chains))

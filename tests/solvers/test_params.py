@@ -167,7 +167,7 @@ def test_each_distinct_chain_is_scored_once(monkeypatch):
 def test_placements_are_arrays_inside_and_strings_outside():
     problem = as_problem(random_chains(3, 6, integer=True) * 2)
     res = splitopt.solve(problem, "dp")
-    for rr, x, text in zip(res, res.on_server(), res.placements(), strict=True):
+    for rr, x, text in zip(res, res.on_server, res.placements, strict=True):
         if x is None:
             assert rr.placement is None and rr.on_server is None
             continue
