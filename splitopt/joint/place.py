@@ -75,6 +75,11 @@ class JointRouting:
         )
         return int(self._sum(ok, "swarm_blocks"))
 
+    def joint_mean_per_token_s(self) -> float:
+        """Mean per-token time T_r / l_out over the jobs routed (s; NaN where none)."""
+        t = [a.score.per_token_s for a in self.answers if a.status == "optimal"]  # type: ignore[union-attr]
+        return sum(t) / len(t) if t else math.nan
+
     def mean_per_token_s(self) -> tuple[float, float]:
         """(joint, baseline) mean per-token time T_r / l_out over the jobs both serve
         (s; NaN where there are none)."""
