@@ -117,7 +117,9 @@ def route_jobs(
         sla_factor = DEFAULT_SLA_FACTOR
     t0 = time.perf_counter()
     bare = JointCluster.without_devices(jc.cluster)
-    answers, baseline, slas = [], [], []
+    answers: list[RouteAnswer] = []
+    baseline: list[RouteAnswer] = []
+    slas: list[float | None] = []
     for job in jc.cluster.jobs:
         base = best_route(bare, placement, job, "time")
         baseline.append(base)
