@@ -596,7 +596,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
 def cmd_place(args: argparse.Namespace) -> int:
     from splitopt import cli_place
-    from splitopt.formats.cluster_file import read_cluster
+    from splitopt.formats.cluster_file import read_joint_cluster
     from splitopt.formats.placement_file import placements_dumps, write_placements
     from splitopt.outputs import check_not_input
     from splitopt.placement import get_algorithm
@@ -615,7 +615,8 @@ def cmd_place(args: argparse.Namespace) -> int:
         raise UsageError("--emit prints to stdout: write --json to a file, not '-'")
     code = EXIT_OK
     if args.replay is not None:
-        cluster = read_cluster(args.cluster)
+        jc = read_joint_cluster(args.cluster)
+        cluster = jc.cluster
         results, same = cli_place.replay(args, cluster)
         code = EXIT_OK if same else EXIT_INTERNAL
     else:
@@ -627,17 +628,26 @@ def cmd_place(args: argparse.Namespace) -> int:
             get_algorithm(n, **o)
             for n, o in zip(names, cli_place.per_algorithm(names, given), strict=True)
         ]
-        cluster = read_cluster(args.cluster)
+        jc = read_joint_cluster(args.cluster)
+        cluster = jc.cluster
+        cli_place.joint_routes(args, jc, [])  # the joint flags checked before any work
         results = [a.solve(cluster) for a in algorithms]
+    # clients naming devices: each job routed over its client and the swarm (else None)
+    joint = cli_place.joint_routes(args, jc, results)
     to_err = args.json == "-" or bool(emit)
-    for res in results:
-        print(render(cluster, res), file=sys.stderr if to_err else sys.stdout)
+    out = sys.stderr if to_err else sys.stdout
+    for i, res in enumerate(results):
+        print(render(cluster, res), file=out)
+        if joint is not None and joint[i] is not None:
+            print(cli_place.joint_text(jc, joint[i]), file=out)
     if emit == "petals":  # deployment hand-off (placement/emit.py)
         from splitopt.placement.emit import petals_commands
 
         for res in results:
             print(petals_commands(cluster, res, args.petals_model))
-    if args.json == "-":
+    if joint is not None and args.json:
+        cli_place.write_joint_placements(jc, results, joint, args.json)
+    elif args.json == "-":
         print(placements_dumps(cluster, results))
     elif args.json:
         write_placements(cluster, results, args.json)
@@ -1045,9 +1055,10 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument(
         "--petals-model", help="--emit petals: the model's Hugging Face name (default $MODEL)"
     )
-    from splitopt.cli_place import add_flags
+    from splitopt.cli_place import add_flags, add_joint_flags
 
     add_flags(pl)
+    add_joint_flags(pl)
     pl.set_defaults(func=cmd_place)
 
     sm = sub.add_parser("simulate", help="simulate online policies (Poisson arrivals)")

@@ -100,4 +100,179 @@ def replay(args: argparse.Namespace, cluster: Any) -> tuple[list[Any], bool]:
     return results, all_same
 
 
-__all__ = ["add_flags", "given_options", "per_algorithm", "replay"]
+# -- clients that run blocks too ---------------------------------------------------------------
+
+
+def add_joint_flags(parser: argparse.ArgumentParser) -> None:
+    """The joint-routing flags (used only when the cluster names client devices)."""
+    from splitopt.joint.route import OBJECTIVES
+
+    parser.add_argument(
+        "--joint-objective",
+        choices=OBJECTIVES,
+        default=None,
+        help="when the cluster names client devices: route each job over its client and "
+        "the swarm with the exact joint DP, minimising its time (default) or its swarm "
+        "blocks within an SLA (swarm-work)",
+    )
+    sla = parser.add_mutually_exclusive_group()
+    sla.add_argument(
+        "--sla",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="swarm-work (implied): each request's SLA on T_r in seconds",
+    )
+    sla.add_argument(
+        "--sla-factor",
+        type=float,
+        default=None,
+        metavar="F",
+        help="swarm-work (implied): each request's SLA as F times its time when its client runs "
+        "nothing (default 1.0, ours)",
+    )
+
+
+def _route_text(jc: Any, route: Any) -> str:
+    from splitopt.joint.model import CLIENT
+
+    cl = jc.cluster
+    return " -> ".join(
+        f"{'client' if s.device == CLIENT else cl.servers[s.device].id}[{s.first}..{s.last}]"
+        for s in route
+    )
+
+
+#: Jobs listed per result in the printed report (the JSON holds every job).
+MAX_LISTED = 30
+
+
+def joint_text(jc: Any, routing: Any) -> str:
+    """The joint routes and figures of one placement result, as printed."""
+    cl = jc.cluster
+    head = f"joint routes ({routing.objective}"
+    if routing.objective == "swarm-work":
+        head += ", SLA per request"
+    lines = [f"{head}; exact DP, {routing.runtime_s * 1e3:.1f} ms):"]
+    for i, (job, a, b, sla) in enumerate(
+        zip(cl.jobs, routing.answers, routing.baseline, routing.sla_s, strict=True)
+    ):
+        if i == MAX_LISTED:
+            lines.append(f"  ... {len(cl.jobs) - MAX_LISTED} more jobs (all in --json)")
+            break
+        who = f"  {cl.clients[job.client]} (l_in {job.l_in}, l_out {job.l_out})"
+        sla_txt = "" if sla is None else f", SLA {sla:.4g} s"
+        if a.status != "optimal":
+            lines.append(f"{who}: {a.status}{sla_txt}")
+            continue
+        sc = a.score
+        base = f"{b.score.total_s:.4g} s" if b.status == "optimal" else "none"
+        lines.append(
+            f"{who}: {_route_text(jc, a.route)}   T = {sc.total_s:.4g} s "
+            f"({sc.per_token_s:.4g} s/token), client {sc.client_blocks} / swarm "
+            f"{sc.swarm_blocks} blocks; client runs nothing: T = {base}{sla_txt}"
+        )
+    joint, bare = routing.mean_per_token_s()
+    lines.append(
+        f"joint: {routing.served} of {len(cl.jobs)} jobs routed; swarm blocks "
+        f"{routing.swarm_blocks} (client runs nothing: {routing.baseline_swarm_blocks}), "
+        f"client blocks {routing.client_blocks}; mean per-token time {joint:.4g} s "
+        f"(client runs nothing: {bare:.4g} s)"
+    )
+    if routing.errors:
+        lines.append(f"ERROR: the evaluator disagrees with the DP on {routing.errors} job(s)")
+    return "\n".join(lines)
+
+
+def joint_dict(jc: Any, routing: Any) -> dict[str, Any]:
+    """One result's joint routes as JSON (segments: device id, first, last block)."""
+    from splitopt.joint.model import CLIENT
+
+    cl = jc.cluster
+
+    def seg(s: Any) -> dict[str, Any]:
+        dev = "client" if s.device == CLIENT else cl.servers[s.device].id
+        return {"device": dev, "first": s.first, "last": s.last}
+
+    jobs = []
+    for a, b, sla in zip(routing.answers, routing.baseline, routing.sla_s, strict=True):
+        row: dict[str, Any] = {"status": a.status, "sla_s": sla}
+        if a.status == "optimal":
+            sc = a.score
+            row.update(
+                segments=[seg(s) for s in a.route],
+                total_s=sc.total_s,
+                prefill_s=sc.prefill_s,
+                per_token_s=sc.per_token_s,
+                client_blocks=sc.client_blocks,
+                swarm_blocks=sc.swarm_blocks,
+                client_memory_bytes=sc.client_memory_bytes,
+            )
+        row["baseline_total_s"] = b.score.total_s if b.status == "optimal" else None
+        jobs.append(row)
+    joint, bare = routing.mean_per_token_s()
+    return {
+        "objective": routing.objective,
+        "served": routing.served,
+        "swarm_blocks": routing.swarm_blocks,
+        "baseline_swarm_blocks": routing.baseline_swarm_blocks,
+        "client_blocks": routing.client_blocks,
+        "mean_per_token_s": None if joint != joint else joint,
+        "baseline_mean_per_token_s": None if bare != bare else bare,
+        "jobs": jobs,
+    }
+
+
+def write_joint_placements(
+    jc: Any, results: Sequence[Any], joint: Sequence[Any], target: str
+) -> None:
+    """The placement document with each result's joint routes in ``meta.joint`` (one
+    entry per result, ``null`` where a result has no placement); ``-`` prints it."""
+    from splitopt.formats.errors import dumps, write_text_atomic
+    from splitopt.formats.placement_file import placements_to_dict
+
+    doc = placements_to_dict(jc.cluster, results)
+    doc["meta"] = {"joint": [None if r is None else joint_dict(jc, r) for r in joint]}
+    if target == "-":
+        print(dumps(doc))
+    else:
+        write_text_atomic(target, dumps(doc))
+
+
+def joint_routes(args: argparse.Namespace, jc: Any, results: Sequence[Any]) -> list[Any] | None:
+    """Each result's :class:`~splitopt.joint.place.JointRouting` (``None`` for a result
+    without a placement), or ``None`` when no client names a device (then the joint
+    flags are an error)."""
+    from splitopt.joint.model import NO_DEVICE
+    from splitopt.joint.place import route_jobs
+
+    objective = getattr(args, "joint_objective", None)
+    sla, factor = getattr(args, "sla", None), getattr(args, "sla_factor", None)
+    if all(d == NO_DEVICE for d in jc.devices):
+        if objective is not None or sla is not None or factor is not None:
+            raise UsageError(
+                f"--joint-objective, --sla and --sla-factor need a cluster whose clients name "
+                f"devices; {args.cluster} names none"
+            )
+        return None
+    if objective is None:  # an SLA given alone means the swarm-work objective
+        objective = "time" if sla is None and factor is None else "swarm-work"
+    return [
+        None
+        if r.placement is None
+        else route_jobs(jc, r.placement, objective, sla_s=sla, sla_factor=factor)
+        for r in results
+    ]
+
+
+__all__ = [
+    "add_flags",
+    "add_joint_flags",
+    "given_options",
+    "joint_dict",
+    "joint_routes",
+    "joint_text",
+    "per_algorithm",
+    "replay",
+    "write_joint_placements",
+]

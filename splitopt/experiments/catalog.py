@@ -383,9 +383,10 @@ def discretisation(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
 # registers ``bprr-tables`` and ``bprr-load`` (online), the BPRR Figs 7-10 sweeps
 # (``bprr-sweep-servers``, ``-eta``, ``-rate``, ``-lout``; bprr_sweeps), and the runtimes
 # (Table VIII), the MILP lower bound and the ablations: ``bprr-runtime``, ``bprr-bound``,
-# ``bprr-ablation`` (bprr_runtime).
+# ``bprr-ablation`` (bprr_runtime); the joint model's DP checks ``joint-verify`` (joint_verify).
 from splitopt.experiments import bprr_runtime as _bprr_runtime  # noqa: E402,F401
 from splitopt.experiments import bprr_sweeps as _bprr_sweeps  # noqa: E402,F401
+from splitopt.experiments import joint_verify as _joint_verify  # noqa: E402,F401
 from splitopt.experiments import online as _online  # noqa: E402,F401
 
 

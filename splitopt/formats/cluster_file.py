@@ -52,14 +52,17 @@ from splitopt.formats.errors import (
     load_json,
     write_text_atomic,
 )
+from splitopt.joint.model import JointCluster
 from splitopt.placement.model import Cluster
 from splitopt.scenario.cluster_compile import (
     SERVER_NUMBERS,
     SERVER_RPS,
     cluster_spec,
     compile_cluster,
+    compile_joint,
 )
 from splitopt.scenario.cluster_spec import (
+    CLIENT_DEVICE_NUMBERS,
     NETWORK_KINDS,
     ClusterClientSpec,
     ClusterModelSpec,
@@ -107,7 +110,31 @@ SERVER_ORDER = (
     "l_out",
     *SERVER_RPS,
 )
-CLIENT_FIELDS = (("id",), ("site", "count"))
+#: Client entries per kind (``none``: runs no block; ``device``: a catalogue device;
+#: ``explicit``: the device's figures), (required, optional).
+CLIENT_FIELDS = {
+    "none": (("id",), ("site", "count")),
+    "device": (
+        ("id", "device"),
+        ("site", "count", "memory_fraction", "efficiency", "l_in", "l_out"),
+    ),
+    "explicit": (
+        ("id", "memory_bytes", "decode_s", "prefill_s0"),
+        ("site", "count", "prefill_s1"),
+    ),
+}
+#: The order of a client entry's fields as the writer writes them.
+CLIENT_ORDER = (
+    "id",
+    "device",
+    *CLIENT_DEVICE_NUMBERS,
+    "site",
+    "count",
+    "memory_fraction",
+    "efficiency",
+    "l_in",
+    "l_out",
+)
 NETWORK_FIELDS = {
     "explicit": (
         ("kind", "rtt_s", "prefill_rtt_s"),
@@ -203,11 +230,18 @@ def _clients(file: Any, arr: Any) -> tuple[ClusterClientSpec, ...]:
                 raise InputError(file, path, "client id must be a non-empty string")
             out.append(ClusterClientSpec(obj, short=True))
             continue
-        check_fields(file, obj, path, *CLIENT_FIELDS)
+        kind = _client_kind(obj) if isinstance(obj, dict) else "none"
+        check_fields(file, obj, path, *CLIENT_FIELDS[kind])
         if obj.get("id") == "":
             raise InputError(file, path, "client id must be a non-empty string")
-        out.append(_build(file, path, ClusterClientSpec, obj, sum(CLIENT_FIELDS, ())))
+        out.append(_build(file, path, ClusterClientSpec, obj, sum(CLIENT_FIELDS[kind], ())))
     return tuple(out)
+
+
+def _client_kind(obj: dict) -> str:
+    if "device" in obj:
+        return "device"
+    return "explicit" if any(k in obj for k in CLIENT_DEVICE_NUMBERS) else "none"
 
 
 def _matrix(file: Any, value: Any, path: P) -> tuple[tuple[float, ...], ...]:
@@ -314,6 +348,21 @@ def cluster_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Cluste
         raise InputError(file, exc.path, exc.reason) from None
 
 
+def joint_cluster_from_dict(doc: Any, file: str | os.PathLike | None = None) -> JointCluster:
+    """Validate a parsed ``splitopt-cluster`` document and compile its
+    :class:`~splitopt.joint.model.JointCluster` (the cluster and its clients' devices)."""
+    spec = cluster_spec_from_dict(doc, file)
+    try:
+        return compile_joint(spec)
+    except SpecError as exc:
+        raise InputError(file, exc.path, exc.reason) from None
+
+
+def read_joint_cluster(file: str | os.PathLike) -> JointCluster:
+    """Read a cluster file with its client devices (a client naming none runs nothing)."""
+    return joint_cluster_from_dict(load_json(file), file)
+
+
 def read_cluster_spec(file: str | os.PathLike) -> ClusterSpec:
     """Read a cluster file into its spec (nothing resolved or expanded)."""
     return cluster_spec_from_dict(load_json(file), file)
@@ -348,9 +397,7 @@ def cluster_spec_to_dict(spec: ClusterSpec) -> dict:
     servers = []
     for s in spec.servers:
         servers.append(_put({}, s, SERVER_ORDER))
-    clients: list[Any] = [
-        c.id if c.short else _put({}, c, sum(CLIENT_FIELDS, ())) for c in spec.clients
-    ]
+    clients: list[Any] = [c.id if c.short else _put({}, c, CLIENT_ORDER) for c in spec.clients]
     n = spec.network
     network: dict[str, Any] = {"kind": n.kind}
     if n.kind != "topology":
@@ -388,9 +435,20 @@ def cluster_to_dict(cluster: Cluster) -> dict:
     return cluster_spec_to_dict(cluster_spec(cluster))
 
 
-def write_cluster(cluster: Cluster, file: str | os.PathLike) -> None:
-    """Write a cluster file atomically."""
-    write_text_atomic(file, dumps(cluster_to_dict(cluster)))
+def joint_cluster_to_dict(jc: JointCluster) -> dict:
+    """The document of a joint cluster: :func:`cluster_to_dict`'s, with each client's
+    device as explicit figures (a client running nothing stays a bare id)."""
+    return cluster_spec_to_dict(cluster_spec(jc.cluster, jc.devices))
+
+
+def write_cluster(cluster: Cluster | JointCluster, file: str | os.PathLike) -> None:
+    """Write a cluster file atomically (a :class:`JointCluster` with its devices)."""
+    doc = (
+        joint_cluster_to_dict(cluster)
+        if isinstance(cluster, JointCluster)
+        else (cluster_to_dict(cluster))
+    )
+    write_text_atomic(file, dumps(doc))
 
 
 def write_cluster_spec(spec: ClusterSpec, file: str | os.PathLike) -> None:
@@ -405,8 +463,11 @@ __all__ = [
     "cluster_spec_from_dict",
     "cluster_spec_to_dict",
     "cluster_to_dict",
+    "joint_cluster_from_dict",
+    "joint_cluster_to_dict",
     "read_cluster",
     "read_cluster_spec",
+    "read_joint_cluster",
     "write_cluster",
     "write_cluster_spec",
 ]

@@ -180,6 +180,20 @@ FIELDS: dict[str, str] = {
     "id": "The entry's id; with `count`, entries `id-0 .. id-(count-1)`.",
     "cluster/server/count": "Servers this entry expands to (1 .. 100,000 in all).",
     "cluster/client/count": "Clients this entry expands to (1 .. 100,000 in all).",
+    "cluster/client/device": "A catalogue device the client runs blocks on (the joint "
+    "model); its per-block times come from the roofline of the model's architecture. "
+    "A client naming no device runs no block.",
+    "cluster/client/memory_fraction": "Fraction of the client device's memory usable for "
+    "its blocks and their cache, in (0, 1] (default 0.5, ours).",
+    "cluster/client/efficiency": "Fraction of the client device's peaks reached, in (0, 1].",
+    "cluster/client/l_in": "Design prompt length for the device's per-block times, tokens.",
+    "cluster/client/l_out": "Design output length for the device's decode time, tokens.",
+    "cluster/client/memory_bytes": "Usable client memory for its own blocks (weights plus "
+    "their KV cache), bytes; 0 = runs no block.",
+    "cluster/client/decode_s": "Client seconds per token per block to decode.",
+    "cluster/client/prefill_s0": "Fixed part of the client's per-block prefill time, seconds.",
+    "cluster/client/prefill_s1": "Per-prompt-token part of the client's per-block prefill "
+    "time, seconds per token.",
     "site": "The site (string or whole number) of a `clustered` network.",
     "max_blocks": "Most blocks the server may host (null = no cap).",
     "cluster/server/device": "A catalogue device; its per-block times come from the "

@@ -411,7 +411,14 @@ def cluster_schema() -> dict:
         "clients": {
             "type": "array",
             "minItems": 1,
-            "items": {"anyOf": [{"type": "string", "minLength": 1}, {"$ref": "#/$defs/client"}]},
+            "items": {
+                "anyOf": [
+                    {"type": "string", "minLength": 1},
+                    {"$ref": "#/$defs/client"},
+                    {"$ref": "#/$defs/client_device"},
+                    {"$ref": "#/$defs/client_explicit"},
+                ]
+            },
         },
         "network": {
             "anyOf": [
@@ -491,7 +498,9 @@ def cluster_schema() -> dict:
             ),
             "server_device": obj(cf.SERVER_FIELDS["device"]),
             "server_explicit": obj(cf.SERVER_FIELDS["explicit"]),
-            "client": obj(cf.CLIENT_FIELDS, count=_int(1, MAX_CLIENTS)),
+            "client": obj(cf.CLIENT_FIELDS["none"], count=_int(1, MAX_CLIENTS)),
+            "client_device": obj(cf.CLIENT_FIELDS["device"], count=_int(1, MAX_CLIENTS)),
+            "client_explicit": obj(cf.CLIENT_FIELDS["explicit"], count=_int(1, MAX_CLIENTS)),
             "network_explicit": network("explicit"),
             "network_matrix": network("matrix"),
             "network_clustered": network("clustered"),

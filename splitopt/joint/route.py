@@ -110,7 +110,9 @@ def best_route(
     if not finite.any():
         return RouteAnswer("infeasible", (), None, best)
     if objective == "time":
-        n = int(np.argmin(best))
+        # ties (to rounding) go to the fewest client blocks
+        low = float(best[finite].min())
+        n = int(np.flatnonzero(finite & (best <= low + abs(low) * 1e-12))[0])
     else:
         assert sla_s is not None
         ok = np.flatnonzero(finite & (best <= sla_s * (1.0 + RTOL)))

@@ -20,8 +20,10 @@ from __future__ import annotations
 import numpy as np
 
 from splitopt.errors import DataError, SpecError
+from splitopt.joint.model import NO_DEVICE, ClientDevice, JointCluster
 from splitopt.placement.model import Arrivals, BlockModel, Cluster, Job, Server
 from splitopt.scenario import cluster as presets
+from splitopt.scenario.client_devices import client_device
 from splitopt.scenario.cluster import (
     Overheads,
     block_model,
@@ -30,6 +32,7 @@ from splitopt.scenario.cluster import (
     server_from_device,
 )
 from splitopt.scenario.cluster_spec import (
+    CLIENT_DEVICE_NUMBERS,
     ClusterClientSpec,
     ClusterModelSpec,
     ClusterServerSpec,
@@ -255,14 +258,67 @@ def compile_cluster(spec: ClusterSpec) -> Cluster:
         raise _data(exc, []) from None
 
 
+def _client_device(entry: ClusterClientSpec, model: ClusterModelSpec, path: P) -> ClientDevice:
+    if entry.kind == "none":
+        return NO_DEVICE
+    if entry.kind == "device":
+        if model.kind != "architecture":
+            raise SpecError(
+                [*path, "device"], "needs a model given by its architecture (model.architecture)"
+            )
+        kw = {
+            k: getattr(entry, k)
+            for k in ("efficiency", "memory_fraction", "l_in", "l_out")
+            if getattr(entry, k) is not None
+        }
+        try:
+            return client_device(
+                entry.device,  # type: ignore[arg-type]
+                model.architecture,  # type: ignore[arg-type]
+                model.dtype or "fp16",
+                **kw,
+            )
+        except DataError as exc:
+            raise _data(exc, path) from None
+    try:
+        return ClientDevice(**{k: getattr(entry, k) or 0.0 for k in CLIENT_DEVICE_NUMBERS})
+    except DataError as exc:  # pragma: no cover - the spec checked the numbers
+        raise _data(exc, path) from None
+
+
+def compile_client_devices(spec: ClusterSpec) -> tuple[ClientDevice, ...]:
+    """Each client's device, in the cluster's client order (``count`` expanded;
+    :data:`~splitopt.joint.model.NO_DEVICE` for a client that names none)."""
+    out: list[ClientDevice] = []
+    for i, entry in enumerate(spec.clients):
+        dev = _client_device(entry, spec.model, ["clients", i])
+        out.extend([dev] * entry.size)
+    return tuple(out)
+
+
+def compile_joint(spec: ClusterSpec) -> JointCluster:
+    """The :class:`~splitopt.joint.model.JointCluster` of ``spec``: its
+    :class:`Cluster` (exactly :func:`compile_cluster`'s) and the clients' devices."""
+    devices = compile_client_devices(spec)  # device errors first: cheaper than the network
+    return JointCluster(compile_cluster(spec), devices)
+
+
 def _rows(a: np.ndarray) -> Matrix:
     return tuple(tuple(float(v) for v in row) for row in a)
 
 
-def cluster_spec(cluster: Cluster) -> ClusterSpec:
+def _client_entry(name: str, dev: ClientDevice) -> ClusterClientSpec:
+    if dev == NO_DEVICE:
+        return ClusterClientSpec(name, short=True)
+    return ClusterClientSpec(name, **{k: getattr(dev, k) for k in CLIENT_DEVICE_NUMBERS})
+
+
+def cluster_spec(cluster: Cluster, devices: tuple[ClientDevice, ...] | None = None) -> ClusterSpec:
     """The explicit spec of ``cluster``: numbers for the model, every server and the
     round trips; runs of identical jobs as one entry with a ``count``. Compiling it
-    gives a cluster equal to ``cluster``."""
+    gives a cluster equal to ``cluster``. ``devices`` (one per client, as in a
+    :class:`~splitopt.joint.model.JointCluster`) are written as explicit client
+    figures; compiling with :func:`compile_joint` gives them back."""
     m = cluster.model
     model = ClusterModelSpec(
         num_blocks=m.num_blocks,
@@ -279,7 +335,13 @@ def cluster_spec(cluster: Cluster) -> ClusterSpec:
         )
         for s in cluster.servers
     )
-    clients = tuple(ClusterClientSpec(c, short=True) for c in cluster.clients)
+    if devices is None:
+        devices = (NO_DEVICE,) * cluster.num_clients
+    if len(devices) != cluster.num_clients:
+        raise DataError(
+            "devices", f"has {len(devices)} entries, the cluster has {cluster.num_clients} clients"
+        )
+    clients = tuple(_client_entry(c, d) for c, d in zip(cluster.clients, devices, strict=True))
     network = NetworkSpec(
         "explicit",
         rtt_s=_rows(cluster.rtt_s),
@@ -309,4 +371,12 @@ def cluster_spec(cluster: Cluster) -> ClusterSpec:
     return ClusterSpec(cluster.name, model, servers, clients, network, workload, cluster.meta)
 
 
-__all__ = ["SERVER_NUMBERS", "SERVER_RPS", "cluster_spec", "compile_cluster", "compile_model"]
+__all__ = [
+    "SERVER_NUMBERS",
+    "SERVER_RPS",
+    "cluster_spec",
+    "compile_client_devices",
+    "compile_cluster",
+    "compile_joint",
+    "compile_model",
+]

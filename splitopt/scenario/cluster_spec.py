@@ -162,19 +162,48 @@ class ClusterServerSpec:
                     raise SpecError([k], "missing field")
 
 
+#: The figures of an explicit client device (besides ``id``, ``site``, ``count``).
+CLIENT_DEVICE_NUMBERS = ("memory_bytes", "decode_s", "prefill_s0", "prefill_s1")
+
+
 @dataclass(frozen=True)
 class ClusterClientSpec:
     """One ``clients`` entry: ``count`` clients ``id-0 ..`` (one named ``id`` when
-    ``count`` is absent) in ``site``. ``short``: the file spelled it as a bare id."""
+    ``count`` is absent) in ``site``. ``short``: the file spelled it as a bare id.
+
+    A client may name the device it runs blocks on (the joint model): a catalogue
+    ``device`` (with ``memory_fraction`` and ``efficiency`` in (0, 1] and the design
+    request ``l_in``/``l_out`` tokens), or explicit figures (``memory_bytes`` usable,
+    ``decode_s`` s per token per block, ``prefill_s0`` + ``prefill_s1`` x l_in s per
+    block). A client naming no device runs no block (the many-server model)."""
 
     id: str
     count: int | None = None
     site: str | None = None
     short: bool = False
+    device: str | None = None
+    memory_fraction: float | None = None
+    efficiency: float | None = None
+    l_in: int | None = None
+    l_out: int | None = None
+    memory_bytes: float | None = None
+    decode_s: float | None = None
+    prefill_s0: float | None = None
+    prefill_s1: float | None = None
 
     @property
     def size(self) -> int:
         return 1 if self.count is None else self.count
+
+    @property
+    def kind(self) -> str:
+        """``device`` (a catalogue device), ``explicit`` (numbers) or ``none`` (runs
+        no block)."""
+        if self.device is not None:
+            return "device"
+        if any(getattr(self, k) is not None for k in CLIENT_DEVICE_NUMBERS):
+            return "explicit"
+        return "none"
 
     def __post_init__(self) -> None:
         rules.string(self.id, "id")
@@ -182,6 +211,30 @@ class ClusterClientSpec:
             raise SpecError(["id"], "client id must be a non-empty string")
         _count(self.count, MAX_CLIENTS, "clients")
         _opt(self, "site", rules.string)
+        _opt(self, "device", rules.string)
+        _opt(self, "memory_fraction", rules.fraction)
+        _opt(self, "efficiency", rules.fraction)
+        _opt(self, "l_in", rules.at_least, 1)
+        _opt(self, "l_out", rules.at_least, 1)
+        for k in CLIENT_DEVICE_NUMBERS:
+            _opt(self, k, rules.nonneg)
+        kind = self.kind
+        if kind == "device":
+            for k in CLIENT_DEVICE_NUMBERS:
+                if getattr(self, k) is not None:
+                    raise SpecError(
+                        [k], "give either a catalogue device or explicit figures, not both"
+                    )
+        else:
+            for k in ("memory_fraction", "efficiency", "l_in", "l_out"):
+                if getattr(self, k) is not None:
+                    raise SpecError([k], "applies only with a catalogue device (field device)")
+        if kind == "explicit":
+            for k in ("memory_bytes", "decode_s", "prefill_s0"):
+                if getattr(self, k) is None:
+                    raise SpecError([k], "missing field (an explicit client device)")
+        if self.short and kind != "none":  # pragma: no cover - a bare id holds nothing else
+            raise SpecError(["id"], "a bare client id names no device")
 
 
 @dataclass(frozen=True)
@@ -337,6 +390,11 @@ class ClusterSpec:
     def num_clients(self) -> int:
         return sum(c.size for c in self.clients)
 
+    @property
+    def has_client_devices(self) -> bool:
+        """Whether some client entry names a device (the joint model applies)."""
+        return any(c.kind != "none" for c in self.clients)
+
     def replace(self, **changes: Any) -> ClusterSpec:
         return dataclasses.replace(self, **changes)
 
@@ -352,6 +410,7 @@ def _total(entries: tuple, limit: int, what: str) -> int:
 
 
 __all__ = [
+    "CLIENT_DEVICE_NUMBERS",
     "NETWORK_KINDS",
     "OVERHEAD_PRESETS",
     "ClusterClientSpec",
