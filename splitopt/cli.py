@@ -656,7 +656,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     from splitopt.formats.cluster_file import read_cluster
     from splitopt.placement.online import DEFAULT_POLICIES, canonical, simulate_many
-    from splitopt.placement.simulate import Workload, summarise
+    from splitopt.placement.simulate import summarise
 
     names = [n.strip() for n in (args.policy or ",".join(DEFAULT_POLICIES)).split(",")]
     names = [canonical(n) for n in names if n]  # unknown names fail before any work
@@ -666,9 +666,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     check_not_input(args.json, [args.cluster])  # before any work
     cluster = read_cluster(args.cluster)
-    workload = Workload.from_cluster(
-        cluster, rate_per_s=args.rate, num_requests=args.requests, l_out=args.l_out
-    )
+    from splitopt.experiments.sim_inputs import simulation_inputs
+
+    cluster, workload, semantics = simulation_inputs(cluster, args)
     options = {k: v for k, v in (("R", args.R), ("c", args.c)) if v is not None}
     err = Console(stderr=True)
     with Progress(
@@ -686,7 +686,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             names,
             args.seeds,
             options,
-            authors_delays=args.authors_delays,
+            semantics=semantics,
             first_seed=args.seed,
             progress=lambda done, total, label: bar.update(task, completed=done, description=label),
         )
@@ -726,6 +726,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             },
             "seeds": list(range(args.seed, args.seed + args.seeds)),
             "authors_delays": bool(args.authors_delays),
+            "semantics": semantics,
             "policies": table,
             "runs": [
                 {
@@ -1009,10 +1010,43 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("--R", type=_positive_int, help="design concurrency of cg-bp (default: rule)")
     sm.add_argument("--c", type=_positive_int, help="gbp-cr cache reservation (default: ours)")
     sm.add_argument(
+        "--semantics",
+        choices=("splitopt", "authors"),
+        default="splitopt",
+        help="splitopt (default: cache held from admission) or authors (the authors' "
+        "MATLAB: cache from arrival, their PETALS session rule, 100/70 ms initial delay, "
+        "250 s / 60 s allocation delays, every wait rounded to retry instants); "
+        "see docs/many-servers-semantics.md",
+    )
+    sm.add_argument(
         "--authors-delays",
         action="store_true",
-        help="reproduce the authors' scripts: +250 s per PETALS-routed request, +60 s "
-        "otherwise, WS-RR waits rounded to PETALS's retry instants",
+        help="deprecated (use --semantics authors): the earlier, looser mode: +250 s per "
+        "PETALS-routed request, +60 s otherwise, WS-RR waits rounded to retry instants",
+    )
+    sm.add_argument(
+        "--inputs",
+        choices=("file", "paper-scripts"),
+        default="file",
+        help="paper-scripts: the authors' sweep scripts' memories (A100 86.13 GB, MIG "
+        "9.1 GB) for servers with the paper presets' 79.13 / 8.2 GB",
+    )
+    sm.add_argument(
+        "--trace",
+        metavar="CSV",
+        help="replay a request trace (Azure LLM inference 2023 columns: TIMESTAMP, "
+        "ContextTokens, GeneratedTokens): its arrival times and token counts",
+    )
+    sm.add_argument(
+        "--trace-rate",
+        type=_positive_float,
+        help="time-scale the trace to this mean rate, req/s (default: the trace's own)",
+    )
+    sm.add_argument(
+        "--trace-start",
+        type=int,
+        default=0,
+        help="first trace row replayed (default 0); --requests rows from it",
     )
     sm.add_argument("--json", metavar="FILE|-", help="write the per-policy table and runs")
     sm.set_defaults(func=cmd_simulate)

@@ -311,16 +311,23 @@ def _network(
             obj,
             path,
             ("kind", "rtt_s", "prefill_rtt_s"),
-            ("prefill_rtt_per_token_s", "network_rtt_s"),
+            ("prefill_rtt_per_token_s", "network_rtt_s", "server_rtt_s"),
         )
         out = {k: _matrix(file, obj[k], [*path, k], shape) for k in ("rtt_s", "prefill_rtt_s")}
         for k in ("prefill_rtt_per_token_s", "network_rtt_s"):
             if k in obj:
                 out[k] = _matrix(file, obj[k], [*path, k], shape)
+        if "server_rtt_s" in obj:
+            sq = (shape[1], shape[1])
+            out["server_rtt_s"] = _matrix(file, obj["server_rtt_s"], [*path, "server_rtt_s"], sq)
         return out
+    server_rtt = None
     if kind == "matrix":
-        check_fields(file, obj, path, ("kind", "network_rtt_s"), ("overheads",))
+        check_fields(file, obj, path, ("kind", "network_rtt_s"), ("overheads", "server_rtt_s"))
         net = _matrix(file, obj["network_rtt_s"], [*path, "network_rtt_s"], shape)
+        if "server_rtt_s" in obj:
+            sq = (shape[1], shape[1])
+            server_rtt = _matrix(file, obj["server_rtt_s"], [*path, "server_rtt_s"], sq)
     else:
         check_fields(
             file,
@@ -345,13 +352,18 @@ def _network(
         s = np.array(ssites, dtype=object)[None, :]
         c = np.array(csites, dtype=object)[:, None]
         net = np.where(s == c, intra, inter).astype(np.float64)
+        # the servers' own pings by the same rule (PETALS's server-to-server hops)
+        server_rtt = np.where(s == s.T, intra, inter).astype(np.float64)
     ov = _overheads(file, obj.get("overheads"), [*path, "overheads"])
-    return {
+    out = {
         "rtt_s": net + ov.token_s,
         "prefill_rtt_s": net + ov.prefill_s,
         "prefill_rtt_per_token_s": np.full(shape, ov.prefill_per_token_s),
         "network_rtt_s": net,
     }
+    if server_rtt is not None:
+        out["server_rtt_s"] = server_rtt
+    return out
 
 
 # -- workload ------------------------------------------------------------------------------------
@@ -468,6 +480,8 @@ def cluster_to_dict(cluster: Cluster) -> dict:
     }
     if not np.array_equal(cluster.network_rtt_s, cluster.rtt_s):
         network["network_rtt_s"] = _rows(cluster.network_rtt_s)
+    if cluster.server_rtt_s is not None:
+        network["server_rtt_s"] = _rows(cluster.server_rtt_s)
     jobs: list[dict] = []
     for j in cluster.jobs:
         row = {"client": cluster.clients[j.client], "l_in": j.l_in, "l_out": j.l_out}

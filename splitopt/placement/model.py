@@ -161,6 +161,9 @@ class Cluster:
     ``prefill_rtt_s[c, j] + prefill_rtt_per_token_s[c, j] * l_in`` (s).
     ``network_rtt_s`` is the raw network round trip (ping, without serialisation
     overheads) that PETALS's router sees; it defaults to ``rtt_s``.
+    ``server_rtt_s[i, j]`` (optional) is the raw network round trip between servers i
+    and j (s): PETALS's router costs a server-to-server hop by it, as PETALS does
+    (without it, by the client's round trip to the next server).
     Communication is hub-and-spoke: the client relays activations between servers.
     """
 
@@ -174,6 +177,7 @@ class Cluster:
     jobs: tuple[Job, ...] = ()
     network_rtt_s: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
+    server_rtt_s: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, BlockModel):
@@ -220,6 +224,11 @@ class Cluster:
             "network_rtt_s",
             _matrix("network_rtt_s", self.rtt_s if net is None else net, shape),
         )
+        if self.server_rtt_s is not None:
+            S = len(servers)
+            object.__setattr__(
+                self, "server_rtt_s", _matrix("server_rtt_s", self.server_rtt_s, (S, S))
+            )
         jobs = tuple(self.jobs)
         for i, job in enumerate(jobs):
             if not isinstance(job, Job):
@@ -277,6 +286,7 @@ class Cluster:
             tuple(jobs),
             self.network_rtt_s,
             dict(self.meta),
+            self.server_rtt_s,
         )
 
 

@@ -64,17 +64,22 @@ def petals_counts(
     attn_cache_tokens: int = ATTN_CACHE_TOKENS,
     autograd_bytes: float | None = None,
 ) -> np.ndarray:
-    """``_choose_num_blocks`` for every server (0 for a server that cannot start)."""
+    """``_choose_num_blocks`` for every server (0 for a server that cannot start), capped
+    at the server's ``max_blocks`` (as the authors' ``Petals_online.m`` caps a MIG slice
+    at 4 blocks; a PETALS server is started with ``--num_blocks`` where it must run fewer)."""
     model = cluster.model
     if autograd_bytes is None:
         d = model.hidden_size or 14336
         autograd_bytes = 2 * GIB * d / 14336
     per_block = model.block_bytes + model.cache_bytes_per_token * attn_cache_tokens
     M = cluster.memory()
-    if per_block <= 0:
-        return np.full(cluster.num_servers, cluster.num_blocks, dtype=np.int64)
-    m = np.floor((M - autograd_bytes) / per_block).astype(np.int64)
-    return np.clip(m, 0, cluster.num_blocks)
+    caps = cluster.caps().astype(np.int64)
+    if per_block <= 0:  # nothing to store: memory limits nothing
+        return np.where(autograd_bytes <= M, caps, 0).astype(np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        m = np.floor(np.maximum(M - autograd_bytes, 0.0) / per_block)
+    m = np.minimum(np.nan_to_num(m, nan=0.0, posinf=float(cluster.num_blocks)), caps)
+    return np.clip(m, 0, cluster.num_blocks).astype(np.int64)
 
 
 def announced_throughput(cluster: Cluster, counts: np.ndarray) -> np.ndarray:
@@ -210,7 +215,7 @@ class Petals:
             counts = np.asarray(self.counts, dtype=np.int64)
             if counts.shape != (cluster.num_servers,) or (counts < 0).any():
                 raise SolverError("petals: counts must give one non-negative count per server")
-            counts = np.minimum(counts, cluster.num_blocks)
+            counts = np.minimum(counts, cluster.caps())
         else:
             counts = petals_counts(cluster, self.attn_cache_tokens, self.autograd_bytes)
         tp = announced_throughput(cluster, counts)

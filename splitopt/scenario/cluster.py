@@ -222,8 +222,10 @@ def cluster_from_network_rtt(
     overheads: Overheads = PAPER_OVERHEADS,
     jobs: Sequence[Job] = (),
     meta: dict | None = None,
+    server_rtt_s: np.ndarray | None = None,
 ) -> Cluster:
-    """A cluster whose round trips are the network RTT plus ``overheads``."""
+    """A cluster whose round trips are the network RTT plus ``overheads``;
+    ``server_rtt_s``: the servers' own (S, S) network round trips (PETALS's hops)."""
     net = np.asarray(network_rtt_s, dtype=np.float64)
     return Cluster(
         name,
@@ -236,6 +238,7 @@ def cluster_from_network_rtt(
         jobs=tuple(jobs),
         network_rtt_s=net,
         meta=dict(meta or {}),
+        server_rtt_s=server_rtt_s,
     )
 
 
@@ -285,6 +288,8 @@ def paper_clustered(
         PAPER_OVERHEADS,
         jobs,
         meta,
+        # the servers' own pings (the authors' script: 5 ms in a site, 100 ms between)
+        clustered_rtt(server_sites, server_sites, intra_rtt_s, inter_rtt_s),
     )
 
 

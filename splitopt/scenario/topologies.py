@@ -121,6 +121,7 @@ def scattered_cluster(
         PAPER_OVERHEADS,
         jobs,
         meta,
+        rtt[np.ix_(snodes, snodes)],
     )
 
 
@@ -171,6 +172,7 @@ def clustered_cluster(
         cl.jobs,
         cl.network_rtt_s,
         meta,
+        cl.server_rtt_s,
     )
 
 

@@ -1,0 +1,180 @@
+"""The two named simulation semantics, PETALS's block caps, the server ping matrix,
+trace replay and the design-R rule's edge cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from splitopt.errors import SolverError
+from splitopt.placement.model import BlockModel, Cluster, Job, Server
+from splitopt.placement.online import design_R, prepare, run_policy
+from splitopt.placement.petals import Petals, petals_counts
+from splitopt.placement.semantics import get_semantics
+from splitopt.placement.simulate import TraceWorkload, Workload
+from splitopt.scenario.cluster import paper_clustered
+
+
+def _tiny(max_blocks=None, block_bytes=1e9, memory=20e9, S=3, L=6) -> Cluster:
+    model = BlockModel(num_blocks=L, block_bytes=block_bytes, cache_bytes_per_token=1e6)
+    servers = tuple(
+        Server(
+            f"s{j}",
+            memory_bytes=memory,
+            decode_s=0.01 * (j + 1),
+            prefill_s0=0.02,
+            prefill_s1=0.0,
+            max_blocks=max_blocks,
+        )
+        for j in range(S)
+    )
+    rtt = np.full((1, S), 0.01)
+    return Cluster("tiny", model, servers, ("c",), rtt, rtt, jobs=(Job(0, 20, 40),))
+
+
+@pytest.fixture(scope="module")
+def clustered() -> Cluster:
+    return paper_clustered(clients_per_site=(1, 0, 0), jobs_per_client=1, l_out=64)
+
+
+def test_unknown_semantics_is_refused():
+    with pytest.raises(SolverError, match="valid: splitopt, authors"):
+        get_semantics("matlab")
+
+
+def test_petals_counts_respect_max_blocks():
+    cl = _tiny(max_blocks=2)
+    assert (petals_counts(cl) <= 2).all()
+    assert (Petals().place(cl).count <= 2).all()
+    free = _tiny()
+    assert petals_counts(free).max() > 2  # the cap is what binds
+
+
+def test_petals_answers_with_zero_block_bytes_or_zero_caps():
+    assert Petals().solve(_tiny(block_bytes=0.0)).status == "feasible"
+    res = Petals().solve(_tiny(max_blocks=0))
+    assert res.status == "infeasible"
+
+
+@pytest.mark.parametrize("policy", ["cg-bp", "sim-opt", "petals-cg-counts", "petals-cg-order"])
+def test_nothing_servable_is_an_answer_not_an_overflow(policy):
+    cl = _tiny(max_blocks=0)
+    wl = Workload(1.0, 5, (Job(0, 4, 4),))
+    assert design_R(cl, wl) == 1
+    run = run_policy(cl, wl, policy, 0)
+    assert run.served.sum() == 0
+
+
+def test_huge_l_out_is_an_answer(clustered):
+    wl = Workload.from_cluster(clustered, rate_per_s=0.1, num_requests=5, l_out=10**9)
+    assert design_R(clustered, wl) >= 1
+    run_policy(clustered, wl, "cg-bp", 0)  # no OverflowError
+
+
+def test_clustered_builder_gives_server_pings(clustered):
+    srv = clustered.server_rtt_s
+    assert srv is not None and srv.shape == (9, 9)
+    assert srv[0, 1] == pytest.approx(0.005) and srv[0, 5] == pytest.approx(0.100)
+
+
+def test_server_pings_change_petals_routing_only(clustered):
+    wl = Workload.from_cluster(clustered, rate_per_s=0.2, num_requests=80)
+    no_ping = Cluster(
+        clustered.name,
+        clustered.model,
+        clustered.servers,
+        clustered.clients,
+        clustered.rtt_s,
+        clustered.prefill_rtt_s,
+        clustered.prefill_rtt_per_token_s,
+        clustered.jobs,
+        clustered.network_rtt_s,
+        dict(clustered.meta),
+        None,
+    )
+    a = run_policy(clustered, wl, "cg-bp", 0)
+    b = run_policy(no_ping, wl, "cg-bp", 0)
+    assert np.array_equal(a.admit, b.admit)  # WS-RR does not use the pings
+
+
+def test_server_pings_pick_petals_route():
+    # A hosts 1..6 (slow); B 1..3 and C 4..6 (fast). Through the client (1 s round
+    # trips) A wins: 0.518 + 0.3 + 0.5 = 1.318 s < 1.596 s; with a 1 ms ping between
+    # B and C, B -> C wins: 0.518 + 0.03 + 0.0185 + 0.03 + 0.5 = 1.0965 s.
+    from splitopt.placement.model import Placement
+    from splitopt.placement.online import Prepared, run_prepared
+
+    model = BlockModel(num_blocks=6, block_bytes=1.0, cache_bytes_per_token=1.0)
+    servers = tuple(
+        Server(n, memory_bytes=1e12, decode_s=d, prefill_s0=0.0, prefill_s1=0.0)
+        for n, d in (("A", 0.05), ("B", 0.01), ("C", 0.01))
+    )
+    rtt = np.full((1, 3), 1.0)
+    ping = np.full((3, 3), 0.001)
+    pl = Placement(np.array([1, 1, 4]), np.array([6, 3, 3]))
+    wl = Workload(0.01, 3, (Job(0, 2, 2),))
+    routes = []
+    for srv in (None, ping):
+        cl = Cluster("abc", model, servers, ("c",), rtt, rtt, None, (), None, {}, srv)
+        prep = Prepared("petals+petals", pl, np.full(3, 1e12), "petals")
+        run = run_prepared(cl, wl, prep, 0, record_routes=True)
+        routes.append(run.info["routes"][0])
+    assert routes == [(0,), (1, 2)]
+
+
+def test_authors_semantics_counts_cache_from_arrival(clustered):
+    # a congested run: under the authors' rule a waiting request holds memory, so
+    # later requests wait at least as long on the same placement
+    wl = Workload.from_cluster(clustered, rate_per_s=2.0, num_requests=150)
+    ours = run_policy(clustered, wl, "cg-bp", 0, {"R": 4})
+    auth = run_policy(clustered, wl, "cg-bp", 0, {"R": 4}, semantics="authors")
+    assert auth.policy.endswith("[authors-semantics]")
+    assert auth.alloc_delay_s == pytest.approx(60.0 + 0.100)
+    assert (ours.wait > 0).any()
+    assert auth.response.mean() > ours.response.mean() + 60.0
+    # rounded to retry instants: every positive wait (less the constants) is 1, 3, 7, ... s
+    raw = auth.admit - auth.arrive
+    pos = raw[raw > 0]
+    steps = np.cumsum([min(2.0**k, 60.0) for k in range(40)])
+    assert np.all(np.min(np.abs(pos[:, None] - steps[None, :]), axis=1) < 1e-6)
+
+
+def test_legacy_authors_delays_unchanged_label(clustered):
+    wl = Workload.from_cluster(clustered, rate_per_s=0.1, num_requests=30)
+    run = run_policy(clustered, wl, "petals", 0, authors_delays=True)
+    assert run.policy == "petals+petals[authors]" and run.alloc_delay_s == 250.0
+
+
+def test_optimized_number_paper_uses_all_free_memory(clustered):
+    wl = Workload.from_cluster(clustered, rate_per_s=0.1, num_requests=30)
+    ours = prepare(clustered, wl, "petals-cg-counts", 0)
+    paper = prepare(clustered, wl, "petals-cg-counts-paper", 0)
+    assert np.array_equal(ours.placement.count, paper.placement.count)
+    assert (paper.cap >= ours.cap).all() and (paper.cap > ours.cap).any()
+
+
+def test_trace_replay_windows_and_scaling():
+    t = np.arange(100, dtype=float) * 2.0  # 0.5 req/s
+    wl = TraceWorkload.from_trace(t, np.full(100, 3000), np.arange(1, 101), 10, rate_per_s=1.0)
+    a0, c0 = wl.sample(0)
+    a1, _ = wl.sample(1)
+    assert a0[0] == 0.0 and np.allclose(np.diff(a0), 1.0)  # time-scaled to 1 req/s
+    assert np.array_equal(a0, a1)
+    lens = [(wl.classes[k].l_in, wl.classes[k].l_out) for k in c0]
+    assert lens[0] == (2047, 1) and all(i + o <= 2048 for i, o in lens)  # cut to the context
+    _, c1 = wl.sample(1)
+    assert wl.classes[c1[0]].l_out == 11  # the second window: rows 10..19
+    with pytest.raises(Exception, match="do not fit"):
+        TraceWorkload.from_trace(t, np.ones(100), np.ones(100), 101)
+
+
+def test_shipped_traces_read_and_bad_trace_is_exit_2(tmp_path):
+    from splitopt.errors import UserError
+    from splitopt.formats.trace_file import read_trace
+
+    tr = read_trace("instances/traces/AzureLLMInferenceTrace_code.csv")
+    assert len(tr) == 8819 and tr.times_s[0] == 0.0 and 2.5 < tr.rate_per_s < 2.6
+    bad = tmp_path / "t.csv"
+    bad.write_text("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03.1,12,x\n")
+    with pytest.raises(UserError, match=r"t\.csv.*GeneratedTokens.*not a whole number"):
+        read_trace(bad)
