@@ -565,6 +565,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if args.family == "random-chain":
             raise UsageError("--cost-model applies to the scenario families only")
         opts["cost_model"] = args.cost_model
+    if getattr(args, "token_lengths", None):
+        if args.family == "random-chain":
+            raise UsageError("--token-lengths applies to the scenario families only")
+        opts["token_lengths"] = args.token_lengths
     if _columnar_target(args.output):
         from splitopt.families import generate
         from splitopt.formats.columnar import write_problem_columnar
@@ -946,6 +950,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--integer", action="store_true", help="random-chain: integer-valued data")
     gen.add_argument("-o", "--output", required=True, metavar="PATH")
     _add_cost_model_flag(gen)
+    gen.add_argument(
+        "--token-lengths",
+        choices=("azure-conv", "azure-code"),
+        help="scenario families: draw each class's prompt/output tokens from the Azure LLM "
+        "inference trace 2023 (CC BY 4.0; Splitwise, ISCA 2024) instead of the ranges",
+    )
     gen.set_defaults(func=cmd_generate)
 
     ver = sub.add_parser("verify", help="check the DPs against ILPs and brute force")

@@ -178,3 +178,30 @@ def test_shipped_traces_read_and_bad_trace_is_exit_2(tmp_path):
     bad.write_text("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03.1,12,x\n")
     with pytest.raises(UserError, match=r"t\.csv.*GeneratedTokens.*not a whole number"):
         read_trace(bad)
+
+
+@pytest.mark.parametrize("family", ["llm-edge", "paper-like"])
+def test_family_token_lengths_come_from_the_trace(family):
+    from splitopt.families import get_scenario_family
+    from splitopt.families.scenario_family import build, token_pairs
+
+    base = get_scenario_family(family)
+    fam = base.replace(token_lengths="azure-code")
+    inst = build(fam, seed=3, size="tiny")
+    prompts, outputs = token_pairs("azure-code")
+    pairs = set(zip(prompts.tolist(), outputs.tolist(), strict=True))
+    texts = [rc for rc in inst.scenario.requests if rc.output_tokens > 0]
+    assert texts
+    for rc in texts:
+        ctx = inst.scenario.models[rc.model].architecture.max_context
+        # a trace pair, or one cut to the model's context
+        assert (
+            rc.prompt_tokens,
+            rc.output_tokens,
+        ) in pairs or rc.prompt_tokens + rc.output_tokens == ctx
+    plain = build(base, seed=3, size="tiny")
+    assert [r.prompt_tokens for r in plain.scenario.requests] != [
+        r.prompt_tokens for r in inst.scenario.requests
+    ]
+    with pytest.raises(Exception, match="unknown token_lengths"):
+        base.replace(token_lengths="azure")
