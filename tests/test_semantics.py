@@ -205,3 +205,32 @@ def test_family_token_lengths_come_from_the_trace(family):
     ]
     with pytest.raises(Exception, match="unknown token_lengths"):
         base.replace(token_lengths="azure")
+
+
+def test_simulate_cli_trace_options(tmp_path, capsys):
+    from splitopt.cli import main
+
+    cl = "instances/clusters/scenarios/paper-clustered-site0.json"
+    tr = "instances/traces/AzureLLMInferenceTrace_code.csv"
+    assert main(["simulate", cl, "--trace", tr, "--rate", "1"]) == 2
+    assert main(["simulate", cl, "--trace-rate", "1"]) == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text("when,in,out\n")
+    assert main(["simulate", cl, "--trace", str(bad)]) == 2
+    assert "bad.csv" in capsys.readouterr().err
+    out = tmp_path / "sim.json"
+    args = ["simulate", cl, "--trace", tr, "--trace-rate", "0.2", "--requests", "30"]
+    rc = main(
+        [*args, "--seeds", "2", "--policy", "cg-bp", "--semantics", "authors", "--json", str(out)]
+    )
+    assert rc == 0 and '"semantics": "authors"' in out.read_text()
+
+
+def test_overload_is_warned_before_the_run(clustered):
+    from splitopt.experiments.sim_inputs import overload_note
+
+    heavy = Workload.from_cluster(clustered, rate_per_s=1e6, num_requests=200_000)
+    assert "overloaded" in overload_note(clustered, heavy)
+    light = Workload.from_cluster(clustered, rate_per_s=0.1, num_requests=200_000)
+    assert overload_note(clustered, light) is None
+    assert "unserved" in overload_note(_tiny(max_blocks=0), Workload(1.0, 5, (Job(0, 4, 4),)))

@@ -9,6 +9,7 @@ import math
 import sys
 from dataclasses import replace
 
+from splitopt.errors import UsageError
 from splitopt.placement.model import Cluster
 from splitopt.placement.simulate import TraceWorkload, Workload
 
@@ -77,6 +78,13 @@ def simulation_inputs(cluster: Cluster, args: argparse.Namespace) -> tuple[Clust
         )
         semantics = "authors-delays"
     trace = getattr(args, "trace", None)
+    if not trace and (getattr(args, "trace_rate", None) or getattr(args, "trace_start", 0)):
+        raise UsageError("--trace-rate / --trace-start need --trace")
+    if trace and (args.rate is not None or args.l_out is not None):
+        raise UsageError(
+            "--rate / --l-out set Poisson arrivals and output lengths; a --trace gives its "
+            "own (time-scale it with --trace-rate)"
+        )
     if trace:
         from splitopt.formats.trace_file import read_trace
 
