@@ -234,3 +234,19 @@ def test_overload_is_warned_before_the_run(clustered):
     light = Workload.from_cluster(clustered, rate_per_s=0.1, num_requests=200_000)
     assert overload_note(clustered, light) is None
     assert "unserved" in overload_note(_tiny(max_blocks=0), Workload(1.0, 5, (Job(0, 4, 4),)))
+
+
+def test_sim_opt_rule_constant_is_the_committed_tuning():
+    import json
+    from pathlib import Path
+
+    from splitopt.experiments.online import LOAD_SWEEP
+    from splitopt.experiments.sim_opt_tuning import TRAIN_DRAWS, TRAIN_LOADS
+    from splitopt.placement.online import SIM_OPT_RULE
+
+    doc = json.loads(Path("paper/generated/sim_opt_rule.json").read_text())
+    assert (doc["b"], doc["p"]) == SIM_OPT_RULE
+    # training disjoint from evaluation: loads and topology draws
+    for sc, rates in TRAIN_LOADS.items():
+        assert not set(rates) & set(LOAD_SWEEP[sc])
+    assert min(TRAIN_DRAWS) >= 10**6
