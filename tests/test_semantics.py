@@ -97,6 +97,7 @@ def test_server_pings_change_petals_routing_only(clustered):
     assert np.array_equal(a.admit, b.admit)  # WS-RR does not use the pings
 
 
+@pytest.mark.nojit
 def test_server_pings_pick_petals_route():
     # A hosts 1..6 (slow); B 1..3 and C 4..6 (fast). Through the client (1 s round
     # trips) A wins: 0.518 + 0.3 + 0.5 = 1.318 s < 1.596 s; with a 1 ms ping between
@@ -122,6 +123,7 @@ def test_server_pings_pick_petals_route():
     assert routes == [(0,), (1, 2)]
 
 
+@pytest.mark.nojit
 def test_authors_semantics_counts_cache_from_arrival(clustered):
     # a congested run: under the authors' rule a waiting request holds memory, so
     # later requests wait at least as long on the same placement
@@ -250,3 +252,66 @@ def test_sim_opt_rule_constant_is_the_committed_tuning():
     for sc, rates in TRAIN_LOADS.items():
         assert not set(rates) & set(LOAD_SWEEP[sc])
     assert min(TRAIN_DRAWS) >= 10**6
+
+
+def _petals_route_cost(route, first, count, hop0, pair, block, sink, L):
+    cost, prev = 0.0, None
+    nxt = 1
+    for j in route:
+        end = first[j] + count[j]
+        cost += (hop0[j] if prev is None else pair[prev, j]) + (end - nxt) * block[j]
+        nxt, prev = end, j
+    return cost + sink[route[-1]]
+
+
+def _chains(first, count, L):
+    """Every server chain from block 1 to L (a server runs to the end of its span)."""
+    out = []
+
+    def go(route, nxt):
+        if nxt == L + 1:
+            out.append(tuple(route))
+            return
+        for j in range(len(first)):
+            if count[j] > 0 and first[j] <= nxt < first[j] + count[j] and j not in route:
+                go([*route, j], first[j] + count[j])
+
+    go([], 1)
+    return out
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("seed", range(12))
+def test_petals_server_dp_equals_brute_force(seed):
+    from splitopt.placement.model import Placement
+    from splitopt.placement.online import Prepared, run_prepared
+
+    rng = np.random.default_rng(seed)
+    S, L = int(rng.integers(2, 6)), int(rng.integers(2, 8))
+    first = rng.integers(1, L + 1, S)
+    count = np.array([int(rng.integers(1, L - f + 2)) for f in first])
+    first[0], count[0] = 1, int(rng.integers(1, L + 1))  # block 1 hosted
+    model = BlockModel(num_blocks=L, block_bytes=1.0, cache_bytes_per_token=1.0)
+    scale = 10.0 ** rng.uniform(-3, 1, S)  # times over four magnitudes
+    servers = tuple(
+        Server(f"s{j}", memory_bytes=1e12, decode_s=float(scale[j]), prefill_s0=0.0,
+               prefill_s1=0.0)
+        for j in range(S)
+    )  # fmt: skip
+    net = rng.uniform(0.001, 0.3, (1, S))
+    ping = rng.uniform(0.0005, 0.3, (S, S))
+    cl = Cluster("r", model, servers, ("c",), net, net, None, (), net, {}, ping)
+    pl = Placement(first, count)
+    prep = Prepared("petals+petals", pl, np.full(S, 1e12), "petals")
+    wl = Workload(0.01, 1, (Job(0, 1, 2),))
+    run = run_prepared(cl, wl, prep, 0, record_routes=True)
+    chains = _chains(first, count, L)
+    hop0 = net[0] / 2 + 0.018
+    args = (first, count, hop0, ping / 2 + 0.018, scale, net[0] / 2, L)
+    if not chains:
+        assert not run.served.any()
+        return
+    best = min(_petals_route_cost(ch, *args) for ch in chains)
+    got = run.info["routes"][0]
+    assert got in chains
+    assert _petals_route_cost(got, *args) == pytest.approx(best, rel=1e-12)
