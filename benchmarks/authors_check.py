@@ -11,7 +11,9 @@ writes every request's completion time.
 Cells: the clustered experiment of ``test_general_case_online.m`` (``realnet = 0``: 7
 MIG 1g.10gb + 2 A100, the script's clustered constants: 50 ms / 55 ms overheads, 5 ms /
 100 ms pings, tau 16.2488 / 2.2197 ms, 9.1 / 79.138 GB, l_in = 10, 100 ms initial
-delay, 250 s / 60 s allocation delays) for a client site, a rate and l_out. Both sides
+delay, 250 s / 60 s allocation delays) for a client site, a rate and l_out; and its
+scattered experiment (``realnet = 1``) on splitopt's own draw of a Topology Zoo scenario
+(9 servers, 20 % A100, l_in = 20, 70 ms initial delay), fed to the MATLAB. Both sides
 get the same arrivals (splitopt's seeded Poisson draw, as inter-arrival ms), the same
 PETALS join order (splitopt's seeded permutation) and the MATLAB's design R.
 
@@ -43,7 +45,15 @@ from splitopt.scenario.cluster import BLOOM_BLOCK_PARAMS, BLOOM_D, NF4_BYTES, SE
 
 DEFAULT_DIR = Path(os.environ.get("SPLITOPT_AUTHORS_SIM", "/work/authors-sim"))
 #: (client site, rate req/s, l_out, requests): the cells run by default.
-DEFAULT_CELLS = ((2, 1.0, 128, 100), (0, 0.1, 64, 300), (1, 0.5, 64, 200), (2, 2.0, 32, 200))
+DEFAULT_CELLS = (
+    (2, 1.0, 128, 100),
+    (0, 0.1, 64, 300),
+    (1, 0.5, 64, 200),
+    (2, 2.0, 32, 200),
+    ("abvt", 0.1, 128, 200),
+    ("bellcanada", 0.5, 128, 200),
+    ("gtsce", 1.0, 64, 200),
+)
 POLICIES = {
     "cgbp": "cg-bp+ws-rr",
     "petals": "petals+petals",
@@ -136,11 +146,57 @@ def cell_inputs(site: int, l_out: int) -> tuple[dict, Cluster]:
     return doc, cluster
 
 
+def inputs_from_cluster(cluster: Cluster, initial_delay_ms: float) -> dict:
+    """The MATLAB inputs (ms, GB) of a one-client splitopt cluster whose servers are the
+    paper presets (a MIG slice is a server capped at 4 blocks): e.g. a scattered draw of
+    :func:`splitopt.scenario.topologies.scattered_cluster`, which builds the realnet
+    branch of ``test_general_case_online.m`` (100 ms / 0.7049 l_in + 67 ms overheads,
+    the presets' tau, prefill and memories)."""
+    job = cluster.jobs[0]
+    S = cluster.num_servers
+    raw = np.zeros((S + 1, S + 1))
+    raw[0, 1:] = cluster.network_rtt_s[0] * 1e3
+    raw[1:, 1:] = cluster.server_rtt_s * 1e3
+    types = ["MIG" if s.max_blocks == 4 else "A100" for s in cluster.servers]
+    return {
+        "RTT": (cluster.rtt_s[0] * 1e3).tolist(),
+        "RTT_input": [cluster.prefill_rtt(0, j, job.l_in) * 1e3 for j in range(S)],
+        "RTT_raw": raw.tolist(),
+        "tau": (cluster.decode() * 1e3).tolist(),
+        "tau_input": (cluster.prefill(job.l_in) * 1e3).tolist(),
+        "M": (cluster.memory() / 1e9).tolist(),
+        "sm": cluster.model.block_bytes / 1e9,
+        "sc": cluster.model.cache_bytes(job.l_in, job.l_out) / 1e9,
+        "L": cluster.num_blocks,
+        "lc": job.l_out,
+        "server_types": types,
+        "throughput": [[s.forward_rps, s.network_rps] for s in cluster.servers],
+        "d_model": cluster.model.hidden_size,
+        "cache_bytes_per_block": np.floor(cluster.model.cache_bytes_per_token * 4096) / 1e9,
+        "initial_delay": initial_delay_ms,
+        "alloc_prop": 60e3,
+        "alloc_petals": 25e4,
+    }
+
+
 def run_cell(
-    site: int, rate: float, l_out: int, n: int, seed: int = 0, authors_dir: Path = DEFAULT_DIR
+    site: int | str,
+    rate: float,
+    l_out: int,
+    n: int,
+    seed: int = 0,
+    authors_dir: Path = DEFAULT_DIR,
 ) -> dict:
-    """Run one cell on both sides; per policy the counts of identical requests."""
-    doc, cluster = cell_inputs(site, l_out)
+    """Run one cell on both sides; per policy the counts of identical requests. ``site``
+    0-2: the clustered experiment's client site; a Topology Zoo name (``abvt``,
+    ``bellcanada``, ``gtsce``): the scattered scenario drawn with ``seed``."""
+    if isinstance(site, str):
+        from splitopt.scenario.topologies import scattered_cluster
+
+        cluster = scattered_cluster(site, seed, l_out=l_out)
+        doc = inputs_from_cluster(cluster, 70.0)
+    else:
+        doc, cluster = cell_inputs(site, l_out)
     wl = Workload(rate, n, cluster.jobs)
     arrive, _ = wl.sample(seed)
     order = Petals(seed=seed).join_order(cluster)
@@ -164,7 +220,7 @@ def run_cell(
         "R_matlab": R,
         # ours by the same rule; the MATLAB's T1 (BPRR_heuristic_general_extended.m)
         # does not cap MIG slices at 4 blocks where CG_BP.m does, so the two may differ
-        "R_ours": design_R(cluster, wl, 0.100),
+        "R_ours": design_R(cluster, wl, doc["initial_delay"] / 1e3),
     }
     for key, policy in POLICIES.items():
         ours = run_policy(
@@ -197,7 +253,7 @@ def run_cell(
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--authors-dir", type=Path, default=DEFAULT_DIR)
-    ap.add_argument("--site", type=int, choices=(0, 1, 2))
+    ap.add_argument("--site", help="0, 1, 2 (clustered client site) or abvt / bellcanada / gtsce")
     ap.add_argument("--rate", type=float)
     ap.add_argument("--l-out", type=int)
     ap.add_argument("--requests", type=int, default=100)
@@ -207,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     if not available(args.authors_dir):
         print(f"octave or {args.authors_dir}/run_cell.m missing: nothing to check")
         return 2
+    site = int(args.site) if args.site in ("0", "1", "2") else args.site
     cells = (
-        [(args.site, args.rate, args.l_out, args.requests)]
+        [(site, args.rate, args.l_out, args.requests)]
         if args.site is not None
         else list(DEFAULT_CELLS)
     )
