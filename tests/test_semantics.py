@@ -315,3 +315,22 @@ def test_petals_server_dp_equals_brute_force(seed):
     got = run.info["routes"][0]
     assert got in chains
     assert _petals_route_cost(got, *args) == pytest.approx(best, rel=1e-12)
+
+
+def test_cluster_file_server_pings_round_trip_and_bad_shape(tmp_path):
+    import json
+
+    from splitopt.errors import UserError
+    from splitopt.formats.cluster_file import cluster_to_dict, read_cluster, write_cluster
+
+    cl = read_cluster("instances/clusters/paper-clustered.json")
+    assert cl.server_rtt_s is not None  # a clustered network gives the servers' pings
+    path = tmp_path / "c.json"
+    write_cluster(cl, path)
+    again = read_cluster(path)
+    assert np.array_equal(again.server_rtt_s, cl.server_rtt_s)
+    doc = cluster_to_dict(cl)
+    doc["network"]["server_rtt_s"] = doc["network"]["server_rtt_s"][:-1]
+    path.write_text(json.dumps(doc))
+    with pytest.raises(UserError, match=r"network\.server_rtt_s.*one per server"):
+        read_cluster(path)

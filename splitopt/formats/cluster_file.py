@@ -250,12 +250,14 @@ def _clients(file: Any, arr: Any) -> tuple[list[str], list[str | None], list[P]]
 
 
 # -- network -------------------------------------------------------------------------------------
-def _matrix(file: Any, value: Any, path: P, shape: tuple[int, int]) -> np.ndarray:
+def _matrix(
+    file: Any, value: Any, path: P, shape: tuple[int, int], rows: str = "client"
+) -> np.ndarray:
     C, S = shape
     if not isinstance(value, list):
-        raise InputError(file, path, f"must be an array of {C} rows (clients)")
+        raise InputError(file, path, f"must be an array of {C} rows ({rows}s)")
     if len(value) != C:
-        raise InputError(file, path, f"has {len(value)} rows, expected {C} (one per client)")
+        raise InputError(file, path, f"has {len(value)} rows, expected {C} (one per {rows})")
     out = np.empty(shape)
     for c, row in enumerate(value):
         if not isinstance(row, list):
@@ -319,7 +321,9 @@ def _network(
                 out[k] = _matrix(file, obj[k], [*path, k], shape)
         if "server_rtt_s" in obj:
             sq = (shape[1], shape[1])
-            out["server_rtt_s"] = _matrix(file, obj["server_rtt_s"], [*path, "server_rtt_s"], sq)
+            out["server_rtt_s"] = _matrix(
+                file, obj["server_rtt_s"], [*path, "server_rtt_s"], sq, "server"
+            )
         return out
     server_rtt = None
     if kind == "matrix":
@@ -327,7 +331,7 @@ def _network(
         net = _matrix(file, obj["network_rtt_s"], [*path, "network_rtt_s"], shape)
         if "server_rtt_s" in obj:
             sq = (shape[1], shape[1])
-            server_rtt = _matrix(file, obj["server_rtt_s"], [*path, "server_rtt_s"], sq)
+            server_rtt = _matrix(file, obj["server_rtt_s"], [*path, "server_rtt_s"], sq, "server")
     else:
         check_fields(
             file,

@@ -142,7 +142,8 @@ def _matrix(name: str, values: object, shape: tuple[int, int]) -> np.ndarray:
     except (TypeError, ValueError, OverflowError) as exc:
         raise DataError(name, f"not a matrix of numbers ({exc})") from None
     if arr.shape != shape:
-        raise DataError(name, f"has shape {arr.shape}, expected {shape} (clients x servers)")
+        what = "servers x servers" if name == "server_rtt_s" else "clients x servers"
+        raise DataError(name, f"has shape {arr.shape}, expected {shape} ({what})")
     bad = ~np.isfinite(arr) | (arr < 0)
     if bad.any():
         c, j = np.argwhere(bad)[0]
