@@ -334,3 +334,18 @@ def test_cluster_file_server_pings_round_trip_and_bad_shape(tmp_path):
     path.write_text(json.dumps(doc))
     with pytest.raises(UserError, match=r"network\.server_rtt_s.*one per server"):
         read_cluster(path)
+
+
+@pytest.mark.slow
+def test_trace_and_semantics_studies_report_every_cell(tmp_path):
+    from splitopt.experiments import bprr_semantics, bprr_traces
+
+    assert bprr_traces.main(["--requests", "20", "--seeds", "1", "--out", str(tmp_path)]) == 0
+    md = (tmp_path / "bprr_traces.md").read_text()
+    rows = [ln for ln in md.splitlines() if ln.startswith("| clustered") or ln.startswith("| abvt")]
+    assert len(rows) == 2 * 2 * 5  # clusters x rates x workloads
+    assert "CC BY 4.0" in md and "Splitwise" in md
+    assert bprr_semantics.main(["--runs", "1", "--requests", "10", "--out", str(tmp_path)]) == 0
+    md = (tmp_path / "bprr_semantics.md").read_text()
+    assert sum(ln.startswith("| ") for ln in md.splitlines()) == 1 + 16  # header + cells
+    assert "6.23 / 1.92" in md
