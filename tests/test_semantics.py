@@ -349,3 +349,32 @@ def test_trace_and_semantics_studies_report_every_cell(tmp_path):
     md = (tmp_path / "bprr_semantics.md").read_text()
     assert sum(ln.startswith("| ") for ln in md.splitlines()) == 1 + 16  # header + cells
     assert "6.23 / 1.92" in md
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_offline_petals_server_route_equals_brute_force(seed):
+    from splitopt.placement.model import Placement
+    from splitopt.placement.petals import server_route
+
+    rng = np.random.default_rng(100 + seed)
+    S, L = int(rng.integers(2, 6)), int(rng.integers(2, 8))
+    first = rng.integers(1, L + 1, S)
+    count = np.array([int(rng.integers(1, L - f + 2)) for f in first])
+    first[0], count[0] = 1, int(rng.integers(1, L + 1))
+    enter, block, sink = (10.0 ** rng.uniform(-3, 1, S) for _ in range(3))
+    pair = 10.0 ** rng.uniform(-3, 1, (S, S))
+    cost, route = server_route(Placement(first, count), L, enter, pair, block, sink)
+    chains = _chains(first, count, L)
+    if not chains:
+        assert route is None
+        return
+    best = min(_petals_route_cost(ch, first, count, enter, pair, block, sink, L) for ch in chains)
+    assert route in chains and cost == pytest.approx(best, rel=1e-12)
+
+
+def test_place_petals_uses_server_pings():
+    from splitopt.formats.cluster_file import read_cluster
+
+    cl = read_cluster("instances/clusters/paper-clustered.json")
+    res = Petals(seed=1).solve(cl)
+    assert res.status == "feasible"
