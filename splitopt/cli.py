@@ -488,6 +488,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if args.family == "random-chain":
             raise UsageError("--cost-model applies to the scenario families only")
         opts["cost_model"] = args.cost_model
+    if getattr(args, "token_lengths", None):
+        if args.family == "random-chain":
+            raise UsageError("--token-lengths applies to the scenario families only")
+        opts["token_lengths"] = args.token_lengths
     if _columnar_target(args.output):
         from splitopt.families import generate
         from splitopt.formats.columnar import write_problem_columnar
@@ -662,7 +666,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     from splitopt.formats.cluster_file import read_cluster
     from splitopt.placement.online import DEFAULT_POLICIES, canonical, simulate_many
-    from splitopt.placement.simulate import Workload, summarise
+    from splitopt.placement.simulate import summarise
 
     names = [n.strip() for n in (args.policy or ",".join(DEFAULT_POLICIES)).split(",")]
     names = [canonical(n) for n in names if n]  # unknown names fail before any work
@@ -672,9 +676,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     check_not_input(args.json, [args.cluster])  # before any work
     cluster = read_cluster(args.cluster)
-    workload = Workload.from_cluster(
-        cluster, rate_per_s=args.rate, num_requests=args.requests, l_out=args.l_out
-    )
+    from splitopt.experiments.sim_inputs import simulation_inputs
+
+    cluster, workload, semantics = simulation_inputs(cluster, args)
     options = {k: v for k, v in (("R", args.R), ("c", args.c)) if v is not None}
     first_seed = args.seed if args.seed is not None else cluster.arrivals.seed or 0
     err = Console(stderr=True)
@@ -693,7 +697,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             names,
             args.seeds,
             options,
-            authors_delays=args.authors_delays,
+            semantics=semantics,
             first_seed=first_seed,
             progress=lambda done, total, label: bar.update(task, completed=done, description=label),
         )
@@ -733,7 +737,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
         seeds = range(first_seed, first_seed + args.seeds)
         doc = simulation_to_dict(
-            cluster, workload, seeds, args.authors_delays, table, runs, notes
+            cluster, workload, seeds, args.authors_delays, table, runs, notes, semantics
         )
         _write_output(args.json, simulation_dumps(doc))
     return EXIT_OK
@@ -968,6 +972,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--integer", action="store_true", help="random-chain: integer-valued data")
     gen.add_argument("-o", "--output", required=True, metavar="PATH")
     _add_cost_model_flag(gen)
+    gen.add_argument(
+        "--token-lengths",
+        choices=("azure-conv", "azure-code"),
+        help="scenario families: draw each class's prompt/output tokens from the Azure LLM "
+        "inference trace 2023 (CC BY 4.0; Splitwise, ISCA 2024) instead of the ranges",
+    )
     gen.set_defaults(func=cmd_generate)
 
     ver = sub.add_parser("verify", help="check the DPs against ILPs and brute force")
@@ -1081,10 +1091,43 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("--R", type=_positive_int, help="design concurrency of cg-bp (default: rule)")
     sm.add_argument("--c", type=_positive_int, help="gbp-cr cache reservation (default: ours)")
     sm.add_argument(
+        "--semantics",
+        choices=("splitopt", "authors"),
+        default="splitopt",
+        help="splitopt (default: cache held from admission) or authors (the authors' "
+        "MATLAB: cache from arrival, their PETALS session rule, 100/70 ms initial delay, "
+        "250 s / 60 s allocation delays, every wait rounded to retry instants); "
+        "see docs/many-servers-semantics.md",
+    )
+    sm.add_argument(
         "--authors-delays",
         action="store_true",
-        help="reproduce the authors' scripts: +250 s per PETALS-routed request, +60 s "
-        "otherwise, WS-RR waits rounded to PETALS's retry instants",
+        help="deprecated (use --semantics authors): the earlier, looser mode: +250 s per "
+        "PETALS-routed request, +60 s otherwise, WS-RR waits rounded to retry instants",
+    )
+    sm.add_argument(
+        "--inputs",
+        choices=("file", "paper-scripts"),
+        default="file",
+        help="paper-scripts: the authors' sweep scripts' memories (A100 86.13 GB, MIG "
+        "9.1 GB) for servers with the paper presets' 79.13 / 8.2 GB",
+    )
+    sm.add_argument(
+        "--trace",
+        metavar="CSV",
+        help="replay a request trace (Azure LLM inference 2023 columns: TIMESTAMP, "
+        "ContextTokens, GeneratedTokens): its arrival times and token counts",
+    )
+    sm.add_argument(
+        "--trace-rate",
+        type=_positive_float,
+        help="time-scale the trace to this mean rate, req/s (default: the trace's own)",
+    )
+    sm.add_argument(
+        "--trace-start",
+        type=int,
+        default=0,
+        help="first trace row replayed (default 0); --requests rows from it",
     )
     sm.add_argument("--json", metavar="FILE|-", help="write the per-policy table and runs")
     sm.set_defaults(func=cmd_simulate)

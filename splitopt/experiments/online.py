@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -118,7 +120,11 @@ LOAD_SWEEP = {
     "abvt": (0.1, 0.5, 1.0, 1.5, 2.0, 3.0),
     "gtsce-40": (0.5, 1.0, 2.0, 4.0, 6.0, 8.0),
 }
-LOAD_POLICIES = QUICK_POLICIES  # PETALS, the paper's, the follow-up's and ours
+#: PETALS, the paper's, the follow-up's and ours: sim-opt (tuned on each evaluated
+#: cluster and load) and sim-opt-rule (tuned once on disjoint draws and loads)
+LOAD_POLICIES = (*QUICK_POLICIES, "sim-opt-rule+ws-rr")
+#: Every policy a table may show (the load study adds sim-opt-rule).
+_TABLE_POLICIES = (*POLICIES, "sim-opt-rule+ws-rr")
 
 
 @experiment(
@@ -182,7 +188,7 @@ def table(
         milp.setdefault((r["scenario"], int(r["l_out"])), {})[int(r["run"])] = float(
             r["milp_bound"]
         )
-    policies = [p for p in POLICIES if any(p in c for c in cells.values())]
+    policies = [p for p in _TABLE_POLICIES if any(p in c for c in cells.values())]
     head = ["scenario", "λ", "l_out", "delays", *policies]
     if bounds:
         head.append("no-wait lower bound")
@@ -234,7 +240,7 @@ def paired(
     for r in rows:
         key = (r["scenario"], float(r["rate"]), int(r["l_out"]), r["delays"])
         cells.setdefault(key, {}).setdefault(r["policy"], {})[int(r["run"])] = float(r[metric])
-    others = [p for p in POLICIES if p != ours and any(p in c for c in cells.values())]
+    others = [p for p in _TABLE_POLICIES if p != ours and any(p in c for c in cells.values())]
     head = ["scenario", "λ", "l_out", "delays", *[f"{ours} − {p}" for p in others]]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key in sorted(cells):
@@ -274,6 +280,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="a bprr-bound CSV (splitopt.experiments.bprr_runtime): adds the MILP lower bound",
     )
+    ap.add_argument(
+        "--write",
+        default=None,
+        help="also write the printed tables (every cell run) to this Markdown file",
+    )
     args = ap.parse_args(argv)
     if args.bound is not None and not os.path.isfile(args.bound):
         # exit 2 before any run, not a table silently without the bound column
@@ -286,16 +297,27 @@ def main(argv: list[str] | None = None) -> int:
         print(sweep_table(rows, args.experiment.removeprefix("bprr-sweep-"), args.quick).markdown())
         return 0
     milp_rows = read_csv_rows(args.bound) if args.bound else None
-    print(table(rows, milp_rows=milp_rows))
-    print()
-    print("time to first token (mean, s):")
-    print(table(rows, "ttft_mean"))
-    print()
-    print("ours (sim-opt) minus the others, paired by run (per-token mean, s):")
-    print(paired(rows))
-    print()
-    print("ours (sim-opt) minus the others, paired by run (p95 TTFT, s):")
-    print(paired(rows, metric="ttft_p95"))
+    parts = [
+        table(rows, milp_rows=milp_rows),
+        "time to first token (mean, s):\n" + table(rows, "ttft_mean"),
+        "ours (sim-opt) minus the others, paired by run (per-token mean, s):\n" + paired(rows),
+        "ours (sim-opt) minus the others, paired by run (p95 TTFT, s):\n"
+        + paired(rows, metric="ttft_p95"),
+    ]
+    if any(r.get("policy") == "sim-opt-rule+ws-rr" for r in rows):
+        parts.append(
+            "sim-opt-rule (tuned once on disjoint draws and loads) minus the others, paired "
+            "by run (per-token mean, s):\n" + paired(rows, ours="sim-opt-rule+ws-rr")
+        )
+    text = "\n\n".join(parts)
+    print(text)
+    if args.write:
+        cmd = " ".join(["python -m splitopt.experiments.online", *(argv or sys.argv[1:])])
+        head = (
+            f"# {args.experiment}: every cell run\n\nMade by `{cmd}` (mean ± 95 % CI over "
+            "runs, s per token unless stated).\n\n"
+        )
+        Path(args.write).write_text(head + text + "\n")
     return 0
 
 

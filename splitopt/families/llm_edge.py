@@ -66,9 +66,16 @@ def generate(
     granularity: str = "block",
     work_unit: str = "FLOP",
     cost_model: str = "calibrated",
+    token_lengths: str | None = None,
 ) -> Problem:
     """A seeded ``llm-edge`` instance (deterministic per seed and size); ``cost_model``
-    ``uncalibrated-roofline`` is the pre-issue-12 model, kept only for comparison."""
+    ``uncalibrated-roofline`` is the pre-issue-12 model, kept only for comparison;
+    ``token_lengths`` ``azure-conv`` / ``azure-code`` draws each class's prompt and
+    output tokens from the Azure LLM inference trace 2023 instead of the log-uniform
+    ranges (:class:`~splitopt.families.scenario_family.ScenarioFamily`)."""
     return FAMILY.replace(
-        granularity=granularity, work_unit=work_unit, cost_model=cost_model
+        granularity=granularity,
+        work_unit=work_unit,
+        cost_model=cost_model,
+        token_lengths=token_lengths,
     ).generate(seed, size)

@@ -65,9 +65,14 @@ def generate(
     granularity: str = "block",
     work_unit: str = "FLOP",
     cost_model: str = "calibrated",
+    token_lengths: str | None = None,
 ) -> Problem:
     """A seeded ``paper-like`` instance (deterministic per seed and size); ``cost_model``
-    ``uncalibrated-roofline`` is the pre-issue-12 model, kept only for comparison."""
+    ``uncalibrated-roofline`` is the pre-issue-12 model, kept only for comparison;
+    ``token_lengths`` ``azure-conv`` / ``azure-code``: tokens from the Azure trace."""
     return FAMILY.replace(
-        granularity=granularity, work_unit=work_unit, cost_model=cost_model
+        granularity=granularity,
+        work_unit=work_unit,
+        cost_model=cost_model,
+        token_lengths=token_lengths,
     ).generate(seed, size)

@@ -24,8 +24,11 @@ SLAs, class by class (:func:`calibrate_slas`).
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from types import MappingProxyType
 from typing import Literal
 
@@ -145,6 +148,11 @@ class ScenarioFamily:
             pre-issue-12 model kept only for comparison
             (:mod:`splitopt.scenario.cost_models`). Every draw is the same under
             both; the SLAs follow each model's latencies (same draws, same rule).
+        token_lengths: ``None`` (default): the groups' log-uniform token ranges;
+            ``azure-conv`` / ``azure-code``: a text class's (prompt, output) tokens are
+            one request of the Azure LLM inference trace 2023 drawn uniformly
+            (``splitopt/data/token_lengths.json``; CC BY 4.0, Patel et al., "Splitwise",
+            ISCA 2024), capped by the context as above; an encoder keeps no output.
     """
 
     name: str
@@ -168,6 +176,7 @@ class ScenarioFamily:
     client: str | None = None
     sla_stream: int | None = None
     cost_model: str = CALIBRATED
+    token_lengths: str | None = None
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -295,9 +304,22 @@ def _check(f: ScenarioFamily) -> None:
         raise bad(f"unknown client {f.client!r}; valid clients: {', '.join(f.clients)}")
     if f.cost_model not in COST_MODELS:
         raise bad(f"unknown cost model {f.cost_model!r}; valid: {', '.join(COST_MODELS)}")
+    if f.token_lengths is not None and f.token_lengths not in TOKEN_LENGTHS:
+        raise bad(f"unknown token_lengths {f.token_lengths!r}; valid: {', '.join(TOKEN_LENGTHS)}")
     stream = f.sla_stream
     if stream is not None and (isinstance(stream, bool) or not isinstance(stream, int)):
         raise bad(f"sla_stream must be an integer or None, got {f.sla_stream!r}")
+
+
+#: Empirical (prompt, output) token distributions a family may draw from.
+TOKEN_LENGTHS = ("azure-conv", "azure-code")
+
+
+@functools.cache
+def token_pairs(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(prompt tokens, output tokens) of every request of trace distribution ``name``."""
+    doc = json.loads(resources.files("splitopt").joinpath("data/token_lengths.json").read_text())
+    return np.asarray(doc[name]["prompt"]), np.asarray(doc[name]["output"])
 
 
 def _log_uniform_int(rng: np.random.Generator, lo: int, hi: int) -> int:
@@ -368,13 +390,21 @@ def _draw_class(
     if not family.client_after_tokens:
         client = chosen[int(rng.integers(len(chosen)))]
     ctx = arch.max_context
-    if group.prompt_tokens is None:
+    g = 0
+    if family.token_lengths is not None and group.prompt_tokens is not None:
+        prompts, outputs = token_pairs(family.token_lengths)
+        k = int(rng.integers(len(prompts)))
+        room = 1 if arch.generates else 0
+        n = max(1, min(int(prompts[k]), ctx - room))
+        if group.output_tokens is not None:
+            g = min(int(outputs[k]), ctx - n)
+    elif group.prompt_tokens is None:
         n = int(arch.fixed_tokens)  # type: ignore[arg-type]
     else:
         room = 1 if arch.generates else 0
         n = min(_log_uniform_int(rng, *group.prompt_tokens), ctx - room)
-    g = 0
-    if group.output_tokens is not None:
+    drawn_pair = family.token_lengths is not None and group.prompt_tokens is not None
+    if group.output_tokens is not None and not drawn_pair:
         g = min(_log_uniform_int(rng, *group.output_tokens), ctx - n)
     if family.client_after_tokens:
         client = chosen[int(rng.integers(len(chosen)))]

@@ -138,9 +138,9 @@ CLIENT_ORDER = (
 NETWORK_FIELDS = {
     "explicit": (
         ("kind", "rtt_s", "prefill_rtt_s"),
-        ("prefill_rtt_per_token_s", "network_rtt_s"),
+        ("prefill_rtt_per_token_s", "network_rtt_s", "server_rtt_s"),
     ),
-    "matrix": (("kind", "network_rtt_s"), ("overheads",)),
+    "matrix": (("kind", "network_rtt_s"), ("overheads", "server_rtt_s")),
     "clustered": (
         ("kind", "intra_rtt_s", "inter_rtt_s"),
         ("overheads", "intra_bandwidth_bps", "inter_bandwidth_bps"),
@@ -281,7 +281,7 @@ def _network(file: Any, obj: Any) -> NetworkSpec:
         return _build(file, path, NetworkSpec, obj, ("kind",))
     check_fields(file, obj, path, *NETWORK_FIELDS[kind])
     kw: dict[str, Any] = {}
-    for k in ("rtt_s", "prefill_rtt_s", "prefill_rtt_per_token_s", "network_rtt_s"):
+    for k in ("rtt_s", "prefill_rtt_s", "prefill_rtt_per_token_s", "network_rtt_s", "server_rtt_s"):
         if k in obj:
             kw[k] = _matrix(file, obj[k], [*path, k])
     for k in ("intra_rtt_s", "inter_rtt_s", "intra_bandwidth_bps", "inter_bandwidth_bps"):

@@ -217,6 +217,8 @@ FIELDS: dict[str, str] = {
     "prefill_rtt_s": "Fixed part of the prefill round trip, clients × servers, seconds.",
     "prefill_rtt_per_token_s": "Per-prompt-token part of the prefill round trip, "
     "clients × servers, seconds per token.",
+    "server_rtt_s": "Raw network round trip (ping) between servers, servers × servers, s "
+    "(optional): PETALS's router costs a server-to-server hop by it.",
     "network_rtt_s": "Raw network round trip (ping) PETALS's router sees, clients × "
     "servers, seconds (default `rtt_s`).",
     "cluster/network_matrix/network_rtt_s": "Network round trip (ping), clients × servers, "
@@ -278,6 +280,8 @@ FIELDS: dict[str, str] = {
     "simulation/class/client": "The class's client id.",
     "seeds": "The seeds of the runs (one run per seed and policy).",
     "authors_delays": "Whether the authors' allocation delays were added.",
+    "simulation/document/semantics": "The simulation semantics: splitopt (the default), "
+    "authors (the authors' MATLAB) or authors-delays (deprecated).",
     "policies": "Per policy: each figure's mean over seeds and its 95 % CI half-width "
     "(`<figure>_ci`, Student t).",
     "runs": "Per run (policy, seed): the figures of that run.",

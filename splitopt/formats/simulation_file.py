@@ -68,7 +68,7 @@ RUN_INFO: dict[str, str] = {
 
 DOCUMENT_FIELDS = (
     ("format", "version", "cluster", "workload", "seeds", "policies", "runs"),
-    ("authors_delays", "splitopt_version", "notes"),
+    ("authors_delays", "splitopt_version", "notes", "semantics"),
 )
 
 
@@ -106,6 +106,7 @@ def simulation_to_dict(
     table: Mapping[str, Mapping[str, float]],
     runs: Sequence[Any],
     notes: Mapping[str, str] | None = None,
+    semantics: str = "splitopt",
 ) -> dict[str, Any]:
     """The document of one ``simulate`` call: the per-policy table of
     :func:`~splitopt.placement.simulate.summarise`, every run's figures and, per policy
@@ -125,6 +126,7 @@ def simulation_to_dict(
         },
         "seeds": [int(s) for s in seeds],
         "authors_delays": bool(authors_delays),
+        "semantics": str(semantics),
         "policies": {name: strict(row) for name, row in table.items()},
         "runs": [
             strict(

@@ -195,7 +195,8 @@ def _matrix(name: str, values: object, shape: tuple[int, int]) -> np.ndarray:
     except (TypeError, ValueError, OverflowError) as exc:
         raise DataError(name, f"not a matrix of numbers ({exc})") from None
     if arr.shape != shape:
-        raise DataError(name, f"has shape {arr.shape}, expected {shape} (clients x servers)")
+        what = "servers x servers" if name == "server_rtt_s" else "clients x servers"
+        raise DataError(name, f"has shape {arr.shape}, expected {shape} ({what})")
     bad = ~np.isfinite(arr) | (arr < 0)
     if bad.any():
         c, j = np.argwhere(bad)[0]
@@ -220,6 +221,9 @@ class Cluster:
     ``prefill_rtt_s[c, j] + prefill_rtt_per_token_s[c, j] * l_in`` (s).
     ``network_rtt_s`` is the raw network round trip (ping, without serialisation
     overheads) that PETALS's router sees; it defaults to ``rtt_s``.
+    ``server_rtt_s[i, j]`` (optional) is the raw network round trip between servers i
+    and j (s): PETALS's router costs a server-to-server hop by it, as PETALS does
+    (without it, by the client's round trip to the next server).
     Communication is hub-and-spoke: the client relays activations between servers.
     """
 
@@ -235,6 +239,7 @@ class Cluster:
     # None (= rtt_s) is accepted and replaced in __post_init__
     network_rtt_s: np.ndarray = None  # type: ignore[assignment]
     meta: Mapping[str, Any] = field(default_factory=Meta)
+    server_rtt_s: np.ndarray | None = None
     arrivals: Arrivals = field(default_factory=Arrivals)
 
     def __post_init__(self) -> None:
@@ -296,6 +301,11 @@ class Cluster:
             "network_rtt_s",
             _matrix("network_rtt_s", self.rtt_s if net is None else net, shape),
         )
+        if self.server_rtt_s is not None:
+            S = len(servers)
+            object.__setattr__(
+                self, "server_rtt_s", _matrix("server_rtt_s", self.server_rtt_s, (S, S))
+            )
         jobs = tuple(self.jobs)
         for i, job in enumerate(jobs):
             if not isinstance(job, Job):
@@ -334,6 +344,7 @@ class Cluster:
             self.meta,
             self.arrivals,
             *(getattr(self, a).tobytes() for a in self._ARRAYS),
+            None if self.server_rtt_s is None else self.server_rtt_s.tobytes(),
         )
 
     def __eq__(self, other: object) -> bool:

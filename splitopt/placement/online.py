@@ -11,16 +11,28 @@ Placements:
 * ``petals`` — PETALS's own placement (:mod:`splitopt.placement.petals`), join order
   drawn from the run's seed. Cache budget: PETALS's fixed ``attn_cache_tokens`` per
   hosted block.
-* ``petals-cg-order`` / ``petals-cg-counts`` — the paper's ablations "Optimized Order"
-  (servers join in CG-BP's amortised-time order) and "Optimized Number" (CG-BP's block
-  counts for the design R).
+* ``petals-cg-order`` / ``petals-cg-counts`` — ours, after the paper's ablations:
+  servers join in the amortised-time order of PETALS's own counts; CG-BP's block counts
+  for the design R with PETALS's fixed ``attn_cache_tokens`` cache.
+* ``petals-cg-order-paper`` / ``petals-cg-counts-paper`` — the paper's "Optimized
+  Order" and "Optimized Number" as the authors' code defines them: servers join in
+  CG-BP's own order (``CG_BP.m``'s ``optimized_order``: amortised time of CG-BP's
+  counts for the design R); CG-BP's counts with *all* free memory as cache
+  (``Petals_online_hacking.m``).
 * ``gbp-cr`` — GBP-CR of Sun, He, Hou (arXiv:2604.14993; ``GBP_CR.m``,
   ``place_blocks_max_chains``): counts m_j(c) = min(floor(M_j / (s_m + s_c c)), L, cap),
   servers in amortised-time order fill disjoint chains block 1..L as long as chains
   can be completed; then GCA (``GCA.m``): repeated shortest paths over servers with
   cache left, chain capacity min_j floor(residual_j / (s_c m_j)).
 * ``sim-opt`` — ours: CG-BP whose design R is chosen by the simulated objective
-  (mean per-token time) on training seeds disjoint from the evaluation seeds.
+  (mean per-token time) of CG-BP + WS-RR on the evaluated cluster itself (the same
+  topology draw), at the evaluated rate and request classes; only the arrival seeds of
+  its training runs (10**6 + i) differ from the evaluation's. It is tuned per
+  evaluation cell: an oracle-like upper reference, not a deployable rule.
+* ``sim-opt-rule`` — ours: CG-BP with R = min(max(round(b (lam T1)^p), 1), R_max), with
+  (b, p) = :data:`SIM_OPT_RULE` tuned once by
+  :mod:`splitopt.experiments.sim_opt_tuning` on training topology draws (seeds >= 10**6)
+  and loads disjoint from every evaluation draw and load of the load study.
 
 Routings:
 
@@ -59,6 +71,7 @@ from splitopt.placement.petals import (
     petals_counts,
 )
 from splitopt.placement.routing import dag_route
+from splitopt.placement.semantics import AUTHORS_ALLOC_DELAY_S, Semantics, get_semantics
 from splitopt.placement.sim_kernel import (
     MODE_PETALS,
     MODE_SHORTEST,
@@ -84,8 +97,6 @@ DEFAULT_POLICIES = (
     "sim-opt+ws-rr",
 )
 BACKOFF_CAP_S = 60.0
-#: The authors' sweep scripts' constant per-request allocation delays (s), off by default.
-AUTHORS_ALLOC_DELAY_S = {"petals": 250.0, "proposed": 60.0}
 
 
 def parse_policy(name: str) -> tuple[str, str]:
@@ -171,7 +182,8 @@ def lower_bound_time(cluster: Cluster, job: Job) -> float:
 
 # -- design concurrency ------------------------------------------------------------------------
 def single_request_time(cluster: Cluster, workload: Workload) -> float:
-    """T1: mean over the classes of a lone request's T_r on CG-BP's R = 1 placement."""
+    """T1: mean over the classes of a lone request's T_r on CG-BP's R = 1 placement
+    (inf when a lone request has no route on it)."""
     s_c = cluster.model.cache_bytes_per_token * workload.design_time()
     counts = conservative_counts(cluster, 1, s_c)
     placement, _, _, _ = greedy_placement(cluster, counts, 1, s_c)
@@ -193,9 +205,29 @@ def r_max(cluster: Cluster, workload: Workload) -> int:
     return max(math.floor(val), 1)
 
 
-def design_R(cluster: Cluster, workload: Workload) -> int:
-    """The paper's rule R = min(round(lam T1 + sqrt(lam T1)), R_max), at least 1."""
-    load = workload.rate_per_s * single_request_time(cluster, workload)
+#: (b, p) of ``sim-opt-rule``: tuned by ``python -m splitopt.experiments.sim_opt_tuning``
+#: (paper/generated/sim_opt_rule.json; a test checks the two agree).
+SIM_OPT_RULE = (24.0, 0.25)
+
+
+def power_R(cluster: Cluster, workload: Workload, b: float, p: float, extra_s: float = 0.0) -> int:
+    """Ours (``sim-opt-rule``): R = min(max(round(b (lam T1)^p), 1), R_max); 1 when T1 is
+    infinite (nothing servable)."""
+    load = workload.rate_per_s * (single_request_time(cluster, workload) + extra_s)
+    if not math.isfinite(load):
+        return 1
+    return max(1, min(math.floor(b * load**p + 0.5), r_max(cluster, workload)))
+
+
+def design_R(cluster: Cluster, workload: Workload, extra_s: float = 0.0) -> int:
+    """The paper's rule R = min(round(lam T1 + sqrt(lam T1)), R_max), at least 1;
+    ``extra_s`` is added to T1 (the authors' initial delay). Ours: R = 1 when no lone
+    request has a route on CG-BP's R = 1 placement (T1 infinite: nothing is servable,
+    and the rule is undefined)."""
+    t1 = single_request_time(cluster, workload) + extra_s
+    load = workload.rate_per_s * t1
+    if not math.isfinite(load):
+        return 1
     # MATLAB's round (half away from zero), as the authors' scripts
     return max(1, min(math.floor(load + math.sqrt(load) + 0.5), r_max(cluster, workload)))
 
@@ -332,20 +364,33 @@ def prepare(
     policy: str,
     seed: int,
     options: Mapping[str, Any] | None = None,
+    semantics: str | Semantics = "splitopt",
 ) -> Prepared:
     """Build ``policy``'s placement (and chains) for ``workload``; ``seed`` drives PETALS's
     join order. Options: ``R`` (design concurrency of cg-bp / petals-cg-*), ``c``
-    (gbp-cr), ``attn_cache_tokens``, ``sim_opt_seeds`` (training runs of sim-opt)."""
+    (gbp-cr), ``attn_cache_tokens``, ``sim_opt_seeds`` (training runs of sim-opt).
+    ``semantics``: the authors' adds their initial delay to T1 of the R rule."""
     opts = dict(options or {})
+    sem = get_semantics(semantics)
     pl, rt = parse_policy(policy)
     name = f"{pl}+{rt}"
     attn = int(opts.get("attn_cache_tokens", ATTN_CACHE_TOKENS))
     info: dict[str, Any] = {}
-    if pl in ("cg-bp", "petals-cg-counts", "petals-cg-order"):
-        R = int(opts["R"]) if opts.get("R") is not None else design_R(cluster, workload)
+    if pl in ("cg-bp", "petals-cg-counts", "petals-cg-order") or pl.endswith("-paper"):
+        R = (
+            int(opts["R"])
+            if opts.get("R") is not None
+            else design_R(cluster, workload, sem.initial_delay_s(cluster))
+        )
         info["R"] = R
     if pl == "cg-bp":
         placement = cg_bp_placement(cluster, workload, info["R"])
+        cap = free_memory(cluster, placement)
+    elif pl == "sim-opt-rule":
+        b, p = opts.get("rule", SIM_OPT_RULE)
+        R = power_R(cluster, workload, float(b), float(p), sem.initial_delay_s(cluster))
+        info["R"] = R
+        placement = cg_bp_placement(cluster, workload, R)
         cap = free_memory(cluster, placement)
     elif pl == "sim-opt":
         R = choose_R_by_simulation(cluster, workload, opts)
@@ -354,13 +399,19 @@ def prepare(
         cap = free_memory(cluster, placement)
     elif pl.startswith("petals"):
         kw: dict[str, Any] = {"seed": seed, "attn_cache_tokens": attn}
-        if pl == "petals-cg-counts":
-            s_c = cluster.model.cache_bytes_per_token * workload.design_time()
+        s_c = cluster.model.cache_bytes_per_token * workload.design_time()
+        if pl.startswith("petals-cg-counts"):
             kw["counts"] = conservative_counts(cluster, info["R"], s_c).tolist()
         elif pl == "petals-cg-order":
             kw["order"] = amortised_order(cluster, petals_counts(cluster, attn)).tolist()
+        elif pl == "petals-cg-order-paper":
+            cg = conservative_counts(cluster, info["R"], s_c)
+            kw["order"] = amortised_order(cluster, np.minimum(cg, cluster.caps())).tolist()
         placement = Petals(**kw).place(cluster)
-        cap = petals_cache(cluster, placement, attn)
+        if pl == "petals-cg-counts-paper":  # the paper's "Optimized Number": all free memory
+            cap = free_memory(cluster, placement)
+        else:
+            cap = petals_cache(cluster, placement, attn)
     else:  # gbp-cr
         costs = class_costs(cluster, workload.classes)
         c = (
@@ -379,6 +430,13 @@ def prepare(
     return Prepared(name, placement, cap, rt, info=info)
 
 
+def semantics_delay_s(cluster: Cluster, routing: str, semantics: str | Semantics) -> float:
+    """The constant per-request delay (s) a semantics adds: the scripts' allocation delay
+    and initial delay (0 under ``splitopt``)."""
+    sem = get_semantics(semantics)
+    return sem.alloc_delay_s(routing) + sem.initial_delay_s(cluster)
+
+
 def run_prepared(
     cluster: Cluster,
     workload: Workload,
@@ -389,9 +447,13 @@ def run_prepared(
     alloc_delay_s: float = 0.0,
     label: str | None = None,
     record_routes: bool = False,
+    semantics: str | Semantics = "splitopt",
 ) -> SimRun:
     """One seeded run of a prepared policy. ``authors_backoff``: WS-RR waits, too, are
-    rounded up to PETALS's retry instants (as ``WS_RR.m`` does; off by default)."""
+    rounded up to PETALS's retry instants (as ``WS_RR.m`` does; off by default).
+    ``semantics``: what the simulator counts (:mod:`splitopt.placement.semantics`); its
+    constant delays are not added here (``alloc_delay_s``; :func:`run_policy` adds them)."""
+    sem = get_semantics(semantics)
     arrive, cls = workload.sample(seed)
     costs = class_costs(cluster, workload.classes)
     l_out = costs.l_out[cls].astype(np.float64)
@@ -420,16 +482,25 @@ def run_prepared(
         )
     pl = prep.placement
     assert pl is not None and prep.cap is not None
+    cap = np.asarray(prep.cap, dtype=np.float64)
+    if sem.slots and len(workload.classes) == 1 and costs.need[0] > 0:
+        # whole per-request slots floor(free / s_c), as the MATLAB's n_caches
+        cap = np.floor(cap * (1 + 1e-9) / costs.need[0]) * costs.need[0]
+    pair = np.zeros((1, 1))
     if prep.routing == "petals":
         net = cluster.network_rtt_s[[j.client for j in workload.classes]]
         r_hop = net / 2 + OVERHEAD_S
-        r_block = np.broadcast_to(1.0 / inference_rps(cluster), r_hop.shape).copy()
+        per_block = cluster.decode() if sem.petals_tau else 1.0 / inference_rps(cluster)
+        r_block = np.broadcast_to(per_block, r_hop.shape).copy()
         r_sink = net / 2
         mode, penalty, backoff = MODE_PETALS, ALLOC_DELAY_S, True
+        if cluster.server_rtt_s is not None:
+            # the servers' own pings for server-to-server hops, as PETALS and the MATLAB
+            pair = np.ascontiguousarray(cluster.server_rtt_s / 2 + OVERHEAD_S)
     else:
         r_hop, r_block, r_sink = costs.hop, costs.block, np.zeros_like(costs.hop)
         mode = MODE_WS_RR if prep.routing == "ws-rr" else MODE_SHORTEST
-        penalty, backoff = 0.0, bool(authors_backoff)
+        penalty, backoff = 0.0, bool(authors_backoff or sem.backoff_all)
     routes = np.full(
         (len(arrive), cluster.num_servers) if record_routes else (1, 1), -1, dtype=np.int64
     )
@@ -439,7 +510,7 @@ def run_prepared(
         costs.need,
         pl.first,
         pl.count,
-        np.asarray(prep.cap, dtype=np.float64),
+        cap,
         costs.hop,
         costs.block,
         costs.pre_hop,
@@ -454,12 +525,21 @@ def run_prepared(
         float(alloc_delay_s),
         cluster.num_blocks,
         routes,
+        pair,
+        bool(sem.from_arrival),
+        bool(sem.session_rule),
     )
     info = dict(prep.info)
     if record_routes:
         info["routes"] = [tuple(int(j) for j in row[row >= 0]) for row in routes]
         info["classes"] = cls
     return SimRun(name, seed, arrive, admit, service, prefill, l_out, seen, alloc_delay_s, info)
+
+
+def _resolve(semantics: str | Semantics, authors_delays: bool) -> Semantics:
+    if authors_delays:  # the deprecated flag: the earlier, looser semantics
+        return get_semantics("authors-delays")
+    return get_semantics(semantics)
 
 
 def run_policy(
@@ -470,24 +550,33 @@ def run_policy(
     options: Mapping[str, Any] | None = None,
     *,
     authors_delays: bool = False,
+    semantics: str | Semantics = "splitopt",
+    record_routes: bool = False,
 ) -> SimRun:
-    """Prepare ``policy`` and simulate one seeded run. ``authors_delays`` reproduces the
-    authors' sweep scripts: constant allocation delays (250 s PETALS routing, 60 s
-    otherwise) and backoff-rounded waits for WS-RR too (labelled ``[authors]``)."""
-    prep = _policies.prepare(cluster, workload, policy, seed, options)  # its registered builder
-    delay = 0.0
+    """Prepare ``policy`` and simulate one seeded run under ``semantics``
+    (:mod:`splitopt.placement.semantics`; a non-default one labels the policy, e.g.
+    ``cg-bp+ws-rr[authors-semantics]``). ``authors_delays`` (deprecated) is the
+    semantics ``authors-delays``: the sweep scripts' constant allocation delays (250 s
+    PETALS routing, 60 s otherwise) and backoff-rounded waits for WS-RR too (labelled
+    ``[authors]``, as before)."""
+    sem = _resolve(semantics, authors_delays)
+    # its registered builder
+    prep = _policies.prepare(cluster, workload, policy, seed, options, semantics=sem)
+    delay = semantics_delay_s(cluster, prep.routing, sem)
     label = prep.name
-    if authors_delays:
-        delay = AUTHORS_ALLOC_DELAY_S["petals" if prep.routing == "petals" else "proposed"]
+    if sem.name == "authors-delays":
         label = f"{prep.name}[authors]"
+    elif sem.name != "splitopt":
+        label = f"{prep.name}[{sem.name}-semantics]"
     return run_prepared(
         cluster,
         workload,
         prep,
         seed,
-        authors_backoff=authors_delays,
         alloc_delay_s=delay,
         label=label,
+        record_routes=record_routes,
+        semantics=sem,
     )
 
 
@@ -499,6 +588,7 @@ def simulate_many(
     options: Mapping[str, Any] | None = None,
     *,
     authors_delays: bool = False,
+    semantics: str | Semantics = "splitopt",
     first_seed: int = 0,
     progress: Any = None,
 ) -> list[SimRun]:
@@ -509,7 +599,17 @@ def simulate_many(
     runs: list[SimRun] = []
     for p in names:
         for s in range(first_seed, first_seed + seeds):
-            runs.append(run_policy(cluster, workload, p, s, options, authors_delays=authors_delays))
+            runs.append(
+                run_policy(
+                    cluster,
+                    workload,
+                    p,
+                    s,
+                    options,
+                    authors_delays=authors_delays,
+                    semantics=semantics,
+                )
+            )
             if progress is not None:
                 progress(len(runs), total, p)
     return runs
@@ -524,8 +624,11 @@ def choose_R_by_simulation(
     cluster: Cluster, workload: Workload, options: Mapping[str, Any] | None = None
 ) -> int:
     """Ours: the design R of CG-BP + WS-RR with the least mean per-token time over
-    ``sim_opt_seeds`` (default 3) training runs with seeds 10**6 + i (disjoint from the
-    evaluation seeds, which are small), each of max(num_requests, 200) requests."""
+    ``sim_opt_seeds`` (default 3) training runs, each of max(num_requests, 200) requests,
+    on this very cluster (the evaluation's own topology draw), rate and request classes;
+    only the training runs' arrival seeds (10**6 + i) differ from the evaluation's (which
+    are small). Tuned per evaluated cell, so it is an upper reference; ``sim-opt-rule``
+    is the variant tuned once on disjoint draws and loads."""
     opts = dict(options or {})
     n_train = int(opts.get("sim_opt_seeds", 3))
     key = (cluster, workload, n_train)  # the cluster's value: every field counts
@@ -568,6 +671,7 @@ __all__ = [
     "r_max",
     "run_policy",
     "run_prepared",
+    "semantics_delay_s",
     "simulate_many",
     "single_request_time",
 ]

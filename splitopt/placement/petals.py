@@ -25,9 +25,9 @@ The authors' MATLAB ``Petals.m`` / ``choose_num_blocks_petals.m`` /
 
 Assumptions of ours (the sources are silent or the model differs):
 
-* Our clusters are hub-and-spoke (client-server round trips only), so the delay of a
-  server-to-server hop is the client's network round trip to the next server / 2
-  (PETALS would use the previous server's ping to it).
+* The delay of a server-to-server hop is the servers' own ping / 2 when the cluster
+  gives it (``Cluster.server_rtt_s``, as PETALS does); otherwise (hub-and-spoke
+  clusters) the client's network round trip to the next server / 2.
 * ``rtt`` is ``Cluster.network_rtt_s`` (raw ping; defaults to the per-token round trip).
 * When a server does not announce them: inference_rps = 1 / decode_s,
   forward_rps = 1 / prefill_s1 (1 / decode_s if that is 0), network_rps = infinity.
@@ -64,17 +64,22 @@ def petals_counts(
     attn_cache_tokens: int = ATTN_CACHE_TOKENS,
     autograd_bytes: float | None = None,
 ) -> np.ndarray:
-    """``_choose_num_blocks`` for every server (0 for a server that cannot start)."""
+    """``_choose_num_blocks`` for every server (0 for a server that cannot start), capped
+    at the server's ``max_blocks`` (as the authors' ``Petals_online.m`` caps a MIG slice
+    at 4 blocks; a PETALS server is started with ``--num_blocks`` where it must run fewer)."""
     model = cluster.model
     if autograd_bytes is None:
         d = model.hidden_size or 14336
         autograd_bytes = 2 * GIB * d / 14336
     per_block = model.block_bytes + model.cache_bytes_per_token * attn_cache_tokens
     M = cluster.memory()
-    if per_block <= 0:
-        return np.full(cluster.num_servers, cluster.num_blocks, dtype=np.int64)
-    m = np.floor((M - autograd_bytes) / per_block).astype(np.int64)
-    return np.clip(m, 0, cluster.num_blocks)
+    caps = cluster.caps().astype(np.int64)
+    if per_block <= 0:  # nothing to store: memory limits nothing
+        return np.where(autograd_bytes <= M, caps, 0).astype(np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        m = np.floor(np.maximum(M - autograd_bytes, 0.0) / per_block)
+    m = np.minimum(np.nan_to_num(m, nan=0.0, posinf=float(cluster.num_blocks)), caps)
+    return np.clip(m, 0, cluster.num_blocks).astype(np.int64)
 
 
 def announced_throughput(cluster: Cluster, counts: np.ndarray) -> np.ndarray:
@@ -122,6 +127,44 @@ def petals_placement(
     return Placement(first, np.where(first > 0, counts, 0))
 
 
+def server_route(
+    placement: Placement,
+    L: int,
+    enter: np.ndarray,
+    pair: np.ndarray,
+    block: np.ndarray,
+    sink: np.ndarray,
+) -> tuple[float, Route | None]:
+    """Least-cost route over servers (each runs to the end of its span): entering j
+    first costs ``enter[j]``, after server i ``pair[i, j]``, each block ``block[j]``,
+    the last server adds ``sink[j]``. Returns (cost, route) ((inf, None) if none)."""
+    first, count = placement.first, placement.count
+    end = first + count
+    order = np.argsort(end, kind="mergesort")
+    best = np.full(len(first), math.inf)
+    pred = np.full(len(first), -1)
+    top, last = math.inf, -1
+    for q, j in enumerate(order):
+        if count[j] <= 0:
+            continue
+        val = enter[j] + (end[j] - 1) * block[j] if first[j] <= 1 else math.inf
+        for i in order[:q]:
+            if count[i] <= 0 or not math.isfinite(best[i]) or not first[j] <= end[i] < end[j]:
+                continue
+            v = best[i] + pair[i, j] + (end[j] - end[i]) * block[j]
+            if v < val:
+                val, pred[j] = v, i
+        best[j] = val
+        if end[j] == L + 1 and val + sink[j] < top:
+            top, last = val + sink[j], int(j)
+    if last < 0:
+        return math.inf, None
+    route = [last]
+    while pred[route[-1]] >= 0:
+        route.append(int(pred[route[-1]]))
+    return top, tuple(reversed(route))
+
+
 def petals_routes(
     cluster: Cluster,
     placement: Placement,
@@ -145,10 +188,17 @@ def petals_routes(
         no_room = cbpt * tokens * count > cache_left
         key = (job.client, tokens, np.packbits(no_room).tobytes())
         if key not in memo:
-            hop = half[job.client] + overhead_s + np.where(no_room, alloc_delay_s, 0.0)
-            cost, route = dag_route(
-                placement, cluster.num_blocks, hop, block_cost, sink_cost=half[job.client]
-            )
+            pen = np.where(no_room, alloc_delay_s, 0.0)
+            hop = half[job.client] + overhead_s + pen
+            if cluster.server_rtt_s is not None:  # the servers' own pings between them
+                pair = cluster.server_rtt_s / 2 + overhead_s + pen[None, :]
+                cost, route = server_route(
+                    placement, cluster.num_blocks, hop, pair, block_cost, half[job.client]
+                )
+            else:
+                cost, route = dag_route(
+                    placement, cluster.num_blocks, hop, block_cost, sink_cost=half[job.client]
+                )
             memo[key] = route if math.isfinite(cost) else None
         route = memo[key]
         routes.append(route)
@@ -212,7 +262,7 @@ class Petals:
             counts = np.asarray(self.counts, dtype=np.int64)
             if counts.shape != (cluster.num_servers,) or (counts < 0).any():
                 raise SolverError("petals: counts must give one non-negative count per server")
-            counts = np.minimum(counts, cluster.num_blocks)
+            counts = np.minimum(counts, cluster.caps())
         else:
             counts = petals_counts(cluster, self.attn_cache_tokens, self.autograd_bytes)
         tp = announced_throughput(cluster, counts)

@@ -47,6 +47,8 @@ class PolicyOptions:
             best simulated c).
         attn_cache_tokens: PETALS's attention cache per hosted block (default 4096).
         sim_opt_seeds: training runs per candidate R of ``sim-opt`` (default 3).
+        rule: ``(b, p)`` of ``sim-opt-rule``'s R = min(max(round(b (lam T1)^p), 1), R_max)
+            (default: the tuned pair, ``online.SIM_OPT_RULE``).
 
     One options mapping is shared by every policy of a comparison (``simulate --R 8``
     applies to the policies that read R), so an option a policy does not read is not an
@@ -57,11 +59,22 @@ class PolicyOptions:
     c: int | None = None
     attn_cache_tokens: int | None = None
     sim_opt_seeds: int | None = None
+    rule: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
+        if self.rule is not None:
+            r = self.rule
+            ok = isinstance(r, (tuple, list)) and len(r) == 2
+            ok = ok and all(
+                isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+                for x in r
+            )
+            if not ok:
+                raise SolverError(f"policy option 'rule' must be two finite numbers (b, p): {r!r}")
+            object.__setattr__(self, "rule", (float(r[0]), float(r[1])))
         for f in fields(self):
             v = getattr(self, f.name)
-            if v is None:
+            if v is None or f.name == "rule":
                 continue
             ok = isinstance(v, numbers.Real) and not isinstance(v, bool)  # numpy numbers too
             if not ok or not math.isfinite(v) or v != int(v) or v < 1:
@@ -84,7 +97,7 @@ class PolicyOptions:
             )
         return cls(**given)
 
-    def to_options(self) -> dict[str, int]:
+    def to_options(self) -> dict[str, Any]:
         """The options that are set, as the builders read them."""
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
@@ -158,8 +171,11 @@ class Policy:
         workload: Workload,
         seed: int,
         options: Mapping[str, Any] | PolicyOptions | None = None,
+        semantics: Any = None,
     ) -> Prepared:
-        """Build this policy's placement for ``workload`` (``seed``: PETALS's join order)."""
+        """Build this policy's placement for ``workload`` (``seed``: PETALS's join order).
+        ``semantics`` (a name or :class:`~splitopt.placement.semantics.Semantics`) is
+        passed to the builder as a sixth argument unless it is the default."""
         import importlib
 
         opts = (
@@ -169,7 +185,10 @@ class Policy:
         )
         module, fn = self.build.split(":")
         builder = getattr(importlib.import_module(module), fn)
-        return builder(cluster, workload, self.name, seed, opts.to_options())
+        name = getattr(semantics, "name", semantics)
+        if semantics is None or name == "splitopt":
+            return builder(cluster, workload, self.name, seed, opts.to_options())
+        return builder(cluster, workload, self.name, seed, opts.to_options(), semantics)
 
 
 POLICIES: Registry[Policy] = Registry("policy", SolverError)
@@ -199,9 +218,10 @@ def prepare(
     policy: str,
     seed: int,
     options: Mapping[str, Any] | None = None,
+    semantics: Any = None,
 ) -> Prepared:
-    """Build ``policy``'s placement through its registered builder."""
-    return get_policy(policy).prepare(cluster, workload, seed, options)
+    """Build ``policy``'s placement through its registered builder (under ``semantics``)."""
+    return get_policy(policy).prepare(cluster, workload, seed, options, semantics)
 
 
 # The shipped placements (SPEC-PLACEMENT P2/P3; see splitopt.placement.online for each),
@@ -222,12 +242,30 @@ _SHIPPED: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str], ...] = (
         ("R", "attn_cache_tokens"),
         "PETALS with CG-BP's block counts for R",
     ),
+    (
+        "petals-cg-order-paper",
+        ("petals", "ws-rr", "shortest"),
+        ("R", "attn_cache_tokens"),
+        "the paper's Optimized Order: PETALS with CG-BP's own order",
+    ),
+    (
+        "petals-cg-counts-paper",
+        ("petals", "ws-rr", "shortest"),
+        ("R", "attn_cache_tokens"),
+        "the paper's Optimized Number: CG-BP's counts, all free memory as cache",
+    ),
     ("gbp-cr", ("jffc",), ("c",), "GBP-CR chains, c requests of cache each (GCA)"),
     (
         "sim-opt",
         ("ws-rr", "petals", "shortest"),
         ("sim_opt_seeds",),
-        "ours: CG-BP whose R is chosen by simulation",
+        "ours: CG-BP whose R is chosen by simulation on the evaluated cell",
+    ),
+    (
+        "sim-opt-rule",
+        ("ws-rr", "petals", "shortest"),
+        ("rule",),
+        "ours: CG-BP with R = b (lam T1)^p, (b, p) tuned on disjoint draws",
     ),
 )
 for _pl, _routings, _opts, _desc in _SHIPPED:

@@ -507,6 +507,117 @@ def _dp_route(
 
 
 @njit(cache=True)
+def _sessions(j, t, res_e, res_n):
+    """Requests holding cache at server j at time t (reservations ending after t; with
+    reservations from arrival every one of them started by t)."""
+    n = 0
+    for i in range(res_n[j]):
+        if res_e[j, i] > t:
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def _penalised(j, t, sc, count, cap, peak, ev_p, ev_l, ev_n, session_rule, res_e, res_n):
+    """PETALS's +penalty test at server j at time t. Ours: no cache room now for a
+    request running all of j's blocks. ``session_rule`` (the authors' MATLAB,
+    ``Petals_online.m``): the sessions at j equal exactly floor(cap_j / (m_j s_c))."""
+    capj = cap[j] * (1 + TOL)
+    if session_rule:
+        if count[j] <= 0 or sc <= 0.0:
+            return False
+        return _sessions(j, t, res_e, res_n) == np.floor(capj / (count[j] * sc))
+    return (
+        peak[j] + sc * count[j] > capj and _level_now(j, t, ev_p, ev_l, ev_n) + sc * count[j] > capj
+    )
+
+
+@njit(cache=True)
+def _server_dp(
+    t,
+    c,
+    sc,
+    first,
+    count,
+    cap,
+    order,
+    r_hop,
+    r_block,
+    r_sink,
+    pair,
+    use_pair,
+    penalty_s,
+    L,
+    peak,
+    ev_p,
+    ev_l,
+    ev_n,
+    session_rule,
+    res_e,
+    res_n,
+    bestS,
+    pred_b,
+    route,
+):
+    """PETALS's min-latency route over servers (a server always runs to the end of its
+    span): entering j first costs ``r_hop[c, j]``, after server i ``pair[i, j]`` when
+    ``use_pair`` (the servers' own round trip / 2 + overhead) else ``r_hop[c, j]``;
+    each block ``r_block[c, j]``; ``penalty_s`` where :func:`_penalised`; the last
+    server adds ``r_sink[c, j]``. Writes the route reversed into ``route`` (entry
+    blocks in ``pred_b``); returns its hop count (0 if none)."""
+    S = first.shape[0]
+    pred = np.full(S, -1, dtype=np.int64)
+    bestS[:] = np.inf
+    best_end = np.inf
+    last = -1
+    for q in range(S):
+        j = order[q]
+        m = count[j]
+        if m <= 0:
+            continue
+        a = first[j]
+        e = a + m
+        val = np.inf
+        arg = -1
+        if a <= 1:
+            val = r_hop[c, j] + (e - 1) * r_block[c, j]
+        for p in range(q):
+            i = order[p]
+            if count[i] <= 0 or bestS[i] == np.inf:
+                continue
+            ei = first[i] + count[i]
+            if ei < a or ei >= e:
+                continue
+            hop = pair[i, j] if use_pair else r_hop[c, j]
+            v = bestS[i] + hop + (e - ei) * r_block[c, j]
+            if v < val:
+                val = v
+                arg = i
+        if val == np.inf:
+            continue
+        if _penalised(j, t, sc, count, cap, peak, ev_p, ev_l, ev_n, session_rule, res_e, res_n):
+            val += penalty_s
+        bestS[j] = val
+        pred[j] = arg
+        if e == L + 1:
+            tot = val + r_sink[c, j]
+            if tot < best_end:
+                best_end = tot
+                last = j
+    if last < 0:
+        return 0
+    hops = 0
+    j = last
+    while j >= 0:
+        route[hops] = j
+        hops += 1
+        i = pred[j]
+        pred_b[j] = first[i] + count[i] if i >= 0 else 1
+        j = i
+    return hops
+
+
+@njit(cache=True)
 def simulate_routes_kernel(
     arrive,
     jcls,
@@ -528,6 +639,9 @@ def simulate_routes_kernel(
     alloc_delay_s,
     L,
     routes_out,
+    pair,
+    from_arrival,
+    session_rule,
 ):
     """Simulate requests arriving at ``arrive`` (sorted) of classes ``jcls``.
 
@@ -536,6 +650,11 @@ def simulate_routes_kernel(
     the policy's routing costs. ``need_per_block[c]`` is s_c (bytes per block).
     ``routes_out``: an (N, S) int array to record each route in (-1 padded), or any
     array of another shape (e.g. (1, 1)) not to record them.
+    ``pair``: an (S, S) array of PETALS's server-to-server hop costs (s), or any array
+    of another shape not to use them. ``from_arrival``: a request holds its cache from
+    its arrival instead of its admission (the authors' MATLAB). ``session_rule``:
+    PETALS's penalty by the authors' session count (:func:`_penalised`). With a pair
+    matrix or the session rule, PETALS routes by :func:`_server_dp`.
     Returns (admit, service, prefill, in_system_seen, hops, first_server).
     ``admit[i] = inf`` when no route exists (a block hosted nowhere, or a need that
     exceeds a server's whole cache).
@@ -572,6 +691,9 @@ def simulate_routes_kernel(
     reached = np.empty(L + 2, dtype=np.int64)
     pred_b = np.zeros(S, dtype=np.int64)
     route = np.empty(S, dtype=np.int64)
+    use_pair = pair.shape[0] == S and pair.shape[1] == S and S > 1
+    server_dp = mode == MODE_PETALS and (use_pair or session_rule)
+    bestS = np.empty(S)
     heap = [np.inf]  # completion times of requests in the system (arrived, not done)
     heap.pop()
     # the memory-blind least-cost route per class: when no hop of it waits (or, for
@@ -627,7 +749,7 @@ def simulate_routes_kernel(
                 )
                 _build_staircase(j, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n)
                 dirty[j] = False
-        fast = st_hops[c] > 0
+        fast = st_hops[c] > 0 and not server_dp
         if fast:
             for h in range(st_hops[c]):
                 j = st_route[c, h]
@@ -664,6 +786,33 @@ def simulate_routes_kernel(
                 route[h] = j
                 pred_b[j] = nxt
                 nxt = first[j] + count[j]
+        elif server_dp:
+            hops = _server_dp(
+                t,
+                c,
+                sc,
+                first,
+                count,
+                cap,
+                order,
+                r_hop,
+                r_block,
+                r_sink,
+                pair,
+                use_pair,
+                penalty_s,
+                L,
+                peak,
+                ev_p,
+                ev_l,
+                ev_n,
+                session_rule,
+                res_e,
+                res_n,
+                bestS,
+                pred_b,
+                route,
+            )
         else:
             ub = _route_cost(
                 t,
@@ -806,7 +955,7 @@ def simulate_routes_kernel(
                 sc_delta = np.empty(2 * K2)
                 sc_order = np.empty(2 * K2, dtype=np.int64)
                 sc_tmp = np.empty(2 * K2, dtype=np.int64)
-            res_s[j, n] = ready
+            res_s[j, n] = t if from_arrival else ready
             res_e[j, n] = done
             res_x[j, n] = k * sc
             res_n[j] = n + 1

@@ -173,4 +173,83 @@ def summarise(runs: Sequence[SimRun]) -> dict[str, dict[str, float]]:
     return out
 
 
-__all__ = ["SimRun", "Workload", "summarise", "t_quantile"]
+@dataclass(frozen=True, eq=False)
+class TraceWorkload(Workload):
+    """Replay of a request trace: run ``seed`` replays rows ``start + w N .. start +
+    (w + 1) N - 1`` with w = seed mod (the number of whole windows of N =
+    ``num_requests`` rows after ``start``), arrivals re-based to 0 and multiplied by
+    ``time_scale``; each request's class is its (client 0, prompt, output) tokens.
+    ``rate_per_s`` is the replayed mean rate (used by the design-R rule)."""
+
+    times_s: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    row_class: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    start: int = 0
+    time_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.times_s.shape != self.row_class.shape:
+            raise DataError("trace", "times and classes differ in length")
+        if self.start < 0 or self.start + self.num_requests > self.times_s.shape[0]:
+            raise DataError(
+                "num_requests",
+                f"the trace has {self.times_s.shape[0]:,} rows; rows {self.start:,} + "
+                f"{self.num_requests:,} requests do not fit",
+            )
+
+    @classmethod
+    def from_trace(
+        cls,
+        times_s: np.ndarray,
+        context_tokens: np.ndarray,
+        generated_tokens: np.ndarray,
+        num_requests: int,
+        *,
+        rate_per_s: float | None = None,
+        start: int = 0,
+        max_tokens: int | None = 2048,
+        client: int = 0,
+    ) -> TraceWorkload:
+        """A replay of ``num_requests`` trace rows per run, time-scaled to ``rate_per_s``
+        (default: the trace's own mean rate). Ours: a prompt is cut to its last
+        ``max_tokens - l_out`` tokens (output to ``max_tokens - 1``) so that it fits the
+        model's context (2048 tokens: BLOOM's, as the authors' scripts); None keeps all."""
+        t = np.asarray(times_s, dtype=np.float64)
+        l_out = np.asarray(generated_tokens, dtype=np.int64)
+        l_in = np.asarray(context_tokens, dtype=np.int64)
+        if max_tokens is not None:
+            l_out = np.minimum(l_out, max_tokens - 1)
+            l_in = np.minimum(l_in, max_tokens - l_out)
+        l_in = np.maximum(l_in, 1)
+        l_out = np.maximum(l_out, 1)
+        pairs, row_class = np.unique(np.c_[l_in, l_out], axis=0, return_inverse=True)
+        span = float(t[-1] - t[0]) if t.size > 1 else 0.0
+        own = (t.size - 1) / span if span > 0 else 1.0
+        target = own if rate_per_s is None else float(rate_per_s)
+        classes = tuple(Job(client, int(a), int(b)) for a, b in pairs)
+        return cls(
+            target,
+            int(num_requests),
+            classes,
+            times_s=t - t[0],
+            row_class=row_class.reshape(-1).astype(np.int64),
+            start=int(start),
+            time_scale=own / target,
+        )
+
+    __hash__ = object.__hash__  # by identity: two replays differ by their arrays
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def sample(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """(arrival times in s, class index per request) of run ``seed``'s window."""
+        N = self.num_requests
+        windows = (self.times_s.shape[0] - self.start) // N
+        lo = self.start + (int(seed) % windows) * N
+        rows = np.arange(lo, lo + N)
+        arrive = (self.times_s[rows] - self.times_s[lo]) * self.time_scale
+        return arrive, self.row_class[rows].copy()
+
+
+__all__ = ["SimRun", "TraceWorkload", "Workload", "summarise", "t_quantile"]

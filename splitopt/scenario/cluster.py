@@ -261,8 +261,10 @@ def cluster_from_network_rtt(
     jobs: Sequence[Job] = (),
     meta: Mapping[str, Any] | None = None,
     arrivals: Arrivals | None = None,
+    server_rtt_s: np.ndarray | None = None,
 ) -> Cluster:
-    """A cluster whose round trips are the network RTT plus ``overheads``."""
+    """A cluster whose round trips are the network RTT plus ``overheads``;
+    ``server_rtt_s``: the servers' own (S, S) network round trips (PETALS's hops)."""
     return Cluster(
         name,
         model,
@@ -271,6 +273,7 @@ def cluster_from_network_rtt(
         jobs=tuple(jobs),
         meta=dict(meta or {}),
         arrivals=arrivals or Arrivals(),
+        server_rtt_s=server_rtt_s,
         **network_round_trips(network_rtt_s, overheads),
     )
 
@@ -324,6 +327,8 @@ def paper_clustered(
         PAPER_OVERHEADS,
         jobs,
         meta,
+        # the servers' own pings (the authors' script: 5 ms in a site, 100 ms between)
+        server_rtt_s=clustered_rtt(server_sites, server_sites, intra_rtt_s, inter_rtt_s),
     )
 
 

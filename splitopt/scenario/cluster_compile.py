@@ -129,10 +129,12 @@ def _server(entry: ClusterServerSpec, name: str, model: ClusterModelSpec, path: 
         raise _data(exc, path) from None
 
 
-def _matrix(value: Matrix, path: P, shape: tuple[int, int]) -> np.ndarray:
+def _matrix(
+    value: Matrix, path: P, shape: tuple[int, int], rows: str = "client"
+) -> np.ndarray:
     C, S = shape
     if len(value) != C:
-        raise SpecError(path, f"has {len(value)} rows, expected {C} (one per client)")
+        raise SpecError(path, f"has {len(value)} rows, expected {C} (one per {rows})")
     for c, row in enumerate(value):
         if len(row) != S:
             raise SpecError([*path, c], f"has length {len(row)}, expected {S} (servers)")
@@ -166,12 +168,18 @@ def compile_network(
 ) -> dict[str, np.ndarray]:
     """The round-trip matrices (keyword arguments of :class:`Cluster`)."""
     path: P = ["network"]
+    S = shape[1]
+    server_rtt: np.ndarray | None = None
+    if net.server_rtt_s is not None:
+        server_rtt = _matrix(net.server_rtt_s, [*path, "server_rtt_s"], (S, S), "server")
     if net.kind == "explicit":
         out = {
             k: _matrix(getattr(net, k), [*path, k], shape)
             for k in ("rtt_s", "prefill_rtt_s", "prefill_rtt_per_token_s", "network_rtt_s")
             if getattr(net, k) is not None
         }
+        if server_rtt is not None:
+            out["server_rtt_s"] = server_rtt
         return out
     if net.kind == "matrix":
         rtt = _matrix(net.network_rtt_s, [*path, "network_rtt_s"], shape)  # type: ignore[arg-type]
@@ -182,8 +190,14 @@ def compile_network(
                 raise SpecError(
                     [*paths[i], "site"], "missing field (a clustered network needs every site)"
                 )
-        rtt = clustered_rtt(server_sites, client_sites, net.intra_rtt_s, net.inter_rtt_s)  # type: ignore[arg-type]
-    return network_round_trips(rtt, _overheads(net))
+        intra, inter = net.intra_rtt_s, net.inter_rtt_s
+        rtt = clustered_rtt(server_sites, client_sites, intra, inter)  # type: ignore[arg-type]
+        # the servers' own pings by the same rule (PETALS's server-to-server hops)
+        server_rtt = clustered_rtt(server_sites, server_sites, intra, inter)  # type: ignore[arg-type]
+    out = network_round_trips(rtt, _overheads(net))
+    if server_rtt is not None:
+        out["server_rtt_s"] = server_rtt
+    return out
 
 
 def _jobs(spec: WorkloadSpec, clients: list[str]) -> list[Job]:
@@ -352,6 +366,7 @@ def cluster_spec(cluster: Cluster, devices: tuple[ClientDevice, ...] | None = No
             if np.array_equal(cluster.network_rtt_s, cluster.rtt_s)
             else _rows(cluster.network_rtt_s)
         ),
+        server_rtt_s=None if cluster.server_rtt_s is None else _rows(cluster.server_rtt_s),
     )
     jobs: list[JobSpec] = []
     for j in cluster.jobs:

@@ -261,7 +261,10 @@ Matrix = tuple[tuple[float, ...], ...]
 class NetworkSpec:
     """The network: ``explicit`` round trips (clients x servers matrices, s),
     a ``matrix`` of network RTTs plus ``overheads``, or ``clustered`` (``intra_rtt_s``
-    inside a site, ``inter_rtt_s`` between sites, plus ``overheads``)."""
+    inside a site, ``inter_rtt_s`` between sites, plus ``overheads``). ``server_rtt_s``
+    (explicit and matrix; servers x servers, s): the servers' own network round trips,
+    which PETALS's router costs a server-to-server hop by (clustered networks derive
+    them from the sites)."""
 
     kind: str
     rtt_s: Matrix | None = None
@@ -273,6 +276,7 @@ class NetworkSpec:
     intra_bandwidth_bps: float | None = None
     inter_bandwidth_bps: float | None = None
     overheads: OverheadsSpec | None = None
+    server_rtt_s: Matrix | None = None
 
     def __post_init__(self) -> None:
         rules.choice(self.kind, NETWORK_KINDS, "kind")

@@ -121,6 +121,7 @@ def scattered_cluster(
         jobs,
         meta,
         Arrivals(rate_per_s, num_requests, seed),
+        server_rtt_s=rtt[np.ix_(snodes, snodes)],
     )
 
 

@@ -214,7 +214,7 @@ def test_sim_kernel_one_request_leaves_the_no_record_array_alone():
         arrive, cls, costs.need, prep.placement.first, prep.placement.count,
         np.asarray(prep.cap, dtype=np.float64), costs.hop, costs.block, costs.pre_hop,
         costs.pre_block, costs.hop, costs.block, np.zeros_like(costs.hop), MODE_WS_RR, 0.0,
-        False, 60.0, 0.0, cl.num_blocks, sentinel,
+        False, 60.0, 0.0, cl.num_blocks, sentinel, np.zeros((1, 1)), False, False,
     )  # fmt: skip
     assert hops[0] >= 2  # PETALS's placement needs several servers here
     assert sentinel[0, 0] == -7
