@@ -89,6 +89,10 @@ TEX_ALLOWED: dict[str, dict[str, str]] = {
         "512": "setting: an output length of the sweep",
     },
     "discussion_gain.tex": {"19": _SPLITLLM, "55.4": _SPLITLLM},
+    "joint.tex": {
+        "4090": "a device's name (RTX 4090)",
+        "1.2": "setting: the study's SLA factor 1.2 (ours)",
+    },
 }
 #: Numbers a Markdown block citing a generated file may state without it being
 #: in that file (settings, SplitLLM's figures), with the reason.
