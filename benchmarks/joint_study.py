@@ -184,7 +184,8 @@ def write_tex(csv_path: Path) -> Path:
             ("client_max_blocks", "MaxBlocks", "{}"),
             ("client_blocks_time_obj", "ClientBlocks", "{:.2f}"),
         ):
-            lines.append(f"\\newcommand{{\\jointStudy{key}{name}}}{{{fmt.format(float(r[col]) if '.' in fmt else r[col])}}}")
+            value = fmt.format(float(r[col]) if "." in fmt else r[col])
+            lines.append(f"\\newcommand{{\\jointStudy{key}{name}}}{{{value}}}")
     ms = [float(r["dp_ms_per_request"]) for r in rows]
     lines += [
         f"\\newcommand{{\\jointStudyRequests}}{{{int(rows[0]['requests']):,}}}".replace(",", "{,}"),
@@ -197,7 +198,8 @@ def write_tex(csv_path: Path) -> Path:
         "\\toprule",
         " & & can & per-token & time & client & \\multicolumn{3}{c}{swarm work saved (\\%)} \\\\",
         "\\cmidrule(lr){7-9}",
-        "cluster & client & hold & time (s) & saved (\\%) & blocks & SLA $1\\times$ & $1.2\\times$ & $2\\times$ \\\\",
+        "cluster & client & hold & time (s) & saved (\\%) & blocks"
+        " & SLA $1\\times$ & $1.2\\times$ & $2\\times$ \\\\",
         "\\midrule",
     ]
     for i, r in enumerate(rows):
