@@ -1,6 +1,7 @@
 """Readable LaTeX tables for the paper: header cells wrapped onto short lines and the
-table shrunk only when it is still wider than the text (``adjustbox``'s
-``max width``), instead of every table scaled to the text width (which printed the
+table shrunk only when it is still wider than the text (the ``fitwidth``
+environment the paper's preamble defines with base LaTeX's ``lrbox`` and graphicx's
+``\resizebox``), instead of every table scaled to the text width (which printed the
 widest ones at about 4 pt)."""
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ MANY_COLUMNS = 8
 #: columns from which a table is set sideways (landscape, a page of its own)
 SIDEWAYS_COLUMNS = 10
 
-BEGIN_FIT = r"\begin{adjustbox}{max width=\linewidth}"
-END_FIT = r"\end{adjustbox}"
+BEGIN_FIT = r"\begin{fitwidth}"
+END_FIT = r"\end{fitwidth}"
 
 
 def _visible(s: str) -> int:

@@ -24,12 +24,12 @@ def test_wide_tables_go_sideways_and_shrink_only_when_needed() -> None:
     wide = Table("c", [f"h{i}" for i in range(12)], [[str(i) for i in range(12)]]).latex()
     assert r"\begin{table}[t]" in narrow and r"\resizebox" not in narrow
     assert r"\begin{sidewaystable}" in wide and r"\end{sidewaystable}" in wide
-    assert r"\begin{adjustbox}{max width=\linewidth}" in wide
+    assert r"\begin{fitwidth}" in wide and r"\end{fitwidth}" in wide
 
 
 def _old_layout(t: Table) -> str:
     new = t.latex()
-    return new.replace(r"\begin{adjustbox}{max width=\linewidth}", r"\resizebox{\linewidth}{!}{%")
+    return new.replace(r"\begin{fitwidth}", r"\resizebox{\linewidth}{!}{%")
 
 
 def test_relayout_rebuilds_from_markdown_and_refuses_changed_rows(tmp_path: Path) -> None:
