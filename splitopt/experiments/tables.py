@@ -218,26 +218,35 @@ class Table:
                 .replace("→", r"$\to$")
             )
 
+        from splitopt.experiments.texlayout import (
+            BEGIN_FIT,
+            END_FIT,
+            begin_table,
+            end_table,
+            head_row,
+            size_for,
+        )
+
         spec = "l" + "r" * (len(self.header) - 1)
         out = [
-            r"\begin{table}[t]",
-            r"\centering\small",
+            begin_table(len(self.header)),
+            r"\centering" + size_for(len(self.header)),
             rf"\caption{{{esc(self.caption)}}}",
         ]
         if self.label:
             out.append(rf"\label{{{self.label}}}")
         out += [
-            r"\resizebox{\linewidth}{!}{%",
+            BEGIN_FIT,
             rf"\begin{{tabular}}{{{spec}}}",
             r"\toprule",
-            " & ".join(esc(h) for h in self.header) + r" \\",
+            head_row([esc(h) for h in self.header], spec),
             r"\midrule",
         ]
         out += [" & ".join(esc(c) for c in r) + r" \\" for r in self.rows]
-        out += [r"\bottomrule", r"\end{tabular}}"]
+        out += [r"\bottomrule", r"\end{tabular}", END_FIT]
         if self.note:
             out.append(rf"\par\smallskip\footnotesize {esc(self.note)}")
-        out.append(r"\end{table}")
+        out.append(end_table(len(self.header)))
         return "\n".join(out) + "\n"
 
 
