@@ -1049,6 +1049,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         code = _run(args)
+    from splitopt import interrupts
+
+    if interrupts.abandoned():  # native work that did not stop: exit without waiting
+        interrupts.exit_now(code)
     if code == EXIT_OK or os.environ.get("SPLITOPT_DEBUG"):
         seen = set()
         for w in caught:
@@ -1059,12 +1063,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def _run_command(args: argparse.Namespace) -> int:
+    """``args.func(args)`` under the interrupt policy (work in a worker thread; exit
+    130/143 on SIGINT/SIGTERM, nothing written as finished) and the output-lock policy
+    (each output file locked for the whole command: a second run writing it stops at
+    once, exit 2). The experiment harness (``experiment``, ``verify``) has its own
+    signal handling and locks its CSV itself; a streamed solve locks ``--out`` itself."""
+    from splitopt import interrupts
+    from splitopt.outputs import locked
+
+    if args.func in (cmd_experiment, cmd_verify):
+        return int(args.func(args))
+    outputs = [getattr(args, "json", None), getattr(args, "output", None)]
+
+    def call() -> int:
+        with locked(o for o in outputs if isinstance(o, str)):
+            return int(args.func(args))
+
+    return interrupts.run_guarded(call)
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
-        return int(args.func(args))
-    except KeyboardInterrupt:
+        return int(_run_command(args))
+    except KeyboardInterrupt as exc:  # SIGINT 130, SIGTERM 143 (splitopt.interrupts)
         print("splitopt: interrupted", file=sys.stderr)
-        return 130
+        return int(getattr(exc, "exit_code", 130))
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:

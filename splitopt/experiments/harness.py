@@ -44,7 +44,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as _dt
-import fcntl
 import hashlib
 import importlib
 import io
@@ -62,7 +61,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from splitopt.errors import ExperimentError
-from splitopt.outputs import prepare_results_csv, replace_file
+from splitopt.outputs import OutputLock, prepare_results_csv, replace_file
 
 #: Columns that come first in every CSV, in this order.
 LEADING: tuple[str, ...] = ("experiment", "key", "task_index")
@@ -384,56 +383,15 @@ def unique_rows(rows: Iterable[dict[str, str]]) -> list[dict[str, str]]:
     return out
 
 
-class CsvLock:
-    """Exclusive lock on ``PATH.lock`` (``fcntl.flock``, holds the owner's pid).
-
-    Acquired without waiting: a file in use raises :class:`ExperimentError`
-    naming the pid. The lock dies with its process, so a killed run never
-    leaves a stale lock; the sidecar file is removed on release.
-    """
+class CsvLock(OutputLock):
+    """The output lock (:class:`splitopt.outputs.OutputLock`) of a results CSV:
+    exclusive, on ``PATH.lock`` (holds the owner's pid), without waiting; a file in
+    use raises :class:`ExperimentError` naming the pid. The lock dies with its
+    process, so a killed run never leaves a stale lock; the sidecar file is removed
+    on release."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path.with_name(path.name + ".lock")
-        self.fd: int | None = None
-
-    def acquire(self) -> None:
-        while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                pid = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
-                os.close(fd)
-                target = self.path.name.removesuffix(".lock")
-                raise ExperimentError(
-                    f"{target} is in use by pid {pid} (another run holds {self.path})"
-                ) from None
-            # The holder may have removed the file between our open and our lock.
-            try:
-                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
-                break
-            os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self.fd = fd
-
-    def release(self) -> None:
-        if self.fd is None:
-            return
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-        os.close(self.fd)  # closing releases the flock
-        self.fd = None
-
-    def __enter__(self) -> CsvLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+        super().__init__(path, error=ExperimentError)
 
 
 class _Stop(BaseException):

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from splitopt import interrupts
 from splitopt.solvers.ilp_model import (
     SPENT,
     BackendResult,
@@ -111,7 +112,8 @@ class CPSAT(ILPSolver):
         p.presolve_inclusion_work_limit = 0  # or-tools issue #5293 (wrong optimum in 9.15)
         if time_limit is not None:
             p.max_time_in_seconds = float(time_limit)
-        with quiet_stdout():
+        p.catch_sigint_signal = False  # the interrupt policy owns Ctrl-C (splitopt.interrupts)
+        with quiet_stdout(), interrupts.stoppable(solver.stop_search):
             st = solver.solve(m)
         bound = None
         if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -192,14 +194,16 @@ def solve_scip(
     s.SetSolverSpecificParametersAsString(
         # clocktype 2: the time limit is wall-clock time (SCIP's default is CPU time,
         # which let a loaded machine run 3x past --time-limit)
+        # misc/catchctrlc: SCIP must not swallow Ctrl-C (splitopt.interrupts stops it)
         "limits/gap = 0\nlimits/absgap = 0\ndisplay/verblevel = 0\ntiming/clocktype = 2\n"
+        "misc/catchctrlc = FALSE\n"
         + settings
     )
     if time_limit is not None:
         s.SetTimeLimit(max(1, math.ceil(time_limit * 1000)))
     params = pywraplp.MPSolverParameters()
     params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
-    with quiet_stdout():
+    with quiet_stdout(), interrupts.stoppable(s.InterruptSolve):
         st = s.Solve(params)
     S = pywraplp.Solver
     if st in (S.OPTIMAL, S.FEASIBLE):
