@@ -256,8 +256,8 @@ def prepare_results_csv(target: PathLike, experiment: str) -> Path:
             )
         col = header.index("experiment")
         others = set()
-        for row in reader:
-            if len(row) > col and row[col] != experiment:
+        for row in reader:  # a damaged row (wrong field count) is the harness's to drop
+            if len(row) == len(header) and row[col] != experiment:
                 others.add(row[col])
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise OutputError(

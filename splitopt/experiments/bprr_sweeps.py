@@ -38,7 +38,7 @@ import numpy as np
 from splitopt.experiments.bprr_policies import POLICIES, QUICK_POLICIES
 from splitopt.experiments.harness import Task, experiment
 
-_RUNNER = "splitopt.experiments.online:run_row"
+_RUNNER = "bprr-online"  # registered name (experiments.harness)
 #: Display names of the policies (figures, tables).
 LABELS: dict[str, str] = {
     "petals+petals": "PETALS",

@@ -31,7 +31,6 @@ from splitopt.experiments.speed import SOLVERS as SPEED_SOLVERS
 #: Tasks name their runner through this module (which re-exports the runners of
 #: :mod:`splitopt.experiments.runners`), so task keys, and with them the rows of
 #: existing result files, stay what they were before the runners moved.
-_RUNNERS = "splitopt.experiments.catalog"
 __all__ = [
     "run_calibration_impact",
     "run_discretisation",
@@ -55,7 +54,7 @@ def _headline_tasks(
             for solver in solvers:
                 yield Task.make(
                     name,
-                    f"{_RUNNERS}:run_split",
+                    "split",
                     family="paper-like",
                     seed=s,
                     size=size,
@@ -109,7 +108,7 @@ def protocol(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
             for g in groups:
                 yield Task.make(
                     "protocol",
-                    f"{_RUNNERS}:run_split",
+                    "split",
                     setting=setting,
                     sweep=sweep,
                     family="paper-like",
@@ -148,7 +147,7 @@ def calibration_impact(seed: int, repetitions: int, quick: bool) -> Iterator[Tas
             for g in groups:
                 yield Task.make(
                     "calibration-impact",
-                    f"{_RUNNERS}:run_calibration_impact",
+                    "calibration-impact",
                     setting=setting,
                     family="paper-like",
                     seed=s,
@@ -206,7 +205,7 @@ def sweeps(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                 for solver in SWEEP_SOLVERS:
                     yield Task.make(
                         "sweeps",
-                        f"{_RUNNERS}:run_split",
+                        "split",
                         sweep=sweep,
                         family="llm-edge",
                         seed=s,
@@ -221,7 +220,7 @@ def sweeps(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                 for solver in SWEEP_SOLVERS:
                     yield Task.make(
                         "sweeps",
-                        f"{_RUNNERS}:run_split",
+                        "split",
                         sweep=sweep,
                         family="llm-edge",
                         seed=s,
@@ -275,11 +274,11 @@ def throughput(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                 sim_seed=s,
             )
             yield Task.make(
-                "throughput", f"{_RUNNERS}:run_simulation", mode="sustainable", **common
+                "throughput", "simulation", mode="sustainable", **common
             )
             for r in rates:
                 yield Task.make(
-                    "throughput", f"{_RUNNERS}:run_simulation", mode="rate", rate_norm=r, **common
+                    "throughput", "simulation", mode="rate", rate_norm=r, **common
                 )
 
 
@@ -319,7 +318,7 @@ def runtime(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                     params[axis] = v
                     yield Task.make(
                         "runtime",
-                        f"{_RUNNERS}:run_speed",
+                        "speed",
                         axis=axis,
                         solver=solver,
                         seed=s,
@@ -340,7 +339,7 @@ def discretisation(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
             for g in grids:
                 yield Task.make(
                     "discretisation",
-                    f"{_RUNNERS}:run_discretisation",
+                    "discretisation",
                     family=family,
                     seed=seed + rep,
                     size=size,
