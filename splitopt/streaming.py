@@ -429,6 +429,11 @@ def connect_dask(address: str, timeout: float | None = None) -> Any:
         ) from None
     limit = DASK_CONNECT_TIMEOUT_S if timeout is None else timeout
     _probe(address, limit)
+    import logging
+
+    # a lost scheduler is reported once, as one line (DaskError), not as the client's
+    # logged tracebacks (36 lines per failure)
+    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
     box: dict[str, Any] = {}
 
     def connect() -> None:
