@@ -136,6 +136,7 @@ register_runner("bprr-online", "splitopt.experiments.online:run_row")
 register_runner("bprr-runtime", "splitopt.experiments.bprr_runtime:runtime_row")
 register_runner("bprr-bound", "splitopt.experiments.bprr_runtime:bound_row")
 register_runner("verify", "splitopt.verify:verify_task")
+register_runner("verify-placement", "splitopt.placement.verify:verify_instance")
 
 
 def _key(experiment: str, runner: str, params: Iterable[tuple[str, Scalar]]) -> str:
