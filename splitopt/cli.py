@@ -654,6 +654,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
+    from splitopt import interrupts
     from splitopt.formats.cluster_file import read_cluster
     from splitopt.placement.online import DEFAULT_POLICIES, canonical, simulate_many
     from splitopt.placement.simulate import Workload, summarise
@@ -688,7 +689,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             options,
             authors_delays=args.authors_delays,
             first_seed=args.seed,
-            progress=lambda done, total, label: bar.update(task, completed=done, description=label),
+            progress=lambda done, total, label: (
+                interrupts.check(),  # a check point between kernel calls (docs/reliability.md)
+                bar.update(task, completed=done, description=label),
+            ),
         )
     table = summarise(runs)
     out = Console(file=sys.stderr if args.json == "-" else sys.stdout, width=150)

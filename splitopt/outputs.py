@@ -316,11 +316,13 @@ class OutputLock:
             except BlockingIOError:
                 pid = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
                 os.close(fd)
-                msg = (
-                    f"{self.target} is in use by pid {pid} (another run writes it and "
-                    f"holds {path}); wait for it to finish or choose another output"
+                why = (
+                    f"in use by pid {pid} (another run writes it and holds {path}); "
+                    "wait for it to finish or choose another output"
                 )
-                raise (self.error(msg) if self.error else OutputError(self.target, msg)) from None
+                if self.error is not None:
+                    raise self.error(f"{self.target} is {why}") from None
+                raise OutputError(self.target, why) from None
             # the holder may have removed the file between our open and our lock
             try:
                 same = os.stat(path).st_ino == os.fstat(fd).st_ino
