@@ -116,9 +116,13 @@ def abandoned() -> bool:
     return _abandoned
 
 
-def run_guarded(fn: Callable[[], T], grace_s: float | None = None) -> T:
+def run_guarded(
+    fn: Callable[[], T], grace_s: float | None = None, handlers: bool = True
+) -> T:
     """Run ``fn()`` under the interrupt policy (module docstring); its result or error.
 
+    ``handlers=False``: the caller's own signal handlers call :func:`request_stop`
+    (the experiment harness); a signal during ``fn`` then discards its result too.
     Outside the main thread (or without signal support) ``fn`` simply runs.
     """
     global _abandoned
@@ -136,16 +140,18 @@ def run_guarded(fn: Callable[[], T], grace_s: float | None = None) -> T:
     def handler(signum: int, _frame: object) -> None:
         request_stop(signum)
 
+    old: dict[int, Any] = {}
+    if handlers:
+        try:
+            old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        except ValueError:  # pragma: no cover - no signals here
+            return fn()
+        reset()
+    t = threading.Thread(target=work, name="splitopt-work", daemon=True)
     try:
-        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # pragma: no cover - no signals here
-        return fn()
-    reset()
-    try:
-        t = threading.Thread(target=work, name="splitopt-work", daemon=True)
         t.start()
         while t.is_alive() and _pending is None:
-            t.join(0.05)
+            t.join(0.1)  # a signal is seen within 0.1 s
         if _pending is not None:
             t.join(grace)
             if t.is_alive():
@@ -154,10 +160,14 @@ def run_guarded(fn: Callable[[], T], grace_s: float | None = None) -> T:
         if "error" in box:
             raise box["error"]
         return box["value"]
+    except BaseException:
+        if t.is_alive():  # left running (e.g. a caller's handler raised): never waited for
+            _abandoned = True
+        raise
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-        if not _abandoned:
+        if handlers and not _abandoned:
             reset()
 
 

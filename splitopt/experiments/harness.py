@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from splitopt import interrupts
 from splitopt.errors import DaskError, ExperimentError
 from splitopt.outputs import OutputLock, prepare_results_csv, replace_file
 
@@ -535,6 +536,8 @@ class _SignalGuard:
         self.old: dict[int, Any] = {}
 
     def _handle(self, signum: int, _frame: object) -> None:
+        if self.soft:  # a task in this process: ask its native solve to stop
+            interrupts.request_stop(signum)
         if self.critical or (self.soft and self.pending is None):
             self.pending = signum
             return
@@ -542,9 +545,10 @@ class _SignalGuard:
 
     @contextlib.contextmanager
     def task(self) -> Iterator[None]:
-        """A task running in this process (serial runs): a first signal waits until its
-        row is written (raising inside a native solver or a numba callback is not
-        safe); a second one stops at once."""
+        """A task running in this process (serial runs, in a worker thread:
+        :func:`splitopt.interrupts.run_guarded`): a signal asks its native solve to
+        stop and its row is discarded (it runs again on resume); raising inside a
+        native solver or a numba callback is never done."""
         self.soft += 1
         try:
             yield
@@ -604,7 +608,11 @@ def order_columns(cols: Iterable[str]) -> list[str]:
 def _serial(tasks: Sequence[Task], guard: _SignalGuard) -> Iterator[dict[str, Scalar]]:
     for t in tasks:
         with guard.task():
-            row = run_task(t)
+            try:
+                row = interrupts.run_guarded(lambda t=t: run_task(t), handlers=False)
+            except interrupts.Interrupted as exc:  # cut short: its row is not written
+                guard.pending = None
+                raise _Stop(exc.signum) from None
         yield row
 
 
@@ -859,7 +867,9 @@ def run_tasks(
     # that is absent, empty or a results CSV of this experiment
     path = prepare_results_csv(Path(out), names[0] if len(names) == 1 else label)
     path.parent.mkdir(parents=True, exist_ok=True)
+    code = None
     with CsvLock(path), _SignalGuard() as guard:
+        interrupts.reset()
         try:
             _run_locked(
                 serial,
@@ -874,7 +884,12 @@ def run_tasks(
                 keep_stale,
             )
         except _Stop as stop:
-            raise SystemExit(128 + stop.signum) from None
+            code = 128 + stop.signum
+    if code is not None:
+        if interrupts.abandoned():  # a native solve that did not stop: do not wait for it
+            interrupts.exit_now(code)
+        interrupts.reset()
+        raise SystemExit(code)
     return path
 
 
