@@ -202,8 +202,13 @@ class _FakeService:
 
 
 @pytest.mark.parametrize("reply", [None, b"\x00garbage" * 64])
-def test_silent_or_garbage_dask_service_is_exit_2(tmp_path: Path, reply) -> None:
+def test_silent_or_garbage_dask_service_is_exit_2(tmp_path: Path, reply, monkeypatch) -> None:
     pytest.importorskip("distributed")
+    import splitopt.experiments.harness as harness
+    import splitopt.streaming as streaming
+
+    monkeypatch.setattr(streaming, "DASK_CONNECT_TIMEOUT_S", 1.0)  # in-process runs
+    monkeypatch.setattr(harness, "DASK_CONNECT_TIMEOUT_S", 1.0)
     f = _problem_file(tmp_path, 10)
     svc = _FakeService(reply)
     try:
