@@ -664,6 +664,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
+    from splitopt import interrupts
     from splitopt.formats.cluster_file import read_cluster
     from splitopt.placement.online import DEFAULT_POLICIES, canonical, simulate_many
     from splitopt.placement.simulate import summarise
@@ -699,7 +700,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             options,
             semantics=semantics,
             first_seed=first_seed,
-            progress=lambda done, total, label: bar.update(task, completed=done, description=label),
+            progress=lambda done, total, label: (
+                interrupts.check(),  # a check point between kernel calls (docs/reliability.md)
+                bar.update(task, completed=done, description=label),
+            ),
         )
     table = summarise(runs)
     from splitopt.placement.why import unserved_notes
@@ -1164,6 +1168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         code = _run(args)
+    from splitopt import interrupts
+
+    if interrupts.abandoned():  # native work that did not stop: exit without waiting
+        interrupts.exit_now(code)
     if code == EXIT_OK or os.environ.get("SPLITOPT_DEBUG"):
         seen = set()
         for w in caught:
@@ -1174,12 +1182,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def _run_command(args: argparse.Namespace) -> int:
+    """``args.func(args)`` under the interrupt policy (work in a worker thread; exit
+    130/143 on SIGINT/SIGTERM, nothing written as finished) and the output-lock policy
+    (each output file locked for the whole command: a second run writing it stops at
+    once, exit 2). The experiment harness (``experiment``, ``verify``) has its own
+    signal handling and locks its CSV itself; a streamed solve locks ``--out`` itself."""
+    from splitopt import interrupts
+    from splitopt.outputs import locked
+
+    if args.func in (cmd_experiment, cmd_verify):
+        return int(args.func(args))
+    outputs = [getattr(args, "json", None), getattr(args, "output", None)]
+
+    def call() -> int:
+        with locked(o for o in outputs if isinstance(o, str)):
+            return int(args.func(args))
+
+    return interrupts.run_guarded(call)
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
-        return int(args.func(args))
-    except KeyboardInterrupt:
+        return int(_run_command(args))
+    except KeyboardInterrupt as exc:  # SIGINT 130, SIGTERM 143 (splitopt.interrupts)
         print("splitopt: interrupted", file=sys.stderr)
-        return 130
+        return int(getattr(exc, "exit_code", 130))
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:

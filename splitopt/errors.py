@@ -103,6 +103,11 @@ class ExperimentError(UserError):
     """Unknown experiment, or bad harness options."""
 
 
+class DaskError(UserError):
+    """The Dask scheduler is unreachable, does not answer, answers garbage or was lost
+    mid-run (exit 2; finished rows and parts are kept for a rerun)."""
+
+
 class UsageError(UserError):
     """Bad combination of command-line options."""
 
@@ -117,6 +122,7 @@ class OutputError(UserError):
 
 
 __all__ = [
+    "DaskError",
     "DataError",
     "ExperimentError",
     "FamilyError",

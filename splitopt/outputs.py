@@ -25,6 +25,15 @@ or :func:`replace_file`; the experiment CSV is first checked by
   exit 2 naming the target as given, never the temporary file; no temporary file is
   left behind. ``KeyboardInterrupt`` or ``SIGTERM`` during a write (SIGTERM exits
   with code 143) removes the temporary file too.
+* **one writer per output** — a command holds an exclusive lock
+  (:class:`OutputLock`: ``fcntl.flock`` on the sidecar ``TARGET.lock``, which holds
+  the owner's pid) on each output file for as long as it runs (a streamed solve: its
+  ``OUT.parts`` too; an experiment: its CSV). A second run writing the same file
+  stops at once, before any work: exit 2, "TARGET: in use by pid N". The lock dies
+  with its process (a killed run leaves no stale lock); the sidecar is removed on
+  release.
+* **interrupted** — a signal (:mod:`splitopt.interrupts`) is checked just before the
+  rename: a run stopped by Ctrl-C or SIGTERM never puts a file in place as finished.
 * **experiment CSV** (``experiment --out``) must be a regular file (or a symlink to
   one) that is absent, empty, or a results CSV whose ``experiment`` column names the
   same experiment; anything else (another experiment's CSV, a JSON file, a device)
@@ -35,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import fcntl
 import io
 import os
 import signal
@@ -45,6 +55,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from splitopt import interrupts
 from splitopt.errors import OutputError
 
 PathLike = str | os.PathLike
@@ -166,12 +177,14 @@ def replace_file(target: PathLike, write: Callable[[Any], object], binary: bool 
             fd, tmp = tempfile.mkstemp(prefix=f".{where.name}.", suffix=".tmp", dir=where.parent)
         except OSError as exc:
             raise OutputError(target, f"cannot write: {_reason(exc)}") from None
+        _temporaries.add(tmp)
         try:
             with os.fdopen(fd, mode, encoding=enc, newline=nl) as fh:
                 write(fh)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, old_mode)  # mkstemp creates 0600
+            interrupts.check()  # a stopped run puts nothing in place as finished
             os.replace(tmp, where)
         except BaseException as exc:
             with contextlib.suppress(OSError):
@@ -179,6 +192,25 @@ def replace_file(target: PathLike, write: Callable[[Any], object], binary: bool 
             if isinstance(exc, OSError):
                 raise OutputError(target, f"cannot write: {_reason(exc)}") from None
             raise
+        finally:
+            _temporaries.discard(tmp)
+
+
+#: Temporary files being written now (removed if the process exits abandoning a write).
+_temporaries: set[str] = set()
+
+
+#: Lock sidecars this process holds (removed too when it exits abandoning work).
+_active_locks: set[Path] = set()
+
+
+def _remove_temporaries() -> None:
+    for tmp in [*_temporaries, *_active_locks]:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+interrupts.at_abandon(_remove_temporaries)
 
 
 def write_text(target: PathLike, text: str, inputs: Iterable[PathLike] = ()) -> None:
@@ -224,8 +256,8 @@ def prepare_results_csv(target: PathLike, experiment: str) -> Path:
             )
         col = header.index("experiment")
         others = set()
-        for row in reader:
-            if len(row) > col and row[col] != experiment:
+        for row in reader:  # a damaged row (wrong field count) is the harness's to drop
+            if len(row) == len(header) and row[col] != experiment:
                 others.add(row[col])
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise OutputError(
@@ -240,9 +272,102 @@ def prepare_results_csv(target: PathLike, experiment: str) -> Path:
     return where
 
 
+class OutputLock:
+    """Exclusive lock of an output file (module docstring).
+
+    ``OutputLock(target).acquire()`` locks ``TARGET.lock`` (the real file's name for a
+    symlink) without waiting; a file in use raises ``error(message)`` (default
+    :class:`~splitopt.errors.OutputError`) naming the target and the holder's pid.
+    Stream targets (``-``, devices, FIFOs) need no lock. A second lock of the same
+    file in the same process is refused too.
+    """
+
+    def __init__(self, target: PathLike, error: Callable[[str], Exception] | None = None) -> None:
+        self.target = os.fspath(target)
+        self.error = error
+        self.path: Path | None = None
+        self.fd: int | None = None
+
+    def _lock_path(self) -> Path | None:
+        if self.target == "-":
+            return None
+        kind, where = classify(self.target)
+        if kind == "stream":
+            return None
+        return where.with_name(where.name + ".lock")
+
+    def acquire(self) -> OutputLock:
+        path = self._lock_path()
+        if path is None:
+            return self
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(self.target, f"cannot write: {_reason(exc)}") from None
+        while True:
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise OutputError(
+                    self.target, f"cannot write (its lock {path.name}): {_reason(exc)}"
+                ) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pid = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                why = (
+                    f"in use by pid {pid} (another run writes it and holds {path}); "
+                    "wait for it to finish or choose another output"
+                )
+                if self.error is not None:
+                    raise self.error(f"{self.target} is {why}") from None
+                raise OutputError(self.target, why) from None
+            # the holder may have removed the file between our open and our lock
+            try:
+                same = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.path, self.fd = path, fd
+        _active_locks.add(path)
+        return self
+
+    def release(self) -> None:
+        if self.fd is None or self.path is None:
+            return
+        _active_locks.discard(self.path)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        os.close(self.fd)  # closing releases the flock
+        self.fd = None
+
+    def __enter__(self) -> OutputLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+@contextlib.contextmanager
+def locked(targets: Iterable[PathLike | None]) -> Iterator[None]:
+    """Hold :class:`OutputLock` on every given output (``None`` skipped) for the body."""
+    with contextlib.ExitStack() as stack:
+        for t in targets:
+            if t is not None:
+                stack.enter_context(OutputLock(t))
+        yield
+
+
 __all__ = [
+    "OutputLock",
     "check_not_input",
     "classify",
+    "locked",
     "prepare_results_csv",
     "replace_file",
     "write_text",

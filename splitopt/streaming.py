@@ -27,15 +27,17 @@ import math
 import os
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from splitopt import interrupts
 from splitopt._version import __version__
 from splitopt.batch_evaluate import score_flat
-from splitopt.errors import InputError, UserError
+from splitopt.errors import DaskError, InputError, OutputError, UserError
 from splitopt.evaluate import RTOL
 from splitopt.formats.columnar import (
     META_KEY,
@@ -223,12 +225,44 @@ def solve_file(
     Returns the totals written into the solution's metadata. ``stop_after``
     (tests) raises :class:`KeyboardInterrupt` after that many ranges were solved
     in this call, as an interruption would.
+
+    ``out`` is checked and locked (:class:`splitopt.outputs.OutputLock`, for the
+    whole run, parts included) before any work: a folder, an unwritable target or
+    a file another run is writing is exit 2 at once. A run that fails on its input
+    removes its parts (a rerun would fail the same way); an interrupted run, or one
+    whose Dask cluster failed, keeps them for the rerun.
     """
-    from splitopt.outputs import check_not_input
-    from splitopt.solvers import get_solver
+    from splitopt.outputs import OutputLock, check_not_input, classify
 
     options = dict(options or {})
     check_not_input(out, [path])
+    kind, _ = classify(out)  # a folder, a block device, …: refused before any work
+    if kind == "stream":
+        raise OutputError(
+            out, "a streamed solution is written through a part folder; give a file name"
+        )
+    with OutputLock(out):
+        return _solve_file_locked(path, out, solver, options, rows, progress, dask, stop_after)
+
+
+def _part_ok(f: Path, expect_rows: int) -> str | None:
+    """Why a part file cannot be kept (truncated, foreign, wrong size), or ``None``."""
+    pq = _pa()
+    try:
+        pf = pq.ParquetFile(f)
+        md = json.loads(pf.schema_arrow.metadata[META_KEY])
+        if pf.metadata.num_rows != expect_rows or md.get("rows") != expect_rows:
+            return f"holds {pf.metadata.num_rows} rows, its range {expect_rows}"
+        if not all(k in md for k in ("partials", "statuses", "feasible")):
+            return "is not a splitopt part (no totals)"
+    except Exception as exc:  # truncated, not Parquet, no metadata: redo it
+        return f"cannot be read ({type(exc).__name__})"
+    return None
+
+
+def _solve_file_locked(path, out, solver, options, rows, progress, dask, stop_after) -> dict:  # type: ignore[no-untyped-def]
+    from splitopt.solvers import get_solver
+
     reader = ColumnarProblem(path)
     s = get_solver(solver, **options)  # bad names/options fail before any work
     if not s.available():
@@ -252,22 +286,65 @@ def solve_file(
         except ValueError:
             same = False
         if same:
-            done = {k for k in range(len(ranges)) if (parts / f"part-{k:06d}.parquet").is_file()}
+            for k in range(len(ranges)):
+                f = parts / f"part-{k:06d}.parquet"
+                if not f.is_file():
+                    continue
+                why = _part_ok(f, ranges[k][1] - ranges[k][0])
+                if why is None:
+                    done.add(k)
+                else:  # one bad part never blocks the resume: it is solved again
+                    warnings.warn(f"{f}: {why}; solving its rows again", stacklevel=2)
+                    f.unlink()
         else:
             shutil.rmtree(parts)
     elif parts.exists():
         raise UserError(f"{parts}: exists and is not a splitopt part folder; remove it")
-    parts.mkdir(parents=True, exist_ok=True)
-    if not manifest.is_file():
-        from splitopt.outputs import write_text
+    created = not parts.exists()
+    try:
+        parts.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(out, f"cannot write its part folder {parts}: {exc.strerror}") from None
+    try:
+        if not manifest.is_file():
+            from splitopt.outputs import write_text
 
-        write_text(manifest, json.dumps(fp))
+            write_text(manifest, json.dumps(fp))
+        totals = _solve_parts(
+            path, reader, out, parts, ranges, done, solver, options, rows, progress, dask,
+            stop_after,
+        )
+    except DaskError:
+        _drop_if_empty(parts, created)
+        raise
+    except UserError:
+        # the input is at fault: a rerun fails the same way, so the parts are litter
+        shutil.rmtree(parts, ignore_errors=True)
+        raise
+    except BaseException:  # interrupted (or a bug): finished parts stay for the rerun
+        _drop_if_empty(parts, created)
+        raise
+    shutil.rmtree(parts)
+    return totals
+
+
+def _drop_if_empty(parts: Path, created: bool) -> None:
+    """Remove a part folder this run created when no part in it is finished."""
+    if created and not any(parts.glob("part-*.parquet")):
+        shutil.rmtree(parts, ignore_errors=True)
+
+
+def _solve_parts(
+    path, reader, out, parts, ranges, done, solver, options, rows, progress, dask, stop_after
+) -> dict:  # type: ignore[no-untyped-def]
     todo = [k for k in range(len(ranges)) if k not in done]
+    n = reader.num_rows
     t0 = time.perf_counter()
     solved = 0
 
     def save(k: int, table: Any, summary: PartSummary) -> None:
         nonlocal solved
+        interrupts.check()
         _write_table(parts / f"part-{k:06d}.parquet", table, summary.__dict__)
         solved += 1
         if stop_after is not None and solved >= stop_after:
@@ -276,6 +353,7 @@ def solve_file(
     with _progress(progress, n, sum(ranges[k][1] - ranges[k][0] for k in done)) as advance:
         if dask is None:
             for k in todo:
+                interrupts.check()
                 a, b = ranges[k]
                 table, summary = solve_range(path, a, b, solver, options)
                 save(k, table, summary)
@@ -283,48 +361,153 @@ def solve_file(
         else:
             _solve_dask(dask, path, ranges, todo, solver, options, save, advance)
     runtime = time.perf_counter() - t0
-    totals = _join(path, reader, out, parts, len(ranges), solver, options, runtime, len(done), rows)
-    shutil.rmtree(parts)
-    return totals
+    interrupts.check()
+    return _join(path, reader, out, parts, len(ranges), solver, options, runtime, len(done), rows)
 
 
-def _dask_client(dask: Any) -> Any:
-    """A ``distributed.Client`` for ``dask`` (a scheduler address, or a Client as is)."""
+#: Seconds to wait for a Dask scheduler's first answer before giving up (exit 2).
+DASK_CONNECT_TIMEOUT_S = 5.0
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Check that ``tcp://HOST:PORT`` answers like a Dask server within ``timeout`` s.
+
+    A Dask server sends its handshake as soon as it accepts (a frame count, 8 bytes
+    little-endian, then frame lengths); a service that accepts and stays silent made
+    ``distributed.Client`` wait forever, and one that sends other bytes made it try to
+    allocate exabytes. Other schemes are left to ``distributed``.
+    """
+    import socket
+
+    rest = address[len("tcp://") :] if address.startswith("tcp://") else address
+    if "://" in rest:
+        return
+    host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit():
+        return
+    try:
+        sock = socket.create_connection((host, int(port)), timeout=timeout)
+    except OSError as exc:  # refused, unreachable, connect timeout
+        raise DaskError(
+            f"--dask {address}: cannot reach a Dask scheduler within {timeout:g} s "
+            f"({type(exc).__name__}: {exc.strerror or exc})"
+        ) from None
+    head = b""
+    try:
+        with sock:
+            sock.settimeout(timeout)
+            while len(head) < 8:
+                chunk = sock.recv(8 - len(head))
+                if not chunk:
+                    raise DaskError(
+                        f"--dask {address}: the service closed the connection; "
+                        "is it a Dask scheduler?"
+                    )
+                head += chunk
+    except OSError:  # accepted, then silent (or reset)
+        raise DaskError(
+            f"--dask {address}: accepted the connection but sent no Dask handshake within "
+            f"{timeout:g} s; is it a Dask scheduler?"
+        ) from None
+    frames = int.from_bytes(head, "little")
+    if not 1 <= frames <= 1024:
+        raise DaskError(f"--dask {address}: the service does not speak the Dask protocol")
+
+
+def connect_dask(address: str, timeout: float | None = None) -> Any:
+    """A ``distributed.Client`` for a scheduler address, or :class:`DaskError` (exit 2)
+    within about ``timeout`` seconds (default :data:`DASK_CONNECT_TIMEOUT_S`) when the
+    address is unreachable, silent, or not a Dask scheduler."""
+    import threading
+
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover
         raise UserError(
             "--dask needs dask.distributed: pip install 'splitopt[experiments]'"
         ) from None
-    try:
-        client = Client(dask, timeout=10) if isinstance(dask, str) else dask
-    except OSError as exc:
-        raise UserError(f"cannot connect to the Dask scheduler {dask}: {exc}") from None
-    return client
+    limit = DASK_CONNECT_TIMEOUT_S if timeout is None else timeout
+    _probe(address, limit)
+    import logging
+
+    # a lost scheduler is reported once, as one line (DaskError), not as the client's
+    # logged tracebacks (36 lines per failure)
+    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+    box: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            box["client"] = Client(address, timeout=limit)
+        except BaseException as exc:
+            box["error"] = exc
+
+    t = threading.Thread(target=connect, name="splitopt-dask-connect", daemon=True)
+    t.start()
+    t.join(limit + 10)
+    if t.is_alive():
+        raise DaskError(f"--dask {address}: no answer within {limit:g} s")
+    if "error" in box:
+        exc = box["error"]
+        raise DaskError(
+            f"--dask {address}: cannot connect to a Dask scheduler "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
+        ) from None
+    return box["client"]
+
+
+def _dask_client(dask: Any) -> Any:
+    """A ``distributed.Client`` for ``dask`` (a scheduler address, or a Client as is)."""
+    return connect_dask(dask) if isinstance(dask, str) else dask
+
+
+def _close(client: Any) -> None:
+    """Close a client we opened; a dead scheduler must not hang or raise here."""
+    import contextlib
+
+    with contextlib.suppress(BaseException):
+        client.close(timeout=2)
+
+
+def _lost(dask: Any, exc: BaseException, left: int) -> DaskError:
+    text = " ".join(str(exc).split())[:200]
+    return DaskError(
+        f"--dask {dask}: the Dask cluster failed mid-run ({type(exc).__name__}: {text}); "
+        f"{left} batch(es) unfinished, the finished ones are kept: rerun to resume"
+    )
 
 
 def _solve_dask(dask, path, ranges, todo, solver, options, save, advance) -> None:  # type: ignore[no-untyped-def]
     client = _dask_client(dask)
     from distributed import as_completed
+
+    left = set(todo)
     try:
-        futures = {
-            client.submit(
-                _remote_range, str(Path(path).resolve()), *ranges[k], solver, options, pure=False
-            ): k
-            for k in todo
-        }
-        for fut in as_completed(futures):
-            k = futures[fut]
-            table, summary = fut.result()
-            if isinstance(table, str):
-                for f in futures:
-                    f.cancel()
-                raise UserError(summary)
-            save(k, table, summary)
-            advance(ranges[k][1] - ranges[k][0])
+        try:
+            futures = {
+                client.submit(
+                    _remote_range, str(Path(path).resolve()), *ranges[k], solver, options,
+                    pure=False,
+                ): k
+                for k in todo
+            }
+            for fut in as_completed(futures):
+                k = futures[fut]
+                table, summary = fut.result()
+                if isinstance(table, str):
+                    for f in futures:
+                        f.cancel()
+                    raise UserError(summary)
+                save(k, table, summary)
+                left.discard(k)
+                advance(ranges[k][1] - ranges[k][0])
+        except (UserError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # the scheduler died, the connection broke, …
+            raise _lost(dask, exc, len(left)) from None
     finally:
         if isinstance(dask, str):
-            client.close()
+            _close(client)
 
 
 class _progress:
@@ -574,9 +757,13 @@ def _map_dask(dask: Any, fn: Any, path: str, solution: str, ranges: list) -> lis
         p, s = str(Path(path).resolve()), str(Path(solution).resolve())
         futures = [client.submit(fn, p, s, a, b, pure=False) for a, b in ranges]
         out = client.gather(futures)
+    except (UserError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise _lost(dask, exc, len(ranges)) from None
     finally:
         if isinstance(dask, str):
-            client.close()
+            _close(client)
     for r in out:
         if r[0] == "error":
             raise UserError(r[1])

@@ -603,7 +603,7 @@ def run_verify(
     tasks = [
         Task.make(
             "verify",
-            "splitopt.verify:verify_task",
+            "verify",  # registered runner name (experiments.harness)
             family=family,
             seed=seed,
             index=i,

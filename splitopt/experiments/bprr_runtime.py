@@ -53,8 +53,8 @@ import numpy as np
 from splitopt.experiments.harness import Task, experiment
 from splitopt.experiments.online import NUM_SERVERS, SCENARIOS, _cluster, rate_tasks
 
-_RUNTIME = "splitopt.experiments.bprr_runtime:runtime_row"
-_BOUND = "splitopt.experiments.bprr_runtime:bound_row"
+_RUNTIME = "bprr-runtime"  # registered names (experiments.harness)
+_BOUND = "bprr-bound"
 
 #: Placement steps timed (the policy whose ``prepare`` is timed).
 PLACEMENT_ALGOS = {

@@ -39,7 +39,7 @@ from splitopt.experiments.bprr_policies import POLICIES, QUICK_POLICIES
 from splitopt.experiments.harness import Task, experiment
 from splitopt.experiments.policy_display import COLORS, LABELS, MARKERS  # one display table
 
-_RUNNER = "splitopt.experiments.online:run_row"
+_RUNNER = "bprr-online"  # registered name (experiments.harness)
 SCENARIO_LABELS: dict[str, str] = {
     "clustered": "clustered",
     "abvt": "AboveNet",

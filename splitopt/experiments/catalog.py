@@ -32,7 +32,6 @@ from splitopt.experiments.speed import SOLVERS as SPEED_SOLVERS
 #: Tasks name their runner through this module (which re-exports the runners of
 #: :mod:`splitopt.experiments.runners`), so task keys, and with them the rows of
 #: existing result files, stay what they were before the runners moved.
-_RUNNERS = "splitopt.experiments.catalog"
 __all__ = [
     "run_calibration_impact",
     "run_confirmatory",
@@ -57,7 +56,7 @@ def _headline_tasks(
             for solver in solvers:
                 yield Task.make(
                     name,
-                    f"{_RUNNERS}:run_split",
+                    "split",
                     family="paper-like",
                     seed=s,
                     size=size,
@@ -111,7 +110,7 @@ def protocol(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
             for g in groups:
                 yield Task.make(
                     "protocol",
-                    f"{_RUNNERS}:run_split",
+                    "split",
                     setting=setting,
                     sweep=sweep,
                     family="paper-like",
@@ -150,7 +149,7 @@ def calibration_impact(seed: int, repetitions: int, quick: bool) -> Iterator[Tas
             for g in groups:
                 yield Task.make(
                     "calibration-impact",
-                    f"{_RUNNERS}:run_calibration_impact",
+                    "calibration-impact",
                     setting=setting,
                     family="paper-like",
                     seed=s,
@@ -180,7 +179,7 @@ def confirmatory(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
         for model in COST_MODELS:
             yield Task.make(
                 "confirmatory",
-                f"{_RUNNERS}:run_confirmatory",
+                "confirmatory",
                 setting="P",
                 family="paper-like",
                 seed=seed + rep,
@@ -236,7 +235,7 @@ def sweeps(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                 for solver in SWEEP_SOLVERS:
                     yield Task.make(
                         "sweeps",
-                        f"{_RUNNERS}:run_split",
+                        "split",
                         sweep=sweep,
                         family="llm-edge",
                         seed=s,
@@ -251,7 +250,7 @@ def sweeps(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                 for solver in SWEEP_SOLVERS:
                     yield Task.make(
                         "sweeps",
-                        f"{_RUNNERS}:run_split",
+                        "split",
                         sweep=sweep,
                         family="llm-edge",
                         seed=s,
@@ -305,11 +304,11 @@ def throughput(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                 sim_seed=s,
             )
             yield Task.make(
-                "throughput", f"{_RUNNERS}:run_simulation", mode="sustainable", **common
+                "throughput", "simulation", mode="sustainable", **common
             )
             for r in rates:
                 yield Task.make(
-                    "throughput", f"{_RUNNERS}:run_simulation", mode="rate", rate_norm=r, **common
+                    "throughput", "simulation", mode="rate", rate_norm=r, **common
                 )
 
 
@@ -349,7 +348,7 @@ def runtime(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                     params[axis] = v
                     yield Task.make(
                         "runtime",
-                        f"{_RUNNERS}:run_speed",
+                        "speed",
                         axis=axis,
                         solver=solver,
                         seed=s,
@@ -370,7 +369,7 @@ def discretisation(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
             for g in grids:
                 yield Task.make(
                     "discretisation",
-                    f"{_RUNNERS}:run_discretisation",
+                    "discretisation",
                     family=family,
                     seed=seed + rep,
                     size=size,
@@ -401,7 +400,7 @@ def verify_placement(seed: int, repetitions: int, quick: bool) -> Iterator[Task]
     for index in range(count * repetitions):
         yield Task.make(
             "verify-placement",
-            "splitopt.placement.verify:verify_instance",
+            "verify-placement",  # registered runner name (experiments.harness)
             seed=seed,
             index=index,
         )

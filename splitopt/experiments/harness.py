@@ -44,25 +44,26 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as _dt
-import fcntl
 import hashlib
 import importlib
 import io
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from splitopt.errors import ExperimentError
-from splitopt.outputs import prepare_results_csv, replace_file
+from splitopt import interrupts
+from splitopt.errors import DaskError, ExperimentError
+from splitopt.outputs import OutputLock, prepare_results_csv, replace_file
 
 #: Columns that come first in every CSV, in this order.
 LEADING: tuple[str, ...] = ("experiment", "key", "task_index")
@@ -84,18 +85,93 @@ def is_volatile(column: str) -> bool:
     return column in VOLATILE or "runtime" in column
 
 
+#: Runners by registered name: name -> ("module:function", earlier identities).
+#: A task's key hashes the runner's *name*, so moving a runner to another module
+#: changes only its entry here; the earlier identities (the import paths that rows
+#: written before carried in their keys) let those rows resume (:func:`legacy_keys`).
+_RUNNERS: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def register_runner(name: str, target: str, formerly: Sequence[str] = ()) -> None:
+    """Register the runner ``target`` ("module:function") as ``name``.
+
+    ``formerly``: identities under which rows were written before (import paths of
+    earlier versions); rows keyed by them count as this runner's rows. Registering a
+    name again with another target warns (the new one wins).
+    """
+    if ":" in name:
+        raise ExperimentError(f"runner name {name!r} must not contain ':'")
+    old = _RUNNERS.get(name)
+    if old is not None and old[0] != target:
+        import warnings
+
+        warnings.warn(
+            f"runner {name!r} re-registered: {old[0]} -> {target}", RuntimeWarning, stacklevel=2
+        )
+    _RUNNERS[name] = (target, tuple(dict.fromkeys((*formerly, target))))
+
+
+def runner_target(runner: str) -> str:
+    """The "module:function" of a registered runner name (an import path as is)."""
+    if runner in _RUNNERS:
+        return _RUNNERS[runner][0]
+    if ":" not in runner:
+        raise ExperimentError(
+            f"unknown runner {runner!r}; registered: {', '.join(sorted(_RUNNERS))}"
+        )
+    return runner
+
+
+# The package's runners (names, not import paths, are their identities in result
+# files; "formerly" lists the import paths their rows were keyed by before names).
+_HOME, _OLD = "splitopt.experiments.runners", "splitopt.experiments.catalog"
+for _name, _function in (
+    ("split", "run_split"),
+    ("calibration-impact", "run_calibration_impact"),
+    ("simulation", "run_simulation"),
+    ("speed", "run_speed"),
+    ("discretisation", "run_discretisation"),
+):  # the catalogue's runners: rows written before were keyed by the catalogue's path
+    register_runner(_name, f"{_HOME}:{_function}", (f"{_OLD}:{_function}",))
+register_runner("bprr-online", "splitopt.experiments.online:run_row")
+register_runner("bprr-runtime", "splitopt.experiments.bprr_runtime:runtime_row")
+register_runner("bprr-bound", "splitopt.experiments.bprr_runtime:bound_row")
+register_runner("verify", "splitopt.verify:verify_task")
+register_runner("verify-placement", "splitopt.placement.verify:verify_instance")
+register_runner(
+    "joint-verify",
+    "splitopt.experiments.joint_verify:run_joint_check",
+    ("splitopt.experiments.joint_verify:run_joint_check",),
+)
+register_runner(
+    "confirmatory",
+    "splitopt.experiments.confirmatory:run_confirmatory",
+    ("splitopt.experiments.catalog:run_confirmatory",),
+)
+
+
+def _key(experiment: str, runner: str, params: Iterable[tuple[str, Scalar]]) -> str:
+    blob = json.dumps([experiment, runner, sorted(params)], sort_keys=True, default=str)
+    return hashlib.blake2b(blob.encode(), digest_size=8).hexdigest()
+
+
 @dataclass(frozen=True)
 class Task:
-    """One run: ``runner`` ("module:function") called with ``params``.
+    """One run: ``runner`` (a registered name, :func:`register_runner`, or a
+    "module:function" path) called with ``params``.
 
     ``params`` is a tuple of (name, value) pairs with scalar values, so a task
     is hashable and pickles small. :attr:`key` is stable across processes and
-    Python versions (it hashes a canonical JSON form).
+    Python versions (it hashes a canonical JSON form); for a registered runner it
+    hashes the name, so it survives moving the runner's module.
     """
 
     experiment: str
     runner: str
     params: tuple[tuple[str, Scalar], ...]
+    #: the runner's "module:function", filled in by :meth:`make` (worker processes
+    #: need not have the registration); not part of the key
+    target: str = field(default="", compare=False)
 
     @classmethod
     def make(cls, experiment: str, runner: str, **params: Scalar) -> Task:
@@ -103,15 +179,19 @@ class Task:
         for k, v in params.items():
             if not isinstance(v, (str, int, float, bool)) and v is not None:
                 raise ExperimentError(f"task parameter {k!r} must be a scalar, got {v!r}")
-        return cls(experiment, runner, tuple(params.items()))
+        return cls(experiment, runner, tuple(params.items()), runner_target(runner))
 
     @property
     def key(self) -> str:
         """A 16-hex-digit hash of the experiment, runner and parameters."""
-        blob = json.dumps(
-            [self.experiment, self.runner, sorted(self.params)], sort_keys=True, default=str
-        )
-        return hashlib.blake2b(blob.encode(), digest_size=8).hexdigest()
+        return _key(self.experiment, self.runner, self.params)
+
+    def legacy_keys(self) -> list[str]:
+        """Keys this task's rows carried when its runner was known by an earlier
+        identity (``formerly`` and the import path of :func:`register_runner`)."""
+        if self.runner not in _RUNNERS:
+            return []
+        return [_key(self.experiment, r, self.params) for r in _RUNNERS[self.runner][1]]
 
     def param_dict(self) -> dict[str, Scalar]:
         return dict(self.params)
@@ -214,7 +294,7 @@ def run_task(task: Task) -> dict[str, Scalar]:
     row: dict[str, Scalar] = {}
     error = ""
     try:
-        out = resolve(task.runner)(**task.param_dict())
+        out = resolve(task.target or runner_target(task.runner))(**task.param_dict())
         if not isinstance(out, Mapping):
             raise TypeError(f"runner {task.runner} returned {type(out).__name__}, not a dict")
         for k, v in out.items():
@@ -290,22 +370,52 @@ def _repair_tail(path: Path) -> None:
         f.truncate(cut)
 
 
-def read_csv_rows(path: Path | str) -> list[dict[str, str]]:
-    """Rows of a results CSV as string dicts (a partial last line is ignored)."""
-    p = Path(path)
-    if not p.exists():
-        return []
-    data = p.read_text(encoding="utf-8")
+_KEY = re.compile(r"[0-9a-f]{16}")
+
+
+def _load(path: Path) -> tuple[list[str], list[dict[str, str]], list[int]]:
+    """(header, intact rows, line numbers of damaged rows) of a results CSV.
+
+    A partial last line (no newline: a killed writer) is ignored. A row is damaged
+    when its number of fields differs from the header's (a row cut short, or
+    lengthened, by a crash or an edit) or its key is not 16 hex digits (e.g. NUL
+    bytes): it never counts as finished and never survives finalisation.
+    """
+    if not path.exists():
+        return [], [], []
+    data = path.read_text(encoding="utf-8", errors="replace")
     if data and not data.endswith("\n"):
         data = data[: data.rfind("\n") + 1]
-    return list(csv.DictReader(io.StringIO(data)))
+    reader = csv.reader(io.StringIO(data, newline=""))
+    header = next(reader, [])
+    rows, damaged = [], []
+    for fields in reader:
+        line = reader.line_num
+        if not fields:
+            continue
+        row = dict(zip(header, fields, strict=False))
+        if len(fields) != len(header) or (
+            "key" in header and not _KEY.fullmatch(row.get("key", ""))
+        ):
+            damaged.append(line)
+            continue
+        rows.append(row)
+    return header, rows, damaged
+
+
+def read_csv_rows(path: Path | str) -> list[dict[str, str]]:
+    """Rows of a results CSV as string dicts (a partial last line and damaged rows,
+    see :func:`_load`, are ignored)."""
+    return _load(Path(path))[1]
 
 
 class CsvLog:
     """Append-only CSV with a header that grows when a row brings new columns.
 
     A header change rewrites the file through a temporary file and
-    :func:`os.replace`, so the file on disk is always complete.
+    :func:`os.replace`, so the file on disk is always complete. Damaged rows found
+    when the file is opened are dropped (a warning names their lines; their tasks
+    run again) and the file is rewritten without them.
     """
 
     def __init__(self, path: Path) -> None:
@@ -314,10 +424,33 @@ class CsvLog:
         self.rows: list[dict[str, str]] = []
         if path.exists() and path.stat().st_size > 0:
             _repair_tail(path)
-            self.rows = unique_rows(read_csv_rows(path))
-            with path.open(encoding="utf-8") as f:
-                header = next(csv.reader(f), [])
+            header, rows, damaged = _load(path)
+            self.rows = unique_rows(rows)
             self.columns = list(header)
+            if damaged:
+                import warnings
+
+                lines = ", ".join(map(str, damaged[:10])) + (", …" if len(damaged) > 10 else "")
+                warnings.warn(
+                    f"{path}: dropped {len(damaged)} damaged row(s) (line {lines}: wrong "
+                    "number of fields or a bad key); their tasks run again",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                self._rewrite(self.rows, self.columns)
+
+    def rekey(self, renames: Mapping[str, str]) -> None:
+        """Give rows keyed by an earlier runner identity their task's key (rows
+        written before runners had names resume), and rewrite the file if any changed."""
+        changed = False
+        for r in self.rows:
+            new = renames.get(r.get("key", ""))
+            if new is not None:
+                r["key"] = new
+                changed = True
+        if changed:
+            self.rows = unique_rows(self.rows)
+            self._rewrite(self.rows, self.columns)
 
     def keys(self) -> set[str]:
         return {r.get("key", "") for r in self.rows}
@@ -384,56 +517,15 @@ def unique_rows(rows: Iterable[dict[str, str]]) -> list[dict[str, str]]:
     return out
 
 
-class CsvLock:
-    """Exclusive lock on ``PATH.lock`` (``fcntl.flock``, holds the owner's pid).
-
-    Acquired without waiting: a file in use raises :class:`ExperimentError`
-    naming the pid. The lock dies with its process, so a killed run never
-    leaves a stale lock; the sidecar file is removed on release.
-    """
+class CsvLock(OutputLock):
+    """The output lock (:class:`splitopt.outputs.OutputLock`) of a results CSV:
+    exclusive, on ``PATH.lock`` (holds the owner's pid), without waiting; a file in
+    use raises :class:`ExperimentError` naming the pid. The lock dies with its
+    process, so a killed run never leaves a stale lock; the sidecar file is removed
+    on release."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path.with_name(path.name + ".lock")
-        self.fd: int | None = None
-
-    def acquire(self) -> None:
-        while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                pid = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
-                os.close(fd)
-                target = self.path.name.removesuffix(".lock")
-                raise ExperimentError(
-                    f"{target} is in use by pid {pid} (another run holds {self.path})"
-                ) from None
-            # The holder may have removed the file between our open and our lock.
-            try:
-                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
-                break
-            os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self.fd = fd
-
-    def release(self) -> None:
-        if self.fd is None:
-            return
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-        os.close(self.fd)  # closing releases the flock
-        self.fd = None
-
-    def __enter__(self) -> CsvLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+        super().__init__(path, error=ExperimentError)
 
 
 class _Stop(BaseException):
@@ -454,6 +546,8 @@ class _SignalGuard:
         self.old: dict[int, Any] = {}
 
     def _handle(self, signum: int, _frame: object) -> None:
+        if self.soft:  # a task in this process: ask its native solve to stop
+            interrupts.request_stop(signum)
         if self.critical or (self.soft and self.pending is None):
             self.pending = signum
             return
@@ -461,9 +555,10 @@ class _SignalGuard:
 
     @contextlib.contextmanager
     def task(self) -> Iterator[None]:
-        """A task running in this process (serial runs): a first signal waits until its
-        row is written (raising inside a native solver or a numba callback is not
-        safe); a second one stops at once."""
+        """A task running in this process (serial runs, in a worker thread:
+        :func:`splitopt.interrupts.run_guarded`): a signal asks its native solve to
+        stop and its row is discarded (it runs again on resume); raising inside a
+        native solver or a numba callback is never done."""
         self.soft += 1
         try:
             yield
@@ -523,8 +618,35 @@ def order_columns(cols: Iterable[str]) -> list[str]:
 def _serial(tasks: Sequence[Task], guard: _SignalGuard) -> Iterator[dict[str, Scalar]]:
     for t in tasks:
         with guard.task():
-            row = run_task(t)
+            try:
+                row = interrupts.run_guarded(lambda t=t: run_task(t), handlers=False)
+            except interrupts.Interrupted as exc:  # cut short: its row is not written
+                guard.pending = None
+                raise _Stop(exc.signum) from None
         yield row
+
+
+def _watch_parent(parent: int) -> None:
+    """Pool-worker initialiser: die with the parent, even when it is killed with
+    SIGKILL (no clean-up runs there). Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``;
+    everywhere: a thread that exits when the parent is gone (reparented)."""
+    import ctypes
+
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    # SIGINT goes to the whole terminal group: the parent stops the pool itself
+    with contextlib.suppress(Exception):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    if os.getppid() != parent:  # the parent died before the prctl
+        os._exit(1)
+    threading.Thread(target=watch, name="splitopt-parent-watch", daemon=True).start()
 
 
 def _pool(tasks: Sequence[Task], workers: int) -> Iterator[dict[str, Scalar]]:
@@ -533,7 +655,9 @@ def _pool(tasks: Sequence[Task], workers: int) -> Iterator[dict[str, Scalar]]:
 
     # "spawn": workers start clean (no inherited threads from Dask or rich).
     ctx = mp.get_context("spawn")
-    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    ex = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_watch_parent, initargs=(os.getpid(),)
+    )
     finished = False
     try:
         futs = [ex.submit(run_task, t) for t in tasks]
@@ -560,16 +684,16 @@ DASK_CONNECT_TIMEOUT_S = 5.0
 
 
 def _connect(address: object):  # type: ignore[no-untyped-def]
-    """A Dask client for ``address``; an unreachable scheduler is an ExperimentError."""
-    from dask.distributed import Client
+    """A Dask client for ``address``; an unreachable, silent or foreign service is a
+    :class:`~splitopt.errors.DaskError` (exit 2) within seconds."""
+    from splitopt.streaming import connect_dask
 
+    if not isinstance(address, str):
+        raise ExperimentError(f"--dask {address!r}: give a scheduler address")
     try:
-        return Client(address, timeout=DASK_CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        raise ExperimentError(
-            f"--dask {address}: cannot reach a Dask scheduler within "
-            f"{DASK_CONNECT_TIMEOUT_S:g} s ({type(exc).__name__}: {exc})"
-        ) from None
+        return connect_dask(address, DASK_CONNECT_TIMEOUT_S)
+    except DaskError as exc:
+        raise ExperimentError(str(exc)) from None
 
 
 def _dask(
@@ -598,16 +722,24 @@ def _dask(
                     done = set()
                 for f in done:
                     try:
-                        yield f.result()
+                        row = f.result()
                     except KilledWorker as exc:
                         raise ExperimentError(
                             f"Dask workers died running a task ({exc}); {len(pending)} tasks "
                             "unfinished, rerun to resume"
                         ) from None
+                    except Exception as exc:  # the scheduler died, the connection broke
+                        raise _lost(address, exc, len(pending) + 1) from None
+                    yield row
                 if done:
                     idle_since = None
                     continue
-                workers = client.scheduler_info().get("workers", {})
+                try:
+                    workers = client.scheduler_info().get("workers", {})
+                    if client.status in ("closed", "closing"):
+                        raise ConnectionError("the client lost its scheduler")
+                except Exception as exc:
+                    raise _lost(address, exc, len(pending)) from None
                 if workers:
                     idle_since = None
                     continue
@@ -619,10 +751,25 @@ def _dask(
                         f"({len(pending)} tasks unfinished); start workers and rerun to resume"
                     )
         finally:
-            client.cancel(futs)
+            with contextlib.suppress(Exception):
+                client.cancel(futs)
     finally:
         if own:
-            client.close()
+            _close(client)
+
+
+def _lost(address: object, exc: BaseException, left: int) -> ExperimentError:
+    text = " ".join(str(exc).split())[:200]
+    return ExperimentError(
+        f"--dask {address}: the Dask cluster failed mid-run ({type(exc).__name__}: {text}); "
+        f"{left} task(s) unfinished, the finished rows are kept: rerun to resume"
+    )
+
+
+def _close(client: Any) -> None:
+    """Close a client we opened; a dead scheduler must not hang or raise here."""
+    with contextlib.suppress(BaseException):
+        client.close(timeout=2)
 
 
 def _progress(total: int, done: int, name: str, enabled: bool):  # type: ignore[no-untyped-def]
@@ -730,7 +877,9 @@ def run_tasks(
     # that is absent, empty or a results CSV of this experiment
     path = prepare_results_csv(Path(out), names[0] if len(names) == 1 else label)
     path.parent.mkdir(parents=True, exist_ok=True)
+    code = None
     with CsvLock(path), _SignalGuard() as guard:
+        interrupts.reset()
         try:
             _run_locked(
                 serial,
@@ -745,7 +894,12 @@ def run_tasks(
                 keep_stale,
             )
         except _Stop as stop:
-            raise SystemExit(128 + stop.signum) from None
+            code = 128 + stop.signum
+    if code is not None:
+        if interrupts.abandoned():  # a native solve that did not stop: do not wait for it
+            interrupts.exit_now(code)
+        interrupts.reset()
+        raise SystemExit(code)
     return path
 
 
@@ -763,6 +917,7 @@ def _run_locked(
 ) -> None:
     with guard.writing():
         log = CsvLog(path)
+        log.rekey({old: t.key for t in tasks for old in t.legacy_keys() if old != t.key})
     done = log.keys()
     todo = [t for t in tasks if t.key not in done]
     index = {t.key: i for i, t in enumerate(tasks)}

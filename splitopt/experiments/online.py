@@ -28,7 +28,7 @@ import numpy as np
 from splitopt.experiments.bprr_policies import POLICIES, QUICK_POLICIES
 from splitopt.experiments.harness import Task, experiment
 
-_RUNNER = "splitopt.experiments.online:run_row"
+_RUNNER = "bprr-online"  # registered name (experiments.harness)
 SCENARIOS = ("clustered", "abvt", "bellcanada", "gtsce")
 RATES = (0.1, 0.5)
 L_OUTS = (64, 128)

@@ -91,6 +91,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from splitopt import interrupts
 from splitopt.errors import SolverError, SolverUnavailable
 from splitopt.placement.evaluate import RTOL, PlacementScore, evaluate
 from splitopt.placement.model import Cluster, Placement, Route
@@ -508,7 +509,8 @@ def _run_highs(model: BPRRModel, rhs: dict[int, float], time_limit: float | None
         np.array(value, dtype=float),
     )
     try:
-        with quiet_stdout():
+        h.HandleUserInterrupt = True  # cancelSolve() on Ctrl-C (splitopt.interrupts)
+        with quiet_stdout(), interrupts.stoppable(h.cancelSolve):
             h.run()
     except Exception as exc:  # pragma: no cover - a crash inside HiGHS
         return BackendResult("error", message=f"HiGHS failed: {exc}")
@@ -664,7 +666,8 @@ def _run_cpsat(model: BPRRModel, rhs: dict[int, float], time_limit: float | None
     p.presolve_inclusion_work_limit = 0  # or-tools issue #5293 (see splitopt.solvers.ilp_ortools)
     if time_limit is not None:
         p.max_time_in_seconds = float(time_limit)
-    with quiet_stdout():
+    p.catch_sigint_signal = False  # the interrupt policy owns Ctrl-C (splitopt.interrupts)
+    with quiet_stdout(), interrupts.stoppable(solver.stop_search):
         st = solver.solve(m)
     note = f"CP-SAT objective rounded: optimum certified to {2 * err:.3g} s"
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):

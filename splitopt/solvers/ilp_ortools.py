@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from splitopt import interrupts
 from splitopt.solvers.ilp_model import (
     ILPSolver,
     SplitModel,
@@ -114,7 +115,8 @@ class CPSAT(ILPSolver):
         p.presolve_inclusion_work_limit = 0  # or-tools issue #5293 (wrong optimum in 9.15)
         if time_limit is not None:
             p.max_time_in_seconds = float(time_limit)
-        with quiet_stdout():
+        p.catch_sigint_signal = False  # the interrupt policy owns Ctrl-C (splitopt.interrupts)
+        with quiet_stdout(), interrupts.stoppable(solver.stop_search):
             st = solver.solve(m)
         bound = None
         if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):

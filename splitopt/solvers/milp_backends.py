@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from splitopt import interrupts
+
 # ---------------------------------------------------------------- backend result
 
 
@@ -130,14 +132,16 @@ def solve_scip(
     s.SetSolverSpecificParametersAsString(
         # clocktype 2: the time limit is wall-clock time (SCIP's default is CPU time,
         # which let a loaded machine run 3x past --time-limit)
+        # misc/catchctrlc: SCIP must not swallow Ctrl-C (splitopt.interrupts stops it)
         "limits/gap = 0\nlimits/absgap = 0\ndisplay/verblevel = 0\ntiming/clocktype = 2\n"
+        "misc/catchctrlc = FALSE\n"
         + settings
     )
     if time_limit is not None:
         s.SetTimeLimit(max(1, math.ceil(time_limit * 1000)))
     params = pywraplp.MPSolverParameters()
     params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
-    with quiet_stdout():
+    with quiet_stdout(), interrupts.stoppable(s.InterruptSolve):
         st = s.Solve(params)
     S = pywraplp.Solver
     if st in (S.OPTIMAL, S.FEASIBLE):
