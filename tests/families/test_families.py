@@ -69,7 +69,7 @@ def _shipped() -> list[Path]:
 
 @pytest.mark.parametrize(
     "path",
-    [p for p in _shipped() if p.parent.name not in ("demo", "clusters", "profiles")],
+    [p for p in _shipped() if p.parent.name not in ("demo", "clusters", "profiles", "joint")],
     ids=lambda p: p.name,
 )
 def test_shipped_instances_regenerate(path: Path, tmp_path: Path) -> None:
