@@ -17,10 +17,14 @@ import math
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from splitopt._version import __version__
 from splitopt.errors import OutputError, UsageError, UserError
+
+if TYPE_CHECKING:  # types only: the CLI imports what a command uses when it runs
+    from splitopt.problem import Problem
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
@@ -88,11 +92,11 @@ def _write_output(target: str, text: str, inputs: Sequence[str] = ()) -> None:
         write_text(target, text, inputs)
 
 
-def _read_inputs(paths: Sequence[str]) -> list[tuple[str, object, str | None]]:
+def _read_inputs(paths: Sequence[str]) -> list[tuple[str, Problem, str | None]]:
     """(path, problem, scenario description) per path; each file is read exactly once."""
     from splitopt.formats.read import read_with_doc
 
-    out = []
+    out: list[tuple[str, Problem, str | None]] = []
     for path in paths:
         if _columnar(path):  # read whole: the in-memory path (--json, --per-request, tables)
             from splitopt.formats.columnar import ColumnarProblem
@@ -658,6 +662,17 @@ def cmd_place(args: argparse.Namespace) -> int:
     return code
 
 
+def _checked_progress(interrupts: Any, bar: Any, task: Any) -> Callable[[int, int, str], None]:
+    """simulate's progress callback: a signal check point between kernel calls
+    (docs/reliability.md), then the progress bar."""
+
+    def progress(done: int, total: int, label: str) -> None:
+        interrupts.check()
+        bar.update(task, completed=done, description=label)
+
+    return progress
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
@@ -700,10 +715,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             options,
             semantics=semantics,
             first_seed=first_seed,
-            progress=lambda done, total, label: (
-                interrupts.check(),  # a check point between kernel calls (docs/reliability.md)
-                bar.update(task, completed=done, description=label),
-            ),
+            progress=_checked_progress(interrupts, bar, task),
         )
     table = summarise(runs)
     from splitopt.placement.why import unserved_notes

@@ -87,6 +87,7 @@ def replay(args: argparse.Namespace, cluster: Any) -> tuple[list[Any], bool]:
         results.append(res)
         same = (
             res.placement is not None
+            and placement is not None
             and res.placement.first.tolist() == placement.first.tolist()
             and res.placement.count.tolist() == placement.count.tolist()
             and tuple(res.routes) == tuple(routes)

@@ -173,7 +173,8 @@ def run_guarded(
 
 def _children() -> list[int]:
     """Pids of this process's direct children (Linux ``/proc``; empty elsewhere)."""
-    me, out = os.getpid(), []
+    me = os.getpid()
+    out: list[int] = []
     try:
         names = os.listdir("/proc")
     except OSError:

@@ -205,7 +205,7 @@ _active_locks: set[Path] = set()
 
 
 def _remove_temporaries() -> None:
-    for tmp in [*_temporaries, *_active_locks]:
+    for tmp in [*_temporaries, *map(str, _active_locks)]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
 

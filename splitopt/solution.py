@@ -218,6 +218,8 @@ class Result:
 class _CallableTuple(tuple):
     """A tuple that may still be called, for the methods that became properties."""
 
+    _name: str
+
     def __new__(cls, items: object, name: str) -> _CallableTuple:
         out = super().__new__(cls, items)  # type: ignore[arg-type]
         out._name = name

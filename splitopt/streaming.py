@@ -612,7 +612,7 @@ def _join(
     }
 
     def write(fh: Any) -> None:
-        writer = None
+        writer: Any = None
         for f in files:
             t = pq.read_table(f)
             t = t.replace_schema_metadata({META_KEY: json.dumps(head).encode()})

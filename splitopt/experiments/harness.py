@@ -56,8 +56,9 @@ import subprocess
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -615,11 +616,11 @@ def order_columns(cols: Iterable[str]) -> list[str]:
 # ---------------------------------------------------------------- executors
 
 
-def _serial(tasks: Sequence[Task], guard: _SignalGuard) -> Iterator[dict[str, Scalar]]:
+def _serial(tasks: Sequence[Task], guard: _SignalGuard) -> Generator[dict[str, Scalar], None, None]:
     for t in tasks:
         with guard.task():
             try:
-                row = interrupts.run_guarded(lambda t=t: run_task(t), handlers=False)
+                row = interrupts.run_guarded(partial(run_task, t), handlers=False)
             except interrupts.Interrupted as exc:  # cut short: its row is not written
                 guard.pending = None
                 raise _Stop(exc.signum) from None
@@ -649,7 +650,7 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="splitopt-parent-watch", daemon=True).start()
 
 
-def _pool(tasks: Sequence[Task], workers: int) -> Iterator[dict[str, Scalar]]:
+def _pool(tasks: Sequence[Task], workers: int) -> Generator[dict[str, Scalar], None, None]:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -683,7 +684,7 @@ def _pool(tasks: Sequence[Task], workers: int) -> Iterator[dict[str, Scalar]]:
 DASK_CONNECT_TIMEOUT_S = 5.0
 
 
-def _connect(address: object):  # type: ignore[no-untyped-def]
+def _connect(address: object) -> Any:
     """A Dask client for ``address``; an unreachable, silent or foreign service is a
     :class:`~splitopt.errors.DaskError` (exit 2) within seconds."""
     from splitopt.streaming import connect_dask
@@ -698,7 +699,7 @@ def _connect(address: object):  # type: ignore[no-untyped-def]
 
 def _dask(
     tasks: Sequence[Task], address: object, no_worker_s: float | None = None
-) -> Iterator[dict[str, Scalar]]:
+) -> Generator[dict[str, Scalar], None, None]:
     """Run on a Dask cluster; give up (:class:`ExperimentError`) when it has had no
     worker for ``no_worker_s`` seconds (default :data:`DASK_NO_WORKER_S`) or a
     task killed its workers."""
@@ -707,7 +708,7 @@ def _dask(
 
     limit = DASK_NO_WORKER_S if no_worker_s is None else no_worker_s
     own = not isinstance(address, Client)
-    client = _connect(address) if own else address  # type: ignore[arg-type]
+    client: Any = _connect(address) if own else address
     try:
         futs = client.map(run_task, list(tasks), pure=False)
         pending = set(futs)
@@ -924,7 +925,7 @@ def _run_locked(
     meta = {"splitopt_version": splitopt_version(), "git_commit": git_commit()}
 
     if dask is not None:
-        results = _dask(todo, dask, dask_no_worker_s)
+        results: Generator[dict[str, Scalar], None, None] = _dask(todo, dask, dask_no_worker_s)
     else:
         if workers is None:
             workers = 1 if serial else max(1, min(os.cpu_count() or 1, len(todo)))

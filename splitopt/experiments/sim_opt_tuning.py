@@ -22,6 +22,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def tune(draws: tuple[int, ...] = TRAIN_DRAWS, requests: int = REQUESTS) -> dict
     from splitopt.placement.online import run_policy
     from splitopt.placement.simulate import Workload
 
-    cells = []
+    cells: list[dict[str, Any]] = []
     for scenario, rates in TRAIN_LOADS.items():
         for rate in rates:
             for d in draws:
@@ -58,11 +59,9 @@ def tune(draws: tuple[int, ...] = TRAIN_DRAWS, requests: int = REQUESTS) -> dict
                         vals[f"{b:g},{p:g}"] = _score(run)
                 vals["paper"] = _score(run_policy(cluster, wl, "cg-bp+ws-rr", d))
                 cells.append({"scenario": scenario, "rate": rate, "draw": d, "per_token": vals})
-    keys = list(cells[0]["per_token"])
-    score = {
-        k: float(np.mean([c["per_token"][k] / min(c["per_token"].values()) for c in cells]))
-        for k in keys
-    }
+    tables: list[dict[str, float]] = [c["per_token"] for c in cells]
+    keys = list(tables[0])
+    score = {k: float(np.mean([t[k] / min(t.values()) for t in tables])) for k in keys}
     best = min((k for k in keys if k != "paper"), key=lambda k: score[k])
     b, p = (float(x) for x in best.split(","))
     return {

@@ -465,6 +465,7 @@ def run_prepared(
         cp = np.full((C, max(K, 1)), np.inf)
         for k, ch in enumerate(prep.chains):
             blocks = hop_blocks(prep.placement, ch, cluster.num_blocks)  # type: ignore[arg-type]
+            assert blocks is not None  # GCA's chains are routes of the placement
             for c in range(C):
                 ct[c, k] = sum(
                     costs.hop[c, j] + b * costs.block[c, j] for j, b in zip(ch, blocks, strict=True)

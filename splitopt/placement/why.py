@@ -26,7 +26,9 @@ def unhosted_blocks(placement: Placement, num_blocks: int) -> list[int]:
 
 
 def _ranges(blocks: Sequence[int]) -> str:
-    out, start, prev = [], None, None
+    out: list[str] = []
+    start: int | None = None
+    prev = 0
     for b in blocks:
         if start is None:
             start = prev = b

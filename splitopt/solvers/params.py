@@ -56,9 +56,9 @@ OPTION_SPECS: dict[str, OptionSpec] = {o.name: o for o in OPTIONS}
 def _check_time_limit(value: object) -> float | None:
     if value is None:
         return None
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if number and math.isfinite(value) and value > 0:  # type: ignore[arg-type]
-        return float(value)  # type: ignore[arg-type]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):  # noqa: SIM102
+        if math.isfinite(value) and value > 0:
+            return float(value)
     raise SolverError(f"time limit must be > 0 seconds, got {value!r}")
 
 
