@@ -141,6 +141,25 @@ def macros(gen: Path, authors: list[dict]) -> str:
     m["traceGbpBest"] = str(sum(r[col["best"]] == "gbp-cr+jffc" for r in tr))
     ratio = [float(r[col["petals+petals"]]) / float(r[col["cg-bp+ws-rr"]]) for r in tr]
     m["tracePetOverCgMin"], m["tracePetOverCgMax"] = f"{min(ratio):.0f}", f"{max(ratio):.0f}"
+    pols = ("petals+petals", "petals+ws-rr", "cg-bp+ws-rr", "gbp-cr+jffc")
+    for name, sel in (("Len", lambda r: r[col["workload"]] != "poisson-paper"),
+                      ("Paper", lambda r: r[col["workload"]] == "poisson-paper")):
+        cells = [r for r in rows if sel(r)]
+        best = [min(float(r[col[p]]) for p in pols) for r in cells]
+        pet = [float(r[col["petals+petals"]]) for r in cells]
+        rat = [a / b for a, b in zip(pet, best, strict=True)]
+        m[f"trace{name}Cells"] = str(len(cells))
+        m[f"trace{name}BestMin"], m[f"trace{name}BestMax"] = f"{min(best):.2g}", f"{max(best):.2g}"
+        m[f"trace{name}PetMin"] = f"{min(pet):.3g}"
+        m[f"trace{name}PetMax"] = f"{max(pet):.3g}"
+        fr = ".0f" if max(rat) >= 10 else ".1f"
+        m[f"trace{name}RatioMin"], m[f"trace{name}RatioMax"] = f"{min(rat):{fr}}", f"{max(rat):{fr}}"
+        m[f"trace{name}GbpBest"] = str(sum(r[col["best"]] == "gbp-cr+jffc" for r in cells))
+        m[f"trace{name}CgBest"] = str(sum(r[col["best"]] == "cg-bp+ws-rr" for r in cells))
+    m["tracePetSlowest"] = str(sum(
+        float(r[col["petals+petals"]]) >= max(float(r[col[p]]) for p in pols) for r in rows))
+    m["traceAllGbpBest"] = str(sum(r[col["best"]] == "gbp-cr+jffc" for r in rows))
+    m["traceAllCgBest"] = str(sum(r[col["best"]] == "cg-bp+ws-rr" for r in rows))
     return HEADER + "".join(f"\\newcommand{{\\{k}}}{{{v}}}\n" for k, v in m.items())
 
 
