@@ -153,7 +153,8 @@ def macros(gen: Path, authors: list[dict]) -> str:
         m[f"trace{name}PetMin"] = f"{min(pet):.3g}"
         m[f"trace{name}PetMax"] = f"{max(pet):.3g}"
         fr = ".0f" if max(rat) >= 10 else ".1f"
-        m[f"trace{name}RatioMin"], m[f"trace{name}RatioMax"] = f"{min(rat):{fr}}", f"{max(rat):{fr}}"
+        m[f"trace{name}RatioMin"] = f"{min(rat):{fr}}"
+        m[f"trace{name}RatioMax"] = f"{max(rat):{fr}}"
         m[f"trace{name}GbpBest"] = str(sum(r[col["best"]] == "gbp-cr+jffc" for r in cells))
         m[f"trace{name}CgBest"] = str(sum(r[col["best"]] == "cg-bp+ws-rr" for r in cells))
     m["tracePetSlowest"] = str(sum(
