@@ -51,6 +51,7 @@ def tex(s: str) -> str:
     s = s.replace("±", "$\\pm$").replace("−", "$-$").replace("λ", "$\\lambda$")
     s = s.replace("l_out", "$l_\\mathrm{out}$").replace(" %", "\\,\\%").replace("%", "\\%")
     s = s.replace("\\\\%", "\\%").replace("_", "\\_").replace("$l\\_\\mathrm", "$l_\\mathrm")
+    s = re.sub(r"(?<![\w.])-(?=\d)", "$-$", s)
     return s.replace("→", "$\\to$")
 
 
