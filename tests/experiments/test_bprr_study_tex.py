@@ -44,4 +44,4 @@ def test_md_tables_reads_pipe_tables(tmp_path: Path) -> None:
     p = tmp_path / "t.md"
     p.write_text("x\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n\ny\n| c |\n|---|\n| 5 |\n")
     assert st.md_tables(p) == [(["a", "b"], [["1", "2"], ["3", "4"]]), (["c"], [["5"]])]
-    assert st.tex("1.0 ± 0.2 (-5 %)") == r"1.0 $\pm$ 0.2 (-5\,\%)"
+    assert st.tex("1.0 ± 0.2 (-5 %)") == r"1.0 $\pm$ 0.2 ($-$5\,\%)"
