@@ -2,6 +2,10 @@
 
 import sys
 
-from splitopt.cli import main
+try:
+    from splitopt.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the CLI is still importing: nothing ran yet
+    sys.stderr.write("splitopt: interrupted\n")
+    sys.exit(130)
 
 sys.exit(main())

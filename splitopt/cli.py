@@ -1170,11 +1170,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``splitopt`` console script."""
     import warnings
 
-    parser = build_parser()
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
     except SystemExit as exc:  # usage error (2), --help/--version (0): a return code
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
+    except KeyboardInterrupt:  # Ctrl-C before the command started: nothing ran yet
+        print("splitopt: interrupted", file=sys.stderr)
+        return 130
     # Python warnings are collected, never printed mid-run: an error stays one line,
     # and a successful run lists each distinct warning once, one line each.
     with warnings.catch_warnings(record=True) as caught:
