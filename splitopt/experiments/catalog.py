@@ -366,11 +366,7 @@ from splitopt.experiments import online as _online  # noqa: E402,F401
 def verify_placement(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
     """One row per tiny cluster ``(seed, index)``: brute force and the MILP on each
     backend, each scored by the evaluator; the ``disagreements`` column must be 0."""
+    from splitopt.verify_placement import placement_tasks
+
     count = 50 if quick else 2000
-    for index in range(count * repetitions):
-        yield Task.make(
-            "verify-placement",
-            "splitopt.placement.verify:verify_instance",
-            seed=seed,
-            index=index,
-        )
+    yield from placement_tasks("tiny", count * repetitions, seed)

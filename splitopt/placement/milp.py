@@ -92,6 +92,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from splitopt.errors import SolverError, SolverUnavailable
+from splitopt.placement.certify import certify
 from splitopt.placement.evaluate import RTOL, PlacementScore, evaluate
 from splitopt.placement.model import Cluster, Placement, Route
 from splitopt.placement.result import PlacementResult
@@ -271,11 +272,19 @@ def _whole(x: float) -> bool:
     return float(x).is_integer() and abs(x) < 2**53
 
 
-def build_model(cluster: Cluster, strengthen: bool = True) -> BPRRModel:
+class BuildStopped(Exception):
+    """:func:`build_model` passed its deadline."""
+
+
+def build_model(
+    cluster: Cluster, strengthen: bool = True, deadline: float | None = None
+) -> BPRRModel:
     """The MILP (module docstring) of ``cluster`` and its jobs.
 
     ``strengthen`` adds our valid rows (module docstring, "Strengthening"); without
-    it the rows are those of the source file.
+    it the rows are those of the source file. ``deadline`` (a ``time.perf_counter()``
+    value): raise :class:`BuildStopped` once it has passed (checked per source arc),
+    so that a time limit covers building too.
     """
     S, L = cluster.num_servers, cluster.num_blocks
     U = block_limits(cluster)
@@ -309,9 +318,26 @@ def build_model(cluster: Cluster, strengthen: bool = True) -> BPRRModel:
     objective: list[Group] = []
     mem_groups: dict[int, list[Group]] = {j: [] for j in hosts}
     all_arcs = []
+    s_m_ = cluster.model.block_bytes
     for r, job in enumerate(cluster.jobs):
         c, l_in, l_out = job.client, job.l_in, job.l_out
         s_c = cluster.model.cache_bytes(l_in, l_out)
+        # overflow-safe and exact: a server where this job's cache for one block plus
+        # one block exceed the memory (or where a figure is not finite, e.g. a cache of
+        # 1e306 B/token x 200 tokens) gets no arc: the evaluator would refuse any route
+        # through it (s_m m + s_c k + other jobs >= s_m + s_c in floating point too)
+        usable = [
+            j
+            for j in hosts
+            if math.isfinite(s_c)
+            and s_m_ + s_c <= cluster.servers[j].memory_bytes * (1.0 + RTOL)
+            and math.isfinite(
+                cluster.prefill_rtt(c, j, l_in) + (l_out - 1) * float(cluster.rtt_s[c, j])
+            )
+            and math.isfinite(
+                cluster.servers[j].prefill_s(l_in) + (l_out - 1) * cluster.servers[j].decode_s
+            )
+        ]
         arcs: list[tuple[int, int, int]] = []
         out_of: dict[int, list[int]] = {}
         into: dict[int, list[int]] = {}
@@ -356,7 +382,7 @@ def build_model(cluster: Cluster, strengthen: bool = True) -> BPRRModel:
             if c2:
                 objective.append(Group(c2, k.var, k.sign, k.top))
 
-        for j in hosts:  # source → j: a_s = 0, m_s = 1
+        for j in usable:  # source → j: a_s = 0, m_s = 1
             f = arc(-1, j)
             al = var(f"alpha{r}_s_{j}", 0, L, False)
             ga = var(f"gamma{r}_s_{j}", 0, U[j], False)
@@ -369,8 +395,10 @@ def build_model(cluster: Cluster, strengthen: bool = True) -> BPRRModel:
             cost(j, f, k)
             if s_c:
                 mem_groups[j].append(Group(s_c, k.var, k.sign, k.top))
-        for i in hosts:
-            for j in hosts:
+        for i in usable:
+            if deadline is not None and time.perf_counter() > deadline:
+                raise BuildStopped
+            for j in usable:
                 if i == j:
                     continue
                 f = arc(i, j)
@@ -389,7 +417,7 @@ def build_model(cluster: Cluster, strengthen: bool = True) -> BPRRModel:
                 cost(j, f, k)
                 if s_c:
                     mem_groups[j].append(Group(s_c, k.var, k.sign, k.top))
-        for i in hosts:  # i → sink: a_t = L + 1, so a_i + m_i = L + 1
+        for i in usable:  # i → sink: a_t = L + 1, so a_i + m_i = L + 1
             f = arc(i, S)
             rows.append(Row((f, a[i], m[i]), (L + 1, -1, -1), -inf, 0))  # (13e)
         if strengthen:  # ours: the blocks a route processes add up to L
@@ -402,7 +430,7 @@ def build_model(cluster: Cluster, strengthen: bool = True) -> BPRRModel:
         rows.append(Row(tuple(src), (1,) * len(src), 1, 1))
         snk = into.get(S, [])
         rows.append(Row(tuple(snk), (1,) * len(snk), 1, 1))
-        for j in hosts:
+        for j in usable:
             ins, outs = into.get(j, []), out_of.get(j, [])
             rows.append(Row((*ins, *outs), (1,) * len(ins) + (-1,) * len(outs), 0, 0))
         all_arcs.append(tuple(arcs))
@@ -465,7 +493,15 @@ def float_rows(
 
 
 def objective_scale(model: BPRRModel) -> float:
-    """A power of two K with the largest objective coefficient · K ≈ 1."""
+    """A power of two K with the largest objective coefficient · K ≈ 1.
+
+    One very slow server (a decoy no good answer uses) then pushes the other
+    coefficients, and the differences between good answers, below the backends'
+    tolerances (``optimal`` answers up to 5x off on wide-range data). Scaling by the
+    median instead made HiGHS and CBC 5-25x slower on those clusters (huge
+    coefficients in the LP), so the scale stays and the certificate
+    (:mod:`splitopt.placement.certify`) decides optimality.
+    """
     big = max((abs(g.coef) for g in model.objective), default=0.0)
     return _pow2_scale(0, big) if big > 0 else 1.0
 
@@ -715,6 +751,11 @@ _LIBRARY = {
 # ---------------------------------------------------------------- the algorithm
 
 
+def _join(notes: Sequence[str | None], *more: str) -> str | None:
+    parts = [n for n in (*notes, *more) if n]
+    return "; ".join(parts) or None
+
+
 class BPRRMilp:
     """The BPRR MILP (module docstring) on one backend, gap 0.
 
@@ -785,7 +826,10 @@ class BPRRMilp:
         }
 
     def solve(self, cluster: Cluster) -> PlacementResult:
-        """Solve the MILP of ``cluster`` (its jobs); the answer is scored by the evaluator."""
+        """Solve the MILP of ``cluster`` (its jobs); the answer is scored by the evaluator
+        and a backend's ``optimal`` or ``infeasible`` is checked by the certificate
+        (:mod:`splitopt.placement.certify`). ``time_limit`` bounds all of it: building,
+        the solves and the certificate."""
         if not _available(self.backend):
             raise SolverUnavailable(
                 f"algorithm {self.name!r} is not available: install {_LIBRARY[self.backend]}"
@@ -800,10 +844,6 @@ class BPRRMilp:
             )
         t0 = time.perf_counter()
         deadline = None if self.time_limit is None else t0 + self.time_limit
-        model = build_model(cluster, self.strengthen)
-        rhs = {row.server: row.relaxed_rhs for row in model.memory}
-        relaxed = True
-        run = _RUNNERS[self.backend]
 
         def done(
             status: str,
@@ -824,56 +864,110 @@ class BPRRMilp:
                 message=message,
             )
 
+        try:
+            model = build_model(cluster, self.strengthen, deadline)
+        except BuildStopped:
+            return done("time_limit", message="time limit reached while building the model")
+        out = self._solve_model(cluster, model, deadline)
+        status, placement, routes, bound, notes = out
+        # the certificate (module splitopt.placement.certify) decides every exact claim
+        if status in ("optimal", "infeasible", "undecided"):
+            claim = math.inf
+            if placement is not None:
+                claim = evaluate(cluster, placement, routes).objective
+            cert = certify(cluster, claim, deadline)
+            where = f"certificate: {cert.nodes:,} nodes"
+            if cert.outcome == "proved":
+                if placement is None:
+                    return done("infeasible", bound=math.inf, message=_join(notes, where))
+                return done("optimal", placement, routes, claim, _join(notes, where))
+            if cert.outcome == "improved":
+                msg = (
+                    f"backend's answer {claim!r} was not optimal (solver tolerances); "
+                    f"the certificate's answer is, proven: {cert.objective!r}"
+                )
+                return done(
+                    "optimal", cert.placement, cert.routes, cert.objective, _join(notes, msg, where)
+                )
+            # stopped: no proof
+            if cert.placement is not None:
+                placement, routes = cert.placement, cert.routes
+                notes.append(f"the certificate found a better answer {cert.objective!r}")
+            what = {"optimal": "optimal", "infeasible": "infeasible", "undecided": "no answer"}
+            why = f"backend claims {what[status]}; not certified ({cert.reason})"
+            if placement is not None:
+                return done("feasible", placement, routes, None, _join(notes, why))
+            if status == "infeasible":
+                # the backend proved the relaxed model infeasible: keep its claim, say so
+                return done("infeasible", bound=math.inf, message=_join(notes, why))
+            if cert.reason == "time limit":
+                return done("time_limit", message=_join(notes, why))
+            return done("error", message=_join(notes, why))
+        return done(status, placement, routes, bound, _join(notes))
+
+    def _solve_model(
+        self, cluster: Cluster, model: BPRRModel, deadline: float | None
+    ) -> tuple[str, Placement | None, tuple[Route, ...], float | None, list[str]]:
+        """The backend's answer, re-scored: (status, placement, routes, bound, notes).
+
+        Status ``optimal`` and ``infeasible`` are the backend's claims (not yet
+        certified), ``undecided`` means the backend failed on tolerances (memory rows
+        tightened to infeasibility, or no evaluator-feasible answer after
+        :data:`MAX_CUTS` tightenings): the certificate decides those too.
+        """
+        rhs = {row.server: row.relaxed_rhs for row in model.memory}
+        relaxed = True
+        run = _RUNNERS[self.backend]
+        notes: list[str] = []
         cuts = 0
         for _ in range(MAX_CUTS + 1):
-            left = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+            left = None if deadline is None else deadline - time.perf_counter()
+            if left is not None and left <= 0:
+                return "time_limit", None, (), None, ["time limit reached"]
             res = run(model, rhs, left)
             if res.status == "infeasible":
                 if relaxed:
-                    return done("infeasible", bound=math.inf)
-                return done("error", message="infeasible only after tightening memory rows")
+                    return "infeasible", None, (), math.inf, notes
+                notes.append("infeasible only after tightening memory rows")
+                return "undecided", None, (), None, notes
             if res.status == "error":
-                return done("error", message=res.message)
+                return "error", None, (), None, [res.message or "backend error"]
             if res.values is None:
-                return done("time_limit", bound=res.bound, message=res.message)
+                return "time_limit", None, (), res.bound, [res.message or "time limit reached"]
             try:
                 placement, routes = model.decode(res.values)
             except ValueError as exc:
-                return done("error", message=f"cannot decode the {self.backend} answer: {exc}")
+                notes.append(f"cannot decode the {self.backend} answer: {exc}")
+                return "undecided", None, (), None, notes
             score = evaluate(cluster, placement, routes)
             if score.feasible:
                 break
             bad = self._tighten(model, score, rhs)
             cuts += 1
-            if not bad:  # rejected for another reason: build() reports it as an error
-                return done("feasible", placement, routes, res.bound, res.message)
+            if not bad:  # rejected for another reason (cannot happen: the rows are P1's)
+                notes.append(f"backend answer rejected by the evaluator: {score.reason}")
+                return "undecided", None, (), None, notes
             relaxed = relaxed and all(rhs[row.server] >= row.floor_feasible for row in model.memory)
             if deadline is not None and time.perf_counter() >= deadline:
-                return done("time_limit", bound=res.bound, message="time limit reached")
+                return "time_limit", None, (), res.bound, ["time limit reached"]
         else:
-            return done(
-                "error",
-                message=f"{MAX_CUTS} memory-row tightenings gave no evaluator-feasible answer",
-            )
-        milp_obj = model.objective_value(res.values)
-        notes = [res.message] if res.message else []
+            notes.append(f"{MAX_CUTS} memory-row tightenings gave no evaluator-feasible answer")
+            return "undecided", None, (), None, notes
+        if res.message:
+            notes.append(res.message)
         if cuts:
             notes.append(f"{cuts} memory-row tightening(s)")
-        match = abs(score.objective - milp_obj) <= MATCH_RTOL * max(
+        if res.status != "optimal":
+            return "feasible", placement, routes, res.bound, notes
+        milp_obj = model.objective_value(res.values)
+        if not abs(score.objective - milp_obj) <= MATCH_RTOL * max(
             abs(score.objective), abs(milp_obj), 1e-300
-        )
-        status = "optimal" if res.status == "optimal" else "feasible"
-        if status == "optimal" and not relaxed:
-            status = "feasible"
-            notes.append("memory rows tightened below the largest feasible value: not certified")
-        if not match:
-            status = "feasible" if status == "optimal" else status
+        ):
             notes.append(f"evaluator objective {score.objective!r} != MILP objective {milp_obj!r}")
-        bound = res.bound
-        if status == "optimal" and bound is None:
-            bound = score.objective
-        return done(status, placement, routes, bound, "; ".join(notes) or None)
-
+        if not relaxed:
+            notes.append("memory rows tightened below the largest feasible value")
+        # the backend claims optimal; the certificate decides (whatever the notes say)
+        return "optimal", placement, routes, res.bound, notes
     @staticmethod
     def _tighten(model: BPRRModel, score: PlacementScore, rhs: dict[int, float]) -> list[int]:
         """Lower the right-hand side of every memory row the evaluator found violated

@@ -13,7 +13,7 @@ from splitopt.placement import get_algorithm
 from splitopt.placement.brute import BPRRBrute, all_routes, count_placements, server_options
 from splitopt.placement.evaluate import evaluate
 from splitopt.placement.model import Placement
-from splitopt.placement.verify import tiny_cluster
+from splitopt.families.clusters import tiny_cluster
 from tests.placement.conftest import HAND_PLACEMENT, hand_cluster
 from tests.placement.hand import HAND_CASES, two_by_two
 

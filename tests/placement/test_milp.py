@@ -18,7 +18,8 @@ from splitopt.placement.milp import (
     build_model,
     cpsat_memory_row,
 )
-from splitopt.placement.verify import agree, sized_cluster, tiny_cluster
+from splitopt.families.clusters import sized_cluster, tiny_cluster
+from splitopt.verify_placement import agree
 from tests.placement.hand import HAND_CASES, two_by_two
 
 BACKENDS = ("highs", "cbc", "cpsat", "scip")
