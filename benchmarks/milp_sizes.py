@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from splitopt.placement.milp import BPRRMilp, build_model
 from splitopt.families.clusters import sized_cluster
+from splitopt.placement.milp import BPRRMilp, build_model
 
 SIZES = ((4, 5, 3), (5, 8, 3), (6, 10, 4), (8, 12, 4), (10, 16, 5), (12, 20, 6))
 

@@ -270,9 +270,7 @@ def run_verify(
     if count < 1:
         raise UsageError(f"verify-placement needs at least one instance, got {count}")
     if family not in CLUSTER_FAMILIES:
-        raise UsageError(
-            f"unknown cluster family {family!r}; valid: {', '.join(CLUSTER_FAMILIES)}"
-        )
+        raise UsageError(f"unknown cluster family {family!r}; valid: {', '.join(CLUSTER_FAMILIES)}")
     backends = tuple(backends)
     tasks = placement_tasks(family, count, seed, backends, time_limit, start)
     t0 = time.perf_counter()

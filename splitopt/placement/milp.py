@@ -968,6 +968,7 @@ class BPRRMilp:
             notes.append("memory rows tightened below the largest feasible value")
         # the backend claims optimal; the certificate decides (whatever the notes say)
         return "optimal", placement, routes, res.bound, notes
+
     @staticmethod
     def _tighten(model: BPRRModel, score: PlacementScore, rhs: dict[int, float]) -> list[int]:
         """Lower the right-hand side of every memory row the evaluator found violated

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from splitopt.errors import SolverError
+from splitopt.families.clusters import tiny_cluster
 from splitopt.placement import get_algorithm
 from splitopt.placement.brute import BPRRBrute, all_routes, count_placements, server_options
 from splitopt.placement.evaluate import evaluate
 from splitopt.placement.model import Placement
-from splitopt.families.clusters import tiny_cluster
 from tests.placement.conftest import HAND_PLACEMENT, hand_cluster
 from tests.placement.hand import HAND_CASES, two_by_two
 

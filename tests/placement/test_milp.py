@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from splitopt.errors import SolverError
+from splitopt.families.clusters import sized_cluster, tiny_cluster
 from splitopt.placement import get_algorithm
 from splitopt.placement.brute import BPRRBrute
 from splitopt.placement.evaluate import evaluate
@@ -18,7 +19,6 @@ from splitopt.placement.milp import (
     build_model,
     cpsat_memory_row,
 )
-from splitopt.families.clusters import sized_cluster, tiny_cluster
 from splitopt.verify_placement import agree
 from tests.placement.hand import HAND_CASES, two_by_two
 
