@@ -195,12 +195,12 @@ class Report:
             if r.get("error"):
                 lines.append(f"  FAILED instance {r['index']}: {r['error']}")
             elif _int(r.get("disagreements")):
-                bad = [b for b in self.backends if str(r.get(f"{b}_ok")) != "True"]
+                bad = [b for b in self.backends if not _true(r.get(f"{b}_ok"))]
                 lines.append(
                     f"  DISAGREE instance {r['index']}: brute {r['brute_status']} "
                     f"{r['brute_objective']}; "
                     + "; ".join(
-                        f"{b}{' FALSE' if str(r.get(f'{b}_false')) == 'True' else ''} "
+                        f"{b}{' FALSE' if _true(r.get(f'{b}_false')) else ''} "
                         f"{r[f'{b}_status']} {r[f'{b}_objective']} {r[f'{b}_message']}"
                         for b in bad
                     )
@@ -213,6 +213,11 @@ def _float(v: object) -> float:
         return float(v)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return math.nan
+
+
+def _true(v: object) -> bool:
+    """A boolean cell: ``True`` in memory, ``true`` once the harness wrote it."""
+    return str(v).lower() == "true"
 
 
 def _int(v: object) -> int:
@@ -239,9 +244,7 @@ def summarise(
         rep.infeasible += r.get("brute_status") == "infeasible"
         for b in backends:
             rep.statuses.setdefault(b, Counter())[str(r.get(f"{b}_status"))] += 1
-            rep.false_by_backend[b] = rep.false_by_backend.get(b, 0) + (
-                str(r.get(f"{b}_false")) == "True"
-            )
+            rep.false_by_backend[b] = rep.false_by_backend.get(b, 0) + _true(r.get(f"{b}_false"))
     return rep
 
 

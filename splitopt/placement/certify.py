@@ -44,6 +44,10 @@ from splitopt.placement.model import Cluster, Placement, Route
 CERT_RTOL = 1e-9
 #: Most search nodes (partial placements) of one certificate; beyond: not certified.
 CERT_MAX_NODES = 200_000
+#: Most hop evaluations of one certificate (a node's bound costs about R·S·L² of them):
+#: on large clusters the node cap shrinks so that a certificate without a time limit
+#: stays within about a minute of plain Python; beyond: not certified. Ours.
+CERT_MAX_WORK = 200_000_000
 #: The deadline is checked every this many nodes.
 _CHECK_EVERY = 64
 
@@ -118,7 +122,8 @@ class _Search:
         self.target = target
         self.best: tuple[float, Placement, tuple[Route, ...]] | None = None
         self.deadline = deadline
-        self.max_nodes = max_nodes
+        per_node = max(1, self.R * max(1, len(self.order)) * L * L)
+        self.max_nodes = max(1, min(max_nodes, CERT_MAX_WORK // per_node))
         self.nodes = 0
 
     # -- bound ------------------------------------------------------------------------
@@ -327,4 +332,4 @@ def certify(
     return Certificate("improved", obj, p, rts, s.nodes)
 
 
-__all__ = ["CERT_MAX_NODES", "CERT_RTOL", "Certificate", "block_limits", "certify"]
+__all__ = ["CERT_MAX_NODES", "CERT_MAX_WORK", "CERT_RTOL", "Certificate", "block_limits", "certify"]

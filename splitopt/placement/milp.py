@@ -64,12 +64,24 @@ right-hand side is put halfway between the largest attainable value ≤ M_j (1 +
 integer constraint, robust to tolerances. Every answer is decoded (rounded), scored
 by the evaluator, and if a memory row was violated beyond the evaluator's RTOL its
 right-hand side is lowered by the violation and the model solved again
-(:data:`MAX_CUTS` times at most). While every right-hand side stays at or above
-the largest feasible value the model is a relaxation of P1, so a proved optimum
-that the evaluator accepts is optimal for P1; if a right-hand side had to go
-lower, the answer is reported ``feasible``, not ``optimal``. The status is
-``optimal`` only when, in addition, the evaluator's Σ_r T_r equals the model's
-objective at the solver's point to :data:`MATCH_RTOL`.
+(:data:`MAX_CUTS` times at most).
+
+Certification. None of that makes a backend's ``optimal`` a proof: the objective
+is scaled by its largest coefficient, so one very slow server pushed the
+differences between good answers below the backends' tolerances (``optimal``
+answers up to 5x the optimum on wide-range data), and memories within 1e-8 of a
+load made the tightening loop fail (``error``). Every ``optimal`` and
+``infeasible`` claim, and every answer the loop could not settle, therefore goes
+through the one certificate of the many-server half
+(:func:`splitopt.placement.certify.certify`, an exact search independent of this
+model that looks only for answers below the claim): proved -> ``optimal`` /
+``infeasible``; a better answer found and proved -> that answer, ``optimal``, with
+a message saying the backend's was off; the search stopped (node or work cap, time
+limit) -> ``feasible`` ("not certified"), or the backend's ``infeasible`` kept with
+that note. The time limit covers building the model, every solve and the
+certificate. Arcs a job can never use (its cache for one block plus one block
+exceed the server's memory, or a time or byte figure overflows to infinity) are
+not built: exact, and the backends never see an infinite coefficient.
 
 CP-SAT needs integers: α..δ become integer variables; memory rows with whole
 coefficients are used as they are (right-hand side ⌊M_j (1 + RTOL)⌋), others are
@@ -760,17 +772,19 @@ class BPRRMilp:
     """The BPRR MILP (module docstring) on one backend, gap 0.
 
     Options:
-        time_limit (float, seconds): wall-clock limit for the whole solve (all
-            re-solves together); ``None`` (default) = none.
+        time_limit (float, seconds): wall-clock limit for the whole method:
+            building the model, all re-solves and the certificate; ``None``
+            (default) = none.
         backend (str): ``highs`` (default), ``cbc``, ``cpsat`` or ``scip``.
         strengthen (bool): add our valid rows (default ``True``; ``False`` = the
             rows of the source file only, much slower to prove optimal).
 
-    Statuses: ``optimal`` (proved, evaluator-feasible, objectives match),
-    ``infeasible`` (the backend proved the relaxed model infeasible, so P1 is),
-    ``feasible`` (an evaluator-feasible answer without that proof: time limit,
-    tightened memory rows or an objective mismatch; ``message`` says which),
-    ``time_limit`` (no answer in time) or ``error``.
+    Statuses: ``optimal`` (evaluator-feasible and proved by the certificate,
+    :mod:`splitopt.placement.certify`), ``infeasible`` (proved by the certificate,
+    or the backend's proof on the relaxed model where the certificate stopped:
+    ``message`` says so), ``feasible`` (an evaluator-feasible answer without a
+    proof: time limit or certificate stopped; ``message`` says which),
+    ``time_limit`` (no answer in time) or ``error`` (the backend failed).
     """
 
     name: ClassVar[str] = "bprr-milp"
