@@ -487,15 +487,39 @@ def _memory_coefs(row: MemoryRow) -> dict[int, float]:
     return out
 
 
+def _check(deadline: float | None, i: int) -> None:
+    """Raise :class:`BuildStopped` every 4096th ``i`` once ``deadline`` has passed."""
+    if deadline is not None and not i & 4095 and time.perf_counter() > deadline:
+        raise BuildStopped
+
+
+def _deadline(time_limit: float | None) -> float | None:
+    return None if time_limit is None else time.perf_counter() + time_limit
+
+
+def _left(deadline: float | None) -> float | None:
+    """Seconds left for the native solve (after building); :class:`BuildStopped` if none."""
+    if deadline is None:
+        return None
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        raise BuildStopped
+    return left
+
+
 def float_rows(
-    model: BPRRModel, rhs: dict[int, float]
+    model: BPRRModel, rhs: dict[int, float], deadline: float | None = None
 ) -> list[tuple[list[int], list[float], float, float]]:
     """Every row as (vars, coefs, lo, hi) for the floating-point backends.
 
     Memory rows use ``rhs[server]`` and are scaled by the power of two that brings
-    it into [0.5, 1) (exact in binary floating point).
+    it into [0.5, 1) (exact in binary floating point). ``deadline``: as
+    :func:`build_model`.
     """
-    out = [(list(r.var), [float(c) for c in r.coef], r.lo, r.hi) for r in model.rows]
+    out = []
+    for i, r in enumerate(model.rows):
+        _check(deadline, i)
+        out.append((list(r.var), [float(c) for c in r.coef], r.lo, r.hi))
     for row in model.memory:
         b = rhs[row.server]
         scale = math.ldexp(1.0, -math.frexp(b)[1]) if b > 0 else 1.0
@@ -524,6 +548,7 @@ def objective_scale(model: BPRRModel) -> float:
 def _run_highs(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
     import highspy
 
+    deadline = _deadline(time_limit)
     k = objective_scale(model)
     n = model.num_vars
     h = highspy.Highs()
@@ -532,15 +557,14 @@ def _run_highs(model: BPRRModel, rhs: dict[int, float], time_limit: float | None
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", 0.0)
     h.setOptionValue("threads", 1)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
     h.addVars(n, np.array(model.lower, dtype=float), np.array(model.upper, dtype=float))
     idx = np.arange(n, dtype=np.int32)
     h.changeColsIntegrality(n, idx, model.integer.astype(np.uint8))
     h.changeColsCost(n, idx, model.objective_vector() * k)
-    rows = float_rows(model, rhs)
+    rows = float_rows(model, rhs, deadline)
     starts, index, value, lo, hi = [], [], [], [], []
-    for v, c, lo_, hi_ in rows:
+    for t, (v, c, lo_, hi_) in enumerate(rows):
+        _check(deadline, t)
         starts.append(len(index))
         index.extend(v)
         value.extend(c)
@@ -555,6 +579,9 @@ def _run_highs(model: BPRRModel, rhs: dict[int, float], time_limit: float | None
         np.array(index, dtype=np.int32),
         np.array(value, dtype=float),
     )
+    left = _left(deadline)  # the limit covers building: the solve gets what is left
+    if left is not None:
+        h.setOptionValue("time_limit", float(left))
     try:
         with quiet_stdout():
             h.run()
@@ -582,9 +609,10 @@ def _run_cbc(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) 
     from splitopt.solvers.ilp_pulp import _pulp, solve_cbc
 
     pulp = _pulp()
+    deadline = _deadline(time_limit)
     k = objective_scale(model)
     cost = model.objective_vector() * k
-    rows = float_rows(model, rhs)
+    rows = float_rows(model, rhs, deadline)
 
     def build() -> tuple[Any, Any]:
         prob = pulp.LpProblem("bprr", pulp.LpMinimize)
@@ -600,6 +628,7 @@ def _run_cbc(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) 
         ]
         prob += pulp.lpSum(float(c) * xs[i] for i, c in enumerate(cost) if c), "time"
         for t, (v, c, lo, hi) in enumerate(rows):
+            _check(deadline, t)  # PuLP builds in Python: 1 min near the arc cap
             expr = pulp.lpSum(ci * xs[vi] for vi, ci in zip(v, c, strict=True) if ci)
             if lo == hi:
                 prob += expr == hi, f"r{t}"
@@ -619,12 +648,14 @@ def _run_cbc(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) 
 
         return prob, values
 
-    return solve_cbc(build, CBC_ATTEMPTS, time_limit)
+    # solve_cbc counts build() against the time it is given
+    return solve_cbc(build, CBC_ATTEMPTS, _left(deadline))
 
 
 def _run_scip(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
     from ortools.linear_solver import pywraplp
 
+    deadline = _deadline(time_limit)
     s = pywraplp.Solver.CreateSolver("SCIP")
     if s is None:
         return BackendResult("error", message="OR-Tools was built without SCIP")
@@ -634,7 +665,8 @@ def _run_scip(model: BPRRModel, rhs: dict[int, float], time_limit: float | None)
         lo, up = float(model.lower[i]), float(model.upper[i])
         xs.append(s.IntVar(lo, up, f"x{i}") if model.integer[i] else s.NumVar(lo, up, f"x{i}"))
     inf = s.infinity()
-    for v, c, lo, hi in float_rows(model, rhs):
+    for t, (v, c, lo, hi) in enumerate(float_rows(model, rhs, deadline)):
+        _check(deadline, t)
         ct = s.Constraint(-inf if lo == -math.inf else lo, inf if hi == math.inf else hi)
         for vi, ci in zip(v, c, strict=True):
             ct.SetCoefficient(xs[vi], ci)
@@ -643,7 +675,7 @@ def _run_scip(model: BPRRModel, rhs: dict[int, float], time_limit: float | None)
         if c:
             obj.SetCoefficient(xs[i], c * k)
     obj.SetMinimization()
-    return solve_scip(s, xs, k, time_limit, SCIP_SPEED)
+    return solve_scip(s, xs, k, _left(deadline), SCIP_SPEED)
 
 
 def cpsat_objective(model: BPRRModel) -> tuple[dict[int, int], float, float]:
@@ -682,12 +714,14 @@ def cpsat_memory_row(row: MemoryRow, rhs: float) -> tuple[dict[int, int], int]:
 def _run_cpsat(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
     from ortools.sat.python import cp_model
 
+    deadline = _deadline(time_limit)
     m = cp_model.CpModel()
     xs = [
         m.new_int_var(int(model.lower[i]), int(model.upper[i]), f"x{i}")
         for i in range(model.num_vars)
     ]
-    for r in model.rows:
+    for t, r in enumerate(model.rows):
+        _check(deadline, t)
         expr = sum(c * xs[v] for v, c in zip(r.var, r.coef, strict=True))
         if r.lo == r.hi:
             m.add(expr == int(r.hi))
@@ -709,8 +743,9 @@ def _run_cpsat(model: BPRRModel, rhs: dict[int, float], time_limit: float | None
     p.relative_gap_limit = 0.0
     p.absolute_gap_limit = 0.0
     p.presolve_inclusion_work_limit = 0  # or-tools issue #5293 (see splitopt.solvers.ilp_ortools)
-    if time_limit is not None:
-        p.max_time_in_seconds = float(time_limit)
+    left = _left(deadline)
+    if left is not None:
+        p.max_time_in_seconds = float(left)
     with quiet_stdout():
         st = solver.solve(m)
     note = f"CP-SAT objective rounded: optimum certified to {2 * err:.3g} s"
@@ -751,7 +786,26 @@ def _available(backend: str) -> bool:
     return False
 
 
-_RUNNERS = {"highs": _run_highs, "cbc": _run_cbc, "cpsat": _run_cpsat, "scip": _run_scip}
+def _timed(run: Any) -> Any:
+    """A backend runner whose model building passed its time limit answers ``time_limit``."""
+
+    def timed(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
+        try:
+            return run(model, rhs, time_limit)
+        except BuildStopped:
+            return BackendResult(
+                "time_limit", message="time limit reached while building the model"
+            )
+
+    return timed
+
+
+_RUNNERS = {
+    "highs": _timed(_run_highs),
+    "cbc": _timed(_run_cbc),
+    "cpsat": _timed(_run_cpsat),
+    "scip": _timed(_run_scip),
+}
 _LIBRARY = {
     "highs": "highspy",
     "cbc": "pulp (bundled CBC)",
