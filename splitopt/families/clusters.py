@@ -19,6 +19,10 @@ names them (``CLUSTER_FAMILIES``) and draws instance ``index`` of ``seed`` from
 * ``huge``: as ``wide`` with some values near the float range: memories up to 1e308,
   block and cache bytes up to 1e300.
 
+:func:`paper_tiny_cluster` (a seed, physical units and the paper's network overheads;
+formerly ``splitopt.scenario.cluster.tiny_cluster``) is the tiny cluster of the
+placement comparison benchmark.
+
 The distributions are ours (chosen to reach the regions where a MILP's tolerances fail).
 """
 
@@ -30,6 +34,7 @@ import numpy as np
 
 from splitopt.errors import FamilyError
 from splitopt.placement.model import BlockModel, Cluster, Job, Server
+from splitopt.scenario.cluster import PAPER_OVERHEADS, cluster_from_network_rtt
 
 _TIME_GRID = (0.0, 0.01, 0.02, 0.05)
 
@@ -102,6 +107,55 @@ def sized_cluster(rng: np.random.Generator, S: int, L: int, R: int, name: str = 
         prefill,
         per_tok,
         jobs,
+    )
+
+
+def paper_tiny_cluster(
+    seed: int,
+    num_servers: int = 3,
+    num_blocks: int = 4,
+    num_clients: int = 2,
+    max_jobs_per_client: int = 2,
+) -> Cluster:
+    """A seeded tiny random cluster in physical units for exact methods (ours):
+    s_m = 1 GB; memory for 1 .. L blocks plus some cache; caps on some servers;
+    decode 5-20 ms, prefill 20-200 ms + 0-0.1 ms/token per block; network RTT
+    5-200 ms plus the paper's overheads; 1 .. ``max_jobs_per_client`` jobs per
+    client (l_in 10-30, l_out 16-64)."""
+    rng = np.random.default_rng(seed)
+    L = num_blocks
+    s_m = 1e9
+    cbpt = float(rng.choice([1e4, 1e5, 1e6]))
+    servers = []
+    for j in range(num_servers):
+        blocks = rng.uniform(1, L + 0.999)
+        cap = int(rng.integers(1, L + 1)) if rng.random() < 0.3 else None
+        servers.append(
+            Server(
+                f"s{j}",
+                memory_bytes=float(round(s_m * blocks + rng.uniform(0, 3) * cbpt * 100 * L, -6)),
+                decode_s=float(round(rng.uniform(0.005, 0.02), 5)),
+                prefill_s0=float(round(rng.uniform(0.02, 0.2), 4)),
+                prefill_s1=float(round(rng.uniform(0, 1e-4), 7)),
+                max_blocks=cap,
+            )
+        )
+    net = np.round(rng.uniform(0.005, 0.2, size=(num_clients, num_servers)), 4)
+    jobs = [
+        Job(c, int(rng.integers(10, 31)), int(rng.integers(16, 65)))
+        for c in range(num_clients)
+        for _ in range(int(rng.integers(1, max_jobs_per_client + 1)))
+    ]
+    model = BlockModel(L, s_m, cbpt, f"tiny-L{L}", 1024)
+    return cluster_from_network_rtt(
+        f"tiny-s{num_servers}-l{L}-seed{seed}",
+        model,
+        servers,
+        [f"c{c}" for c in range(num_clients)],
+        net,
+        PAPER_OVERHEADS,
+        jobs,
+        {"seed": seed},
     )
 
 
@@ -221,6 +275,7 @@ def cluster_instance(family: str, seed: int, index: int) -> Cluster:
 __all__ = [
     "CLUSTER_FAMILIES",
     "cluster_instance",
+    "paper_tiny_cluster",
     "sized_cluster",
     "tiny_cluster",
     "wide_cluster",
