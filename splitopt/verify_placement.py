@@ -311,11 +311,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--csv", help="one row per instance here (rerun to continue)")
     p.add_argument("--json", help="write the summary and the disagreeing rows here")
+    p.add_argument("--dask", metavar="ADDRESS", help="run on this Dask scheduler instead")
     a = p.parse_args(argv)
     backends = tuple(b for b in a.backends.split(",") if b)
     try:
         rep = run_verify(
-            a.count, a.seed, backends, a.workers, a.time_limit, a.start, True, a.csv, a.family
+            a.count,
+            a.seed,
+            backends,
+            a.workers,
+            a.time_limit,
+            a.start,
+            True,
+            a.csv,
+            a.family,
+            a.dask,
         )
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
