@@ -139,9 +139,9 @@ def placement_tasks(
     backends: Sequence[str] = BACKENDS,
     time_limit: float | None = None,
     start: int = 0,
+    experiment: str = "verify-placement",
 ) -> list[Any]:
-    """The harness tasks of instances ``start .. start + count - 1`` (experiment
-    ``verify-placement``)."""
+    """The harness tasks of instances ``start .. start + count - 1`` (of ``experiment``)."""
     from splitopt.experiments.harness import Task
 
     params: dict[str, Any] = {"backends": ",".join(backends)}
@@ -150,7 +150,7 @@ def placement_tasks(
     if family != "tiny":
         params["family"] = family
     return [
-        Task.make("verify-placement", RUNNER, seed=seed, index=i, **params)
+        Task.make(experiment, RUNNER, seed=seed, index=i, **params)
         for i in range(start, start + count)
     ]
 

@@ -112,3 +112,15 @@ def test_old_module_says_where_it_moved(capsys) -> None:  # type: ignore[no-unty
 
     assert old_main([]) == 2
     assert "splitopt.verify_placement" in capsys.readouterr().err
+
+
+def test_catalogue_runs_both_tiny_and_wide_range_families() -> None:
+    import splitopt.experiments  # noqa: F401  (registers the catalogue)
+    from splitopt.experiments.harness import experiment_tasks
+
+    tiny = list(experiment_tasks("verify-placement", 0, 1, True))
+    wide = list(experiment_tasks("verify-placement-wide", 0, 1, True))
+    assert len(tiny) == 50 and {t.experiment for t in tiny} == {"verify-placement"}
+    fams = {dict(t.params).get("family") for t in wide}
+    assert fams == {"wide", "edge", "huge"} and len({t.key for t in wide}) == len(wide) == 60
+    assert all(dict(t.params)["time_limit"] == 10.0 for t in wide)
