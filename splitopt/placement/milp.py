@@ -289,15 +289,23 @@ class BuildStopped(Exception):
 
 
 def build_model(
-    cluster: Cluster, strengthen: bool = True, deadline: float | None = None
+    cluster: Cluster,
+    strengthen: bool = True,
+    deadline: float | None = None,
+    upper_bound: float | None = None,
 ) -> BPRRModel:
     """The MILP (module docstring) of ``cluster`` and its jobs.
 
     ``strengthen`` adds our valid rows (module docstring, "Strengthening"); without
     it the rows are those of the source file. ``deadline`` (a ``time.perf_counter()``
     value): raise :class:`BuildStopped` once it has passed (checked per source arc),
-    so that a time limit covers building too.
+    so that a time limit covers building too. ``upper_bound`` (seconds, Σ_r T_r of
+    some feasible answer): a hop whose least time (one block) alone exceeds it is
+    not built, as no answer at least as good can use it (times are non-negative);
+    this removes a very slow server's coefficients, which otherwise set the
+    objective's scale (:func:`objective_scale`).
     """
+    cap = math.inf if upper_bound is None else upper_bound * (1.0 + 1e-9)
     S, L = cluster.num_servers, cluster.num_blocks
     U = block_limits(cluster)
     names: list[str] = []
@@ -349,6 +357,11 @@ def build_model(
             and math.isfinite(
                 cluster.servers[j].prefill_s(l_in) + (l_out - 1) * cluster.servers[j].decode_s
             )
+            and cluster.prefill_rtt(c, j, l_in)
+            + (l_out - 1) * float(cluster.rtt_s[c, j])
+            + cluster.servers[j].prefill_s(l_in)
+            + (l_out - 1) * cluster.servers[j].decode_s
+            <= cap
         ]
         arcs: list[tuple[int, int, int]] = []
         out_of: dict[int, list[int]] = {}
@@ -932,8 +945,9 @@ class BPRRMilp:
                 message=message,
             )
 
+        upper = self._upper_bound(cluster)
         try:
-            model = build_model(cluster, self.strengthen, deadline)
+            model = build_model(cluster, self.strengthen, deadline, upper)
         except BuildStopped:
             return done("time_limit", message="time limit reached while building the model")
         out = self._solve_model(cluster, model, deadline)
@@ -972,6 +986,18 @@ class BPRRMilp:
                 return done("time_limit", message=_join(notes, why))
             return done("error", message=_join(notes, why))
         return done(status, placement, routes, bound, _join(notes))
+
+    @staticmethod
+    def _upper_bound(cluster: Cluster) -> float | None:
+        """Σ_r T_r of the ``cg-bprr`` heuristic's answer (evaluator-scored), if feasible:
+        hops slower than that alone are not built (:func:`build_model`)."""
+        from splitopt.placement.cg import CGBPRR
+
+        try:
+            res = CGBPRR().solve(cluster)
+        except Exception:  # a heuristic's failure only loses the bound
+            return None
+        return float(res.objective) if res.feasible and math.isfinite(res.objective) else None
 
     def _solve_model(
         self, cluster: Cluster, model: BPRRModel, deadline: float | None

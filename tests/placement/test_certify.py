@@ -167,3 +167,18 @@ def test_unproven_claim_is_not_optimal(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     res = BPRRMilp().solve(decoy_cluster())
     assert res.status == "feasible" and "not certified" in (res.message or "")
+
+
+def test_upper_bound_drops_the_decoy_arcs_only() -> None:
+    """With an answer's Σ T_r as the bound, no arc leads to the decoy (its one-block hop
+    alone is slower), the other servers keep theirs, and the optimum is unchanged."""
+    from splitopt.placement.milp import build_model
+
+    cluster = decoy_cluster()
+    ref = BPRRBrute().solve(cluster)
+    full = build_model(cluster)
+    cut = build_model(cluster, upper_bound=ref.objective)
+    heads = {h for arcs in cut.arcs for _, h, _ in arcs}
+    assert 2 in {h for arcs in full.arcs for _, h, _ in arcs} and 2 not in heads
+    assert {0, 1} <= heads and cut.num_vars < full.num_vars
+    assert BPRRMilp().solve(cluster).objective == pytest.approx(ref.objective, rel=1e-9)
