@@ -548,8 +548,10 @@ def objective_scale(model: BPRRModel) -> float:
     coefficients, and the differences between good answers, below the backends'
     tolerances (``optimal`` answers up to 5x off on wide-range data). Scaling by the
     median instead made HiGHS and CBC 5-25x slower on those clusters (huge
-    coefficients in the LP), so the scale stays and the certificate
-    (:mod:`splitopt.placement.certify`) decides optimality.
+    coefficients in the LP), so the scale stays; such hops are dropped before the
+    model is built where a heuristic answer bounds the optimum (``upper_bound`` of
+    :func:`build_model`), and the certificate (:mod:`splitopt.placement.certify`)
+    decides optimality.
     """
     big = max((abs(g.coef) for g in model.objective), default=0.0)
     return _pow2_scale(0, big) if big > 0 else 1.0
