@@ -1,7 +1,7 @@
 """Which BPRR MILP sizes solve to optimality within a time limit (issue 10, item 7).
 
 For each size (servers x blocks x jobs) a few random clusters drawn as the
-verification's (:func:`splitopt.placement.verify.sized_cluster`, seeds
+verification's (:func:`splitopt.families.clusters.sized_cluster`, seeds
 ``numpy.random.default_rng([seed, S, L, R, k])``) are solved by ``bprr-milp`` on the
 given backend with the time limit; prints status and wall time per cluster.
 
@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
+from splitopt.families.clusters import sized_cluster
 from splitopt.placement.milp import BPRRMilp, build_model
-from splitopt.placement.verify import sized_cluster
 
 SIZES = ((4, 5, 3), (5, 8, 3), (6, 10, 4), (8, 12, 4), (10, 16, 5), (12, 20, 6))
 

@@ -2,7 +2,7 @@
 
 Two tables, every number from the one evaluator:
 
-1. Gap to the MILP optimum on tiny random clusters (``tiny_cluster(seed)``, 3 servers,
+1. Gap to the MILP optimum on tiny random clusters (``paper_tiny_cluster(seed)``, 3 servers,
    4 blocks, 2 clients, 1-2 jobs each): per heuristic, how often it finds a feasible
    answer and the distribution of objective / optimum - 1 (sum of T_r). Needs
    ``bprr-milp`` (skipped if it is not available).
@@ -23,8 +23,9 @@ import time
 
 import numpy as np
 
+from splitopt.families.clusters import paper_tiny_cluster
 from splitopt.placement import available, get_algorithm
-from splitopt.scenario.cluster import paper_clustered, random_cluster, tiny_cluster
+from splitopt.scenario.cluster import paper_clustered, random_cluster
 
 HEURISTICS = ("cg-bprr", "petals")
 
@@ -42,7 +43,7 @@ def gap_table(n: int, seed0: int = 0) -> str:
     statuses: dict[str, int] = {}
     t0 = time.perf_counter()
     for seed in range(seed0, seed0 + n):
-        c = tiny_cluster(seed)
+        c = paper_tiny_cluster(seed)
         opt = get_algorithm("bprr-milp", time_limit=60).solve(c)
         statuses[opt.status] = statuses.get(opt.status, 0) + 1
         if opt.status != "optimal":
@@ -55,7 +56,7 @@ def gap_table(n: int, seed0: int = 0) -> str:
             else:
                 gaps[h].append(res.objective / opt.objective - 1)
     rows = [
-        f"tiny_cluster seeds {seed0}..{seed0 + n - 1}: bprr-milp statuses {statuses} "
+        f"paper_tiny_cluster seeds {seed0}..{seed0 + n - 1}: bprr-milp statuses {statuses} "
         f"({time.perf_counter() - t0:.0f} s); gaps over the {solved} optimal ones",
         "",
         "| algorithm | feasible | optimal (gap < 1e-9) | mean gap | median | p90 | max |",

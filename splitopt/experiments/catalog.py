@@ -396,11 +396,25 @@ from splitopt.experiments import online as _online  # noqa: E402,F401
 def verify_placement(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
     """One row per tiny cluster ``(seed, index)``: brute force and the MILP on each
     backend, each scored by the evaluator; the ``disagreements`` column must be 0."""
+    from splitopt.verify_placement import placement_tasks
+
     count = 50 if quick else 2000
-    for index in range(count * repetitions):
-        yield Task.make(
-            "verify-placement",
-            "verify-placement",  # registered runner name (experiments.harness)
-            seed=seed,
-            index=index,
+    yield from placement_tasks("tiny", count * repetitions, seed)
+
+
+@experiment(
+    "verify-placement-wide",
+    "bprr-milp on every backend vs bprr-brute on the wide-range cluster families "
+    "(wide, edge, huge: 700 each per repetition, 10 s per solve; quick: 20 each)",
+)
+def verify_placement_wide(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
+    """As ``verify-placement`` on :mod:`splitopt.families.clusters`' ``wide``, ``edge``
+    and ``huge`` families; the ``false_optima`` column must be 0 (time limits are
+    disagreements, not false claims). The 10 s limit per solve is ours."""
+    from splitopt.verify_placement import BACKENDS, placement_tasks
+
+    count = 20 if quick else 700
+    for family in ("wide", "edge", "huge"):
+        yield from placement_tasks(
+            family, count * repetitions, seed, BACKENDS, 10.0, experiment="verify-placement-wide"
         )

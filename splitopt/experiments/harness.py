@@ -138,7 +138,11 @@ register_runner("bprr-online", "splitopt.experiments.online:run_row")
 register_runner("bprr-runtime", "splitopt.experiments.bprr_runtime:runtime_row")
 register_runner("bprr-bound", "splitopt.experiments.bprr_runtime:bound_row")
 register_runner("verify", "splitopt.verify:verify_task")
-register_runner("verify-placement", "splitopt.placement.verify:verify_instance")
+register_runner(
+    "verify-placement",
+    "splitopt.verify_placement:verify_instance",
+    ("splitopt.verify_placement:verify_instance", "splitopt.placement.verify:verify_instance"),
+)
 register_runner(
     "joint-verify",
     "splitopt.experiments.joint_verify:run_joint_check",

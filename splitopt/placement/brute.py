@@ -60,9 +60,34 @@ def server_options(cluster: Cluster) -> list[list[tuple[int, int]]]:
     return out
 
 
-def count_placements(cluster: Cluster) -> int:
-    """How many placements :class:`BPRRBrute` would enumerate."""
-    return math.prod(len(o) for o in server_options(cluster))
+def _server_limits(cluster: Cluster) -> list[int]:
+    """Per server, the most blocks it may host (L, its cap, blocks alone in memory),
+    counted without building any range (O(min(L, cap)) per server at most)."""
+    L, s_m = cluster.num_blocks, cluster.model.block_bytes
+    out = []
+    for srv in cluster.servers:
+        top = L if srv.max_blocks is None else min(L, srv.max_blocks)
+        limit = srv.memory_bytes * (1.0 + RTOL)
+        u = top if s_m == 0 else int(min(top, limit // s_m))
+        while u > 0 and s_m * u > limit:  # floor division's rounding, as the evaluator tests
+            u -= 1
+        while u < top and s_m * (u + 1) <= limit:
+            u += 1
+        out.append(u)
+    return out
+
+
+def count_placements(cluster: Cluster, stop_above: int | None = None) -> int:
+    """How many placements :class:`BPRRBrute` would enumerate, without listing them:
+    per server 1 + Σ_{m=1..U} (L − m + 1) options. ``stop_above``: return as soon
+    as the product exceeds it (the number returned is then only a lower bound)."""
+    L = cluster.num_blocks
+    total = 1
+    for u in _server_limits(cluster):
+        total *= 1 + u * (L + 1) - u * (u + 1) // 2
+        if stop_above is not None and total > stop_above:
+            return total
+    return total
 
 
 def all_routes(
@@ -182,13 +207,14 @@ class BPRRBrute:
         S, L, R = cluster.num_servers, cluster.num_blocks, len(cluster.jobs)
         if R > MAX_JOBS:
             raise SolverError(f"bprr-brute: {R} jobs, more than the {MAX_JOBS} it enumerates")
-        options = server_options(cluster)
-        total = math.prod(len(o) for o in options)
+        # counted before any range is built (L = 100,000 would list ~5e9 ranges)
+        total = count_placements(cluster, stop_above=self.max_placements)
         if total > self.max_placements:
             raise SolverError(
-                f"bprr-brute: {total} placements to enumerate, more than max_placements = "
-                f"{self.max_placements} (use bprr-milp)"
+                f"bprr-brute: more than max_placements = {self.max_placements:,} placements "
+                f"to enumerate (at least {total:,}; use bprr-milp or cg-bprr)"
             )
+        options = server_options(cluster)
         deadline = None if self.time_limit is None else t0 + self.time_limit
         s_m = cluster.model.block_bytes
         limit = [srv.memory_bytes * (1.0 + RTOL) for srv in cluster.servers]

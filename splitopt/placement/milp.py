@@ -64,12 +64,24 @@ right-hand side is put halfway between the largest attainable value ≤ M_j (1 +
 integer constraint, robust to tolerances. Every answer is decoded (rounded), scored
 by the evaluator, and if a memory row was violated beyond the evaluator's RTOL its
 right-hand side is lowered by the violation and the model solved again
-(:data:`MAX_CUTS` times at most). While every right-hand side stays at or above
-the largest feasible value the model is a relaxation of P1, so a proved optimum
-that the evaluator accepts is optimal for P1; if a right-hand side had to go
-lower, the answer is reported ``feasible``, not ``optimal``. The status is
-``optimal`` only when, in addition, the evaluator's Σ_r T_r equals the model's
-objective at the solver's point to :data:`MATCH_RTOL`.
+(:data:`MAX_CUTS` times at most).
+
+Certification. None of that makes a backend's ``optimal`` a proof: the objective
+is scaled by its largest coefficient, so one very slow server pushed the
+differences between good answers below the backends' tolerances (``optimal``
+answers up to 5x the optimum on wide-range data), and memories within 1e-8 of a
+load made the tightening loop fail (``error``). Every ``optimal`` and
+``infeasible`` claim, and every answer the loop could not settle, therefore goes
+through the one certificate of the many-server half
+(:func:`splitopt.placement.certify.certify`, an exact search independent of this
+model that looks only for answers below the claim): proved -> ``optimal`` /
+``infeasible``; a better answer found and proved -> that answer, ``optimal``, with
+a message saying the backend's was off; the search stopped (node or work cap, time
+limit) -> ``feasible`` ("not certified"), or the backend's ``infeasible`` kept with
+that note. The time limit covers building the model, every solve and the
+certificate. Arcs a job can never use (its cache for one block plus one block
+exceed the server's memory, or a time or byte figure overflows to infinity) are
+not built: exact, and the backends never see an infinite coefficient.
 
 CP-SAT needs integers: α..δ become integer variables; memory rows with whole
 coefficients are used as they are (right-hand side ⌊M_j (1 + RTOL)⌋), others are
@@ -93,6 +105,7 @@ import numpy as np
 
 from splitopt import interrupts
 from splitopt.errors import SolverError, SolverUnavailable
+from splitopt.placement.certify import certify
 from splitopt.placement.evaluate import RTOL, PlacementScore, evaluate
 from splitopt.placement.model import Cluster, Placement, Route
 from splitopt.placement.result import PlacementResult
@@ -272,12 +285,28 @@ def _whole(x: float) -> bool:
     return float(x).is_integer() and abs(x) < 2**53
 
 
-def build_model(cluster: Cluster, strengthen: bool = True) -> BPRRModel:
+class BuildStopped(Exception):
+    """:func:`build_model` passed its deadline."""
+
+
+def build_model(
+    cluster: Cluster,
+    strengthen: bool = True,
+    deadline: float | None = None,
+    upper_bound: float | None = None,
+) -> BPRRModel:
     """The MILP (module docstring) of ``cluster`` and its jobs.
 
     ``strengthen`` adds our valid rows (module docstring, "Strengthening"); without
-    it the rows are those of the source file.
+    it the rows are those of the source file. ``deadline`` (a ``time.perf_counter()``
+    value): raise :class:`BuildStopped` once it has passed (checked per source arc),
+    so that a time limit covers building too. ``upper_bound`` (seconds, Σ_r T_r of
+    some feasible answer): a hop whose least time (one block) alone exceeds it is
+    not built, as no answer at least as good can use it (times are non-negative);
+    this removes a very slow server's coefficients, which otherwise set the
+    objective's scale (:func:`objective_scale`).
     """
+    cap = math.inf if upper_bound is None else upper_bound * (1.0 + 1e-9)
     S, L = cluster.num_servers, cluster.num_blocks
     U = block_limits(cluster)
     names: list[str] = []
@@ -310,9 +339,31 @@ def build_model(cluster: Cluster, strengthen: bool = True) -> BPRRModel:
     objective: list[Group] = []
     mem_groups: dict[int, list[Group]] = {j: [] for j in hosts}
     all_arcs = []
+    s_m_ = cluster.model.block_bytes
     for r, job in enumerate(cluster.jobs):
         c, l_in, l_out = job.client, job.l_in, job.l_out
         s_c = cluster.model.cache_bytes(l_in, l_out)
+        # overflow-safe and exact: a server where this job's cache for one block plus
+        # one block exceed the memory (or where a figure is not finite, e.g. a cache of
+        # 1e306 B/token x 200 tokens) gets no arc: the evaluator would refuse any route
+        # through it (s_m m + s_c k + other jobs >= s_m + s_c in floating point too)
+        usable = [
+            j
+            for j in hosts
+            if math.isfinite(s_c)
+            and s_m_ + s_c <= cluster.servers[j].memory_bytes * (1.0 + RTOL)
+            and math.isfinite(
+                cluster.prefill_rtt(c, j, l_in) + (l_out - 1) * float(cluster.rtt_s[c, j])
+            )
+            and math.isfinite(
+                cluster.servers[j].prefill_s(l_in) + (l_out - 1) * cluster.servers[j].decode_s
+            )
+            and cluster.prefill_rtt(c, j, l_in)
+            + (l_out - 1) * float(cluster.rtt_s[c, j])
+            + cluster.servers[j].prefill_s(l_in)
+            + (l_out - 1) * cluster.servers[j].decode_s
+            <= cap
+        ]
         arcs: list[tuple[int, int, int]] = []
         out_of: dict[int, list[int]] = {}
         into: dict[int, list[int]] = {}
@@ -357,7 +408,7 @@ def build_model(cluster: Cluster, strengthen: bool = True) -> BPRRModel:
             if c2:
                 objective.append(Group(c2, k.var, k.sign, k.top))
 
-        for j in hosts:  # source → j: a_s = 0, m_s = 1
+        for j in usable:  # source → j: a_s = 0, m_s = 1
             f = arc(-1, j)
             al = var(f"alpha{r}_s_{j}", 0, L, False)
             ga = var(f"gamma{r}_s_{j}", 0, U[j], False)
@@ -370,8 +421,10 @@ def build_model(cluster: Cluster, strengthen: bool = True) -> BPRRModel:
             cost(j, f, k)
             if s_c:
                 mem_groups[j].append(Group(s_c, k.var, k.sign, k.top))
-        for i in hosts:
-            for j in hosts:
+        for i in usable:
+            if deadline is not None and time.perf_counter() > deadline:
+                raise BuildStopped
+            for j in usable:
                 if i == j:
                     continue
                 f = arc(i, j)
@@ -390,7 +443,7 @@ def build_model(cluster: Cluster, strengthen: bool = True) -> BPRRModel:
                 cost(j, f, k)
                 if s_c:
                     mem_groups[j].append(Group(s_c, k.var, k.sign, k.top))
-        for i in hosts:  # i → sink: a_t = L + 1, so a_i + m_i = L + 1
+        for i in usable:  # i → sink: a_t = L + 1, so a_i + m_i = L + 1
             f = arc(i, S)
             rows.append(Row((f, a[i], m[i]), (L + 1, -1, -1), -inf, 0))  # (13e)
         if strengthen:  # ours: the blocks a route processes add up to L
@@ -403,7 +456,7 @@ def build_model(cluster: Cluster, strengthen: bool = True) -> BPRRModel:
         rows.append(Row(tuple(src), (1,) * len(src), 1, 1))
         snk = into.get(S, [])
         rows.append(Row(tuple(snk), (1,) * len(snk), 1, 1))
-        for j in hosts:
+        for j in usable:
             ins, outs = into.get(j, []), out_of.get(j, [])
             rows.append(Row((*ins, *outs), (1,) * len(ins) + (-1,) * len(outs), 0, 0))
         all_arcs.append(tuple(arcs))
@@ -448,15 +501,39 @@ def _memory_coefs(row: MemoryRow) -> dict[int, float]:
     return out
 
 
+def _check(deadline: float | None, i: int) -> None:
+    """Raise :class:`BuildStopped` every 4096th ``i`` once ``deadline`` has passed."""
+    if deadline is not None and not i & 4095 and time.perf_counter() > deadline:
+        raise BuildStopped
+
+
+def _deadline(time_limit: float | None) -> float | None:
+    return None if time_limit is None else time.perf_counter() + time_limit
+
+
+def _left(deadline: float | None) -> float | None:
+    """Seconds left for the native solve (after building); :class:`BuildStopped` if none."""
+    if deadline is None:
+        return None
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        raise BuildStopped
+    return left
+
+
 def float_rows(
-    model: BPRRModel, rhs: dict[int, float]
+    model: BPRRModel, rhs: dict[int, float], deadline: float | None = None
 ) -> list[tuple[list[int], list[float], float, float]]:
     """Every row as (vars, coefs, lo, hi) for the floating-point backends.
 
     Memory rows use ``rhs[server]`` and are scaled by the power of two that brings
-    it into [0.5, 1) (exact in binary floating point).
+    it into [0.5, 1) (exact in binary floating point). ``deadline``: as
+    :func:`build_model`.
     """
-    out = [(list(r.var), [float(c) for c in r.coef], r.lo, r.hi) for r in model.rows]
+    out = []
+    for i, r in enumerate(model.rows):
+        _check(deadline, i)
+        out.append((list(r.var), [float(c) for c in r.coef], r.lo, r.hi))
     for row in model.memory:
         b = rhs[row.server]
         scale = math.ldexp(1.0, -math.frexp(b)[1]) if b > 0 else 1.0
@@ -466,7 +543,17 @@ def float_rows(
 
 
 def objective_scale(model: BPRRModel) -> float:
-    """A power of two K with the largest objective coefficient · K ≈ 1."""
+    """A power of two K with the largest objective coefficient · K ≈ 1.
+
+    One very slow server (a decoy no good answer uses) then pushes the other
+    coefficients, and the differences between good answers, below the backends'
+    tolerances (``optimal`` answers up to 5x off on wide-range data). Scaling by the
+    median instead made HiGHS and CBC 5-25x slower on those clusters (huge
+    coefficients in the LP), so the scale stays; such hops are dropped before the
+    model is built where a heuristic answer bounds the optimum (``upper_bound`` of
+    :func:`build_model`), and the certificate (:mod:`splitopt.placement.certify`)
+    decides optimality.
+    """
     big = max((abs(g.coef) for g in model.objective), default=0.0)
     return _pow2_scale(0, big) if big > 0 else 1.0
 
@@ -477,6 +564,7 @@ def objective_scale(model: BPRRModel) -> float:
 def _run_highs(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
     import highspy
 
+    deadline = _deadline(time_limit)
     k = objective_scale(model)
     n = model.num_vars
     h = highspy.Highs()
@@ -485,15 +573,14 @@ def _run_highs(model: BPRRModel, rhs: dict[int, float], time_limit: float | None
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", 0.0)
     h.setOptionValue("threads", 1)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
     h.addVars(n, np.array(model.lower, dtype=float), np.array(model.upper, dtype=float))
     idx = np.arange(n, dtype=np.int32)
     h.changeColsIntegrality(n, idx, model.integer.astype(np.uint8))
     h.changeColsCost(n, idx, model.objective_vector() * k)
-    rows = float_rows(model, rhs)
+    rows = float_rows(model, rhs, deadline)
     starts, index, value, lo, hi = [], [], [], [], []
-    for v, c, lo_, hi_ in rows:
+    for t, (v, c, lo_, hi_) in enumerate(rows):
+        _check(deadline, t)
         starts.append(len(index))
         index.extend(v)
         value.extend(c)
@@ -508,6 +595,9 @@ def _run_highs(model: BPRRModel, rhs: dict[int, float], time_limit: float | None
         np.array(index, dtype=np.int32),
         np.array(value, dtype=float),
     )
+    left = _left(deadline)  # the limit covers building: the solve gets what is left
+    if left is not None:
+        h.setOptionValue("time_limit", float(left))
     try:
         h.HandleUserInterrupt = True  # cancelSolve() on Ctrl-C (splitopt.interrupts)
         with quiet_stdout(), interrupts.stoppable(h.cancelSolve):
@@ -537,9 +627,10 @@ def _run_cbc(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) 
     from splitopt.solvers.milp_backends import solve_cbc
 
     pulp = _pulp()
+    deadline = _deadline(time_limit)
     k = objective_scale(model)
     cost = model.objective_vector() * k
-    rows = float_rows(model, rhs)
+    rows = float_rows(model, rhs, deadline)
 
     def build() -> tuple[Any, Any]:
         prob = pulp.LpProblem("bprr", pulp.LpMinimize)
@@ -555,6 +646,7 @@ def _run_cbc(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) 
         ]
         prob += pulp.lpSum(float(c) * xs[i] for i, c in enumerate(cost) if c), "time"
         for t, (v, c, lo, hi) in enumerate(rows):
+            _check(deadline, t)  # PuLP builds in Python: 1 min near the arc cap
             expr = pulp.lpSum(ci * xs[vi] for vi, ci in zip(v, c, strict=True) if ci)
             if lo == hi:
                 prob += expr == hi, f"r{t}"
@@ -574,12 +666,14 @@ def _run_cbc(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) 
 
         return prob, values
 
-    return solve_cbc(build, CBC_ATTEMPTS, time_limit)
+    # solve_cbc counts build() against the time it is given
+    return solve_cbc(build, CBC_ATTEMPTS, _left(deadline))
 
 
 def _run_scip(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
     from ortools.linear_solver import pywraplp
 
+    deadline = _deadline(time_limit)
     s = pywraplp.Solver.CreateSolver("SCIP")
     if s is None:
         return BackendResult("error", message="OR-Tools was built without SCIP")
@@ -589,7 +683,8 @@ def _run_scip(model: BPRRModel, rhs: dict[int, float], time_limit: float | None)
         lo, up = float(model.lower[i]), float(model.upper[i])
         xs.append(s.IntVar(lo, up, f"x{i}") if model.integer[i] else s.NumVar(lo, up, f"x{i}"))
     inf = s.infinity()
-    for v, c, lo, hi in float_rows(model, rhs):
+    for t, (v, c, lo, hi) in enumerate(float_rows(model, rhs, deadline)):
+        _check(deadline, t)
         ct = s.Constraint(-inf if lo == -math.inf else lo, inf if hi == math.inf else hi)
         for vi, ci in zip(v, c, strict=True):
             ct.SetCoefficient(xs[vi], ci)
@@ -598,7 +693,7 @@ def _run_scip(model: BPRRModel, rhs: dict[int, float], time_limit: float | None)
         if c:
             obj.SetCoefficient(xs[i], c * k)
     obj.SetMinimization()
-    return solve_scip(s, xs, k, time_limit, SCIP_SPEED)
+    return solve_scip(s, xs, k, _left(deadline), SCIP_SPEED)
 
 
 def cpsat_objective(model: BPRRModel) -> tuple[dict[int, int], float, float]:
@@ -637,12 +732,14 @@ def cpsat_memory_row(row: MemoryRow, rhs: float) -> tuple[dict[int, int], int]:
 def _run_cpsat(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
     from ortools.sat.python import cp_model
 
+    deadline = _deadline(time_limit)
     m = cp_model.CpModel()
     xs = [
         m.new_int_var(int(model.lower[i]), int(model.upper[i]), f"x{i}")
         for i in range(model.num_vars)
     ]
-    for r in model.rows:
+    for t, r in enumerate(model.rows):
+        _check(deadline, t)
         expr = sum(c * xs[v] for v, c in zip(r.var, r.coef, strict=True))
         if r.lo == r.hi:
             m.add(expr == int(r.hi))
@@ -664,8 +761,9 @@ def _run_cpsat(model: BPRRModel, rhs: dict[int, float], time_limit: float | None
     p.relative_gap_limit = 0.0
     p.absolute_gap_limit = 0.0
     p.presolve_inclusion_work_limit = 0  # or-tools issue #5293 (see splitopt.solvers.ilp_ortools)
-    if time_limit is not None:
-        p.max_time_in_seconds = float(time_limit)
+    left = _left(deadline)
+    if left is not None:
+        p.max_time_in_seconds = float(left)
     p.catch_sigint_signal = False  # the interrupt policy owns Ctrl-C (splitopt.interrupts)
     with quiet_stdout(), interrupts.stoppable(solver.stop_search):
         st = solver.solve(m)
@@ -707,7 +805,26 @@ def _available(backend: str) -> bool:
     return False
 
 
-_RUNNERS = {"highs": _run_highs, "cbc": _run_cbc, "cpsat": _run_cpsat, "scip": _run_scip}
+def _timed(run: Any) -> Any:
+    """A backend runner whose model building passed its time limit answers ``time_limit``."""
+
+    def timed(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
+        try:
+            return run(model, rhs, time_limit)
+        except BuildStopped:
+            return BackendResult(
+                "time_limit", message="time limit reached while building the model"
+            )
+
+    return timed
+
+
+_RUNNERS = {
+    "highs": _timed(_run_highs),
+    "cbc": _timed(_run_cbc),
+    "cpsat": _timed(_run_cpsat),
+    "scip": _timed(_run_scip),
+}
 _LIBRARY = {
     "highs": "highspy",
     "cbc": "pulp (bundled CBC)",
@@ -719,21 +836,28 @@ _LIBRARY = {
 # ---------------------------------------------------------------- the algorithm
 
 
+def _join(notes: Sequence[str | None], *more: str) -> str | None:
+    parts = [n for n in (*notes, *more) if n]
+    return "; ".join(parts) or None
+
+
 class BPRRMilp:
     """The BPRR MILP (module docstring) on one backend, gap 0.
 
     Options:
-        time_limit (float, seconds): wall-clock limit for the whole solve (all
-            re-solves together); ``None`` (default) = none.
+        time_limit (float, seconds): wall-clock limit for the whole method:
+            building the model, all re-solves and the certificate; ``None``
+            (default) = none.
         backend (str): ``highs`` (default), ``cbc``, ``cpsat`` or ``scip``.
         strengthen (bool): add our valid rows (default ``True``; ``False`` = the
             rows of the source file only, much slower to prove optimal).
 
-    Statuses: ``optimal`` (proved, evaluator-feasible, objectives match),
-    ``infeasible`` (the backend proved the relaxed model infeasible, so P1 is),
-    ``feasible`` (an evaluator-feasible answer without that proof: time limit,
-    tightened memory rows or an objective mismatch; ``message`` says which),
-    ``time_limit`` (no answer in time) or ``error``.
+    Statuses: ``optimal`` (evaluator-feasible and proved by the certificate,
+    :mod:`splitopt.placement.certify`), ``infeasible`` (proved by the certificate,
+    or the backend's proof on the relaxed model where the certificate stopped:
+    ``message`` says so), ``feasible`` (an evaluator-feasible answer without a
+    proof: time limit or certificate stopped; ``message`` says which),
+    ``time_limit`` (no answer in time) or ``error`` (the backend failed).
     """
 
     name: ClassVar[str] = "bprr-milp"
@@ -789,7 +913,10 @@ class BPRRMilp:
         }
 
     def solve(self, cluster: Cluster) -> PlacementResult:
-        """Solve the MILP of ``cluster`` (its jobs); the answer is scored by the evaluator."""
+        """Solve the MILP of ``cluster`` (its jobs); the answer is scored by the evaluator
+        and a backend's ``optimal`` or ``infeasible`` is checked by the certificate
+        (:mod:`splitopt.placement.certify`). ``time_limit`` bounds all of it: building,
+        the solves and the certificate."""
         if not _available(self.backend):
             raise SolverUnavailable(
                 f"algorithm {self.name!r} is not available: install {_LIBRARY[self.backend]} "
@@ -805,10 +932,6 @@ class BPRRMilp:
             )
         t0 = time.perf_counter()
         deadline = None if self.time_limit is None else t0 + self.time_limit
-        model = build_model(cluster, self.strengthen)
-        rhs = {row.server: row.relaxed_rhs for row in model.memory}
-        relaxed = True
-        run = _RUNNERS[self.backend]
 
         def done(
             status: str,
@@ -829,55 +952,123 @@ class BPRRMilp:
                 message=message,
             )
 
+        upper = self._upper_bound(cluster)
+        try:
+            model = build_model(cluster, self.strengthen, deadline, upper)
+        except BuildStopped:
+            return done("time_limit", message="time limit reached while building the model")
+        out = self._solve_model(cluster, model, deadline)
+        status, placement, routes, bound, notes = out
+        # the certificate (module splitopt.placement.certify) decides every exact claim
+        if status in ("optimal", "infeasible", "undecided"):
+            claim = math.inf
+            if placement is not None:
+                claim = evaluate(cluster, placement, routes).objective
+            cert = certify(cluster, claim, deadline)
+            where = f"certificate: {cert.nodes:,} nodes"
+            if cert.outcome == "proved":
+                if placement is None:
+                    return done("infeasible", bound=math.inf, message=_join(notes, where))
+                return done("optimal", placement, routes, claim, _join(notes, where))
+            if cert.outcome == "improved":
+                msg = (
+                    f"backend's answer {claim!r} was not optimal (solver tolerances); "
+                    f"the certificate's answer is, proven: {cert.objective!r}"
+                )
+                return done(
+                    "optimal", cert.placement, cert.routes, cert.objective, _join(notes, msg, where)
+                )
+            # stopped: no proof
+            if cert.placement is not None:
+                placement, routes = cert.placement, cert.routes
+                notes.append(f"the certificate found a better answer {cert.objective!r}")
+            what = {"optimal": "optimal", "infeasible": "infeasible", "undecided": "no answer"}
+            why = f"backend claims {what[status]}; not certified ({cert.reason})"
+            if placement is not None:
+                return done("feasible", placement, routes, None, _join(notes, why))
+            if status == "infeasible":
+                # the backend proved the relaxed model infeasible: keep its claim, say so
+                return done("infeasible", bound=math.inf, message=_join(notes, why))
+            if cert.reason == "time limit":
+                return done("time_limit", message=_join(notes, why))
+            return done("error", message=_join(notes, why))
+        return done(status, placement, routes, bound, _join(notes))
+
+    @staticmethod
+    def _upper_bound(cluster: Cluster) -> float | None:
+        """Σ_r T_r of the ``cg-bprr`` heuristic's answer (evaluator-scored), if feasible:
+        hops slower than that alone are not built (:func:`build_model`)."""
+        from splitopt.placement.cg import CGBPRR
+
+        try:
+            res = CGBPRR().solve(cluster)
+        except Exception:  # a heuristic's failure only loses the bound
+            return None
+        return float(res.objective) if res.feasible and math.isfinite(res.objective) else None
+
+    def _solve_model(
+        self, cluster: Cluster, model: BPRRModel, deadline: float | None
+    ) -> tuple[str, Placement | None, tuple[Route, ...], float | None, list[str]]:
+        """The backend's answer, re-scored: (status, placement, routes, bound, notes).
+
+        Status ``optimal`` and ``infeasible`` are the backend's claims (not yet
+        certified), ``undecided`` means the backend failed on tolerances (memory rows
+        tightened to infeasibility, or no evaluator-feasible answer after
+        :data:`MAX_CUTS` tightenings): the certificate decides those too.
+        """
+        rhs = {row.server: row.relaxed_rhs for row in model.memory}
+        relaxed = True
+        run = _RUNNERS[self.backend]
+        notes: list[str] = []
         cuts = 0
         for _ in range(MAX_CUTS + 1):
-            left = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+            left = None if deadline is None else deadline - time.perf_counter()
+            if left is not None and left <= 0:
+                return "time_limit", None, (), None, ["time limit reached"]
             res = run(model, rhs, left)
             if res.status == "infeasible":
                 if relaxed:
-                    return done("infeasible", bound=math.inf)
-                return done("error", message="infeasible only after tightening memory rows")
+                    return "infeasible", None, (), math.inf, notes
+                notes.append("infeasible only after tightening memory rows")
+                return "undecided", None, (), None, notes
             if res.status == "error":
-                return done("error", message=res.message)
+                return "error", None, (), None, [res.message or "backend error"]
             if res.values is None:
-                return done("time_limit", bound=res.bound, message=res.message)
+                return "time_limit", None, (), res.bound, [res.message or "time limit reached"]
             try:
                 placement, routes = model.decode(res.values)
             except ValueError as exc:
-                return done("error", message=f"cannot decode the {self.backend} answer: {exc}")
+                notes.append(f"cannot decode the {self.backend} answer: {exc}")
+                return "undecided", None, (), None, notes
             score = evaluate(cluster, placement, routes)
             if score.feasible:
                 break
             bad = self._tighten(model, score, rhs)
             cuts += 1
-            if not bad:  # rejected for another reason: build() reports it as an error
-                return done("feasible", placement, routes, res.bound, res.message)
+            if not bad:  # rejected for another reason (cannot happen: the rows are P1's)
+                notes.append(f"backend answer rejected by the evaluator: {score.reason}")
+                return "undecided", None, (), None, notes
             relaxed = relaxed and all(rhs[row.server] >= row.floor_feasible for row in model.memory)
             if deadline is not None and time.perf_counter() >= deadline:
-                return done("time_limit", bound=res.bound, message="time limit reached")
+                return "time_limit", None, (), res.bound, ["time limit reached"]
         else:
-            return done(
-                "error",
-                message=f"{MAX_CUTS} memory-row tightenings gave no evaluator-feasible answer",
-            )
-        milp_obj = model.objective_value(res.values)
-        notes = [res.message] if res.message else []
+            notes.append(f"{MAX_CUTS} memory-row tightenings gave no evaluator-feasible answer")
+            return "undecided", None, (), None, notes
+        if res.message:
+            notes.append(res.message)
         if cuts:
             notes.append(f"{cuts} memory-row tightening(s)")
-        match = abs(score.objective - milp_obj) <= MATCH_RTOL * max(
+        if res.status != "optimal":
+            return "feasible", placement, routes, res.bound, notes
+        milp_obj = model.objective_value(res.values)
+        if not abs(score.objective - milp_obj) <= MATCH_RTOL * max(
             abs(score.objective), abs(milp_obj), 1e-300
-        )
-        status = "optimal" if res.status == "optimal" else "feasible"
-        if status == "optimal" and not relaxed:
-            status = "feasible"
-            notes.append("memory rows tightened below the largest feasible value: not certified")
-        if not match:
-            status = "feasible" if status == "optimal" else status
+        ):
             notes.append(f"evaluator objective {score.objective!r} != MILP objective {milp_obj!r}")
-        bound = res.bound
-        if status == "optimal" and bound is None:
-            bound = score.objective
-        return done(status, placement, routes, bound, "; ".join(notes) or None)
+        if not relaxed:
+            notes.append("memory rows tightened below the largest feasible value")
+        # the backend claims optimal; the certificate decides (whatever the notes say)
+        return "optimal", placement, routes, res.bound, notes
 
     @staticmethod
     def _tighten(model: BPRRModel, score: PlacementScore, rhs: dict[int, float]) -> list[int]:

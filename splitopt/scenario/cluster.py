@@ -379,54 +379,6 @@ def random_cluster(
     )
 
 
-def tiny_cluster(
-    seed: int,
-    num_servers: int = 3,
-    num_blocks: int = 4,
-    num_clients: int = 2,
-    max_jobs_per_client: int = 2,
-) -> Cluster:
-    """A seeded tiny random cluster for exact methods (ours): s_m = 1 GB; memory for
-    1 .. L blocks plus some cache; caps on some servers; decode 5-20 ms, prefill
-    20-200 ms + 0-0.1 ms/token per block; network RTT 5-200 ms plus the paper's
-    overheads; 1 .. ``max_jobs_per_client`` jobs per client (l_in 10-30, l_out 16-64)."""
-    rng = np.random.default_rng(seed)
-    L = num_blocks
-    s_m = 1e9
-    cbpt = float(rng.choice([1e4, 1e5, 1e6]))
-    servers = []
-    for j in range(num_servers):
-        blocks = rng.uniform(1, L + 0.999)
-        cap = int(rng.integers(1, L + 1)) if rng.random() < 0.3 else None
-        servers.append(
-            Server(
-                f"s{j}",
-                memory_bytes=float(round(s_m * blocks + rng.uniform(0, 3) * cbpt * 100 * L, -6)),
-                decode_s=float(round(rng.uniform(0.005, 0.02), 5)),
-                prefill_s0=float(round(rng.uniform(0.02, 0.2), 4)),
-                prefill_s1=float(round(rng.uniform(0, 1e-4), 7)),
-                max_blocks=cap,
-            )
-        )
-    net = np.round(rng.uniform(0.005, 0.2, size=(num_clients, num_servers)), 4)
-    jobs = [
-        Job(c, int(rng.integers(10, 31)), int(rng.integers(16, 65)))
-        for c in range(num_clients)
-        for _ in range(int(rng.integers(1, max_jobs_per_client + 1)))
-    ]
-    model = BlockModel(L, s_m, cbpt, f"tiny-L{L}", 1024)
-    return cluster_from_network_rtt(
-        f"tiny-s{num_servers}-l{L}-seed{seed}",
-        model,
-        servers,
-        [f"c{c}" for c in range(num_clients)],
-        net,
-        PAPER_OVERHEADS,
-        jobs,
-        {"seed": seed},
-    )
-
-
 __all__ = [
     "MODEL_PRESETS",
     "NF4_BYTES",
@@ -443,5 +395,4 @@ __all__ = [
     "preset_server",
     "random_cluster",
     "server_from_device",
-    "tiny_cluster",
 ]

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from splitopt.errors import SolverError
+from splitopt.families.clusters import tiny_cluster
 from splitopt.placement import get_algorithm
 from splitopt.placement.brute import BPRRBrute, all_routes, count_placements, server_options
 from splitopt.placement.evaluate import evaluate
 from splitopt.placement.model import Placement
-from splitopt.placement.verify import tiny_cluster
 from tests.placement.conftest import HAND_PLACEMENT, hand_cluster
 from tests.placement.hand import HAND_CASES, two_by_two
 
@@ -91,3 +91,36 @@ def test_pruned_search_equals_naive_search() -> None:
 def test_no_jobs() -> None:
     res = BPRRBrute().solve(two_by_two(jobs=0))
     assert res.status == "optimal" and res.objective == 0.0
+
+
+def test_size_is_checked_before_any_range_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """L = 100,000 on one server: refused from the count alone (it used to list
+    ~5e9 ranges first and die with MemoryError)."""
+    import numpy as np
+
+    import splitopt.placement.brute as brute
+    from splitopt.placement.model import BlockModel, Cluster, Job, Server
+
+    def no_listing(cluster):  # type: ignore[no-untyped-def]
+        raise AssertionError("ranges listed before the size check")
+
+    monkeypatch.setattr(brute, "server_options", no_listing)
+    big = Cluster(
+        "big",
+        BlockModel(100_000, 1.0, 0.0),
+        (Server("s0", 1e6, 0.1, 0.1),),
+        ("c",),
+        np.zeros((1, 1)),
+        np.zeros((1, 1)),
+        None,
+        (Job(0, 1, 1),),
+    )
+    with pytest.raises(SolverError, match="max_placements"):
+        brute.BPRRBrute().solve(big)
+    assert count_placements(big) == 1 + 100_000 * 100_001 // 2
+
+
+def test_count_placements_matches_the_listing() -> None:
+    for i in range(20):
+        c = tiny_cluster(np.random.default_rng([5, i]))
+        assert count_placements(c) == math.prod(len(o) for o in server_options(c))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from splitopt.errors import SolverError
+from splitopt.families.clusters import sized_cluster, tiny_cluster
 from splitopt.placement import get_algorithm
 from splitopt.placement.brute import BPRRBrute
 from splitopt.placement.evaluate import evaluate
@@ -18,7 +19,7 @@ from splitopt.placement.milp import (
     build_model,
     cpsat_memory_row,
 )
-from splitopt.placement.verify import agree, sized_cluster, tiny_cluster
+from splitopt.verify_placement import agree
 from tests.placement.hand import HAND_CASES, two_by_two
 
 BACKENDS = ("highs", "cbc", "cpsat", "scip")
@@ -183,3 +184,19 @@ def test_oversized_cluster_is_refused_before_building() -> None:
     with pytest.raises(SolverError, match=f"more than the {MAX_ARCS:,} the MILP builds"):
         BPRRMilp(time_limit=1).solve(cluster)
     assert time.perf_counter() - t0 < 5  # refused before any model is built
+
+
+def test_time_limit_covers_building() -> None:
+    """The limit bounds the whole method: building our model, and each backend's own
+    model (PuLP's for CBC took a minute near the arc cap), not only the solve."""
+    from splitopt.placement.milp import _RUNNERS
+
+    big = sized_cluster(np.random.default_rng(5), 10, 16, 4)
+    res = BPRRMilp(time_limit=1e-9).solve(big)
+    assert res.status == "time_limit" and "building" in (res.message or "")
+    model = build_model(big)
+    rhs = {row.server: row.relaxed_rhs for row in model.memory}
+    for backend in BACKENDS:
+        out = _RUNNERS[backend](model, rhs, 1e-9)
+        assert out.status == "time_limit" and out.values is None, (backend, out)
+        assert "building" in (out.message or ""), (backend, out.message)
