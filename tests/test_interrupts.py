@@ -125,8 +125,14 @@ def test_place_milp_stops_on_signal(tmp_path: Path, algorithm: str, sig: int) ->
 def test_split_ilp_stops_on_sigint(tmp_path: Path, solver: str) -> None:
     """The split half's ILPs (CP-SAT swallowed Ctrl-C, HiGHS through PuLP ignored it)."""
     out = tmp_path / "sol.json"
-    p = _start(
-        "solve", "instances/llm-edge/llm-edge-medium-s3.json", "--solver", solver, "--json",
+    p = _start(  # three instances: ~12 s of solving, so the signal lands mid-solve
+        "solve",
+        "instances/llm-edge/llm-edge-medium-s3.json",
+        "instances/random-chain/random-chain-medium-s3.json",
+        "instances/paper-like/paper-like-medium-s3.json",
+        "--solver",
+        solver,
+        "--json",
         str(out),
     )
     rc, err, took = _signal_after(p, _after(5.0), signal.SIGINT)
