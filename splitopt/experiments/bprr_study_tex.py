@@ -110,15 +110,15 @@ def macros(gen: Path, authors: list[dict]) -> str:
     head, rows = md_tables(gen / "bprr_load.md")[0]
     col = {h: i for i, h in enumerate(head)}
     m["loadCells"] = str(len(rows))
-    pet, cg = col["petals+petals"], col["cg-bp+ws-rr"]
+    ipet, icg = col["petals+petals"], col["cg-bp+ws-rr"]
     num = lambda s: float(s.split("±")[0])  # noqa: E731
-    loses = [r for r in rows if num(r[cg]) > num(r[pet])]
+    loses = [r for r in rows if num(r[icg]) > num(r[ipet])]
     m["loadCgLoses"] = str(len(loses))
     if loses:
-        w = max(loses, key=lambda r: num(r[cg]) - num(r[pet]))
+        w = max(loses, key=lambda r: num(r[icg]) - num(r[ipet]))
         m["loadLoseRates"] = " and ".join(r[1] for r in loses)
-        m["loadLoseCg"] = w[cg].split("±")[0].strip()
-        m["loadLosePet"] = w[pet].split("±")[0].strip()
+        m["loadLoseCg"] = w[icg].split("±")[0].strip()
+        m["loadLosePet"] = w[ipet].split("±")[0].strip()
         m["loadLosePct"] = w[col["ours: CG-BP vs PETALS"]].replace(" %", "").lstrip("+")
     # sim-opt-rule
     rule = json.loads((gen / "sim_opt_rule.json").read_text())
@@ -147,12 +147,12 @@ def macros(gen: Path, authors: list[dict]) -> str:
                       ("Paper", lambda r: r[col["workload"]] == "poisson-paper")):
         cells = [r for r in rows if sel(r)]
         best = [min(float(r[col[p]]) for p in pols) for r in cells]
-        pet = [float(r[col["petals+petals"]]) for r in cells]
-        rat = [a / b for a, b in zip(pet, best, strict=True)]
+        pets = [float(r[col["petals+petals"]]) for r in cells]
+        rat = [a / b for a, b in zip(pets, best, strict=True)]
         m[f"trace{name}Cells"] = str(len(cells))
         m[f"trace{name}BestMin"], m[f"trace{name}BestMax"] = f"{min(best):.2g}", f"{max(best):.2g}"
-        m[f"trace{name}PetMin"] = f"{min(pet):.3g}"
-        m[f"trace{name}PetMax"] = f"{max(pet):.3g}"
+        m[f"trace{name}PetMin"] = f"{min(pets):.3g}"
+        m[f"trace{name}PetMax"] = f"{max(pets):.3g}"
         fr = ".0f" if max(rat) >= 10 else ".1f"
         m[f"trace{name}RatioMin"] = f"{min(rat):{fr}}"
         m[f"trace{name}RatioMax"] = f"{max(rat):{fr}}"

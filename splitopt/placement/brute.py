@@ -32,6 +32,8 @@ import math
 import time
 from typing import Any, ClassVar
 
+import numpy as np
+
 from splitopt.errors import SolverError
 from splitopt.placement.evaluate import RTOL
 from splitopt.placement.model import Cluster, Placement, Route
@@ -281,7 +283,7 @@ class BPRRBrute:
                 message=f"searched {n + 1 if stopped else total} of {total} placements",
             )
         first, count, chosen_routes = best_answer
-        placement = Placement(first, count)
+        placement = Placement(np.array(first), np.array(count))
         return PlacementResult.build(
             cluster,
             self.name,

@@ -578,7 +578,11 @@ def _run_highs(model: BPRRModel, rhs: dict[int, float], time_limit: float | None
     h.changeColsIntegrality(n, idx, model.integer.astype(np.uint8))
     h.changeColsCost(n, idx, model.objective_vector() * k)
     rows = float_rows(model, rhs, deadline)
-    starts, index, value, lo, hi = [], [], [], [], []
+    starts: list[int] = []
+    index: list[int] = []
+    value: list[float] = []
+    lo: list[float] = []
+    hi: list[float] = []
     for t, (v, c, lo_, hi_) in enumerate(rows):
         _check(deadline, t)
         starts.append(len(index))
@@ -769,8 +773,8 @@ def _run_cpsat(model: BPRRModel, rhs: dict[int, float], time_limit: float | None
         st = solver.solve(m)
     note = f"CP-SAT objective rounded: optimum certified to {2 * err:.3g} s"
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        b = solver.best_objective_bound
-        bound = b / k - err if math.isfinite(b) else None
+        best_bound = solver.best_objective_bound
+        bound = best_bound / k - err if math.isfinite(best_bound) else None
         values = np.array([solver.value(x) for x in xs], dtype=float)
         if st == cp_model.OPTIMAL:
             return BackendResult("optimal", values, bound, note)
