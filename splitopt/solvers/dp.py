@@ -34,6 +34,7 @@ from splitopt.solvers.kernels import (
     grid_dp,
     grid_dp_memory,
     label_dp,
+    lagrange_tables,
     remaining_work_bound,
     warm_up,
 )
@@ -365,7 +366,6 @@ def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) 
     return ChainSolution("feasible", p, None, f"{why}; placement of {who}")
 
 
-
 #: Longest chain for which the label DP builds its lower bounds (memory budgets only):
 #: the knapsack order is an L × (L − 1) int64 table (32 MB at 2,000 layers).
 BOUNDS_MAX_LAYERS = 2000
@@ -402,6 +402,28 @@ def _bound_inputs(chain: Chain) -> tuple[np.ndarray, float, np.ndarray, np.ndarr
         order[layer, : ks.size] = ks
     suffix = np.concatenate([np.cumsum(w[::-1])[::-1][1:], [0.0]])
     return table, t.tick_s, order, suffix
+
+
+#: Golden-section steps per multiplier in :func:`_lagrange`.
+LAGRANGE_ITERS = 24
+
+
+def _lagrange(chain: Chain, budget: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Multipliers, priced-rest tables and dual value of :func:`kernels.lagrange_tables`."""
+    return lagrange_tables(
+        chain.client_time_s,
+        chain.server_time_s,
+        chain.uplink_s,
+        chain.downlink_s,
+        chain.server_work,
+        chain.client_memory_bytes,
+        int(chain.start == "server"),
+        int(chain.end == "server"),
+        chain.sla_s * (1 + RTOL),
+        budget,
+        True,
+        LAGRANGE_ITERS,
+    )
 
 
 def solve_labels(
@@ -441,11 +463,20 @@ def solve_labels(
         if not np.isfinite(best) or chain.client_memory_bytes[x == 0].sum() <= budget:
             return best, x, n
     inc = None
+    lag_mult, lag_rest = np.zeros((0, 2)), np.zeros((0, 1, 2))
     if bounds and use_mem and chain.num_layers <= BOUNDS_MAX_LAYERS:
         ub0, inc = _incumbent(chain)
         if ub0 > ub:
             inc = None
         ub = min(ub, ub0)
+        lag_mult, lag_rest, dual = _lagrange(chain, budget)
+        if inc is None and dual > 2.0 * float(np.abs(chain.server_work).sum()) + 1.0:
+            # a lower bound above every placement's work: no placement keeps both limits
+            return math.inf, np.zeros(chain.num_layers, np.uint8), 0
+        if inc is not None and ub0 <= dual:
+            # the incumbent meets the Lagrangian lower bound: optimal, no labels needed
+            # (a valid bound for any multipliers)
+            return ub0, inc, 0
         table, tick, order, suffix = _bound_inputs(chain)
     else:
         table, tick = np.zeros((1, 2, 0)), 0.0
@@ -467,6 +498,8 @@ def solve_labels(
         tick,
         order,
         suffix,
+        lag_mult,
+        lag_rest,
         cap,
         math.inf if deadline is None else float(deadline),
     )
