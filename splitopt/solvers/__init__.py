@@ -13,7 +13,8 @@ from splitopt.solvers.params import DPParams, ILPParams, SolverParams
 
 #: name -> "module:Class"; order is the order ``splitopt solvers`` lists them.
 _REGISTRY: dict[str, str] = {
-    "dp": "splitopt.solvers.dp:GridDP",
+    "dp": "splitopt.solvers.dp:DP",
+    "dp-grid": "splitopt.solvers.dp:GridDP",
     "dp-exact": "splitopt.solvers.dp:LabelDP",
     "ilp-cbc": "splitopt.solvers.ilp_pulp:CBC",
     "ilp-highs": "splitopt.solvers.ilp_pulp:HiGHS",

@@ -1,4 +1,14 @@
-"""The dynamic programs: ``dp`` (grid DP on ticks) and ``dp-exact`` (labels, no ticks)."""
+"""The dynamic programs.
+
+* ``dp`` (:class:`DP`, the default solver): exact on the real data (labels with
+  bounds, no ticks); given ``grid``/``tick``/``mem_grid``/``mem_tick``/``bound`` it
+  is the grid DP on those ticks, as before.
+* ``dp-grid`` (:class:`GridDP`): the grid DP on time (and memory) ticks, optimal on
+  the ticked data. Before the exact default (splitopt 0.1), ``dp`` named this
+  solver; solution files of that time (``"solver": "dp"`` without the ``exact``
+  option) replay as ``dp-grid`` (:func:`splitopt.formats.solution_file.read_run`).
+* ``dp-exact`` (:class:`LabelDP`): the label DP alone (the exact mode of ``dp``).
+"""
 
 from __future__ import annotations
 
@@ -38,7 +48,7 @@ from splitopt.solvers.kernels import (
     remaining_work_bound,
     warm_up,
 )
-from splitopt.solvers.params import DPParams
+from splitopt.solvers.params import DefaultDPParams, DPParams, SolverParams
 
 #: Refuse grids whose tables (one choice byte per state plus four float64 rows per
 #: memory tick) would exceed this many bytes.
@@ -129,7 +139,7 @@ class GridDP(_NumbaSolver):
     ticks) or the bound meets the solution; ``feasible`` otherwise.
     """
 
-    name = "dp"
+    name = "dp-grid"
     exact = True
     description = "grid DP on time ticks (numba); optimal on the ticked data"
     params_type = DPParams
@@ -283,48 +293,112 @@ def batch_safety_net(
     return out
 
 
+def labels_result(solver: Solver, problem: Problem) -> Result:
+    """The label DP on every distinct chain of ``problem`` (``dp``'s exact mode and
+    ``dp-exact``): many distinct chains (and no time limit) run the latency-work
+    labels of every chain in one parallel call, and only chains whose budget that
+    optimum breaks go through the per-chain memory labels (same answers)."""
+    if len(problem.chains) < BATCH_MIN_CHAINS or solver.params.time_limit is not None:
+        return Solver.solve(solver, problem)
+    solver.check(problem)
+    solver.prepare()
+    warm_up_batch()
+    t0 = time.perf_counter()
+    batch = batch_of(problem)
+    best, x, resolved = solve_labels_batch(batch, RTOL)
+    off = batch.offsets.tolist()
+    buf = x.tobytes()
+    answers: list[ChainSolution] = []
+    for i, chain in enumerate(problem.chains):
+        if not resolved[i]:
+            answers.append(label_chain(chain))
+        elif not math.isfinite(best[i]):
+            answers.append(ChainSolution("infeasible", None))
+        else:
+            xi = np.frombuffer(buf, bool, count=off[i + 1] - off[i], offset=off[i])
+            answers.append(ChainSolution("optimal", xi))
+    return solver.result(problem, answers, time.perf_counter() - t0)
+
+
+def labels_ragged(batch: ChainBatch) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """:func:`labels_result` on ragged arrays (the streamed path): (statuses,
+    placements bool[offsets[-1]], whether each chain has one). Chains whose budget
+    the latency-work optimum breaks go one by one through :func:`label_chain`."""
+    warm_up_batch()
+    best, x, resolved = solve_labels_batch(batch, RTOL)
+    names = np.where(np.isfinite(best), "optimal", "infeasible").astype(object)
+    have = np.isfinite(best)
+    todo = np.flatnonzero(~resolved)
+    if todo.size:
+        x = x.copy()
+        off = batch.offsets
+        for i in todo.tolist():
+            sol = label_chain(batch.chain(i))
+            names[i] = sol.status
+            have[i] = sol.placement is not None
+            x[off[i] : off[i + 1]] = False if sol.placement is None else sol.placement
+    return names.tolist(), x, have
+
+
+def label_chain(chain: Chain, time_limit: float | None = None) -> ChainSolution:
+    """The label DP on one chain (:func:`solve_labels`), with :func:`label_fallback`
+    when it stops at its label cap or ``time_limit`` (seconds)."""
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    try:
+        best, x, _ = solve_labels(chain, deadline=deadline)
+    except DPStopped as exc:
+        return label_fallback(chain, exc, deadline)
+    if not math.isfinite(best):
+        return ChainSolution("infeasible", None)
+    return ChainSolution("optimal", x == 1)
+
+
 class LabelDP(_NumbaSolver):
     """Exact DP without ticks: non-dominated (latency, work[, memory]) labels per
-    layer and location, pruned by the fastest completion. Optimal on the real data."""
+    layer and location, pruned by the fastest completion, and with a memory budget
+    by an incumbent against tick-table, knapsack and Lagrangian lower bounds.
+    Optimal on the real data. The exact mode of ``dp`` (:class:`DP`), kept under
+    its own name."""
 
     name = "dp-exact"
     exact = True
-    description = "exact label-setting DP on the real data (numba)"
+    description = "exact label-setting DP on the real data (numba); = dp without ticks"
 
     def solve(self, problem: Problem) -> Result:
-        """As :meth:`Solver.solve`; many distinct chains (and no time limit) run the
-        latency-work labels of every chain in one parallel call, and only chains whose
-        budget that optimum breaks go through the per-chain memory labels (same answers)."""
-        if len(problem.chains) < BATCH_MIN_CHAINS or self.params.time_limit is not None:
-            return super().solve(problem)
-        self.check(problem)
-        self.prepare()
-        warm_up_batch()
-        t0 = time.perf_counter()
-        batch = batch_of(problem)
-        best, x, resolved = solve_labels_batch(batch, RTOL)
-        off = batch.offsets.tolist()
-        buf = x.tobytes()
-        answers: list[ChainSolution] = []
-        for i, chain in enumerate(problem.chains):
-            if not resolved[i]:
-                answers.append(self.solve_chain(chain))
-            elif not math.isfinite(best[i]):
-                answers.append(ChainSolution("infeasible", None))
-            else:
-                xi = np.frombuffer(buf, bool, count=off[i + 1] - off[i], offset=off[i])
-                answers.append(ChainSolution("optimal", xi))
-        return self.result(problem, answers, time.perf_counter() - t0)
+        """As :meth:`Solver.solve` (batched where that pays: :func:`labels_result`)."""
+        return labels_result(self, problem)
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
-        deadline = None if time_limit is None else time.perf_counter() + time_limit
-        try:
-            best, x, _ = solve_labels(chain, deadline=deadline)
-        except DPStopped as exc:
-            return label_fallback(chain, exc, deadline)
-        if not math.isfinite(best):
-            return ChainSolution("infeasible", None)
-        return ChainSolution("optimal", x == 1)
+        return label_chain(chain, time_limit)
+
+
+class DP(_NumbaSolver):
+    """The default DP: exact on the real data (:class:`LabelDP`'s labels and bounds),
+    certified ``optimal``. Given a discretisation or ``bound``
+    (:class:`~splitopt.solvers.params.DefaultDPParams`), ``DP(...)`` builds the grid
+    DP on those ticks instead (a :class:`GridDP`, named ``dp-grid`` in results: what
+    ``dp --grid N`` always meant). Exact-mode results record ``"exact": true`` in
+    their options, which tells them from files of the old grid ``dp``."""
+
+    name = "dp"
+    exact = True
+    description = (
+        "exact DP on the real data (labels with bounds, numba); with --grid/--tick: dp-grid"
+    )
+    params_type = DefaultDPParams
+    params: DefaultDPParams
+
+    def __new__(cls, params: SolverParams | None = None, **options: object) -> Solver:  # type: ignore[misc]
+        p = params if params is not None else DefaultDPParams.from_options(cls.name, options)
+        if isinstance(p, DefaultDPParams) and p.ticked:
+            return GridDP(DPParams(p.time_limit, p.discretisation, p.bound))
+        return super().__new__(cls)
+
+    def solve(self, problem: Problem) -> Result:
+        return labels_result(self, problem)
+
+    def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
+        return label_chain(chain, time_limit)
 
 
 def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) -> ChainSolution:
