@@ -478,6 +478,12 @@ def _bound_inputs(chain: Chain) -> tuple[np.ndarray, float, np.ndarray, np.ndarr
     return table, t.tick_s, order, suffix
 
 
+#: With a memory budget, :func:`solve_labels` first runs the labels without bounds
+#: up to this many labels (exact where it finishes; our choice, measured by
+#: ``benchmarks/dp_speed.py``: bounds cost about 1–3 ms a chain to build, while
+#: fronts of a few thousand labels take well under one).
+UNBOUNDED_FIRST_LABELS = 20_000
+
 #: Golden-section steps per multiplier in :func:`_lagrange`.
 LAGRANGE_ITERS = 24
 
@@ -507,6 +513,7 @@ def solve_labels(
     ub: float = math.inf,
     max_labels: int | None = None,
     deadline: float | None = None,
+    latency_first: bool = True,
 ) -> tuple[float, np.ndarray, int]:
     """Run the label DP on a chain: (optimum or inf, placement 0/1, labels created).
 
@@ -515,7 +522,8 @@ def solve_labels(
     caps the labels, hence memory; ``deadline`` (``time.perf_counter()``
     seconds) stops the DP. Either raises :class:`DPStopped`.
 
-    With a memory budget the (latency, work) labels run first; when their
+    With a memory budget the (latency, work) labels run first (unless
+    ``latency_first`` is false); when their
     optimum fits the budget it is optimal with the budget too (same argument as
     in :func:`run_grid_dp`), else the (latency, work, memory) labels run.
     With ``bounds`` (default) the (latency, work, memory) labels are also
@@ -526,7 +534,7 @@ def solve_labels(
     use_mem = chain.memory_budget_bytes is not None
     budget = chain.memory_budget_bytes * (1 + RTOL) if use_mem else np.inf
     cap = MAX_LABELS if max_labels is None else int(max_labels)
-    if use_mem:
+    if use_mem and latency_first:
         best, x, n = solve_labels(
             chain.replace(memory_budget_bytes=None),
             bounds=False,
@@ -539,6 +547,19 @@ def solve_labels(
     inc = None
     lag_mult, lag_rest = np.zeros((0, 2)), np.zeros((0, 1, 2))
     if bounds and use_mem and chain.num_layers <= BOUNDS_MAX_LAYERS:
+        # first without bounds, up to a few thousand labels: where the fronts stay
+        # small (most chains) this is exact and cheaper than building the bounds
+        first = min(cap, UNBOUNDED_FIRST_LABELS)
+        if first < cap:
+            with contextlib.suppress(DPStopped):
+                return solve_labels(
+                    chain,
+                    False,
+                    ub=ub,
+                    max_labels=first,
+                    deadline=deadline,
+                    latency_first=False,
+                )
         ub0, inc = _incumbent(chain)
         if ub0 > ub:
             inc = None
