@@ -324,8 +324,9 @@ def solve_grid_batch(
     return status, best, x.astype(bool), t.exact
 
 
-def warm_up_batch() -> None:
-    """Compile (or load from the cache) :func:`grid_dp_batch` for the types used."""
+def warm_up_batch(grid: bool = True, labels: bool = True) -> None:
+    """Compile (or load from the cache) :func:`grid_dp_batch` (``grid``) and
+    :func:`label_dp_batch` (``labels``) for the types used."""
     b = ChainBatch(
         offsets=np.array([0, 2], np.int64),
         client_time_s=np.zeros(2),
@@ -339,8 +340,10 @@ def warm_up_batch() -> None:
         start_server=np.zeros(1, bool),
         end_server=np.zeros(1, bool),
     )
-    run_ticked(tick_batch(b))
-    solve_labels_batch(b, 1e-9)
+    if grid:
+        run_ticked(tick_batch(b))
+    if labels:
+        solve_labels_batch(b, 1e-9)
 
 
 @njit(cache=True, parallel=True)

@@ -302,7 +302,7 @@ def labels_result(solver: Solver, problem: Problem) -> Result:
         return Solver.solve(solver, problem)
     solver.check(problem)
     solver.prepare()
-    warm_up_batch()
+    warm_up_batch(grid=False)
     t0 = time.perf_counter()
     batch = batch_of(problem)
     best, x, resolved = solve_labels_batch(batch, RTOL)
@@ -324,7 +324,7 @@ def labels_ragged(batch: ChainBatch) -> tuple[list[str], np.ndarray, np.ndarray]
     """:func:`labels_result` on ragged arrays (the streamed path): (statuses,
     placements bool[offsets[-1]], whether each chain has one). Chains whose budget
     the latency-work optimum breaks go one by one through :func:`label_chain`."""
-    warm_up_batch()
+    warm_up_batch(grid=False)
     best, x, resolved = solve_labels_batch(batch, RTOL)
     names = np.where(np.isfinite(best), "optimal", "infeasible").astype(object)
     have = np.isfinite(best)
@@ -353,7 +353,12 @@ def label_chain(chain: Chain, time_limit: float | None = None) -> ChainSolution:
     return ChainSolution("optimal", x == 1)
 
 
-class LabelDP(_NumbaSolver):
+class _LabelSolver(_NumbaSolver):
+    def prepare(self) -> None:
+        warm_up(grid=False)  # the bounds' grid kernels load when a chain needs them
+
+
+class LabelDP(_LabelSolver):
     """Exact DP without ticks: non-dominated (latency, work[, memory]) labels per
     layer and location, pruned by the fastest completion, and with a memory budget
     by an incumbent against tick-table, knapsack and Lagrangian lower bounds.
@@ -372,7 +377,7 @@ class LabelDP(_NumbaSolver):
         return label_chain(chain, time_limit)
 
 
-class DP(_NumbaSolver):
+class DP(_LabelSolver):
     """The default DP: exact on the real data (:class:`LabelDP`'s labels and bounds),
     certified ``optimal``. Given a discretisation or ``bound``
     (:class:`~splitopt.solvers.params.DefaultDPParams`), ``DP(...)`` builds the grid

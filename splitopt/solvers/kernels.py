@@ -639,8 +639,12 @@ def lagrange_tables(
     return mult, rest, best_d
 
 
-def warm_up() -> None:
-    """Compile (or load from the cache) every kernel signature the solvers use.
+def warm_up(grid: bool = True, labels: bool = True) -> None:
+    """Compile (or load from the cache) the kernel signatures the solvers use:
+    the grid DPs and the label DP's bound kernels (``grid``), the label DP and its
+    Lagrangian tables (``labels``). Each kernel loads on its first call anyway;
+    this moves that cost before a solver's clock starts, and ``dp`` asks only for
+    ``labels`` (its bounds' kernels load when a chain needs them).
 
     Chain arrays are read-only, and numba types read-only arrays apart from
     writable ones, so the warm-up passes read-only arrays where the solvers do.
@@ -660,9 +664,13 @@ def warm_up() -> None:
     # deadline inf: the same float64 signature as a real deadline, but the clock
     # (an objmode call) is never read here, so a signal during warm-up is not raised
     # inside compiled code
-    grid_dp(i, i, i1, i1, w, 0, 0, 3, np.inf)
-    grid_dp_memory(i, i, i1, i1, w, i, 0, 0, 3, 2, np.inf)
-    table = remaining_work_bound(i, i, i1, i1, w, 0, 3)
+    if grid:
+        grid_dp(i, i, i1, i1, w, 0, 0, 3, np.inf)
+        grid_dp_memory(i, i, i1, i1, w, i, 0, 0, 3, 2, np.inf)
+        remaining_work_bound(i, i, i1, i1, w, 0, 3)
+    if not labels:
+        return
+    table = np.zeros((2, 2, 4))
     order = np.full((2, 2), -1, np.int64)
     suffix = np.zeros(2)
     for use_mem, budget in ((True, 2.0), (False, np.inf)):
