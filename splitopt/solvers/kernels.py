@@ -322,6 +322,8 @@ def label_dp(
     x = np.zeros(L, np.uint8)
     ticks = bound_table.shape[2] - 1
     use_table = ticks >= 0 and bound_tick > 0
+    # the knapsack bound needs one order row per layer (a dummy order: no bound)
+    use_knap = use_memory and order.shape[0] >= L and suffix_work.shape[0] >= L
     slack = ub * (1.0 + 1e-9) if ub < INF else INF
     # rest[l, q]: least latency of layers l+1..L-1 and the switches after layer l, given x_l = q.
     rest = np.zeros((L, 2))
@@ -414,7 +416,7 @@ def label_dp(
                         if t > ticks:
                             t = ticks
                         lb = bound_table[layer, q, t] if t >= 0 else INF
-                    if use_memory and layer < L - 1:
+                    if use_knap and layer < L - 1:
                         kb = _knapsack_bound(layer, budget - cm, work, memory, order, suffix_work)
                         if kb > lb:
                             lb = kb

@@ -104,3 +104,18 @@ def test_lagrangian_dual_is_a_lower_bound() -> None:
             assert dual <= ref * (1 + 1e-9) + 1e-9, (dual, ref)
         best, _, _ = solve_labels(c)
         assert _agree(best, ref)
+
+
+@pytest.mark.nojit
+def test_labels_without_bounds_accept_an_upper_bound_under_a_budget() -> None:
+    # the unbounded first pass with a finite ub (the ILPs' certification) read the
+    # knapsack order of a dummy one-row table out of bounds (a segfault under the JIT)
+    for c in random_chains(11, 8, integer=False, max_layers=9):
+        c = c.replace(memory_budget_bytes=0.3 * float(c.client_memory_bytes.sum()))
+        ref = brute_force(c)[0]
+        if not math.isfinite(ref):
+            continue
+        best, _, _ = solve_labels(c, bounds=False, ub=ref * 2 + 1)
+        assert _agree(best, ref)
+        best, _, _ = solve_labels(c, ub=ref * 2 + 1)
+        assert _agree(best, ref)
