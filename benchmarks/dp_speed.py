@@ -169,10 +169,12 @@ def main(argv: list[str] | None = None) -> int:
                 solver = get_solver("dp", time_limit=a.time_limit * max(1, len(problem.chains)))
                 solver.solve(problem)  # warm
                 r = solver.solve(problem)
-                share = sum(st == "optimal" for st in r.statuses) / len(r.statuses)
+                opt = sum(st == "optimal" for st in r.statuses)
+                inf = sum(st == "infeasible" for st in r.statuses)
                 extra = (
                     f" (whole instance: {len(problem)} requests, {len(problem.chains)} distinct, "
-                    f"dp {r.runtime_s * 1e3:.3g} ms, {share:.1%} optimal)"
+                    f"dp {r.runtime_s * 1e3:.3g} ms; {opt} optimal, {inf} proven infeasible, "
+                    f"{len(r.statuses) - opt - inf} other)"
                 )
             w(
                 f"| {fam}{extra} | {label} | {len(chains)} | "
