@@ -327,6 +327,9 @@ def _replay_columnar(args: argparse.Namespace, given: dict) -> int:
     solver, options = head.get("solver"), head.get("options", {})
     if not isinstance(solver, str) or not isinstance(options, dict):
         raise InputError(args.replay, "(metadata)", "no solver name and options recorded")
+    from splitopt.formats.solution_file import replay_solver
+
+    solver = replay_solver(solver, options)  # an old "dp" file is the grid DP, now dp-grid
     try:
         get_solver(solver, **options)  # a bad recorded solver or option names the file
     except UserError as exc:

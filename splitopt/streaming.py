@@ -111,7 +111,12 @@ def _statuses_placements(
 
     s = get_solver(solver, **options)
     p = s.params
-    if solver == "dp" and not getattr(p, "bound", False) and p.time_limit is None:
+    if solver in ("dp", "dp-exact") and p.time_limit is None:
+        from splitopt.solvers.dp import labels_ragged
+
+        return labels_ragged(rb.chains)
+    grid = solver in ("dp", "dp-grid")
+    if grid and not getattr(p, "bound", False) and p.time_limit is None:
         from splitopt.solvers.dp import batch_safety_net
 
         status, _, x, exact = solve_grid_batch(rb.chains, p.discretisation)
@@ -265,12 +270,15 @@ def _solve_file_locked(path, out, solver, options, rows, progress, dask, stop_af
 
     reader = ColumnarProblem(path)
     s = get_solver(solver, **options)  # bad names/options fail before any work
+    # what the file records is what replays it: the solver's name and options in force
+    # (``dp`` given ticks is the grid DP, ``dp-grid``; the exact ``dp`` says ``exact``)
+    solver, options = s.name, s.describe_options()
     if not s.available():
         from splitopt.errors import SolverUnavailable
 
         raise SolverUnavailable(f"solver {solver!r} is not available: install its backend")
     s.prepare()
-    if solver == "dp":
+    if solver in ("dp", "dp-grid", "dp-exact"):
         from splitopt.solvers.batch import warm_up_batch
 
         warm_up_batch()

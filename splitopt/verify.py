@@ -2,11 +2,13 @@
 
 For every instance, with each request's data treated in two ways:
 
-* **ticked**: ``dp`` == every ILP in ticked mode (same grid/tick, so the same
+* **ticked**: ``dp-grid`` == every ILP in ticked mode (same grid/tick, so the same
   integer problem) == ``brute-force`` on the ticked data (L ≤ 16). A request whose
   data are all whole numbers is ticked with tick 1 (exact); any other request
   with the default grid (:data:`splitopt.discretise.DEFAULT_GRID`).
-* **real**: ``dp-exact`` == every ILP on the real data == ``brute-force`` (L ≤ 16).
+* **real**: ``dp`` (the default solver, exact: labels with Lagrangian, knapsack and
+  tick-table bounds under memory budgets) == every ILP on the real data ==
+  ``brute-force`` (L ≤ 16).
 
 Two answers *agree* when both find no feasible placement (status
 ``infeasible``), or both return a placement and their server work (the
@@ -37,7 +39,7 @@ same CSV. The report (:class:`VerifyReport`) is made from the CSV rows.
 
 A run that compares nothing is refused (:class:`~splitopt.errors.UsageError`):
 the DPs are the references, so at least one ILP or ``brute-force`` must be
-compared with them (``--solvers dp,dp-exact`` compares nothing), and a run
+compared with them (``--solvers dp,dp-grid`` compares nothing), and a run
 whose instances gave no comparison at all (e.g. only ``brute-force`` on
 chains longer than :data:`BRUTE_MAX_LAYERS`) is an error, not "OK".
 
@@ -283,7 +285,7 @@ def check_problem(problem: Problem, ilps: Sequence[str], brute: bool = True) -> 
         opts: dict[str, Any] = {"tick": 1.0} if label == "tick" else {"grid": DEFAULT_GRID}
         tp = tick_problem(sub, **opts)
         every = [(i, i) for i in range(len(sub))]
-        dp = check.run("dp (ticked)", "dp", sub, **opts)
+        dp = check.run("dp-grid (ticked)", "dp-grid", sub, **opts)
         for name in ilps:
             res = check.run(f"{name} (ticked)", name, sub, **opts)
             check.record("ticked", res, dp, every, tp)
@@ -295,7 +297,7 @@ def check_problem(problem: Problem, ilps: Sequence[str], brute: bool = True) -> 
                     Comparison(
                         sub.ids[i],
                         "ticked",
-                        "dp",
+                        "dp-grid",
                         "evaluator",
                         False,
                         math.nan,
@@ -307,7 +309,7 @@ def check_problem(problem: Problem, ilps: Sequence[str], brute: bool = True) -> 
             bf = check.run("brute-force (ticked)", "brute-force", tp.subset(small))
             check.record("ticked", bf, dp, list(enumerate(small)))
     # ---- real data
-    dpx = check.run("dp-exact (real)", "dp-exact", problem)
+    dpx = check.run("dp (real)", "dp", problem)
     every = [(i, i) for i in range(len(problem))]
     for name in ilps:
         res = check.run(f"{name} (real)", name, problem)
@@ -465,7 +467,7 @@ def verify_task(
 def _resolve_solvers(solvers: Iterable[str] | None) -> tuple[list[str], bool, list[str]]:
     """(ILP names to run, whether to run brute force, unavailable ILPs skipped).
 
-    The DPs (``dp`` ticked, ``dp-exact`` real) are always run: they are the
+    The DPs (``dp-grid`` ticked, ``dp`` real) are always run: they are the
     references. A selection without an ILP or brute force compares nothing and
     is refused (:class:`~splitopt.errors.UsageError`).
     """
@@ -473,7 +475,7 @@ def _resolve_solvers(solvers: Iterable[str] | None) -> tuple[list[str], bool, li
         ilps = [s for s in ILP_SOLVERS if available(s)]
         return ilps, True, [s for s in ILP_SOLVERS if s not in ilps]
     names = [s.strip() for s in solvers if s.strip()]
-    allowed = {*ILP_SOLVERS, "brute-force", "dp", "dp-exact"}
+    allowed = {*ILP_SOLVERS, "brute-force", "dp", "dp-grid", "dp-exact"}
     for s in names:
         if s not in allowed:
             raise SolverError(
@@ -594,7 +596,7 @@ def run_verify(
     ilps, brute, skipped = _resolve_solvers(solvers)
     workers = workers or max(1, min(2, os.cpu_count() or 1))
     report = VerifyReport(family=family, seed=seed, workers=workers, skipped=skipped)
-    report.solvers = ["dp", "dp-exact", *ilps] + (["brute-force"] if brute else [])
+    report.solvers = ["dp-grid", "dp", *ilps] + (["brute-force"] if brute else [])
     report.out_dir = str(out_dir or "verify-failures")
     report.dask = (
         None if dask is None else str(getattr(getattr(dask, "scheduler", None), "address", dask))

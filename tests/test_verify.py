@@ -89,7 +89,7 @@ def test_disagreements_are_caught_written_and_replayable(monkeypatch, tmp_path) 
     problems = sorted(out.glob("*-i*[0-9].json"))
     assert problems, list(out.iterdir())
     info = json.loads(problems[0].with_suffix(".disagreements.json").read_text())
-    assert info["disagreements"][0]["reference"] == "dp-exact"
+    assert info["disagreements"][0]["reference"] == "dp"
     p = read_problem(problems[0])
     assert p.name.startswith("verify-s1-i")
     # replaying with the wrong solver reproduces it; with the real one it is gone
@@ -100,7 +100,7 @@ def test_disagreements_are_caught_written_and_replayable(monkeypatch, tmp_path) 
 
 def test_compare_rules() -> None:
     p = verify_instance(3, 4)
-    ref = get_solver("dp-exact").solve(p)
+    ref = get_solver("dp").solve(p)
     i = int(np.argmax(ref.evaluation.feasible))
     assert verify.compare(ref, i, ref, i) == (True, 0.0, "equal") or not ref.evaluation.feasible[i]
     so = get_solver("server-only").solve(p)
@@ -151,8 +151,8 @@ def test_speed_rows_equal_objectives() -> None:
 
     rows = speed_rows(["random-chain"], layers=[6], requests=3, seed=1, modes=("ticked", "real"))
     names = {(r["solver"], r["mode"]) for r in rows}
-    assert ("dp", "ticked") in names and ("dp-exact", "real") in names
+    assert ("dp-grid", "ticked") in names and ("dp", "real") in names
     assert {("ilp-highs", "ticked"), ("ilp-cpsat", "real")} <= names
     assert all(r["equal"] == r["requests"] == 3 for r in rows)
     (t,) = summarise(rows)
-    assert t["dp/ticked ÷ dp"] == 1.0 and t["all_equal"] and t["ilp-scip/real"] > 0
+    assert t["dp/real ÷ dp"] == 1.0 and t["all_equal"] and t["ilp-scip/real"] > 0

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from splitopt.experiments.outcomes import grid_options
+from splitopt.experiments.outcomes import grid_options, registry_name
 from splitopt.problem import Problem
 from splitopt.solution import Result
 
@@ -48,7 +48,7 @@ def _best_solve(name: str, problem: Problem, repeats: int, **opts: Any) -> tuple
     best, res = float("inf"), None
     for _ in range(max(1, repeats)):
         t0 = time.perf_counter()
-        res = get_solver(name, **opts).solve(problem)
+        res = get_solver(registry_name(name), **opts).solve(problem)
         best = min(best, time.perf_counter() - t0)
     assert res is not None
     return res, best
@@ -68,7 +68,7 @@ def _warm_up() -> None:
     rng = np.random.default_rng(0)
     reqs = [Request(id=f"w{i}", chain=random_chain(rng, 6, memory=bool(i))) for i in range(2)]
     p = Problem("warm-up", tuple(reqs))
-    get_solver("dp").solve(p)
+    get_solver("dp-grid").solve(p)
     get_solver("dp-exact").solve(p)
     _WARM[0] = True
 

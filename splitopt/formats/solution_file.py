@@ -269,8 +269,21 @@ class RecordedRun:
         )
 
 
+def replay_solver(solver: str, options: dict[str, Any]) -> str:
+    """The solver that replays a recorded ``solver`` name with its ``options``.
+
+    Before the exact default DP, ``dp`` named the grid DP, now ``dp-grid``; the
+    exact ``dp`` records ``"exact": true`` in its options, so a ``dp`` without it
+    is a grid-DP run (old file, or ``dp`` given ticks) and replays as ``dp-grid``
+    (same ticks, same placements)."""
+    if solver == "dp" and not options.get("exact"):
+        return "dp-grid"
+    return solver
+
+
 def read_run(file: str | os.PathLike) -> RecordedRun:
-    """Read the solver, its options and the placements of one solution document."""
+    """Read the solver, its options and the placements of one solution document
+    (the solver name as :func:`replay_solver` maps it)."""
     placements, doc = read_placements(file)
     for key in ("solver", "instance"):
         if key not in doc:
@@ -280,6 +293,7 @@ def read_run(file: str | os.PathLike) -> RecordedRun:
     options = doc.get("options", {})
     if not isinstance(options, dict):
         raise InputError(file, ["options"], "must be a JSON object")
+    solver = replay_solver(solver, options)
     return RecordedRun(os.fspath(file), instance, solver, dict(options), placements)
 
 

@@ -15,7 +15,8 @@ SOLVERS: Registry[type[Solver]] = Registry(
     "solver",
     SolverError,
     {
-        "dp": "splitopt.solvers.dp:GridDP",
+        "dp": "splitopt.solvers.dp:DP",
+        "dp-grid": "splitopt.solvers.dp:GridDP",
         "dp-exact": "splitopt.solvers.dp:LabelDP",
         "ilp-cbc": "splitopt.solvers.ilp_pulp:CBC",
         "ilp-highs": "splitopt.solvers.ilp_pulp:HiGHS",

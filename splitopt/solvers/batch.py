@@ -144,9 +144,9 @@ def tick_batch(b: ChainBatch, d: Discretisation | None = None) -> TickedBatch:
         else:
             # splitopt.discretise.default_grid, elementwise
             fits = AUTO_GRID_BYTES // (2 * L + 32) - 1
-            grid = np.maximum(
-                np.minimum(GRID_PER_ITEM * (2 * L + 1), fits), DEFAULT_GRID
-            ).astype(np.int64)
+            grid = np.maximum(np.minimum(GRID_PER_ITEM * (2 * L + 1), fits), DEFAULT_GRID).astype(
+                np.int64
+            )
         tau = b.sla_s / grid
     sla = _floor(b.sla_s, tau)
     per_layer = np.repeat(tau, L)
@@ -324,8 +324,9 @@ def solve_grid_batch(
     return status, best, x.astype(bool), t.exact
 
 
-def warm_up_batch() -> None:
-    """Compile (or load from the cache) :func:`grid_dp_batch` for the types used."""
+def warm_up_batch(grid: bool = True, labels: bool = True) -> None:
+    """Compile (or load from the cache) :func:`grid_dp_batch` (``grid``) and
+    :func:`label_dp_batch` (``labels``) for the types used."""
     b = ChainBatch(
         offsets=np.array([0, 2], np.int64),
         client_time_s=np.zeros(2),
@@ -339,8 +340,10 @@ def warm_up_batch() -> None:
         start_server=np.zeros(1, bool),
         end_server=np.zeros(1, bool),
     )
-    run_ticked(tick_batch(b))
-    solve_labels_batch(b, 1e-9)
+    if grid:
+        run_ticked(tick_batch(b))
+    if labels:
+        solve_labels_batch(b, 1e-9)
 
 
 @njit(cache=True, parallel=True)
@@ -360,6 +363,8 @@ def label_dp_batch(off, boff, client, server, up, down, work, memory, start, end
     table = np.zeros((1, 2, 0))
     order = np.full((1, 1), -1, np.int64)
     suffix = np.zeros(1)
+    lag_mult = np.zeros((0, 2))
+    lag_rest = np.zeros((0, 1, 2))
     for i in prange(n):
         a = off[i]
         b = off[i + 1]
@@ -382,6 +387,8 @@ def label_dp_batch(off, boff, client, server, up, down, work, memory, start, end
             0.0,
             order,
             suffix,
+            lag_mult,
+            lag_rest,
             cap,
             np.inf,
         )

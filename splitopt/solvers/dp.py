@@ -1,4 +1,14 @@
-"""The dynamic programs: ``dp`` (grid DP on ticks) and ``dp-exact`` (labels, no ticks)."""
+"""The dynamic programs.
+
+* ``dp`` (:class:`DP`, the default solver): exact on the real data (labels with
+  bounds, no ticks); given ``grid``/``tick``/``mem_grid``/``mem_tick``/``bound`` it
+  is the grid DP on those ticks, as before.
+* ``dp-grid`` (:class:`GridDP`): the grid DP on time (and memory) ticks, optimal on
+  the ticked data. Before the exact default (splitopt 0.1), ``dp`` named this
+  solver; solution files of that time (``"solver": "dp"`` without the ``exact``
+  option) replay as ``dp-grid`` (:func:`splitopt.formats.solution_file.read_run`).
+* ``dp-exact`` (:class:`LabelDP`): the label DP alone (the exact mode of ``dp``).
+"""
 
 from __future__ import annotations
 
@@ -34,10 +44,11 @@ from splitopt.solvers.kernels import (
     grid_dp,
     grid_dp_memory,
     label_dp,
+    lagrange_tables,
     remaining_work_bound,
     warm_up,
 )
-from splitopt.solvers.params import DPParams
+from splitopt.solvers.params import DefaultDPParams, DPParams, SolverParams
 
 #: Refuse grids whose tables (one choice byte per state plus four float64 rows per
 #: memory tick) would exceed this many bytes.
@@ -128,7 +139,7 @@ class GridDP(_NumbaSolver):
     ticks) or the bound meets the solution; ``feasible`` otherwise.
     """
 
-    name = "dp"
+    name = "dp-grid"
     exact = True
     description = "grid DP on time ticks (numba); optimal on the ticked data"
     params_type = DPParams
@@ -282,48 +293,117 @@ def batch_safety_net(
     return out
 
 
-class LabelDP(_NumbaSolver):
+def labels_result(solver: Solver, problem: Problem) -> Result:
+    """The label DP on every distinct chain of ``problem`` (``dp``'s exact mode and
+    ``dp-exact``): many distinct chains (and no time limit) run the latency-work
+    labels of every chain in one parallel call, and only chains whose budget that
+    optimum breaks go through the per-chain memory labels (same answers)."""
+    if len(problem.chains) < BATCH_MIN_CHAINS or solver.params.time_limit is not None:
+        return Solver.solve(solver, problem)
+    solver.check(problem)
+    solver.prepare()
+    warm_up_batch(grid=False)
+    t0 = time.perf_counter()
+    batch = batch_of(problem)
+    best, x, resolved = solve_labels_batch(batch, RTOL)
+    off = batch.offsets.tolist()
+    buf = x.tobytes()
+    answers: list[ChainSolution] = []
+    for i, chain in enumerate(problem.chains):
+        if not resolved[i]:
+            answers.append(label_chain(chain))
+        elif not math.isfinite(best[i]):
+            answers.append(ChainSolution("infeasible", None))
+        else:
+            xi = np.frombuffer(buf, bool, count=off[i + 1] - off[i], offset=off[i])
+            answers.append(ChainSolution("optimal", xi))
+    return solver.result(problem, answers, time.perf_counter() - t0)
+
+
+def labels_ragged(batch: ChainBatch) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """:func:`labels_result` on ragged arrays (the streamed path): (statuses,
+    placements bool[offsets[-1]], whether each chain has one). Chains whose budget
+    the latency-work optimum breaks go one by one through :func:`label_chain`."""
+    warm_up_batch(grid=False)
+    best, x, resolved = solve_labels_batch(batch, RTOL)
+    names = np.where(np.isfinite(best), "optimal", "infeasible").astype(object)
+    have = np.isfinite(best)
+    todo = np.flatnonzero(~resolved)
+    if todo.size:
+        x = x.copy()
+        off = batch.offsets
+        for i in todo.tolist():
+            sol = label_chain(batch.chain(i))
+            names[i] = sol.status
+            have[i] = sol.placement is not None
+            x[off[i] : off[i + 1]] = False if sol.placement is None else sol.placement
+    return names.tolist(), x, have
+
+
+def label_chain(chain: Chain, time_limit: float | None = None) -> ChainSolution:
+    """The label DP on one chain (:func:`solve_labels`), with :func:`label_fallback`
+    when it stops at its label cap or ``time_limit`` (seconds)."""
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    try:
+        best, x, _ = solve_labels(chain, deadline=deadline)
+    except DPStopped as exc:
+        return label_fallback(chain, exc, deadline)
+    if not math.isfinite(best):
+        return ChainSolution("infeasible", None)
+    return ChainSolution("optimal", x == 1)
+
+
+class _LabelSolver(_NumbaSolver):
+    def prepare(self) -> None:
+        warm_up(grid=False)  # the bounds' grid kernels load when a chain needs them
+
+
+class LabelDP(_LabelSolver):
     """Exact DP without ticks: non-dominated (latency, work[, memory]) labels per
-    layer and location, pruned by the fastest completion. Optimal on the real data."""
+    layer and location, pruned by the fastest completion, and with a memory budget
+    by an incumbent against tick-table, knapsack and Lagrangian lower bounds.
+    Optimal on the real data. The exact mode of ``dp`` (:class:`DP`), kept under
+    its own name."""
 
     name = "dp-exact"
     exact = True
-    description = "exact label-setting DP on the real data (numba)"
+    description = "exact label-setting DP on the real data (numba); = dp without ticks"
 
     def solve(self, problem: Problem) -> Result:
-        """As :meth:`Solver.solve`; many distinct chains (and no time limit) run the
-        latency-work labels of every chain in one parallel call, and only chains whose
-        budget that optimum breaks go through the per-chain memory labels (same answers)."""
-        if len(problem.chains) < BATCH_MIN_CHAINS or self.params.time_limit is not None:
-            return super().solve(problem)
-        self.check(problem)
-        self.prepare()
-        warm_up_batch()
-        t0 = time.perf_counter()
-        batch = batch_of(problem)
-        best, x, resolved = solve_labels_batch(batch, RTOL)
-        off = batch.offsets.tolist()
-        buf = x.tobytes()
-        answers: list[ChainSolution] = []
-        for i, chain in enumerate(problem.chains):
-            if not resolved[i]:
-                answers.append(self.solve_chain(chain))
-            elif not math.isfinite(best[i]):
-                answers.append(ChainSolution("infeasible", None))
-            else:
-                xi = np.frombuffer(buf, bool, count=off[i + 1] - off[i], offset=off[i])
-                answers.append(ChainSolution("optimal", xi))
-        return self.result(problem, answers, time.perf_counter() - t0)
+        """As :meth:`Solver.solve` (batched where that pays: :func:`labels_result`)."""
+        return labels_result(self, problem)
 
     def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
-        deadline = None if time_limit is None else time.perf_counter() + time_limit
-        try:
-            best, x, _ = solve_labels(chain, deadline=deadline)
-        except DPStopped as exc:
-            return label_fallback(chain, exc, deadline)
-        if not math.isfinite(best):
-            return ChainSolution("infeasible", None)
-        return ChainSolution("optimal", x == 1)
+        return label_chain(chain, time_limit)
+
+
+class DP(_LabelSolver):
+    """The default DP: exact on the real data (:class:`LabelDP`'s labels and bounds),
+    certified ``optimal``. Given a discretisation or ``bound``
+    (:class:`~splitopt.solvers.params.DefaultDPParams`), ``DP(...)`` builds the grid
+    DP on those ticks instead (a :class:`GridDP`, named ``dp-grid`` in results: what
+    ``dp --grid N`` always meant). Exact-mode results record ``"exact": true`` in
+    their options, which tells them from files of the old grid ``dp``."""
+
+    name = "dp"
+    exact = True
+    description = (
+        "exact DP on the real data (labels with bounds, numba); with --grid/--tick: dp-grid"
+    )
+    params_type = DefaultDPParams
+    params: DefaultDPParams
+
+    def __new__(cls, params: SolverParams | None = None, **options: object) -> Solver:  # type: ignore[misc]
+        p = params if params is not None else DefaultDPParams.from_options(cls.name, options)
+        if isinstance(p, DefaultDPParams) and p.ticked:
+            return GridDP(DPParams(p.time_limit, p.discretisation, p.bound))
+        return super().__new__(cls)
+
+    def solve(self, problem: Problem) -> Result:
+        return labels_result(self, problem)
+
+    def solve_chain(self, chain: Chain, time_limit: float | None = None) -> ChainSolution:
+        return label_chain(chain, time_limit)
 
 
 def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) -> ChainSolution:
@@ -365,7 +445,6 @@ def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) 
     return ChainSolution("feasible", p, None, f"{why}; placement of {who}")
 
 
-
 #: Longest chain for which the label DP builds its lower bounds (memory budgets only):
 #: the knapsack order is an L × (L − 1) int64 table (32 MB at 2,000 layers).
 BOUNDS_MAX_LAYERS = 2000
@@ -404,6 +483,35 @@ def _bound_inputs(chain: Chain) -> tuple[np.ndarray, float, np.ndarray, np.ndarr
     return table, t.tick_s, order, suffix
 
 
+#: With a memory budget, :func:`solve_labels` first runs the labels without bounds
+#: up to this many labels (exact where it finishes; our choice, measured by
+#: ``benchmarks/dp_speed.py``: bounds cost about 1–3 ms a chain to build, while
+#: fronts of tens of thousands of labels take a few ms; 160 identical blocks:
+#: 32,641 labels, 5 ms unbounded against 21 ms with a 20,000-label first pass).
+UNBOUNDED_FIRST_LABELS = 100_000
+
+#: Golden-section steps per multiplier in :func:`_lagrange`.
+LAGRANGE_ITERS = 24
+
+
+def _lagrange(chain: Chain, budget: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Multipliers, priced-rest tables and dual value of :func:`kernels.lagrange_tables`."""
+    return lagrange_tables(
+        chain.client_time_s,
+        chain.server_time_s,
+        chain.uplink_s,
+        chain.downlink_s,
+        chain.server_work,
+        chain.client_memory_bytes,
+        int(chain.start == "server"),
+        int(chain.end == "server"),
+        chain.sla_s * (1 + RTOL),
+        budget,
+        True,
+        LAGRANGE_ITERS,
+    )
+
+
 def solve_labels(
     chain: Chain,
     bounds: bool = True,
@@ -411,6 +519,7 @@ def solve_labels(
     ub: float = math.inf,
     max_labels: int | None = None,
     deadline: float | None = None,
+    latency_first: bool = True,
 ) -> tuple[float, np.ndarray, int]:
     """Run the label DP on a chain: (optimum or inf, placement 0/1, labels created).
 
@@ -419,7 +528,8 @@ def solve_labels(
     caps the labels, hence memory; ``deadline`` (``time.perf_counter()``
     seconds) stops the DP. Either raises :class:`DPStopped`.
 
-    With a memory budget the (latency, work) labels run first; when their
+    With a memory budget the (latency, work) labels run first (unless
+    ``latency_first`` is false); when their
     optimum fits the budget it is optimal with the budget too (same argument as
     in :func:`run_grid_dp`), else the (latency, work, memory) labels run.
     With ``bounds`` (default) the (latency, work, memory) labels are also
@@ -430,7 +540,7 @@ def solve_labels(
     use_mem = chain.memory_budget_bytes is not None
     budget = chain.memory_budget_bytes * (1 + RTOL) if use_mem else np.inf
     cap = MAX_LABELS if max_labels is None else int(max_labels)
-    if use_mem:
+    if use_mem and latency_first:
         best, x, n = solve_labels(
             chain.replace(memory_budget_bytes=None),
             bounds=False,
@@ -441,11 +551,33 @@ def solve_labels(
         if not np.isfinite(best) or chain.client_memory_bytes[x == 0].sum() <= budget:
             return best, x, n
     inc = None
+    lag_mult, lag_rest = np.zeros((0, 2)), np.zeros((0, 1, 2))
     if bounds and use_mem and chain.num_layers <= BOUNDS_MAX_LAYERS:
+        # first without bounds, up to a few thousand labels: where the fronts stay
+        # small (most chains) this is exact and cheaper than building the bounds
+        first = min(cap, UNBOUNDED_FIRST_LABELS)
+        if first < cap:
+            with contextlib.suppress(DPStopped):
+                return solve_labels(
+                    chain,
+                    False,
+                    ub=ub,
+                    max_labels=first,
+                    deadline=deadline,
+                    latency_first=False,
+                )
         ub0, inc = _incumbent(chain)
         if ub0 > ub:
             inc = None
         ub = min(ub, ub0)
+        lag_mult, lag_rest, dual = _lagrange(chain, budget)
+        if inc is None and dual > 2.0 * float(np.abs(chain.server_work).sum()) + 1.0:
+            # a lower bound above every placement's work: no placement keeps both limits
+            return math.inf, np.zeros(chain.num_layers, np.uint8), 0
+        if inc is not None and ub0 <= dual:
+            # the incumbent meets the Lagrangian lower bound: optimal, no labels needed
+            # (a valid bound for any multipliers)
+            return ub0, inc, 0
         table, tick, order, suffix = _bound_inputs(chain)
     else:
         table, tick = np.zeros((1, 2, 0)), 0.0
@@ -467,6 +599,8 @@ def solve_labels(
         tick,
         order,
         suffix,
+        lag_mult,
+        lag_rest,
         cap,
         math.inf if deadline is None else float(deadline),
     )

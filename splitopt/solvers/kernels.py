@@ -287,6 +287,8 @@ def label_dp(
     bound_tick,
     order,
     suffix_work,
+    lag_mult,
+    lag_rest,
     max_labels,
     deadline,
 ):
@@ -300,7 +302,11 @@ def label_dp(
     bounds: ``bound_table`` from :func:`remaining_work_bound` at ``bound_tick``
     seconds per tick (skipped when it has no ticks), and with memory the
     fractional knapsack over ``order`` (per layer, later layers by work per
-    byte, -1 padded).
+    byte, -1 padded); and the Lagrangian bounds of :func:`lagrange_tables`:
+    for each row k of ``lag_mult`` (multipliers α of latency and λ of memory)
+    and ``lag_rest[k]`` (least α-λ-priced cost of the layers after each (layer,
+    location)), work + rest − α·(SLA − latency) − λ·(budget − memory) (no rows:
+    none).
 
     Limits: at most ``max_labels`` labels are made (memory is about 33 bytes a
     label, doubled while the arrays grow), and the clock
@@ -316,6 +322,8 @@ def label_dp(
     x = np.zeros(L, np.uint8)
     ticks = bound_table.shape[2] - 1
     use_table = ticks >= 0 and bound_tick > 0
+    # the knapsack bound needs one order row per layer (a dummy order: no bound)
+    use_knap = use_memory and order.shape[0] >= L and suffix_work.shape[0] >= L
     slack = ub * (1.0 + 1e-9) if ub < INF else INF
     # rest[l, q]: least latency of layers l+1..L-1 and the switches after layer l, given x_l = q.
     rest = np.zeros((L, 2))
@@ -408,11 +416,25 @@ def label_dp(
                         if t > ticks:
                             t = ticks
                         lb = bound_table[layer, q, t] if t >= 0 else INF
-                    if use_memory and layer < L - 1:
+                    if use_knap and layer < L - 1:
                         kb = _knapsack_bound(layer, budget - cm, work, memory, order, suffix_work)
                         if kb > lb:
                             lb = kb
                     if cw + lb > slack:
+                        continue
+                    pruned = False
+                    for k in range(lag_mult.shape[0]):
+                        a = lag_mult[k, 0]
+                        lam = lag_mult[k, 1] if use_memory else 0.0
+                        rk = lag_rest[k, layer, q]
+                        tt = a * (sla - cl)
+                        tm = lam * (budget - cm) if lam > 0.0 else 0.0
+                        v = cw + rk - tt - tm
+                        # relative margin on the terms that cancel (rounding)
+                        if v > slack + 1e-9 * (abs(cw) + abs(rk) + abs(tt) + abs(tm)):
+                            pruned = True
+                            break
+                    if pruned:
                         continue
                 if use_memory:
                     dominated = False
@@ -456,8 +478,175 @@ def label_dp(
     return best, x, n, ABORT_NONE
 
 
-def warm_up() -> None:
-    """Compile (or load from the cache) every kernel signature the solvers use.
+@njit(cache=True)
+def _priced(client, server, up, down, work, memory, start, end, a, lam, rest):
+    """Least α-λ-priced cost Σ(work on the server + α·time + λ·client memory)
+    over all placements (no constraints), by the 2-state shortest path; fills
+    ``rest[l, q]`` with the least cost of layers l+1..L-1 and the switches after
+    layer l given x_l = q. Returns (cost, its latency, its client memory)."""
+    L = client.shape[0]
+    for q in range(2):
+        rest[L - 1, q] = a * _switch(q, end, L, up, down)
+    for layer in range(L - 2, -1, -1):
+        n = layer + 1
+        c0 = a * client[n] + lam * memory[n]
+        c1 = work[n] + a * server[n]
+        for q in range(2):
+            v0 = c0 + a * _switch(q, 0, n, up, down) + rest[n, 0]
+            v1 = c1 + a * _switch(q, 1, n, up, down) + rest[n, 1]
+            rest[layer, q] = min(v0, v1)
+    # forward along the argmin for the placement's latency and memory
+    v0 = a * client[0] + lam * memory[0] + a * _switch(start, 0, 0, up, down) + rest[0, 0]
+    v1 = work[0] + a * server[0] + a * _switch(start, 1, 0, up, down) + rest[0, 1]
+    q = 0 if v0 <= v1 else 1
+    best = min(v0, v1)
+    lat = (client[0] if q == 0 else server[0]) + _switch(start, q, 0, up, down)
+    mem = memory[0] if q == 0 else 0.0
+    for n in range(1, L):
+        c0 = a * client[n] + lam * memory[n] + a * _switch(q, 0, n, up, down) + rest[n, 0]
+        c1 = work[n] + a * server[n] + a * _switch(q, 1, n, up, down) + rest[n, 1]
+        r = 0 if c0 <= c1 else 1
+        lat += (client[n] if r == 0 else server[n]) + _switch(q, r, n, up, down)
+        if r == 0:
+            mem += memory[n]
+        q = r
+    lat += _switch(q, end, L, up, down)
+    return best, lat, mem
+
+
+@njit(cache=True)
+def _dual(client, server, up, down, work, memory, start, end, sla, budget, a, lam, rest):
+    c, lat, mem = _priced(client, server, up, down, work, memory, start, end, a, lam, rest)
+    return c - a * sla - lam * budget, lat, mem
+
+
+@njit(cache=True)
+def _best_alpha(client, server, up, down, work, memory, start, end, sla, budget, lam, iters, rest):
+    """Golden-section search for the latency multiplier α maximising the dual at ``lam``."""
+    scale = 0.0
+    for i in range(work.shape[0]):
+        scale += abs(work[i])
+    scale = max(scale, 1e-300) / max(sla, 1e-300)
+    hi = scale
+    for _ in range(60):  # grow until the priced placement meets the SLA (dual decreasing)
+        _, lat, _ = _dual(
+            client, server, up, down, work, memory, start, end, sla, budget, hi, lam, rest
+        )
+        if lat <= sla:
+            break
+        hi *= 4.0
+    lo = 0.0
+    g = 0.6180339887498949
+    x1 = hi - g * (hi - lo)
+    x2 = lo + g * (hi - lo)
+    f1 = _dual(client, server, up, down, work, memory, start, end, sla, budget, x1, lam, rest)[0]
+    f2 = _dual(client, server, up, down, work, memory, start, end, sla, budget, x2, lam, rest)[0]
+    for _ in range(iters):
+        if f1 < f2:
+            lo = x1
+            x1 = x2
+            f1 = f2
+            x2 = lo + g * (hi - lo)
+            f2 = _dual(
+                client, server, up, down, work, memory, start, end, sla, budget, x2, lam, rest
+            )[0]
+        else:
+            hi = x2
+            x2 = x1
+            f2 = f1
+            x1 = hi - g * (hi - lo)
+            f1 = _dual(
+                client, server, up, down, work, memory, start, end, sla, budget, x1, lam, rest
+            )[0]
+    f0 = _dual(client, server, up, down, work, memory, start, end, sla, budget, 0.0, lam, rest)[0]
+    if f0 >= f1 and f0 >= f2:
+        return 0.0, f0
+    return (x1, f1) if f1 >= f2 else (x2, f2)
+
+
+@njit(cache=True)
+def lagrange_tables(
+    client, server, up, down, work, memory, start, end, sla, budget, use_memory, iters
+):
+    """Lagrangian lower bounds for :func:`label_dp` (real data, no ticks).
+
+    Relaxing the SLA (multiplier α ≥ 0) and the memory budget (λ ≥ 0) leaves a
+    shortest path over 2 locations per layer; for any α, λ and any label
+    (latency ℓ, work w, memory m) at (layer, q), every completion that keeps
+    both constraints has work ≥ rest_{α,λ}[layer, q] − α·(SLA − ℓ) − λ·(budget − m).
+    The multipliers maximise the dual at the root (golden-section search over λ,
+    and over α for each λ, ``iters`` steps each: any multipliers give a valid
+    bound; better ones prune more). Returns (mult float64[2, 2]: rows (α*, λ*)
+    and (α at λ = 0, 0); rest float64[2, L, 2]; the dual value at (α*, λ*), a
+    lower bound on the optimum).
+    """
+    L = client.shape[0]
+    rest = np.zeros((2, L, 2))
+    tmp = np.zeros((L, 2))
+    mult = np.zeros((2, 2))
+    a0, d0 = _best_alpha(
+        client, server, up, down, work, memory, start, end, sla, 0.0, 0.0, iters, tmp
+    )
+    best_a, best_l, best_d = a0, 0.0, d0
+    if use_memory:
+        mtot = 0.0
+        for i in range(L):
+            mtot += memory[i]
+        wtot = 0.0
+        for i in range(L):
+            wtot += abs(work[i])
+        hi = max(wtot, 1e-300) / max(budget, mtot * 1e-12, 1e-300)
+        for _ in range(60):
+            a, _ = _best_alpha(
+                client, server, up, down, work, memory, start, end, sla, budget, hi, iters, tmp
+            )
+            _, _, mem = _priced(client, server, up, down, work, memory, start, end, a, hi, tmp)
+            if mem <= budget:
+                break
+            hi *= 4.0
+        lo = 0.0
+        g = 0.6180339887498949
+        x1 = hi - g * (hi - lo)
+        x2 = lo + g * (hi - lo)
+        a1, f1 = _best_alpha(
+            client, server, up, down, work, memory, start, end, sla, budget, x1, iters, tmp
+        )
+        a2, f2 = _best_alpha(
+            client, server, up, down, work, memory, start, end, sla, budget, x2, iters, tmp
+        )
+        for _ in range(iters):
+            if f1 < f2:
+                lo = x1
+                x1, a1, f1 = x2, a2, f2
+                x2 = lo + g * (hi - lo)
+                a2, f2 = _best_alpha(
+                    client, server, up, down, work, memory, start, end, sla, budget, x2, iters, tmp
+                )
+            else:
+                hi = x2
+                x2, a2, f2 = x1, a1, f1
+                x1 = hi - g * (hi - lo)
+                a1, f1 = _best_alpha(
+                    client, server, up, down, work, memory, start, end, sla, budget, x1, iters, tmp
+                )
+        if f1 > best_d:
+            best_a, best_l, best_d = a1, x1, f1
+        if f2 > best_d:
+            best_a, best_l, best_d = a2, x2, f2
+    mult[0, 0] = best_a
+    mult[0, 1] = best_l
+    mult[1, 0] = a0
+    _priced(client, server, up, down, work, memory, start, end, best_a, best_l, rest[0])
+    _priced(client, server, up, down, work, memory, start, end, a0, 0.0, rest[1])
+    return mult, rest, best_d
+
+
+def warm_up(grid: bool = True, labels: bool = True) -> None:
+    """Compile (or load from the cache) the kernel signatures the solvers use:
+    the grid DPs and the label DP's bound kernels (``grid``), the label DP and its
+    Lagrangian tables (``labels``). Each kernel loads on its first call anyway;
+    this moves that cost before a solver's clock starts, and ``dp`` asks only for
+    ``labels`` (its bounds' kernels load when a chain needs them).
 
     Chain arrays are read-only, and numba types read-only arrays apart from
     writable ones, so the warm-up passes read-only arrays where the solvers do.
@@ -477,9 +666,13 @@ def warm_up() -> None:
     # deadline inf: the same float64 signature as a real deadline, but the clock
     # (an objmode call) is never read here, so a signal during warm-up is not raised
     # inside compiled code
-    grid_dp(i, i, i1, i1, w, 0, 0, 3, np.inf)
-    grid_dp_memory(i, i, i1, i1, w, i, 0, 0, 3, 2, np.inf)
-    table = remaining_work_bound(i, i, i1, i1, w, 0, 3)
+    if grid:
+        grid_dp(i, i, i1, i1, w, 0, 0, 3, np.inf)
+        grid_dp_memory(i, i, i1, i1, w, i, 0, 0, 3, 2, np.inf)
+        remaining_work_bound(i, i, i1, i1, w, 0, 3)
+    if not labels:
+        return
+    table = np.zeros((2, 2, 4))
     order = np.full((2, 2), -1, np.int64)
     suffix = np.zeros(2)
     for use_mem, budget in ((True, 2.0), (False, np.inf)):
@@ -500,6 +693,9 @@ def warm_up() -> None:
             1.0,
             order,
             suffix,
+            np.zeros((1, 2)),
+            np.zeros((1, 2, 2)),
             2**40,
             np.inf,
         )
+    lagrange_tables(f, f, f1, f1, w, f, 0, 0, 3.0, 2.0, True, 4)

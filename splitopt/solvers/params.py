@@ -3,7 +3,8 @@
 Every solver takes a :class:`SolverParams` subclass (``Solver.params_type``):
 
 * :class:`SolverParams` -- ``time_limit`` only (``dp-exact``, the baselines, brute force);
-* :class:`DPParams` -- ``dp``: a :class:`~splitopt.discretise.Discretisation` and ``bound``;
+* :class:`DPParams` -- ``dp-grid``: a :class:`~splitopt.discretise.Discretisation` and ``bound``;
+* :class:`DefaultDPParams` -- ``dp``: exact by default, the grid DP when given ticks;
 * :class:`ILPParams` -- the ILPs: real data (``discretisation=None``, the default) or
   ticked mode with a :class:`~splitopt.discretise.Discretisation` that fixes the time tick.
 
@@ -47,7 +48,9 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("mem_grid", int, "memory ticks per budget (dp, ticked ILPs)"),
     OptionSpec("mem_tick", float, "fixed memory tick μ in bytes (dp, ticked ILPs)"),
     OptionSpec("bound", bool, "dp: also compute a lower bound (relaxed rounding)"),
-    OptionSpec("exact", bool, "ILPs: solve the real data (default without --grid/--tick)"),
+    OptionSpec(
+        "exact", bool, "dp and the ILPs: solve the real data (default without --grid/--tick)"
+    ),
     OptionSpec("time_limit", float, "wall-clock seconds per problem (every solver)"),
 )
 OPTION_SPECS: dict[str, OptionSpec] = {o.name: o for o in OPTIONS}
@@ -147,6 +150,42 @@ class DPParams(SolverParams):
         if self.bound:
             out["bound"] = True
         return out
+
+
+@dataclass(frozen=True)
+class DefaultDPParams(DPParams):
+    """Parameters of the default ``dp``: exact (labels on the real data) unless a
+    discretisation or ``bound`` is given, then the grid DP on those ticks (as
+    ``dp-grid``; old ``dp --grid N`` commands keep their meaning).
+
+    Flat options: those of :class:`DPParams` and ``exact`` (true: the exact mode,
+    what solution files of the exact ``dp`` record; an error with ticks).
+    """
+
+    options: ClassVar[tuple[str, ...]] = (*DPParams.options, "exact")
+
+    @property
+    def ticked(self) -> bool:
+        """Whether ticks were asked for (the grid DP runs)."""
+        return not self.discretisation.is_default or self.bound
+
+    @classmethod
+    def _from(cls, solver: str, given: dict[str, Any]) -> SolverParams:
+        exact = given.pop("exact", None)
+        p = super()._from(solver, given)
+        assert isinstance(p, DefaultDPParams)
+        if exact is not None and not exact:
+            raise SolverError(
+                f"solver {solver!r}: exact false is the grid DP: use --solver dp-grid"
+            )
+        if exact and p.ticked:
+            raise SolverError(f"solver {solver!r}: give --exact or a grid/tick/bound, not both")
+        return p
+
+    def to_options(self) -> dict[str, Any]:
+        if self.ticked:
+            return super().to_options()
+        return {"exact": True, **SolverParams.to_options(self)}
 
 
 @dataclass(frozen=True)

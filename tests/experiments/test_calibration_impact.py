@@ -29,7 +29,7 @@ SEED = 3
 def direct(model: str, memory: bool) -> dict[str, float]:
     """The figures of one model, computed from the solvers' results and ``score``."""
     p = setting_instance("paper-like", SEED, "tiny", memory=memory, cost_model=model)
-    dp, greedy = (get_solver(s).solve(p) for s in ("dp", "greedy"))
+    dp, greedy = (get_solver(s).solve(p) for s in ("dp-grid", "greedy"))  # the experiments' dp
     w = p.weights
     so = np.array([score(r.chain, "S" * r.chain.num_layers).server_work for r in p.requests])
 

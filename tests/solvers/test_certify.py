@@ -96,8 +96,9 @@ def test_issue_subtick_example_dp_does_not_claim_optimal() -> None:
     # default grid (1,000 ticks here, not capped): the grid's conservative answer, called
     # feasible, not optimal (greedy's safety net runs only where the default grid is
     # capped by memory, past ~5,000 layers: test_limits)
-    assert _claims(ISSUE_SUBTICK, "dp") == ("feasible", 5.0)
+    assert _claims(ISSUE_SUBTICK, "dp-grid") == ("feasible", 5.0)
     assert _claims(ISSUE_SUBTICK, "dp-exact") == ("optimal", 0.0)
+    assert _claims(ISSUE_SUBTICK, "dp") == ("optimal", 0.0)  # the default is exact
     assert brute_force(ISSUE_SUBTICK)[0] == 0.0
 
 
@@ -145,9 +146,12 @@ def test_issue_wide_range_work_no_false_optimal(solver: str) -> None:
 @given(shaped_chains())
 def test_dp_optimal_is_optimal_on_the_real_data(c: Chain) -> None:
     ref = brute_force(c)[0]
-    status, w = _claims(c, "dp")
+    status, w = _claims(c, "dp-grid")
     if status == "optimal":
         assert _agree(w, ref)
+    assert _claims(c, "dp") == ("optimal", ref) or (
+        math.isinf(ref) and _claims(c, "dp")[0] == "infeasible"
+    )
     assert _claims(c, "dp-exact") == ("optimal", ref) or (
         math.isinf(ref) and _claims(c, "dp-exact")[0] == "infeasible"
     )

@@ -46,7 +46,7 @@ def test_dp_params_round_trip_through_options_and_json(p):
     opts = json.loads(json.dumps(p.to_options()))
     assert DPParams.from_options("dp", opts) == p
     assert pickle.loads(pickle.dumps(p)) == p
-    assert get_solver("dp", **opts).params == p
+    assert get_solver("dp-grid", **opts).params == p
 
 
 @pytest.mark.nojit

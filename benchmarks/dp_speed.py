@@ -1,0 +1,190 @@
+"""The default ``dp`` against the ILPs and the grid DP, memory budgets included
+(a benchmark, not a test). Writes a Markdown table (default
+``benchmarks/generated/dp_speed.md``), one row per family/instance and layer count,
+row by row (an interrupted run keeps its finished rows).
+
+Usage::
+
+    nice -n 10 .venv/bin/python benchmarks/dp_speed.py [--requests 3] [--ilps ilp-highs,ilp-cpsat]
+        [--time-limit 10] [--layers 12,24,48,80,160] [--out benchmarks/generated/dp_speed.md]
+
+Protocol (:func:`splitopt.experiments.speed.time_chains`, the paper's runtime
+protocol): every solver is built once and warmed up, then solves each request
+alone (``solve_chain``, one thread), best of ``--repeats``; milliseconds per
+request, median over the row's requests. ``dp`` (the default: exact labels on the
+real data) and the ILPs solve the real data; ``dp-grid`` its default grid (the
+old default, not exact on real data). Every answer is scored by the evaluator.
+Columns: the status each solver certifies (``optimal`` count / requests),
+fastest ILP ÷ ``dp`` (ratio of medians, measured in the same run), and whether
+every pair of ``optimal`` answers has equal server work (relative 1e-9).
+
+Rows: the shipped split instances (``instances/``; up to ``--requests`` distinct
+chains each, plus the whole-instance ``dp`` solve time and its share of
+``optimal`` requests); random chains with and without a memory budget; LLM-like
+block chains (identical blocks) with a binding budget; the label DP's worst cases,
+near-identical blocks (1 % and 10 % jitter on time, work and memory) with a
+binding budget; L from 12 to 160. A request a solver cannot finish within
+``--time-limit`` seconds counts with its time (about the limit) and its status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+from splitopt.evaluate import score
+from splitopt.experiments.speed import random_chains, time_chains
+from splitopt.problem import Chain
+
+RTOL = 1e-9
+
+
+def _block_chains(L: int, n: int, jitter: float) -> list[Chain]:
+    from benchmarks.chains import block_chain
+
+    return [block_chain(L, memory=True, seed=s, jitter=jitter) for s in range(n)]
+
+
+def _instance_chains(path: str) -> tuple[list[Chain], object]:
+    from splitopt.formats import read_any
+
+    problem = read_any(path)
+    return list(problem.chains), problem
+
+
+def _rows(layers: Sequence[int], n: int) -> list[tuple[str, str, list[Chain], object]]:
+    """(family, L label, chains, whole problem or None)."""
+    rows: list[tuple[str, str, list[Chain], object]] = []
+    paths = ["instances/demo/scenario.json"]
+    paths += sorted(glob.glob("instances/profiles/scenario*.json"))
+    for fam in ("random-chain", "paper-like", "llm-edge"):
+        paths += sorted(glob.glob(f"instances/{fam}/*.json"))
+    for p in paths:
+        chains, problem = _instance_chains(p)
+        chains = sorted(chains, key=lambda c: -c.num_layers)[:n]
+        Ls = sorted({c.num_layers for c in chains})
+        label = f"{Ls[0]}" if len(Ls) == 1 else f"{Ls[0]}–{Ls[-1]}"
+        rows.append((os.path.relpath(p, "instances"), label, chains, problem))
+    for L in layers:
+        rows.append(("random chain, no budget", str(L), random_chains(L, n, 0, False), None))
+        rows.append(("random chain, budget", str(L), random_chains(L, n, 0, True), None))
+        rows.append(("LLM blocks, binding budget", str(L), _block_chains(L, n, 0.0), None))
+        rows.append(("near-identical blocks 1 %, budget", str(L), _block_chains(L, n, 0.01), None))
+        rows.append(("jittered blocks 10 %, budget", str(L), _block_chains(L, n, 0.10), None))
+    return rows
+
+
+def _work(c: Chain, placement: object) -> float | None:
+    if placement is None:
+        return None
+    return score(c, placement).server_work
+
+
+def _status_cell(st: list[str]) -> str:
+    opt = sum(s == "optimal" for s in st)
+    other = sorted({s for s in st if s != "optimal"})
+    return f"{opt}/{len(st)}" + (f" ({', '.join(other)})" if other else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--requests", type=int, default=3)
+    ap.add_argument("--layers", default="12,24,48,80,160")
+    ap.add_argument("--ilps", default="ilp-highs,ilp-cpsat")
+    ap.add_argument("--time-limit", type=float, default=10.0)
+    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--only", default="", help="comma-separated substrings of row families")
+    ap.add_argument("--out", default="benchmarks/generated/dp_speed.md")
+    a = ap.parse_args(argv)
+    from splitopt.solvers import available, get_solver
+
+    ilps = [s for s in a.ilps.split(",") if s and available(s)]
+    layers = [int(x) for x in a.layers.split(",")]
+    rows = _rows(layers, a.requests)
+    if a.only:
+        keys = a.only.split(",")
+        rows = [r for r in rows if any(k in r[0] for k in keys)]
+    os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    load = os.getloadavg()[0]
+    cols = ["dp", "dp-grid", *ilps]
+    with open(a.out, "w") as out:
+
+        def w(line: str = "") -> None:
+            out.write(line + "\n")
+            out.flush()
+            print(line, flush=True)
+
+        w("<!-- generated by benchmarks/dp_speed.py; do not edit by hand -->")
+        w(f"<!-- command: {' '.join([sys.executable.split('/')[-1], *sys.argv])} -->")
+        w(
+            f"<!-- commit {commit}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"load average at start {load:.1f} -->"
+        )
+        w()
+        w(
+            "Median ms per request (each solved alone, one thread, after warm-up); "
+            "status: requests certified `optimal` / requests; `dp` and the ILPs on "
+            "the real data, `dp-grid` on its default grid; time limit "
+            f"{a.time_limit:g} s per request and solver."
+        )
+        w()
+        head = " | ".join(f"{c} ms | {c} status" for c in cols)
+        w(f"| family / instance | L | n | {head} | fastest ILP ÷ dp | optimal answers agree |")
+        w("|---|---|---:|" + "---:|---|" * len(cols) + "---:|---|")
+        t_all = time.perf_counter()
+        for fam, label, chains, problem in rows:
+            res = {}
+            for s in cols:
+                mode = "ticked" if s == "dp-grid" else "real"
+                res[s] = time_chains(s, chains, mode, 0, a.repeats, a.time_limit)
+            cells = []
+            for s in cols:
+                cells.append(f"{statistics.median(res[s]['times_ms']):.3g}")
+                cells.append(_status_cell(res[s]["statuses"]))
+            dp_ms = statistics.median(res["dp"]["times_ms"])
+            ilp_ms = [statistics.median(res[s]["times_ms"]) for s in ilps]
+            ratio = f"{min(ilp_ms) / dp_ms:,.0f}×" if ilp_ms and dp_ms > 0 else "–"
+            agree = True
+            for i in range(len(chains)):
+                opt = [
+                    res[s]["works"][i]
+                    for s in ["dp", *ilps]
+                    if res[s]["statuses"][i] == "optimal" and res[s]["works"][i] is not None
+                ]
+                if opt and (max(opt) - min(opt)) > RTOL * max(abs(max(opt)), 1e-300):
+                    agree = False
+            extra = ""
+            if problem is not None:
+                solver = get_solver("dp", time_limit=a.time_limit * max(1, len(problem.chains)))
+                solver.solve(problem)  # warm
+                r = solver.solve(problem)
+                opt = sum(st == "optimal" for st in r.statuses)
+                inf = sum(st == "infeasible" for st in r.statuses)
+                extra = (
+                    f" (whole instance: {len(problem)} requests, {len(problem.chains)} distinct, "
+                    f"dp {r.runtime_s * 1e3:.3g} ms; {opt} optimal, {inf} proven infeasible, "
+                    f"{len(r.statuses) - opt - inf} other)"
+                )
+            w(
+                f"| {fam}{extra} | {label} | {len(chains)} | "
+                + " | ".join(cells)
+                + f" | {ratio} | {'yes' if agree else 'NO'} |"
+            )
+        w()
+        w(f"Total {time.perf_counter() - t_all:.0f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
