@@ -20,12 +20,13 @@ setup: $(STAMP)
 ## demo: solve the shipped demo scenario with the DPs and the baselines
 demo: setup
 	$(BIN)/splitopt solve instances/demo/scenario.json \
-	    --solver dp,dp-exact,greedy,greedy-ratio,best-cut,server-only --bound
+	    --solver dp,dp-grid,greedy,greedy-ratio,best-cut,server-only
 
-## test: the import-layer contracts, a strict docs build, the whole suite, then the numba
-## kernels again with the JIT off
+## test: the import-layer contracts, the type checker, a strict docs build, the whole suite,
+## then the numba kernels again with the JIT off
 test: setup
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(DOCS_CHECK)
 	rm -rf $(DOCS_CHECK)
 	$(BIN)/python -c "from splitopt.solvers.kernels import warm_up; warm_up()"
@@ -35,6 +36,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check splitopt tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 ## bench: micro-benchmarks (not part of make test)
 bench: setup

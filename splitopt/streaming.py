@@ -108,6 +108,7 @@ def _statuses_placements(
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
     from splitopt.solvers import get_solver
     from splitopt.solvers.batch import INFEASIBLE, STATUS_NAMES, solve_grid_batch
+    from splitopt.solvers.params import DPParams
 
     s = get_solver(solver, **options)
     p = s.params
@@ -116,7 +117,7 @@ def _statuses_placements(
 
         return labels_ragged(rb.chains)
     grid = solver in ("dp", "dp-grid")
-    if grid and not getattr(p, "bound", False) and p.time_limit is None:
+    if grid and isinstance(p, DPParams) and not p.bound and p.time_limit is None:
         from splitopt.solvers.dp import batch_safety_net
 
         status, _, x, exact = solve_grid_batch(rb.chains, p.discretisation)

@@ -88,7 +88,13 @@ def _request(file: Any, obj: Any, i: int, chains: dict[bytes, Chain]) -> Request
     if "meta" in obj and not isinstance(obj["meta"], dict):
         raise InputError(file, [*path, "meta"], "must be a JSON object")
     try:
-        chain = Chain(sla_s=sla, memory_budget_bytes=budget, start=start, end=end, **fields)
+        chain = Chain(
+            sla_s=sla,
+            memory_budget_bytes=budget,
+            start=start,
+            end=end,
+            **fields,  # type: ignore[arg-type]  # lists of numbers: Chain makes checked arrays
+        )
     except DataError as exc:  # pragma: no cover - the checks above come first
         p: list[str | int] = [*path, exc.field] + ([exc.index] if exc.index is not None else [])
         raise InputError(file, p, exc.reason) from None

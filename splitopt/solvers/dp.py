@@ -61,7 +61,7 @@ BATCH_MIN_CHAINS = 64
 def state_count(t: TickedChain) -> int:
     """Number of DP states (layer, location, time tick[, memory tick]) of a ticked chain."""
     n = t.client.shape[0] * 2 * (max(t.sla, -1) + 1)
-    if t.memory is not None:
+    if t.memory is not None and t.budget is not None:
         n *= max(t.budget, -1) + 1
     return n
 
@@ -105,7 +105,9 @@ def run_grid_dp(t: TickedChain, deadline: float | None = None) -> tuple[float, n
     best, x, stopped = grid_dp(t.client, t.server, t.up, t.down, t.work, s, e, t.sla, dl)
     if stopped:
         raise DPStopped("time")
-    if t.memory is None or not np.isfinite(best) or int(t.memory[x == 0].sum()) <= t.budget:
+    if t.memory is None or t.budget is None:
+        return best, x
+    if not np.isfinite(best) or int(t.memory[x == 0].sum()) <= t.budget:
         return best, x
     _check_size(table_bytes(L, t.sla, t.budget))
     best, x, stopped = grid_dp_memory(
@@ -419,7 +421,7 @@ def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) 
         why = "time limit reached"
     else:
         why = f"label cap of {MAX_LABELS:,} labels reached (memory bound)"
-    found: list[tuple[float, str, str]] = []
+    found: list[tuple[float, np.ndarray, str]] = []
     with contextlib.suppress(GridError, SolverError):
         _, inc = _incumbent(chain)
         if inc is not None:
@@ -538,7 +540,8 @@ def solve_labels(
     dimensional fronts stay small; there the bounds cost more than they save.)
     """
     use_mem = chain.memory_budget_bytes is not None
-    budget = chain.memory_budget_bytes * (1 + RTOL) if use_mem else np.inf
+    mb = chain.memory_budget_bytes
+    budget = mb * (1 + RTOL) if mb is not None else np.inf
     cap = MAX_LABELS if max_labels is None else int(max_labels)
     if use_mem and latency_first:
         best, x, n = solve_labels(
