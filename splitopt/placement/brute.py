@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from splitopt.errors import SolverError
-from splitopt.placement.evaluate import RTOL
+from splitopt.placement.evaluate import RTOL, block_limits
 from splitopt.placement.model import Cluster, Placement, Route
 from splitopt.placement.result import PlacementResult
 
@@ -62,30 +62,13 @@ def server_options(cluster: Cluster) -> list[list[tuple[int, int]]]:
     return out
 
 
-def _server_limits(cluster: Cluster) -> list[int]:
-    """Per server, the most blocks it may host (L, its cap, blocks alone in memory),
-    counted without building any range (O(min(L, cap)) per server at most)."""
-    L, s_m = cluster.num_blocks, cluster.model.block_bytes
-    out = []
-    for srv in cluster.servers:
-        top = L if srv.max_blocks is None else min(L, srv.max_blocks)
-        limit = srv.memory_bytes * (1.0 + RTOL)
-        u = top if s_m == 0 else int(min(top, limit // s_m))
-        while u > 0 and s_m * u > limit:  # floor division's rounding, as the evaluator tests
-            u -= 1
-        while u < top and s_m * (u + 1) <= limit:
-            u += 1
-        out.append(u)
-    return out
-
-
 def count_placements(cluster: Cluster, stop_above: int | None = None) -> int:
     """How many placements :class:`BPRRBrute` would enumerate, without listing them:
     per server 1 + Σ_{m=1..U} (L − m + 1) options. ``stop_above``: return as soon
     as the product exceeds it (the number returned is then only a lower bound)."""
     L = cluster.num_blocks
     total = 1
-    for u in _server_limits(cluster):
+    for u in block_limits(cluster):
         total *= 1 + u * (L + 1) - u * (u + 1) // 2
         if stop_above is not None and total > stop_above:
             return total

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from splitopt.placement.evaluate import RTOL, evaluate
+from splitopt.placement.evaluate import RTOL, block_limits, evaluate
 from splitopt.placement.model import Cluster, Placement, Route
 
 #: A claimed optimum W is certified when no answer has objective below W (1 − CERT_RTOL)
@@ -74,22 +74,6 @@ class _Stop(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def block_limits(cluster: Cluster) -> list[int]:
-    """U_j: most blocks server j may host (L, its cap, blocks alone within M_j (1 + RTOL))."""
-    L, s_m = cluster.num_blocks, cluster.model.block_bytes
-    out = []
-    for srv in cluster.servers:
-        top = L if srv.max_blocks is None else min(L, srv.max_blocks)
-        limit = srv.memory_bytes * (1.0 + RTOL)
-        u = top if s_m == 0 else int(min(top, limit // s_m))
-        while u > 0 and s_m * u > limit:  # floor division's rounding, as the evaluator tests
-            u -= 1
-        while u < top and s_m * (u + 1) <= limit:
-            u += 1
-        out.append(u)
-    return out
 
 
 class _Search:

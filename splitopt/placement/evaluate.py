@@ -104,6 +104,24 @@ class PlacementScore:
         return self.objective / len(self.jobs) if self.jobs else 0.0
 
 
+def block_limits(cluster: Cluster) -> list[int]:
+    """U_j: the most blocks server j may host (L, its cap, and blocks alone within
+    M_j (1 + RTOL), the memory rule of :func:`check_placement`), counted without building
+    any range (O(min(L, cap)) per server at most)."""
+    L, s_m = cluster.num_blocks, cluster.model.block_bytes
+    out = []
+    for srv in cluster.servers:
+        top = L if srv.max_blocks is None else min(L, srv.max_blocks)
+        limit = srv.memory_bytes * (1.0 + RTOL)
+        u = top if s_m == 0 else int(min(top, limit // s_m))
+        while u > 0 and s_m * u > limit:  # floor division's rounding, as the evaluator tests
+            u -= 1
+        while u < top and s_m * (u + 1) <= limit:
+            u += 1
+        out.append(u)
+    return out
+
+
 def check_placement(cluster: Cluster, placement: Placement) -> str | None:
     """Why ``placement`` is invalid for ``cluster`` (ranges, caps, block memory), or ``None``."""
     S, L = cluster.num_servers, cluster.num_blocks
