@@ -106,7 +106,7 @@ import numpy as np
 from splitopt import interrupts
 from splitopt.errors import SolverError, SolverUnavailable
 from splitopt.placement.certify import certify
-from splitopt.placement.evaluate import RTOL, PlacementScore, evaluate
+from splitopt.placement.evaluate import RTOL, PlacementScore, block_limits, evaluate
 from splitopt.placement.model import Cluster, Placement, Route
 from splitopt.placement.result import PlacementResult
 from splitopt.solvers.milp_backends import BackendResult, quiet_stdout, solve_scip
@@ -266,19 +266,6 @@ class BPRRModel:
                 raise ValueError(f"job {r}: the arcs chosen do not reach the sink")
             routes.append(tuple(route))
         return placement, tuple(routes)
-
-
-def block_limits(cluster: Cluster) -> list[int]:
-    """U_j: the most blocks server j can host (L, its cap, and s_m · m ≤ M_j (1 + RTOL))."""
-    s_m = cluster.model.block_bytes
-    out = []
-    for j, srv in enumerate(cluster.servers):
-        u = int(cluster.caps()[j])
-        limit = srv.memory_bytes * (1.0 + RTOL)
-        while u > 0 and s_m * u > limit:
-            u -= 1
-        out.append(u)
-    return out
 
 
 def _whole(x: float) -> bool:
