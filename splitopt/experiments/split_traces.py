@@ -30,6 +30,7 @@ import math
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -168,7 +169,7 @@ def summarise(
     return out
 
 
-def write_tables(summary: Sequence[Mapping[str, Scalar]], outdir: Path) -> list[Path]:
+def write_tables(summary: Sequence[Mapping[str, Any]], outdir: Path) -> list[Path]:
     """``split_traces.csv`` (the summary), ``.md`` and ``.tex`` (table and macros)."""
     from splitopt.experiments.confirmatory import _write_csv
 
