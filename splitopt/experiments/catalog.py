@@ -418,3 +418,7 @@ def verify_placement_wide(seed: int, repetitions: int, quick: bool) -> Iterator[
         yield from placement_tasks(
             family, count * repetitions, seed, BACKENDS, 10.0, experiment="verify-placement-wide"
         )
+
+
+# The SplitLLM comparison on the Azure trace's token lengths (``split-traces``).
+from splitopt.experiments import split_traces as _split_traces  # noqa: E402,F401

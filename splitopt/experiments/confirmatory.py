@@ -70,17 +70,23 @@ def registered_seeds() -> list[int]:
 # ---------------------------------------------------------------- per-class data
 
 
-def class_table(seed: int, size: str, cost_model: str) -> dict[str, list]:
+def class_table(
+    seed: int, size: str, cost_model: str, token_lengths: str | None = None
+) -> dict[str, list]:
     """Per request class of the setting-P instance (``paper-like``, ``seed``,
     ``size``, ``cost_model``): ``family``, ``requests``, ``weight`` and, per
     solver of :data:`SOLVERS`, ``c_<solver>`` (Σω·charged work of the class,
-    work units) and ``s_<solver>`` (requests of the class it serves)."""
+    work units) and ``s_<solver>`` (requests of the class it serves).
+    ``token_lengths`` (not part of the registration; the trace study of
+    :mod:`splitopt.experiments.split_traces`): tokens from the Azure trace."""
     from splitopt.evaluate import feasible_mask, score_batch
     from splitopt.experiments.instances import setting_instance
     from splitopt.experiments.outcomes import solved
     from splitopt.metrics import server_only_figures
 
-    p = setting_instance("paper-like", seed, size, cost_model=cost_model)
+    p = setting_instance(
+        "paper-like", seed, size, cost_model=cost_model, token_lengths=token_lengths
+    )
     so_work, _ = server_only_figures(p)
     idx = np.asarray(p.chain_index)
     k = len(p.chains)

@@ -46,6 +46,7 @@ def setting_instance(
     sla_anchor: str = "bounds",
     slack: float = 0.0,
     cost_model: str = "calibrated",
+    token_lengths: str | None = None,
 ) -> Problem:
     """An instance of the SplitLLM protocol (``paper/PROTOCOL.md``), one factor at a time.
 
@@ -58,7 +59,10 @@ def setting_instance(
     all-server latency (seconds), replacing the drawn SLA. ``cost_model``:
     ``calibrated`` or ``uncalibrated-roofline`` (the pre-issue-12 model the
     protocol was registered with, kept only for comparison; same draws, SLAs
-    from that model's latencies).
+    from that model's latencies). ``token_lengths``: ``None`` (P: the family's
+    token ranges) or ``azure-conv`` / ``azure-code`` (each text class's tokens from
+    the Azure LLM inference trace 2023; a different random stream, so not the
+    same instance otherwise).
     """
     import dataclasses
 
@@ -67,6 +71,8 @@ def setting_instance(
 
     fam = get_scenario_family(family)
     changes: dict[str, Any] = {"work_unit": work_unit, "cost_model": cost_model}
+    if token_lengths is not None:
+        changes["token_lengths"] = token_lengths
     if not decode:
         changes["output_tokens"] = 0
     if not memory:
