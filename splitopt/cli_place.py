@@ -1,6 +1,6 @@
 """``splitopt place``: flags derived from the placement algorithms' parameters, and
 ``--replay`` of a placement file (the command itself is ``cmd_place`` in
-:mod:`splitopt.cli`).
+:mod:`splitopt.cli.place`).
 
 Every option of :func:`splitopt.placement.params.all_options` is a flag
 (``time_limit`` -> ``--time-limit``). A flag applies to every listed algorithm that

@@ -142,7 +142,7 @@ def test_demo_scenario() -> None:
 
 
 def test_cli_reports_bad_scenario(tmp_path: Path) -> None:
-    if not (ROOT / "splitopt" / "cli.py").exists():
+    if not (ROOT / "splitopt" / "cli" / "__init__.py").exists():
         pytest.skip("CLI not present")
     path = BROKEN / "unknown-device.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
