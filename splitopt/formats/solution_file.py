@@ -299,7 +299,8 @@ def read_run(file: str | os.PathLike) -> RecordedRun:
 
 def read_runs(file: str | os.PathLike) -> list[RecordedRun]:
     """Every run a solution file records: one document, or each document of the list
-    ``solve --json`` writes for several solvers or files (JSON paths ``[i].…`` in errors)."""
+    ``solve --json`` writes for several solvers or files (JSON paths ``[i].…`` in errors;
+    solver names as :func:`replay_solver` maps them)."""
     solutions, is_list = read_solutions(file)
     runs = []
     for placements, doc, where in solutions:
@@ -312,6 +313,7 @@ def read_runs(file: str | os.PathLike) -> list[RecordedRun]:
         options = doc.get("options", {})
         if not isinstance(options, dict):
             raise InputError(file, [*prefix, "options"], "must be a JSON object")
+        solver = replay_solver(solver, options)  # an old "dp" file is the grid DP
         runs.append(RecordedRun(os.fspath(file), instance, solver, dict(options), placements))
     return runs
 
