@@ -49,8 +49,25 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=sys.stderr.isatty(),
     )
-    print(f"rows in {out}")
+    print(_csv_summary(out))
     return EXIT_OK
+
+
+def _csv_summary(path: object) -> str:
+    """One line about an experiment's CSV: rows, columns, rows whose run failed."""
+    import csv
+
+    try:
+        with open(str(path), newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError:
+        return f"rows in {path}"
+    cols = len(rows[0]) if rows else 0
+    failed = sum(1 for r in rows if (r.get("error") or "") not in ("", "0", "False"))
+    return (
+        f"{len(rows):,} rows x {cols} columns in {path} ({failed} with an error); "
+        "tables and figures: python -m splitopt.experiments.paper (docs: Results)"
+    )
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
