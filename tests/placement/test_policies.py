@@ -30,7 +30,7 @@ def _accepted_by_the_simulator() -> set[str]:
 def test_registry_covers_every_policy_the_simulator_accepts() -> None:
     accepted = _accepted_by_the_simulator()
     assert accepted == set(POLICIES.names())
-    assert len(accepted) == 16  # 5 placements x 3 routings + gbp-cr+jffc
+    assert len(accepted) == 25  # 8 placements x 3 routings + gbp-cr+jffc
     for name in online.DEFAULT_POLICIES:
         assert get_policy(name).name == online.canonical(name)
     # a placement alone is its default routing, as before
