@@ -3,26 +3,11 @@ whether a path is columnar (Parquet)."""
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from collections.abc import Sequence
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
-
-
-def _fmt(x: float, digits: int = 4) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    if x == 0:
-        return "0"
-    if abs(x) >= 1e5 or abs(x) < 1e-3:
-        return f"{x:.{digits - 1}e}"
-    return f"{x:.{digits}g}"
-
-
-def _pct(x: float) -> str:
-    return "–" if x is None or math.isnan(x) else f"{100 * x:+.1f} %"
 
 
 def _write_output(target: str, text: str, inputs: Sequence[str] = ()) -> None:

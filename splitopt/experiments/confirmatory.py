@@ -22,7 +22,7 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -531,7 +531,7 @@ def _write_csv(path: Path, rows: Sequence[Mapping[str, Scalar]]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from splitopt.experiments.harness import ExperimentError, read_csv_rows
+    from splitopt.experiments.harness import read_csv_rows
     from splitopt.experiments.harness import run as run_experiment
     from splitopt.scenario.cost_models import COST_MODELS
 
@@ -568,11 +568,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 1 <= args.seeds <= REGISTERED_SEEDS:
         print(f"error: --seeds must be 1..{REGISTERED_SEEDS}, got {args.seeds}", file=sys.stderr)
         return 2
+    return run_and_tabulate(
+        "confirmatory",
+        FIRST_SEED,
+        args,
+        lambda rows: write_tables(rows, args.out, args.replicates),
+    )
+
+
+def run_and_tabulate(
+    name: str,
+    first_seed: int,
+    args: argparse.Namespace,
+    tabulate: Callable[[list[dict[str, str]]], list[Path]],
+) -> int:
+    """The command line's common path of a study with seeded repetitions: run experiment
+    ``name`` (``args.seeds`` repetitions from ``first_seed`` into ``args.results``,
+    resumable) unless ``args.no_run``, then write its tables from the CSV with
+    ``tabulate``. Returns the exit code (2 on a harness error or a missing CSV)."""
+    from splitopt.experiments.harness import ExperimentError, read_csv_rows
+    from splitopt.experiments.harness import run as run_experiment
+
     if not args.no_run:
         try:
             run_experiment(
-                "confirmatory",
-                seed=FIRST_SEED,
+                name,
+                seed=first_seed,
                 repetitions=args.seeds,
                 out=args.results,
                 workers=args.workers,
@@ -584,7 +605,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.results.exists():
         print(f"error: {args.results}: no such results file", file=sys.stderr)
         return 2
-    made = write_tables(read_csv_rows(args.results), args.out, args.replicates)
+    made = tabulate(read_csv_rows(args.results))
     print(f"wrote {', '.join(str(p) for p in made)}")
     return 0
 

@@ -266,9 +266,6 @@ def write_tables(summary: Sequence[Mapping[str, Any]], outdir: Path) -> list[Pat
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from splitopt.experiments.harness import ExperimentError, read_csv_rows
-    from splitopt.experiments.harness import run as run_experiment
-
     ap = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split("\n\n")[0])
     ap.add_argument("--results", type=Path, default=Path("results/split-traces.csv"))
     ap.add_argument("--out", type=Path, default=Path("paper/generated"))
@@ -280,25 +277,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.seeds < 1:
         print(f"error: --seeds must be >= 1, got {args.seeds}", file=sys.stderr)
         return 2
-    if not args.no_run:
-        try:
-            run_experiment(
-                "split-traces",
-                seed=FIRST_SEED,
-                repetitions=args.seeds,
-                out=args.results,
-                workers=args.workers,
-                progress=not args.no_progress,
-            )
-        except ExperimentError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-    if not args.results.exists():
-        print(f"error: {args.results}: no such results file", file=sys.stderr)
-        return 2
-    made = write_tables(summarise(read_csv_rows(args.results)), args.out)
-    print(f"wrote {', '.join(str(p) for p in made)}")
-    return 0
+    from splitopt.experiments.confirmatory import run_and_tabulate
+
+    return run_and_tabulate(
+        "split-traces", FIRST_SEED, args, lambda rows: write_tables(summarise(rows), args.out)
+    )
 
 
 if __name__ == "__main__":
