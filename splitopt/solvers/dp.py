@@ -496,9 +496,14 @@ UNBOUNDED_FIRST_LABELS = 100_000
 LAGRANGE_ITERS = 24
 
 
-def _lagrange(chain: Chain, budget: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Multipliers, priced-rest tables and dual value of :func:`kernels.lagrange_tables`."""
-    return lagrange_tables(
+def _chain_arrays(
+    chain: Chain,
+) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int, float
+]:
+    """A chain as the label kernels take it: the six per-layer/boundary arrays, start
+    and end on the server (0/1), and the SLA with the evaluator's tolerance (s)."""
+    return (
         chain.client_time_s,
         chain.server_time_s,
         chain.uplink_s,
@@ -508,6 +513,13 @@ def _lagrange(chain: Chain, budget: float) -> tuple[np.ndarray, np.ndarray, floa
         int(chain.start == "server"),
         int(chain.end == "server"),
         chain.sla_s * (1 + RTOL),
+    )
+
+
+def _lagrange(chain: Chain, budget: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Multipliers, priced-rest tables and dual value of :func:`kernels.lagrange_tables`."""
+    return lagrange_tables(
+        *_chain_arrays(chain),
         budget,
         True,
         LAGRANGE_ITERS,
@@ -586,15 +598,7 @@ def solve_labels(
         table, tick = np.zeros((1, 2, 0)), 0.0
         order, suffix = np.full((1, 1), -1, dtype=np.int64), np.zeros(1)
     best, x, n, abort = label_dp(
-        chain.client_time_s,
-        chain.server_time_s,
-        chain.uplink_s,
-        chain.downlink_s,
-        chain.server_work,
-        chain.client_memory_bytes,
-        int(chain.start == "server"),
-        int(chain.end == "server"),
-        chain.sla_s * (1 + RTOL),
+        *_chain_arrays(chain),
         budget,
         use_mem,
         ub,
