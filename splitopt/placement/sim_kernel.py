@@ -643,6 +643,72 @@ def simulate_routes_kernel(
     from_arrival,
     session_rule,
 ):
+    """:func:`simulate_joint_routes_kernel` with no fixed route: every request is
+    routed by the policy (``mode``); the arguments and results are its."""
+    C = r_hop.shape[0]
+    return simulate_joint_routes_kernel(
+        arrive,
+        jcls,
+        need_per_block,
+        first,
+        count,
+        cap,
+        hop_true,
+        block_true,
+        pre_hop,
+        pre_block,
+        r_hop,
+        r_block,
+        r_sink,
+        mode,
+        penalty_s,
+        backoff,
+        backoff_cap_s,
+        alloc_delay_s,
+        L,
+        routes_out,
+        pair,
+        from_arrival,
+        session_rule,
+        np.zeros(C, dtype=np.int64),
+        np.zeros((C, 1), dtype=np.int64),
+        np.zeros((C, 1), dtype=np.int64),
+        np.zeros(C),
+        np.zeros(C),
+    )
+
+
+@njit(cache=True)
+def simulate_joint_routes_kernel(
+    arrive,
+    jcls,
+    need_per_block,
+    first,
+    count,
+    cap,
+    hop_true,
+    block_true,
+    pre_hop,
+    pre_block,
+    r_hop,
+    r_block,
+    r_sink,
+    mode,
+    penalty_s,
+    backoff,
+    backoff_cap_s,
+    alloc_delay_s,
+    L,
+    routes_out,
+    pair,
+    from_arrival,
+    session_rule,
+    fix_hops,
+    fix_srv,
+    fix_blk,
+    fix_tot,
+    fix_pre,
+):
     """Simulate requests arriving at ``arrive`` (sorted) of classes ``jcls``.
 
     Per class c and server j: ``hop_true[c, j] + k * block_true[c, j]`` is the
@@ -655,6 +721,13 @@ def simulate_routes_kernel(
     its arrival instead of its admission (the authors' MATLAB). ``session_rule``:
     PETALS's penalty by the authors' session count (:func:`_penalised`). With a pair
     matrix or the session rule, PETALS routes by :func:`_server_dp`.
+    Fixed routes (clients that run blocks, :mod:`splitopt.joint.online`): a class c
+    with ``fix_hops[c] > 0`` is not routed by the policy; its requests use the
+    servers ``fix_srv[c, :fix_hops[c]]`` (in route order, each once) holding
+    ``fix_blk[c, h]`` blocks' cache each, with service ``fix_tot[c]`` and prefill
+    ``fix_pre[c]`` (the joint evaluator's, client segments included), admitted when
+    every one of those servers has room. Classes with ``fix_hops[c] == 0`` are routed
+    exactly as without fixed routes.
     Returns (admit, service, prefill, in_system_seen, hops, first_server).
     ``admit[i] = inf`` when no route exists (a block hosted nowhere, or a need that
     exceeds a server's whole cache).
@@ -691,6 +764,7 @@ def simulate_routes_kernel(
     reached = np.empty(L + 2, dtype=np.int64)
     pred_b = np.zeros(S, dtype=np.int64)
     route = np.empty(S, dtype=np.int64)
+    kblk = np.zeros(S, dtype=np.int64)  # blocks per hop of a fixed route
     use_pair = pair.shape[0] == S and pair.shape[1] == S and S > 1
     server_dp = mode == MODE_PETALS and (use_pair or session_rule)
     bestS = np.empty(S)
@@ -749,7 +823,8 @@ def simulate_routes_kernel(
                 )
                 _build_staircase(j, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n)
                 dirty[j] = False
-        fast = st_hops[c] > 0 and not server_dp
+        fixed = fix_hops[c] > 0
+        fast = st_hops[c] > 0 and not server_dp and not fixed
         if fast:
             for h in range(st_hops[c]):
                 j = st_route[c, h]
@@ -778,7 +853,12 @@ def simulate_routes_kernel(
                 ):
                     fast = False
                     break
-        if fast:
+        if fixed:
+            hops = fix_hops[c]
+            for h in range(hops):
+                route[h] = fix_srv[c, hops - 1 - h]  # reversed, as the policies leave it
+                kblk[h] = fix_blk[c, hops - 1 - h]
+        elif fast:
             hops = st_hops[c]
             nxt = 1
             for h in range(hops - 1, -1, -1):
@@ -896,7 +976,7 @@ def simulate_routes_kernel(
             )
         if hops == 0:
             continue
-        if not fast:
+        if not fast and not fixed:
             q = prev_next[c]
             prev_next[c] = (q + 1) % P
             prev_hops[c, q] = hops
@@ -909,7 +989,7 @@ def simulate_routes_kernel(
         pre = 0.0
         for h in range(hops):
             j = route[h]
-            k = first[j] + count[j] - pred_b[j]
+            k = kblk[h] if fixed else first[j] + count[j] - pred_b[j]
             w = _earliest_st(
                 j, t, cap[j] * (1 + TOL) - k * sc, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n
             )
@@ -917,6 +997,9 @@ def simulate_routes_kernel(
                 ready = w
             tot += hop_true[c, j] + k * block_true[c, j]
             pre += pre_hop[c, j] + k * pre_block[c, j]
+        if fixed:  # the joint evaluator's times, client segments included
+            tot = fix_tot[c]
+            pre = fix_pre[c]
         if ready > t and backoff:
             # PETALS's client retries after 1, 2, 4, ... s (each wait capped): first
             # retry at or after the route's earliest admission
@@ -940,7 +1023,7 @@ def simulate_routes_kernel(
         _heappush(heap, done)
         for h in range(hops):
             j = route[h]
-            k = first[j] + count[j] - pred_b[j]
+            k = kblk[h] if fixed else first[j] + count[j] - pred_b[j]
             n = res_n[j]
             if n == res_s.shape[1]:
                 K2 = 2 * res_s.shape[1]
@@ -1065,5 +1148,6 @@ __all__ = [
     "MODE_SHORTEST",
     "MODE_WS_RR",
     "simulate_chains_kernel",
+    "simulate_joint_routes_kernel",
     "simulate_routes_kernel",
 ]
