@@ -34,13 +34,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from joint_study import CLASSES, device_for, engine_factor  # noqa: E402
+from joint_study import CLASSES, device_for, engine_factor
 
-from splitopt.formats.cluster_file import read_cluster  # noqa: E402
-from splitopt.joint import JointCluster  # noqa: E402
-from splitopt.joint.online import fixed_for  # noqa: E402
-from splitopt.placement.online import run_policy  # noqa: E402
-from splitopt.placement.simulate import Workload, t_quantile  # noqa: E402
+from splitopt.formats.cluster_file import read_cluster
+from splitopt.joint import JointCluster
+from splitopt.joint.online import fixed_for
+from splitopt.placement.online import run_policy
+from splitopt.placement.simulate import Workload, t_quantile
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "paper" / "generated" / "joint_online"
@@ -120,7 +120,8 @@ def cells(csv_path: Path) -> list[dict]:
         rows = list(csv.DictReader(f))
     by: dict[tuple, list[dict]] = {}
     for r in rows:
-        by.setdefault((r["policy"], r["objective"], r["client"], float(r["rate_per_s"])), []).append(r)
+        key = (r["policy"], r["objective"], r["client"], float(r["rate_per_s"]))
+        by.setdefault(key, []).append(r)
     order_c = {c: i for i, c in enumerate(CLASSES)}
     order_o = {o[0]: i for i, o in enumerate(OBJECTIVES)}
     out = []
@@ -215,9 +216,7 @@ def write_tex(cs: list[dict], out: Path, requests: int) -> None:
     body = [
         "\\begin{tabular}{lr" + "r" * 2 * len(rates) + "}",
         "\\toprule",
-        " & & "
-        + " & ".join(f"\\multicolumn{{2}}{{c}}{{{r:g} req/s}}" for r in rates)
-        + " \\\\",
+        " & & " + " & ".join(f"\\multicolumn{{2}}{{c}}{{{r:g} req/s}}" for r in rates) + " \\\\",
         " ".join(f"\\cmidrule(lr){{{3 + 2 * i}-{4 + 2 * i}}}" for i in range(len(rates))),
         "client & objective & " + " & ".join(["per-tok.\\ (s) & swarm"] * len(rates)) + " \\\\",
         "\\midrule",
