@@ -16,10 +16,11 @@ run nothing. Every client is a device of one class, the devices of
 3), laptop (Apple M2), workstation (RTX 4090), half their memory usable, per-block
 times the cost model's scaled to the paper's measured A100 engine. Each request is
 its own client instance (no queueing at clients); its class's client part is the
-exact joint DP's on the policy's placement (:mod:`splitopt.joint.online`), for the
-objective least time, or least swarm work within 1.2 x the class's time when its
-client runs nothing (``swarm-work``). Swarm work is the blocks a served request runs
-on the swarm (70 for a client that runs nothing).
+exact joint DP's on the policy's placement (:mod:`splitopt.joint.online`), chosen at
+each arrival with the servers' waits (``waits``) or once per request class
+(``static``), for the objective least time, or least swarm work within 1.2 x the
+class's time when its client runs nothing (``swarm-work``). Swarm work is the
+blocks a served request runs on the swarm (70 for a client that runs nothing).
 """
 
 from __future__ import annotations
@@ -48,17 +49,26 @@ CLUSTER = "paper-clustered"
 POLICIES = ("cg-bp+ws-rr", "petals+petals")
 #: (label, objective, SLA factor)
 OBJECTIVES = (("time", "time", None), ("swarm-work", "swarm-work", 1.2))
+#: when a request's client part is chosen (splitopt.joint.online.ROUTE_CHOICES)
+CHOICES = ("waits", "static")
 RATES = (0.05, 0.1, 0.2, 0.4, 0.8)
 L_OUT = 128
 FIELDS = (
-    "cluster", "policy", "objective", "client", "client_max_blocks", "rate_per_s", "seed",
+    "cluster", "policy", "objective", "routes", "client", "client_max_blocks", "rate_per_s", "seed",
     "requests", "served", "per_token_mean_s", "wait_mean_s", "client_blocks_mean",
     "swarm_blocks_mean", "R", "run_s",
 )  # fmt: skip
 
 
 def _key(r: dict) -> tuple:
-    return (r["policy"], r["objective"], r["client"], float(r["rate_per_s"]), int(r["seed"]))
+    return (
+        r["policy"],
+        r["objective"],
+        r["routes"],
+        r["client"],
+        float(r["rate_per_s"]),
+        int(r["seed"]),
+    )
 
 
 def run(requests: int, seeds: int, rates: tuple[float, ...], out: Path) -> None:
@@ -81,11 +91,19 @@ def run(requests: int, seeds: int, rates: tuple[float, ...], out: Path) -> None:
                 jc = JointCluster(
                     cl, (device_for(cls, "bloom-176b", "nf4", factor),) * cl.num_clients
                 )
-                for label, objective, sla_factor in OBJECTIVES:
-                    ff = fixed_for(jc, wl.classes, objective=objective, sla_factor=sla_factor)
+                for (label, objective, sla_factor), choice in (
+                    (o, ch) for o in OBJECTIVES for ch in CHOICES
+                ):
+                    ff = fixed_for(
+                        jc,
+                        wl.classes,
+                        objective=objective,
+                        sla_factor=sla_factor,
+                        route_choice=choice,
+                    )
                     for policy in POLICIES:
                         for seed in range(seeds):
-                            key = (policy, label, cls, float(rate), seed)
+                            key = (policy, label, choice, cls, float(rate), seed)
                             if key in done:
                                 continue
                             t0 = time.perf_counter()
@@ -96,6 +114,7 @@ def run(requests: int, seeds: int, rates: tuple[float, ...], out: Path) -> None:
                                     "cluster": CLUSTER,
                                     "policy": policy,
                                     "objective": label,
+                                    "routes": choice,
                                     "client": cls,
                                     "client_max_blocks": jc.max_client_blocks(wl.classes[0]),
                                     "rate_per_s": rate,
@@ -111,24 +130,35 @@ def run(requests: int, seeds: int, rates: tuple[float, ...], out: Path) -> None:
                                 }
                             )
                             f.flush()
-                            print(f"{policy} {label} {cls} rate {rate} seed {seed}", flush=True)
+                            print(f"{policy} {label} {choice} {cls} {rate} {seed}", flush=True)
 
 
 def cells(csv_path: Path) -> list[dict]:
-    """Per (policy, objective, client, rate): means over seeds and 95 % CI half-widths."""
+    """Per (policy, objective, route choice, client, rate): means over seeds and 95 %
+    CI half-widths."""
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
     by: dict[tuple, list[dict]] = {}
     for r in rows:
-        key = (r["policy"], r["objective"], r["client"], float(r["rate_per_s"]))
+        key = (r["policy"], r["objective"], r["routes"], r["client"], float(r["rate_per_s"]))
         by.setdefault(key, []).append(r)
     order_c = {c: i for i, c in enumerate(CLASSES)}
     order_o = {o[0]: i for i, o in enumerate(OBJECTIVES)}
+    order_r = {c: i for i, c in enumerate(CHOICES)}
     out = []
-    for (pol, obj, cls, rate), rs in sorted(
-        by.items(), key=lambda kv: (kv[0][0], order_o[kv[0][1]], kv[0][3], order_c[kv[0][2]])
-    ):
-        cell: dict = {"policy": pol, "objective": obj, "client": cls, "rate_per_s": rate}
+    for (pol, obj, rc, cls, rate), rs in sorted(
+        by.items(),
+        key=lambda kv: (
+            kv[0][0], order_o[kv[0][1]], order_r[kv[0][2]], kv[0][4], order_c[kv[0][3]]
+        ),
+    ):  # fmt: skip
+        cell: dict = {
+            "policy": pol,
+            "objective": obj,
+            "routes": rc,
+            "client": cls,
+            "rate_per_s": rate,
+        }
         cell["seeds"] = len(rs)
         cell["client_max_blocks"] = int(rs[0]["client_max_blocks"])
         for col in ("per_token_mean_s", "wait_mean_s", "client_blocks_mean",
@@ -156,14 +186,14 @@ def write_md(cs: list[dict], out: Path, requests: int) -> None:
         f"{cs[0]['seeds'] if cs else 0} seeds. Swarm blocks: blocks per served request on "
         "the swarm (swarm work); client blocks: on the request's own client.",
         "",
-        "| policy | objective | rate (req/s) | client | can hold (blocks) | per-token time (s) "
-        "| wait (s) | client blocks | swarm blocks | served |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| policy | objective | client routes | rate (req/s) | client | can hold (blocks) "
+        "| per-token time (s) | wait (s) | client blocks | swarm blocks | served |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in cs:
         obj = c["objective"] if c["objective"] == "time" else "swarm work, SLA 1.2 x"
         lines.append(
-            f"| {c['policy']} | {obj} | {c['rate_per_s']:g} | {c['client']} "
+            f"| {c['policy']} | {obj} | {c['routes']} | {c['rate_per_s']:g} | {c['client']} "
             f"| {c['client_max_blocks']} | {pm(c, 'per_token_mean_s', 3)} "
             f"| {pm(c, 'wait_mean_s', 2)} | {c['client_blocks_mean']:.2f} "
             f"| {c['swarm_blocks_mean']:.2f} | {100 * c['served']:.0f} % |"
@@ -174,11 +204,12 @@ def write_md(cs: list[dict], out: Path, requests: int) -> None:
 _TEX = {"none": "None", "phone": "Phone", "laptop": "Laptop", "workstation": "Workstation"}
 _POL = {"cg-bp+ws-rr": "Cgbp", "petals+petals": "Petals"}
 _OBJ = {"time": "Time", "swarm-work": "Work"}
+_RC = {"waits": "Waits", "static": "Static"}
 
 
 def write_tex(cs: list[dict], out: Path, requests: int) -> None:
     """``joint_online.tex``: the table (CG-BP + WS-RR) and one macro per figure the
-    text quotes (``\\jointOnline<Policy><Objective><Client><Rate>{PerToken,Swarm}``;
+    text quotes (``\\jointOnline<Policy><Objective><Routes><Client>Rate<X>{PerToken,Swarm}``;
     rates as ``RateA``, ``RateB``, ... in increasing order)."""
     rates = sorted({c["rate_per_s"] for c in cs})
     letter = {r: chr(ord("A") + i) for i, r in enumerate(rates)}
@@ -193,6 +224,7 @@ def write_tex(cs: list[dict], out: Path, requests: int) -> None:
         key = (
             _POL.get(c["policy"], "X")
             + _OBJ[c["objective"]]
+            + _RC[c["routes"]]
             + _TEX[c["client"]]
             + "Rate"
             + letter[c["rate_per_s"]]
@@ -200,7 +232,7 @@ def write_tex(cs: list[dict], out: Path, requests: int) -> None:
         lines.append(f"\\newcommand{{\\jointOnline{key}PerToken}}{{{c['per_token_mean_s']:.3f}}}")
         lines.append(f"\\newcommand{{\\jointOnline{key}Swarm}}{{{c['swarm_blocks_mean']:.1f}}}")
     for c in cs:
-        if c["client"] == "none" or c["objective"] != "swarm-work":
+        if c["client"] == "none":
             continue
         base = next(
             b
@@ -208,34 +240,48 @@ def write_tex(cs: list[dict], out: Path, requests: int) -> None:
             if b["client"] == "none"
             and b["policy"] == c["policy"]
             and b["objective"] == c["objective"]
+            and b["routes"] == c["routes"]
             and b["rate_per_s"] == c["rate_per_s"]
         )
         saved = 100 * (1 - c["per_token_mean_s"] / base["per_token_mean_s"])
-        key = _POL.get(c["policy"], "X") + _TEX[c["client"]] + "Rate" + letter[c["rate_per_s"]]
+        key = (
+            _POL.get(c["policy"], "X")
+            + _OBJ[c["objective"]]
+            + _RC[c["routes"]]
+            + _TEX[c["client"]]
+            + "Rate"
+            + letter[c["rate_per_s"]]
+        )
         lines.append(f"\\newcommand{{\\jointOnline{key}TimeSavedPct}}{{{saved:.1f}}}")
     body = [
-        "\\begin{tabular}{lr" + "r" * 2 * len(rates) + "}",
+        "\\begin{tabular}{lll" + "r" * 2 * len(rates) + "}",
         "\\toprule",
-        " & & " + " & ".join(f"\\multicolumn{{2}}{{c}}{{{r:g} req/s}}" for r in rates) + " \\\\",
-        " ".join(f"\\cmidrule(lr){{{3 + 2 * i}-{4 + 2 * i}}}" for i in range(len(rates))),
-        "client & objective & " + " & ".join(["per-tok.\\ (s) & swarm"] * len(rates)) + " \\\\",
+        " & & & " + " & ".join(f"\\multicolumn{{2}}{{c}}{{{r:g} req/s}}" for r in rates) + " \\\\",
+        " ".join(f"\\cmidrule(lr){{{4 + 2 * i}-{5 + 2 * i}}}" for i in range(len(rates))),
+        "client & objective & routes & "
+        + " & ".join(["per-tok.\\ (s) & swarm"] * len(rates))
+        + " \\\\",
         "\\midrule",
     ]
-    for obj in ("time", "swarm-work"):
+    pairs = [(o[0], ch) for o in OBJECTIVES for ch in CHOICES]
+    for i, (obj, rc) in enumerate(pairs):
         for cls in CLASSES:
-            row = [_TEX[cls], "time" if obj == "time" else "work, 1.2$\\times$"]
+            if cls == "none" and rc != CHOICES[0]:
+                continue  # a client that runs nothing: the same runs under every choice
+            row = [_TEX[cls], "time" if obj == "time" else "work, 1.2$\\times$", rc]
             for r in rates:
                 c = next(
                     x
                     for x in cs
                     if x["policy"] == "cg-bp+ws-rr"
                     and x["objective"] == obj
+                    and x["routes"] == rc
                     and x["client"] == cls
                     and x["rate_per_s"] == r
                 )
                 row += [f"{c['per_token_mean_s']:.3f}", f"{c['swarm_blocks_mean']:.1f}"]
             body.append(" & ".join(row) + " \\\\")
-        if obj == "time":
+        if i < len(pairs) - 1:
             body.append("\\midrule")
     body += ["\\bottomrule", "\\end{tabular}"]
     lines.append("\\newcommand{\\jointOnlineTable}{%")

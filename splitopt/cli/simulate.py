@@ -31,7 +31,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     from splitopt import interrupts
     from splitopt.formats.cluster_file import read_joint_cluster
-    from splitopt.joint.online import simulate_options
+    from splitopt.joint.online import has_devices, simulate_options
     from splitopt.placement.online import DEFAULT_POLICIES, canonical, simulate_many
     from splitopt.placement.simulate import summarise
 
@@ -47,11 +47,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     # clients naming devices run blocks (splitopt.joint.online); the joint flags are
     # checked before any work
+    choice = args.client_routes
     simulate_options(args.cluster, jc, args.joint_objective, args.sla, args.sla_factor)
+    if choice is not None and not has_devices(jc):
+        raise UsageError(f"--client-routes needs a cluster whose clients name devices; "
+                         f"{args.cluster} names none")  # fmt: skip
     cluster, workload, semantics = simulation_inputs(jc.cluster, args)
     fixed_for, clients = simulate_options(
-        args.cluster, jc, args.joint_objective, args.sla, args.sla_factor, cluster, workload
-    )
+        args.cluster, jc, args.joint_objective, args.sla, args.sla_factor, cluster, workload,
+        route_choice=choice or "waits",
+    )  # fmt: skip
     options = {k: v for k, v in (("R", args.R), ("c", args.c)) if v is not None}
     first_seed = args.seed if args.seed is not None else cluster.arrivals.seed or 0
     err = Console(stderr=True)

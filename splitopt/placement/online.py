@@ -446,6 +446,11 @@ class FixedRoutes:
     the chain's service and prefill where ``chain_client_blocks[c, k] > 0`` (the chain's
     slot is held as before). Classes with no fixed route are simulated exactly as
     without this object.
+
+    Client parts chosen at arrival instead (``choice`` given: the ``dyn_*`` arrays of
+    :func:`~splitopt.placement.sim_kernel.simulate_joint_routes_kernel`, one row per
+    class; ``choice.max_client[c] = 0`` for a class whose client holds no block):
+    routing kernels only; JFFC keeps the per-chain routes above.
     """
 
     hops: np.ndarray
@@ -458,6 +463,26 @@ class FixedRoutes:
     chain_prefill_s: np.ndarray | None = None
     chain_client_blocks: np.ndarray | None = None
     num_blocks: int = 0
+    choice: ClientChoice | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ClientChoice:
+    """Per request class c and server j, the joint DP's costs for a client part chosen
+    at each arrival (s): a visit to j costs ``visit[c, j]`` (plus its wait now), a
+    block on j ``block[c, j]``, a block on the client ``client[c]``; ``pre_*`` are
+    their prefill parts; ``max_client[c]`` the most blocks the client holds;
+    ``sla_s[c]`` the bound on the penalised cost under which the most client blocks
+    win (inf: least penalised cost wins)."""
+
+    max_client: np.ndarray
+    visit: np.ndarray
+    block: np.ndarray
+    client: np.ndarray
+    pre_visit: np.ndarray
+    pre_block: np.ndarray
+    pre_client: np.ndarray
+    sla_s: np.ndarray
 
 
 def semantics_delay_s(cluster: Cluster, routing: str, semantics: str | Semantics) -> float:
@@ -553,7 +578,16 @@ def run_prepared(
     )
     if fixed is not None:
         hops = fits(fixed, cap, costs.need)
-        admit, service, prefill, seen, _, _ = simulate_joint_routes_kernel(
+        C = len(workload.classes)
+        choice = fixed.choice
+        if choice is None:
+            none = np.zeros((C, 1))
+            zero = np.zeros(C)
+            choice = ClientChoice(
+                np.zeros(C, dtype=np.int64), none, none, zero, none, none, zero, zero
+            )
+        f64 = np.float64
+        admit, service, prefill, seen, _, _, chosen = simulate_joint_routes_kernel(
             arrive,
             cls,
             costs.need,
@@ -582,8 +616,17 @@ def run_prepared(
             np.ascontiguousarray(fixed.blocks, dtype=np.int64),
             np.ascontiguousarray(fixed.total_s, dtype=np.float64),
             np.ascontiguousarray(fixed.prefill_s, dtype=np.float64),
+            np.ascontiguousarray(choice.max_client, dtype=np.int64),
+            np.ascontiguousarray(choice.visit, dtype=f64),
+            np.ascontiguousarray(choice.block, dtype=f64),
+            np.ascontiguousarray(choice.client, dtype=f64),
+            np.ascontiguousarray(choice.pre_visit, dtype=f64),
+            np.ascontiguousarray(choice.pre_block, dtype=f64),
+            np.ascontiguousarray(choice.pre_client, dtype=f64),
+            np.ascontiguousarray(choice.sla_s, dtype=f64),
         )
         client = np.where((hops[cls] > 0) & np.isfinite(admit), fixed.client_blocks[cls], 0)
+        client = np.where(chosen >= 0, chosen, client)
     else:
         admit, service, prefill, seen, _, _ = simulate_routes_kernel(
             arrive,
@@ -771,6 +814,7 @@ __all__ = [
     "PLACEMENTS",
     "ROUTINGS",
     "ClassCosts",
+    "ClientChoice",
     "FixedRoutes",
     "Prepared",
     "canonical",

@@ -12,8 +12,16 @@ from splitopt.cli import main
 from splitopt.errors import UsageError
 from splitopt.formats.cluster_file import read_joint_cluster
 from splitopt.joint import CLIENT, ClientDevice, JointCluster, score_route
-from splitopt.joint.online import class_route, fixed_for, fixed_routes, has_devices
+from splitopt.joint.online import (
+    ROUTE_CHOICES,
+    class_route,
+    fixed_for,
+    fixed_routes,
+    has_devices,
+)
+from splitopt.joint.route import rebuild, time_table
 from splitopt.placement import policies as registry
+from splitopt.placement.joint_dp import joint_route_kernel
 from splitopt.placement.online import DEFAULT_POLICIES, run_policy, run_prepared
 from splitopt.placement.simulate import Workload
 from splitopt.scenario.cluster import paper_clustered
@@ -43,7 +51,8 @@ def _same(a, b) -> None:
 
 @pytest.mark.parametrize("policy", POLICIES)
 def test_clients_hosting_nothing_give_todays_runs_bit_for_bit(clustered, policy) -> None:
-    """No device, and devices with zero memory (but fast compute): every array equal."""
+    """No device, and devices with zero memory (but fast compute), under both route
+    choices: every array equal."""
     wl = Workload.from_cluster(clustered, rate_per_s=0.5, num_requests=120)
     zero = ClientDevice(0.0, 1e-6, 0.0, 0.0)
     for devs in ((ClientDevice(),) * 2, (zero, zero)):
@@ -53,12 +62,13 @@ def test_clients_hosting_nothing_give_todays_runs_bit_for_bit(clustered, policy)
         prep = registry.prepare(clustered, wl, policy, 0, opts)
         rec = prep.routing != "jffc"
         base = run_prepared(clustered, wl, prep, 0, record_routes=rec)
-        fixed = fixed_for(jc, wl.classes)(prep)
-        run = run_prepared(clustered, wl, prep, 0, record_routes=rec, fixed=fixed)
-        _same(base, run)
-        assert run.client_blocks is not None and not run.client_blocks.any()
-        assert run.swarm_blocks is not None
-        assert np.all(run.swarm_blocks[run.served] == clustered.num_blocks)
+        for choice in ROUTE_CHOICES:
+            fixed = fixed_for(jc, wl.classes, route_choice=choice)(prep)
+            run = run_prepared(clustered, wl, prep, 0, record_routes=rec, fixed=fixed)
+            _same(base, run)
+            assert run.client_blocks is not None and not run.client_blocks.any()
+            assert run.swarm_blocks is not None
+            assert np.all(run.swarm_blocks[run.served] == clustered.num_blocks)
 
 
 def test_a_client_too_small_for_one_block_falls_back_to_the_swarm(clustered) -> None:
@@ -66,8 +76,9 @@ def test_a_client_too_small_for_one_block_falls_back_to_the_swarm(clustered) -> 
     jc = JointCluster(clustered, (_device(clustered, 0.9, 1e-6),) * 2)
     assert jc.max_client_blocks(wl.classes[0]) == 0
     base = run_policy(clustered, wl, "cg-bp+ws-rr", 1)
-    run = run_policy(clustered, wl, "cg-bp+ws-rr", 1, fixed_for=fixed_for(jc, wl.classes))
-    _same(base, run)
+    for choice in ROUTE_CHOICES:
+        ff = fixed_for(jc, wl.classes, route_choice=choice)
+        _same(base, run_policy(clustered, wl, "cg-bp+ws-rr", 1, fixed_for=ff))
 
 
 @pytest.mark.nojit
@@ -80,7 +91,8 @@ def test_client_blocks_are_charged_as_the_joint_evaluator_times_them(clustered) 
     jc = JointCluster(clustered, (dev, ClientDevice()))
     prep = registry.prepare(clustered, wl, "cg-bp+ws-rr", 0)
     assert prep.placement is not None
-    run = run_policy(clustered, wl, "cg-bp+ws-rr", 0, fixed_for=fixed_for(jc, wl.classes))
+    ff = fixed_for(jc, wl.classes, route_choice="static")
+    run = run_policy(clustered, wl, "cg-bp+ws-rr", 0, fixed_for=ff)
     _, cls = wl.sample(0)
     assert run.client_blocks is not None and run.swarm_blocks is not None
     for c, job in enumerate(wl.classes):
@@ -110,7 +122,7 @@ def test_fixed_routes_wait_for_cache_and_never_overfill_a_server(clustered) -> N
     jc = JointCluster(cl, (_device(cl, 10.5, 0.0005), ClientDevice()))
     prep = registry.prepare(cl, wl, "cg-bp+ws-rr", 0, {"R": 2})
     assert prep.placement is not None and prep.cap is not None
-    fixed = fixed_routes(jc, prep.placement, wl.classes)
+    fixed = fixed_routes(jc, prep.placement, wl.classes, route_choice="static")
     assert fixed.hops[0] > 0 and fixed.client_blocks[0] == 10
     run = run_prepared(cl, wl, prep, 0, fixed=fixed, record_routes=True)
     assert run.served.all() and (run.wait > 1e-9).any()
@@ -142,8 +154,15 @@ def test_the_swarm_work_objective_takes_more_client_blocks_within_the_sla(cluste
     jc = JointCluster(clustered, (_device(clustered, 30.5, 0.05),) * 2)
     prep = registry.prepare(clustered, wl, "cg-bp+ws-rr", 0)
     assert prep.placement is not None
-    timed = fixed_routes(jc, prep.placement, wl.classes)
-    fr = fixed_routes(jc, prep.placement, wl.classes, objective="swarm-work", sla_factor=1.5)
+    timed = fixed_routes(jc, prep.placement, wl.classes, route_choice="static")
+    fr = fixed_routes(
+        jc,
+        prep.placement,
+        wl.classes,
+        objective="swarm-work",
+        sla_factor=1.5,
+        route_choice="static",
+    )
     bare = JointCluster.without_devices(clustered)
     for c, job in enumerate(wl.classes):
         assert class_route(bare, prep.placement, job) is None
@@ -176,9 +195,111 @@ def test_simulate_cli_on_a_cluster_with_client_devices(tmp_path, capsys) -> None
         assert row["client_blocks_mean"] + row["swarm_blocks_mean"] == pytest.approx(40)
     assert doc["clients"]["instances"] == "per-request"
     assert doc["clients"]["objective"] == "time"
+    assert doc["clients"]["route_choice"] == "waits"
 
 
 def test_simulate_cli_joint_flags_need_client_devices(capsys) -> None:
     tiny = ROOT / "instances" / "clusters" / "tiny.json"
     assert main(["simulate", str(tiny), "--sla-factor", "1.2", "--seeds", "1"]) == 2
     assert "devices" in capsys.readouterr().err
+    assert main(["simulate", str(tiny), "--client-routes", "static", "--seeds", "1"]) == 2
+    assert "devices" in capsys.readouterr().err
+
+
+def _servers_of(route) -> tuple[list[int], list[int]]:
+    order: list[int] = []
+    blocks: dict[int, int] = {}
+    for seg in route:
+        if seg.device != CLIENT:
+            if seg.device not in blocks:
+                order.append(seg.device)
+                blocks[seg.device] = 0
+            blocks[seg.device] += seg.blocks
+    return order, [blocks[j] for j in order]
+
+
+def _check_walk(seeds: range) -> int:
+    """The simulator kernel's walk of the joint DP's tables against the joint
+    evaluator on the Python rebuild's route, for every n with a route."""
+    from splitopt.families.joint_tiny import tiny_joint
+    from splitopt.placement.sim_kernel import _joint_servers
+
+    checked = 0
+    for seed in seeds:
+        jc, pl, job = tiny_joint(seed)
+        tables = time_table(jc, pl, job)
+        visit, block, cc = jc.costs(job)
+        cl, dev = jc.cluster, jc.devices[job.client]
+        pv = np.array([cl.prefill_rtt(job.client, j, job.l_in) for j in range(cl.num_servers)])
+        pb = np.array([s.prefill_s(job.l_in) for s in cl.servers])
+        S = cl.num_servers
+        for n in np.flatnonzero(np.isfinite(tables[0])):
+            route = rebuild(tables, jc.num_blocks, int(n))
+            sc = score_route(jc, pl, job, route)
+            out, kb, pos = np.zeros(S, np.int64), np.zeros(S, np.int64), np.zeros(S, np.int64)
+            h, tot, pre = _joint_servers(
+                *tables[1:], jc.num_blocks, int(n), visit, block, float(cc), pv, pb,
+                float(dev.prefill_s(job.l_in)), out, kb, pos,
+            )  # fmt: skip
+            order, nb = _servers_of(route)
+            assert dict(zip(out[:h].tolist(), kb[:h].tolist(), strict=True)) == dict(
+                zip(order, nb, strict=True)
+            )
+            assert tot == pytest.approx(sc.total_s, rel=1e-9, abs=1e-300)
+            assert pre == pytest.approx(sc.prefill_s, rel=1e-9, abs=1e-300)
+            checked += 1
+    return checked
+
+
+def test_the_kernels_walk_of_the_joint_dp_matches_the_evaluator() -> None:
+    assert _check_walk(range(400)) > 400
+
+
+@pytest.mark.nojit
+def test_the_kernels_walk_of_the_joint_dp_matches_the_evaluator_nojit() -> None:
+    assert _check_walk(range(30)) > 0
+
+
+@pytest.mark.nojit
+def test_waits_at_a_low_rate_take_the_static_routes(clustered) -> None:
+    """With no request waiting, the choice at arrival is the static one: the same
+    client blocks and, to rounding, the same service times."""
+    wl = Workload.from_cluster(clustered, rate_per_s=0.002, num_requests=12)
+    jc = JointCluster(clustered, (_device(clustered, 20.5, 0.0005), _device(clustered, 6.5, 0.002)))
+    st = run_policy(clustered, wl, "cg-bp+ws-rr", 0, fixed_for=fixed_for(jc, wl.classes,
+                    route_choice="static"))  # fmt: skip
+    wa = run_policy(clustered, wl, "cg-bp+ws-rr", 0, fixed_for=fixed_for(jc, wl.classes))
+    assert np.all(st.wait == 0) and np.all(wa.wait == 0)
+    assert st.client_blocks is not None and wa.client_blocks is not None
+    assert st.client_blocks.any()
+    assert np.array_equal(st.client_blocks, wa.client_blocks)
+    np.testing.assert_allclose(wa.service, st.service, rtol=1e-12)
+    np.testing.assert_allclose(wa.prefill, st.prefill, rtol=1e-12)
+
+
+def test_waits_move_client_parts_off_busy_servers(clustered) -> None:
+    """A fast client at a high rate: the choice at arrival is never slower on average
+    than the static route (which all of a class's requests share), and its requests'
+    service is the evaluator's time of a route with their client blocks (at least
+    the DP's optimum for that count)."""
+    cl = clustered
+    wl = Workload(2.0, 200, (cl.jobs[0],))
+    jc = JointCluster(cl, (_device(cl, 10.5, 0.001), ClientDevice()))
+    st = run_policy(cl, wl, "cg-bp+ws-rr", 0, {"R": 2},
+                    fixed_for=fixed_for(jc, wl.classes, route_choice="static"))  # fmt: skip
+    wa = run_policy(cl, wl, "cg-bp+ws-rr", 0, {"R": 2}, fixed_for=fixed_for(jc, wl.classes))
+    assert wa.served.all() and st.served.all()
+    assert wa.response.mean() <= st.response.mean()
+    assert wa.client_blocks is not None
+    prep = registry.prepare(cl, wl, "cg-bp+ws-rr", 0, {"R": 2})
+    assert prep.placement is not None
+    best = time_table(jc, prep.placement, wl.classes[0])[0]
+    for n in np.unique(wa.client_blocks):
+        mine = wa.client_blocks == n
+        assert np.all(wa.service[mine] >= best[n] * (1 - 1e-12))
+
+
+def test_joint_dp_kernel_moved_keeps_its_old_import() -> None:
+    from splitopt.joint.kernels import joint_route_kernel as old
+
+    assert old is joint_route_kernel
