@@ -196,6 +196,12 @@ def test_simulate_cli_on_a_cluster_with_client_devices(tmp_path, capsys) -> None
     assert doc["clients"]["instances"] == "per-request"
     assert doc["clients"]["objective"] == "time"
     assert doc["clients"]["route_choice"] == "waits"
+    jsonschema = pytest.importorskip("jsonschema")
+    from splitopt.formats import schemas
+
+    schema = json.loads(schemas.shipped("simulation"))
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(doc))
+    assert not errors, [e.message for e in errors[:3]]
 
 
 def test_simulate_cli_joint_flags_need_client_devices(capsys) -> None:
