@@ -309,3 +309,14 @@ def test_joint_dp_kernel_moved_keeps_its_old_import() -> None:
     from splitopt.joint.kernels import joint_route_kernel as old
 
     assert old is joint_route_kernel
+
+
+def test_the_api_simulates_client_devices_from_the_file() -> None:
+    import splitopt
+
+    sim = splitopt.simulate(JOINT, ["cg-bp+ws-rr"], 1, rate_per_s=0.5, num_requests=30)
+    assert sim.runs[0].client_blocks is not None and sim.runs[0].client_blocks.any()
+    bare = splitopt.simulate(
+        read_joint_cluster(JOINT).cluster, ["cg-bp+ws-rr"], 1, rate_per_s=0.5, num_requests=30
+    )
+    assert bare.runs[0].client_blocks is None
