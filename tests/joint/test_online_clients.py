@@ -320,3 +320,23 @@ def test_the_api_simulates_client_devices_from_the_file() -> None:
         read_joint_cluster(JOINT).cluster, ["cg-bp+ws-rr"], 1, rate_per_s=0.5, num_requests=30
     )
     assert bare.runs[0].client_blocks is None
+
+
+@pytest.mark.parametrize("choice", ROUTE_CHOICES)
+def test_every_registered_policy_runs_clients_that_run_blocks(clustered, choice) -> None:
+    """All registered policies with clients holding up to 6 blocks: every request
+    served, client blocks within what the client holds, client + swarm blocks = L."""
+    wl = Workload.from_cluster(clustered, rate_per_s=0.5, num_requests=40)
+    jc = JointCluster(clustered, (_device(clustered, 6.5, 0.001),) * 2)
+    ff = fixed_for(jc, wl.classes, route_choice=choice)
+    names = list(registry.POLICIES)
+    assert len(names) >= 20
+    ran_blocks = 0
+    for name in names:
+        run = run_policy(clustered, wl, name, 0, {"sim_opt_seeds": 1}, fixed_for=ff)
+        assert run.served.all(), name
+        assert run.client_blocks is not None and run.swarm_blocks is not None
+        assert run.client_blocks.min() >= 0 and run.client_blocks.max() <= 6, name
+        assert np.all(run.client_blocks + run.swarm_blocks == clustered.num_blocks), name
+        ran_blocks += int(run.client_blocks.sum() > 0)
+    assert ran_blocks > 0
