@@ -13,7 +13,10 @@ A speed-up of the simulator kernels must leave every digest bit-identical:
     python benchmarks/sim_exactness.py --check    # compare with sim_exactness.json
     python benchmarks/sim_exactness.py --write    # record (only on trusted code)
 
-``--check`` prints each case that differs and exits 1 if any does.
+``--check`` prints each case that differs and exits 1 if any does. With
+``--via-joint`` every run goes through the simulator of clients that run blocks
+(:mod:`splitopt.joint.online`) with every client's device holding nothing (memory 0,
+fast compute): the recorded digests must come out unchanged.
 """
 
 from __future__ import annotations
@@ -69,11 +72,20 @@ def digest(run) -> str:
     return h.hexdigest()[:32]
 
 
-def run_all(verbose: bool = False) -> dict[str, str]:
+def run_all(verbose: bool = False, via_joint: bool = False) -> dict[str, str]:
     out: dict[str, str] = {}
     for f, rate, n, policies in cases():
         cluster = read_cluster(ROOT / f)
+        fixed_for = None
+        if via_joint:
+            from splitopt.joint import ClientDevice, JointCluster
+            from splitopt.joint.online import fixed_for as joint_fixed_for
+
+            none = ClientDevice(0.0, 1e-6, 0.0, 0.0)  # holds nothing, however fast
+            jc = JointCluster(cluster, (none,) * cluster.num_clients)
         wl = Workload.from_cluster(cluster, rate_per_s=rate, num_requests=n)
+        if via_joint:
+            fixed_for = joint_fixed_for(jc, wl.classes)
         for p in policies:
             for seed in SEEDS:
                 prep = prepare(cluster, wl, p, seed, {"R": 8, "c": 8} if "150" in f else None)
@@ -91,6 +103,7 @@ def run_all(verbose: bool = False) -> dict[str, str]:
                         authors_backoff=authors,
                         alloc_delay_s=delay,
                         record_routes=prep.routing != "jffc",
+                        fixed=None if fixed_for is None else fixed_for(prep),
                     )
                     name = f"{f}|{rate}|{n}|{p}|{seed}|{'authors' if authors else 'ours'}"
                     out[name] = digest(run)
@@ -105,9 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--write", action="store_true", help="record the digests")
     g.add_argument("--check", action="store_true", help="compare with the recorded digests")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument(
+        "--via-joint",
+        action="store_true",
+        help="run through splitopt.joint.online with clients that hold nothing (--check only)",
+    )
     args = ap.parse_args(argv)
+    if args.via_joint and args.write:
+        ap.error("--via-joint checks; it never records")
     t0 = time.perf_counter()
-    got = run_all(args.verbose)
+    got = run_all(args.verbose, args.via_joint)
     took = time.perf_counter() - t0
     if args.write:
         DIGESTS.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")

@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from splitopt.placement.model import Cluster
 from splitopt.placement.result import PlacementResult
@@ -37,6 +37,9 @@ from splitopt.problem import Problem
 from splitopt.solution import Result
 
 PathLike = str | os.PathLike
+
+if TYPE_CHECKING:
+    from splitopt.joint import JointCluster
 
 
 def read(path: PathLike) -> Problem:
@@ -111,7 +114,7 @@ def place(
 
 
 def simulate(
-    cluster: Cluster | PathLike,
+    cluster: Cluster | JointCluster | PathLike,
     policies: Sequence[str] | None = None,
     seeds: int = 5,
     *,
@@ -121,22 +124,45 @@ def simulate(
     first_seed: int = 0,
     options: Mapping[str, Any] | None = None,
     authors_delays: bool = False,
+    joint_objective: str | None = None,
+    sla_s: float | None = None,
+    sla_factor: float | None = None,
+    client_routes: str = "waits",
 ) -> Simulation:
     """Simulate online policies (Poisson arrivals, seeded) on ``cluster``, as
     ``splitopt simulate`` does: every policy sees the same arrivals per seed.
+
+    A cluster file whose clients name devices (or a
+    :class:`~splitopt.joint.JointCluster`) runs each request's client part
+    (:mod:`splitopt.joint.online`; ``joint_objective``, ``sla_s``, ``sla_factor`` and
+    ``client_routes`` as the command line's ``--joint-objective``, ``--sla``,
+    ``--sla-factor`` and ``--client-routes``); its runs carry ``client_blocks``.
 
     ``policies``: names such as ``"cg-bp+ws-rr"``, ``"petals"``, ``"gbp-cr+jffc"``,
     ``"sim-opt"`` (default: all). ``rate_per_s``, ``num_requests``, ``l_out``
     override the cluster file's workload. A policy that leaves requests unserved has
     ``inf`` means in ``table`` and a line saying why in ``notes``."""
+    from splitopt.formats.cluster_file import read_joint_cluster
+    from splitopt.joint import JointCluster
+    from splitopt.joint.online import simulate_options
     from splitopt.placement.online import DEFAULT_POLICIES, canonical, simulate_many
     from splitopt.placement.simulate import Workload, summarise
 
-    c = cluster if isinstance(cluster, Cluster) else read_cluster(cluster)
+    if isinstance(cluster, JointCluster):
+        jc = cluster
+    elif isinstance(cluster, Cluster):
+        jc = JointCluster.without_devices(cluster)
+    else:
+        jc = read_joint_cluster(cluster)
+    c = jc.cluster
     names = [canonical(p) for p in (policies or DEFAULT_POLICIES)]
     workload = Workload.from_cluster(
         c, rate_per_s=rate_per_s, num_requests=num_requests, l_out=l_out
     )
+    fixed_for, _ = simulate_options(
+        "the cluster", jc, joint_objective, sla_s, sla_factor, c, workload,
+        route_choice=client_routes,
+    )  # fmt: skip
     runs = simulate_many(
         c,
         workload,
@@ -145,6 +171,7 @@ def simulate(
         dict(options or {}),
         authors_delays=authors_delays,
         first_seed=first_seed,
+        fixed_for=fixed_for,
     )
     from splitopt.placement.why import unserved_notes
 

@@ -392,6 +392,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="first trace row replayed (default 0); --requests rows from it",
     )
+    add_joint_flags(sm)  # clients that run blocks (a cluster whose clients name devices)
+    sm.add_argument(
+        "--client-routes",
+        choices=("waits", "static"),
+        default=None,
+        help="when clients name devices: choose each request's client part at its arrival "
+        "by the joint DP with the servers' waits (default), or once per request class on "
+        "the placement (static; what `place` prints)",
+    )
     sm.add_argument("--json", metavar="FILE|-", help="write the per-policy table and runs")
     sm.set_defaults(func=cmd_simulate)
 

@@ -30,7 +30,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from splitopt import interrupts
-    from splitopt.formats.cluster_file import read_cluster
+    from splitopt.formats.cluster_file import read_joint_cluster
+    from splitopt.joint.online import has_devices, simulate_options
     from splitopt.placement.online import DEFAULT_POLICIES, canonical, simulate_many
     from splitopt.placement.simulate import summarise
 
@@ -41,10 +42,21 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from splitopt.outputs import check_not_input
 
     check_not_input(args.json, [args.cluster])  # before any work
-    cluster = read_cluster(args.cluster)
+    jc = read_joint_cluster(args.cluster)
     from splitopt.experiments.sim_inputs import simulation_inputs
 
-    cluster, workload, semantics = simulation_inputs(cluster, args)
+    # clients naming devices run blocks (splitopt.joint.online); the joint flags are
+    # checked before any work
+    choice = args.client_routes
+    simulate_options(args.cluster, jc, args.joint_objective, args.sla, args.sla_factor)
+    if choice is not None and not has_devices(jc):
+        raise UsageError(f"--client-routes needs a cluster whose clients name devices; "
+                         f"{args.cluster} names none")  # fmt: skip
+    cluster, workload, semantics = simulation_inputs(jc.cluster, args)
+    fixed_for, clients = simulate_options(
+        args.cluster, jc, args.joint_objective, args.sla, args.sla_factor, cluster, workload,
+        route_choice=choice or "waits",
+    )  # fmt: skip
     options = {k: v for k, v in (("R", args.R), ("c", args.c)) if v is not None}
     first_seed = args.seed if args.seed is not None else cluster.arrivals.seed or 0
     err = Console(stderr=True)
@@ -66,6 +78,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             semantics=semantics,
             first_seed=first_seed,
             progress=_checked_progress(interrupts, bar, task),
+            fixed_for=fixed_for,
         )
     table = summarise(runs)
     from splitopt.placement.why import unserved_notes
@@ -78,7 +91,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             f"{args.seeds} seeds (mean ± 95 % CI over seeds; seconds)"
         )
     )
-    for col in ("policy", "per-token", "p95 per-token", "TTFT", "p95 TTFT", "wait", "served"):
+    cols = ["policy", "per-token", "p95 per-token", "TTFT", "p95 TTFT", "wait", "served"]
+    if clients is not None:
+        cols += ["client blocks", "swarm blocks"]
+    for col in cols:
         t.add_column(col, justify="left" if col == "policy" else "right")
     def pm(mean: float, ci: float, digits: int) -> str:
         if not math.isfinite(mean):
@@ -86,6 +102,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         return f"{mean:.{digits}f}" + ("" if math.isnan(ci) else f" ± {ci:.{digits}f}")
 
     for name, row in table.items():
+        blocks = (
+            []
+            if clients is None
+            else [f"{row['client_blocks_mean']:.2f}", f"{row['swarm_blocks_mean']:.2f}"]
+        )
         t.add_row(
             escape(name),
             pm(row["per_token_mean"], row["per_token_mean_ci"], 3),
@@ -94,6 +115,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             pm(row["ttft_p95"], math.nan, 2),
             pm(row["wait_mean"], math.nan, 2),
             f"{100 * row['served']:.0f} %",
+            *blocks,
         )
     out.print(t)
     for name, note in notes.items():
@@ -103,7 +125,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
         seeds = range(first_seed, first_seed + args.seeds)
         doc = simulation_to_dict(
-            cluster, workload, seeds, args.authors_delays, table, runs, notes, semantics
+            cluster, workload, seeds, args.authors_delays, table, runs, notes, semantics, clients
         )
         _write_output(args.json, simulation_dumps(doc))
     return EXIT_OK

@@ -624,6 +624,14 @@ def simulation_schema() -> dict:
         "seed": _int(0),
         "null_reasons": reasons,
         "notes": reasons,
+        "clients": {
+            "type": "object",
+            "description": "how clients that run blocks were simulated (only when the "
+            "cluster's clients name devices with memory): instances (per-request: each "
+            "request its own client device), route_choice (waits: chosen at each arrival "
+            "with the servers' waits; static: once per request class), objective (time or "
+            "swarm-work), sla_s or sla_factor, clients_with_devices (count)",
+        },
         **figures,
         **ci,
         **{k: NUMBER for k in sf.RUN_INFO},

@@ -46,6 +46,10 @@ METRICS: dict[str, str] = {
     "served": "fraction of the requests that were served (0..1)",
     "remaining_per_token_mean": "mean decode time per generated token after the first, s",
     "max_in_system": "most requests in the system at once (count)",
+    "client_blocks_mean": "mean blocks a served request ran on its own client (count; only "
+    "when the cluster's clients name devices)",
+    "swarm_blocks_mean": "mean blocks a served request ran on the swarm: swarm work in blocks "
+    "(count; only when the cluster's clients name devices)",
 }
 for _name, _what in (
     ("per_token", "per-token time (wait + service) / l_out, s"),
@@ -68,7 +72,7 @@ RUN_INFO: dict[str, str] = {
 
 DOCUMENT_FIELDS = (
     ("format", "version", "cluster", "workload", "seeds", "policies", "runs"),
-    ("authors_delays", "splitopt_version", "notes", "semantics"),
+    ("authors_delays", "splitopt_version", "notes", "semantics", "clients"),
 )
 
 
@@ -107,10 +111,12 @@ def simulation_to_dict(
     runs: Sequence[Any],
     notes: Mapping[str, str] | None = None,
     semantics: str = "splitopt",
+    clients: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The document of one ``simulate`` call: the per-policy table of
     :func:`~splitopt.placement.simulate.summarise`, every run's figures and, per policy
-    that left requests unserved, why (``notes``)."""
+    that left requests unserved, why (``notes``); ``clients``: how clients that run
+    blocks were simulated (only when the cluster's clients name devices)."""
     doc: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
@@ -142,6 +148,8 @@ def simulation_to_dict(
     }
     if notes:
         doc["notes"] = {str(k): str(v) for k, v in notes.items()}
+    if clients is not None:  # the cluster's clients run blocks (splitopt.joint.online)
+        doc["clients"] = strict(dict(clients))
     return doc
 
 

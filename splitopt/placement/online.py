@@ -51,7 +51,7 @@ A name without ``+`` is its default pairing: ``cg-bp`` = ``cg-bp+ws-rr``, ``peta
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +77,7 @@ from splitopt.placement.sim_kernel import (
     MODE_SHORTEST,
     MODE_WS_RR,
     simulate_chains_kernel,
+    simulate_joint_routes_kernel,
     simulate_routes_kernel,
 )
 from splitopt.placement.simulate import SimRun, Workload
@@ -430,6 +431,60 @@ def prepare(
     return Prepared(name, placement, cap, rt, info=info)
 
 
+@dataclass(frozen=True, eq=False)
+class FixedRoutes:
+    """Routes fixed before a run, per request class (clients that run blocks; built by
+    :mod:`splitopt.joint.online`, which the many-server core does not import).
+
+    Routing kernels (ws-rr, shortest, petals): a class c with ``hops[c] > 0`` is not
+    routed by the policy; its requests use the servers ``servers[c, :hops[c]]`` (route
+    order, each once) holding ``blocks[c, h]`` blocks' cache each, with service
+    ``total_s[c]`` and prefill ``prefill_s[c]`` (s; client segments included), and run
+    ``client_blocks[c]`` blocks on their client. A class whose fixed route needs more
+    cache on a server than the policy's budget there is routed by the policy instead.
+    JFFC (gbp-cr's chains): ``chain_total_s[c, k]`` / ``chain_prefill_s[c, k]`` replace
+    the chain's service and prefill where ``chain_client_blocks[c, k] > 0`` (the chain's
+    slot is held as before). Classes with no fixed route are simulated exactly as
+    without this object.
+
+    Client parts chosen at arrival instead (``choice`` given: the ``dyn_*`` arrays of
+    :func:`~splitopt.placement.sim_kernel.simulate_joint_routes_kernel`, one row per
+    class; ``choice.max_client[c] = 0`` for a class whose client holds no block):
+    routing kernels only; JFFC keeps the per-chain routes above.
+    """
+
+    hops: np.ndarray
+    servers: np.ndarray
+    blocks: np.ndarray
+    total_s: np.ndarray
+    prefill_s: np.ndarray
+    client_blocks: np.ndarray
+    chain_total_s: np.ndarray | None = None
+    chain_prefill_s: np.ndarray | None = None
+    chain_client_blocks: np.ndarray | None = None
+    num_blocks: int = 0
+    choice: ClientChoice | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ClientChoice:
+    """Per request class c and server j, the joint DP's costs for a client part chosen
+    at each arrival (s): a visit to j costs ``visit[c, j]`` (plus its wait now), a
+    block on j ``block[c, j]``, a block on the client ``client[c]``; ``pre_*`` are
+    their prefill parts; ``max_client[c]`` the most blocks the client holds;
+    ``sla_s[c]`` the bound on the penalised cost under which the most client blocks
+    win (inf: least penalised cost wins)."""
+
+    max_client: np.ndarray
+    visit: np.ndarray
+    block: np.ndarray
+    client: np.ndarray
+    pre_visit: np.ndarray
+    pre_block: np.ndarray
+    pre_client: np.ndarray
+    sla_s: np.ndarray
+
+
 def semantics_delay_s(cluster: Cluster, routing: str, semantics: str | Semantics) -> float:
     """The constant per-request delay (s) a semantics adds: the scripts' allocation delay
     and initial delay (0 under ``splitopt``)."""
@@ -448,11 +503,14 @@ def run_prepared(
     label: str | None = None,
     record_routes: bool = False,
     semantics: str | Semantics = "splitopt",
+    fixed: FixedRoutes | None = None,
 ) -> SimRun:
     """One seeded run of a prepared policy. ``authors_backoff``: WS-RR waits, too, are
     rounded up to PETALS's retry instants (as ``WS_RR.m`` does; off by default).
     ``semantics``: what the simulator counts (:mod:`splitopt.placement.semantics`); its
-    constant delays are not added here (``alloc_delay_s``; :func:`run_policy` adds them)."""
+    constant delays are not added here (``alloc_delay_s``; :func:`run_policy` adds them).
+    ``fixed``: routes fixed per class (:class:`FixedRoutes`); the run then records
+    each request's client and swarm blocks (``SimRun.client_blocks``)."""
     sem = get_semantics(semantics)
     arrive, cls = workload.sample(seed)
     costs = class_costs(cluster, workload.classes)
@@ -475,12 +533,25 @@ def run_prepared(
                     for j, b in zip(ch, blocks, strict=True)
                 )  # type: ignore[arg-type]
         slots = prep.slots if prep.slots is not None and K else np.zeros(1, dtype=np.int64)
-        admit, service, prefill, seen, _ = simulate_chains_kernel(
+        cb = np.zeros(ct.shape, dtype=np.int64)
+        if fixed is not None and fixed.chain_client_blocks is not None and K:
+            assert fixed.chain_total_s is not None and fixed.chain_prefill_s is not None
+            on = fixed.chain_client_blocks[:, :K] > 0
+            ct[:, :K] = np.where(on, fixed.chain_total_s[:, :K], ct[:, :K])
+            cp[:, :K] = np.where(on, fixed.chain_prefill_s[:, :K], cp[:, :K])
+            cb[:, :K] = np.where(on, fixed.chain_client_blocks[:, :K], 0)
+        admit, service, prefill, seen, chain = simulate_chains_kernel(
             arrive, cls, ct, cp, slots, float(alloc_delay_s)
         )
-        return SimRun(
+        run = SimRun(
             name, seed, arrive, admit, service, prefill, l_out, seen, alloc_delay_s, dict(prep.info)
         )
+        if fixed is None:
+            return run
+        got = chain >= 0
+        client = np.zeros(len(arrive), dtype=np.int64)
+        client[got] = cb[cls[got], chain[got]]
+        return _with_blocks(run, client, fixed.num_blocks)
     pl = prep.placement
     assert pl is not None and prep.cap is not None
     cap = np.asarray(prep.cap, dtype=np.float64)
@@ -505,36 +576,113 @@ def run_prepared(
     routes = np.full(
         (len(arrive), cluster.num_servers) if record_routes else (1, 1), -1, dtype=np.int64
     )
-    admit, service, prefill, seen, _, _ = simulate_routes_kernel(
-        arrive,
-        cls,
-        costs.need,
-        pl.first,
-        pl.count,
-        cap,
-        costs.hop,
-        costs.block,
-        costs.pre_hop,
-        costs.pre_block,
-        r_hop,
-        r_block,
-        r_sink,
-        mode,
-        float(penalty),
-        backoff,
-        BACKOFF_CAP_S,
-        float(alloc_delay_s),
-        cluster.num_blocks,
-        routes,
-        pair,
-        bool(sem.from_arrival),
-        bool(sem.session_rule),
-    )
+    if fixed is not None:
+        hops = fits(fixed, cap, costs.need)
+        C = len(workload.classes)
+        choice = fixed.choice
+        if choice is None:
+            none = np.zeros((C, 1))
+            zero = np.zeros(C)
+            choice = ClientChoice(
+                np.zeros(C, dtype=np.int64), none, none, zero, none, none, zero, zero
+            )
+        f64 = np.float64
+        admit, service, prefill, seen, _, _, chosen = simulate_joint_routes_kernel(
+            arrive,
+            cls,
+            costs.need,
+            pl.first,
+            pl.count,
+            cap,
+            costs.hop,
+            costs.block,
+            costs.pre_hop,
+            costs.pre_block,
+            r_hop,
+            r_block,
+            r_sink,
+            mode,
+            float(penalty),
+            backoff,
+            BACKOFF_CAP_S,
+            float(alloc_delay_s),
+            cluster.num_blocks,
+            routes,
+            pair,
+            bool(sem.from_arrival),
+            bool(sem.session_rule),
+            hops,
+            np.ascontiguousarray(fixed.servers, dtype=np.int64),
+            np.ascontiguousarray(fixed.blocks, dtype=np.int64),
+            np.ascontiguousarray(fixed.total_s, dtype=np.float64),
+            np.ascontiguousarray(fixed.prefill_s, dtype=np.float64),
+            np.ascontiguousarray(choice.max_client, dtype=np.int64),
+            np.ascontiguousarray(choice.visit, dtype=f64),
+            np.ascontiguousarray(choice.block, dtype=f64),
+            np.ascontiguousarray(choice.client, dtype=f64),
+            np.ascontiguousarray(choice.pre_visit, dtype=f64),
+            np.ascontiguousarray(choice.pre_block, dtype=f64),
+            np.ascontiguousarray(choice.pre_client, dtype=f64),
+            np.ascontiguousarray(choice.sla_s, dtype=f64),
+        )
+        client = np.where((hops[cls] > 0) & np.isfinite(admit), fixed.client_blocks[cls], 0)
+        client = np.where(chosen >= 0, chosen, client)
+    else:
+        admit, service, prefill, seen, _, _ = simulate_routes_kernel(
+            arrive,
+            cls,
+            costs.need,
+            pl.first,
+            pl.count,
+            cap,
+            costs.hop,
+            costs.block,
+            costs.pre_hop,
+            costs.pre_block,
+            r_hop,
+            r_block,
+            r_sink,
+            mode,
+            float(penalty),
+            backoff,
+            BACKOFF_CAP_S,
+            float(alloc_delay_s),
+            cluster.num_blocks,
+            routes,
+            pair,
+            bool(sem.from_arrival),
+            bool(sem.session_rule),
+        )
     info = dict(prep.info)
     if record_routes:
         info["routes"] = [tuple(int(j) for j in row[row >= 0]) for row in routes]
         info["classes"] = cls
-    return SimRun(name, seed, arrive, admit, service, prefill, l_out, seen, alloc_delay_s, info)
+    run = SimRun(name, seed, arrive, admit, service, prefill, l_out, seen, alloc_delay_s, info)
+    if fixed is None:
+        return run
+    return _with_blocks(run, client, fixed.num_blocks)
+
+
+def fits(fixed: FixedRoutes, cap: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """``fixed.hops`` with 0 for every class whose fixed route needs more cache on one
+    of its servers than that server's budget ``cap`` (bytes; ``need``: bytes per block
+    per class): those classes are routed by the policy."""
+    hops = np.array(fixed.hops, dtype=np.int64)
+    for c in np.flatnonzero(hops > 0):
+        h = int(hops[c])
+        srv = fixed.servers[c, :h]
+        if np.any(fixed.blocks[c, :h] * need[c] > cap[srv] * (1 + 1e-9)):
+            hops[c] = 0
+    return hops
+
+
+def _with_blocks(run: SimRun, client: np.ndarray, num_blocks: int) -> SimRun:
+    """``run`` with its per-request client blocks (0 where unserved) and swarm blocks."""
+    from dataclasses import replace
+
+    client = np.where(run.served, client, 0).astype(np.int64)
+    swarm = np.where(run.served, num_blocks - client, 0).astype(np.int64)
+    return replace(run, client_blocks=client, swarm_blocks=swarm)
 
 
 def _resolve(semantics: str | Semantics, authors_delays: bool) -> Semantics:
@@ -553,13 +701,15 @@ def run_policy(
     authors_delays: bool = False,
     semantics: str | Semantics = "splitopt",
     record_routes: bool = False,
+    fixed_for: Callable[[Prepared], FixedRoutes | None] | None = None,
 ) -> SimRun:
     """Prepare ``policy`` and simulate one seeded run under ``semantics``
     (:mod:`splitopt.placement.semantics`; a non-default one labels the policy, e.g.
     ``cg-bp+ws-rr[authors-semantics]``). ``authors_delays`` (deprecated) is the
     semantics ``authors-delays``: the sweep scripts' constant allocation delays (250 s
     PETALS routing, 60 s otherwise) and backoff-rounded waits for WS-RR too (labelled
-    ``[authors]``, as before)."""
+    ``[authors]``, as before). ``fixed_for(prepared)``: the routes fixed per class on
+    the prepared placement (clients that run blocks: :mod:`splitopt.joint.online`)."""
     sem = _resolve(semantics, authors_delays)
     # its registered builder
     prep = _policies.prepare(cluster, workload, policy, seed, options, semantics=sem)
@@ -578,6 +728,7 @@ def run_policy(
         label=label,
         record_routes=record_routes,
         semantics=sem,
+        fixed=None if fixed_for is None else fixed_for(prep),
     )
 
 
@@ -592,9 +743,11 @@ def simulate_many(
     semantics: str | Semantics = "splitopt",
     first_seed: int = 0,
     progress: Any = None,
+    fixed_for: Callable[[Prepared], FixedRoutes | None] | None = None,
 ) -> list[SimRun]:
     """Every policy on seeds ``first_seed .. first_seed + seeds - 1`` (the same arrivals
-    for every policy of a seed). ``progress(done, total, label)`` is called after each run."""
+    for every policy of a seed). ``progress(done, total, label)`` is called after each
+    run; ``fixed_for`` as :func:`run_policy`'s."""
     names = [canonical(p) for p in policies]
     total = len(names) * seeds
     runs: list[SimRun] = []
@@ -609,6 +762,7 @@ def simulate_many(
                     options,
                     authors_delays=authors_delays,
                     semantics=semantics,
+                    fixed_for=fixed_for,
                 )
             )
             if progress is not None:
@@ -660,6 +814,8 @@ __all__ = [
     "PLACEMENTS",
     "ROUTINGS",
     "ClassCosts",
+    "ClientChoice",
+    "FixedRoutes",
     "Prepared",
     "canonical",
     "choose_R_by_simulation",

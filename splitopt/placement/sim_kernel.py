@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from splitopt.placement.joint_dp import joint_route_kernel
 from splitopt.placement.routing import dag_route_kernel
 
 #: Relative memory tolerance (as :data:`splitopt.placement.evaluate.RTOL`).
@@ -643,6 +644,88 @@ def simulate_routes_kernel(
     from_arrival,
     session_rule,
 ):
+    """:func:`simulate_joint_routes_kernel` with no fixed route: every request is
+    routed by the policy (``mode``); the arguments and results are its."""
+    C = r_hop.shape[0]
+    return simulate_joint_routes_kernel(
+        arrive,
+        jcls,
+        need_per_block,
+        first,
+        count,
+        cap,
+        hop_true,
+        block_true,
+        pre_hop,
+        pre_block,
+        r_hop,
+        r_block,
+        r_sink,
+        mode,
+        penalty_s,
+        backoff,
+        backoff_cap_s,
+        alloc_delay_s,
+        L,
+        routes_out,
+        pair,
+        from_arrival,
+        session_rule,
+        np.zeros(C, dtype=np.int64),
+        np.zeros((C, 1), dtype=np.int64),
+        np.zeros((C, 1), dtype=np.int64),
+        np.zeros(C),
+        np.zeros(C),
+        np.zeros(C, dtype=np.int64),
+        np.zeros((C, 1)),
+        np.zeros((C, 1)),
+        np.zeros(C),
+        np.zeros((C, 1)),
+        np.zeros((C, 1)),
+        np.zeros(C),
+        np.zeros(C),
+    )[:6]
+
+
+@njit(cache=True)
+def simulate_joint_routes_kernel(
+    arrive,
+    jcls,
+    need_per_block,
+    first,
+    count,
+    cap,
+    hop_true,
+    block_true,
+    pre_hop,
+    pre_block,
+    r_hop,
+    r_block,
+    r_sink,
+    mode,
+    penalty_s,
+    backoff,
+    backoff_cap_s,
+    alloc_delay_s,
+    L,
+    routes_out,
+    pair,
+    from_arrival,
+    session_rule,
+    fix_hops,
+    fix_srv,
+    fix_blk,
+    fix_tot,
+    fix_pre,
+    dyn_k,
+    dyn_visit,
+    dyn_block,
+    dyn_client,
+    dyn_pre_visit,
+    dyn_pre_block,
+    dyn_pre_client,
+    dyn_sla,
+):
     """Simulate requests arriving at ``arrive`` (sorted) of classes ``jcls``.
 
     Per class c and server j: ``hop_true[c, j] + k * block_true[c, j]`` is the
@@ -655,7 +738,26 @@ def simulate_routes_kernel(
     its arrival instead of its admission (the authors' MATLAB). ``session_rule``:
     PETALS's penalty by the authors' session count (:func:`_penalised`). With a pair
     matrix or the session rule, PETALS routes by :func:`_server_dp`.
-    Returns (admit, service, prefill, in_system_seen, hops, first_server).
+    Fixed routes (clients that run blocks, :mod:`splitopt.joint.online`): a class c
+    with ``fix_hops[c] > 0`` is not routed by the policy; its requests use the
+    servers ``fix_srv[c, :fix_hops[c]]`` (in route order, each once) holding
+    ``fix_blk[c, h]`` blocks' cache each, with service ``fix_tot[c]`` and prefill
+    ``fix_pre[c]`` (the joint evaluator's, client segments included), admitted when
+    every one of those servers has room. Classes with ``fix_hops[c] == 0`` are routed
+    exactly as without fixed routes.
+    Client parts chosen at arrival (``dyn_k[c] > 0``, the most blocks class c's client
+    holds): the policy routes the request as usual (its route: 0 client blocks); the
+    joint DP (:func:`splitopt.placement.joint_dp.joint_route_kernel`) gives, per number
+    n = 1..dyn_k[c] of client blocks, its best route with each server visit's cost
+    ``dyn_visit[c, j]`` raised by the server's wait now for the cache of its whole range
+    (WS-RR's penalty), per-block costs ``dyn_block[c, j]`` and ``dyn_client[c]``. Every
+    candidate is valued at its actual wait now (for the blocks it runs on each server)
+    plus its T_r; the request takes the candidate with the most client blocks whose
+    value is within ``dyn_sla[c]`` (inf: none is), else the least value (ties to the
+    policy's route). The ``dyn_pre_*`` arrays are the prefill parts.
+    Returns (admit, service, prefill, in_system_seen, hops, first_server,
+    client_blocks) with ``client_blocks[r] = -1`` unless request r's client part was
+    chosen at arrival.
     ``admit[i] = inf`` when no route exists (a block hosted nowhere, or a need that
     exceeds a server's whole cache).
     """
@@ -691,6 +793,14 @@ def simulate_routes_kernel(
     reached = np.empty(L + 2, dtype=np.int64)
     pred_b = np.zeros(S, dtype=np.int64)
     route = np.empty(S, dtype=np.int64)
+    kblk = np.zeros(S, dtype=np.int64)  # blocks per hop of a fixed route
+    vis = np.empty(S)  # penalised visit costs of the joint DP
+    route_d = np.empty(S, dtype=np.int64)
+    kblk_d = np.empty(S, dtype=np.int64)
+    pos = np.empty(S, dtype=np.int64)
+    client_out = np.full(N, -1, dtype=np.int64)
+    tot_d = 0.0
+    pre_d = 0.0
     use_pair = pair.shape[0] == S and pair.shape[1] == S and S > 1
     server_dp = mode == MODE_PETALS and (use_pair or session_rule)
     bestS = np.empty(S)
@@ -749,7 +859,9 @@ def simulate_routes_kernel(
                 )
                 _build_staircase(j, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n)
                 dirty[j] = False
-        fast = st_hops[c] > 0 and not server_dp
+        fixed = fix_hops[c] > 0
+        dyn = False
+        fast = st_hops[c] > 0 and not server_dp and not fixed
         if fast:
             for h in range(st_hops[c]):
                 j = st_route[c, h]
@@ -778,7 +890,12 @@ def simulate_routes_kernel(
                 ):
                     fast = False
                     break
-        if fast:
+        if fixed:
+            hops = fix_hops[c]
+            for h in range(hops):
+                route[h] = fix_srv[c, hops - 1 - h]  # reversed, as the policies leave it
+                kblk[h] = fix_blk[c, hops - 1 - h]
+        elif fast:
             hops = st_hops[c]
             nxt = 1
             for h in range(hops - 1, -1, -1):
@@ -894,22 +1011,100 @@ def simulate_routes_kernel(
                 route,
                 reached,
             )
-        if hops == 0:
-            continue
-        if not fast:
+        if hops > 0 and not fast and not fixed:
             q = prev_next[c]
             prev_next[c] = (q + 1) % P
             prev_hops[c, q] = hops
             for h in range(hops):
                 prev_srv[c, q, h] = route[h]
                 prev_ent[c, q, h] = pred_b[route[h]]
+        if not fixed and dyn_k[c] > 0:
+            # a client part chosen now: the joint DP's best route per number n >= 1 of
+            # client blocks (visits penalised by their wait for the whole range), each
+            # valued at its actual wait + T_r, against the policy's route (n = 0)
+            val_p = np.inf
+            if hops > 0:
+                ready = t
+                tot = 0.0
+                for h in range(hops):
+                    j = route[h]
+                    k = first[j] + count[j] - pred_b[j]
+                    w = _earliest_st(
+                        j, t, cap[j] * (1 + TOL) - k * sc, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n
+                    )
+                    if w > ready:
+                        ready = w
+                    tot += hop_true[c, j] + k * block_true[c, j]
+                val_p = ready - t + tot
+            for j in range(S):
+                vis[j] = np.inf
+                if count[j] > 0:
+                    w = _earliest_st(
+                        j,
+                        t,
+                        cap[j] * (1 + TOL) - count[j] * sc,
+                        ev_p,
+                        ev_l,
+                        ev_n,
+                        cst_l,
+                        cst_t,
+                        cst_n,
+                    )
+                    if w < np.inf:
+                        vis[j] = dyn_visit[c, j] + (w - t)
+            tb = joint_route_kernel(first, count, vis, dyn_block[c], dyn_client[c], dyn_k[c], L)
+            bn = tb[0]
+            best_n = 0
+            best_v = val_p
+            sla_n = 0
+            for n in range(1, bn.shape[0]):
+                if bn[n] == np.inf:
+                    continue
+                h2, td, _pd = _joint_servers(
+                    tb[1], tb[2], tb[3], tb[4], tb[5], L, n, dyn_visit[c], dyn_block[c],
+                    dyn_client[c], dyn_pre_visit[c], dyn_pre_block[c], dyn_pre_client[c],
+                    route_d, kblk_d, pos,
+                )  # fmt: skip
+                rd = t
+                for h in range(h2):
+                    j = route_d[h]
+                    w = _earliest_st(
+                        j,
+                        t,
+                        cap[j] * (1 + TOL) - kblk_d[h] * sc,
+                        ev_p,
+                        ev_l,
+                        ev_n,
+                        cst_l,
+                        cst_t,
+                        cst_n,
+                    )
+                    if w > rd:
+                        rd = w
+                v = rd - t + td
+                if v < best_v:
+                    best_v = v
+                    best_n = n
+                if dyn_sla[c] < np.inf and v <= dyn_sla[c] * (1 + TOL):
+                    sla_n = n
+            pick = sla_n if sla_n > 0 else best_n
+            if pick > 0:
+                hops, tot_d, pre_d = _joint_servers(
+                    tb[1], tb[2], tb[3], tb[4], tb[5], L, pick, dyn_visit[c], dyn_block[c],
+                    dyn_client[c], dyn_pre_visit[c], dyn_pre_block[c], dyn_pre_client[c],
+                    route, kblk, pos,
+                )  # fmt: skip
+                dyn = True
+                client_out[r] = pick
+        if hops == 0:
+            continue
         # admission: the latest of the route servers' earliest times
         ready = t
         tot = 0.0
         pre = 0.0
         for h in range(hops):
             j = route[h]
-            k = first[j] + count[j] - pred_b[j]
+            k = kblk[h] if fixed or dyn else first[j] + count[j] - pred_b[j]
             w = _earliest_st(
                 j, t, cap[j] * (1 + TOL) - k * sc, ev_p, ev_l, ev_n, cst_l, cst_t, cst_n
             )
@@ -917,6 +1112,12 @@ def simulate_routes_kernel(
                 ready = w
             tot += hop_true[c, j] + k * block_true[c, j]
             pre += pre_hop[c, j] + k * pre_block[c, j]
+        if fixed:  # the joint evaluator's times, client segments included
+            tot = fix_tot[c]
+            pre = fix_pre[c]
+        elif dyn:
+            tot = tot_d
+            pre = pre_d
         if ready > t and backoff:
             # PETALS's client retries after 1, 2, 4, ... s (each wait capped): first
             # retry at or after the route's earliest admission
@@ -940,7 +1141,7 @@ def simulate_routes_kernel(
         _heappush(heap, done)
         for h in range(hops):
             j = route[h]
-            k = first[j] + count[j] - pred_b[j]
+            k = kblk[h] if fixed or dyn else first[j] + count[j] - pred_b[j]
             n = res_n[j]
             if n == res_s.shape[1]:
                 K2 = 2 * res_s.shape[1]
@@ -960,7 +1161,53 @@ def simulate_routes_kernel(
             res_x[j, n] = k * sc
             res_n[j] = n + 1
             dirty[j] = True
-    return admit, service, prefill, seen, hops_out, first_srv
+    return admit, service, prefill, seen, hops_out, first_srv, client_out
+
+
+@njit(cache=True)
+def _joint_servers(
+    pf_kind, pf_b, pf_j, px_b, px_j, L, n, visit, block, cc, pvisit, pblock, pcc, route, kblk, pos
+):
+    """The route ending in the joint DP's state ``F[L + 1, n]`` (as
+    :func:`splitopt.joint.route.rebuild` walks it): writes its servers into ``route``
+    (reversed: ``route[hops - 1]`` is the first; each server once) and the blocks each
+    runs into ``kblk``; returns (hops, T_r, prefill part) with the unpenalised costs
+    (``visit``, ``block`` per server, ``cc`` per client block; ``p*`` the prefill
+    parts)."""
+    for j in range(pos.shape[0]):
+        pos[j] = -1
+    hops = 0
+    tot = n * cc
+    pre = n * pcc
+    b = L + 1
+    free = True
+    while not (free and b == 1):
+        j = -1
+        if free:
+            kind = pf_kind[b, n]
+            pb = pf_b[b, n]
+            if kind == 2:
+                j = pf_j[b, n]
+            else:  # a client block pb, from F (0) or from X (1)
+                n -= 1
+                free = kind == 0
+        else:
+            pb = px_b[b, n]
+            j = px_j[b, n]
+            free = True
+        if j >= 0:
+            k = b - pb
+            tot += visit[j] + k * block[j]
+            pre += pvisit[j] + k * pblock[j]
+            if pos[j] < 0:
+                pos[j] = hops
+                route[hops] = j
+                kblk[hops] = k
+                hops += 1
+            else:
+                kblk[pos[j]] += k
+        b = pb
+    return hops, tot, pre
 
 
 @njit(cache=True)
@@ -1065,5 +1312,6 @@ __all__ = [
     "MODE_SHORTEST",
     "MODE_WS_RR",
     "simulate_chains_kernel",
+    "simulate_joint_routes_kernel",
     "simulate_routes_kernel",
 ]

@@ -106,6 +106,10 @@ class SimRun:
     in_system_seen: np.ndarray  # requests in the system seen by each arrival
     alloc_delay_s: float = 0.0
     info: dict = field(default_factory=dict)
+    #: blocks each request ran on its own client / on the swarm (0 where unserved);
+    #: ``None`` in runs whose clients run nothing (:mod:`splitopt.joint.online` sets them)
+    client_blocks: np.ndarray | None = None
+    swarm_blocks: np.ndarray | None = None
 
     @property
     def served(self) -> np.ndarray:
@@ -141,6 +145,9 @@ class SimRun:
             else math.inf
         )
         out["max_in_system"] = float(self.in_system_seen.max() + 1) if self.arrive.size else 0.0
+        if self.client_blocks is not None and self.swarm_blocks is not None:
+            for name, v in (("client", self.client_blocks), ("swarm", self.swarm_blocks)):
+                out[f"{name}_blocks_mean"] = float(v[ok].mean()) if ok.any() else math.inf
         return out
 
 
