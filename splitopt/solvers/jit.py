@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 import time
 import types
 from collections.abc import Callable, Iterator
@@ -94,6 +95,8 @@ def prange(*args: int) -> range:
 
 #: Per kernel module (keyed by its globals dict): its plain and compiled namespaces.
 _NAMESPACES: dict[int, dict[str, dict[str, Any]]] = {}
+#: Held while namespaces are built (threads that call kernels for the first time at once).
+_LOCK = threading.RLock()
 
 
 def _namespace(module_globals: dict[str, Any], compiled: bool) -> dict[str, Any]:
@@ -111,15 +114,26 @@ def _namespace(module_globals: dict[str, Any], compiled: bool) -> dict[str, Any]
         swaps: dict[object, object] = {objmode: numba.objmode, prange: numba.prange}
     else:
         swaps = {}
+    mine: list[tuple[Kernel, Any]] = []
     for name, value in module_globals.items():
         if isinstance(value, Kernel):
-            ns[name] = value._form(compiled, ns if value.__globals__ is module_globals else None)
+            if value.__globals__ is module_globals:
+                ns[name] = value._build(compiled, ns)
+                mine.append((value, ns[name]))
+            else:
+                ns[name] = value._form(compiled)
         else:
             try:
                 if value in swaps:
                     ns[name] = swaps[value]
             except TypeError:  # unhashable value: nothing to swap
                 pass
+    # published only now, complete: another thread never sees a half-built namespace
+    for kernel, form in mine:
+        if compiled:
+            kernel._compiled = form
+        else:
+            kernel._plain = form
     return ns
 
 
@@ -149,28 +163,31 @@ class Kernel:
         g.__module__ = f.__module__
         return g
 
-    def _form(self, compiled: bool, ns: dict[str, Any] | None = None) -> Any:
-        """The compiled dispatcher or the plain function (built once; ``ns``: the
-        namespace of this kernel's module when it is being built)."""
-        if compiled and self._compiled is not None:
-            return self._compiled
-        if not compiled and self._plain is not None:
-            return self._plain
-        if ns is None:
-            ns = _namespace(self.__globals__, compiled)
-            # building the namespace built this kernel's form too (unless kernel
-            # modules import each other's kernels in a circle: then build it here)
-            built = self._compiled if compiled else self._plain
-            if built is not None:
-                return built
+    def _build(self, compiled: bool, ns: dict[str, Any]) -> Any:
+        """A new compiled dispatcher or plain function over the namespace ``ns``."""
         g = self._copy(ns)
-        if compiled:
-            import numba
+        if not compiled:
+            return g
+        import numba
 
-            self._compiled = numba.njit(**self._options)(g)
-            return self._compiled
-        self._plain = g
-        return g
+        return numba.njit(**self._options)(g)
+
+    def _form(self, compiled: bool) -> Any:
+        """The compiled dispatcher or the plain function (built with the module's
+        namespace on first use)."""
+        form = self._compiled if compiled else self._plain
+        if form is not None:
+            return form
+        with _LOCK:
+            ns = _namespace(self.__globals__, compiled)
+            form = self._compiled if compiled else self._plain
+            if form is None:  # kernel modules that import each other's kernels in a circle
+                form = self._build(compiled, ns)
+                if compiled:
+                    self._compiled = form
+                else:
+                    self._plain = form
+            return form
 
     @property
     def compiled(self) -> Any:

@@ -121,3 +121,23 @@ def test_one_file_solve_of_the_demo_never_imports_numba() -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert '"status": "optimal"' in out.stdout or '"optimal"' in out.stdout
+
+
+def test_batched_kernels_with_prange_run_interpreted_too() -> None:
+    # >= BATCH_MIN_CHAINS distinct chains: the parallel (prange) batch kernel
+    chains = random_chains(14, 70, integer=False, max_layers=6)
+    problem = as_problem(chains, name="batch")
+    solver = get_solver("dp")
+    compiled = solver.solve(problem)
+    with jit.interpreted(600.0):
+        plain = solver.solve(problem)
+    _same(plain, compiled)
+
+
+def test_a_kernel_keeps_its_name_docs_and_pickles_by_reference() -> None:
+    import pickle
+
+    assert label_dp.__name__ == "label_dp" and "label-setting" in (label_dp.__doc__ or "")
+    assert pickle.loads(pickle.dumps(label_dp)) is label_dp
+    assert label_dp.plain is not label_dp.py_func  # its own namespace of plain kernels
+    assert label_dp.plain.__code__ is label_dp.py_func.__code__
