@@ -99,15 +99,27 @@ def test_the_rule_only_where_allowed_small_and_untimed() -> None:
 
 _FRESH = """
 import sys
+import numpy as np
 from splitopt.solvers import get_solver
 from splitopt.solvers.dp import interpret_first
 from splitopt.solvers.jit import allow_interpreted
 from splitopt.formats.read import read_any
 p = read_any("instances/demo/scenario.json")
 dp = get_solver("dp")
+from splitopt.problem import Problem, Request
+from tests.conftest import random_chains
+chains = random_chains(1, 64, integer=False)
+many = Problem("many", tuple(Request(f"r{i}", c) for i, c in enumerate(chains)))
+c = random_chains(2, 1, integer=False)[0]
+long = Problem("long", (Request("r", c.replace(**{k: np.resize(getattr(c, k), n) for k, n in [
+    ("client_time_s", 2049), ("server_time_s", 2049), ("server_work", 2049),
+    ("client_memory_bytes", 2049), ("uplink_s", 2050), ("downlink_s", 2050)]})),))
+assert long.chains[0].num_layers == 2049
 with allow_interpreted():
     assert interpret_first(dp, p)
     assert not interpret_first(get_solver("dp", time_limit=5.0), p)
+    assert not interpret_first(dp, many)  # 64 distinct chains: the batched kernels
+    assert not interpret_first(dp, long)  # more than 2,048 layers
 assert not interpret_first(dp, p)  # not allowed outside
 from splitopt.cli import main
 assert main(["solve", "instances/demo/scenario.json", "--json", "-"]) == 0
