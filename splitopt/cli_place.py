@@ -106,7 +106,7 @@ def replay(args: argparse.Namespace, cluster: Any) -> tuple[list[Any], bool]:
 
 def add_joint_flags(parser: argparse.ArgumentParser) -> None:
     """The joint-routing flags (used only when the cluster names client devices)."""
-    from splitopt.joint.route import OBJECTIVES
+    from splitopt.joint.model import OBJECTIVES
 
     parser.add_argument(
         "--joint-objective",

@@ -85,6 +85,7 @@ def _greedy_reference(problem, results):  # type: ignore[no-untyped-def]
 def cmd_solve(args: argparse.Namespace) -> int:
     from splitopt.outputs import check_not_input
     from splitopt.solvers import get_solver
+    from splitopt.solvers.jit import allow_interpreted
 
     given = _given_options(args)
     columnar_replay = args.replay is not None and _columnar(args.replay)
@@ -139,7 +140,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     replayed = []  # (recorded run, its replay)
     for path, problem, desc in _read_inputs(args.paths):
         if runs is None:
-            per_path = [s.solve(problem) for s in solvers]
+            with allow_interpreted():  # a tiny problem need not load numba
+                per_path = [s.solve(problem) for s in solvers]
         else:  # the file's documents for this instance (a single document: whatever it says)
             mine = [i for i, r in enumerate(runs) if r.instance == problem.name]
             mine = mine or ([0] if len(runs) == 1 else [])
@@ -151,7 +153,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
                     args.replay, "(top level)", f"no solution for instance {problem.name!r} "
                     f"in this list (it holds {held})"
                 )
-            per_path = [solvers[i].solve(problem) for i in mine]
+            with allow_interpreted():
+                per_path = [solvers[i].solve(problem) for i in mine]
             replayed += [(runs[i], res) for i, res in zip(mine, per_path, strict=True)]
         results.append((path, problem, desc, per_path))
     flat = [r for *_, rs in results for r in rs]

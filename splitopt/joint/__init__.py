@@ -6,16 +6,34 @@ A request's blocks run on its own client device and on a chain of swarm servers
 brute force (:mod:`splitopt.joint.brute`) find the best route given a placement.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from splitopt.joint.evaluate import RouteScore, route_problem, score_route
 from splitopt.joint.model import (
     CLIENT,
     NO_DEVICE,
+    OBJECTIVES,
     ClientDevice,
     JointCluster,
     JointRoute,
     Segment,
 )
-from splitopt.joint.route import OBJECTIVES, RouteAnswer, best_route
+
+if TYPE_CHECKING:
+    from splitopt.joint.route import RouteAnswer, best_route
+
+
+def __getattr__(name: str) -> object:
+    """``RouteAnswer`` and ``best_route`` load the DP (numba) only when asked for, so
+    that importing the package (the CLI's ``place`` flags do) stays light."""
+    if name in ("RouteAnswer", "best_route"):
+        from splitopt.joint import route
+
+        return getattr(route, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CLIENT",

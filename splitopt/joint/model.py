@@ -36,6 +36,8 @@ from splitopt.placement.model import Cluster, Job
 
 #: Device index of the client in a :class:`Segment`.
 CLIENT = -1
+#: The per-request objectives of the joint routing DP (:func:`splitopt.joint.route.best_route`).
+OBJECTIVES = ("time", "swarm-work")
 
 
 def _nonneg(name: str, value: object) -> float:

@@ -23,11 +23,8 @@ from splitopt.errors import UsageError
 from splitopt.evaluate import RTOL
 from splitopt.joint.evaluate import RouteScore, score_route
 from splitopt.joint.kernels import joint_route_kernel
-from splitopt.joint.model import CLIENT, JointCluster, JointRoute, Segment
+from splitopt.joint.model import CLIENT, OBJECTIVES, JointCluster, JointRoute, Segment
 from splitopt.placement.model import Job, Placement
-
-#: The per-request objectives.
-OBJECTIVES = ("time", "swarm-work")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
 
 from splitopt.discretise import (
     AUTO_GRID_BYTES,
@@ -30,6 +29,7 @@ from splitopt.discretise import (
 )
 from splitopt.errors import SolverError
 from splitopt.ragged import ChainBatch, segment_all
+from splitopt.solvers.jit import njit, prange
 from splitopt.solvers.kernels import MAX_LABELS, grid_dp, grid_dp_memory, label_dp
 
 #: Same limit as :data:`splitopt.solvers.dp.MAX_TABLE_BYTES` (kept equal by a test).

@@ -29,6 +29,7 @@ from splitopt.evaluate import RTOL, score
 from splitopt.problem import Chain, Problem
 from splitopt.ragged import ChainBatch, batch_of
 from splitopt.solution import Result
+from splitopt.solvers import jit
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
 from splitopt.solvers.batch import (
     INFEASIBLE,
@@ -295,11 +296,41 @@ def batch_safety_net(
     return out
 
 
+#: Under :func:`splitopt.solvers.jit.allow_interpreted` (``splitopt solve``),
+#: problems with fewer than :data:`BATCH_MIN_CHAINS` distinct chains, at most this
+#: many layers in all, and no time limit run the label kernels first as plain
+#: Python (same code, same answers; no numba to import and no compiled kernels to
+#: load, about 1-2 s) for at most :data:`INTERPRETED_BUDGET_S` seconds, then
+#: compiled. Our rule: the shipped demo (120 layers) takes about 10 ms
+#: interpreted; a problem the plain form cannot finish in the budget costs the
+#: budget on top of numba's start-up.
+INTERPRETED_MAX_LAYERS = 2048
+#: Seconds of interpreted kernels before :func:`labels_result` goes compiled.
+INTERPRETED_BUDGET_S = 0.25
+
+
+def interpret_first(solver: Solver, problem: Problem) -> bool:
+    """Whether :func:`labels_result` tries ``problem`` interpreted first (see
+    :data:`INTERPRETED_MAX_LAYERS`): allowed, the label kernels not loaded yet in
+    this process, small enough, no time limit."""
+    return (
+        jit.interpreted_allowed()
+        and not label_dp.loaded
+        and solver.params.time_limit is None
+        and len(problem.chains) < BATCH_MIN_CHAINS
+        and sum(c.num_layers for c in problem.chains) <= INTERPRETED_MAX_LAYERS
+    )
+
+
 def labels_result(solver: Solver, problem: Problem) -> Result:
     """The label DP on every distinct chain of ``problem`` (``dp``'s exact mode and
     ``dp-exact``): many distinct chains (and no time limit) run the latency-work
     labels of every chain in one parallel call, and only chains whose budget that
-    optimum breaks go through the per-chain memory labels (same answers)."""
+    optimum breaks go through the per-chain memory labels (same answers). Small
+    problems may run interpreted first (:func:`interpret_first`)."""
+    if interpret_first(solver, problem):
+        with contextlib.suppress(jit.InterpretedOverrun), jit.interpreted(INTERPRETED_BUDGET_S):
+            return labels_result(solver, problem)
     if len(problem.chains) < BATCH_MIN_CHAINS or solver.params.time_limit is not None:
         return Solver.solve(solver, problem)
     solver.check(problem)
@@ -357,6 +388,8 @@ def label_chain(chain: Chain, time_limit: float | None = None) -> ChainSolution:
 
 class _LabelSolver(_NumbaSolver):
     def prepare(self) -> None:
+        if jit.interpreting():
+            return  # plain Python: nothing to load
         warm_up(grid=False)  # the bounds' grid kernels load when a chain needs them
 
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from numba import njit, objmode
+
+from splitopt.solvers.jit import njit, objmode
 
 INF = np.inf
 #: The label DP looks at the clock once per this many labels made (objmode call).
