@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows = read_csv_rows(args[0])
     text = (
-        "# Joint model: exact DP verification (`splitopt experiment joint-verify`)\n\n"
+        "# Joint model: exact DP and joint MILP verification (`splitopt experiment joint-verify`)\n\n"
         f"Generated from `{args[0]}` by `python -m splitopt.experiments.joint_verify_report`.\n\n"
         + summarise(rows)
         + "\n"
@@ -49,6 +49,10 @@ def tex_macros(rows: list[dict]) -> str:
         "dp-brute-swarm-work": "BruteWork",
         "no-device": "NoDevice",
         "one-server": "OneServer",
+        "milp-brute-time": "MilpTime",
+        "milp-brute-swarm-work": "MilpWork",
+        "milp-no-device": "MilpNoDevice",
+        "milp-one-server": "MilpOneServer",
     }
     sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     failed = 0
