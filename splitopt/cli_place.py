@@ -154,7 +154,8 @@ def joint_text(jc: Any, routing: Any) -> str:
     head = f"joint routes ({routing.objective}"
     if routing.objective == "swarm-work":
         head += ", SLA per request"
-    lines = [f"{head}; exact DP, {routing.runtime_s * 1e3:.1f} ms):"]
+    source = getattr(routing, "source", "exact DP")
+    lines = [f"{head}; {source}, {routing.runtime_s * 1e3:.1f} ms):"]
     for i, (job, a, b, sla) in enumerate(
         zip(cl.jobs, routing.answers, routing.baseline, routing.sla_s, strict=True)
     ):
@@ -240,6 +241,32 @@ def write_joint_placements(
         write_text_atomic(target, dumps(doc))
 
 
+def solve_all(
+    args: argparse.Namespace, jc: Any, algorithms: Sequence[Any]
+) -> tuple[list[Any], list[Any]]:
+    """Each algorithm's placement result, and its own joint routes where it plans them
+    (an algorithm with ``solve_joint``, e.g. ``joint-milp``, on a cluster whose clients
+    name devices; else ``None``: the joint DP routes its placement)."""
+    from splitopt.joint.model import NO_DEVICE
+
+    devices = any(d != NO_DEVICE for d in jc.devices)
+    results: list[Any] = []
+    own: list[Any] = []
+    for a in algorithms:
+        if devices and hasattr(a, "solve_joint"):
+            objective = getattr(args, "joint_objective", None)
+            sla, factor = getattr(args, "sla", None), getattr(args, "sla_factor", None)
+            if objective is None:
+                objective = "time" if sla is None and factor is None else "swarm-work"
+            res, routing = a.solve_joint(jc, objective, sla_s=sla, sla_factor=factor)
+            results.append(res)
+            own.append(routing)
+        else:
+            results.append(a.solve(jc.cluster))
+            own.append(None)
+    return results, own
+
+
 def joint_routes(args: argparse.Namespace, jc: Any, results: Sequence[Any]) -> list[Any] | None:
     """Each result's :class:`~splitopt.joint.place.JointRouting` (``None`` for a result
     without a placement), or ``None`` when no client names a device (then the joint
@@ -275,5 +302,6 @@ __all__ = [
     "joint_text",
     "per_algorithm",
     "replay",
+    "solve_all",
     "write_joint_placements",
 ]

@@ -182,7 +182,7 @@ def _milp_sla(jc: Any, s: int) -> list[float] | None:
     from splitopt.joint.brute import brute_joint
     from splitopt.joint.evaluate import score_answer
 
-    v, pl, routes = brute_joint(jc)
+    _, pl, routes = brute_joint(jc)
     if pl is None:
         return None
     rng = np.random.default_rng([s, 3])
@@ -242,9 +242,11 @@ def _milp_no_device(s: int) -> tuple[str, str | None]:
     return "optimal", None
 
 
-def one_server_split_work(jc: Any, job: Any, sla: float) -> list[tuple[str, str, float]]:
+def one_server_split_work(
+    jc: Any, job: Any, sla: float, solvers: tuple[str, ...] = ("dp-exact", "brute-force")
+) -> list[tuple[str, str, float]]:
     """The split half's answers (solver, status, server work) on the split problem
-    equivalent to one server hosting every block for ``job`` (memory to spare)."""
+    equivalent to one server (index 0) hosting every block for ``job`` (memory to spare)."""
     from splitopt.problem import Chain, Problem, Request
     from splitopt.solvers import get_solver
 
@@ -262,7 +264,7 @@ def one_server_split_work(jc: Any, job: Any, sla: float) -> list[tuple[str, str,
     )
     prob = Problem(name="eq", requests=(Request(id="r", chain=chain),), work_unit="FLOP")
     out = []
-    for solver in ("dp-exact", "brute-force"):
+    for solver in solvers:
         res = get_solver(solver).solve(prob)
         out.append((solver, res.statuses[0], float(res.evaluation.server_work[0])))
     return out

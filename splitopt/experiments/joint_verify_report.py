@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows = read_csv_rows(args[0])
     text = (
-        "# Joint model: exact DP and joint MILP verification (`splitopt experiment joint-verify`)\n\n"
+        "# Joint model: exact DP and joint MILP verification "
+        "(`splitopt experiment joint-verify`)\n\n"
         f"Generated from `{args[0]}` by `python -m splitopt.experiments.joint_verify_report`.\n\n"
         + summarise(rows)
         + "\n"

@@ -92,8 +92,6 @@ def random_sla(rng: np.random.Generator, times: np.ndarray) -> float:
     return float(rng.uniform(0.5 * finite.min(), 1.2 * finite.max()))
 
 
-
-
 def tiny_joint_cluster(
     seed: int,
     *,
@@ -117,7 +115,11 @@ def tiny_joint_cluster(
     shared = R > 1 and rng.random() < 0.3
     C = 1 if shared else R
     jobs = tuple(
-        Job(client=0 if shared else r, l_in=int(rng.integers(1, 200)), l_out=int(rng.integers(1, 200)))
+        Job(
+            client=0 if shared else r,
+            l_in=int(rng.integers(1, 200)),
+            l_out=int(rng.integers(1, 200)),
+        )
         for r in range(R)
     )
     per_job = cache * 200.0

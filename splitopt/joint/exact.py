@@ -12,11 +12,13 @@ Search (ours). Every placement is enumerated (each server none, or one range of 
 most U_j blocks, U_j as the many-server evaluator's :func:`block_limits`). A
 placement's bound is the sum over jobs of the exact per-request DP's optimum
 (:func:`splitopt.joint.route.time_table`), which ignores the server memory the jobs
-share: a lower bound. A placement whose bound is not below the cut is dropped.
-Otherwise every route of every job is enumerated (:func:`splitopt.joint.brute.all_routes`,
-scored by :func:`splitopt.joint.evaluate.score_route`), and one route per job is chosen
-jointly by a depth-first search that sums server memory in the evaluator's order and
-prunes on the least remaining objective; a candidate counts only when
+share: a lower bound. A placement whose bound is not below the cut is dropped. When
+the DP's own routes together pass the evaluator (server memory not binding) and
+attain the bound, they are that placement's optimum. Otherwise every route of every
+job is enumerated (:func:`splitopt.joint.brute.all_routes`, scored by
+:func:`splitopt.joint.evaluate.score_route`), and one route per job is chosen jointly
+by a depth-first search that sums server memory in the evaluator's order and prunes
+on the least remaining objective; a candidate counts only when
 :func:`splitopt.joint.evaluate.score_answer` accepts it. Tiny instances only.
 """
 
@@ -33,7 +35,7 @@ from splitopt.evaluate import RTOL
 from splitopt.joint.brute import all_routes
 from splitopt.joint.evaluate import score_answer, score_route
 from splitopt.joint.model import CLIENT, JointCluster, JointRoute
-from splitopt.joint.route import time_table
+from splitopt.joint.route import best_route, time_table
 from splitopt.placement.evaluate import block_limits
 from splitopt.placement.model import Placement
 
@@ -124,10 +126,13 @@ def search(
     target: float = math.inf,
     placement: Placement | None = None,
     deadline: float | None = None,
-    max_placements: int = MAX_PLACEMENTS,
+    max_placements: int | None = None,
 ) -> ExactAnswer:
     """Look for joint answers below ``target`` (all placements, or only ``placement``);
-    see the module docstring. ``deadline``: a ``time.perf_counter()`` value."""
+    see the module docstring. ``deadline``: a ``time.perf_counter()`` value;
+    ``max_placements``: default :data:`MAX_PLACEMENTS`."""
+    if max_placements is None:
+        max_placements = MAX_PLACEMENTS
     cl = jc.cluster
     jobs = cl.jobs
     S = cl.num_servers
@@ -136,7 +141,11 @@ def search(
     s_c = [cl.model.cache_bytes(j.l_in, j.l_out) for j in jobs]
     if placement is None and placement_count(jc) > max_placements:
         return ExactAnswer(
-            "stopped", math.inf, None, (), 0,
+            "stopped",
+            math.inf,
+            None,
+            (),
+            0,
             f"more than {max_placements:,} placements to search",
         )
 
@@ -153,11 +162,26 @@ def search(
         seen += 1
         if deadline is not None and seen % 16 == 0 and time.perf_counter() > deadline:
             return _stopped(best, seen, "time limit reached")
-        if not _dp_bound(jc, pl, objective, sla_s) < cut:
+        bound = _dp_bound(jc, pl, objective, sla_s)
+        if not bound < cut:
             continue
+        # the per-request DP's routes: when the evaluator accepts them together (server
+        # memory not binding) they attain the bound, so they are this placement's optimum
+        dp_routes = []
+        for i, job in enumerate(jobs):
+            a = best_route(jc, pl, job, objective, None if sla_s is None else sla_s[i])
+            if a.status != "optimal":
+                break
+            dp_routes.append(a.route)
+        if len(dp_routes) == len(jobs):
+            v = score_answer(jc, pl, dp_routes, sla_s).objective(objective)
+            if v <= bound * (1.0 + 1e-12) and v < cut:
+                best = (v, pl, tuple(dp_routes))
+                cut = cut_of(v)
+                continue
         # every job's routes, feasible alone, sorted by their objective
         lists: list[list[tuple[float, JointRoute, list[tuple[int, int]]]]] = []
-        every = []
+        every: list[JointRoute] = []
         for r in all_routes(jc, pl):
             if len(every) >= MAX_ROUTES:
                 return _stopped(best, seen, f"more than {MAX_ROUTES:,} routes per job")
@@ -176,42 +200,61 @@ def search(
             lists.append(opts)
         if len(lists) < len(jobs):
             continue
-        rest = [0.0] * (len(jobs) + 1)
-        for i in range(len(jobs) - 1, -1, -1):
-            rest[i] = rest[i + 1] + lists[i][0][0]
         base = [s_m * float(m) for m in pl.count.tolist()]
-        chosen: list[JointRoute] = []
-
-        def dfs(i: int, acc: float, mem: list[float]) -> None:
-            nonlocal cut, best
-            if i == len(jobs):
-                sc = score_answer(jc, pl, chosen, sla_s)
-                v = sc.objective(objective)
-                if v < cut:
-                    best = (v, pl, tuple(chosen))
-                    cut = cut_of(v)
-                return
-            for v, r, use in lists[i]:
-                if not acc + v + rest[i + 1] < cut:
-                    break  # sorted: nothing later in this list is better
-                m2 = list(mem)
-                ok = True
-                for j, k in use:
-                    m2[j] += s_c[i] * k
-                    if not m2[j] <= limit[j]:
-                        ok = False
-                        break
-                if not ok:
-                    continue
-                chosen.append(r)
-                dfs(i + 1, acc + v, m2)
-                chosen.pop()
-
         assert len(base) == S
-        dfs(0, 0.0, base)
+        found = _Choice(jc, pl, lists, s_c, limit, objective, sla_s, cut, cut_of).run(base)
+        if found is not None:
+            best = (found[0], pl, found[1])
+            cut = cut_of(found[0])
     if best is None:
         return ExactAnswer("proved", target, None, (), seen)
     return ExactAnswer("improved", best[0], best[1], best[2], seen)
+
+
+class _Choice:
+    """One route per job for a fixed placement: depth-first over the jobs' sorted route
+    lists, server memory summed in the evaluator's order, pruned on the least remaining
+    objective; the best answer below ``cut`` that :func:`score_answer` accepts."""
+
+    def __init__(self, jc, pl, lists, s_c, limit, objective, sla_s, cut, cut_of) -> None:  # type: ignore[no-untyped-def]
+        self.jc, self.pl, self.lists = jc, pl, lists
+        self.s_c, self.limit = s_c, limit
+        self.objective, self.sla_s = objective, sla_s
+        self.cut, self.cut_of = cut, cut_of
+        n = len(lists)
+        self.rest = [0.0] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            self.rest[i] = self.rest[i + 1] + lists[i][0][0]
+        self.chosen: list[JointRoute] = []
+        self.best: tuple[float, tuple[JointRoute, ...]] | None = None
+
+    def run(self, base: list[float]) -> tuple[float, tuple[JointRoute, ...]] | None:
+        self._dfs(0, 0.0, base)
+        return self.best
+
+    def _dfs(self, i: int, acc: float, mem: list[float]) -> None:
+        if i == len(self.lists):
+            sc = score_answer(self.jc, self.pl, self.chosen, self.sla_s)
+            v = sc.objective(self.objective)
+            if v < self.cut:
+                self.best = (v, tuple(self.chosen))
+                self.cut = self.cut_of(v)
+            return
+        for v, r, use in self.lists[i]:
+            if not acc + v + self.rest[i + 1] < self.cut:
+                break  # sorted: nothing later in this list is better
+            m2 = list(mem)
+            ok = True
+            for j, k in use:
+                m2[j] += self.s_c[i] * k
+                if not m2[j] <= self.limit[j]:
+                    ok = False
+                    break
+            if not ok:
+                continue
+            self.chosen.append(r)
+            self._dfs(i + 1, acc + v, m2)
+            self.chosen.pop()
 
 
 def _stopped(best: tuple | None, seen: int, reason: str) -> ExactAnswer:

@@ -267,7 +267,11 @@ def _run_highs(M: _Model, limits: dict[tuple, float], tl: float | None) -> Backe
         cost[v] = c * k
     h.changeColsCost(n, idx, cost)
     inf = highspy.kHighsInf
-    starts, index, value, lo, hi = [], [], [], [], []
+    starts: list[int] = []
+    index: list[int] = []
+    value: list[float] = []
+    lo: list[float] = []
+    hi: list[float] = []
     for vs, cs, lo_, hi_ in _all_rows(M, limits):
         starts.append(len(index))
         index.extend(vs)
@@ -317,9 +321,8 @@ def _run_cbc(M: _Model, limits: dict[tuple, float], tl: float | None) -> Backend
 
     def make() -> tuple[Any, Any]:
         prob = pulp.LpProblem("joint", pulp.LpMinimize)
-        xs = [
-            pulp.LpVariable(f"x{i}", M.lower[i], M.upper[i], pulp.LpInteger) for i in range(M.n)
-        ]
+        make = getattr(prob, "add_variable", None) or pulp.LpVariable
+        xs = [make(f"x{i}", M.lower[i], M.upper[i], pulp.LpInteger) for i in range(M.n)]
         prob += pulp.lpSum(c * k * xs[v] for v, c in M.cost.items() if c) + 0 * xs[0], "obj"
         for t, (vs, cs, lo, hi) in enumerate(rows):
             expr = pulp.lpSum(float(c) * xs[v] for v, c in zip(vs, cs, strict=True))
@@ -376,14 +379,14 @@ def _run_cpsat(M: _Model, limits: dict[tuple, float], tl: float | None) -> Backe
             m.add(expr <= math.floor(hi))
         if lo != -math.inf:
             m.add(expr >= math.ceil(lo))
-    for key, vs, cs, _ in M.knap:
+    for key, kvs, kcs, _ in M.knap:
         lim = limits[key]
         if lim < 0:
-            m.add(sum(xs[v] for v in vs) <= -1)
+            m.add(sum(xs[v] for v in kvs) <= -1)
             continue
         kk = pow2_scale(ROW_BITS, lim) if lim > 0 else 1.0
         coefs: dict[int, int] = {}
-        for v, c in zip(vs, cs, strict=True):
+        for v, c in zip(kvs, kcs, strict=True):
             coefs[v] = coefs.get(v, 0) + math.floor(c * kk)  # rounded down: a relaxation
         m.add(sum(c * xs[v] for v, c in coefs.items() if c) <= math.floor(lim * kk))
     total = sum(abs(c) for c in M.cost.values())
@@ -447,9 +450,7 @@ def decode(
     for r in range(len(cl.jobs)):
         devs = []
         for b in range(1, L + 1):
-            cand = [
-                (values[v], d) for (rr, bb, d), v in built.x.items() if rr == r and bb == b
-            ]
+            cand = [(values[v], d) for (rr, bb, d), v in built.x.items() if rr == r and bb == b]
             devs.append(max(cand)[1] if cand else CLIENT)
         segs: list[Segment] = []
         for b, d in enumerate(devs, start=1):
