@@ -186,7 +186,7 @@ def write_md(csv_path: Path) -> None:
 
 _TEX_SIZE = {"small": "Small", "medium": "Medium", "large": "Large"}
 _TEX_CLS = {"phone": "Phone", "laptop": "Laptop", "workstation": "Workstation"}
-_TEX_SLA = {"1.0": "One", "1.25": "OneQuarter", "1.5": "OneHalf", "2.0": "Two", "3.0": "Three"}
+_TEX_SLA = {"1.0": "One", "1.25": "OneTwoFive", "1.5": "OneFive", "2.0": "Two", "3.0": "Three"}
 
 
 def write_tex(csv_path: Path) -> Path:

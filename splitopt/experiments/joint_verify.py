@@ -351,27 +351,31 @@ def joint_verify(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
 
 def summarise(rows: list[dict[str, str]]) -> str:
     """A Markdown table of a run's CSV rows: per check and seed, instances, optimal,
-    infeasible and disagreements (and the rows that failed to run)."""
-    agg: dict[tuple[str, str], list[int]] = {}
+    infeasible, disagreements and the tasks' run time (and the rows that failed to run)."""
+    agg: dict[tuple[str, str], list[float]] = {}
     failed = 0
     for r in rows:
         if r.get("error"):
             failed += 1
             continue
         k = (r["check"], r["seed"])
-        a = agg.setdefault(k, [0, 0, 0, 0])
+        a = agg.setdefault(k, [0, 0, 0, 0, 0.0])
         for i, f in enumerate(("instances", "optimal", "infeasible", "disagreements")):
             a[i] += int(float(r[f]))
+        a[4] += float(r.get("runtime_s") or 0.0)
     lines = [
-        "| check | seed | instances | optimal | infeasible | disagreements |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| check | seed | instances | optimal | infeasible | disagreements | run time (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for (check, seed), a in sorted(agg.items()):
-        lines.append(f"| {check} | {seed} | {a[0]:,} | {a[1]:,} | {a[2]:,} | {a[3]:,} |")
-    total = sum(a[3] for a in agg.values())
+        lines.append(
+            f"| {check} | {seed} | {int(a[0]):,} | {int(a[1]):,} | {int(a[2]):,} | "
+            f"{int(a[3]):,} | {a[4]:,.0f} |"
+        )
+    total = sum(int(a[3]) for a in agg.values())
     lines.append("")
     lines.append(
-        f"{sum(a[0] for a in agg.values()):,} instances, {total} disagreements, "
+        f"{sum(int(a[0]) for a in agg.values()):,} instances, {total} disagreements, "
         f"{failed} task(s) that failed to run."
     )
     return "\n".join(lines)
