@@ -33,7 +33,7 @@ def cmd_place(args: argparse.Namespace) -> int:
     if args.replay is not None:
         jc = read_joint_cluster(args.cluster)
         cluster = jc.cluster
-        results, same = cli_place.replay(args, cluster)
+        results, same = cli_place.replay(args, cluster, jc)
         code = EXIT_OK if same else EXIT_INTERNAL
     else:
         names = [n.strip() for n in (args.algorithm or "cg-bprr").split(",") if n.strip()]

@@ -233,3 +233,26 @@ def test_place_cli_runs_joint_milp(tmp_path, capsys) -> None:
     assert "== joint-milp:" in text and "joint MILP" in text
     meta = json.loads(out.read_text())["meta"]["joint"][0]
     assert meta is not None
+
+
+def test_place_cli_replays_joint_milp(tmp_path, capsys) -> None:
+    import json
+
+    from splitopt.cli import main
+
+    doc = json.loads(JOINT.read_text())
+    doc["servers"] = [{"id": "a100", "device": "a100-80gb", "count": 1, "efficiency": 0.5}]
+    doc["clients"] = ["thin", {"id": "gpu", "device": "rtx-4090"}]
+    doc["network"] = {
+        "kind": "matrix",
+        "network_rtt_s": [[0.02], [0.05]],
+        "overheads": {"preset": "paper"},
+    }
+    doc["workload"] = {"jobs": [{"client": "gpu", "l_in": 20, "l_out": 16}]}
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps(doc))
+    out = tmp_path / "p.json"
+    assert main(["place", str(f), "--algorithm", "joint-milp", "--json", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["place", str(f), "--replay", str(out)]) == 0
+    assert "the same placement and routes" in capsys.readouterr().out
