@@ -551,7 +551,10 @@ class JointMilp:
                 if left is not None and left <= 0:
                     ans = BackendResult("time_limit", message="time limit reached")
                     break
-                ans = _RUNNERS[self.backend](M, limits, left)
+                if M.n == 0:  # nothing to decide (no server can host, no job)
+                    ans = BackendResult("optimal", np.zeros(0))
+                else:
+                    ans = _RUNNERS[self.backend](M, limits, left)
                 if ans.values is None:
                     break
                 vals = np.round(ans.values)
