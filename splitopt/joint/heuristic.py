@@ -222,7 +222,7 @@ def local_search(
         if full:
             return [(a, m) for m in range(1, min(cap, L) + 1) for a in range(1, L - m + 2)]
         a0, m0 = int(first[j]), int(count[j])
-        out = set()
+        out: set[tuple[int, int]] = set()
         if m0 == 0:
             m0 = min(cap, L)
             out.update((a, m0) for a in range(1, L - m0 + 2, max(1, (L - m0 + 1) // 8)))
