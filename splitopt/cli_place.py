@@ -60,10 +60,11 @@ def per_algorithm(names: Sequence[str], given: dict[str, Any]) -> list[dict[str,
     return [{k: v for k, v in given.items() if k in accepted[n]} for n in names]
 
 
-def replay(args: argparse.Namespace, cluster: Any) -> tuple[list[Any], bool]:
+def replay(args: argparse.Namespace, cluster: Any, jc: Any = None) -> tuple[list[Any], bool]:
     """Re-run every result of the placement file ``args.replay`` on ``cluster`` with its
-    algorithm and recorded options; (new results, whether every placement and route is
-    the same). Prints one line per result."""
+    algorithm and recorded options (``jc``: the cluster with its client devices, for an
+    algorithm that plans joint routes); (new results, whether every placement and route
+    is the same). Prints one line per result."""
     from splitopt.formats.placement_file import read_runs
     from splitopt.placement import get_algorithm
 
@@ -83,7 +84,7 @@ def replay(args: argparse.Namespace, cluster: Any) -> tuple[list[Any], bool]:
     results, all_same = [], True
     stream = sys.stderr if args.json == "-" else sys.stdout
     for algorithm, (alg, options, placement, routes) in zip(algorithms, runs, strict=True):
-        res = algorithm.solve(cluster)
+        res = algorithm.solve(cluster) if jc is None else solve_one(args, jc, algorithm)[0]
         results.append(res)
         same = (
             res.placement is not None
@@ -154,7 +155,8 @@ def joint_text(jc: Any, routing: Any) -> str:
     head = f"joint routes ({routing.objective}"
     if routing.objective == "swarm-work":
         head += ", SLA per request"
-    lines = [f"{head}; exact DP, {routing.runtime_s * 1e3:.1f} ms):"]
+    source = getattr(routing, "source", "exact DP")
+    lines = [f"{head}; {source}, {routing.runtime_s * 1e3:.1f} ms):"]
     for i, (job, a, b, sla) in enumerate(
         zip(cl.jobs, routing.answers, routing.baseline, routing.sla_s, strict=True)
     ):
@@ -240,6 +242,29 @@ def write_joint_placements(
         write_text_atomic(target, dumps(doc))
 
 
+def solve_one(args: argparse.Namespace, jc: Any, algorithm: Any) -> tuple[Any, Any]:
+    """One algorithm's placement result, and its own joint routes where it plans them
+    (an algorithm with ``solve_joint``, e.g. ``joint-milp``, on a cluster whose clients
+    name devices; else ``None``: the joint DP routes its placement)."""
+    from splitopt.joint.model import NO_DEVICE
+
+    if any(d != NO_DEVICE for d in jc.devices) and hasattr(algorithm, "solve_joint"):
+        objective = getattr(args, "joint_objective", None)
+        sla, factor = getattr(args, "sla", None), getattr(args, "sla_factor", None)
+        if objective is None:
+            objective = "time" if sla is None and factor is None else "swarm-work"
+        return algorithm.solve_joint(jc, objective, sla_s=sla, sla_factor=factor)
+    return algorithm.solve(jc.cluster), None
+
+
+def solve_all(
+    args: argparse.Namespace, jc: Any, algorithms: Sequence[Any]
+) -> tuple[list[Any], list[Any]]:
+    """:func:`solve_one` for each algorithm: (results, their own joint routes or None)."""
+    pairs = [solve_one(args, jc, a) for a in algorithms]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
 def joint_routes(args: argparse.Namespace, jc: Any, results: Sequence[Any]) -> list[Any] | None:
     """Each result's :class:`~splitopt.joint.place.JointRouting` (``None`` for a result
     without a placement), or ``None`` when no client names a device (then the joint
@@ -275,5 +300,7 @@ __all__ = [
     "joint_text",
     "per_algorithm",
     "replay",
+    "solve_all",
+    "solve_one",
     "write_joint_placements",
 ]

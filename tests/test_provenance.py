@@ -92,6 +92,7 @@ TEX_ALLOWED: dict[str, dict[str, str]] = {
     "joint.tex": {
         "4090": "a device's name (RTX 4090)",
         "1.2": "setting: the study's SLA factor 1.2 (ours)",
+        "1.25": "setting: the sweep's SLA factor 1.25 (ours)",
     },
 }
 #: Numbers a Markdown block citing a generated file may state without it being

@@ -33,7 +33,7 @@ def cmd_place(args: argparse.Namespace) -> int:
     if args.replay is not None:
         jc = read_joint_cluster(args.cluster)
         cluster = jc.cluster
-        results, same = cli_place.replay(args, cluster)
+        results, same = cli_place.replay(args, cluster, jc)
         code = EXIT_OK if same else EXIT_INTERNAL
     else:
         names = [n.strip() for n in (args.algorithm or "cg-bprr").split(",") if n.strip()]
@@ -47,9 +47,11 @@ def cmd_place(args: argparse.Namespace) -> int:
         jc = read_joint_cluster(args.cluster)
         cluster = jc.cluster
         cli_place.joint_routes(args, jc, [])  # the joint flags checked before any work
-        results = [a.solve(cluster) for a in algorithms]
+        results, own = cli_place.solve_all(args, jc, algorithms)
     # clients naming devices: each job routed over its client and the swarm (else None)
     joint = cli_place.joint_routes(args, jc, results)
+    if args.replay is None and joint is not None:  # joint-milp's own routes, not the DP's
+        joint = [o if o is not None else j for o, j in zip(own, joint, strict=True)]
     to_err = args.json == "-" or bool(emit)
     out = sys.stderr if to_err else sys.stdout
     for i, res in enumerate(results):

@@ -16,6 +16,22 @@ Four checks, each on seeded tiny instances of :mod:`splitopt.families.joint_tiny
   equal the split half's ``dp-exact`` and ``brute-force`` optimum (server work, one
   unit per block) on the equivalent chain, L <= 8.
 
+The joint MILP (:class:`splitopt.joint.milp.JointMilp`, placement and routes with
+server memory) on tiny clusters of :func:`splitopt.families.joint_tiny.tiny_joint_cluster`
+(L <= 4, S <= 3, 1-2 jobs, server memory binding on most servers):
+
+* ``milp-brute-time`` / ``milp-brute-swarm-work``: every backend's own answer
+  (``certify=False``: the backend's claim, decoded and scored by the joint evaluator)
+  and HiGHS's certified answer against the brute force over every placement and
+  route combination (:func:`splitopt.joint.brute.brute_joint`); the same
+  feasibility and the same least sum of T (``time``) or least swarm blocks
+  (``swarm-work``, per-job SLA between 0.8 and 3 x the job's T in a time-optimal
+  answer, so some are infeasible);
+* ``milp-no-device``: clients that run nothing: the joint MILP's optimum equals the
+  many-server brute force's (``bprr-brute``, scored by the many-server evaluator);
+* ``milp-one-server``: one server with memory to spare, one job, swarm-work: the
+  joint MILP's least swarm blocks equal the split half's ``dp-exact`` optimum.
+
 Every DP answer is re-scored by the joint evaluator; a status ``error`` (the evaluator
 disagrees with the DP) counts as a disagreement. Times agree to a relative 1e-9.
 Each task checks a batch of consecutive instances and writes one CSV row (counts and,
@@ -42,6 +58,10 @@ COUNTS = {
     "dp-brute-swarm-work": 3000,
     "no-device": 4000,
     "one-server": 2000,
+    "milp-brute-time": 2000,
+    "milp-brute-swarm-work": 1000,
+    "milp-no-device": 1000,
+    "milp-one-server": 1000,
 }
 #: Instances per task (one CSV row).
 BATCH = 100
@@ -158,6 +178,127 @@ def _one_server(s: int) -> tuple[str, str | None]:
     return ans.status, None
 
 
+def _milp_sla(jc: Any, s: int) -> list[float] | None:
+    from splitopt.joint.brute import brute_joint
+    from splitopt.joint.evaluate import score_answer
+
+    _, pl, routes = brute_joint(jc)
+    if pl is None:
+        return None
+    rng = np.random.default_rng([s, 3])
+    return [sc.total_s * float(rng.uniform(0.8, 3.0)) for sc in score_answer(jc, pl, routes).routes]
+
+
+def _milp_brute(objective: str, s: int) -> tuple[str, str | None]:
+    from splitopt.families.joint_tiny import tiny_joint_cluster
+    from splitopt.joint.brute import brute_joint
+    from splitopt.joint.milp import BACKENDS, JointMilp, backend_available
+
+    jc = tiny_joint_cluster(s)
+    sla = None
+    if objective == "swarm-work":
+        sla = _milp_sla(jc, s)
+        if sla is None:  # no answer at all: nothing to constrain
+            sla = [1.0] * len(jc.cluster.jobs)
+    ref, _, _ = brute_joint(jc, objective, sla)
+    runs = [(b, False) for b in BACKENDS if backend_available(b)] + [("highs", True)]
+    status = "infeasible" if math.isinf(ref) else "optimal"
+    for backend, cert in runs:
+        res = JointMilp(backend, certify=cert).solve(jc, objective, sla)
+        tag = f"{backend}{' certified' if cert else ''}"
+        if res.status == "error":
+            return "error", f"{tag}: {res.message}"
+        if math.isinf(ref):
+            if res.status != "infeasible":
+                return status, f"{tag}: {res.status} {res.value!r}, brute force finds none"
+            continue
+        if res.status != "optimal":
+            return status, f"{tag}: {res.status}, brute force finds {ref!r}"
+        if not math.isclose(res.value, ref, rel_tol=RTOL):
+            return status, f"{tag}: {res.value!r}, brute force {ref!r}"
+    return status, None
+
+
+def _milp_no_device(s: int) -> tuple[str, str | None]:
+    from splitopt.families.joint_tiny import tiny_joint_cluster
+    from splitopt.joint.milp import JointMilp
+    from splitopt.placement import get_algorithm
+
+    jc = tiny_joint_cluster(s, device=False)
+    ref = get_algorithm("bprr-brute").solve(jc.cluster)
+    res = JointMilp("highs").solve(jc)
+    if res.status == "error" or ref.status == "error":
+        return "error", f"joint {res.message}; bprr-brute {ref.message}"
+    if not ref.feasible:
+        if res.status != "infeasible":
+            return res.status, f"bprr-brute finds none, the joint MILP {res.value!r}"
+        return "infeasible", None
+    if res.status != "optimal":
+        return res.status, f"joint MILP {res.status}, bprr-brute {ref.objective!r}"
+    if any(sc.client_blocks for sc in res.score.routes):  # type: ignore[union-attr]
+        return "optimal", "a client that runs nothing runs blocks"
+    if not math.isclose(res.value, ref.objective, rel_tol=RTOL):
+        return "optimal", f"joint MILP {res.value!r}, bprr-brute {ref.objective!r}"
+    return "optimal", None
+
+
+def one_server_split_work(
+    jc: Any, job: Any, sla: float, solvers: tuple[str, ...] = ("dp-exact", "brute-force")
+) -> list[tuple[str, str, float]]:
+    """The split half's answers (solver, status, server work) on the split problem
+    equivalent to one server (index 0) hosting every block for ``job`` (memory to spare)."""
+    from splitopt.problem import Chain, Problem, Request
+    from splitopt.solvers import get_solver
+
+    L = jc.num_blocks
+    visit, block, client = jc.costs(job)
+    chain = Chain(  # one round trip per server visit
+        client_time_s=np.full(L, client),
+        server_time_s=np.full(L, block[0]),
+        server_work=np.ones(L),
+        uplink_s=np.full(L + 1, visit[0]),
+        downlink_s=np.zeros(L + 1),
+        client_memory_bytes=np.full(L, jc.client_block_bytes(job)),
+        sla_s=sla,
+        memory_budget_bytes=jc.devices[job.client].memory_bytes,
+    )
+    prob = Problem(name="eq", requests=(Request(id="r", chain=chain),), work_unit="FLOP")
+    out = []
+    for solver in solvers:
+        res = get_solver(solver).solve(prob)
+        out.append((solver, res.statuses[0], float(res.evaluation.server_work[0])))
+    return out
+
+
+def _milp_one_server(s: int) -> tuple[str, str | None]:
+    from splitopt.families.joint_tiny import random_sla, tiny_joint
+    from splitopt.joint.milp import JointMilp
+    from splitopt.joint.model import JointCluster
+    from splitopt.joint.route import time_table
+    from splitopt.placement.model import Placement
+
+    jc0, _, job = tiny_joint(s, max_blocks=6, max_servers=1)
+    jc = JointCluster(jc0.cluster, jc0.devices)
+    L = jc.num_blocks
+    full = Placement(np.array([1]), np.array([L]))
+    sla = random_sla(np.random.default_rng([s, 4]), np.asarray(time_table(jc, full, job)[0]))
+    res = JointMilp("highs").solve(jc, "swarm-work", [sla])
+    if res.status == "error":
+        return "error", res.message
+    for solver, st, work in one_server_split_work(jc, job, sla):
+        if st == "infeasible":
+            if res.status != "infeasible":
+                return res.status, f"{solver} infeasible, the joint MILP is {res.status}"
+            continue
+        if st != "optimal":
+            return res.status, f"{solver} status {st}"
+        if res.status != "optimal":
+            return res.status, f"{solver} finds work {work!r}, the joint MILP is {res.status}"
+        if res.value != round(work) or abs(work - round(work)) > 1e-9:
+            return "optimal", f"joint MILP {res.value!r} swarm blocks, {solver} {work!r}"
+    return res.status, None
+
+
 def run_joint_check(check: str, seed: int, first: int, count: int, **_: Any) -> dict[str, Any]:
     """Check instances ``first .. first + count - 1`` of ``check`` (the harness runner)."""
     fn = {
@@ -165,6 +306,10 @@ def run_joint_check(check: str, seed: int, first: int, count: int, **_: Any) -> 
         "dp-brute-swarm-work": lambda s: _dp_brute("swarm-work", s),
         "no-device": _no_device,
         "one-server": _one_server,
+        "milp-brute-time": lambda s: _milp_brute("time", s),
+        "milp-brute-swarm-work": lambda s: _milp_brute("swarm-work", s),
+        "milp-no-device": _milp_no_device,
+        "milp-one-server": _milp_one_server,
     }[check]
     statuses: dict[str, int] = {}
     bad: list[dict[str, Any]] = []
@@ -184,8 +329,9 @@ def run_joint_check(check: str, seed: int, first: int, count: int, **_: Any) -> 
 
 @experiment(
     "joint-verify",
-    "joint model: the exact per-request DP against brute force (both objectives) and the "
-    "two special cases (client runs nothing = BPRR's shortest route; one server = split dp-exact)",
+    "joint model: the exact per-request DP and the joint MILP against brute force (both "
+    "objectives) and the two special cases of each (client runs nothing = BPRR's shortest "
+    "route / bprr-brute; one server = split dp-exact)",
 )
 def joint_verify(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
     """Batches of :data:`BATCH` instances per check; repetitions use seeds seed, seed+1, ..."""
@@ -205,30 +351,41 @@ def joint_verify(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
 
 def summarise(rows: list[dict[str, str]]) -> str:
     """A Markdown table of a run's CSV rows: per check and seed, instances, optimal,
-    infeasible and disagreements (and the rows that failed to run)."""
-    agg: dict[tuple[str, str], list[int]] = {}
+    infeasible, disagreements and the tasks' run time (and the rows that failed to run)."""
+    agg: dict[tuple[str, str], list[float]] = {}
     failed = 0
     for r in rows:
         if r.get("error"):
             failed += 1
             continue
         k = (r["check"], r["seed"])
-        a = agg.setdefault(k, [0, 0, 0, 0])
+        a = agg.setdefault(k, [0, 0, 0, 0, 0.0])
         for i, f in enumerate(("instances", "optimal", "infeasible", "disagreements")):
             a[i] += int(float(r[f]))
+        a[4] += float(r.get("runtime_s") or 0.0)
     lines = [
-        "| check | seed | instances | optimal | infeasible | disagreements |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| check | seed | instances | optimal | infeasible | disagreements | run time (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for (check, seed), a in sorted(agg.items()):
-        lines.append(f"| {check} | {seed} | {a[0]:,} | {a[1]:,} | {a[2]:,} | {a[3]:,} |")
-    total = sum(a[3] for a in agg.values())
+        lines.append(
+            f"| {check} | {seed} | {int(a[0]):,} | {int(a[1]):,} | {int(a[2]):,} | "
+            f"{int(a[3]):,} | {a[4]:,.0f} |"
+        )
+    total = sum(int(a[3]) for a in agg.values())
     lines.append("")
     lines.append(
-        f"{sum(a[0] for a in agg.values()):,} instances, {total} disagreements, "
+        f"{sum(int(a[0]) for a in agg.values()):,} instances, {total} disagreements, "
         f"{failed} task(s) that failed to run."
     )
     return "\n".join(lines)
 
 
-__all__ = ["COUNTS", "instance_seed", "joint_verify", "run_joint_check", "summarise"]
+__all__ = [
+    "COUNTS",
+    "instance_seed",
+    "joint_verify",
+    "one_server_split_work",
+    "run_joint_check",
+    "summarise",
+]

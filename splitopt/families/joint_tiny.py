@@ -92,4 +92,78 @@ def random_sla(rng: np.random.Generator, times: np.ndarray) -> float:
     return float(rng.uniform(0.5 * finite.min(), 1.2 * finite.max()))
 
 
-__all__ = ["loguniform", "random_sla", "tiny_joint"]
+def tiny_joint_cluster(
+    seed: int,
+    *,
+    max_blocks: int = 4,
+    max_servers: int = 3,
+    max_jobs: int = 2,
+    device: bool = True,
+) -> JointCluster:
+    """A tiny joint cluster for the joint MILP (no placement given): L <= max_blocks,
+    S <= max_servers, 1..max_jobs jobs (one client each, which may share one client),
+    the same wide ranges as :func:`tiny_joint`, and server memory that binds: with
+    probability 0.7 a server holds between half a block and L + 1 blocks with the cache
+    of about 0..2 L requests' blocks (ours), else it is not binding. ``device=False``:
+    every client runs nothing."""
+    rng = np.random.default_rng([seed, 7])
+    L = int(rng.integers(1, max_blocks + 1))
+    S = int(rng.integers(1, max_servers + 1))
+    R = int(rng.integers(1, max_jobs + 1))
+    block_bytes = float(loguniform(rng, 1e3, 1e10))
+    cache = float(loguniform(rng, 1.0, 1e6)) * (rng.random() < 0.8)
+    shared = R > 1 and rng.random() < 0.3
+    C = 1 if shared else R
+    jobs = tuple(
+        Job(
+            client=0 if shared else r,
+            l_in=int(rng.integers(1, 200)),
+            l_out=int(rng.integers(1, 200)),
+        )
+        for r in range(R)
+    )
+    per_job = cache * 200.0
+    servers = []
+    for j in range(S):
+        if rng.random() < 0.7:
+            mem = block_bytes * rng.uniform(0.5, L + 1) + per_job * rng.uniform(0, 2 * L)
+        else:
+            mem = 1e30
+        servers.append(
+            Server(
+                id=f"s{j}",
+                memory_bytes=float(mem),
+                decode_s=float(loguniform(rng, 1e-5, 1e1)),
+                prefill_s0=float(loguniform(rng, 1e-5, 1e1)),
+                prefill_s1=float(loguniform(rng, 1e-7, 1e-1)) * (rng.random() < 0.7),
+            )
+        )
+    rtt = loguniform(rng, 1e-4, 1e1, (C, S))
+    prtt = rtt + loguniform(rng, 1e-4, 1e1, (C, S))
+    cl = Cluster(
+        name=f"joint-tiny-cluster-{seed}",
+        model=BlockModel(L, block_bytes, cache),
+        servers=tuple(servers),
+        clients=tuple(f"c{c}" for c in range(C)),
+        rtt_s=rtt,
+        prefill_rtt_s=prtt,
+        jobs=jobs,
+    )
+    devs = []
+    for _ in range(C):
+        if not device:
+            devs.append(ClientDevice())
+            continue
+        per = block_bytes + cache * 200
+        devs.append(
+            ClientDevice(
+                memory_bytes=float(per * rng.uniform(0, L + 1)) * (rng.random() < 0.85),
+                decode_s=float(loguniform(rng, 1e-5, 1e2)),
+                prefill_s0=float(loguniform(rng, 1e-5, 1e2)),
+                prefill_s1=float(loguniform(rng, 1e-7, 1e-1)) * (rng.random() < 0.7),
+            )
+        )
+    return JointCluster(cl, tuple(devs))
+
+
+__all__ = ["loguniform", "random_sla", "tiny_joint", "tiny_joint_cluster"]

@@ -1,11 +1,14 @@
-"""Brute force of the joint per-request routing: every route, scored by the evaluator.
+"""Brute force of the joint model: every route of one request (:func:`brute_best`, to
+test the DP), and every joint answer -- placement and one route per job, with server
+memory binding (:func:`brute_joint`, to test the joint MILP). Scored by the evaluator.
 
-Exponential; for tiny instances (``L <= MAX_BLOCKS``), to test the DP.
+Exponential; for tiny instances (``L <= MAX_BLOCKS``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Sequence
 
 from splitopt.errors import UsageError
 from splitopt.joint.evaluate import RouteScore, score_route
@@ -80,4 +83,58 @@ def _key(sc: RouteScore, objective: str) -> tuple[float, float]:
     return (sc.total_s, float(sc.client_blocks))
 
 
-__all__ = ["MAX_BLOCKS", "all_routes", "brute_best"]
+
+
+def brute_joint(
+    jc: JointCluster,
+    objective: str = "time",
+    sla_s: Sequence[float] | None = None,
+    placement: Placement | None = None,
+) -> tuple[float, Placement | None, tuple[JointRoute, ...]]:
+    """The best joint answer by enumeration: every placement (each server none or one
+    range of at most U_j blocks; only ``placement`` if given) and every combination of
+    one route per job, each combination scored by
+    :func:`splitopt.joint.evaluate.score_answer` (objective ``time``: sum of T_r;
+    ``swarm-work``: swarm blocks with every T_r within ``sla_s``). The only pruning:
+    a placement whose per-job least objectives (over the enumerated routes), or a
+    combination whose jobs' objectives, already sum to no less than the incumbent
+    is skipped (the objective is that sum when the answer is feasible). Returns ``(value, placement,
+    routes)``, value inf and ``None`` when no answer exists."""
+    import itertools
+
+    from splitopt.joint.evaluate import score_answer
+    from splitopt.joint.exact import all_placements
+
+    if jc.num_blocks > MAX_BLOCKS:
+        raise UsageError(f"brute force takes at most {MAX_BLOCKS} blocks, got {jc.num_blocks}")
+    best: tuple[float, Placement | None, tuple[JointRoute, ...]] = (math.inf, None, ())
+    jobs = jc.cluster.jobs
+    pls = (placement,) if placement is not None else all_placements(jc)
+    for pl in pls:
+        lists = []
+        every = list(all_routes(jc, pl))
+        for i, job in enumerate(jobs):
+            opts = []
+            for r in every:
+                sc = score_route(jc, pl, job, r)
+                if not sc.feasible or (sla_s is not None and not sc.meets(float(sla_s[i]))):
+                    continue
+                opts.append((_key(sc, objective)[0], r))
+            if not opts:
+                break
+            lists.append(opts)
+        if len(lists) < len(jobs):
+            continue
+        if not sum(min(v for v, _ in o) for o in lists) < best[0]:
+            continue
+        for combo in itertools.product(*lists):
+            if not sum(v for v, _ in combo) < best[0]:
+                continue  # the sum of the jobs' objectives cannot beat the incumbent
+            routes = tuple(r for _, r in combo)
+            v = score_answer(jc, pl, routes, sla_s).objective(objective)
+            if v < best[0]:
+                best = (v, pl, routes)
+    return best
+
+
+__all__ = ["MAX_BLOCKS", "all_routes", "brute_best", "brute_joint"]

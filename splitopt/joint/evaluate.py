@@ -123,4 +123,79 @@ def score_route(
     )
 
 
-__all__ = ["RouteScore", "route_problem", "score_route"]
+
+
+@dataclass(frozen=True)
+class AnswerScore:
+    """The evaluator's figures for a whole joint answer: a placement and one route per job.
+
+    ``routes[i]``: job ``i``'s :class:`RouteScore`; ``memory_bytes[j]``: server ``j``'s
+    ``s_m m_j + sum_r s_c(r) k^r_j`` (``k^r_j``: blocks job r runs on j; client-run
+    blocks use the client's memory, checked per route); ``time_s``: sum of T_r (inf
+    unless feasible); ``swarm_blocks``: blocks run on servers, over all jobs.
+    """
+
+    feasible: bool
+    reason: str | None
+    routes: tuple[RouteScore, ...]
+    memory_bytes: tuple[float, ...]
+    time_s: float
+    swarm_blocks: int
+
+    def objective(self, objective: str) -> float:
+        """``time``: sum of T_r (s); ``swarm-work``: swarm blocks (inf unless feasible)."""
+        if not self.feasible:
+            return math.inf
+        return self.time_s if objective == "time" else float(self.swarm_blocks)
+
+
+def score_answer(
+    jc: JointCluster,
+    placement: Placement,
+    routes: Sequence[Sequence[Segment]],
+    sla_s: Sequence[float] | None = None,
+) -> AnswerScore:
+    """Check and time a joint answer: the placement (ranges, caps, block memory, as
+    :func:`splitopt.placement.evaluate.check_placement`), every job's route
+    (:func:`score_route`, with its SLA where ``sla_s`` is given) and every server's
+    memory (weights plus the KV cache of the blocks each job runs there, summed in job
+    then segment order, against M_j (1 + RTOL), as the many-server evaluator)."""
+    from splitopt.placement.evaluate import check_placement
+
+    cl = jc.cluster
+    S = cl.num_servers
+    reason = check_placement(cl, placement)
+    jobs = cl.jobs
+    if reason is None and len(routes) != len(jobs):
+        reason = f"{len(routes)} routes for {len(jobs)} jobs"
+    if reason is not None:
+        return AnswerScore(False, reason, (), (), math.inf, 0)
+    memory = [cl.model.block_bytes * float(m) for m in placement.count.tolist()]
+    scores = []
+    for i, (job, route) in enumerate(zip(jobs, routes, strict=True)):
+        sc = score_route(jc, placement, job, route)
+        scores.append(sc)
+        if not sc.feasible:
+            reason = reason or f"job {i}: {sc.reason}"
+            continue
+        if sla_s is not None and not sc.meets(float(sla_s[i])):
+            reason = reason or f"job {i}: T {sc.total_s:.6g} s exceeds its SLA {sla_s[i]:.6g} s"
+        s_c = cl.model.cache_bytes(job.l_in, job.l_out)
+        for seg in route:
+            if seg.device != CLIENT:
+                memory[seg.device] += s_c * (seg.last - seg.first + 1)
+    if reason is None:
+        for j in range(S):
+            if not memory[j] <= cl.servers[j].memory_bytes * (1.0 + RTOL):
+                reason = (
+                    f"server {cl.servers[j].id!r}: memory {memory[j]:.6g} B exceeds "
+                    f"{cl.servers[j].memory_bytes:.6g} B"
+                )
+                break
+    ok = reason is None
+    time_s = float(sum(s.total_s for s in scores)) if ok else math.inf
+    swarm = int(sum(s.swarm_blocks for s in scores)) if ok else 0
+    return AnswerScore(ok, reason, tuple(scores), tuple(memory), time_s, swarm)
+
+
+__all__ = ["AnswerScore", "RouteScore", "route_problem", "score_answer", "score_route"]

@@ -35,7 +35,8 @@ class JointRouting:
     ``answers[i]`` / ``baseline[i]``: job ``i``'s best joint route for ``objective``
     and its best route with the client running nothing (least T_r);
     ``sla_s[i]``: the SLA used (``None`` for the ``time`` objective, or where the
-    baseline has no route to scale it from); ``runtime_s``: seconds for all DPs.
+    baseline has no route to scale it from); ``runtime_s``: seconds for all DPs;
+    ``source``: what chose the routes.
     """
 
     objective: str
@@ -43,6 +44,9 @@ class JointRouting:
     baseline: tuple[RouteAnswer, ...]
     sla_s: tuple[float | None, ...]
     runtime_s: float
+    #: what chose the routes: the per-request DP, or ``joint MILP`` (placement and
+    #: routes chosen together, server memory shared; :mod:`splitopt.joint.algorithm`)
+    source: str = "exact DP"
 
     @property
     def served(self) -> int:

@@ -36,6 +36,8 @@ ALGORITHMS: Registry[type[PlacementAlgorithm]] = Registry(
         "bprr-milp-cpsat": _A + "BPRRMilpCPSATAlgorithm",
         "bprr-milp-scip": _A + "BPRRMilpSCIPAlgorithm",
         "bprr-brute": _A + "BPRRBruteAlgorithm",
+        # the joint model's exact MILP (clients that run blocks too); lazy, like every entry
+        "joint-milp": "splitopt.joint.algorithm:JointMilpAlgorithm",
     },
     unavailable=SolverUnavailable,
 )

@@ -98,3 +98,29 @@ def test_capable_clients_shift_the_swarm_to_the_suffix() -> None:
     jc = read_joint_cluster(ROOT / "instances" / "joint" / "tiny-joint.json")
     d = block_demand(jc)
     assert d[0] < d[-1]  # fewer jobs need block 1 than block L from the swarm
+
+
+def test_local_search_sits_between_the_optimum_and_its_start() -> None:
+    from splitopt.joint.heuristic import local_search
+
+    strictly = 0
+    for seed in (0, 1, 9):  # seed 9: CG-BP's placement is not optimal
+        jc = _tiny(seed)
+        _, opt = brute_placement(jc)
+        start = cgbp_placement(jc)
+        ls = local_search(jc, start)
+        t_ls, t_start = total_time(jc, ls), total_time(jc, start)
+        assert t_ls <= t_start * (1 + 1e-12)
+        if math.isfinite(opt):
+            assert t_ls >= opt * (1 - 1e-9)  # the same set of placements as brute force
+        strictly += t_ls < t_start * (1 - 1e-9)
+    assert strictly > 0  # it does move
+
+
+def test_local_search_on_a_sample_never_returns_worse_than_its_start() -> None:
+    from splitopt.joint.heuristic import local_search
+
+    jc = _tiny(3, n=3)
+    start = cgbp_placement(jc)
+    ls = local_search(jc, start, sample=1, full=False, seed=1)
+    assert total_time(jc, ls) <= total_time(jc, start) * (1 + 1e-12)

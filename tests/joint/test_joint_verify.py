@@ -19,6 +19,8 @@ def test_the_full_run_checks_enough_instances() -> None:
     assert per == COUNTS
     assert per["dp-brute-time"] >= 2000 and per["dp-brute-swarm-work"] >= 2000
     assert per["no-device"] >= 1000 and per["one-server"] >= 1000
+    assert per["milp-brute-time"] >= 2000
+    assert per["milp-no-device"] >= 1000 and per["milp-one-server"] >= 1000
     assert "joint" in get_experiment("joint-verify").description
 
 
@@ -26,14 +28,19 @@ def test_a_small_run_through_the_harness_agrees(tmp_path) -> None:
     tasks = [
         dataclasses.replace(t, params=tuple((k, 20 if k == "count" else v) for k, v in t.params))
         for t in experiment_tasks("joint-verify", seed=3)
-        if dict(t.params)["first"] == 0
+        if dict(t.params)["first"] == 0 and not str(dict(t.params)["check"]).startswith("milp")
+    ]
+    tasks += [  # the joint MILP's checks are slower: 3 instances each
+        dataclasses.replace(t, params=tuple((k, 3 if k == "count" else v) for k, v in t.params))
+        for t in experiment_tasks("joint-verify", seed=3)
+        if dict(t.params)["first"] == 0 and str(dict(t.params)["check"]).startswith("milp")
     ]
     out = run_tasks("joint-verify", tasks, tmp_path / "jv.csv", workers=1, progress=False)
     rows = read_csv_rows(out)
-    assert len(rows) == 4 and not any(r["error"] for r in rows)
+    assert len(rows) == 8 and not any(r["error"] for r in rows)
     assert all(r["disagreements"] == "0" for r in rows)
     text = summarise(rows)
-    assert "80 instances, 0 disagreements, 0 task(s)" in text
+    assert "92 instances, 0 disagreements, 0 task(s)" in text
 
 
 def test_a_wrong_dp_answer_is_a_disagreement(monkeypatch) -> None:
@@ -48,5 +55,20 @@ def test_a_wrong_dp_answer_is_a_disagreement(monkeypatch) -> None:
 
     monkeypatch.setattr(joint, "best_route", worse)
     for check in COUNTS:
+        if check.startswith("milp"):
+            continue
         row = run_joint_check(check, 0, 0, 30)
+        assert row["disagreements"] > 0, check
+
+
+def test_a_wrong_milp_answer_is_a_disagreement(monkeypatch) -> None:
+    import splitopt.joint.milp as milp
+    from splitopt.solvers.milp_backends import BackendResult
+
+    monkeypatch.setattr(
+        milp, "_RUNNERS", {b: (lambda *a: BackendResult("infeasible")) for b in milp.BACKENDS}
+    )
+    monkeypatch.setattr(milp, "backend_available", lambda b: True)
+    for check in ("milp-brute-time", "milp-brute-swarm-work"):  # raw claims, not certified
+        row = run_joint_check(check, 0, 0, 4)
         assert row["disagreements"] > 0, check
