@@ -15,6 +15,31 @@ from splitopt.joint.evaluate import RouteScore, score_route
 from splitopt.joint.model import CLIENT, JointCluster, JointRoute, Segment
 from splitopt.placement.model import Job, Placement
 
+
+def ranges(L: int, cap: int) -> list[tuple[int, int]]:
+    """(first, count) options of one server: none (0, 0) or a range of 1..cap blocks
+    (1-based first block)."""
+    out = [(0, 0)]
+    for m in range(1, min(cap, L) + 1):
+        out.extend((a, m) for a in range(1, L - m + 2))
+    return out
+
+
+def placements_with_caps(L: int, caps: Sequence[int]) -> Iterator[Placement]:
+    """Every placement of ``L`` blocks with server j hosting nothing or one range of at
+    most ``caps[j]`` blocks."""
+    import itertools
+
+    import numpy as np
+
+    per = [ranges(L, int(u)) for u in caps]
+    for combo in itertools.product(*per):
+        yield Placement(
+            np.array([a for a, _ in combo], dtype=np.int64),
+            np.array([m for _, m in combo], dtype=np.int64),
+        )
+
+
 #: Largest model the brute force accepts.
 MAX_BLOCKS = 10
 
@@ -83,8 +108,6 @@ def _key(sc: RouteScore, objective: str) -> tuple[float, float]:
     return (sc.total_s, float(sc.client_blocks))
 
 
-
-
 def brute_joint(
     jc: JointCluster,
     objective: str = "time",
@@ -103,13 +126,17 @@ def brute_joint(
     import itertools
 
     from splitopt.joint.evaluate import score_answer
-    from splitopt.joint.exact import all_placements
+    from splitopt.placement.evaluate import block_limits
 
     if jc.num_blocks > MAX_BLOCKS:
         raise UsageError(f"brute force takes at most {MAX_BLOCKS} blocks, got {jc.num_blocks}")
     best: tuple[float, Placement | None, tuple[JointRoute, ...]] = (math.inf, None, ())
     jobs = jc.cluster.jobs
-    pls = (placement,) if placement is not None else all_placements(jc)
+    pls = (
+        (placement,)
+        if placement is not None
+        else placements_with_caps(jc.num_blocks, block_limits(jc.cluster))
+    )
     for pl in pls:
         lists = []
         every = list(all_routes(jc, pl))

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from splitopt.evaluate import RTOL
-from splitopt.joint.brute import all_routes
+from splitopt.joint.brute import all_routes, placements_with_caps, ranges
 from splitopt.joint.evaluate import score_answer, score_route
 from splitopt.joint.model import CLIENT, JointCluster, JointRoute
 from splitopt.joint.route import best_route, time_table
@@ -65,14 +65,6 @@ class ExactAnswer:
     reason: str = ""
 
 
-def ranges(L: int, cap: int) -> list[tuple[int, int]]:
-    """(first, count) options of one server: none (0, 0) or a range of 1..cap blocks."""
-    out = [(0, 0)]
-    for m in range(1, min(cap, L) + 1):
-        out.extend((a, m) for a in range(1, L - m + 2))
-    return out
-
-
 def placement_count(jc: JointCluster) -> int:
     """How many placements :func:`all_placements` enumerates."""
     L = jc.num_blocks
@@ -81,15 +73,7 @@ def placement_count(jc: JointCluster) -> int:
 
 def all_placements(jc: JointCluster) -> Iterator[Placement]:
     """Every placement: each server none or one range of at most U_j blocks."""
-    import itertools
-
-    L = jc.num_blocks
-    per = [ranges(L, u) for u in block_limits(jc.cluster)]
-    for combo in itertools.product(*per):
-        yield Placement(
-            np.array([a for a, _ in combo], dtype=np.int64),
-            np.array([m for _, m in combo], dtype=np.int64),
-        )
+    return placements_with_caps(jc.num_blocks, block_limits(jc.cluster))
 
 
 def _dp_bound(

@@ -42,13 +42,13 @@ per-request DP (``time``), every job routed. Tiny instances only.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from collections.abc import Iterator
 
 import numpy as np
 
+from splitopt.joint.brute import placements_with_caps
 from splitopt.joint.model import JointCluster
 from splitopt.joint.route import best_route, time_table
 from splitopt.placement.cg import CGBPRR, conservative_counts
@@ -266,21 +266,12 @@ def local_search(
     return done()
 
 
-def _ranges(L: int, cap: int) -> list[tuple[int, int]]:
-    out = [(0, 0)]
-    for m in range(1, min(cap, L) + 1):
-        out.extend((a, m) for a in range(1, L - m + 2))
-    return out
-
-
 def all_placements(jc: JointCluster) -> Iterator[Placement]:
     """Every placement with one range of at most CG-BP's count ``m_j`` per server."""
     cl = jc.cluster
     R, s_c = CGBPRR().design(cl)
     caps = conservative_counts(cl, R, s_c)
-    per = [_ranges(cl.num_blocks, int(c)) for c in caps]
-    for combo in itertools.product(*per):
-        yield Placement(np.array([a for a, _ in combo]), np.array([m for _, m in combo]))
+    return placements_with_caps(cl.num_blocks, [int(c) for c in caps])
 
 
 def brute_placement(jc: JointCluster) -> tuple[Placement | None, float]:
