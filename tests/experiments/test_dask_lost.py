@@ -62,12 +62,25 @@ class _Cluster:
         dask_bin = str(Path(sys.executable).parent / "dask")
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         self.scheduler = subprocess.Popen(
-            [dask_bin, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-             "--no-dashboard"], env=ENV, **quiet,
+            [dask_bin, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            env=ENV,
+            **quiet,
         )
         self.worker = subprocess.Popen(
-            [dask_bin, "worker", self.address, "--nthreads", "1", "--no-nanny",
-             "--no-dashboard", "--death-timeout", "5"], env=ENV, cwd=ROOT, **quiet,
+            [
+                dask_bin,
+                "worker",
+                self.address,
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--no-dashboard",
+                "--death-timeout",
+                "5",
+            ],
+            env=ENV,
+            cwd=ROOT,
+            **quiet,
         )
 
     def close(self) -> None:
@@ -90,8 +103,12 @@ def _experiment(out: Path, *extra: str) -> subprocess.Popen:
         f"*{list(extra)!r}]))"
     )
     return subprocess.Popen(
-        [sys.executable, "-c", code], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
