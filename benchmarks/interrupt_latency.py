@@ -2,7 +2,7 @@
 
 Writes ``benchmarks/generated/interrupt_latency.md`` (Markdown)::
 
-    .venv/bin/python benchmarks/interrupt_latency.py [--delays 5,8] [--runs 1]
+    .venv/bin/python benchmarks/interrupt_latency.py [--delays 15,25] [--runs 1]
         [--baseline DIR] [--out benchmarks/generated/interrupt_latency.md]
 
 Each case starts ``splitopt`` in a fresh process, sends SIGINT ``delay`` seconds
@@ -53,7 +53,7 @@ def _once(tree: Path, args: list[str], delay: float) -> tuple[int, float, float]
     env = {**os.environ, "PYTHONPATH": str(tree)}
     p = subprocess.Popen(
         [sys.executable, "-m", "splitopt", *args],
-        cwd=ROOT,
+        cwd=tree,  # python -m puts the working folder first on sys.path
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -102,7 +102,7 @@ def _fork_ms() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--delays", default="5,8", help="seconds after the start (comma list)")
+    ap.add_argument("--delays", default="15,25", help="seconds after the start (comma list)")
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--baseline", help="another source tree to measure in the same run")
     ap.add_argument("--out", default=str(ROOT / "benchmarks/generated/interrupt_latency.md"))

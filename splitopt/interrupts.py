@@ -197,10 +197,13 @@ def isolated(fn: Callable[[], T], size: int = ISOLATE_MIN_NONZEROS) -> T:
     if not _CAN_FORK or size < ISOLATE_MIN_NONZEROS:
         return fn()
     import pickle
+    import warnings
 
     parent = os.getpid()
     r, w = os.pipe()
-    pid = os.fork()
+    with warnings.catch_warnings():  # Python >= 3.12 warns on fork with threads: the
+        warnings.simplefilter("ignore", DeprecationWarning)  # child runs no Python threads
+        pid = os.fork()
     if pid == 0:  # the child: never returns
         code = 0
         try:
