@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,17 +18,12 @@ import pytest
 
 from splitopt.experiments import read_csv_rows, run_experiment
 from splitopt.experiments.harness import experiment_tasks
+from tests.dask_cluster import DaskProcesses
 
 pytest.importorskip("distributed")
 LINUX = Path("/proc/self/task").exists()
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _descendants(pid: int) -> list[int]:
@@ -51,48 +45,6 @@ def _alive(pid: int) -> bool:
         return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return False
-
-
-class _Cluster:
-    """``dask scheduler`` + one ``dask worker`` (no nanny: one process) on loopback."""
-
-    def __init__(self) -> None:
-        port = _free_port()
-        self.address = f"tcp://127.0.0.1:{port}"
-        dask_bin = str(Path(sys.executable).parent / "dask")
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        self.scheduler = subprocess.Popen(
-            [dask_bin, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-            env=ENV,
-            **quiet,
-        )
-        self.worker = subprocess.Popen(
-            [
-                dask_bin,
-                "worker",
-                self.address,
-                "--nthreads",
-                "1",
-                "--no-nanny",
-                "--no-dashboard",
-                "--death-timeout",
-                "5",
-            ],
-            env=ENV,
-            cwd=ROOT,
-            **quiet,
-        )
-
-    def close(self) -> None:
-        for proc in (self.worker, self.scheduler):
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in (self.worker, self.scheduler):
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
 
 
 def _experiment(out: Path, *extra: str) -> subprocess.Popen:
@@ -127,7 +79,7 @@ def test_scheduler_killed_mid_experiment_keeps_rows_and_resumes(tmp_path: Path) 
     written so far stay; the command leaves no process of its own; a rerun (without
     Dask) runs only the missing tasks and the finished file holds every task once."""
     out = tmp_path / "e.csv"
-    cluster = _Cluster()
+    cluster = DaskProcesses()
     try:
         p = _experiment(out, "--dask", cluster.address)
         _wait_rows(out, p, 10)
@@ -165,7 +117,7 @@ def test_scheduler_killed_mid_experiment_keeps_rows_and_resumes(tmp_path: Path) 
 @pytest.fixture(scope="module")
 def cluster():  # type: ignore[no-untyped-def]
     """One scheduler and worker for the tests that do not kill them."""
-    c = _Cluster()
+    c = DaskProcesses()
     yield c
     c.close()
 
@@ -174,7 +126,7 @@ def cluster():  # type: ignore[no-untyped-def]
 @pytest.mark.skipif(not LINUX, reason="needs Linux /proc")
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGINT"])
 def test_killed_dask_experiment_leaves_no_process_of_its_own(
-    tmp_path: Path, how: str, cluster: _Cluster
+    tmp_path: Path, how: str, cluster: DaskProcesses
 ) -> None:
     """The command killed while its tasks run on Dask: nothing it started stays; the
     user's scheduler and worker are untouched (they are theirs)."""
