@@ -49,6 +49,18 @@ _abandoned = False
 _on_abandon: list[Callable[[], object]] = []
 
 
+def _after_fork_in_child() -> None:
+    """A forked child starts with a free lock and no stops of the parent's native
+    calls (another thread may have held the lock at the fork)."""
+    global _lock, _stops
+    _lock = threading.Lock()
+    _stops = []
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class Interrupted(KeyboardInterrupt):
     """The run was stopped by a signal; ``exit_code`` is 128 + the signal number."""
 

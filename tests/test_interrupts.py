@@ -305,3 +305,52 @@ def test_highs_isolated_and_in_process_agree(tmp_path: Path, monkeypatch) -> Non
     monkeypatch.setattr(os, "fork", counting_fork)
     assert repr(answers()) == repr(in_process)  # repr: NaN work of unserved requests
     assert len(forks) >= 2  # both halves ran in children
+
+
+@pytest.mark.skipif(not LINUX, reason="forks only on Linux")
+def test_isolated_child_never_inherits_a_held_lock(monkeypatch) -> None:
+    """A fork while another thread holds the policy's lock (e.g. a Dask worker's other
+    task registering a stop): the child's own stoppable() must not wait for it forever."""
+    import threading
+
+    from splitopt import interrupts
+
+    holding, forked, release = threading.Event(), threading.Event(), threading.Event()
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forked.set()
+        return pid
+
+    def hold() -> None:
+        with interrupts._lock:
+            holding.set()
+            release.wait(30)
+
+    def in_child() -> int:
+        with interrupts.stoppable(lambda: None):
+            return 7
+
+    box: dict = {}
+
+    def run() -> None:
+        box["value"] = interrupts.isolated(in_child, interrupts.ISOLATE_MIN_NONZEROS)
+
+    monkeypatch.setattr(os, "fork", fork)
+    h = threading.Thread(target=hold)
+    h.start()
+    holding.wait(10)
+    t = threading.Thread(target=run)
+    t.start()
+    forked.wait(10)
+    release.set()  # the parent goes on; the child has its copy of the lock
+    h.join()
+    t.join(15)
+    if t.is_alive():  # the child deadlocked: kill it through the policy
+        interrupts.request_stop(signal.SIGINT)
+        t.join(10)
+        interrupts.reset()
+        pytest.fail("the forked child waited forever for a lock held at the fork")
+    assert box["value"] == 7
