@@ -8,7 +8,8 @@ or a crash) or is swallowed (CP-SAT reports ``feasible``). On a signal the main 
 
 1. records it (:func:`requested` is then its number) and asks every native call that
    registered a stop (:func:`stoppable`: CP-SAT ``stop_search``, HiGHS
-   ``cancelSolve``, SCIP ``InterruptSolve``) to stop;
+   ``cancelSolve``, SCIP ``InterruptSolve``) to stop; a large model of a solver that
+   checks rarely (HiGHS) runs in a child process (:func:`isolated`), which is killed;
 2. waits up to :data:`GRACE_S` seconds for the worker to reach a check point
    (:func:`check`: between the ranges of a streamed solve, before any output file is
    renamed into place) or to finish;
