@@ -8,7 +8,8 @@ or a crash) or is swallowed (CP-SAT reports ``feasible``). On a signal the main 
 
 1. records it (:func:`requested` is then its number) and asks every native call that
    registered a stop (:func:`stoppable`: CP-SAT ``stop_search``, HiGHS
-   ``cancelSolve``, SCIP ``InterruptSolve``) to stop;
+   ``cancelSolve``, SCIP ``InterruptSolve``) to stop; a large model of a solver that
+   checks rarely (HiGHS) runs in a child process (:func:`isolated`), which is killed;
 2. waits up to :data:`GRACE_S` seconds for the worker to reach a check point
    (:func:`check`: between the ranges of a streamed solve, before any output file is
    renamed into place) or to finish;
@@ -47,6 +48,18 @@ _pending: int | None = None
 _stops: list[Callable[[], object]] = []
 _abandoned = False
 _on_abandon: list[Callable[[], object]] = []
+
+
+def _after_fork_in_child() -> None:
+    """A forked child starts with a free lock and no stops of the parent's native
+    calls (another thread may have held the lock at the fork)."""
+    global _lock, _stops
+    _lock = threading.Lock()
+    _stops = []
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -92,7 +105,8 @@ def reset() -> None:
 def stoppable(stop: Callable[[], object]) -> Iterator[None]:
     """While the body runs a native call, a signal calls ``stop()`` (from the main
     thread) to ask that call to return early. Its answer is then discarded: the
-    caller's next :func:`check` raises."""
+    body's end raises :class:`Interrupted` (a loop of native calls, e.g. one ILP per
+    request, stops after the call that was asked to stop)."""
     with _lock:
         _stops.append(stop)
         pending = _pending
@@ -104,6 +118,7 @@ def stoppable(stop: Callable[[], object]) -> Iterator[None]:
     finally:
         with _lock:
             _stops.remove(stop)
+    check()
 
 
 def at_abandon(fn: Callable[[], object]) -> None:
@@ -171,6 +186,99 @@ def run_guarded(
             reset()
 
 
+#: Nonzeros from which a native solve runs in a child process (:func:`isolated`): our
+#: choice. Smaller models solve in-process (forking costs 5-20 ms) and stop at the
+#: solver's own interrupt checks or are abandoned after :data:`GRACE_S`.
+ISOLATE_MIN_NONZEROS = 20_000
+
+_CAN_FORK = sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+def isolated(fn: Callable[[], T], size: int = ISOLATE_MIN_NONZEROS) -> T:
+    """``fn()`` run in a forked child process when ``size`` (a model's nonzeros) is
+    at least :data:`ISOLATE_MIN_NONZEROS` (Linux), in this process otherwise.
+
+    For native solvers that check for a stop request rarely (HiGHS checks its
+    interrupt callback between phases, not within the LP of a MIP's root node): a
+    signal kills the child (:func:`request_stop`), so the command stops within a
+    fraction of a second and the caller's next :func:`check` raises. The child dies
+    with this process, even on SIGKILL (``PR_SET_PDEATHSIG``), and ignores SIGINT
+    (a terminal's Ctrl-C reaches the whole group; this process decides). ``fn``'s
+    result (or exception) must pickle; a child that dies otherwise is a
+    :class:`RuntimeError` naming the signal.
+    """
+    if not _CAN_FORK or size < ISOLATE_MIN_NONZEROS:
+        return fn()
+    import pickle
+    import warnings
+
+    parent = os.getpid()
+    r, w = os.pipe()
+    with warnings.catch_warnings():  # Python >= 3.12 warns on fork with threads: the
+        warnings.simplefilter("ignore", DeprecationWarning)  # child runs no Python threads
+        pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 0
+        try:
+            os.close(r)
+            _child_setup(parent)
+            try:
+                payload = pickle.dumps((True, fn()), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException as exc:  # handed to the parent
+                try:
+                    payload = pickle.dumps((False, exc))
+                except Exception:
+                    payload = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+            with os.fdopen(w, "wb") as out:
+                out.write(payload)
+        except BaseException:  # e.g. the pipe closed: exit 1
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w)
+
+    def stop() -> None:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+    status, data = 0, b""
+    try:
+        with stoppable(stop), os.fdopen(r, "rb") as fh:
+            data = fh.read()
+    except BaseException:
+        stop()
+        raise
+    finally:
+        if _pending is not None:
+            stop()
+        with contextlib.suppress(ChildProcessError):
+            status = os.waitpid(pid, 0)[1]
+    check()  # a signal killed the child: its answer (if any) is discarded
+    if not data:
+        how = (
+            f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+            else f"exit {os.waitstatus_to_exitcode(status)}"
+        )
+        raise RuntimeError(f"the solver's child process died ({how})")
+    ok, value = pickle.loads(data)
+    if ok:
+        return value  # type: ignore[no-any-return]
+    raise value
+
+
+def _child_setup(parent: int) -> None:
+    """In a child of :func:`isolated`: die with the parent, leave SIGINT to it."""
+    import ctypes
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the prctl
+        os._exit(1)
+    with contextlib.suppress(Exception):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _children() -> list[int]:
     """Pids of this process's direct children (Linux ``/proc``; empty elsewhere)."""
     me = os.getpid()
@@ -211,11 +319,13 @@ def exit_now(code: int) -> None:
 
 __all__ = [
     "GRACE_S",
+    "ISOLATE_MIN_NONZEROS",
     "Interrupted",
     "abandoned",
     "at_abandon",
     "check",
     "exit_now",
+    "isolated",
     "request_stop",
     "requested",
     "reset",

@@ -180,3 +180,177 @@ def test_run_guarded_in_process() -> None:
     assert interrupts.requested() is None and not interrupts.abandoned()
     assert interrupts.run_guarded(lambda: "ok") == "ok"
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+# ---------------------------------------------------------------- isolated native solves
+
+LINUX = Path("/proc/self/task").exists()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not LINUX, reason="forks only on Linux")
+def test_isolated_runs_in_a_child_and_hands_back_value_or_error() -> None:
+    from splitopt import interrupts
+
+    big = interrupts.ISOLATE_MIN_NONZEROS
+    assert interrupts.isolated(os.getpid, big - 1) == os.getpid()  # small: in-process
+    child = interrupts.isolated(os.getpid, big)
+    assert child != os.getpid()
+    assert not _alive(child)  # reaped
+    with pytest.raises(ZeroDivisionError):
+        interrupts.isolated(lambda: 1 / 0, big)
+    with pytest.raises(RuntimeError, match="signal 9"):
+        interrupts.isolated(lambda: os.kill(os.getpid(), signal.SIGKILL), big)
+
+
+@pytest.mark.skipif(not LINUX, reason="forks only on Linux")
+def test_isolated_child_is_killed_by_a_stop_request(tmp_path: Path) -> None:
+    """A signal (request_stop) kills the child at once: Interrupted, nothing left."""
+    from splitopt import interrupts
+
+    pid_file = tmp_path / "pid"
+
+    def slow() -> int:
+        pid_file.write_text(str(os.getpid()))
+        time.sleep(60)
+        return 1
+
+    def stop_soon() -> None:
+        while not pid_file.exists():
+            time.sleep(0.01)
+        interrupts.request_stop(signal.SIGINT)
+
+    import threading
+
+    t = threading.Thread(target=stop_soon)
+    t.start()
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(interrupts.Interrupted):
+            interrupts.isolated(slow, interrupts.ISOLATE_MIN_NONZEROS)
+    finally:
+        interrupts.reset()
+        t.join()
+    assert time.monotonic() - t0 < 10  # not the child's 60 s
+    assert not _alive(int(pid_file.read_text()))
+
+
+@pytest.mark.skipif(not LINUX, reason="needs Linux /proc and PR_SET_PDEATHSIG")
+def test_isolated_child_dies_with_a_sigkilled_parent(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    code = (
+        "import os, time; from splitopt import interrupts\n"
+        "def slow():\n"
+        f"    open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)\n"
+        "interrupts.isolated(slow, interrupts.ISOLATE_MIN_NONZEROS)\n"
+    )
+    p = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
+    t_end = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text()):
+        assert p.poll() is None and time.monotonic() < t_end
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    p.kill()
+    p.wait(30)
+    t_end = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < t_end:
+        time.sleep(0.05)
+    if _alive(child):
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the solver child outlived its SIGKILLed parent")
+
+
+@pytest.mark.skipif(not LINUX, reason="forks only on Linux")
+def test_highs_isolated_and_in_process_agree(tmp_path: Path, monkeypatch) -> None:
+    """Both HiGHS paths (placement MILP, split ILP) answer the same in a child process."""
+    pytest.importorskip("highspy")
+    import splitopt
+    from splitopt import interrupts
+    from splitopt.formats.cluster_file import read_cluster
+    from splitopt.placement import get_algorithm
+    from tests.conftest import as_problem, random_chains
+
+    cluster = read_cluster(str(hard_cluster(tmp_path / "c.json", seed=5, size=4)))
+    problem = as_problem(random_chains(3, 4, integer=False))
+
+    def answers() -> tuple:
+        r = get_algorithm("bprr-milp-highs").solve(cluster)
+        s = splitopt.solve(problem, "ilp-highs")
+        return (
+            r.status,
+            r.objective,
+            r.placement,
+            [(q.status, q.placement, q.server_work) for q in s.requests],
+        )
+
+    in_process = answers()
+    forks = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(interrupts, "ISOLATE_MIN_NONZEROS", 0)
+    monkeypatch.setattr(os, "fork", counting_fork)
+    assert repr(answers()) == repr(in_process)  # repr: NaN work of unserved requests
+    assert len(forks) >= 2  # both halves ran in children
+
+
+@pytest.mark.skipif(not LINUX, reason="forks only on Linux")
+def test_isolated_child_never_inherits_a_held_lock(monkeypatch) -> None:
+    """A fork while another thread holds the policy's lock (e.g. a Dask worker's other
+    task registering a stop): the child's own stoppable() must not wait for it forever."""
+    import threading
+
+    from splitopt import interrupts
+
+    holding, forked, release = threading.Event(), threading.Event(), threading.Event()
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forked.set()
+        return pid
+
+    def hold() -> None:
+        with interrupts._lock:
+            holding.set()
+            release.wait(30)
+
+    def in_child() -> int:
+        with interrupts.stoppable(lambda: None):
+            return 7
+
+    box: dict = {}
+
+    def run() -> None:
+        box["value"] = interrupts.isolated(in_child, interrupts.ISOLATE_MIN_NONZEROS)
+
+    monkeypatch.setattr(os, "fork", fork)
+    h = threading.Thread(target=hold)
+    h.start()
+    holding.wait(10)
+    t = threading.Thread(target=run)
+    t.start()
+    forked.wait(10)
+    release.set()  # the parent goes on; the child has its copy of the lock
+    h.join()
+    t.join(15)
+    if t.is_alive():  # the child deadlocked: kill it through the policy
+        interrupts.request_stop(signal.SIGINT)
+        t.join(10)
+        interrupts.reset()
+        pytest.fail("the forked child waited forever for a lock held at the fork")
+    assert box["value"] == 7

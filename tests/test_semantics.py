@@ -50,6 +50,21 @@ def test_petals_counts_respect_max_blocks():
     assert petals_counts(free).max() > 2  # the cap is what binds
 
 
+def test_simulated_petals_policies_respect_max_blocks():
+    """``simulate --policy petals`` and its ablations host no more blocks per server
+    than its cap (the simulator once hosted 12 where the caps allowed 6)."""
+    from splitopt.placement.policies import POLICIES
+
+    cl = _tiny(max_blocks=2)
+    wl = Workload(1.0, 5, (Job(0, 20, 40),))
+    names = [n for n in POLICIES.names() if n.startswith("petals")]
+    assert len(names) >= 5
+    for name in names:
+        p = prepare(cl, wl, name, 0).placement
+        assert p is not None and (np.asarray(p.count) <= 2).all(), name
+        assert int(np.asarray(p.count).sum()) >= cl.num_blocks, name  # still a whole chain
+
+
 def test_petals_answers_with_zero_block_bytes_or_zero_caps():
     assert Petals().solve(_tiny(block_bytes=0.0)).status == "feasible"
     res = Petals().solve(_tiny(max_blocks=0))

@@ -56,7 +56,12 @@ def _run_command(args: argparse.Namespace) -> int:
     from splitopt.outputs import locked
 
     if args.func in (cmd_experiment, cmd_verify):
-        return int(args.func(args))
+        try:
+            return int(args.func(args))
+        except SystemExit as exc:  # the harness stopped cleanly on SIGINT/SIGTERM
+            if exc.code in (130, 143):
+                raise interrupts.Interrupted(int(exc.code) - 128) from None
+            raise
     outputs = [getattr(args, "json", None), getattr(args, "output", None)]
 
     def call() -> int:

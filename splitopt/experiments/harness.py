@@ -53,6 +53,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -725,6 +726,8 @@ def _dask(
                     )
                 except TimeoutError:
                     done = set()
+                except Exception as exc:  # futures cancelled: the scheduler connection is gone
+                    raise _lost(address, exc, len(pending)) from None
                 for f in done:
                     try:
                         row = f.result()
@@ -902,6 +905,7 @@ def run_tasks(
             code = 128 + stop.signum
     if code is not None:
         if interrupts.abandoned():  # a native solve that did not stop: do not wait for it
+            print("splitopt: interrupted", file=sys.stderr)
             interrupts.exit_now(code)
         interrupts.reset()
         raise SystemExit(code)

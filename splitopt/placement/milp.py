@@ -409,6 +409,7 @@ def build_model(
             if s_c:
                 mem_groups[j].append(Group(s_c, k.var, k.sign, k.top))
         for i in usable:
+            interrupts.check()  # a signal stops building too
             if deadline is not None and time.perf_counter() > deadline:
                 raise BuildStopped
             for j in usable:
@@ -489,8 +490,12 @@ def _memory_coefs(row: MemoryRow) -> dict[int, float]:
 
 
 def _check(deadline: float | None, i: int) -> None:
-    """Raise :class:`BuildStopped` every 4096th ``i`` once ``deadline`` has passed."""
-    if deadline is not None and not i & 4095 and time.perf_counter() > deadline:
+    """Every 4096th ``i``: raise :class:`BuildStopped` once ``deadline`` has passed,
+    :class:`~splitopt.interrupts.Interrupted` once a signal asked the run to stop."""
+    if i & 4095:
+        return
+    interrupts.check()
+    if deadline is not None and time.perf_counter() > deadline:
         raise BuildStopped
 
 
@@ -589,6 +594,19 @@ def _run_highs(model: BPRRModel, rhs: dict[int, float], time_limit: float | None
     left = _left(deadline)  # the limit covers building: the solve gets what is left
     if left is not None:
         h.setOptionValue("time_limit", float(left))
+
+    def solve() -> BackendResult:
+        return _solve_highs(h, k)
+
+    # a large model runs in a child process that a signal kills: HiGHS checks its
+    # interrupt callback too rarely (not within the root node's LP) to stop in time
+    return interrupts.isolated(solve, len(index))
+
+
+def _solve_highs(h: Any, k: float) -> BackendResult:
+    """Run the loaded HiGHS model ``h`` (objective scaled by ``k``); its answer."""
+    import highspy
+
     try:
         h.HandleUserInterrupt = True  # cancelSolve() on Ctrl-C (splitopt.interrupts)
         with quiet_stdout(), interrupts.stoppable(h.cancelSolve):

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from splitopt import interrupts
 from splitopt.solvers.ilp_model import (
     ILPSolver,
     SplitModel,
@@ -65,6 +66,12 @@ def to_pulp(model: SplitModel) -> tuple[Any, list[Any], float]:
             f"k{i}",
         )
     return prob, xs, k
+
+
+def _nonzeros(model: SplitModel) -> int:
+    """The number of nonzero coefficients in ``model``'s rows."""
+    rows = sum(len(row.normalised()[0]) for row in model.resources)
+    return rows + sum(len(c.var) for c in (*model.links, *model.cuts))
 
 
 def _values(model: SplitModel, xs: list[Any]) -> np.ndarray:
@@ -123,15 +130,13 @@ class HiGHS(ILPSolver):
         return bool(_pulp().HiGHS(msg=False).available())
 
     def run_model(self, model: SplitModel, time_limit: float | None) -> BackendResult:
-        import highspy
-
         pulp = _pulp()
         t0 = time.perf_counter()
         prob, xs, k = to_pulp(model)
         time_limit = time_left(time_limit, t0)
         if time_limit is not None and time_limit <= 0:
             return BackendResult("time_limit", message=SPENT)
-        solver = pulp.HiGHS(
+        solver = _stoppable_highs(pulp)(
             msg=False,
             gapRel=0.0,
             gapAbs=0.0,
@@ -139,24 +144,54 @@ class HiGHS(ILPSolver):
             timeLimit=time_limit,
             log_to_console=False,
         )
-        try:
-            with quiet_stdout():
-                prob.solve(solver)
-        except Exception as exc:
-            return BackendResult("error", message=f"HiGHS failed: {exc}")
-        h = prob.solverModel
-        st = h.getModelStatus()
-        S = highspy.HighsModelStatus
-        info = h.getInfo()
-        b = info.mip_dual_bound
-        bound = float(b) / k if b is not None and math.isfinite(b) else None
-        has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
-        if st == S.kOptimal:
-            return BackendResult("optimal", _values(model, xs), bound)
-        if st in (S.kInfeasible, S.kUnboundedOrInfeasible):
-            return BackendResult("infeasible")
-        if st in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt) and time_limit is not None:
-            if has_sol:
-                return BackendResult("feasible", _values(model, xs), bound, "time limit reached")
-            return BackendResult("time_limit", None, bound, "time limit reached, no incumbent")
-        return BackendResult("error", message=f"HiGHS model status {h.modelStatusToString(st)}")
+        nonzeros = _nonzeros(model)
+
+        def solve() -> BackendResult:
+            return _solve_highs(model, prob, solver, xs, k, time_limit)
+
+        # a large model runs in a child process that a signal kills: HiGHS checks its
+        # interrupt callback too rarely (not within the root node's LP) to stop in time
+        return interrupts.isolated(solve, nonzeros)
+
+
+def _stoppable_highs(pulp: Any) -> Any:
+    """``pulp.HiGHS`` whose solve a signal asks to stop (highspy's user-interrupt
+    callback, ``cancelSolve``; :mod:`splitopt.interrupts`)."""
+
+    class StoppableHiGHS(pulp.HiGHS):  # type: ignore[misc, name-defined]
+        def callSolver(self, lp: Any) -> None:
+            h = lp.solverModel
+            h.HandleUserInterrupt = True
+            with interrupts.stoppable(h.cancelSolve):
+                h.run()
+
+    return StoppableHiGHS
+
+
+def _solve_highs(
+    model: SplitModel, prob: Any, solver: Any, xs: Any, k: float, time_limit: float | None
+) -> BackendResult:
+    """Solve the PuLP problem ``prob`` with HiGHS; its answer (objective scaled by ``k``)."""
+    import highspy
+
+    try:
+        with quiet_stdout():
+            prob.solve(solver)
+    except Exception as exc:
+        return BackendResult("error", message=f"HiGHS failed: {exc}")
+    h = prob.solverModel
+    st = h.getModelStatus()
+    S = highspy.HighsModelStatus
+    info = h.getInfo()
+    b = info.mip_dual_bound
+    bound = float(b) / k if b is not None and math.isfinite(b) else None
+    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    if st == S.kOptimal:
+        return BackendResult("optimal", _values(model, xs), bound)
+    if st in (S.kInfeasible, S.kUnboundedOrInfeasible):
+        return BackendResult("infeasible")
+    if st in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt) and time_limit is not None:
+        if has_sol:
+            return BackendResult("feasible", _values(model, xs), bound, "time limit reached")
+        return BackendResult("time_limit", None, bound, "time limit reached, no incumbent")
+    return BackendResult("error", message=f"HiGHS model status {h.modelStatusToString(st)}")

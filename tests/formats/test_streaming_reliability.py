@@ -238,33 +238,22 @@ def test_scheduler_killed_mid_run_keeps_parts(tmp_path: Path) -> None:
     """A scheduler killed mid-run: one exit-2 line, finished parts kept, no traceback;
     the rerun (locally) resumes and equals a clean run."""
     pytest.importorskip("distributed")
+    from tests.dask_cluster import DaskProcesses
+
     f = _problem_file(tmp_path, 2000, seed=9)
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    dask_bin = Path(sys.executable).parent / "dask"
-    sched = subprocess.Popen(
-        [str(dask_bin), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-         "--no-dashboard"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    worker = subprocess.Popen(
-        [str(dask_bin), "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1",
-         "--nworkers", "1", "--no-dashboard"], env=env, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    cluster = DaskProcesses()  # no nanny: stopping it leaves no worker process behind
     out = tmp_path / "s.parquet"
     parts = tmp_path / "s.parquet.parts"
     try:
         p = _start("solve", str(f), "--out", str(out), "--batch-rows", "4", "--no-progress",
-                   "--dask", f"tcp://127.0.0.1:{port}")
+                   "--dask", cluster.address)
         _wait_for(lambda: len(list(parts.glob("part-*.parquet"))) >= 2 or p.poll() is not None,
                   timeout=180)
         assert p.poll() is None, p.communicate()
-        sched.kill()
+        cluster.scheduler.kill()
         _, err = p.communicate(timeout=120)
     finally:
-        for proc in (sched, worker):
-            proc.kill()
-            proc.wait(30)
+        cluster.close()
     assert p.returncode == 2, err
     assert err.count("\n") == 1 and "failed mid-run" in err and "Traceback" not in err, err
     kept = len(list(parts.glob("part-*.parquet")))
@@ -275,8 +264,3 @@ def test_scheduler_killed_mid_run_keeps_parts(tmp_path: Path) -> None:
     solve_file(str(f), str(ref), rows=4, progress=False)
     assert pq.read_table(out).equals(pq.read_table(ref))
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -1,0 +1,151 @@
+"""How fast Ctrl-C stops a HiGHS solve in each half (a benchmark, not a test).
+
+Writes ``benchmarks/generated/interrupt_latency.md`` (Markdown)::
+
+    .venv/bin/python benchmarks/interrupt_latency.py [--delays 15,25] [--runs 1]
+        [--baseline DIR] [--out benchmarks/generated/interrupt_latency.md]
+
+Each case starts ``splitopt`` in a fresh process, sends SIGINT ``delay`` seconds
+after the start and records the exit code, the seconds from the signal to the line
+``splitopt: interrupted`` on stderr and to the process's exit. Cases:
+
+* ``place``: ``place CLUSTER --algorithm bprr-milp-highs`` on the 24-server,
+  24-block cluster of ``tests/test_interrupts.py`` (``hard_cluster``, seed 3): its
+  MILP (45,564 rows, 138,600 nonzeros) runs for minutes;
+* ``split``: ``solve`` of three medium instances with ``--solver ilp-highs`` (many
+  small ILPs, one per request).
+
+``--baseline DIR``: the same cases with another source tree (e.g. an export of an
+older commit) on ``PYTHONPATH``, in the same run, for a comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SPLIT = [
+    "instances/llm-edge/llm-edge-medium-s3.json",
+    "instances/random-chain/random-chain-medium-s3.json",
+    "instances/paper-like/paper-like-medium-s3.json",
+]
+
+
+def _case(name: str, tmp: Path) -> list[str]:
+    if name == "place":
+        sys.path.insert(0, str(ROOT))
+        from tests.test_interrupts import hard_cluster
+
+        cluster = hard_cluster(tmp / "hard.json")
+        out = str(tmp / "p.json")
+        return ["place", str(cluster), "--algorithm", "bprr-milp-highs", "--json", out]
+    return ["solve", *SPLIT, "--solver", "ilp-highs", "--json", str(tmp / "s.json")]
+
+
+def _once(tree: Path, args: list[str], delay: float) -> tuple[int, float, float]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "splitopt", *args],
+        cwd=tree,  # python -m puts the working folder first on sys.path
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(delay)
+    if p.poll() is not None:
+        raise SystemExit(f"{args[0]} ended before the signal: {p.stderr.read()}")  # type: ignore[union-attr]
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    p.stderr.readline()  # type: ignore[union-attr]
+    t_line = time.monotonic() - t0
+    p.communicate(timeout=120)
+    return p.returncode, t_line, time.monotonic() - t0
+
+
+FORK = r"""
+import os, pickle, statistics, time
+import numpy as np
+import highspy, numba
+import splitopt.placement.milp, splitopt.solvers.ilp_pulp
+from splitopt import interrupts
+ts = []
+for _ in range(20):
+    t0 = time.perf_counter()
+    interrupts.isolated(lambda: np.zeros(10_000), interrupts.ISOLATE_MIN_NONZEROS)
+    ts.append(time.perf_counter() - t0)
+print(f"{statistics.median(ts) * 1e3:.1f} {min(ts) * 1e3:.1f} {max(ts) * 1e3:.1f}")
+"""
+
+
+def _fork_ms() -> list[str]:
+    """Median, min and max ms of one :func:`splitopt.interrupts.isolated` call that
+    returns 10,000 floats, in a process with splitopt, numba and highspy loaded."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", FORK],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.split()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--delays", default="15,25", help="seconds after the start (comma list)")
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--baseline", help="another source tree to measure in the same run")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks/generated/interrupt_latency.md"))
+    a = ap.parse_args(argv)
+    delays = [float(x) for x in a.delays.split(",")]
+    trees = [("this tree", ROOT)] + ([("baseline", Path(a.baseline))] if a.baseline else [])
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    load0 = os.getloadavg()[0]
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        for case in ("place", "split"):
+            args = _case(case, Path(d))
+            for label, tree in trees:
+                for delay in delays:
+                    for _ in range(a.runs):
+                        rc, t_line, t_exit = _once(tree, args, delay)
+                        rows.append((case, label, delay, rc, t_line, t_exit))
+                        print(case, label, delay, rc, f"{t_line:.2f}", f"{t_exit:.2f}", flush=True)
+    fork = _fork_ms()
+    with open(a.out, "w") as f:
+        f.write("<!-- generated by benchmarks/interrupt_latency.py; do not edit by hand -->\n")
+        f.write(
+            f"<!-- commit {commit}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+            f"{os.cpu_count()} cores, load average {load0:.1f} at start, "
+            f"{os.getloadavg()[0]:.1f} at end -->\n\n"
+        )
+        if a.baseline:
+            name = Path(a.baseline).name
+            f.write(f"Baseline: the source tree `{name}`, measured in the same run.\n\n")
+        f.write(
+            "| case | code | SIGINT after s | exit code | to `interrupted` line s | to exit s |\n"
+            "|---|---|---:|---:|---:|---:|\n"
+        )
+        for case, label, delay, rc, t_line, t_exit in rows:
+            f.write(f"| {case} | {label} | {delay:g} | {rc} | {t_line:.2f} | {t_exit:.2f} |\n")
+        f.write(
+            f"\nOne solve in a child process (fork, hand back 10,000 floats, reap) costs "
+            f"{fork[0]} ms (median of 20; {fork[1]}-{fork[2]} ms).\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
