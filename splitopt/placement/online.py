@@ -484,9 +484,15 @@ def run_prepared(
     pl = prep.placement
     assert pl is not None and prep.cap is not None
     cap = np.asarray(prep.cap, dtype=np.float64)
-    if sem.slots and len(workload.classes) == 1 and costs.need[0] > 0:
-        # whole per-request slots floor(free / s_c), as the MATLAB's n_caches
-        cap = np.floor(cap * (1 + 1e-9) / costs.need[0]) * costs.need[0]
+    need = costs.need
+    if sem.slots and need.size and float(need.max()) > 0:
+        # whole per-request slots floor(free / s_c), as the MATLAB's n_caches; one slot
+        # per block per request. The MATLAB has one class (one l_in + l_out, one s_c);
+        # with several, every slot is the design class's s_c, the largest (ours: the s_c
+        # CG-BP is designed for, as the MATLAB's one s_c is both), see slot_bytes
+        slot = slot_bytes(costs.need)
+        cap = np.floor(cap * (1 + 1e-9) / slot) * slot
+        need = np.full_like(costs.need, slot)
     pair = np.zeros((1, 1))
     if prep.routing == "petals":
         net = cluster.network_rtt_s[[j.client for j in workload.classes]]
@@ -508,7 +514,7 @@ def run_prepared(
     admit, service, prefill, seen, _, _ = simulate_routes_kernel(
         arrive,
         cls,
-        costs.need,
+        need,
         pl.first,
         pl.count,
         cap,
@@ -535,6 +541,15 @@ def run_prepared(
         info["routes"] = [tuple(int(j) for j in row[row >= 0]) for row in routes]
         info["classes"] = cls
     return SimRun(name, seed, arrive, admit, service, prefill, l_out, seen, alloc_delay_s, info)
+
+
+def slot_bytes(need: np.ndarray) -> float:
+    """The cache slot (bytes per block per request) of the authors' whole-slot rule:
+    the largest class's s_c. The authors' MATLAB has one request class (one client, one
+    l_in + l_out, so one s_c, both CG-BP's design cache and the slot of ``n_caches``);
+    with several classes every request holds one slot of the design class's s_c per
+    block it runs (an assumption of ours; with one class it is the MATLAB's rule)."""
+    return float(np.max(need))
 
 
 def _resolve(semantics: str | Semantics, authors_delays: bool) -> Semantics:
@@ -675,4 +690,5 @@ __all__ = [
     "semantics_delay_s",
     "simulate_many",
     "single_request_time",
+    "slot_bytes",
 ]
