@@ -428,7 +428,7 @@ def test_authors_one_class_slots_are_the_matlab_rule():
     from splitopt.placement.online import run_prepared
 
     cl, prep = _one_block_server(25.0)
-    wl = TraceWorkload.from_trace(np.zeros(3) + [0, 1e-3, 2e-3], np.ones(3), np.full(3, 9), 3)
+    wl = TraceWorkload.from_trace(np.array([0, 1e-3, 2e-3]), np.ones(3), np.full(3, 9), 3)
     assert len(wl.classes) == 1
     auth = run_prepared(cl, wl, prep, 0, semantics="authors")
     assert np.allclose(auth.admit[:2], auth.arrive[:2]) and auth.admit[2] > auth.arrive[2]
