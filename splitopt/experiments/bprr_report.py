@@ -842,10 +842,10 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--outdir", default="paper/generated")
-    ap.add_argument("--tables", default="paper/generated/bprr-tables-quick.csv")
-    ap.add_argument("--bound", default="paper/generated/bprr_bound-quick.csv")
+    ap.add_argument("--tables", default="paper/generated/bprr-tables.csv")
+    ap.add_argument("--bound", default="paper/generated/bprr_bound.csv")
     ap.add_argument("--runtime", default="paper/generated/bprr_runtime.csv")
-    ap.add_argument("--ablation", default="paper/generated/bprr_ablation-quick.csv")
+    ap.add_argument("--ablation", default="paper/generated/bprr_ablation.csv")
     args = ap.parse_args(argv)
     for p in write_all(Path(args.outdir), args.tables, args.bound, args.runtime, args.ablation):
         print(p)
