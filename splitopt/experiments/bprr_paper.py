@@ -8,6 +8,7 @@ and writes ``bprr_sweep_{servers,eta,rate,lout}.{csv,md,tex,pdf,png}`` and
     python -m splitopt.experiments.bprr_paper --delays authors   # bprr_authors_* files
     python -m splitopt.experiments.bprr_paper --no-run    # files from the existing CSVs
                                                           # (else the copies in --out)
+    python -m splitopt.experiments.bprr_paper --from-out  # from the copies in --out only
 
 (A module of its own so that ``python -m`` does not re-import a module the experiment
 catalogue has already imported.)
@@ -45,8 +46,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only rebuild files from the CSVs (a missing one: its copy in --out)",
     )
+    ap.add_argument(
+        "--from-out",
+        action="store_true",
+        help="only rebuild files from the CSV copies in --out (the committed ones), "
+        "whatever --results holds",
+    )
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
+    args.no_run = args.no_run or args.from_out
     names = args.sweep or list(SWEEPS)
     base = args.results / "quick" if args.quick else args.results
     suffix = "" if args.delays == "none" else "-authors"
@@ -55,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     for name in names:
         path = base / f"{SWEEPS[name].experiment}{suffix}.csv"
-        if args.no_run and not path.exists():
+        if args.from_out or (args.no_run and not path.exists()):
             # the committed copy in the files folder (what `make -C paper bprr` rebuilds from)
             path = args.out / f"{prefix}sweep_{name}.csv"
         csvs[name] = path
