@@ -393,3 +393,81 @@ def test_place_petals_uses_server_pings():
     cl = read_cluster("instances/clusters/paper-clustered.json")
     res = Petals(seed=1).solve(cl)
     assert res.status == "feasible"
+
+
+def _one_block_server(free_cache: float):
+    """One server hosting the one block of a model whose cache is 1 byte per token."""
+    from splitopt.placement.model import Placement
+    from splitopt.placement.online import Prepared
+
+    model = BlockModel(num_blocks=1, block_bytes=1.0, cache_bytes_per_token=1.0)
+    srv = (Server("s", memory_bytes=1.0 + free_cache, decode_s=0.1, prefill_s0=0.0,
+                  prefill_s1=0.0),)  # fmt: skip
+    rtt = np.full((1, 1), 0.01)
+    cl = Cluster("one", model, srv, ("c",), rtt, rtt)
+    pl = Placement(np.array([1]), np.array([1]))
+    return cl, Prepared("cg-bp+ws-rr", pl, np.array([free_cache]), "ws-rr")
+
+
+@pytest.mark.nojit
+def test_authors_whole_slots_hold_with_several_classes():
+    # a long request (1 + 9 tokens: 10 bytes of cache) at t = 0 and a short one (1 + 4:
+    # 5 bytes) at 1 ms, 15 bytes free. By bytes both fit at once; in the authors' whole
+    # slots of the design class's s_c (10 bytes) one slot is left, so the short request
+    # waits for the long one and then for PETALS's next retry instant.
+    from splitopt.placement.online import class_costs, run_prepared, slot_bytes
+
+    cl, prep = _one_block_server(15.0)
+    wl = TraceWorkload.from_trace(np.array([0.0, 0.001]), np.array([1, 1]), np.array([9, 4]), 2)
+    long_, short = (int(k) for k in wl.sample(0)[1])
+    assert (wl.classes[long_].l_out, wl.classes[short].l_out) == (9, 4)
+    assert slot_bytes(class_costs(cl, wl.classes).need) == 10.0
+    ours = run_prepared(cl, wl, prep, 0)
+    assert np.allclose(ours.admit, ours.arrive)  # nothing waits by bytes
+    auth = run_prepared(cl, wl, prep, 0, semantics="authors")
+    assert auth.admit[0] == 0.0
+    long_done = auth.admit[0] + auth.service[0]
+    assert auth.admit[1] >= long_done - 1e-12  # one slot: the short one waits
+    steps = 0.001 + np.cumsum([min(2.0**k, 60.0) for k in range(10)])
+    assert np.min(np.abs(steps - auth.admit[1])) < 1e-9  # on a retry instant
+    # 20 bytes free = two whole slots: both start at arrival, as by bytes
+    cl2, prep2 = _one_block_server(20.0)
+    two = run_prepared(cl2, wl, prep2, 0, semantics="authors")
+    assert np.allclose(two.admit, two.arrive)
+
+
+@pytest.mark.nojit
+def test_authors_one_class_slots_are_the_matlab_rule():
+    # one class of 10 bytes per block, 25 bytes free: floor(25 / 10) = 2 slots, so the
+    # third of three simultaneous requests waits under the authors' semantics only
+    from splitopt.placement.online import run_prepared
+
+    cl, prep = _one_block_server(25.0)
+    wl = TraceWorkload.from_trace(np.array([0, 1e-3, 2e-3]), np.ones(3), np.full(3, 9), 3)
+    assert len(wl.classes) == 1
+    auth = run_prepared(cl, wl, prep, 0, semantics="authors")
+    assert np.allclose(auth.admit[:2], auth.arrive[:2]) and auth.admit[2] > auth.arrive[2]
+    ours = run_prepared(cl, wl, prep, 0)
+    assert np.allclose(ours.admit[:2], ours.arrive[:2]) and ours.admit[2] > ours.arrive[2]
+    # by bytes (ours) the third waits for the first to finish, no retry rounding
+    assert ours.admit[2] == pytest.approx(ours.admit[0] + ours.service[0])
+    assert auth.admit[2] > ours.admit[2]
+
+
+def test_authors_semantics_jffc_delays_without_retry_rounding(clustered):
+    # GBP-CR + JFFC is not in the authors' code: under 'authors' it gets the delays of
+    # the authors' own method (60 s + the 100 ms initial delay), and its central queue
+    # hands a request over the moment a slot frees (no retry instants; ours)
+    wl = Workload.from_cluster(clustered, rate_per_s=3.0, num_requests=200)
+    auth = run_policy(clustered, wl, "gbp-cr+jffc", 0, semantics="authors")
+    assert auth.alloc_delay_s == pytest.approx(60.0 + 0.100)
+    raw = auth.admit - auth.arrive
+    pos = raw[raw > 1e-9]
+    assert pos.size > 0  # requests queue
+    steps = np.cumsum([min(2.0**k, 60.0) for k in range(40)])
+    off_grid = np.min(np.abs(pos[:, None] - steps[None, :]), axis=1) > 1e-6
+    assert off_grid.any()
+    # each queued request starts exactly when an earlier one (delay included) finishes
+    done = auth.admit + auth.alloc_delay_s + auth.service
+    for r in np.flatnonzero(raw > 1e-9):
+        assert np.min(np.abs(done[:r] - auth.admit[r])) < 1e-9

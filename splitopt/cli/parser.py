@@ -359,7 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="splitopt",
         help="splitopt (default: cache held from admission) or authors (the authors' "
         "MATLAB: cache from arrival, their PETALS session rule, 100/70 ms initial delay, "
-        "250 s / 60 s allocation delays, every wait rounded to retry instants); "
+        "250 s / 60 s allocation delays, every wait rounded to retry instants; ours where "
+        "their code has no case: several request classes use slots of the largest class's "
+        "cache, GBP-CR+JFFC gets the delays without retry rounding); "
         "see docs/many-servers-semantics.md",
     )
     sm.add_argument(

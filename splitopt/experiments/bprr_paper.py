@@ -7,6 +7,8 @@ and writes ``bprr_sweep_{servers,eta,rate,lout}.{csv,md,tex,pdf,png}`` and
     python -m splitopt.experiments.bprr_paper             # full size (10 runs, all scenarios)
     python -m splitopt.experiments.bprr_paper --delays authors   # bprr_authors_* files
     python -m splitopt.experiments.bprr_paper --no-run    # files from the existing CSVs
+                                                          # (else the copies in --out)
+    python -m splitopt.experiments.bprr_paper --from-out  # from the copies in --out only
 
 (A module of its own so that ``python -m`` does not re-import a module the experiment
 catalogue has already imported.)
@@ -39,9 +41,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", type=Path, default=Path("results"), help="CSV folder")
     ap.add_argument("--out", type=Path, default=Path("paper/generated"), help="files folder")
     ap.add_argument("--workers", type=int, default=None)
-    ap.add_argument("--no-run", action="store_true", help="only rebuild files from the CSVs")
+    ap.add_argument(
+        "--no-run",
+        action="store_true",
+        help="only rebuild files from the CSVs (a missing one: its copy in --out)",
+    )
+    ap.add_argument(
+        "--from-out",
+        action="store_true",
+        help="only rebuild files from the CSV copies in --out (the committed ones), "
+        "whatever --results holds",
+    )
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
+    args.no_run = args.no_run or args.from_out
     names = args.sweep or list(SWEEPS)
     base = args.results / "quick" if args.quick else args.results
     suffix = "" if args.delays == "none" else "-authors"
@@ -50,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     for name in names:
         path = base / f"{SWEEPS[name].experiment}{suffix}.csv"
+        if args.from_out or (args.no_run and not path.exists()):
+            # the committed copy in the files folder (what `make -C paper bprr` rebuilds from)
+            path = args.out / f"{prefix}sweep_{name}.csv"
         csvs[name] = path
         if not args.no_run:
             tasks = list(sweep_tasks(name, quick=args.quick, delays=args.delays))

@@ -103,7 +103,11 @@ def _key(r: dict) -> tuple:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m splitopt.experiments.bprr_semantics")
-    ap.add_argument("--runs", type=int, default=10)
+    from splitopt.experiments.online import TABLE_RUNS
+
+    ap.add_argument(
+        "--runs", type=int, default=TABLE_RUNS[0], help="runs per cell (Tables III/VI's)"
+    )
     ap.add_argument("--requests", type=int, default=100)
     ap.add_argument("--out", type=Path, default=Path("paper/generated"))
     args = ap.parse_args(argv)
@@ -114,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         w.writeheader()
         w.writerows(rows)
     cmd = "python -m splitopt.experiments.bprr_semantics"
-    if (args.runs, args.requests) != (10, 100):
+    if (args.runs, args.requests) != (TABLE_RUNS[0], 100):
         cmd += f" --runs {args.runs} --requests {args.requests}"
     (args.out / "bprr_semantics.md").write_text(table(rows, args.runs, args.requests, cmd))
     print(f"{len(rows)} runs in {time.perf_counter() - t0:.0f} s -> {args.out}/bprr_semantics.*")

@@ -132,7 +132,7 @@ def macros(gen: Path, authors: list[dict]) -> str:
     head, rows = md_tables(gen / "bprr_traces.md")[0]
     col = {h: i for i, h in enumerate(head)}
     text = (gen / "bprr_traces.md").read_text()
-    mm = re.search(r"--requests (\d+) --seeds (\d+)", text)
+    mm = re.search(r"(\d+) requests per run, (\d+) runs", text)
     if mm:
         m["traceRequests"], m["traceRuns"] = mm.group(1), mm.group(2)
     m["traceCells"] = str(len(rows))

@@ -146,8 +146,11 @@ def table(rows: list[dict], n: int, seeds: int, command: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m splitopt.experiments.bprr_traces")
-    ap.add_argument("--requests", type=int, default=200)
-    ap.add_argument("--seeds", type=int, default=3)
+    from splitopt.experiments.online import TABLE_RUNS
+
+    ap.add_argument("--requests", type=int, default=300)
+    # the BPRR tables' one size: 10 runs (trace windows / Poisson seeds) per cell
+    ap.add_argument("--seeds", type=int, default=TABLE_RUNS[0])
     ap.add_argument("--out", type=Path, default=Path("paper/generated"))
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
@@ -158,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         w.writeheader()
         w.writerows(rows)
     cmd = "python -m splitopt.experiments.bprr_traces"
-    if (args.requests, args.seeds) != (200, 3):
+    if (args.requests, args.seeds) != (300, TABLE_RUNS[0]):
         cmd += f" --requests {args.requests} --seeds {args.seeds}"
     (args.out / "bprr_traces.md").write_text(table(rows, args.requests, args.seeds, cmd))
     print(f"{len(rows)} runs in {time.perf_counter() - t0:.0f} s -> {args.out}/bprr_traces.*")

@@ -555,9 +555,15 @@ def run_prepared(
     pl = prep.placement
     assert pl is not None and prep.cap is not None
     cap = np.asarray(prep.cap, dtype=np.float64)
-    if sem.slots and len(workload.classes) == 1 and costs.need[0] > 0:
-        # whole per-request slots floor(free / s_c), as the MATLAB's n_caches
-        cap = np.floor(cap * (1 + 1e-9) / costs.need[0]) * costs.need[0]
+    need = costs.need
+    if sem.slots and need.size and float(need.max()) > 0:
+        # whole per-request slots floor(free / s_c), as the MATLAB's n_caches; one slot
+        # per block per request. The MATLAB has one class (one l_in + l_out, one s_c);
+        # with several, every slot is the design class's s_c, the largest (ours: the s_c
+        # CG-BP is designed for, as the MATLAB's one s_c is both), see slot_bytes
+        slot = slot_bytes(costs.need)
+        cap = np.floor(cap * (1 + 1e-9) / slot) * slot
+        need = np.full_like(costs.need, slot)
     pair = np.zeros((1, 1))
     if prep.routing == "petals":
         net = cluster.network_rtt_s[[j.client for j in workload.classes]]
@@ -577,7 +583,7 @@ def run_prepared(
         (len(arrive), cluster.num_servers) if record_routes else (1, 1), -1, dtype=np.int64
     )
     if fixed is not None:
-        hops = fits(fixed, cap, costs.need)
+        hops = fits(fixed, cap, need)
         C = len(workload.classes)
         choice = fixed.choice
         if choice is None:
@@ -590,7 +596,7 @@ def run_prepared(
         admit, service, prefill, seen, _, _, chosen = simulate_joint_routes_kernel(
             arrive,
             cls,
-            costs.need,
+            need,
             pl.first,
             pl.count,
             cap,
@@ -631,7 +637,7 @@ def run_prepared(
         admit, service, prefill, seen, _, _ = simulate_routes_kernel(
             arrive,
             cls,
-            costs.need,
+            need,
             pl.first,
             pl.count,
             cap,
@@ -683,6 +689,15 @@ def _with_blocks(run: SimRun, client: np.ndarray, num_blocks: int) -> SimRun:
     client = np.where(run.served, client, 0).astype(np.int64)
     swarm = np.where(run.served, num_blocks - client, 0).astype(np.int64)
     return replace(run, client_blocks=client, swarm_blocks=swarm)
+
+
+def slot_bytes(need: np.ndarray) -> float:
+    """The cache slot (bytes per block per request) of the authors' whole-slot rule:
+    the largest class's s_c. The authors' MATLAB has one request class (one client, one
+    l_in + l_out, so one s_c, both CG-BP's design cache and the slot of ``n_caches``);
+    with several classes every request holds one slot of the design class's s_c per
+    block it runs (an assumption of ours; with one class it is the MATLAB's rule)."""
+    return float(np.max(need))
 
 
 def _resolve(semantics: str | Semantics, authors_delays: bool) -> Semantics:
@@ -831,4 +846,5 @@ __all__ = [
     "semantics_delay_s",
     "simulate_many",
     "single_request_time",
+    "slot_bytes",
 ]

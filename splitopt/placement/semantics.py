@@ -22,7 +22,16 @@ Two models of the same system are kept, each exact in its own terms:
      time T1 of the R rule includes the initial delay (``BPRR_heuristic_general_extended.m``);
   4. PETALS's per-block routing cost is the server's decode time tau_j (the MATLAB's
      ``tau``), not 1 / inference_rps;
-  5. cache is counted in whole per-request slots floor(free / s_c) (one request class).
+  5. cache is counted in whole per-request slots floor(free / s_c), one slot per block
+     a request runs. The MATLAB has one request class (one client, one l_in + l_out);
+     with several classes every slot is the largest class's s_c, the one CG-BP is
+     designed for (ours: :func:`splitopt.placement.online.slot_bytes`).
+
+  GBP-CR + JFFC is not in the authors' code (it is the follow-up's; no MATLAB script
+  runs JFFC). Under ``authors`` it gets the scripts' delays of the authors' own method
+  (initial delay + 60 s) but neither the retry rounding nor the cache-from-arrival rule:
+  JFFC's central queue hands a request to a chain the moment a slot frees, with no
+  client retries and no memory held while queued (our assumptions).
 
 * ``authors-delays`` — deprecated: the earlier, looser ``--authors-delays`` (only the
   250 s / 60 s constants and WS-RR's retry rounding on top of ``splitopt``), kept so

@@ -141,6 +141,7 @@ def test_write_outputs_makes_every_file(tmp_path):
     names = {p.name for p in files}
     want = {f"bprr_sweep_rate.{e}" for e in ("csv", "md", "tex", "pdf", "png")}
     want |= {f"bprr_ttft.{e}" for e in ("md", "tex", "pdf", "png")}
+    want |= {"bprr_sweep_summary.md"}
     assert names == want
     assert all((out / n).stat().st_size > 0 for n in want)
     assert len(read_csv_rows(out / "bprr_sweep_rate.csv")) == len(rows)
@@ -179,3 +180,48 @@ def test_a_real_sweep_row_decomposes_into_ttft_and_rest(tmp_path):
         pt, ttft, rest, l_out = (float(r[k]) for k in keys)
         assert pt * l_out == pytest.approx(ttft + (l_out - 1) * rest, rel=1e-9)
         assert pt >= float(r["per_token_lower_bound"]) - 1e-12
+
+
+def test_summary_reports_every_point_and_the_paired_differences():
+    from splitopt.experiments.bprr_sweep_summary import summary
+
+    rows = _rows()
+    extra = []
+    for r in rows:
+        if r["policy"] == "cg-bp+ws-rr":
+            extra.append({**r, "policy": "gbp-cr+jffc"})
+            extra.append({**r, "policy": "sim-opt+ws-rr",
+                          "per_token_mean": str(float(r["per_token_mean"]) - 0.01)})  # fmt: skip
+    rows += extra
+    md = summary({"rate": rows}, "bprr_sweep")
+    # PETALS 1.1 / 2.1 and CG-BP 0.35 / 0.6 s per token: -68 % and -71 %
+    assert "| AboveNet | 2 | -71 % to -68 % | none | none |" in md
+    lines = [ln for ln in md.splitlines() if ln.startswith("| arrival rate")]
+    assert len(lines) == 1 + 2  # the range row and both points
+    point = lines[1]
+    assert "| 1.10 |" in point and "| 0.35 |" in point and "| 0.34 |" in point
+    assert "| sim-opt (ours) |" in point  # the lowest
+    assert point.endswith("| -0.010 ± 0.000 | -0.010 ± 0.000 |")
+    assert "3 Monte-Carlo runs" in md
+
+
+def test_bprr_paper_rebuilds_from_the_copies_in_out(tmp_path):
+    import csv
+
+    from splitopt.experiments.bprr_paper import main
+
+    rows = _rows()
+    out = tmp_path / "gen"
+    out.mkdir()
+    with (out / "bprr_sweep_rate.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    stale = tmp_path / "results"
+    stale.mkdir()
+    (stale / "bprr-sweep-rate.csv").write_text("not a CSV of this sweep\n")
+    # --from-out ignores what --results holds and runs nothing
+    assert main(["--from-out", "--sweep", "rate", "--results", str(stale), "--out", str(out),
+                 "--no-progress"]) == 0  # fmt: skip
+    assert (out / "bprr_sweep_rate.md").exists() and (out / "bprr_sweep_summary.md").exists()
+    assert len(read_csv_rows(out / "bprr_sweep_rate.csv")) == len(rows)

@@ -58,6 +58,15 @@ def test_experiments_registered_and_rows():
     assert {"bprr-tables", "bprr-load"} <= set(list_experiments())
     tasks = list(experiment_tasks("bprr-tables", 0, 1, True))
     assert len(tasks) == 4 * 2 * 2 * 2 * 4 * 5
+    # one size for every BPRR table: Tables III/VI, their MILP bound, the ablations, the
+    # semantics table and the sweeps all run 10 Monte-Carlo runs per cell
+    from splitopt.experiments.bprr_sweeps import RUNS
+    from splitopt.experiments.online import TABLE_RUNS
+
+    assert TABLE_RUNS[0] == RUNS[0] == 10
+    for name in ("bprr-tables", "bprr-bound", "bprr-ablation"):
+        runs = {t.param_dict()["run"] for t in experiment_tasks(name, 0, 1, False)}
+        assert runs == set(range(10)), name
     row = run_row("abvt", 0.1, 64, "cg-bp+ws-rr", 0, num_requests=10)
     assert row["served"] == 1.0 and row["per_token_mean"] > 0 and "R" in row
     rows = [
