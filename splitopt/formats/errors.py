@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Sequence
 from typing import Any
+
+import orjson
 
 from splitopt.errors import InputError, JsonPath, format_path  # noqa: F401 - re-exported
 from splitopt.outputs import write_text
@@ -42,13 +45,64 @@ def _find(obj: Any, path: list[str | int]) -> tuple[list[str | int], str] | None
     return None
 
 
-def parse_json(text: str, file: str | os.PathLike | None = None) -> Any:
+#: ``SPLITOPT_JSON=stdlib`` selects the standard library's parser alone (the reference
+#: path, and the "before" of ``benchmarks/big_json.py``)
+_FAST = os.environ.get("SPLITOPT_JSON", "") != "stdlib"
+_KEY_SPACE = re.compile(rb'"[ \t\r\n]+:')
+
+
+def _count_keys(obj: Any) -> int:
+    """Keys of every object in a parsed document (lists of numbers are skipped fast)."""
+    n = 0
+    stack = [obj]
+    while stack:
+        o = stack.pop()
+        if type(o) is dict:
+            n += len(o)
+            stack.extend(v for v in o.values() if type(v) is dict or type(v) is list)
+        else:
+            kinds = set(map(type, o))  # C speed over long lists of numbers
+            if dict in kinds or list in kinds:
+                stack.extend(v for v in o if type(v) is dict or type(v) is list)
+    return n
+
+
+def _parse_fast(data: bytes) -> Any:
+    """The document of ``data`` by orjson, or ``None`` where the strict parser must
+    decide (orjson refused it, or a repeated key cannot be ruled out).
+
+    orjson rejects ``NaN``/``Infinity``, malformed text and too-deep nesting (the strict
+    parser then names the error) but keeps the last of repeated keys silently. Repeated
+    keys are ruled out exactly: with no escaped quote and no blank before a colon after a
+    quote, every key is one ``":`` in the text and every other ``":`` only adds to
+    the count, so the text's count equals the parsed keys only if no key repeats."""
+    if b'\\"' in data or _KEY_SPACE.search(data) is not None:
+        return None
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if data.count(b'":') != _count_keys(doc):
+        return None
+    return doc
+
+
+def parse_json(
+    text: str, file: str | os.PathLike | None = None, data: bytes | None = None
+) -> Any:
     """Parse JSON text strictly; every error is an :class:`InputError` naming ``file``.
+
+    ``data``: the UTF-8 bytes of ``text`` where the caller has them: parsed by orjson
+    (fast) where that gives the same document, else by the strict parser below.
 
     Rejected, with the JSON path where it can be named: ``NaN``/``Infinity``
     literals, a key repeated in one object, nesting deeper than Python's parser
     allows (about 1000 levels), malformed text.
     """
+    if data is not None and _FAST:
+        doc = _parse_fast(data)
+        if doc is not None:
+            return doc
     flagged = False
 
     def constant(literal: str) -> _NonFinite:
@@ -102,7 +156,7 @@ def load_json(file: str | os.PathLike) -> Any:
         raise InputError(file, "(file)", "is a directory, not a file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(file, "(file)", f"cannot be read: {exc}") from None
-    return parse_json(text, file)
+    return parse_json(text, file, data)
 
 
 def _finite(obj: Any) -> Any:
