@@ -45,7 +45,8 @@ def _find(obj: Any, path: list[str | int]) -> tuple[list[str | int], str] | None
     return None
 
 
-#: ``SPLITOPT_JSON=stdlib`` selects the standard library's parser alone (the reference
+#: ``SPLITOPT_JSON=stdlib`` selects the standard library's parser and the per-request
+#: problem reader alone (the reference
 #: path, and the "before" of ``benchmarks/big_json.py``)
 _FAST = os.environ.get("SPLITOPT_JSON", "") != "stdlib"
 _KEY_SPACE = re.compile(rb'"[ \t\r\n]+:')
@@ -60,7 +61,7 @@ def _count_keys(obj: Any) -> int:
         if type(o) is dict:
             n += len(o)
             stack.extend(v for v in o.values() if type(v) is dict or type(v) is list)
-        else:
+        elif type(o) is list:
             kinds = set(map(type, o))  # C speed over long lists of numbers
             if dict in kinds or list in kinds:
                 stack.extend(v for v in o if type(v) is dict or type(v) is list)

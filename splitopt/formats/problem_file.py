@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from splitopt.formats import errors
 from splitopt.formats.errors import (
     InputError,
     check_fields,
@@ -19,7 +20,15 @@ from splitopt.formats.errors import (
     load_json,
     write_text_atomic,
 )
-from splitopt.problem import LOCATIONS, WORK_UNITS, Chain, DataError, Problem, Request
+from splitopt.problem import (
+    LOCATIONS,
+    MIN_SLA_S,
+    WORK_UNITS,
+    Chain,
+    DataError,
+    Problem,
+    Request,
+)
 
 FORMAT = "splitopt-problem"
 VERSION = 1
@@ -102,6 +111,117 @@ def _request(file: Any, obj: Any, i: int, chains: dict[bytes, Chain]) -> Request
     return Request(id=rid, chain=chain, weight=weight, meta=obj.get("meta"))
 
 
+_NUMBER = (int, float)
+_LAYER = ("client_time_s", "server_time_s", "server_work", "client_memory_bytes")
+_BOUNDARY = ("uplink_s", "downlink_s")
+
+
+def _scalars(values: list, default: float | None, positive: bool = False) -> np.ndarray | None:
+    """float64 of JSON numbers (``None``/missing -> ``default``), or None where any is
+    not a finite number of the right sign (the per-request path then names it)."""
+    got = [default if v is None else v for v in values]
+    kinds = set(map(type, got))
+    if default is None and type(None) in kinds:
+        kinds.discard(type(None))
+        got = [np.nan if v is None else v for v in got]
+        kinds.add(float)
+    if not kinds <= {int, float}:
+        return None
+    try:
+        a = np.array(got, dtype=np.float64)
+    except (OverflowError, ValueError):
+        return None
+    ok = np.isnan(a) if default is None else np.zeros(len(a), bool)
+    ok |= np.isfinite(a) & ((a > 0) if positive else (a >= 0))
+    return a + 0.0 if ok.all() else None
+
+
+def _fast_requests(reqs: list, chains: dict[bytes, Chain]) -> list[Request] | None:
+    """The requests of a well-formed document, checked field by field over all
+    requests at once (numpy), or None at the first doubt: the per-request path
+    (:func:`_request`) then runs and names the first bad field. Every check here is
+    at least as strict as that path's, so both accept the same documents and build
+    the same requests."""
+    known = set(REQUIRED_REQUEST_FIELDS) | set(OPTIONAL_REQUEST_FIELDS)
+    required = set(REQUIRED_REQUEST_FIELDS)
+    if set(map(type, reqs)) != {dict}:
+        return None
+    for obj in reqs:
+        keys = obj.keys()
+        if not (required <= keys and keys <= known):
+            return None
+    ids = [o["id"] for o in reqs]
+    if set(map(type, ids)) != {str} or "" in ids or len(set(ids)) != len(ids):
+        return None
+    n = len(reqs)
+    cols: dict[str, list] = {}
+    for name in (*_LAYER, *_BOUNDARY):
+        if name == "client_memory_bytes":  # optional: zeros where missing
+            cols[name] = [
+                o[name] if name in o else [0.0] * len(o["client_time_s"]) for o in reqs
+            ]
+        else:
+            cols[name] = [o[name] for o in reqs]
+        if set(map(type, cols[name])) != {list}:
+            return None
+    layers = np.fromiter(map(len, cols["client_time_s"]), np.int64, n)
+    if (layers == 0).any():
+        return None
+    flat: dict[str, np.ndarray] = {}
+    for name, extra in [(f, 0) for f in _LAYER] + [(f, 1) for f in _BOUNDARY]:
+        if not np.array_equal(np.fromiter(map(len, cols[name]), np.int64, n), layers + extra):
+            return None
+        values = [v for row in cols[name] for v in row]
+        if not set(map(type, values)) <= {int, float}:
+            return None
+        try:
+            a = np.array(values, dtype=np.float64)
+        except (OverflowError, ValueError):
+            return None
+        if not (np.isfinite(a).all() and (a >= 0).all()):
+            return None
+        flat[name] = a + 0.0  # -0.0 -> 0.0, as Chain stores it
+    sla = _scalars([o["sla_s"] for o in reqs], 1.0, positive=True)
+    weight = _scalars([o.get("weight", 1.0) for o in reqs], 1.0)
+    budget = _scalars([o.get("memory_budget_bytes") for o in reqs], None)
+    if sla is None or weight is None or budget is None or (sla < MIN_SLA_S).any():
+        return None
+    if any(o["sla_s"] is None or o.get("weight", 0) is None for o in reqs):
+        return None
+    ends = [(o.get("start", "client"), o.get("end", "client")) for o in reqs]
+    flat_ends = [e for pair in ends for e in pair]
+    if not set(map(type, flat_ends)) <= {str} or not set(flat_ends) <= set(LOCATIONS):
+        return None
+    metas = [o.get("meta") for o in reqs]
+    if not set(map(type, metas)) <= {dict, type(None)} or any(
+        "meta" in o and o["meta"] is None for o in reqs
+    ):
+        return None
+    lo = np.zeros(n + 1, np.int64)
+    np.cumsum(layers, out=lo[1:])
+    bo = lo + np.arange(n + 1)
+    bufs = {k: v.tobytes() for k, v in flat.items()}
+    lo_l, bo_l, L_l = lo.tolist(), bo.tolist(), layers.tolist()
+    sla_l, w_l = sla.tolist(), weight.tolist()
+    bud_l = [None if np.isnan(b) else b for b in budget.tolist()]
+    out: list[Request] = []
+    for i in range(n):
+        L = L_l[i]
+        arrays = {
+            k: np.frombuffer(bufs[k], np.float64, L, 8 * lo_l[i]) for k in _LAYER
+        } | {k: np.frombuffer(bufs[k], np.float64, L + 1, 8 * bo_l[i]) for k in _BOUNDARY}
+        chain = Chain(
+            sla_s=sla_l[i],
+            memory_budget_bytes=bud_l[i],
+            start=ends[i][0],
+            end=ends[i][1],
+            **arrays,  # type: ignore[arg-type]  # frozen float64 views: Chain keeps them
+        )
+        chain = chains.setdefault(chain.key, chain)
+        out.append(Request(id=ids[i], chain=chain, weight=w_l[i], meta=metas[i]))
+    return out
+
+
 def problem_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Problem:
     """Validate a parsed ``splitopt-problem`` document and build the :class:`Problem`."""
     check_header(file, doc, FORMAT, VERSION)
@@ -117,6 +237,10 @@ def problem_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Proble
     if not reqs:
         raise InputError(file, ["requests"], "must hold at least one request")
     chains: dict[bytes, Chain] = {}
+    fast = _fast_requests(reqs, chains) if errors._FAST else None
+    if fast is not None:
+        return Problem(name=name, requests=tuple(fast), work_unit=work_unit)
+    chains.clear()
     requests = []
     seen: dict[str, int] = {}
     for i, obj in enumerate(reqs):
