@@ -7,7 +7,10 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from splitopt._version import __version__
+from splitopt.formats import errors
 from splitopt.formats.errors import (
     InputError,
     check_fields,
@@ -127,7 +130,7 @@ def solution_to_dict(result: Result, summary: Summary) -> dict:
 
 def write_solution(result: Result, summary: Summary, file: str | os.PathLike) -> None:
     """Write a solution file atomically."""
-    write_text_atomic(file, dumps(solution_to_dict(result, summary)))
+    write_text_atomic(file, _doc_text(solution_to_dict(result, summary)))
 
 
 def solution_dumps(result: Result | list[Result], summary: Summary | list[Summary]) -> str:
@@ -135,8 +138,24 @@ def solution_dumps(result: Result | list[Result], summary: Summary | list[Summar
     list*: ``evaluate`` reads both, see :func:`read_solutions`); one summary each."""
     if isinstance(result, list):
         assert isinstance(summary, list)
-        return dumps([solution_to_dict(r, s) for r, s in zip(result, summary, strict=True)])
-    return dumps(solution_to_dict(result, summary))  # type: ignore[arg-type]
+        docs = [_doc_text(solution_to_dict(r, s)) for r, s in zip(result, summary, strict=True)]
+        return "[\n" + ",\n".join(docs) + "\n]"
+    return _doc_text(solution_to_dict(result, summary))  # type: ignore[arg-type]
+
+
+def _doc_text(doc: dict) -> str:
+    """JSON text of one solution document: the header as :func:`dumps` writes it, the
+    requests one compact line each by orjson (fast on big files; non-finite numbers
+    become ``null`` in both)."""
+    if not errors._FAST:
+        return dumps(doc)
+    rows = doc["requests"]
+    head = dumps({**doc, "requests": []})
+    assert head.endswith('"requests": []\n}')
+    if not rows:
+        return head
+    body = b",\n".join(map(orjson.dumps, rows)).decode()
+    return head[: -len("[]\n}")] + "[\n" + body + "\n]\n}"
 
 
 def read_placements(file: str | os.PathLike) -> tuple[dict[str, str | None], dict]:
