@@ -88,9 +88,7 @@ def _parse_fast(data: bytes) -> Any:
     return doc
 
 
-def parse_json(
-    text: str, file: str | os.PathLike | None = None, data: bytes | None = None
-) -> Any:
+def parse_json(text: str, file: str | os.PathLike | None = None, data: bytes | None = None) -> Any:
     """Parse JSON text strictly; every error is an :class:`InputError` naming ``file``.
 
     ``data``: the UTF-8 bytes of ``text`` where the caller has them: parsed by orjson

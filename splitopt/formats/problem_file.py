@@ -157,9 +157,7 @@ def _fast_requests(reqs: list, chains: dict[bytes, Chain]) -> list[Request] | No
     cols: dict[str, list] = {}
     for name in (*_LAYER, *_BOUNDARY):
         if name == "client_memory_bytes":  # optional: zeros where missing
-            cols[name] = [
-                o[name] if name in o else [0.0] * len(o["client_time_s"]) for o in reqs
-            ]
+            cols[name] = [o[name] if name in o else [0.0] * len(o["client_time_s"]) for o in reqs]
         else:
             cols[name] = [o[name] for o in reqs]
         if set(map(type, cols[name])) != {list}:
@@ -207,9 +205,9 @@ def _fast_requests(reqs: list, chains: dict[bytes, Chain]) -> list[Request] | No
     out: list[Request] = []
     for i in range(n):
         L = L_l[i]
-        arrays = {
-            k: np.frombuffer(bufs[k], np.float64, L, 8 * lo_l[i]) for k in _LAYER
-        } | {k: np.frombuffer(bufs[k], np.float64, L + 1, 8 * bo_l[i]) for k in _BOUNDARY}
+        arrays = {k: np.frombuffer(bufs[k], np.float64, L, 8 * lo_l[i]) for k in _LAYER} | {
+            k: np.frombuffer(bufs[k], np.float64, L + 1, 8 * bo_l[i]) for k in _BOUNDARY
+        }
         chain = Chain(
             sla_s=sla_l[i],
             memory_budget_bytes=bud_l[i],

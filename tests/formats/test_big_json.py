@@ -52,10 +52,20 @@ def _doc(**extra: object) -> dict:
         "downlink_s": [0.1, 0.1, 0.1],
         "sla_s": 2,
     }
-    other = {**req, "id": "r1", "memory_budget_bytes": 3, "client_memory_bytes": [1, 2],
-             "weight": 4, "start": "server", "meta": {"k": [1]}}
-    return {"format": "splitopt-problem", "version": 1,
-            "requests": [{**req, **extra}, other, {**req, "id": "r2"}]}
+    other = {
+        **req,
+        "id": "r1",
+        "memory_budget_bytes": 3,
+        "client_memory_bytes": [1, 2],
+        "weight": 4,
+        "start": "server",
+        "meta": {"k": [1]},
+    }
+    return {
+        "format": "splitopt-problem",
+        "version": 1,
+        "requests": [{**req, **extra}, other, {**req, "id": "r2"}],
+    }
 
 
 def _slow(doc: dict) -> object:
