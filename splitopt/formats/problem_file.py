@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from splitopt.problem import (
     Problem,
     Request,
 )
+from splitopt.ragged import BatchProblem, ChainBatch
 
 FORMAT = "splitopt-problem"
 VERSION = 1
@@ -136,12 +138,13 @@ def _scalars(values: list, default: float | None, positive: bool = False) -> np.
     return a + 0.0 if ok.all() else None
 
 
-def _fast_requests(reqs: list, chains: dict[bytes, Chain]) -> list[Request] | None:
-    """The requests of a well-formed document, checked field by field over all
-    requests at once (numpy), or None at the first doubt: the per-request path
+def _fast_problem(reqs: list, name: str, work_unit: str) -> BatchProblem | None:
+    """The problem of a well-formed document, checked field by field over all
+    requests at once (numpy) and held as ragged arrays (:class:`BatchProblem`: no
+    object per request), or None at the first doubt: the per-request path
     (:func:`_request`) then runs and names the first bad field. Every check here is
     at least as strict as that path's, so both accept the same documents and build
-    the same requests."""
+    equal problems."""
     known = set(REQUIRED_REQUEST_FIELDS) | set(OPTIONAL_REQUEST_FIELDS)
     required = set(REQUIRED_REQUEST_FIELDS)
     if set(map(type, reqs)) != {dict}:
@@ -155,21 +158,23 @@ def _fast_requests(reqs: list, chains: dict[bytes, Chain]) -> list[Request] | No
         return None
     n = len(reqs)
     cols: dict[str, list] = {}
-    for name in (*_LAYER, *_BOUNDARY):
-        if name == "client_memory_bytes":  # optional: zeros where missing
-            cols[name] = [o[name] if name in o else [0.0] * len(o["client_time_s"]) for o in reqs]
+    for name_ in (*_LAYER, *_BOUNDARY):
+        if name_ == "client_memory_bytes":  # optional: zeros where missing
+            cols[name_] = [
+                o[name_] if name_ in o else [0.0] * len(o["client_time_s"]) for o in reqs
+            ]
         else:
-            cols[name] = [o[name] for o in reqs]
-        if set(map(type, cols[name])) != {list}:
+            cols[name_] = [o[name_] for o in reqs]
+        if set(map(type, cols[name_])) != {list}:
             return None
     layers = np.fromiter(map(len, cols["client_time_s"]), np.int64, n)
     if (layers == 0).any():
         return None
     flat: dict[str, np.ndarray] = {}
-    for name, extra in [(f, 0) for f in _LAYER] + [(f, 1) for f in _BOUNDARY]:
-        if not np.array_equal(np.fromiter(map(len, cols[name]), np.int64, n), layers + extra):
+    for name_, extra in [(f, 0) for f in _LAYER] + [(f, 1) for f in _BOUNDARY]:
+        if not np.array_equal(np.fromiter(map(len, cols[name_]), np.int64, n), layers + extra):
             return None
-        values = [v for row in cols[name] for v in row]
+        values = list(itertools.chain.from_iterable(cols[name_]))
         if not set(map(type, values)) <= {int, float}:
             return None
         try:
@@ -178,7 +183,7 @@ def _fast_requests(reqs: list, chains: dict[bytes, Chain]) -> list[Request] | No
             return None
         if not (np.isfinite(a).all() and (a >= 0).all()):
             return None
-        flat[name] = a + 0.0  # -0.0 -> 0.0, as Chain stores it
+        flat[name_] = a
     sla = _scalars([o["sla_s"] for o in reqs], 1.0, positive=True)
     weight = _scalars([o.get("weight", 1.0) for o in reqs], 1.0)
     budget = _scalars([o.get("memory_budget_bytes") for o in reqs], None)
@@ -186,38 +191,30 @@ def _fast_requests(reqs: list, chains: dict[bytes, Chain]) -> list[Request] | No
         return None
     if any(o["sla_s"] is None or o.get("weight", 0) is None for o in reqs):
         return None
-    ends = [(o.get("start", "client"), o.get("end", "client")) for o in reqs]
-    flat_ends = [e for pair in ends for e in pair]
-    if not set(map(type, flat_ends)) <= {str} or not set(flat_ends) <= set(LOCATIONS):
+    starts = [o.get("start", "client") for o in reqs]
+    ends = [o.get("end", "client") for o in reqs]
+    if not set(map(type, starts + ends)) <= {str} or not set(starts + ends) <= set(LOCATIONS):
         return None
     metas = [o.get("meta") for o in reqs]
     if not set(map(type, metas)) <= {dict, type(None)} or any(
         "meta" in o and o["meta"] is None for o in reqs
     ):
         return None
-    lo = np.zeros(n + 1, np.int64)
-    np.cumsum(layers, out=lo[1:])
-    bo = lo + np.arange(n + 1)
-    bufs = {k: v.tobytes() for k, v in flat.items()}
-    lo_l, bo_l, L_l = lo.tolist(), bo.tolist(), layers.tolist()
-    sla_l, w_l = sla.tolist(), weight.tolist()
-    bud_l = [None if np.isnan(b) else b for b in budget.tolist()]
-    out: list[Request] = []
-    for i in range(n):
-        L = L_l[i]
-        arrays = {k: np.frombuffer(bufs[k], np.float64, L, 8 * lo_l[i]) for k in _LAYER} | {
-            k: np.frombuffer(bufs[k], np.float64, L + 1, 8 * bo_l[i]) for k in _BOUNDARY
-        }
-        chain = Chain(
-            sla_s=sla_l[i],
-            memory_budget_bytes=bud_l[i],
-            start=ends[i][0],
-            end=ends[i][1],
-            **arrays,  # type: ignore[arg-type]  # frozen float64 views: Chain keeps them
-        )
-        chain = chains.setdefault(chain.key, chain)
-        out.append(Request(id=ids[i], chain=chain, weight=w_l[i], meta=metas[i]))
-    return out
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(layers, out=offsets[1:])
+    batch = ChainBatch(
+        offsets=offsets,
+        sla_s=sla,
+        memory_budget_bytes=budget,
+        start_server=np.array([x == "server" for x in starts], bool),
+        end_server=np.array([x == "server" for x in ends], bool),
+        **flat,
+    )
+    has_meta = any(m is not None for m in metas)
+    try:
+        return BatchProblem(name, batch, ids, weight, metas if has_meta else None, work_unit)
+    except DataError:  # pragma: no cover - the checks above come first
+        return None
 
 
 def problem_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Problem:
@@ -234,11 +231,10 @@ def problem_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Proble
         raise InputError(file, ["requests"], "must be an array of request objects")
     if not reqs:
         raise InputError(file, ["requests"], "must hold at least one request")
-    chains: dict[bytes, Chain] = {}
-    fast = _fast_requests(reqs, chains) if errors._FAST else None
+    fast = _fast_problem(reqs, name, work_unit) if errors._FAST else None
     if fast is not None:
-        return Problem(name=name, requests=tuple(fast), work_unit=work_unit)
-    chains.clear()
+        return fast
+    chains: dict[bytes, Chain] = {}
     requests = []
     seen: dict[str, int] = {}
     for i, obj in enumerate(reqs):

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import orjson
 
 from splitopt._version import __version__
@@ -87,23 +88,39 @@ def solution_to_dict(result: Result, summary: Summary) -> dict:
 
     s = summary
     why = reasons(result)
+    ev = result.evaluation
+    # column by column (what iterating ``result`` gives, without an object per request)
+    n = len(result.statuses)
+    none: list = [None] * n
+    columns = zip(
+        result.problem.ids,
+        result.statuses,
+        ev.placements,
+        map(_num, ev.server_work.tolist()),
+        map(_num, ev.latency_s.tolist()),
+        map(_num, ev.client_memory_bytes.tolist()),
+        np.asarray(ev.feasible, bool).tolist(),
+        none if result.bounds is None else result.bounds,
+        none if result.messages is None else result.messages,
+        strict=True,
+    )
     reqs = []
-    for r in result:
+    for rid, status, placement, work, latency, memory, feasible, bound, message in columns:
         row: dict[str, Any] = {
-            "id": r.id,
-            "status": r.status,
-            "placement": r.placement,
-            "server_work": _num(r.server_work),
-            "latency_s": _num(r.latency_s),
-            "client_memory_bytes": _num(r.client_memory_bytes),
-            "feasible": r.feasible,
+            "id": rid,
+            "status": status,
+            "placement": placement,
+            "server_work": work,
+            "latency_s": latency,
+            "client_memory_bytes": memory,
+            "feasible": feasible,
         }
-        if r.bound is not None:
-            row["bound"] = _num(r.bound)
-        if r.message:
-            row["message"] = r.message
-        if r.id in why:
-            row["reason"] = why[r.id].to_dict()
+        if bound is not None:
+            row["bound"] = _num(bound)
+        if message:
+            row["message"] = message
+        if rid in why:
+            row["reason"] = why[rid].to_dict()
         reqs.append(row)
     return {
         "format": FORMAT,
@@ -335,4 +352,3 @@ def read_runs(file: str | os.PathLike) -> list[RecordedRun]:
         solver = replay_solver(solver, options)  # an old "dp" file is the grid DP
         runs.append(RecordedRun(os.fspath(file), instance, solver, dict(options), placements))
     return runs
-

@@ -10,6 +10,7 @@ import pytest
 from splitopt.formats import errors
 from splitopt.formats import problem_file as pf
 from splitopt.formats.errors import InputError, _parse_fast, parse_json
+from splitopt.ragged import BatchProblem
 
 
 @pytest.mark.parametrize(
@@ -69,18 +70,19 @@ def _doc(**extra: object) -> dict:
 
 
 def _slow(doc: dict) -> object:
-    fast = pf._fast_requests
-    pf._fast_requests = lambda reqs, chains: None  # type: ignore[assignment]
+    fast = pf._fast_problem
+    pf._fast_problem = lambda reqs, name, unit: None  # type: ignore[assignment]
     try:
         return pf.problem_from_dict(doc, "p.json")
     finally:
-        pf._fast_requests = fast
+        pf._fast_problem = fast
 
 
 def test_vectorised_reader_same_problem() -> None:
     doc = _doc()
-    assert pf._fast_requests(doc["requests"], {}) is not None
+    assert pf._fast_problem(doc["requests"], "p", "FLOP") is not None
     fast = pf.problem_from_dict(doc, "p.json")
+    assert isinstance(fast, BatchProblem)
     assert fast == _slow(doc)
     assert len(fast.chains) == 2  # r0 and r2 share one chain
     assert errors._FAST
@@ -109,7 +111,7 @@ def test_vectorised_reader_same_problem() -> None:
 )
 def test_vectorised_reader_same_errors(extra: dict) -> None:
     doc = _doc(**extra)
-    assert pf._fast_requests(doc["requests"], {}) is None
+    assert pf._fast_problem(doc["requests"], "p", "FLOP") is None
     with pytest.raises(InputError) as fast:
         pf.problem_from_dict(doc, "p.json")
     with pytest.raises(InputError) as slow:
