@@ -4,22 +4,26 @@
 Usage::
 
     .venv/bin/python benchmarks/big_json.py [--n 100000] [--layers 8] [--seed 1]
-        [--no-before] [--md benchmarks/generated/big_json.md]
+        [--before SRC] [--md benchmarks/generated/big_json.md]
 
 Measured in one run (same machine, same requests; our synthetic LLM-like data,
 :func:`benchmarks.scale_distinct.llm_batch`, memory budgets on):
 
-- ``kernel``: the bare compute of the default ``dp`` on the chains, the batched
-  label DP (:func:`splitopt.solvers.batch.solve_labels_batch` on the ragged
-  arrays; warm, best of 3);
-- ``read``: :func:`splitopt.formats.problem_file.read_problem` in this process,
-  with the strict stdlib parser alone (``before``) and with orjson (``after``);
-- ``whole``: the CLI command's wall time as a subprocess (imports, read, solve,
-  evaluator, the comparison table, the solution file), with ``SPLITOPT_JSON=stdlib``
-  (``before``: main's parser) and without (``after``).
+- ``kernel``: the bare compute of the default ``dp`` on the same chains, from the
+  ragged arrays (no file, no objects per request): the batched label DP
+  (:func:`splitopt.solvers.batch.solve_labels_batch`) alone, and with the per-chain
+  label DP for the chains whose budget its latency-work optimum breaks
+  (:func:`splitopt.solvers.dp.labels_ragged`: every answer ``dp`` gives). Warm,
+  best of 3.
+- ``read``: :func:`splitopt.formats.problem_file.read_problem` in this process
+  (orjson + the ragged reader).
+- ``whole``: the CLI command's wall time as a subprocess (Python start-up, imports,
+  read, solve, evaluator, greedy reference and comparison table, the solution file),
+  warm numba cache (an untimed run on 500 of the requests first).
+- ``--before SRC``: the same command with ``PYTHONPATH=SRC`` (a source tree of the
+  code to compare with, e.g. ``git archive main | tar -x -C SRC``), same file.
 
-The table (Markdown) goes to ``--md``; the ratio whole/kernel is the figure the
-issue's target (<= 5x) is about.
+The ratio whole/kernel is the figure the target (<= 5x) is about.
 """
 
 from __future__ import annotations
@@ -36,7 +40,9 @@ import numpy as np
 import orjson
 
 from benchmarks.scale_distinct import llm_batch
-from splitopt.ragged import ChainBatch
+from splitopt.ragged import ChainBatch, take
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def problem_bytes(b: ChainBatch, name: str) -> bytes:
@@ -63,43 +69,55 @@ def problem_bytes(b: ChainBatch, name: str) -> bytes:
     return orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-def kernel_s(b: ChainBatch, repeat: int = 3) -> float:
-    """Best-of-``repeat`` wall time of the batched label DP on ``b`` (warm)."""
+def kernel_s(b: ChainBatch, repeat: int = 3) -> tuple[float, float, int]:
+    """Best-of-``repeat`` wall times of the batched label DP alone and of every
+    answer of ``dp`` (batched + per-chain labels), warm; and how many chains the
+    per-chain labels take."""
     from splitopt.solvers.batch import solve_labels_batch, warm_up_batch
-    from splitopt.solvers.dp import RTOL
+    from splitopt.solvers.dp import RTOL, label_chain, labels_ragged
 
     warm_up_batch(grid=False)
-    times = []
+    label_chain(b.chain(0))  # loads the per-chain kernels
+    batch, full = [], []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        solve_labels_batch(b, RTOL)
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        _, _, resolved = solve_labels_batch(b, RTOL)
+        batch.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        labels_ragged(b)
+        full.append(time.perf_counter() - t0)
+    return min(batch), min(full), int((~resolved).sum())
 
 
-def read_s(path: str, fast: bool) -> float:
-    from splitopt.formats import errors
+def read_s(path: str) -> float:
     from splitopt.formats.problem_file import read_problem
 
-    old = errors._FAST
-    errors._FAST = fast
-    try:
-        t0 = time.perf_counter()
-        read_problem(path)
-        return time.perf_counter() - t0
-    finally:
-        errors._FAST = old
+    t0 = time.perf_counter()
+    read_problem(path)
+    return time.perf_counter() - t0
 
 
-def whole_s(path: str, out: str, stdlib: bool) -> float:
+def whole_s(path: str, out: str, src: Path) -> float:
     env = dict(os.environ)
     env.pop("SPLITOPT_JSON", None)
-    if stdlib:
-        env["SPLITOPT_JSON"] = "stdlib"
+    env["PYTHONPATH"] = str(src)
     cmd = [sys.executable, "-m", "splitopt", "solve", path, "--solver", "dp", "--json", out]
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, cwd=src)
     return time.perf_counter() - t0
+
+
+def _commit(src: Path) -> str:
+    """The tree's commit (git), or the first line of ``SRC/.commit`` (an archive)."""
+    if (src / ".commit").is_file():
+        return (src / ".commit").read_text().split()[0]
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=src, capture_output=True, text=True
+        )
+        return out.stdout.strip() or "?"
+    except OSError:
+        return "?"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,37 +125,62 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--layers", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--no-before", action="store_true", help="skip main's (stdlib) path")
+    ap.add_argument("--before", default=None, help="source tree of the code to compare with")
     ap.add_argument("--md", default=None, help="write the Markdown table here")
     a = ap.parse_args(argv)
     b = llm_batch(a.n, a.layers, memory=True, seed=a.seed)
-    rows: list[tuple[str, float, float | None]] = []
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "big.json")
+        out = str(Path(tmp) / "out.json")
         data = problem_bytes(b, "big")
         Path(path).write_bytes(data)
-        k = kernel_s(b)
-        rows.append(("kernel: batched label DP (warm, best of 3)", k, None))
-        paths = [False] if a.no_before else [True, False]
-        for stdlib in paths:
-            tag = "before (stdlib json)" if stdlib else "after (orjson)"
-            rows.append((f"read_problem, {tag}", read_s(path, not stdlib), None))
-        for stdlib in paths:
-            tag = "before (stdlib json)" if stdlib else "after (orjson)"
-            w = whole_s(path, str(Path(tmp) / "out.json"), stdlib)
-            rows.append((f"whole `splitopt solve --solver dp --json`, {tag}", w, w / k))
+        k_batch, k_full, per_chain = kernel_s(b)
+        r = read_s(path)
+        small = str(Path(tmp) / "small.json")  # untimed runs: numba's caches of each tree
+        Path(small).write_bytes(problem_bytes(take(b, np.arange(min(a.n, 500))), "small"))
+        trees = [ROOT] + ([] if a.before is None else [Path(a.before)])
+        for src in trees:
+            whole_s(small, out, src)
+        w = whole_s(path, out, ROOT)
+        before = None if a.before is None else whole_s(path, out, Path(a.before))
+    rows: list[tuple[str, float, str]] = [
+        ("kernel: batched label DP alone (warm, best of 3)", k_batch, ""),
+        (
+            f"kernel: every answer of `dp` (batched + per-chain labels for {per_chain:,} "
+            "chains; warm, best of 3)",
+            k_full,
+            "",
+        ),
+        ("read_problem (orjson, ragged reader)", r, ""),
+        (
+            "whole `splitopt solve FILE --solver dp --json OUT` (this commit)",
+            w,
+            f"{w / k_full:.1f}× / {w / k_batch:.1f}×",
+        ),
+    ]
+    if before is not None:
+        rows.append(
+            (
+                f"whole, the same command on the code of `--before` ({_commit(Path(a.before))})",
+                before,
+                f"{before / k_full:.1f}× / {before / k_batch:.1f}×",
+            )
+        )
     lines = [
         f"# Big JSON: {a.n:,} distinct {a.layers}-layer requests (seed {a.seed}, "
         f"memory budgets), {len(data) / 1e6:.0f} MB of problem JSON",
         "",
         f"Generated by `python benchmarks/big_json.py --n {a.n} --layers {a.layers} "
-        f"--seed {a.seed}` (one run; {os.cpu_count()} cores, shared machine).",
+        f"--seed {a.seed}{' --before SRC' if a.before else ''}` at commit {_commit(ROOT)} "
+        f"(one run; {os.cpu_count()} cores, shared machine, load average {load:.1f} at "
+        "the start).",
         "",
-        "| what | time [s] | ÷ kernel |",
+        "| what | time [s] | ÷ kernel (every answer / batched alone) |",
         "|---|---:|---:|",
     ]
-    for what, t, r in rows:
-        lines.append(f"| {what} | {t:.3f} | {'' if r is None else f'{r:.0f}×'} |")
+    for what, t, ratio in rows:
+        lines.append(f"| {what} | {t:.3f} | {ratio} |")
     text = "\n".join(lines) + "\n"
     print(text)
     if a.md:

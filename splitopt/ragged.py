@@ -25,7 +25,6 @@ from splitopt.problem import (
     DataError,
     Problem,
     Request,
-    frozen_array,
 )
 
 
@@ -366,7 +365,9 @@ class BatchProblem(Problem):
 def _checked(b: ChainBatch) -> ChainBatch:
     """``b`` validated by :class:`Chain`'s rules (finite non-negative arrays of the right
     lengths, at least one layer, SLA >= MIN_SLA_S, finite non-negative budget or NaN)
-    and made canonical and immutable (``-0.0`` -> ``0.0``, arrays over ``bytes``)."""
+    and made canonical (``-0.0`` -> ``0.0``), in arrays of its own. They stay writable
+    numpy arrays, as :func:`batch_of`'s are: the numba kernels take them as compiled
+    (a read-only array is another signature, compiled again); nothing writes them."""
     n = len(b)
     off = np.asarray(b.offsets, np.int64)
     if off.shape != (n + 1,) or off[0] != 0 or (np.diff(off) < 1).any():
@@ -380,7 +381,7 @@ def _checked(b: ChainBatch) -> ChainBatch:
             raise DataError(name, f"has {a.shape[0]} values, expected {want}")
         if not (np.isfinite(a).all() and (a >= 0).all()):
             raise DataError(name, "must be finite and non-negative")
-        out[name] = frozen_array(a)
+        out[name] = a + 0.0
     sla = np.asarray(b.sla_s, np.float64)
     if sla.shape != (n,) or not (np.isfinite(sla).all() and (sla >= MIN_SLA_S).all()):
         raise DataError("sla_s", f"must be finite and >= {MIN_SLA_S:g} s")
@@ -389,10 +390,10 @@ def _checked(b: ChainBatch) -> ChainBatch:
     if budget.shape != (n,) or not (np.isfinite(budget[has]).all() and (budget[has] >= 0).all()):
         raise DataError("memory_budget_bytes", "must be finite and non-negative (or none)")
     return ChainBatch(
-        offsets=np.frombuffer(off.tobytes(), np.int64),
-        sla_s=frozen_array(sla),
-        memory_budget_bytes=frozen_array(budget),
-        start_server=np.frombuffer(np.asarray(b.start_server, bool).tobytes(), bool),
-        end_server=np.frombuffer(np.asarray(b.end_server, bool).tobytes(), bool),
+        offsets=off.copy(),
+        sla_s=sla + 0.0,
+        memory_budget_bytes=budget + 0.0,
+        start_server=np.array(b.start_server, bool),
+        end_server=np.array(b.end_server, bool),
         **out,
     )
