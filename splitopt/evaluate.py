@@ -266,15 +266,21 @@ def evaluate_flat(problem: Problem, on_server: np.ndarray, have: np.ndarray) -> 
         np.frombuffer(buf, bool, count=off[j + 1] - off[j], offset=off[j]) if h else None
         for j, h in enumerate(have.tolist())
     ]
-    idx = problem.chain_index
-    return Evaluation(
-        tuple(map(xs.__getitem__, idx.tolist())),
+    idx = problem.chain_index.tolist()
+    ev = Evaluation(
+        tuple(map(xs.__getitem__, idx)),
         _frozen(lat[idx]),
         _frozen(work[idx]),
         _frozen(mem[idx]),
         _frozen(feas[idx]),
         _frozen(problem.weights),
     )
+    # the "CS" strings of every chain at once (format_placement's text), so that the
+    # cached property needs no step per chain
+    text = format_placement(np.frombuffer(buf, bool))
+    strings = [text[off[j] : off[j + 1]] if h else None for j, h in enumerate(have.tolist())]
+    ev.__dict__["placements"] = tuple(map(strings.__getitem__, idx))
+    return ev
 
 
 def _score_chains_batched(
