@@ -285,6 +285,11 @@ class BatchProblem(Problem):
     """
 
     batch: ChainBatch
+    _ids: list[str]
+    _weights: np.ndarray
+    _metas: list[Mapping | None] | None
+    _chains: _Lazy
+    _requests: _Lazy
 
     def __init__(
         self,
@@ -334,17 +339,23 @@ class BatchProblem(Problem):
     def _request(self, i: int) -> Request:
         meta = None if self._metas is None else self._metas[i]
         chain = self._chains[int(self.chain_index[i])]
-        return Request(id=self._ids[i], chain=chain, weight=float(self._weights[i]), meta=meta)
+        # Request freezes a mapping into a Meta (as for the per-request reader)
+        return Request(
+            id=self._ids[i],
+            chain=chain,  # type: ignore[arg-type]
+            weight=float(self._weights[i]),
+            meta=meta,  # type: ignore[arg-type]
+        )
 
     @property  # type: ignore[override]
     def requests(self) -> tuple[Request, ...]:
         """The requests (a sequence; each built on first access)."""
-        return self._requests  # type: ignore[no-any-return]
+        return self._requests  # type: ignore[return-value]
 
     @property  # type: ignore[override]
     def chains(self) -> tuple[Chain, ...]:
         """The distinct chains (a sequence; each built on first access)."""
-        return self._chains  # type: ignore[no-any-return]
+        return self._chains  # type: ignore[return-value]
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -355,7 +366,7 @@ class BatchProblem(Problem):
 
     @property
     def weights(self) -> np.ndarray:
-        return self._weights  # type: ignore[no-any-return]
+        return self._weights
 
     @property
     def ids(self) -> list[str]:
