@@ -3,11 +3,12 @@ reader and writer uses (strict parsing, path formatting, atomic writes)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -53,18 +54,27 @@ _KEY_SPACE = re.compile(rb'"[ \t\r\n]+:')
 
 
 def _count_keys(obj: Any) -> int:
-    """Keys of every object in a parsed document (lists of numbers are skipped fast)."""
+    """Keys of every object in a parsed document, level by level: the members of all
+    the containers of one level are looked at together (their types at C speed), so
+    long lists of numbers cost no Python step per number."""
     n = 0
-    stack = [obj]
-    while stack:
-        o = stack.pop()
-        if type(o) is dict:
-            n += len(o)
-            stack.extend(v for v in o.values() if type(v) is dict or type(v) is list)
-        elif type(o) is list:
-            kinds = set(map(type, o))  # C speed over long lists of numbers
-            if dict in kinds or list in kinds:
-                stack.extend(v for v in o if type(v) is dict or type(v) is list)
+    level = [obj]
+    while level:
+        dicts = [o for o in level if type(o) is dict]
+        lists = [o for o in level if type(o) is list]
+        n += sum(map(len, dicts))
+
+        def members(dicts: list = dicts, lists: list = lists) -> Iterator[Any]:
+            return itertools.chain(
+                itertools.chain.from_iterable(map(dict.values, dicts)),
+                itertools.chain.from_iterable(lists),
+            )
+
+        kinds = set(map(type, members()))
+        if dict in kinds or list in kinds:
+            level = [v for v in members() if type(v) is dict or type(v) is list]
+        else:
+            level = []
     return n
 
 
@@ -148,6 +158,9 @@ def load_json(file: str | os.PathLike) -> Any:
     try:
         with open(file, "rb") as fh:  # one read: a pipe (``<(cat x.json)``) works
             data = fh.read()
+        doc = _parse_fast(data) if _FAST else None  # bytes: no text copy when it decides
+        if doc is not None:
+            return doc
         text = data.decode("utf-8")
     except FileNotFoundError:
         raise InputError(file, "(file)", "no such file") from None
@@ -155,7 +168,7 @@ def load_json(file: str | os.PathLike) -> Any:
         raise InputError(file, "(file)", "is a directory, not a file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(file, "(file)", f"cannot be read: {exc}") from None
-    return parse_json(text, file, data)
+    return parse_json(text, file)
 
 
 def _finite(obj: Any) -> Any:
