@@ -10,6 +10,7 @@ entry per chain), and the scalars are arrays of length n. Units are those of
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -337,8 +338,27 @@ class BatchProblem(Problem):
         s(self, "_ids", ids)
         s(self, "_weights", np.frombuffer((w + 0.0).tobytes(), dtype=np.float64))
         s(self, "_metas", None if metas is None else list(metas))
-        s(self, "_chains", _Lazy(distinct.shape[0], self.batch.chain))
+        s(self, "_chains", _Lazy(distinct.shape[0], self._chain))
         s(self, "_requests", _Lazy(n, self._request))
+
+    def _chain(self, j: int) -> Chain:
+        """Distinct chain j (its values were checked at construction: not again)."""
+        b = self.batch
+        a, e = int(b.offsets[j]), int(b.offsets[j + 1])
+        c, d = a + j, e + j + 1
+        budget = float(b.memory_budget_bytes[j])
+        return Chain._from_checked(
+            client_time_s=b.client_time_s[a:e],
+            server_time_s=b.server_time_s[a:e],
+            server_work=b.server_work[a:e],
+            uplink_s=b.uplink_s[c:d],
+            downlink_s=b.downlink_s[c:d],
+            client_memory_bytes=b.client_memory_bytes[a:e],
+            sla_s=float(b.sla_s[j]),
+            memory_budget_bytes=None if math.isnan(budget) else budget,
+            start="server" if b.start_server[j] else "client",
+            end="server" if b.end_server[j] else "client",
+        )
 
     def _request(self, i: int) -> Request:
         meta = None if self._metas is None else self._metas[i]

@@ -15,7 +15,7 @@ from splitopt.cli.entry import main
 from splitopt.formats import errors
 from splitopt.formats.problem_file import read_problem
 from splitopt.metrics import accounting, server_only_figures, summarize
-from splitopt.problem import Problem
+from splitopt.problem import BOUNDARY_FIELDS, LAYER_FIELDS, Problem, is_frozen
 from splitopt.ragged import BatchProblem
 from splitopt.solvers import get_solver
 
@@ -84,6 +84,13 @@ def test_batch_problem_equals_per_request_problem(problems: tuple) -> None:
     assert fast == slow and hash(fast) == hash(slow)
     assert pickle.loads(pickle.dumps(fast)) == slow
     assert tuple(fast.requests) == slow.requests
+    for a, b in zip(fast.chains, slow.chains, strict=True):  # built without re-checking
+        assert a.key == b.key and a == b and a.sla_s == b.sla_s
+        assert a.memory_budget_bytes == b.memory_budget_bytes and (a.start, a.end) == (
+            b.start,
+            b.end,
+        )
+        assert all(is_frozen(getattr(a, f)) for f in LAYER_FIELDS + BOUNDARY_FIELDS)
 
 
 @pytest.mark.parametrize("solver", ["dp", "greedy", "dp-exact", "server-only"])
