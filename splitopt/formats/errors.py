@@ -47,8 +47,7 @@ def _find(obj: Any, path: list[str | int]) -> tuple[list[str | int], str] | None
 
 
 #: ``SPLITOPT_JSON=stdlib`` selects the standard library's parser and the per-request
-#: problem reader alone (the reference
-#: path, and the "before" of ``benchmarks/big_json.py``)
+#: problem reader alone (the reference path the tests compare the fast one with)
 _FAST = os.environ.get("SPLITOPT_JSON", "") != "stdlib"
 _KEY_SPACE = re.compile(rb'"[ \t\r\n]+:')
 
