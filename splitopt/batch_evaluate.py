@@ -18,8 +18,15 @@ from splitopt.ragged import ChainBatch
 
 def _score_group(batch: ChainBatch, idx: np.ndarray, L: int, x_flat: np.ndarray) -> tuple:
     rows = batch.offsets[idx][:, None] + np.arange(L)
+    return score_rows(batch, idx, L, x_flat[rows])
+
+
+def score_rows(batch: ChainBatch, idx: np.ndarray, L: int, x: np.ndarray) -> tuple:
+    """Latency (s), server work and client memory (bytes) of placement ``x[r]``
+    (bool, shape (len(idx), L)) of chain ``idx[r]`` (all of ``L`` layers): the
+    expressions of :func:`splitopt.evaluate.score_batch`, row by row."""
+    rows = batch.offsets[idx][:, None] + np.arange(L)
     brows = batch.offsets[idx][:, None] + idx[:, None] + np.arange(L + 1)
-    x = x_flat[rows]
     k = idx.shape[0]
     start = batch.start_server[idx][:, None]
     end = batch.end_server[idx][:, None]
@@ -35,6 +42,21 @@ def _score_group(batch: ChainBatch, idx: np.ndarray, L: int, x_flat: np.ndarray)
     memory = np.where(x, 0.0, batch.client_memory_bytes[rows]).sum(axis=1)
     assert latency.shape == (k,)
     return latency, work, memory
+
+
+def feasible_rows(
+    batch: ChainBatch, idx: np.ndarray, latency: np.ndarray, memory: np.ndarray, rtol: float
+) -> np.ndarray:
+    """:func:`splitopt.evaluate.feasible_mask` of chains ``idx``; ``latency`` and
+    ``memory`` of shape (len(idx),) or (len(idx), K)."""
+    lat, mem = np.asarray(latency), np.asarray(memory)
+    col = (slice(None),) + (None,) * (lat.ndim - 1)
+    ok = lat <= (batch.sla_s[idx] * (1.0 + rtol))[col]
+    budget = batch.memory_budget_bytes[idx]
+    has = ~np.isnan(budget)
+    with np.errstate(invalid="ignore"):
+        ok &= ~has[col] | (mem <= (budget * (1.0 + rtol))[col])
+    return ok
 
 
 def score_flat(

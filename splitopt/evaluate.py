@@ -215,7 +215,7 @@ def evaluate_chains(
     if k >= BATCH_MIN_CHAINS and (scores is None or all(s is None for s in scores)):
         xs, (lat, work, mem, feas) = _score_chains_batched(problem, placements)
     for j, (chain, p) in enumerate(zip(problem.chains, placements, strict=True)):
-        if len(xs) == k:
+        if len(xs) == k:  # scored batched above
             break
         if p is None:
             xs.append(None)
@@ -247,19 +247,52 @@ def evaluate_chains(
 BATCH_MIN_CHAINS = 64
 
 
+def evaluate_flat(problem: Problem, on_server: np.ndarray, have: np.ndarray) -> Evaluation:
+    """:func:`evaluate_chains` of one placement per distinct chain given flat:
+    ``on_server`` bool[offsets[-1]] over :func:`~splitopt.ragged.batch_of` the problem
+    (the batched solvers' output), ``have`` bool[distinct chains] (False: no placement,
+    NaN figures). The same figures and placements as :func:`evaluate_chains` (scored
+    by :func:`~splitopt.batch_evaluate.score_flat`), without one Python object per
+    chain but the placements' read-only views."""
+    batch = batch_of(problem)
+    k = len(batch)
+    have = np.asarray(have, dtype=bool)
+    if have.shape != (k,):
+        raise PlacementError(f"{have.shape[0]} placements for {k} distinct chains")
+    buf = np.ascontiguousarray(on_server, dtype=bool).tobytes()
+    lat, work, mem, feas = score_flat(batch, np.frombuffer(buf, bool), have, RTOL)
+    off = batch.offsets.tolist()
+    xs = [
+        np.frombuffer(buf, bool, count=off[j + 1] - off[j], offset=off[j]) if h else None
+        for j, h in enumerate(have.tolist())
+    ]
+    idx = problem.chain_index.tolist()
+    ev = Evaluation(
+        tuple(map(xs.__getitem__, idx)),
+        _frozen(lat[idx]),
+        _frozen(work[idx]),
+        _frozen(mem[idx]),
+        _frozen(feas[idx]),
+        _frozen(problem.weights),
+    )
+    # the "CS" strings of every chain at once (format_placement's text), so that the
+    # cached property needs no step per chain
+    text = format_placement(np.frombuffer(buf, bool))
+    strings = [text[off[j] : off[j + 1]] if h else None for j, h in enumerate(have.tolist())]
+    ev.__dict__["placements"] = tuple(map(strings.__getitem__, idx))
+    return ev
+
+
 def _score_chains_batched(
     problem: Problem, placements: Sequence[np.ndarray | None]
 ) -> tuple[list[np.ndarray | None], tuple[np.ndarray, ...]]:
     batch = batch_of(problem)
+    lengths = batch.num_layers.tolist()
     xs = [
-        None if p is None else as_placement(p, c.num_layers)
-        for c, p in zip(problem.chains, placements, strict=True)
+        None if p is None else as_placement(p, n) for n, p in zip(lengths, placements, strict=True)
     ]
     have = np.array([x is not None for x in xs], dtype=bool)
-    parts = [
-        np.zeros(c.num_layers, bool) if x is None else x
-        for c, x in zip(problem.chains, xs, strict=True)
-    ]
+    parts = [np.zeros(n, bool) if x is None else x for n, x in zip(lengths, xs, strict=True)]
     flat = np.concatenate(parts) if parts else np.zeros(0, bool)
     return xs, score_flat(batch, flat, have, RTOL)
 

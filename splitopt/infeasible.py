@@ -183,10 +183,9 @@ def reasons(result: Result) -> dict[str, Reason]:
     by request id (requests sharing a chain share one analysis)."""
     cache: dict[int, Reason] = {}
     out: dict[str, Reason] = {}
-    feasible = result.evaluation.feasible
-    for i, req in enumerate(result.problem.requests):
-        if bool(feasible[i]):
-            continue
+    requests = result.problem.requests
+    for i in np.flatnonzero(~np.asarray(result.evaluation.feasible, bool)).tolist():
+        req = requests[i]  # only the unserved (a big problem builds requests on access)
         key = id(req.chain)
         if key not in cache:
             cache[key] = explain(req.chain)

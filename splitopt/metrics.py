@@ -4,25 +4,47 @@ gains between solvers, throughput. All from the evaluator's numbers."""
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
-from splitopt.evaluate import feasible_mask, score_batch
+from splitopt.batch_evaluate import score_flat
+from splitopt.evaluate import BATCH_MIN_CHAINS, RTOL, feasible_mask, score_batch
 from splitopt.problem import Problem
+from splitopt.ragged import batch_of
 from splitopt.solution import Result
+
+_SERVER_ONLY: dict[int, tuple[weakref.ref, tuple[np.ndarray, np.ndarray]]] = {}
 
 
 def server_only_figures(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    """Per-request server-only work W(S…S) and whether server-only is feasible."""
-    work = np.empty(len(problem.chains))
-    ok = np.empty(len(problem.chains), dtype=bool)
-    for j, c in enumerate(problem.chains):
-        lat, w, mem = score_batch(c, np.ones((1, c.num_layers), dtype=bool))
-        work[j] = w[0]
-        ok[j] = feasible_mask(c, lat, mem)[0]
+    """Per-request server-only work W(S…S) and whether server-only is feasible
+    (read-only arrays; computed once per problem object while it lives)."""
+    key = id(problem)
+    hit = _SERVER_ONLY.get(key)
+    if hit is not None and hit[0]() is problem:
+        return hit[1]
+    k = len(problem.chains)
+    if k >= BATCH_MIN_CHAINS:  # all chains at once, the same figures (batch_evaluate)
+        batch = batch_of(problem)
+        _, work, _, ok = score_flat(batch, np.ones(int(batch.offsets[-1]), bool), None, RTOL)
+    else:
+        work = np.empty(k)
+        ok = np.empty(k, dtype=bool)
+        for j, c in enumerate(problem.chains):
+            lat, w, mem = score_batch(c, np.ones((1, c.num_layers), dtype=bool))
+            work[j] = w[0]
+            ok[j] = feasible_mask(c, lat, mem)[0]
     idx = problem.chain_index
-    return work[idx], ok[idx]
+    out = (_frozen(work[idx]), _frozen(ok[idx]))
+    _SERVER_ONLY[key] = (weakref.ref(problem), out)
+    weakref.finalize(problem, _SERVER_ONLY.pop, key, None)
+    return out
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    return np.frombuffer(a.tobytes(), dtype=a.dtype)
 
 
 @dataclass(frozen=True)

@@ -263,11 +263,29 @@ class Chain:
         for name in ("start", "end"):
             if getattr(self, name) not in LOCATIONS:
                 raise DataError(name, f"must be 'client' or 'server', got {getattr(self, name)!r}")
+        s(self, "key", self._digest())
+
+    def _digest(self) -> bytes:
         h = hashlib.blake2b(digest_size=16)
         for name in LAYER_FIELDS + BOUNDARY_FIELDS:
             h.update(getattr(self, name).tobytes())
         h.update(repr((self.sla_s, self.memory_budget_bytes, self.start, self.end)).encode())
-        s(self, "key", h.digest())
+        return h.digest()
+
+    @classmethod
+    def _from_checked(cls, **values: Any) -> Chain:
+        """A chain of values that already passed these very checks, over all chains at
+        once (:class:`~splitopt.ragged.BatchProblem`): float64 arrays, canonical
+        (no ``-0.0``), finite, non-negative, of matching lengths; a valid SLA, budget
+        and ends. The arrays are copied into immutable memory as usual; only the
+        checks are not repeated. Internal: anything else goes through ``Chain(...)``."""
+        self = object.__new__(cls)
+        for name in _ARRAY_FIELDS:
+            object.__setattr__(self, name, frozen_array(values[name]))
+        for name in ("sla_s", "memory_budget_bytes", "start", "end"):
+            object.__setattr__(self, name, values[name])
+        object.__setattr__(self, "key", self._digest())
+        return self
 
     # Value semantics: two chains are equal when every number is (the arrays are
     # canonical -- -0.0 stored as 0.0 -- so equal values have equal bytes and the

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from splitopt.evaluate import Evaluation, Score, evaluate, evaluate_chains
+from splitopt.evaluate import Evaluation, Score, evaluate, evaluate_chains, evaluate_flat
 from splitopt.problem import Problem
 
 STATUSES: tuple[str, ...] = ("optimal", "feasible", "infeasible", "time_limit", "error")
@@ -101,6 +101,41 @@ class Result:
 
         def spread(values: Sequence | None) -> list | None:
             return None if values is None else [values[j] for j in idx]
+
+        return cls._wrap(
+            problem,
+            solver,
+            spread(statuses),  # type: ignore[arg-type]
+            ev,
+            runtime_s,
+            options,
+            spread(bounds),
+            spread(messages),
+        )
+
+    @classmethod
+    def from_flat(
+        cls,
+        problem: Problem,
+        solver: str,
+        statuses: Sequence[str],
+        on_server: np.ndarray,
+        have: np.ndarray,
+        runtime_s: float,
+        options: dict | None = None,
+        bounds: Sequence[float | None] | None = None,
+        messages: Sequence[str | None] | None = None,
+    ) -> Result:
+        """As :meth:`from_chains`, from the answers of a batched solver: per distinct
+        chain a status, whether it has a placement (``have``), and the placements
+        concatenated (``on_server`` over :func:`~splitopt.ragged.batch_of` the
+        problem; :func:`~splitopt.evaluate.evaluate_flat`). The same result as
+        :meth:`from_chains` of the same answers."""
+        ev = evaluate_flat(problem, on_server, have)
+        idx = problem.chain_index.tolist()
+
+        def spread(values: Sequence | None) -> list | None:
+            return None if values is None else list(map(values.__getitem__, idx))
 
         return cls._wrap(
             problem,

@@ -3,11 +3,15 @@ reader and writer uses (strict parsing, path formatting, atomic writes)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from typing import Any
+
+import orjson
 
 from splitopt.errors import InputError, JsonPath, format_path  # noqa: F401 - re-exported
 from splitopt.outputs import write_text
@@ -42,13 +46,71 @@ def _find(obj: Any, path: list[str | int]) -> tuple[list[str | int], str] | None
     return None
 
 
-def parse_json(text: str, file: str | os.PathLike | None = None) -> Any:
+#: ``SPLITOPT_JSON=stdlib`` selects the standard library's parser and the per-request
+#: problem reader alone (the reference path the tests compare the fast one with)
+_FAST = os.environ.get("SPLITOPT_JSON", "") != "stdlib"
+_KEY_SPACE = re.compile(rb'"[ \t\r\n]+:')
+
+
+def _count_keys(obj: Any) -> int:
+    """Keys of every object in a parsed document, level by level: the members of all
+    the containers of one level are looked at together (their types at C speed), so
+    long lists of numbers cost no Python step per number."""
+    n = 0
+    level = [obj]
+    while level:
+        dicts = [o for o in level if type(o) is dict]
+        lists = [o for o in level if type(o) is list]
+        n += sum(map(len, dicts))
+
+        def members(dicts: list = dicts, lists: list = lists) -> Iterator[Any]:
+            return itertools.chain(
+                itertools.chain.from_iterable(map(dict.values, dicts)),
+                itertools.chain.from_iterable(lists),
+            )
+
+        kinds = set(map(type, members()))
+        if dict in kinds or list in kinds:
+            level = [v for v in members() if type(v) is dict or type(v) is list]
+        else:
+            level = []
+    return n
+
+
+def _parse_fast(data: bytes) -> Any:
+    """The document of ``data`` by orjson, or ``None`` where the strict parser must
+    decide (orjson refused it, or a repeated key cannot be ruled out).
+
+    orjson rejects ``NaN``/``Infinity``, malformed text and too-deep nesting (the strict
+    parser then names the error) but keeps the last of repeated keys silently. Repeated
+    keys are ruled out exactly: with no escaped quote and no blank before a colon after a
+    quote, every key is one ``":`` in the text and every other ``":`` only adds to
+    the count, so the text's count equals the parsed keys only if no key repeats."""
+    if b'\\"' in data or _KEY_SPACE.search(data) is not None:
+        return None
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if data.count(b'":') != _count_keys(doc):
+        return None
+    return doc
+
+
+def parse_json(text: str, file: str | os.PathLike | None = None, data: bytes | None = None) -> Any:
     """Parse JSON text strictly; every error is an :class:`InputError` naming ``file``.
+
+    ``data``: the UTF-8 bytes of ``text`` where the caller has them: parsed by orjson
+    (fast) where that gives the same document, else by the strict parser below.
 
     Rejected, with the JSON path where it can be named: ``NaN``/``Infinity``
     literals, a key repeated in one object, nesting deeper than Python's parser
     allows (about 1000 levels), malformed text.
     """
+    if data is not None and _FAST:
+        doc = _parse_fast(data)
+        if doc is not None:
+            return doc
     flagged = False
 
     def constant(literal: str) -> _NonFinite:
@@ -95,6 +157,9 @@ def load_json(file: str | os.PathLike) -> Any:
     try:
         with open(file, "rb") as fh:  # one read: a pipe (``<(cat x.json)``) works
             data = fh.read()
+        doc = _parse_fast(data) if _FAST else None  # bytes: no text copy when it decides
+        if doc is not None:
+            return doc
         text = data.decode("utf-8")
     except FileNotFoundError:
         raise InputError(file, "(file)", "no such file") from None

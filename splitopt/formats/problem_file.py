@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from splitopt.formats import errors
 from splitopt.formats.errors import (
     InputError,
     check_fields,
@@ -19,7 +21,16 @@ from splitopt.formats.errors import (
     load_json,
     write_text_atomic,
 )
-from splitopt.problem import LOCATIONS, WORK_UNITS, Chain, DataError, Problem, Request
+from splitopt.problem import (
+    LOCATIONS,
+    MIN_SLA_S,
+    WORK_UNITS,
+    Chain,
+    DataError,
+    Problem,
+    Request,
+)
+from splitopt.ragged import BatchProblem, ChainBatch
 
 FORMAT = "splitopt-problem"
 VERSION = 1
@@ -102,6 +113,110 @@ def _request(file: Any, obj: Any, i: int, chains: dict[bytes, Chain]) -> Request
     return Request(id=rid, chain=chain, weight=weight, meta=obj.get("meta"))
 
 
+_NUMBER = (int, float)
+_LAYER = ("client_time_s", "server_time_s", "server_work", "client_memory_bytes")
+_BOUNDARY = ("uplink_s", "downlink_s")
+
+
+def _scalars(values: list, default: float | None, positive: bool = False) -> np.ndarray | None:
+    """float64 of JSON numbers (``None``/missing -> ``default``), or None where any is
+    not a finite number of the right sign (the per-request path then names it)."""
+    got = [default if v is None else v for v in values]
+    kinds = set(map(type, got))
+    if default is None and type(None) in kinds:
+        kinds.discard(type(None))
+        got = [np.nan if v is None else v for v in got]
+        kinds.add(float)
+    if not kinds <= {int, float}:
+        return None
+    try:
+        a = np.array(got, dtype=np.float64)
+    except (OverflowError, ValueError):
+        return None
+    ok = np.isnan(a) if default is None else np.zeros(len(a), bool)
+    ok |= np.isfinite(a) & ((a > 0) if positive else (a >= 0))
+    return a + 0.0 if ok.all() else None
+
+
+def _fast_problem(reqs: list, name: str, work_unit: str) -> BatchProblem | None:
+    """The problem of a well-formed document, checked field by field over all
+    requests at once (numpy) and held as ragged arrays (:class:`BatchProblem`: no
+    object per request), or None at the first doubt: the per-request path
+    (:func:`_request`) then runs and names the first bad field. Every check here is
+    at least as strict as that path's, so both accept the same documents and build
+    equal problems."""
+    known = set(REQUIRED_REQUEST_FIELDS) | set(OPTIONAL_REQUEST_FIELDS)
+    required = set(REQUIRED_REQUEST_FIELDS)
+    if set(map(type, reqs)) != {dict}:
+        return None
+    for obj in reqs:
+        keys = obj.keys()
+        if not (required <= keys and keys <= known):
+            return None
+    ids = [o["id"] for o in reqs]
+    if set(map(type, ids)) != {str} or "" in ids or len(set(ids)) != len(ids):
+        return None
+    n = len(reqs)
+    cols: dict[str, list] = {}
+    for name_ in (*_LAYER, *_BOUNDARY):
+        if name_ == "client_memory_bytes":  # optional: zeros where missing
+            cols[name_] = [
+                o[name_] if name_ in o else [0.0] * len(o["client_time_s"]) for o in reqs
+            ]
+        else:
+            cols[name_] = [o[name_] for o in reqs]
+        if set(map(type, cols[name_])) != {list}:
+            return None
+    layers = np.fromiter(map(len, cols["client_time_s"]), np.int64, n)
+    if (layers == 0).any():
+        return None
+    flat: dict[str, np.ndarray] = {}
+    for name_, extra in [(f, 0) for f in _LAYER] + [(f, 1) for f in _BOUNDARY]:
+        if not np.array_equal(np.fromiter(map(len, cols[name_]), np.int64, n), layers + extra):
+            return None
+        values = list(itertools.chain.from_iterable(cols[name_]))
+        if not set(map(type, values)) <= {int, float}:
+            return None
+        try:
+            a = np.array(values, dtype=np.float64)
+        except (OverflowError, ValueError):
+            return None
+        if not (np.isfinite(a).all() and (a >= 0).all()):
+            return None
+        flat[name_] = a
+    sla = _scalars([o["sla_s"] for o in reqs], 1.0, positive=True)
+    weight = _scalars([o.get("weight", 1.0) for o in reqs], 1.0)
+    budget = _scalars([o.get("memory_budget_bytes") for o in reqs], None)
+    if sla is None or weight is None or budget is None or (sla < MIN_SLA_S).any():
+        return None
+    if any(o["sla_s"] is None or o.get("weight", 0) is None for o in reqs):
+        return None
+    starts = [o.get("start", "client") for o in reqs]
+    ends = [o.get("end", "client") for o in reqs]
+    if not set(map(type, starts + ends)) <= {str} or not set(starts + ends) <= set(LOCATIONS):
+        return None
+    metas = [o.get("meta") for o in reqs]
+    if not set(map(type, metas)) <= {dict, type(None)} or any(
+        "meta" in o and o["meta"] is None for o in reqs
+    ):
+        return None
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(layers, out=offsets[1:])
+    batch = ChainBatch(
+        offsets=offsets,
+        sla_s=sla,
+        memory_budget_bytes=budget,
+        start_server=np.array([x == "server" for x in starts], bool),
+        end_server=np.array([x == "server" for x in ends], bool),
+        **flat,
+    )
+    has_meta = any(m is not None for m in metas)
+    try:
+        return BatchProblem(name, batch, ids, weight, metas if has_meta else None, work_unit)
+    except DataError:  # pragma: no cover - the checks above come first
+        return None
+
+
 def problem_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Problem:
     """Validate a parsed ``splitopt-problem`` document and build the :class:`Problem`."""
     check_header(file, doc, FORMAT, VERSION)
@@ -116,6 +231,9 @@ def problem_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Proble
         raise InputError(file, ["requests"], "must be an array of request objects")
     if not reqs:
         raise InputError(file, ["requests"], "must hold at least one request")
+    fast = _fast_problem(reqs, name, work_unit) if errors._FAST else None
+    if fast is not None:
+        return fast
     chains: dict[bytes, Chain] = {}
     requests = []
     seen: dict[str, int] = {}

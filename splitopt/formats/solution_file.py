@@ -7,7 +7,11 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import orjson
+
 from splitopt._version import __version__
+from splitopt.formats import errors
 from splitopt.formats.errors import (
     InputError,
     check_fields,
@@ -84,23 +88,39 @@ def solution_to_dict(result: Result, summary: Summary) -> dict:
 
     s = summary
     why = reasons(result)
+    ev = result.evaluation
+    # column by column (what iterating ``result`` gives, without an object per request)
+    n = len(result.statuses)
+    none: list = [None] * n
+    columns = zip(
+        result.problem.ids,
+        result.statuses,
+        ev.placements,
+        map(_num, ev.server_work.tolist()),
+        map(_num, ev.latency_s.tolist()),
+        map(_num, ev.client_memory_bytes.tolist()),
+        np.asarray(ev.feasible, bool).tolist(),
+        none if result.bounds is None else result.bounds,
+        none if result.messages is None else result.messages,
+        strict=True,
+    )
     reqs = []
-    for r in result:
+    for rid, status, placement, work, latency, memory, feasible, bound, message in columns:
         row: dict[str, Any] = {
-            "id": r.id,
-            "status": r.status,
-            "placement": r.placement,
-            "server_work": _num(r.server_work),
-            "latency_s": _num(r.latency_s),
-            "client_memory_bytes": _num(r.client_memory_bytes),
-            "feasible": r.feasible,
+            "id": rid,
+            "status": status,
+            "placement": placement,
+            "server_work": work,
+            "latency_s": latency,
+            "client_memory_bytes": memory,
+            "feasible": feasible,
         }
-        if r.bound is not None:
-            row["bound"] = _num(r.bound)
-        if r.message:
-            row["message"] = r.message
-        if r.id in why:
-            row["reason"] = why[r.id].to_dict()
+        if bound is not None:
+            row["bound"] = _num(bound)
+        if message:
+            row["message"] = message
+        if rid in why:
+            row["reason"] = why[rid].to_dict()
         reqs.append(row)
     return {
         "format": FORMAT,
@@ -127,7 +147,7 @@ def solution_to_dict(result: Result, summary: Summary) -> dict:
 
 def write_solution(result: Result, summary: Summary, file: str | os.PathLike) -> None:
     """Write a solution file atomically."""
-    write_text_atomic(file, dumps(solution_to_dict(result, summary)))
+    write_text_atomic(file, _doc_text(solution_to_dict(result, summary)))
 
 
 def solution_dumps(result: Result | list[Result], summary: Summary | list[Summary]) -> str:
@@ -135,8 +155,24 @@ def solution_dumps(result: Result | list[Result], summary: Summary | list[Summar
     list*: ``evaluate`` reads both, see :func:`read_solutions`); one summary each."""
     if isinstance(result, list):
         assert isinstance(summary, list)
-        return dumps([solution_to_dict(r, s) for r, s in zip(result, summary, strict=True)])
-    return dumps(solution_to_dict(result, summary))  # type: ignore[arg-type]
+        docs = [_doc_text(solution_to_dict(r, s)) for r, s in zip(result, summary, strict=True)]
+        return "[\n" + ",\n".join(docs) + "\n]"
+    return _doc_text(solution_to_dict(result, summary))  # type: ignore[arg-type]
+
+
+def _doc_text(doc: dict) -> str:
+    """JSON text of one solution document: the header as :func:`dumps` writes it, the
+    requests one compact line each by orjson (fast on big files; non-finite numbers
+    become ``null`` in both)."""
+    if not errors._FAST:
+        return dumps(doc)
+    rows = doc["requests"]
+    head = dumps({**doc, "requests": []})
+    assert head.endswith('"requests": []\n}')
+    if not rows:
+        return head
+    body = b",\n".join(map(orjson.dumps, rows)).decode()
+    return head[: -len("[]\n}")] + "[\n" + body + "\n]\n}"
 
 
 def read_placements(file: str | os.PathLike) -> tuple[dict[str, str | None], dict]:
@@ -316,4 +352,3 @@ def read_runs(file: str | os.PathLike) -> list[RecordedRun]:
         solver = replay_solver(solver, options)  # an old "dp" file is the grid DP
         runs.append(RecordedRun(os.fspath(file), instance, solver, dict(options), placements))
     return runs
-

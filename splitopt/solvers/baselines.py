@@ -24,8 +24,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from splitopt.evaluate import RTOL, feasible_mask, score, score_batch
+from splitopt.batch_evaluate import feasible_rows, score_rows
+from splitopt.evaluate import BATCH_MIN_CHAINS, RTOL, feasible_mask, score, score_batch
 from splitopt.problem import Chain, Problem
+from splitopt.ragged import ChainBatch, batch_of
+from splitopt.solution import Result
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
 
 #: brute-force refuses chains longer than this (2^L placements).
@@ -100,6 +103,90 @@ class Greedy(Solver):
         # All prefixes C^k S^(L-k) at once (O(L)); greedy keeps the longest feasible run
         # from k = 0, confirmed (and at rounding edges corrected) by the evaluator.
         return longest_feasible_run(chain, prefix_scores(chain), cut_placement)
+
+    def solve(self, problem: Problem) -> Result:
+        """As :meth:`Solver.solve`; many distinct chains (no time limit) at once
+        (:func:`greedy_flat`: the same answers, without one step per chain)."""
+        if len(problem.chains) < BATCH_MIN_CHAINS or self.time_limit is not None:
+            return super().solve(problem)
+        t0 = time.perf_counter()
+        statuses, x, have, messages = greedy_flat(batch_of(problem))
+        return Result.from_flat(
+            problem,
+            self.name,
+            statuses,
+            x,
+            have,
+            time.perf_counter() - t0,
+            options=self.describe_options(),
+            bounds=[None] * len(statuses),
+            messages=messages,
+        )
+
+
+def greedy_flat(batch: ChainBatch) -> tuple[list[str], np.ndarray, np.ndarray, list[str | None]]:
+    """:meth:`Greedy.solve_chain` of every chain of ``batch`` at once, chains of one
+    length together, with the same arithmetic (prefix sums as :func:`prefix_scores`,
+    confirmation by the evaluator's expressions, :func:`score_rows`): (statuses,
+    placements bool[offsets[-1]], whether each chain has one, messages)."""
+    n = len(batch)
+    x_flat = np.zeros(int(batch.offsets[-1]), bool)
+    have = np.zeros(n, bool)
+    lengths = batch.num_layers
+    for L in np.unique(lengths).tolist():
+        idx = np.flatnonzero(lengths == L)
+        layer = np.arange(L)
+
+        def fits(
+            rows: np.ndarray, cut: np.ndarray, L: int = L, layer: np.ndarray = layer
+        ) -> np.ndarray:
+            x = layer[None, :] >= cut[:, None]
+            lat, _, mem = score_rows(batch, rows, L, x)
+            return feasible_rows(batch, rows, lat, mem, RTOL)
+
+        ok0 = fits(idx, np.zeros(idx.shape[0], np.int64))
+        g = idx[ok0]
+        rows = batch.offsets[g][:, None] + layer
+        brows = batch.boundary_offsets[g][:, None] + np.arange(L + 1)
+        zero = np.zeros((g.shape[0], 1))
+        a = np.concatenate([zero, np.cumsum(batch.client_time_s[rows], axis=1)], axis=1)
+        c = np.concatenate([zero, np.cumsum(batch.server_time_s[rows], axis=1)], axis=1)
+        m = np.concatenate([zero, np.cumsum(batch.client_memory_bytes[rows], axis=1)], axis=1)
+        kk = np.arange(L + 1)
+        start = batch.start_server[g][:, None]
+        end = batch.end_server[g][:, None]
+        up, down = batch.uplink_s[brows], batch.downlink_s[brows]
+        x0 = kk == 0
+        last = kk < L
+        trans = np.where(~start & x0, up[:, :1], 0.0) + np.where(start & ~x0, down[:, :1], 0.0)
+        inner = (kk >= 1) & (kk <= L - 1)
+        trans = trans + np.where(inner, up[:, np.clip(kk, 0, L)], 0.0)
+        trans = (
+            trans
+            + np.where(~last & end, up[:, L : L + 1], 0.0)
+            + np.where(last & ~end, down[:, L : L + 1], 0.0)
+        )
+        lat = a + (c[:, L : L + 1] - c) + trans
+        ok = feasible_rows(batch, g, lat, m, RTOL)
+        k = np.where(ok.all(axis=1), L, np.argmin(ok, axis=1) - 1)
+        k = np.maximum(k, 0)
+        act = np.flatnonzero(k > 0)  # back off while the evaluator refuses the cut
+        while act.size:
+            bad = ~fits(g[act], k[act])
+            act = act[bad]
+            k[act] -= 1
+            act = act[k[act] > 0]
+        act = np.flatnonzero(k < L)  # and forward while it accepts the next one
+        while act.size:
+            good = fits(g[act], k[act] + 1)
+            act = act[good]
+            k[act] += 1
+            act = act[k[act] < L]
+        x_flat[rows] = layer[None, :] >= k[:, None]
+        have[g] = True
+    statuses = np.where(have, "feasible", "infeasible").tolist()
+    messages: list[str | None] = [None if h else "server-only is infeasible" for h in have.tolist()]
+    return statuses, x_flat, have, messages
 
 
 def longest_feasible_run(

@@ -339,18 +339,33 @@ def labels_result(solver: Solver, problem: Problem) -> Result:
     t0 = time.perf_counter()
     batch = batch_of(problem)
     best, x, resolved = solve_labels_batch(batch, RTOL)
-    off = batch.offsets.tolist()
-    buf = x.tobytes()
-    answers: list[ChainSolution] = []
-    for i, chain in enumerate(problem.chains):
-        if not resolved[i]:
-            answers.append(label_chain(chain))
-        elif not math.isfinite(best[i]):
-            answers.append(ChainSolution("infeasible", None))
-        else:
-            xi = np.frombuffer(buf, bool, count=off[i + 1] - off[i], offset=off[i])
-            answers.append(ChainSolution("optimal", xi))
-    return solver.result(problem, answers, time.perf_counter() - t0)
+    # flat answers (no object per chain: Result.from_flat), as Solver.result of the
+    # per-chain answers would give them
+    have = np.isfinite(best)
+    statuses = np.where(have, "optimal", "infeasible").astype(object)
+    k = len(batch)
+    bounds: list[float | None] = [None] * k
+    messages: list[str | None] = [None] * k
+    todo = np.flatnonzero(~np.asarray(resolved, bool)).tolist()
+    if todo:
+        x = x.copy()
+        off = batch.offsets
+    for i in todo:
+        sol = label_chain(problem.chains[i])
+        statuses[i], bounds[i], messages[i] = sol.status, sol.bound, sol.message
+        have[i] = sol.placement is not None
+        x[off[i] : off[i + 1]] = False if sol.placement is None else sol.placement
+    return Result.from_flat(
+        problem,
+        solver.name,
+        statuses.tolist(),
+        x,
+        have,
+        time.perf_counter() - t0,
+        options=solver.describe_options(),
+        bounds=bounds,
+        messages=messages,
+    )
 
 
 def labels_ragged(batch: ChainBatch) -> tuple[list[str], np.ndarray, np.ndarray]:

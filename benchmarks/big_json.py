@@ -1,0 +1,225 @@
+"""Big JSON benchmark: n distinct 8-layer requests, JSON in and JSON out through
+``splitopt solve FILE --solver dp --json OUT``, against the bare kernel.
+
+Usage::
+
+    .venv/bin/python benchmarks/big_json.py [--n 100000] [--layers 8] [--seed 1]
+        [--before SRC] [--md benchmarks/generated/big_json.md]
+
+Measured in one run (same machine, same requests; our synthetic LLM-like data,
+:func:`benchmarks.scale_distinct.llm_batch`, memory budgets on):
+
+- ``kernel``: the bare compute of the default ``dp`` on the same chains, from the
+  ragged arrays (no file, no objects per request): the batched label DP
+  (:func:`splitopt.solvers.batch.solve_labels_batch`) alone, and with the per-chain
+  label DP for the chains whose budget its latency-work optimum breaks
+  (:func:`splitopt.solvers.dp.labels_ragged`: every answer ``dp`` gives). Warm,
+  best of 3.
+- ``read``: :func:`splitopt.formats.problem_file.read_problem` in this process
+  (orjson + the ragged reader).
+- ``whole``: the CLI command's wall time as a subprocess (Python start-up, imports,
+  read, solve, evaluator, greedy reference and comparison table, the solution file),
+  warm numba cache (an untimed run on 500 of the requests first).
+- ``--before SRC``: the same command with ``PYTHONPATH=SRC`` (a source tree of the
+  code to compare with, e.g. ``git archive main | tar -x -C SRC``), same file.
+
+The ratio whole/kernel is the figure the target (<= 5x) is about.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from benchmarks.scale_distinct import llm_batch
+from splitopt.ragged import ChainBatch, take
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def problem_bytes(b: ChainBatch, name: str) -> bytes:
+    """The ``splitopt-problem`` JSON of ``b`` (request ids ``r0, r1, ...``)."""
+    off, boff = b.offsets, b.boundary_offsets
+    reqs = []
+    for i in range(len(b)):
+        s, e, bs, be = int(off[i]), int(off[i + 1]), int(boff[i]), int(boff[i + 1])
+        budget = float(b.memory_budget_bytes[i])
+        reqs.append(
+            {
+                "id": f"r{i}",
+                "client_time_s": b.client_time_s[s:e],
+                "server_time_s": b.server_time_s[s:e],
+                "server_work": b.server_work[s:e],
+                "uplink_s": b.uplink_s[bs:be],
+                "downlink_s": b.downlink_s[bs:be],
+                "client_memory_bytes": b.client_memory_bytes[s:e],
+                "sla_s": float(b.sla_s[i]),
+                **({} if np.isnan(budget) else {"memory_budget_bytes": budget}),
+            }
+        )
+    doc = {"format": "splitopt-problem", "version": 1, "name": name, "requests": reqs}
+    return orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _cpu(who: int) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+class Timer:
+    """Wall and CPU seconds (user + system, every thread; ``children``: of finished
+    subprocesses) of a block."""
+
+    def __init__(self, children: bool = False) -> None:
+        self.who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+
+    def __enter__(self) -> Timer:
+        self.w0, self.c0 = time.perf_counter(), _cpu(self.who)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.w0
+        self.cpu = _cpu(self.who) - self.c0
+
+
+def kernel_s(b: ChainBatch, repeat: int = 3) -> tuple[Timer, Timer, int]:
+    """The fastest (wall) of ``repeat`` runs of the batched label DP alone and of
+    every answer of ``dp`` (batched + per-chain labels), warm; and how many chains
+    the per-chain labels take."""
+    from splitopt.solvers.batch import solve_labels_batch, warm_up_batch
+    from splitopt.solvers.dp import RTOL, label_chain, labels_ragged
+
+    warm_up_batch(grid=False)
+    label_chain(b.chain(0))  # loads the per-chain kernels
+    batch, full = [], []
+    for _ in range(repeat):
+        with Timer() as t:
+            _, _, resolved = solve_labels_batch(b, RTOL)
+        batch.append(t)
+        with Timer() as t:
+            labels_ragged(b)
+        full.append(t)
+    best = min(batch, key=lambda t: t.wall), min(full, key=lambda t: t.wall)
+    return best[0], best[1], int((~resolved).sum())
+
+
+def read_s(path: str) -> Timer:
+    from splitopt.formats.problem_file import read_problem
+
+    with Timer() as t:
+        read_problem(path)
+    return t
+
+
+def whole_s(path: str, out: str, src: Path) -> Timer:
+    env = dict(os.environ)
+    env.pop("SPLITOPT_JSON", None)
+    env["PYTHONPATH"] = str(src)
+    cmd = [sys.executable, "-m", "splitopt", "solve", path, "--solver", "dp", "--json", out]
+    with Timer(children=True) as t:
+        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, cwd=src)
+    return t
+
+
+def _commit(src: Path) -> str:
+    """The tree's commit (git), or the first line of ``SRC/.commit`` (an archive)."""
+    if (src / ".commit").is_file():
+        return (src / ".commit").read_text().split()[0]
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=src, capture_output=True, text=True
+        )
+        return out.stdout.strip() or "?"
+    except OSError:
+        return "?"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--layers", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--before", default=None, help="source tree of the code to compare with")
+    ap.add_argument("--md", default=None, help="write the Markdown table here")
+    a = ap.parse_args(argv)
+    b = llm_batch(a.n, a.layers, memory=True, seed=a.seed)
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "big.json")
+        out = str(Path(tmp) / "out.json")
+        data = problem_bytes(b, "big")
+        Path(path).write_bytes(data)
+        k_batch, k_full, per_chain = kernel_s(b)
+        r = read_s(path)
+        small = str(Path(tmp) / "small.json")  # untimed runs: numba's caches of each tree
+        Path(small).write_bytes(problem_bytes(take(b, np.arange(min(a.n, 500))), "small"))
+        trees = [ROOT] + ([] if a.before is None else [Path(a.before)])
+        for src in trees:
+            whole_s(small, out, src)
+        w = min((whole_s(path, out, ROOT) for _ in range(2)), key=lambda t: t.wall)
+        before = None if a.before is None else whole_s(path, out, Path(a.before))
+
+    def ratio(t: Timer) -> str:
+        return (
+            f"{t.wall / k_full.wall:.1f}× / {t.wall / k_batch.wall:.1f}× | "
+            f"{t.cpu / k_full.cpu:.1f}× / {t.cpu / k_batch.cpu:.1f}×"
+        )
+
+    rows: list[tuple[str, Timer, str]] = [
+        ("kernel: batched label DP alone (warm, fastest of 3)", k_batch, " | "),
+        (
+            f"kernel: every answer of `dp` (batched + per-chain labels for {per_chain:,} "
+            "chains; warm, fastest of 3)",
+            k_full,
+            " | ",
+        ),
+        ("read_problem (orjson, ragged reader)", r, " | "),
+        (
+            "whole `splitopt solve FILE --solver dp --json OUT` (this commit, faster of 2)",
+            w,
+            ratio(w),
+        ),
+    ]
+    if before is not None:
+        rows.append(
+            (
+                f"whole, the same command on the code of `--before` ({_commit(Path(a.before))})",
+                before,
+                ratio(before),
+            )
+        )
+    lines = [
+        f"# Big JSON: {a.n:,} distinct {a.layers}-layer requests (seed {a.seed}, "
+        f"memory budgets), {len(data) / 1e6:.0f} MB of problem JSON",
+        "",
+        f"Generated by `python benchmarks/big_json.py --n {a.n} --layers {a.layers} "
+        f"--seed {a.seed}{' --before SRC' if a.before else ''}` at commit {_commit(ROOT)} "
+        f"(one run; {os.cpu_count()} cores, shared machine, load average {load:.1f} at "
+        "the start). Wall: elapsed seconds; CPU: user + system seconds of every thread "
+        "(the kernels run on all cores), the figure a loaded machine disturbs least. "
+        "Ratios: whole ÷ every answer of `dp` / whole ÷ batched label DP alone.",
+        "",
+        "| what | wall [s] | CPU [s] | wall ratios | CPU ratios |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for what, t, rat in rows:
+        lines.append(f"| {what} | {t.wall:.3f} | {t.cpu:.3f} | {rat} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if a.md:
+        Path(a.md).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.md).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
