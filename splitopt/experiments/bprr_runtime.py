@@ -269,6 +269,8 @@ ABLATION_POLICIES = (
     "petals+petals",
     "petals-cg-order+petals",
     "petals-cg-counts+petals",
+    "petals-cg-order-paper+petals",
+    "petals-cg-counts-paper+petals",
     "petals+ws-rr",
     "cg-bp+ws-rr",
 )

@@ -31,6 +31,12 @@ DISPLAY: dict[str, Display] = {
     "petals-cg-counts+petals": Display(
         "PETALS, CG counts", "PETALS, CG-BP counts", "#e377c2", ">"
     ),
+    "petals-cg-order-paper+petals": Display(
+        "PETALS, Optimized Order (paper)", "Opt. Order (paper)", "#bcbd22", "P"
+    ),
+    "petals-cg-counts-paper+petals": Display(
+        "PETALS, Optimized Number (paper)", "Opt. Number (paper)", "#8c564b", "X"
+    ),
     "petals+ws-rr": Display("PETALS + WS-RR", "PETALS + WS-RR", "#9467bd", "^"),
     "cg-bp+ws-rr": Display("CG-BP + WS-RR", "CG-BP+WS-RR", "#1f77b4", "o"),
     "gbp-cr+jffc": Display("GBP-CR + JFFC", "GBP-CR+JFFC", "#2ca02c", "s"),
