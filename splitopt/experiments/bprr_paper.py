@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
                 keep_stale=False,
             )
     files = write_outputs(csvs, args.out, args.quick, prefix)
+    from splitopt.experiments.bprr_sweep_summary import write_summary
+
+    files += write_summary(csvs, args.out, prefix)
     for name in names:
         from splitopt.experiments.harness import read_csv_rows
 

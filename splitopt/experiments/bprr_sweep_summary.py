@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from splitopt.experiments.bprr_sweeps import (
     SCENARIO_LABELS,
@@ -143,4 +144,24 @@ def summary(rows_by_sweep: Mapping[str, Sequence[Mapping[str, str]]], stem: str)
     return "\n".join(out) + "\n"
 
 
-__all__ = ["summary"]
+def write_summary(csvs: Mapping[str, Path], out: Path, prefix: str = "bprr_") -> list[Path]:
+    """``{prefix}sweep_summary.md``: every point summarised for the prose, from each
+    sweep's CSV in ``csvs`` or else its copy in ``out`` (a run of one sweep keeps the
+    others' committed rows); no file when no sweep has rows."""
+    from splitopt.experiments.harness import read_csv_rows
+    from splitopt.experiments.tables import _write
+
+    by_sweep = {}
+    for name in SWEEPS:
+        src = csvs.get(name) or out / f"{prefix}sweep_{name}.csv"
+        if Path(src).exists():
+            exp = SWEEPS[name].experiment
+            by_sweep[name] = [r for r in read_csv_rows(src) if r.get("experiment") == exp]
+    if not any(by_sweep.values()):
+        return []
+    path = out / f"{prefix}sweep_summary.md"
+    _write(path, summary(by_sweep, f"{prefix}sweep"))
+    return [path]
+
+
+__all__ = ["summary", "write_summary"]

@@ -602,8 +602,8 @@ def write_outputs(
 ) -> list[Path]:
     """From the sweep CSVs (sweep name -> CSV): per sweep ``{prefix}sweep_NAME.{csv,md,
     tex,pdf,png}`` and, from the lambda sweep, ``{prefix}ttft.{md,tex,pdf,png}``; the CSV
-    copy holds only the rows of the sweep's own experiment, sorted by task index; and
-    ``{prefix}sweep_summary.md`` (:mod:`splitopt.experiments.bprr_sweep_summary`)."""
+    copy holds only the rows of the sweep's own experiment, sorted by task index (the
+    summary of every point: :func:`splitopt.experiments.bprr_sweep_summary.write_summary`)."""
     from splitopt.experiments.harness import read_csv_rows
     from splitopt.experiments.tables import _write
 
@@ -626,20 +626,6 @@ def write_outputs(
             _write(out / f"{prefix}ttft.tex", _tex(t))
             written += [out / f"{prefix}ttft.md", out / f"{prefix}ttft.tex"]
             written += plot_ttft(rows, out, f"{prefix}ttft")
-    # every point summarised for the prose, from every sweep's copy in ``out`` (a run
-    # of one sweep keeps the others' committed rows)
-    from splitopt.experiments.bprr_sweep_summary import summary
-
-    by_sweep = {}
-    for name in SWEEPS:
-        src = csvs.get(name) or out / f"{prefix}sweep_{name}.csv"
-        if Path(src).exists():
-            exp = SWEEPS[name].experiment
-            by_sweep[name] = [r for r in read_csv_rows(src) if r.get("experiment") == exp]
-    if any(by_sweep.values()):
-        path = out / f"{prefix}sweep_summary.md"
-        _write(path, summary(by_sweep, f"{prefix}sweep"))
-        written.append(path)
     return written
 
 

@@ -24,7 +24,7 @@ def test_experiments_registered_with_their_sizes():
     assert len(rt) == 4 * 2 * 8 * 2 + 2
     assert sum(dict(t.params)["algorithm"] == "bprr-milp" for t in rt) == 2
     assert len(experiment_tasks("bprr-bound", 0, 1, True)) == 4 * 2 * 5
-    assert len(experiment_tasks("bprr-ablation", 0, 1, True)) == 2 * 2 * 5 * 5
+    assert len(experiment_tasks("bprr-ablation", 0, 1, True)) == 2 * 2 * 5 * 7
     full = experiment_tasks("bprr-runtime", 0, 1, False)
     assert sum(dict(t.params)["algorithm"] == "bprr-milp" for t in full) == 4 * 2 * 10
 

@@ -137,7 +137,10 @@ def test_write_outputs_makes_every_file(tmp_path):
         w.writeheader()
         w.writerows(rows)
     out = tmp_path / "gen"
+    from splitopt.experiments.bprr_sweep_summary import write_summary
+
     files = write_outputs({"rate": src}, out, quick=True)
+    files += write_summary({"rate": src}, out)
     names = {p.name for p in files}
     want = {f"bprr_sweep_rate.{e}" for e in ("csv", "md", "tex", "pdf", "png")}
     want |= {f"bprr_ttft.{e}" for e in ("md", "tex", "pdf", "png")}
