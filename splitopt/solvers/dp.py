@@ -551,68 +551,68 @@ def solve_labels(
     bounds of :func:`remaining_work_bound` and a fractional knapsack. (Two-
     dimensional fronts stay small; there the bounds cost more than they save.)
     """
-    use_mem = chain.memory_budget_bytes is not None
+    arrays = _chain_arrays(chain)
     mb = chain.memory_budget_bytes
+    use_mem = mb is not None
     budget = mb * (1 + RTOL) if mb is not None else np.inf
     cap = MAX_LABELS if max_labels is None else int(max_labels)
+    dl = math.inf if deadline is None else float(deadline)
     if use_mem and latency_first:
-        best, x, n = solve_labels(
-            chain.replace(memory_budget_bytes=None),
-            bounds=False,
-            ub=ub,
-            max_labels=cap,
-            deadline=deadline,
-        )
+        # the latency-work labels alone (no chain copy: the kernel ignores memory)
+        best, x, n = _run_labels(arrays, np.inf, False, ub, cap, dl)
         if not np.isfinite(best) or chain.client_memory_bytes[x == 0].sum() <= budget:
             return best, x, n
-    inc = None
-    lag_mult, lag_rest = np.zeros((0, 2)), np.zeros((0, 1, 2))
-    if bounds and use_mem and chain.num_layers <= BOUNDS_MAX_LAYERS:
-        # first without bounds, up to a few thousand labels: where the fronts stay
-        # small (most chains) this is exact and cheaper than building the bounds
-        first = min(cap, UNBOUNDED_FIRST_LABELS)
-        if first < cap:
-            with contextlib.suppress(DPStopped):
-                return solve_labels(
-                    chain,
-                    False,
-                    ub=ub,
-                    max_labels=first,
-                    deadline=deadline,
-                    latency_first=False,
-                )
-        ub0, inc = _incumbent(chain)
-        if ub0 > ub:
-            inc = None
-        ub = min(ub, ub0)
-        lag_mult, lag_rest, dual = _lagrange(chain, budget)
-        if inc is None and dual > 2.0 * float(np.abs(chain.server_work).sum()) + 1.0:
-            # a lower bound above every placement's work: no placement keeps both limits
-            return math.inf, np.zeros(chain.num_layers, np.uint8), 0
-        if inc is not None and ub0 <= dual:
-            # the incumbent meets the Lagrangian lower bound: optimal, no labels needed
-            # (a valid bound for any multipliers)
-            return ub0, inc, 0
-        table, tick, order, suffix = _bound_inputs(chain)
-    else:
-        table, tick = np.zeros((1, 2, 0)), 0.0
-        order, suffix = np.full((1, 1), -1, dtype=np.int64), np.zeros(1)
-    best, x, n, abort = label_dp(
-        *_chain_arrays(chain),
-        budget,
-        use_mem,
-        ub,
-        table,
-        tick,
-        order,
-        suffix,
-        lag_mult,
-        lag_rest,
-        cap,
-        math.inf if deadline is None else float(deadline),
+    if not (bounds and use_mem and chain.num_layers <= BOUNDS_MAX_LAYERS):
+        return _run_labels(arrays, budget, use_mem, ub, cap, dl)
+    # first without bounds, up to UNBOUNDED_FIRST_LABELS labels: where the fronts stay
+    # small (most chains) this is exact and cheaper than building the bounds
+    first = min(cap, UNBOUNDED_FIRST_LABELS)
+    if first < cap:
+        with contextlib.suppress(DPStopped):
+            return _run_labels(arrays, budget, True, ub, first, dl)
+    ub0, inc = _incumbent(chain)
+    if ub0 > ub:
+        inc = None
+    ub = min(ub, ub0)
+    lag_mult, lag_rest, dual = _lagrange(chain, budget)
+    if inc is None and dual > 2.0 * float(np.abs(chain.server_work).sum()) + 1.0:
+        # a lower bound above every placement's work: no placement keeps both limits
+        return math.inf, np.zeros(chain.num_layers, np.uint8), 0
+    if inc is not None and ub0 <= dual:
+        # the incumbent meets the Lagrangian lower bound: optimal, no labels needed
+        # (a valid bound for any multipliers)
+        return ub0, inc, 0
+    table, tick, order, suffix = _bound_inputs(chain)
+    best, x, n = _run_labels(
+        arrays, budget, True, ub, cap, dl, (table, tick, order, suffix, lag_mult, lag_rest)
     )
-    if abort:
-        raise DPStopped("labels" if abort == ABORT_LABELS else "time", int(n))
     if not np.isfinite(best) and inc is not None:
         raise RuntimeError("label DP pruned every label although a feasible incumbent exists")
+    return best, x, n
+
+
+_NO_BOUNDS = (
+    np.zeros((1, 2, 0)),
+    0.0,
+    np.full((1, 1), -1, dtype=np.int64),
+    np.zeros(1),
+    np.zeros((0, 2)),
+    np.zeros((0, 1, 2)),
+)
+
+
+def _run_labels(
+    arrays: tuple,
+    budget: float,
+    use_mem: bool,
+    ub: float,
+    cap: int,
+    deadline: float,
+    bound_args: tuple = _NO_BOUNDS,
+) -> tuple[float, np.ndarray, int]:
+    """One :func:`label_dp` call on :func:`_chain_arrays`' arrays: (best, x, labels);
+    raises :class:`DPStopped` at the label cap or deadline."""
+    best, x, n, abort = label_dp(*arrays, budget, use_mem, ub, *bound_args, cap, deadline)
+    if abort:
+        raise DPStopped("labels" if abort == ABORT_LABELS else "time", int(n))
     return best, x, n
