@@ -40,10 +40,14 @@ from splitopt.solvers.batch import (
 )
 from splitopt.solvers.kernels import (
     ABORT_LABELS,
+    ABORT_NONE,
     MAX_LABELS,
+    NEED_BOUNDS,
+    cardinality_tables,
     grid_dp,
     grid_dp_memory,
     label_dp,
+    label_passes,
     lagrange_tables,
     remaining_work_bound,
     warm_up,
@@ -492,6 +496,10 @@ def _bound_inputs(chain: Chain) -> tuple[np.ndarray, float, np.ndarray, np.ndarr
 #: 32,641 labels, 5 ms unbounded against 21 ms with a 20,000-label first pass).
 UNBOUNDED_FIRST_LABELS = 100_000
 
+#: Label cap of :func:`solve_labels`' first pass with a memory budget (placements
+#: that reach the root's cardinality bound); past it the other passes run.
+TARGET_LABELS = 50_000
+
 #: Golden-section steps per multiplier in :func:`_lagrange`.
 LAGRANGE_ITERS = 24
 
@@ -557,19 +565,26 @@ def solve_labels(
     budget = mb * (1 + RTOL) if mb is not None else np.inf
     cap = MAX_LABELS if max_labels is None else int(max_labels)
     dl = math.inf if deadline is None else float(deadline)
-    if use_mem and latency_first:
-        # the latency-work labels alone (no chain copy: the kernel ignores memory)
-        best, x, n = _run_labels(arrays, np.inf, False, ub, cap, dl)
-        if not np.isfinite(best) or chain.client_memory_bytes[x == 0].sum() <= budget:
-            return best, x, n
-    if not (bounds and use_mem and chain.num_layers <= BOUNDS_MAX_LAYERS):
-        return _run_labels(arrays, budget, use_mem, ub, cap, dl)
-    # first without bounds, up to UNBOUNDED_FIRST_LABELS labels: where the fronts stay
-    # small (most chains) this is exact and cheaper than building the bounds
-    first = min(cap, UNBOUNDED_FIRST_LABELS)
-    if first < cap:
-        with contextlib.suppress(DPStopped):
-            return _run_labels(arrays, budget, True, ub, first, dl)
+    use_bounds = bounds and use_mem and chain.num_layers <= BOUNDS_MAX_LAYERS
+    # the cheap passes in one kernel call (cardinality-bounded, latency-only,
+    # unbounded memory labels: :func:`label_passes`)
+    best, x, n, code = label_passes(
+        *arrays,
+        budget,
+        use_mem,
+        ub,
+        latency_first,
+        use_bounds,
+        TARGET_LABELS,
+        UNBOUNDED_FIRST_LABELS,
+        cap,
+        dl,
+    )
+    if code == ABORT_NONE:
+        return best, x, n
+    if code != NEED_BOUNDS:
+        raise DPStopped("labels" if code == ABORT_LABELS else "time", int(n))
+    card = cardinality_tables(chain.server_work, chain.client_memory_bytes)
     ub0, inc = _incumbent(chain)
     if ub0 > ub:
         inc = None
@@ -584,7 +599,7 @@ def solve_labels(
         return ub0, inc, 0
     table, tick, order, suffix = _bound_inputs(chain)
     best, x, n = _run_labels(
-        arrays, budget, True, ub, cap, dl, (table, tick, order, suffix, lag_mult, lag_rest)
+        arrays, budget, True, ub, cap, dl, (table, tick, order, suffix, lag_mult, lag_rest, *card)
     )
     if not np.isfinite(best) and inc is not None:
         raise RuntimeError("label DP pruned every label although a feasible incumbent exists")
@@ -598,6 +613,8 @@ _NO_BOUNDS = (
     np.zeros(1),
     np.zeros((0, 2)),
     np.zeros((0, 1, 2)),
+    np.zeros((0, 0)),
+    np.zeros((0, 0)),
 )
 
 
