@@ -346,12 +346,22 @@ def labels_ragged(batch: ChainBatch) -> tuple[list[str], np.ndarray, np.ndarray]
     return names.tolist(), x, have
 
 
+#: Share of a time limit the label DP may use; its fallback (:func:`label_fallback`:
+#: among others the default grid DP) gets the rest. Our choice: where the labels
+#: cannot certify in time, the grid's answer (better than the coarse incumbent's
+#: on near-identical blocks) is worth a fifth of the limit.
+LABEL_TIME_SHARE = 0.8
+
+
 def label_chain(chain: Chain, time_limit: float | None = None) -> ChainSolution:
     """The label DP on one chain (:func:`solve_labels`), with :func:`label_fallback`
-    when it stops at its label cap or ``time_limit`` (seconds)."""
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    when it stops at its label cap or after :data:`LABEL_TIME_SHARE` of
+    ``time_limit`` (seconds)."""
+    now = time.perf_counter()
+    deadline = None if time_limit is None else now + time_limit
+    labels_until = None if time_limit is None else now + LABEL_TIME_SHARE * time_limit
     try:
-        best, x, _ = solve_labels(chain, deadline=deadline)
+        best, x, _ = solve_labels(chain, deadline=labels_until)
     except DPStopped as exc:
         return label_fallback(chain, exc, deadline)
     if not math.isfinite(best):
@@ -415,8 +425,8 @@ class DP(_LabelSolver):
 def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) -> ChainSolution:
     """What ``dp-exact`` answers when its label DP stops (:class:`DPStopped`): the
     best evaluator-feasible placement of ``greedy`` and the coarse
-    :data:`INCUMBENT_GRID`-tick grid DP (both fast), and after the label cap (not
-    the clock) also ``dp`` with its default grid in the time left; status ``feasible``; with none,
+    :data:`INCUMBENT_GRID`-tick grid DP (both fast), and ``dp-grid`` (the default
+    grid) in the time left (``deadline``: the whole limit's); status ``feasible``; with none,
     ``time_limit`` (clock) or ``error`` (label cap). Our choice: an answer that
     says it is not proven beats refusing the whole problem."""
     from splitopt.solvers.baselines import Greedy
@@ -440,11 +450,11 @@ def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) 
     if g is not None:
         found.append((score(chain, g).server_work, g, "greedy"))
     left = None if deadline is None else deadline - time.perf_counter()
-    if exc.reason != "time" and (left is None or left > 0):
+    if left is None or left > 0:
         with contextlib.suppress(SolverError):
             d = GridDP().solve_chain(chain, left)
             if d.placement is not None and score(chain, d.placement).feasible:
-                found.append((score(chain, d.placement).server_work, d.placement, "dp"))
+                found.append((score(chain, d.placement).server_work, d.placement, "dp-grid"))
     if not found:
         return ChainSolution("time_limit" if exc.reason == "time" else "error", None, None, why)
     _, p, who = min(found, key=lambda f: f[0])

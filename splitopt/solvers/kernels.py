@@ -540,7 +540,7 @@ def label_dp(
                     e0 = a0
                     while e0 < ns and st_m[e0] >= cm:
                         e0 += 1
-                    ops += e0 - s0
+                    ops += ns - s0  # entries dropped or moved (clock pacing)
                     d = 1 - (e0 - s0)
                     if d == 1:
                         for r in range(ns, e0, -1):
