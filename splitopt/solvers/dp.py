@@ -43,7 +43,10 @@ from splitopt.solvers.kernels import (
     ABORT_NONE,
     MAX_LABELS,
     NEED_BOUNDS,
+    _cardinality_count,
     cardinality_tables,
+    count_priced_rest,
+    count_priced_root,
     grid_dp,
     grid_dp_memory,
     label_dp,
@@ -499,12 +502,12 @@ def _bound_inputs(chain: Chain) -> tuple[np.ndarray, float, np.ndarray, np.ndarr
     return table, t.tick_s, order, suffix
 
 
-#: With a memory budget, :func:`solve_labels` first runs the labels without bounds
-#: up to this many labels (exact where it finishes; our choice, measured by
-#: ``benchmarks/dp_speed.py``: bounds cost about 1–3 ms a chain to build, while
-#: fronts of tens of thousands of labels take a few ms; 160 identical blocks:
-#: 32,641 labels, 5 ms unbounded against 21 ms with a 20,000-label first pass).
-UNBOUNDED_FIRST_LABELS = 100_000
+#: With a memory budget, :func:`solve_labels` runs the labels without bounds up to
+#: this many labels (after the cardinality-bounded pass; exact where it finishes;
+#: our choice, measured by ``benchmarks/dp_speed.py``: bounds cost about 1–3 ms a
+#: chain to build, while near-identical blocks spend seconds on 100,000 unbounded
+#: labels that the bounded passes replace by a few dozen).
+UNBOUNDED_FIRST_LABELS = 10_000
 
 #: Label cap of :func:`solve_labels`' first pass with a memory budget (placements
 #: that reach the root's cardinality bound); past it the other passes run.
@@ -608,9 +611,20 @@ def solve_labels(
         # (a valid bound for any multipliers)
         return ub0, inc, 0
     table, tick, order, suffix = _bound_inputs(chain)
-    best, x, n = _run_labels(
-        arrays, budget, True, ub, cap, dl, (table, tick, order, suffix, lag_mult, lag_rest, *card)
-    )
+    cnt_alpha, cnt_rest, cnt_root = _count_bound(chain, budget, card[0], lag_mult)
+    bound_args = (table, tick, order, suffix, lag_mult, lag_rest, *card, cnt_alpha, cnt_rest)
+    # seek placements within growing gaps over the best root lower bound first, up to
+    # the incumbent (iterative deepening): a run that finds a placement has found the
+    # optimum (a label it pruned cannot beat its target, which the placement meets),
+    # and a tight target prunes far more than the coarse incumbent
+    lb = max(dual, cnt_root)
+    targets = [ub]
+    if inc is not None and math.isfinite(lb) and lb < ub:
+        targets = [lb + (ub - lb) * 2.0**-i for i in range(DEEPENING_STEPS, 0, -1)] + [ub]
+    for target in targets:
+        best, x, n = _run_labels(arrays, budget, True, target, cap, dl, bound_args)
+        if np.isfinite(best):
+            return best, x, n
     if not np.isfinite(best) and inc is not None:
         raise RuntimeError("label DP pruned every label although a feasible incumbent exists")
     return best, x, n
@@ -625,7 +639,59 @@ _NO_BOUNDS = (
     np.zeros((0, 1, 2)),
     np.zeros((0, 0)),
     np.zeros((0, 0)),
+    np.zeros(0),
+    np.zeros((0, 1, 2, 1)),
 )
+
+#: Longest chain for which :func:`solve_labels` builds the count-limited priced
+#: bound (:func:`kernels.count_priced_rest`: an L × 2 × (L + 1) float64 table,
+#: 2.6 MB at 400 layers).
+COUNT_BOUND_MAX_LAYERS = 400
+
+
+def _count_bound(
+    chain: Chain, budget: float, mem_low: np.ndarray, lag_mult: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(cnt_alpha, cnt_rest, root)`` for :func:`label_dp`: the latency multiplier
+    α that maximises the root's count-limited priced bound (golden-section search
+    around the Lagrangian's α; any α ≥ 0 is valid), its table and the root's bound
+    (a lower bound on the optimum); empty and ``-inf`` past
+    :data:`COUNT_BOUND_MAX_LAYERS` layers."""
+    L = chain.num_layers
+    if L > COUNT_BOUND_MAX_LAYERS:
+        return _NO_BOUNDS[-2], _NO_BOUNDS[-1], -math.inf
+    c, sv, up, down, w, _, start, end, sla = _chain_arrays(chain)
+    k = int(_cardinality_count(0, L, budget * (1 + 1e-12), mem_low))
+
+    def root(a: float) -> float:
+        return float(count_priced_root(c, sv, up, down, w, start, end, sla, k, a))
+
+    a_hi = 2.0 * float(np.max(lag_mult[:, 0])) if lag_mult.size else 0.0
+    if a_hi <= 0:
+        a_hi = float(np.abs(w).sum()) / max(sla, 1e-300)
+    lo, hi = 0.0, a_hi
+    g = 0.6180339887498949
+    x1, x2 = hi - g * (hi - lo), lo + g * (hi - lo)
+    f1, f2 = root(x1), root(x2)
+    for _ in range(COUNT_ALPHA_ITERS):
+        if f1 < f2:
+            lo, x1, f1 = x1, x2, f2
+            x2 = lo + g * (hi - lo)
+            f2 = root(x2)
+        else:
+            hi, x2, f2 = x2, x1, f1
+            x1 = hi - g * (hi - lo)
+            f1 = root(x1)
+    a, f = (x1, f1) if f1 >= f2 else (x2, f2)
+    return np.array([a]), count_priced_rest(c, sv, up, down, w, end, a)[None], f
+
+
+#: Golden-section steps of :func:`_count_bound`.
+COUNT_ALPHA_ITERS = 16
+
+#: Targets of :func:`solve_labels`' iterative deepening: the gap between the root's
+#: lower bound and the incumbent halves this many times (our choice).
+DEEPENING_STEPS = 12
 
 
 def _run_labels(

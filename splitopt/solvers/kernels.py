@@ -308,24 +308,71 @@ def cardinality_tables(work, memory):
 
 
 @njit(cache=True)
-def _cardinality_bound(row, n, cap, mem_low, work_low):
-    """Least server work of the n layers of ``row`` of :func:`cardinality_tables`
-    when at most ``cap`` bytes of them may run on the client: at most k* of them
-    fit (k* the most whose smallest memories fit ``cap``), so the server runs at
-    least the n − k* smallest works. A sum, not a difference, so relatively exact;
-    ``cap`` should carry the caller's rounding margin."""
+def _cardinality_count(row, n, cap, mem_low):
+    """The most of the n layers of ``row`` of :func:`cardinality_tables` whose
+    smallest client memories fit ``cap`` bytes."""
     lo = 0
     hi = n
     if mem_low[row, hi] <= cap:
-        return 0.0
-    # mem_low[row, lo] <= cap < mem_low[row, hi]
+        return n
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if mem_low[row, mid] <= cap:
             lo = mid
         else:
             hi = mid
-    return work_low[row, n - lo]
+    return lo
+
+
+@njit(cache=True)
+def count_priced_rest(client, server, up, down, work, end, a):
+    """``G[l, q, k]``: the least Σ(server work + α·time) of layers l+1..L-1 and the
+    switches after layer l, given x_l = q, with at most k of those layers on the
+    client (k = 0..L), for the latency multiplier ``a`` = α ≥ 0. With k from
+    :func:`_cardinality_count` (memory) and the latency left, a lower bound that
+    sees both limits: work ≥ G[l, q, k] − α·(SLA − latency). float64[L, 2, L + 1]."""
+    L = client.shape[0]
+    G = np.empty((L, 2, L + 1))
+    for q in range(2):
+        v = a * _switch(q, end, L, up, down)
+        for k in range(L + 1):
+            G[L - 1, q, k] = v
+    for layer in range(L - 2, -1, -1):
+        n = layer + 1
+        for q in range(2):
+            c1 = work[n] + a * (server[n] + _switch(q, 1, n, up, down))
+            c0 = a * (client[n] + _switch(q, 0, n, up, down))
+            G[layer, q, 0] = c1 + G[n, 1, 0]
+            for k in range(1, L + 1):
+                v = c1 + G[n, 1, k]
+                v0 = c0 + G[n, 0, k - 1]
+                G[layer, q, k] = v0 if v0 < v else v
+    return G
+
+
+@njit(cache=True)
+def count_priced_root(client, server, up, down, work, start, end, sla, k, a):
+    """The root's lower bound of :func:`count_priced_rest`: the least
+    Σ(server work + α·time) over placements with at most ``k`` client layers, less
+    α·SLA (a lower bound on the optimum for any α ≥ 0)."""
+    G = count_priced_rest(client, server, up, down, work, end, a)
+    c1 = work[0] + a * (server[0] + _switch(start, 1, 0, up, down)) + G[0, 1, k]
+    best = c1
+    if k > 0:
+        c0 = a * (client[0] + _switch(start, 0, 0, up, down)) + G[0, 0, k - 1]
+        if c0 < best:
+            best = c0
+    return best - a * sla
+
+
+@njit(cache=True)
+def _cardinality_bound(row, n, cap, mem_low, work_low):
+    """Least server work of the n layers of ``row`` of :func:`cardinality_tables`
+    when at most ``cap`` bytes of them may run on the client: at most k* of them
+    fit (k* the most whose smallest memories fit ``cap``), so the server runs at
+    least the n − k* smallest works. A sum, not a difference, so relatively exact;
+    ``cap`` should carry the caller's rounding margin."""
+    return work_low[row, n - _cardinality_count(row, n, cap, mem_low)]
 
 
 @njit(cache=True)
@@ -350,6 +397,8 @@ def label_dp(
     lag_rest,
     card_mem,
     card_work,
+    cnt_alpha,
+    cnt_rest,
     max_labels,
     deadline,
 ):
@@ -369,7 +418,8 @@ def label_dp(
     location)), work + rest − α·(SLA − latency) − λ·(budget − memory) (no rows:
     none); with memory, the cardinality bound of :func:`_cardinality_bound` on the
     tables ``card_mem``, ``card_work`` of :func:`cardinality_tables` (fewer than
-    L + 1 rows: none).
+    L + 1 rows: none), and with them for each multiplier α of ``cnt_alpha`` the
+    count-limited priced bound ``cnt_rest[k]`` of :func:`count_priced_rest`.
 
     Limits: at most ``max_labels`` labels are made (memory is about 33 bytes a
     label, doubled while the arrays grow), and the clock
@@ -495,10 +545,12 @@ def label_dp(
                         kb = _knapsack_bound(layer, budget - cm, work, memory, order, suffix_work)
                         if kb > lb:
                             lb = kb
+                    kc = 0
                     if use_card and layer < L - 1:
-                        cb = _cardinality_bound(
-                            layer + 1, L - 1 - layer, budget - cm + card_margin, card_mem, card_work
+                        kc = _cardinality_count(
+                            layer + 1, L - 1 - layer, budget - cm + card_margin, card_mem
                         )
+                        cb = card_work[layer + 1, L - 1 - layer - kc]
                         if cb > lb:
                             lb = cb
                     if cw + lb > slack:
@@ -515,6 +567,14 @@ def label_dp(
                         if v > slack + 1e-9 * (abs(cw) + abs(rk) + abs(tt) + abs(tm)):
                             pruned = True
                             break
+                    if use_card and not pruned:
+                        for k in range(cnt_alpha.shape[0]):
+                            rk = cnt_rest[k, layer, q, kc]
+                            tt = cnt_alpha[k] * (sla - cl)
+                            v = cw + rk - tt
+                            if v > slack + 1e-9 * (abs(cw) + abs(rk) + abs(tt)):
+                                pruned = True
+                                break
                     if pruned:
                         continue
                 if use_memory:
@@ -632,6 +692,8 @@ def label_passes(
     lag_mult = np.zeros((0, 2))
     lag_rest = np.zeros((0, 1, 2))
     none = np.zeros((0, 0))
+    none1 = np.zeros(0)
+    none4 = np.zeros((0, 1, 2, 1))
     args = (client, server, up, down, work, memory, start, end, sla)
     made = 0
     if use_memory and bounds:
@@ -650,6 +712,8 @@ def label_passes(
             lag_rest,
             card_mem,
             card_work,
+            none1,
+            none4,
             min(max_labels, card_labels),
             deadline,
         )
@@ -672,6 +736,8 @@ def label_passes(
             lag_rest,
             none,
             none,
+            none1,
+            none4,
             max_labels,
             deadline,
         )
@@ -700,6 +766,8 @@ def label_passes(
         lag_rest,
         none,
         none,
+        none1,
+        none4,
         cap,
         deadline,
     )
@@ -928,10 +996,14 @@ def warm_up(grid: bool = True, labels: bool = True) -> None:
             np.zeros((1, 2, 2)),
             np.zeros((3, 3)),
             np.zeros((3, 3)),
+            np.zeros(1),
+            np.zeros((1, 2, 2, 3)),
             2**40,
             np.inf,
         )
     cardinality_tables(w, f)
+    count_priced_rest(f, f, f1, f1, w, 0, 1.0)
+    count_priced_root(f, f, f1, f1, w, 0, 0, 3.0, 1, 1.0)
     for use_mem, budget in ((True, 2.0), (False, np.inf)):
         label_passes(
             f, f, f1, f1, w, f, 0, 0, 3.0, budget, use_mem, np.inf, True, True, 9, 9, 9, np.inf
