@@ -506,8 +506,9 @@ def _bound_inputs(chain: Chain) -> tuple[np.ndarray, float, np.ndarray, np.ndarr
 #: this many labels (after the cardinality-bounded pass; exact where it finishes;
 #: our choice, measured by ``benchmarks/dp_speed.py``: bounds cost about 1–3 ms a
 #: chain to build, while near-identical blocks spend seconds on 100,000 unbounded
-#: labels that the bounded passes replace by a few dozen).
-UNBOUNDED_FIRST_LABELS = 10_000
+#: labels (34 ms on 10,000, 0.8 ms on 2,000 at 24 blocks) that the bounded passes
+#: replace by a few dozen).
+UNBOUNDED_FIRST_LABELS = 2_000
 
 #: Label cap of :func:`solve_labels`' first pass with a memory budget (placements
 #: that reach the root's cardinality bound); past it the other passes run.
@@ -563,14 +564,20 @@ def solve_labels(
     caps the labels, hence memory; ``deadline`` (``time.perf_counter()``
     seconds) stops the DP. Either raises :class:`DPStopped`.
 
-    With a memory budget the (latency, work) labels run first (unless
-    ``latency_first`` is false); when their
-    optimum fits the budget it is optimal with the budget too (same argument as
-    in :func:`run_grid_dp`), else the (latency, work, memory) labels run.
-    With ``bounds`` (default) the (latency, work, memory) labels are also
-    pruned against a feasible incumbent from a coarse grid DP, using the lower
-    bounds of :func:`remaining_work_bound` and a fractional knapsack. (Two-
-    dimensional fronts stay small; there the bounds cost more than they save.)
+    With a memory budget, the cheap passes of :func:`label_passes` run first in
+    one kernel call: with ``bounds``, the labels pruned by the cardinality bound
+    against the root's own cardinality bound (optimal when they find a placement;
+    chains of identical or near-identical blocks do); the (latency, work) labels
+    (unless ``latency_first`` is false: their optimum is optimal with the budget
+    too when it fits, same argument as in :func:`run_grid_dp`); the (latency,
+    work, memory) labels without bounds up to :data:`UNBOUNDED_FIRST_LABELS`.
+    Past that, the labels are pruned against a feasible incumbent (a coarse grid
+    DP) with the lower bounds of :func:`remaining_work_bound`, a fractional
+    knapsack, the Lagrangian tables, the cardinality bound and the count-limited
+    priced bound (:func:`_count_bound`), first against targets between the best
+    root lower bound and the incumbent (iterative deepening: a run that finds a
+    placement has found the optimum). (Two-dimensional fronts stay small; there
+    the bounds cost more than they save.)
     """
     arrays = _chain_arrays(chain)
     mb = chain.memory_budget_bytes
