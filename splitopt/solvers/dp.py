@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from typing import Any
 
 import numpy as np
 
@@ -702,17 +703,18 @@ DEEPENING_STEPS = 12
 
 
 def _run_labels(
-    arrays: tuple,
+    arrays: tuple[Any, ...],
     budget: float,
     use_mem: bool,
     ub: float,
     cap: int,
     deadline: float,
-    bound_args: tuple = _NO_BOUNDS,
+    bound_args: tuple[Any, ...] = _NO_BOUNDS,
 ) -> tuple[float, np.ndarray, int]:
     """One :func:`label_dp` call on :func:`_chain_arrays`' arrays: (best, x, labels);
     raises :class:`DPStopped` at the label cap or deadline."""
-    best, x, n, abort = label_dp(*arrays, budget, use_mem, ub, *bound_args, cap, deadline)
+    kernel: Any = label_dp  # mypy reads the Dispatcher, not the kernel's signature
+    best, x, n, abort = kernel(*arrays, budget, use_mem, ub, *bound_args, cap, deadline)
     if abort:
         raise DPStopped("labels" if abort == ABORT_LABELS else "time", int(n))
     return best, x, n
