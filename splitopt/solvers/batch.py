@@ -365,6 +365,9 @@ def label_dp_batch(off, boff, client, server, up, down, work, memory, start, end
     suffix = np.zeros(1)
     lag_mult = np.zeros((0, 2))
     lag_rest = np.zeros((0, 1, 2))
+    card = np.zeros((0, 0))
+    cnt_alpha = np.zeros(0)
+    cnt_rest = np.zeros((0, 1, 2, 1))
     for i in prange(n):
         a = off[i]
         b = off[i + 1]
@@ -389,6 +392,10 @@ def label_dp_batch(off, boff, client, server, up, down, work, memory, start, end
             suffix,
             lag_mult,
             lag_rest,
+            card,
+            card,
+            cnt_alpha,
+            cnt_rest,
             cap,
             np.inf,
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from typing import Any
 
 import numpy as np
 
@@ -41,10 +42,17 @@ from splitopt.solvers.batch import (
 )
 from splitopt.solvers.kernels import (
     ABORT_LABELS,
+    ABORT_NONE,
     MAX_LABELS,
+    NEED_BOUNDS,
+    _cardinality_count,
+    cardinality_tables,
+    count_priced_rest,
+    count_priced_root,
     grid_dp,
     grid_dp_memory,
     label_dp,
+    label_passes,
     lagrange_tables,
     remaining_work_bound,
     warm_up,
@@ -388,12 +396,22 @@ def labels_ragged(batch: ChainBatch) -> tuple[list[str], np.ndarray, np.ndarray]
     return names.tolist(), x, have
 
 
+#: Share of a time limit the label DP may use; its fallback (:func:`label_fallback`:
+#: among others the default grid DP) gets the rest. Our choice: where the labels
+#: cannot certify in time, the grid's answer (better than the coarse incumbent's
+#: on near-identical blocks) is worth a fifth of the limit.
+LABEL_TIME_SHARE = 0.8
+
+
 def label_chain(chain: Chain, time_limit: float | None = None) -> ChainSolution:
     """The label DP on one chain (:func:`solve_labels`), with :func:`label_fallback`
-    when it stops at its label cap or ``time_limit`` (seconds)."""
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    when it stops at its label cap or after :data:`LABEL_TIME_SHARE` of
+    ``time_limit`` (seconds)."""
+    now = time.perf_counter()
+    deadline = None if time_limit is None else now + time_limit
+    labels_until = None if time_limit is None else now + LABEL_TIME_SHARE * time_limit
     try:
-        best, x, _ = solve_labels(chain, deadline=deadline)
+        best, x, _ = solve_labels(chain, deadline=labels_until)
     except DPStopped as exc:
         return label_fallback(chain, exc, deadline)
     if not math.isfinite(best):
@@ -459,8 +477,8 @@ class DP(_LabelSolver):
 def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) -> ChainSolution:
     """What ``dp-exact`` answers when its label DP stops (:class:`DPStopped`): the
     best evaluator-feasible placement of ``greedy`` and the coarse
-    :data:`INCUMBENT_GRID`-tick grid DP (both fast), and after the label cap (not
-    the clock) also ``dp`` with its default grid in the time left; status ``feasible``; with none,
+    :data:`INCUMBENT_GRID`-tick grid DP (both fast), and ``dp-grid`` (the default
+    grid) in the time left (``deadline``: the whole limit's); status ``feasible``; with none,
     ``time_limit`` (clock) or ``error`` (label cap). Our choice: an answer that
     says it is not proven beats refusing the whole problem."""
     from splitopt.solvers.baselines import Greedy
@@ -484,11 +502,11 @@ def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) 
     if g is not None:
         found.append((score(chain, g).server_work, g, "greedy"))
     left = None if deadline is None else deadline - time.perf_counter()
-    if exc.reason != "time" and (left is None or left > 0):
+    if left is None or left > 0:
         with contextlib.suppress(SolverError):
             d = GridDP().solve_chain(chain, left)
             if d.placement is not None and score(chain, d.placement).feasible:
-                found.append((score(chain, d.placement).server_work, d.placement, "dp"))
+                found.append((score(chain, d.placement).server_work, d.placement, "dp-grid"))
     if not found:
         return ChainSolution("time_limit" if exc.reason == "time" else "error", None, None, why)
     _, p, who = min(found, key=lambda f: f[0])
@@ -533,12 +551,17 @@ def _bound_inputs(chain: Chain) -> tuple[np.ndarray, float, np.ndarray, np.ndarr
     return table, t.tick_s, order, suffix
 
 
-#: With a memory budget, :func:`solve_labels` first runs the labels without bounds
-#: up to this many labels (exact where it finishes; our choice, measured by
-#: ``benchmarks/dp_speed.py``: bounds cost about 1–3 ms a chain to build, while
-#: fronts of tens of thousands of labels take a few ms; 160 identical blocks:
-#: 32,641 labels, 5 ms unbounded against 21 ms with a 20,000-label first pass).
-UNBOUNDED_FIRST_LABELS = 100_000
+#: With a memory budget, :func:`solve_labels` runs the labels without bounds up to
+#: this many labels (after the cardinality-bounded pass; exact where it finishes;
+#: our choice, measured by ``benchmarks/dp_speed.py``: bounds cost about 1–3 ms a
+#: chain to build, while near-identical blocks spend seconds on 100,000 unbounded
+#: labels (34 ms on 10,000, 0.8 ms on 2,000 at 24 blocks) that the bounded passes
+#: replace by a few dozen).
+UNBOUNDED_FIRST_LABELS = 2_000
+
+#: Label cap of :func:`solve_labels`' first pass with a memory budget (placements
+#: that reach the root's cardinality bound); past it the other passes run.
+TARGET_LABELS = 50_000
 
 #: Golden-section steps per multiplier in :func:`_lagrange`.
 LAGRANGE_ITERS = 24
@@ -590,77 +613,156 @@ def solve_labels(
     caps the labels, hence memory; ``deadline`` (``time.perf_counter()``
     seconds) stops the DP. Either raises :class:`DPStopped`.
 
-    With a memory budget the (latency, work) labels run first (unless
-    ``latency_first`` is false); when their
-    optimum fits the budget it is optimal with the budget too (same argument as
-    in :func:`run_grid_dp`), else the (latency, work, memory) labels run.
-    With ``bounds`` (default) the (latency, work, memory) labels are also
-    pruned against a feasible incumbent from a coarse grid DP, using the lower
-    bounds of :func:`remaining_work_bound` and a fractional knapsack. (Two-
-    dimensional fronts stay small; there the bounds cost more than they save.)
+    With a memory budget, the cheap passes of :func:`label_passes` run first in
+    one kernel call: with ``bounds``, the labels pruned by the cardinality bound
+    against the root's own cardinality bound (optimal when they find a placement;
+    chains of identical or near-identical blocks do); the (latency, work) labels
+    (unless ``latency_first`` is false: their optimum is optimal with the budget
+    too when it fits, same argument as in :func:`run_grid_dp`); the (latency,
+    work, memory) labels without bounds up to :data:`UNBOUNDED_FIRST_LABELS`.
+    Past that, the labels are pruned against a feasible incumbent (a coarse grid
+    DP) with the lower bounds of :func:`remaining_work_bound`, a fractional
+    knapsack, the Lagrangian tables, the cardinality bound and the count-limited
+    priced bound (:func:`_count_bound`), first against targets between the best
+    root lower bound and the incumbent (iterative deepening: a run that finds a
+    placement has found the optimum). (Two-dimensional fronts stay small; there
+    the bounds cost more than they save.)
     """
-    use_mem = chain.memory_budget_bytes is not None
+    arrays = _chain_arrays(chain)
     mb = chain.memory_budget_bytes
+    use_mem = mb is not None
     budget = mb * (1 + RTOL) if mb is not None else np.inf
     cap = MAX_LABELS if max_labels is None else int(max_labels)
-    if use_mem and latency_first:
-        best, x, n = solve_labels(
-            chain.replace(memory_budget_bytes=None),
-            bounds=False,
-            ub=ub,
-            max_labels=cap,
-            deadline=deadline,
-        )
-        if not np.isfinite(best) or chain.client_memory_bytes[x == 0].sum() <= budget:
-            return best, x, n
-    inc = None
-    lag_mult, lag_rest = np.zeros((0, 2)), np.zeros((0, 1, 2))
-    if bounds and use_mem and chain.num_layers <= BOUNDS_MAX_LAYERS:
-        # first without bounds, up to a few thousand labels: where the fronts stay
-        # small (most chains) this is exact and cheaper than building the bounds
-        first = min(cap, UNBOUNDED_FIRST_LABELS)
-        if first < cap:
-            with contextlib.suppress(DPStopped):
-                return solve_labels(
-                    chain,
-                    False,
-                    ub=ub,
-                    max_labels=first,
-                    deadline=deadline,
-                    latency_first=False,
-                )
-        ub0, inc = _incumbent(chain)
-        if ub0 > ub:
-            inc = None
-        ub = min(ub, ub0)
-        lag_mult, lag_rest, dual = _lagrange(chain, budget)
-        if inc is None and dual > 2.0 * float(np.abs(chain.server_work).sum()) + 1.0:
-            # a lower bound above every placement's work: no placement keeps both limits
-            return math.inf, np.zeros(chain.num_layers, np.uint8), 0
-        if inc is not None and ub0 <= dual:
-            # the incumbent meets the Lagrangian lower bound: optimal, no labels needed
-            # (a valid bound for any multipliers)
-            return ub0, inc, 0
-        table, tick, order, suffix = _bound_inputs(chain)
-    else:
-        table, tick = np.zeros((1, 2, 0)), 0.0
-        order, suffix = np.full((1, 1), -1, dtype=np.int64), np.zeros(1)
-    best, x, n, abort = label_dp(
-        *_chain_arrays(chain),
+    dl = math.inf if deadline is None else float(deadline)
+    use_bounds = bounds and use_mem and chain.num_layers <= BOUNDS_MAX_LAYERS
+    # the cheap passes in one kernel call (cardinality-bounded, latency-only,
+    # unbounded memory labels: :func:`label_passes`)
+    best, x, n, code = label_passes(
+        *arrays,
         budget,
         use_mem,
         ub,
-        table,
-        tick,
-        order,
-        suffix,
-        lag_mult,
-        lag_rest,
+        latency_first,
+        use_bounds,
+        TARGET_LABELS,
+        UNBOUNDED_FIRST_LABELS,
         cap,
-        math.inf if deadline is None else float(deadline),
+        dl,
     )
-    if abort:
-        raise DPStopped("labels" if abort == ABORT_LABELS else "time", int(n))
+    if code == ABORT_NONE:
+        return best, x, n
+    if code != NEED_BOUNDS:
+        raise DPStopped("labels" if code == ABORT_LABELS else "time", int(n))
+    card = cardinality_tables(chain.server_work, chain.client_memory_bytes)
+    ub0, inc = _incumbent(chain)
+    if ub0 > ub:
+        inc = None
+    ub = min(ub, ub0)
+    lag_mult, lag_rest, dual = _lagrange(chain, budget)
+    if inc is None and dual > 2.0 * float(np.abs(chain.server_work).sum()) + 1.0:
+        # a lower bound above every placement's work: no placement keeps both limits
+        return math.inf, np.zeros(chain.num_layers, np.uint8), 0
+    if inc is not None and ub0 <= dual:
+        # the incumbent meets the Lagrangian lower bound: optimal, no labels needed
+        # (a valid bound for any multipliers)
+        return ub0, inc, 0
+    table, tick, order, suffix = _bound_inputs(chain)
+    cnt_alpha, cnt_rest, cnt_root = _count_bound(chain, budget, card[0], lag_mult)
+    bound_args = (table, tick, order, suffix, lag_mult, lag_rest, *card, cnt_alpha, cnt_rest)
+    # seek placements within growing gaps over the best root lower bound first, up to
+    # the incumbent (iterative deepening): a run that finds a placement has found the
+    # optimum (a label it pruned cannot beat its target, which the placement meets),
+    # and a tight target prunes far more than the coarse incumbent
+    lb = max(dual, cnt_root)
+    targets = [ub]
+    if inc is not None and math.isfinite(lb) and lb < ub:
+        targets = [lb + (ub - lb) * 2.0**-i for i in range(DEEPENING_STEPS, 0, -1)] + [ub]
+    for target in targets:
+        best, x, n = _run_labels(arrays, budget, True, target, cap, dl, bound_args)
+        if np.isfinite(best):
+            return best, x, n
     if not np.isfinite(best) and inc is not None:
         raise RuntimeError("label DP pruned every label although a feasible incumbent exists")
+    return best, x, n
+
+
+_NO_BOUNDS = (
+    np.zeros((1, 2, 0)),
+    0.0,
+    np.full((1, 1), -1, dtype=np.int64),
+    np.zeros(1),
+    np.zeros((0, 2)),
+    np.zeros((0, 1, 2)),
+    np.zeros((0, 0)),
+    np.zeros((0, 0)),
+    np.zeros(0),
+    np.zeros((0, 1, 2, 1)),
+)
+
+#: Longest chain for which :func:`solve_labels` builds the count-limited priced
+#: bound (:func:`kernels.count_priced_rest`: an L × 2 × (L + 1) float64 table,
+#: 2.6 MB at 400 layers).
+COUNT_BOUND_MAX_LAYERS = 400
+
+
+def _count_bound(
+    chain: Chain, budget: float, mem_low: np.ndarray, lag_mult: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(cnt_alpha, cnt_rest, root)`` for :func:`label_dp`: the latency multiplier
+    α that maximises the root's count-limited priced bound (golden-section search
+    around the Lagrangian's α; any α ≥ 0 is valid), its table and the root's bound
+    (a lower bound on the optimum); empty and ``-inf`` past
+    :data:`COUNT_BOUND_MAX_LAYERS` layers."""
+    L = chain.num_layers
+    if L > COUNT_BOUND_MAX_LAYERS:
+        return _NO_BOUNDS[-2], _NO_BOUNDS[-1], -math.inf
+    c, sv, up, down, w, _, start, end, sla = _chain_arrays(chain)
+    k = int(_cardinality_count(0, L, budget * (1 + 1e-12), mem_low))
+
+    def root(a: float) -> float:
+        return float(count_priced_root(c, sv, up, down, w, start, end, sla, k, a))
+
+    a_hi = 2.0 * float(np.max(lag_mult[:, 0])) if lag_mult.size else 0.0
+    if a_hi <= 0:
+        a_hi = float(np.abs(w).sum()) / max(sla, 1e-300)
+    lo, hi = 0.0, a_hi
+    g = 0.6180339887498949
+    x1, x2 = hi - g * (hi - lo), lo + g * (hi - lo)
+    f1, f2 = root(x1), root(x2)
+    for _ in range(COUNT_ALPHA_ITERS):
+        if f1 < f2:
+            lo, x1, f1 = x1, x2, f2
+            x2 = lo + g * (hi - lo)
+            f2 = root(x2)
+        else:
+            hi, x2, f2 = x2, x1, f1
+            x1 = hi - g * (hi - lo)
+            f1 = root(x1)
+    a, f = (x1, f1) if f1 >= f2 else (x2, f2)
+    return np.array([a]), count_priced_rest(c, sv, up, down, w, end, a)[None], f
+
+
+#: Golden-section steps of :func:`_count_bound`.
+COUNT_ALPHA_ITERS = 16
+
+#: Targets of :func:`solve_labels`' iterative deepening: the gap between the root's
+#: lower bound and the incumbent halves this many times (our choice).
+DEEPENING_STEPS = 12
+
+
+def _run_labels(
+    arrays: tuple[Any, ...],
+    budget: float,
+    use_mem: bool,
+    ub: float,
+    cap: int,
+    deadline: float,
+    bound_args: tuple[Any, ...] = _NO_BOUNDS,
+) -> tuple[float, np.ndarray, int]:
+    """One :func:`label_dp` call on :func:`_chain_arrays`' arrays: (best, x, labels);
+    raises :class:`DPStopped` at the label cap or deadline."""
+    kernel: Any = label_dp  # mypy reads the Dispatcher, not the kernel's signature
+    best, x, n, abort = kernel(*arrays, budget, use_mem, ub, *bound_args, cap, deadline)
+    if abort:
+        raise DPStopped("labels" if abort == ABORT_LABELS else "time", int(n))
     return best, x, n

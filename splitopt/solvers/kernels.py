@@ -29,6 +29,8 @@ CLOCK_EVERY = 65536
 LAYERS_PER_CLOCK = 16
 #: Abort codes of :func:`label_dp`.
 ABORT_NONE, ABORT_LABELS, ABORT_DEADLINE = 0, 1, 2
+#: :func:`label_passes`' code for "no answer yet: build the other bounds".
+NEED_BOUNDS = 3
 
 
 #: Most labels the label DP makes (``dp-exact``, and the ILPs' optimality check):
@@ -271,6 +273,110 @@ def _knapsack_bound(layer, cap, work, memory, order, suffix_work):
 
 
 @njit(cache=True)
+def cardinality_tables(work, memory):
+    """Sorted-item tables for :func:`_cardinality_bound`: row r of ``mem_low`` holds
+    the sums of the k smallest client memories of layers r..L-1 (k = 0..L-r), row r
+    of ``work_low`` the sums of their j smallest server works; entries past L - r
+    are inf. float64[L + 1, L + 1] each, O(L²) time (insertion into sorted rows)."""
+    L = work.shape[0]
+    mem_low = np.full((L + 1, L + 1), INF)
+    work_low = np.full((L + 1, L + 1), INF)
+    ms = np.empty(L)
+    ws = np.empty(L)
+    for r in range(L, -1, -1):
+        n = L - r
+        # ms[:n], ws[:n]: the memories and works of layers r..L-1, ascending
+        mem_low[r, 0] = 0.0
+        work_low[r, 0] = 0.0
+        for k in range(n):
+            mem_low[r, k + 1] = mem_low[r, k] + ms[k]
+            work_low[r, k + 1] = work_low[r, k] + ws[k]
+        if r == 0:
+            break
+        m = memory[r - 1]
+        i = n
+        while i > 0 and ms[i - 1] > m:
+            ms[i] = ms[i - 1]
+            i -= 1
+        ms[i] = m
+        w = work[r - 1]
+        i = n
+        while i > 0 and ws[i - 1] > w:
+            ws[i] = ws[i - 1]
+            i -= 1
+        ws[i] = w
+    return mem_low, work_low
+
+
+@njit(cache=True)
+def _cardinality_count(row, n, cap, mem_low):
+    """The most of the n layers of ``row`` of :func:`cardinality_tables` whose
+    smallest client memories fit ``cap`` bytes."""
+    lo = 0
+    hi = n
+    if mem_low[row, hi] <= cap:
+        return n
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if mem_low[row, mid] <= cap:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def count_priced_rest(client, server, up, down, work, end, a):
+    """``G[l, q, k]``: the least Σ(server work + α·time) of layers l+1..L-1 and the
+    switches after layer l, given x_l = q, with at most k of those layers on the
+    client (k = 0..L), for the latency multiplier ``a`` = α ≥ 0. With k from
+    :func:`_cardinality_count` (memory) and the latency left, a lower bound that
+    sees both limits: work ≥ G[l, q, k] − α·(SLA − latency). float64[L, 2, L + 1]."""
+    L = client.shape[0]
+    G = np.empty((L, 2, L + 1))
+    for q in range(2):
+        v = a * _switch(q, end, L, up, down)
+        for k in range(L + 1):
+            G[L - 1, q, k] = v
+    for layer in range(L - 2, -1, -1):
+        n = layer + 1
+        for q in range(2):
+            c1 = work[n] + a * (server[n] + _switch(q, 1, n, up, down))
+            c0 = a * (client[n] + _switch(q, 0, n, up, down))
+            G[layer, q, 0] = c1 + G[n, 1, 0]
+            for k in range(1, L + 1):
+                v = c1 + G[n, 1, k]
+                v0 = c0 + G[n, 0, k - 1]
+                G[layer, q, k] = v0 if v0 < v else v
+    return G
+
+
+@njit(cache=True)
+def count_priced_root(client, server, up, down, work, start, end, sla, k, a):
+    """The root's lower bound of :func:`count_priced_rest`: the least
+    Σ(server work + α·time) over placements with at most ``k`` client layers, less
+    α·SLA (a lower bound on the optimum for any α ≥ 0)."""
+    G = count_priced_rest(client, server, up, down, work, end, a)
+    c1 = work[0] + a * (server[0] + _switch(start, 1, 0, up, down)) + G[0, 1, k]
+    best = c1
+    if k > 0:
+        c0 = a * (client[0] + _switch(start, 0, 0, up, down)) + G[0, 0, k - 1]
+        if c0 < best:
+            best = c0
+    return best - a * sla
+
+
+@njit(cache=True)
+def _cardinality_bound(row, n, cap, mem_low, work_low):
+    """Least server work of the n layers of ``row`` of :func:`cardinality_tables`
+    when at most ``cap`` bytes of them may run on the client: at most k* of them
+    fit (k* the most whose smallest memories fit ``cap``), so the server runs at
+    least the n − k* smallest works. A sum, not a difference, so relatively exact;
+    ``cap`` should carry the caller's rounding margin."""
+    return work_low[row, n - _cardinality_count(row, n, cap, mem_low)]
+
+
+@njit(cache=True)
 def label_dp(
     client,
     server,
@@ -290,6 +396,10 @@ def label_dp(
     suffix_work,
     lag_mult,
     lag_rest,
+    card_mem,
+    card_work,
+    cnt_alpha,
+    cnt_rest,
     max_labels,
     deadline,
 ):
@@ -307,11 +417,14 @@ def label_dp(
     for each row k of ``lag_mult`` (multipliers α of latency and λ of memory)
     and ``lag_rest[k]`` (least α-λ-priced cost of the layers after each (layer,
     location)), work + rest − α·(SLA − latency) − λ·(budget − memory) (no rows:
-    none).
+    none); with memory, the cardinality bound of :func:`_cardinality_bound` on the
+    tables ``card_mem``, ``card_work`` of :func:`cardinality_tables` (fewer than
+    L + 1 rows: none), and with them for each multiplier α of ``cnt_alpha`` the
+    count-limited priced bound ``cnt_rest[k]`` of :func:`count_priced_rest`.
 
     Limits: at most ``max_labels`` labels are made (memory is about 33 bytes a
     label, doubled while the arrays grow), and the clock
-    (``time.perf_counter``) is read at every layer and every :data:`CLOCK_EVERY`
+    (``time.perf_counter``) is read on entry and every :data:`CLOCK_EVERY`
     elementary steps (candidate labels plus dominance comparisons); past
     ``deadline`` (``inf``: none) the DP stops.
 
@@ -325,6 +438,11 @@ def label_dp(
     use_table = ticks >= 0 and bound_tick > 0
     # the knapsack bound needs one order row per layer (a dummy order: no bound)
     use_knap = use_memory and order.shape[0] >= L and suffix_work.shape[0] >= L
+    use_card = use_memory and card_mem.shape[0] >= L + 1 and card_work.shape[0] >= L + 1
+    # rounding margin of the cardinality bound's memory sums (relative 1e-12)
+    card_margin = 0.0
+    if use_card:
+        card_margin = 1e-12 * (abs(budget) + card_mem[0, L])
     slack = ub * (1.0 + 1e-9) if ub < INF else INF
     # rest[l, q]: least latency of layers l+1..L-1 and the switches after layer l, given x_l = q.
     rest = np.zeros((L, 2))
@@ -336,6 +454,8 @@ def label_dp(
             r1 = server[layer + 1] + _switch(q, 1, layer + 1, up, down) + rest[layer + 1, 1]
             rest[layer, q] = min(r0, r1)
     cap = 1024
+    st_w = np.empty(64)  # the staircase of the front being built (memory only)
+    st_m = np.empty(64)
     lat = np.empty(cap)
     wrk = np.empty(cap)
     mem = np.empty(cap)
@@ -348,9 +468,11 @@ def label_dp(
     ops = 0  # candidate labels looked at plus dominance comparisons (clock pacing)
     next_check = CLOCK_EVERY
     timed = deadline < INF
+    # the clock (an objmode call, about a microsecond) is read once on entry and then
+    # every CLOCK_EVERY elementary steps, which bound the work between two reads
+    if timed and _now() > deadline:
+        return INF, x, n, ABORT_DEADLINE
     for layer in range(L):
-        if timed and _now() > deadline:
-            return INF, x, n, ABORT_DEADLINE
         for q in range(2):
             tq = server[layer] if q == 1 else client[layer]
             wq = work[layer] if q == 1 else 0.0
@@ -374,8 +496,11 @@ def label_dp(
                 par = _grow(par, need, max_labels)
                 loc = _grow(loc, need, max_labels)
             lo[layer, q] = n
-            start_n = n
             best_w = INF
+            ns = 0
+            if use_memory and st_w.shape[0] < (ie - i) + (je - j) + 1:
+                st_w = np.empty(2 * ((ie - i) + (je - j) + 1))
+                st_m = np.empty(st_w.shape[0])
             # merge the two parent fronts (each sorted by (lat, work, mem)) after shifting
             while i < ie or j < je:
                 ops += 1
@@ -421,6 +546,14 @@ def label_dp(
                         kb = _knapsack_bound(layer, budget - cm, work, memory, order, suffix_work)
                         if kb > lb:
                             lb = kb
+                    kc = 0
+                    if use_card and layer < L - 1:
+                        kc = _cardinality_count(
+                            layer + 1, L - 1 - layer, budget - cm + card_margin, card_mem
+                        )
+                        cb = card_work[layer + 1, L - 1 - layer - kc]
+                        if cb > lb:
+                            lb = cb
                     if cw + lb > slack:
                         continue
                     pruned = False
@@ -435,17 +568,52 @@ def label_dp(
                         if v > slack + 1e-9 * (abs(cw) + abs(rk) + abs(tt) + abs(tm)):
                             pruned = True
                             break
+                    if use_card and not pruned:
+                        for k in range(cnt_alpha.shape[0]):
+                            rk = cnt_rest[k, layer, q, kc]
+                            tt = cnt_alpha[k] * (sla - cl)
+                            v = cw + rk - tt
+                            if v > slack + 1e-9 * (abs(cw) + abs(rk) + abs(tt)):
+                                pruned = True
+                                break
                     if pruned:
                         continue
                 if use_memory:
-                    dominated = False
-                    ops += n - start_n
-                    for r in range(start_n, n):
-                        if wrk[r] <= cw and mem[r] <= cm:
-                            dominated = True
-                            break
-                    if dominated:
+                    # dominated iff an earlier label of this front (latency no larger)
+                    # has work and memory no larger: the staircase of the front's
+                    # (work, memory) minima (work ascending, memory descending) answers
+                    # with one binary search
+                    a0 = 0
+                    b0 = ns
+                    while a0 < b0:
+                        mid = (a0 + b0) // 2
+                        if st_w[mid] <= cw:
+                            a0 = mid + 1
+                        else:
+                            b0 = mid
+                    ops += 1
+                    if a0 > 0 and st_m[a0 - 1] <= cm:
                         continue
+                    if n >= max_labels:
+                        return INF, x, n, ABORT_LABELS
+                    # insert (cw, cm) at s0, dropping the steps it dominates
+                    s0 = a0 - 1 if a0 > 0 and st_w[a0 - 1] == cw else a0
+                    e0 = a0
+                    while e0 < ns and st_m[e0] >= cm:
+                        e0 += 1
+                    ops += ns - s0  # entries dropped or moved (clock pacing)
+                    d = 1 - (e0 - s0)
+                    if d == 1:
+                        for r in range(ns, e0, -1):
+                            st_w[r] = st_w[r - 1]
+                            st_m[r] = st_m[r - 1]
+                    elif d < 0:
+                        for r in range(e0, ns):
+                            st_w[r + d] = st_w[r]
+                            st_m[r + d] = st_m[r]
+                    st_w[s0] = cw
+                    st_m[s0] = cm
+                    ns += d
                 elif cw >= best_w:
                     continue
                 if n >= max_labels:
@@ -477,6 +645,137 @@ def label_dp(
         x[layer] = loc[r]
         r = par[r]
     return best, x, n, ABORT_NONE
+
+
+@njit(cache=True)
+def label_passes(
+    client,
+    server,
+    up,
+    down,
+    work,
+    memory,
+    start,
+    end,
+    sla,
+    budget,
+    use_memory,
+    ub,
+    latency_first,
+    bounds,
+    card_labels,
+    first_labels,
+    max_labels,
+    deadline,
+):
+    """The cheap passes of the label DP in one call (arguments as :func:`label_dp`).
+
+    Without memory: the (latency, work) labels. With memory (``budget``, with the
+    evaluator's tolerance) and ``bounds``: (1) the labels pruned by the cardinality
+    bound against the root's own cardinality bound (at most ``card_labels``
+    labels): any placement they find is optimal (a pruned label cannot beat the
+    root's bound, which every placement respects), and chains of identical blocks
+    reach it; (2) with ``latency_first``, the (latency, work) labels: their
+    optimum is optimal with the budget too when it fits; (3) the (latency, work,
+    memory) labels without bounds, up to ``first_labels`` labels. Without
+    ``bounds``: (2), then the memory labels up to ``max_labels``.
+
+    Returns (best, placement, labels made (by the stopping pass when stopped),
+    code): code :data:`ABORT_NONE` (best is the optimum, ``inf``: infeasible),
+    :data:`ABORT_LABELS` or :data:`ABORT_DEADLINE` (stopped), or
+    :data:`NEED_BOUNDS` (the passes ran out of labels: the caller builds the other
+    bounds).
+    """
+    L = client.shape[0]
+    table = np.zeros((1, 2, 0))
+    order = np.full((1, 1), -1, np.int64)
+    suffix = np.zeros(1)
+    lag_mult = np.zeros((0, 2))
+    lag_rest = np.zeros((0, 1, 2))
+    none = np.zeros((0, 0))
+    none1 = np.zeros(0)
+    none4 = np.zeros((0, 1, 2, 1))
+    args = (client, server, up, down, work, memory, start, end, sla)
+    made = 0
+    if use_memory and bounds:
+        card_mem, card_work = cardinality_tables(work, memory)
+        root = _cardinality_bound(0, L, budget * (1.0 + 1e-12), card_mem, card_work)
+        best, x, n, abort = label_dp(
+            *args,
+            budget,
+            True,
+            min(ub, root),
+            table,
+            0.0,
+            order,
+            suffix,
+            lag_mult,
+            lag_rest,
+            card_mem,
+            card_work,
+            none1,
+            none4,
+            min(max_labels, card_labels),
+            deadline,
+        )
+        made += n
+        if abort == ABORT_DEADLINE:
+            return best, x, n, abort
+        if abort == ABORT_NONE and best < INF:
+            return best, x, made, ABORT_NONE
+    if not use_memory or latency_first:
+        best, x, n, abort = label_dp(
+            *args,
+            INF,
+            False,
+            ub,
+            table,
+            0.0,
+            order,
+            suffix,
+            lag_mult,
+            lag_rest,
+            none,
+            none,
+            none1,
+            none4,
+            max_labels,
+            deadline,
+        )
+        made += n
+        if abort != ABORT_NONE:
+            return best, x, n, abort
+        if not use_memory or best == INF:
+            return best, x, made, abort
+        used = 0.0
+        for i in range(L):
+            if x[i] == 0:
+                used += memory[i]
+        if used <= budget:
+            return best, x, made, ABORT_NONE
+    cap = min(max_labels, first_labels) if bounds else max_labels
+    best, x, n, abort = label_dp(
+        *args,
+        budget,
+        True,
+        ub,
+        table,
+        0.0,
+        order,
+        suffix,
+        lag_mult,
+        lag_rest,
+        none,
+        none,
+        none1,
+        none4,
+        cap,
+        deadline,
+    )
+    made += n
+    if abort == ABORT_LABELS and cap < max_labels:
+        return best, x, n, NEED_BOUNDS
+    return best, x, n if abort != ABORT_NONE else made, abort
 
 
 @njit(cache=True)
@@ -696,7 +995,18 @@ def warm_up(grid: bool = True, labels: bool = True) -> None:
             suffix,
             np.zeros((1, 2)),
             np.zeros((1, 2, 2)),
+            np.zeros((3, 3)),
+            np.zeros((3, 3)),
+            np.zeros(1),
+            np.zeros((1, 2, 2, 3)),
             2**40,
             np.inf,
+        )
+    cardinality_tables(w, f)
+    count_priced_rest(f, f, f1, f1, w, 0, 1.0)
+    count_priced_root(f, f, f1, f1, w, 0, 0, 3.0, 1, 1.0)
+    for use_mem, budget in ((True, 2.0), (False, np.inf)):
+        label_passes(
+            f, f, f1, f1, w, f, 0, 0, 3.0, budget, use_mem, np.inf, True, True, 9, 9, 9, np.inf
         )
     lagrange_tables(f, f, f1, f1, w, f, 0, 0, 3.0, 2.0, True, 4)

@@ -119,3 +119,48 @@ def test_labels_without_bounds_accept_an_upper_bound_under_a_budget() -> None:
         assert _agree(best, ref)
         best, _, _ = solve_labels(c, ub=ref * 2 + 1)
         assert _agree(best, ref)
+
+
+@pytest.mark.nojit
+def test_cardinality_tables_and_bound_are_valid() -> None:
+    from benchmarks.chains import block_chain
+    from splitopt.solvers.kernels import _cardinality_bound, cardinality_tables
+
+    rng = np.random.default_rng(3)
+    chains = [block_chain(9, memory=True, seed=i, jitter=j) for i in range(2) for j in (0, 0.1)]
+    chains += random_chains(5, 6, integer=False, max_layers=9)
+    for c in chains:
+        w, m = c.server_work, c.client_memory_bytes
+        L = c.num_layers
+        mem_low, work_low = cardinality_tables(w, m)
+        for r in range(L + 1):
+            n = L - r
+            assert np.allclose(mem_low[r, : n + 1], np.cumsum(np.r_[0, np.sort(m[r:])]))
+            assert np.allclose(work_low[r, : n + 1], np.cumsum(np.r_[0, np.sort(w[r:])]))
+            assert np.all(np.isinf(mem_low[r, n + 1 :]))
+        # the bound is below the least server work of every subset of the last n
+        # layers whose client memory fits cap (enumerated)
+        for r in range(L + 1):
+            n = L - r
+            xs = ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(bool)  # True: client
+            for cap in rng.random(4) * float(m[r:].sum() + 1.0):
+                fits = (xs * m[r:]).sum(axis=1) <= cap
+                least = ((~xs) * w[r:]).sum(axis=1)[fits].min()
+                b = _cardinality_bound(r, n, cap, mem_low, work_low)
+                assert b <= least * (1 + 1e-12), (r, cap, b, least)
+
+
+@pytest.mark.nojit
+def test_cardinality_pass_agrees_with_brute_force_on_block_chains() -> None:
+    # identical, near-identical and jittered blocks (the first pass certifies most)
+    from benchmarks.chains import block_chain
+
+    for jitter in (0.0, 1e-6, 0.01, 0.1):
+        for seed in range(2):
+            c = block_chain(10, memory=True, seed=seed, jitter=jitter)
+            ref = brute_force(c)[0]
+            best, _, _ = solve_labels(c)
+            assert _agree(best, ref), (jitter, seed, best, ref)
+            for frac in (0.15, 0.6):
+                d = c.replace(memory_budget_bytes=frac * float(c.client_memory_bytes.sum()))
+                assert _agree(solve_labels(d)[0], brute_force(d)[0]), (jitter, seed, frac)
