@@ -582,6 +582,32 @@ def run_prepared(
     routes = np.full(
         (len(arrive), cluster.num_servers) if record_routes else (1, 1), -1, dtype=np.int64
     )
+    # the arguments both route kernels take (the joint one adds the clients' parts)
+    common = (
+        arrive,
+        cls,
+        need,
+        pl.first,
+        pl.count,
+        cap,
+        costs.hop,
+        costs.block,
+        costs.pre_hop,
+        costs.pre_block,
+        r_hop,
+        r_block,
+        r_sink,
+        mode,
+        float(penalty),
+        backoff,
+        BACKOFF_CAP_S,
+        float(alloc_delay_s),
+        cluster.num_blocks,
+        routes,
+        pair,
+        bool(sem.from_arrival),
+        bool(sem.session_rule),
+    )
     if fixed is not None:
         hops = fits(fixed, cap, need)
         C = len(workload.classes)
@@ -594,29 +620,7 @@ def run_prepared(
             )
         f64 = np.float64
         admit, service, prefill, seen, _, _, chosen = simulate_joint_routes_kernel(
-            arrive,
-            cls,
-            need,
-            pl.first,
-            pl.count,
-            cap,
-            costs.hop,
-            costs.block,
-            costs.pre_hop,
-            costs.pre_block,
-            r_hop,
-            r_block,
-            r_sink,
-            mode,
-            float(penalty),
-            backoff,
-            BACKOFF_CAP_S,
-            float(alloc_delay_s),
-            cluster.num_blocks,
-            routes,
-            pair,
-            bool(sem.from_arrival),
-            bool(sem.session_rule),
+            *common,
             hops,
             np.ascontiguousarray(fixed.servers, dtype=np.int64),
             np.ascontiguousarray(fixed.blocks, dtype=np.int64),
@@ -634,31 +638,7 @@ def run_prepared(
         client = np.where((hops[cls] > 0) & np.isfinite(admit), fixed.client_blocks[cls], 0)
         client = np.where(chosen >= 0, chosen, client)
     else:
-        admit, service, prefill, seen, _, _ = simulate_routes_kernel(
-            arrive,
-            cls,
-            need,
-            pl.first,
-            pl.count,
-            cap,
-            costs.hop,
-            costs.block,
-            costs.pre_hop,
-            costs.pre_block,
-            r_hop,
-            r_block,
-            r_sink,
-            mode,
-            float(penalty),
-            backoff,
-            BACKOFF_CAP_S,
-            float(alloc_delay_s),
-            cluster.num_blocks,
-            routes,
-            pair,
-            bool(sem.from_arrival),
-            bool(sem.session_rule),
-        )
+        admit, service, prefill, seen, _, _ = simulate_routes_kernel(*common)
     info = dict(prep.info)
     if record_routes:
         info["routes"] = [tuple(int(j) for j in row[row >= 0]) for row in routes]
