@@ -313,33 +313,20 @@ def _run_highs(M: _Model, limits: dict[tuple, float], tl: float | None) -> Backe
 
 def _run_cbc(M: _Model, limits: dict[tuple, float], tl: float | None) -> BackendResult:
     from splitopt.placement.milp import CBC_ATTEMPTS
-    from splitopt.solvers.milp_backends import pulp_module, solve_cbc
+    from splitopt.solvers.milp_backends import pulp_rows_problem, solve_cbc
 
-    pulp = pulp_module()
     k = _obj_scale(M)
     rows = _all_rows(M, limits)
 
     def make() -> tuple[Any, Any]:
-        prob = pulp.LpProblem("joint", pulp.LpMinimize)
-        make = getattr(prob, "add_variable", None) or pulp.LpVariable
-        xs = [make(f"x{i}", M.lower[i], M.upper[i], pulp.LpInteger) for i in range(M.n)]
-        prob += pulp.lpSum(c * k * xs[v] for v, c in M.cost.items() if c) + 0 * xs[0], "obj"
-        for t, (vs, cs, lo, hi) in enumerate(rows):
-            expr = pulp.lpSum(float(c) * xs[v] for v, c in zip(vs, cs, strict=True))
-            if lo == hi:
-                prob += expr == hi, f"r{t}"
-                continue
-            if hi != math.inf:
-                prob += expr <= hi, f"u{t}"
-            if lo != -math.inf:
-                prob += expr >= lo, f"l{t}"
-
-        def values() -> np.ndarray:
-            return np.array(
-                [M.lower[i] if x.varValue is None else x.varValue for i, x in enumerate(xs)]
-            )
-
-        return prob, values
+        return pulp_rows_problem(
+            "joint",
+            M.lower,
+            M.upper,
+            [True] * M.n,
+            [(v, c * k) for v, c in M.cost.items()],
+            rows,
+        )
 
     return solve_cbc(make, CBC_ATTEMPTS, tl)
 

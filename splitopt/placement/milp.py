@@ -632,48 +632,24 @@ def _solve_highs(h: Any, k: float) -> BackendResult:
 
 
 def _run_cbc(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
-    from splitopt.solvers.milp_backends import pulp_module as _pulp
-    from splitopt.solvers.milp_backends import solve_cbc
+    from splitopt.solvers.milp_backends import pulp_rows_problem, solve_cbc
 
-    pulp = _pulp()
     deadline = _deadline(time_limit)
     k = objective_scale(model)
     cost = model.objective_vector() * k
     rows = float_rows(model, rhs, deadline)
 
     def build() -> tuple[Any, Any]:
-        prob = pulp.LpProblem("bprr", pulp.LpMinimize)
-        make = getattr(prob, "add_variable", None) or pulp.LpVariable
-        xs = [
-            make(
-                f"x{i}",
-                float(model.lower[i]),
-                float(model.upper[i]),
-                pulp.LpInteger if model.integer[i] else pulp.LpContinuous,
-            )
-            for i in range(model.num_vars)
-        ]
-        prob += pulp.lpSum(float(c) * xs[i] for i, c in enumerate(cost) if c), "time"
-        for t, (v, c, lo, hi) in enumerate(rows):
-            _check(deadline, t)  # PuLP builds in Python: 1 min near the arc cap
-            expr = pulp.lpSum(ci * xs[vi] for vi, ci in zip(v, c, strict=True) if ci)
-            if lo == hi:
-                prob += expr == hi, f"r{t}"
-                continue
-            if hi != math.inf:
-                prob += expr <= hi, f"u{t}"
-            if lo != -math.inf:
-                prob += expr >= lo, f"l{t}"
-
-        def values() -> np.ndarray:
-            return np.array(
-                [
-                    float(model.lower[i]) if x.varValue is None else x.varValue
-                    for i, x in enumerate(xs)
-                ]
-            )
-
-        return prob, values
+        # PuLP builds in Python: 1 min near the arc cap, so the deadline is checked per row
+        return pulp_rows_problem(
+            "bprr",
+            model.lower,
+            model.upper,
+            model.integer,
+            list(enumerate(cost)),
+            rows,
+            lambda t: _check(deadline, t),
+        )
 
     # solve_cbc counts build() against the time it is given
     return solve_cbc(build, CBC_ATTEMPTS, _left(deadline))

@@ -177,6 +177,55 @@ def cbc_solver(**kwargs: Any) -> Any:
         return pulp_module().PULP_CBC_CMD(**kwargs)
 
 
+def pulp_rows_problem(
+    name: str,
+    lower: Sequence[float] | np.ndarray,
+    upper: Sequence[float] | np.ndarray,
+    integer: Sequence[bool] | np.ndarray,
+    objective: Sequence[tuple[int, float]],
+    rows: Sequence[tuple[Sequence[int], Sequence[float], float, float]],
+    check: Callable[[int], object] | None = None,
+) -> tuple[Any, Callable[[], np.ndarray]]:
+    """A PuLP problem (minimise) over variables ``x_i`` in ``[lower_i, upper_i]``
+    (integer where ``integer_i``) with objective terms ``(i, c)`` and rows ``(vars,
+    coefs, lo, hi)`` (``lo == hi``: an equality; infinite sides left out); and the
+    function that reads the variable values after a solve (``lower_i`` where PuLP has
+    none). ``check(t)`` is called before row ``t`` is built (a deadline or a signal:
+    PuLP builds in Python)."""
+    pulp = pulp_module()
+    prob = pulp.LpProblem(name, pulp.LpMinimize)
+    make = getattr(prob, "add_variable", None) or pulp.LpVariable
+    xs = [
+        make(
+            f"x{i}",
+            float(lower[i]),
+            float(upper[i]),
+            pulp.LpInteger if integer[i] else pulp.LpContinuous,
+        )
+        for i in range(len(lower))
+    ]
+    terms = [(xs[i], float(c)) for i, c in objective if c]
+    prob += pulp.lpSum(c * x for x, c in terms) if terms else 0 * xs[0], "obj"
+    for t, (vs, cs, lo, hi) in enumerate(rows):
+        if check is not None:
+            check(t)
+        expr = pulp.lpSum(float(c) * xs[v] for v, c in zip(vs, cs, strict=True) if c)
+        if lo == hi:
+            prob += expr == hi, f"r{t}"
+            continue
+        if hi != math.inf:
+            prob += expr <= hi, f"u{t}"
+        if lo != -math.inf:
+            prob += expr >= lo, f"l{t}"
+
+    def values() -> np.ndarray:
+        return np.array(
+            [float(lower[i]) if x.varValue is None else x.varValue for i, x in enumerate(xs)]
+        )
+
+    return prob, values
+
+
 def solve_cbc(
     build: Callable[[], tuple[Any, Callable[[], np.ndarray]]],
     attempts: Sequence[Sequence[str]],
@@ -227,6 +276,7 @@ __all__ = [
     "cbc_solver",
     "pow2_scale",
     "pulp_module",
+    "pulp_rows_problem",
     "quiet_stdout",
     "solve_cbc",
     "solve_scip",
