@@ -249,66 +249,16 @@ def _all_rows(M: _Model, limits: dict[tuple, float]) -> list[tuple[list[int], li
 
 
 def _run_highs(M: _Model, limits: dict[tuple, float], tl: float | None) -> BackendResult:
-    import highspy
+    from splitopt.solvers.milp_backends import highs_rows_model, solve_highs
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("log_to_console", False)
-    h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("mip_abs_gap", 0.0)
-    h.setOptionValue("threads", 1)
-    n = M.n
-    h.addVars(n, np.array(M.lower, dtype=float), np.array(M.upper, dtype=float))
-    idx = np.arange(n, dtype=np.int32)
-    h.changeColsIntegrality(n, idx, np.ones(n, dtype=np.uint8))
     k = _obj_scale(M)
-    cost = np.zeros(n)
+    cost = np.zeros(M.n)
     for v, c in M.cost.items():
         cost[v] = c * k
-    h.changeColsCost(n, idx, cost)
-    inf = highspy.kHighsInf
-    starts: list[int] = []
-    index: list[int] = []
-    value: list[float] = []
-    lo: list[float] = []
-    hi: list[float] = []
-    for vs, cs, lo_, hi_ in _all_rows(M, limits):
-        starts.append(len(index))
-        index.extend(vs)
-        value.extend(float(c) for c in cs)
-        lo.append(-inf if lo_ == -math.inf else lo_)
-        hi.append(inf if hi_ == math.inf else hi_)
-    h.addRows(
-        len(lo),
-        np.array(lo, dtype=float),
-        np.array(hi, dtype=float),
-        len(index),
-        np.array(starts, dtype=np.int32),
-        np.array(index, dtype=np.int32),
-        np.array(value, dtype=float),
-    )
+    h, _ = highs_rows_model(M.lower, M.upper, np.ones(M.n, dtype=bool), cost, _all_rows(M, limits))
     if tl is not None:
         h.setOptionValue("time_limit", float(max(tl, 0.01)))
-    try:
-        h.HandleUserInterrupt = True
-        with quiet_stdout(), interrupts.stoppable(h.cancelSolve):
-            h.run()
-    except Exception as exc:  # pragma: no cover - a crash inside HiGHS
-        return BackendResult("error", message=f"HiGHS failed: {exc}")
-    st = h.getModelStatus()
-    Sx = highspy.HighsModelStatus
-    info = h.getInfo()
-    has = info.primal_solution_status == 2
-    vals = np.array(h.getSolution().col_value, dtype=float) if has else None
-    if st == Sx.kOptimal:
-        return BackendResult("optimal", vals)
-    if st in (Sx.kInfeasible, Sx.kUnboundedOrInfeasible):
-        return BackendResult("infeasible")
-    if st in (Sx.kTimeLimit, Sx.kIterationLimit, Sx.kInterrupt):
-        if has:
-            return BackendResult("feasible", vals, message="time limit reached")
-        return BackendResult("time_limit", message="time limit reached, no incumbent")
-    return BackendResult("error", message=f"HiGHS model status {h.modelStatusToString(st)}")
+    return solve_highs(h, k)
 
 
 def _run_cbc(M: _Model, limits: dict[tuple, float], tl: float | None) -> BackendResult:

@@ -554,81 +554,26 @@ def objective_scale(model: BPRRModel) -> float:
 
 
 def _run_highs(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:
-    import highspy
+    from splitopt.solvers.milp_backends import highs_rows_model, solve_highs
 
     deadline = _deadline(time_limit)
     k = objective_scale(model)
-    n = model.num_vars
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("log_to_console", False)
-    h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("mip_abs_gap", 0.0)
-    h.setOptionValue("threads", 1)
-    h.addVars(n, np.array(model.lower, dtype=float), np.array(model.upper, dtype=float))
-    idx = np.arange(n, dtype=np.int32)
-    h.changeColsIntegrality(n, idx, model.integer.astype(np.uint8))
-    h.changeColsCost(n, idx, model.objective_vector() * k)
     rows = float_rows(model, rhs, deadline)
-    starts: list[int] = []
-    index: list[int] = []
-    value: list[float] = []
-    lo: list[float] = []
-    hi: list[float] = []
-    for t, (v, c, lo_, hi_) in enumerate(rows):
-        _check(deadline, t)
-        starts.append(len(index))
-        index.extend(v)
-        value.extend(c)
-        lo.append(-highspy.kHighsInf if lo_ == -math.inf else lo_)
-        hi.append(highspy.kHighsInf if hi_ == math.inf else hi_)
-    h.addRows(
-        len(rows),
-        np.array(lo, dtype=float),
-        np.array(hi, dtype=float),
-        len(index),
-        np.array(starts, dtype=np.int32),
-        np.array(index, dtype=np.int32),
-        np.array(value, dtype=float),
+    h, nonzeros = highs_rows_model(
+        model.lower,
+        model.upper,
+        model.integer,
+        model.objective_vector() * k,
+        rows,
+        lambda t: _check(deadline, t),
     )
     left = _left(deadline)  # the limit covers building: the solve gets what is left
     if left is not None:
         h.setOptionValue("time_limit", float(left))
 
-    def solve() -> BackendResult:
-        return _solve_highs(h, k)
-
     # a large model runs in a child process that a signal kills: HiGHS checks its
     # interrupt callback too rarely (not within the root node's LP) to stop in time
-    return interrupts.isolated(solve, len(index))
-
-
-def _solve_highs(h: Any, k: float) -> BackendResult:
-    """Run the loaded HiGHS model ``h`` (objective scaled by ``k``); its answer."""
-    import highspy
-
-    try:
-        h.HandleUserInterrupt = True  # cancelSolve() on Ctrl-C (splitopt.interrupts)
-        with quiet_stdout(), interrupts.stoppable(h.cancelSolve):
-            h.run()
-    except Exception as exc:  # pragma: no cover - a crash inside HiGHS
-        return BackendResult("error", message=f"HiGHS failed: {exc}")
-    st = h.getModelStatus()
-    S = highspy.HighsModelStatus
-    info = h.getInfo()
-    b = info.mip_dual_bound
-    bound = float(b) / k if b is not None and math.isfinite(b) else None
-    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    values = np.array(h.getSolution().col_value, dtype=float) if has_sol else None
-    if st == S.kOptimal:
-        return BackendResult("optimal", values, bound)
-    if st in (S.kInfeasible, S.kUnboundedOrInfeasible):
-        return BackendResult("infeasible")
-    if st in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt):
-        if has_sol:
-            return BackendResult("feasible", values, bound, "time limit reached")
-        return BackendResult("time_limit", None, bound, "time limit reached, no incumbent")
-    return BackendResult("error", message=f"HiGHS model status {h.modelStatusToString(st)}")
+    return interrupts.isolated(lambda: solve_highs(h, k), nonzeros)
 
 
 def _run_cbc(model: BPRRModel, rhs: dict[int, float], time_limit: float | None) -> BackendResult:

@@ -158,6 +158,93 @@ def solve_scip(
     return BackendResult("error", message=f"SCIP status {st}")
 
 
+# ---------------------------------------------------------------- HiGHS (highspy)
+
+
+def highs_rows_model(
+    lower: Sequence[float] | np.ndarray,
+    upper: Sequence[float] | np.ndarray,
+    integer: Sequence[bool] | np.ndarray,
+    cost: np.ndarray,
+    rows: Sequence[tuple[Sequence[int], Sequence[float], float, float]],
+    check: Callable[[int], object] | None = None,
+) -> tuple[Any, int]:
+    """A quiet single-thread ``highspy.Highs`` at gap 0 holding: minimise ``cost @ x``
+    over ``x_i`` in ``[lower_i, upper_i]`` (integer where ``integer_i``) subject to
+    rows ``(vars, coefs, lo, hi)``; and its number of nonzeros. ``check(t)`` is called
+    before row ``t`` is added (a deadline or a signal)."""
+    import highspy
+
+    h = highspy.Highs()
+    for option, setting in (
+        ("output_flag", False),
+        ("log_to_console", False),
+        ("mip_rel_gap", 0.0),
+        ("mip_abs_gap", 0.0),
+        ("threads", 1),
+    ):
+        h.setOptionValue(option, setting)
+    n = len(lower)
+    h.addVars(n, np.array(lower, dtype=float), np.array(upper, dtype=float))
+    idx = np.arange(n, dtype=np.int32)
+    h.changeColsIntegrality(n, idx, np.asarray(integer).astype(np.uint8))
+    h.changeColsCost(n, idx, np.asarray(cost, dtype=float))
+    inf = highspy.kHighsInf
+    starts: list[int] = []
+    index: list[int] = []
+    value: list[float] = []
+    lo: list[float] = []
+    hi: list[float] = []
+    for t, (vs, cs, lo_, hi_) in enumerate(rows):
+        if check is not None:
+            check(t)
+        starts.append(len(index))
+        index.extend(vs)
+        value.extend(float(c) for c in cs)
+        lo.append(-inf if lo_ == -math.inf else lo_)
+        hi.append(inf if hi_ == math.inf else hi_)
+    h.addRows(
+        len(lo),
+        np.array(lo, dtype=float),
+        np.array(hi, dtype=float),
+        len(index),
+        np.array(starts, dtype=np.int32),
+        np.array(index, dtype=np.int32),
+        np.array(value, dtype=float),
+    )
+    return h, len(index)
+
+
+def solve_highs(h: Any, k: float) -> BackendResult:
+    """Run the loaded HiGHS model ``h`` (objective scaled by ``k``: the bound is
+    divided by it) so that a signal asks it to stop (:mod:`splitopt.interrupts`); its
+    answer."""
+    import highspy
+
+    try:
+        h.HandleUserInterrupt = True  # cancelSolve() on Ctrl-C (splitopt.interrupts)
+        with quiet_stdout(), interrupts.stoppable(h.cancelSolve):
+            h.run()
+    except Exception as exc:  # pragma: no cover - a crash inside HiGHS
+        return BackendResult("error", message=f"HiGHS failed: {exc}")
+    st = h.getModelStatus()
+    S = highspy.HighsModelStatus
+    info = h.getInfo()
+    b = info.mip_dual_bound
+    bound = float(b) / k if b is not None and math.isfinite(b) else None
+    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    values = np.array(h.getSolution().col_value, dtype=float) if has_sol else None
+    if st == S.kOptimal:
+        return BackendResult("optimal", values, bound)
+    if st in (S.kInfeasible, S.kUnboundedOrInfeasible):
+        return BackendResult("infeasible")
+    if st in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt):
+        if has_sol:
+            return BackendResult("feasible", values, bound, "time limit reached")
+        return BackendResult("time_limit", None, bound, "time limit reached, no incumbent")
+    return BackendResult("error", message=f"HiGHS model status {h.modelStatusToString(st)}")
+
+
 # ---------------------------------------------------------------- CBC (PuLP)
 
 
@@ -274,11 +361,13 @@ __all__ = [
     "SPENT",
     "BackendResult",
     "cbc_solver",
+    "highs_rows_model",
     "pow2_scale",
     "pulp_module",
     "pulp_rows_problem",
     "quiet_stdout",
     "solve_cbc",
+    "solve_highs",
     "solve_scip",
     "time_left",
 ]
