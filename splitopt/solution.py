@@ -97,21 +97,7 @@ class Result:
         each distinct chain is scored once (:func:`~splitopt.evaluate.evaluate_chains`;
         ``scores`` the solver already has for its answers are reused where they match)."""
         ev = evaluate_chains(problem, placements, scores)
-        idx = [int(j) for j in problem.chain_index]
-
-        def spread(values: Sequence | None) -> list | None:
-            return None if values is None else [values[j] for j in idx]
-
-        return cls._wrap(
-            problem,
-            solver,
-            spread(statuses),  # type: ignore[arg-type]
-            ev,
-            runtime_s,
-            options,
-            spread(bounds),
-            spread(messages),
-        )
+        return cls._per_chain(problem, solver, statuses, ev, runtime_s, options, bounds, messages)
 
     @classmethod
     def from_flat(
@@ -132,6 +118,21 @@ class Result:
         problem; :func:`~splitopt.evaluate.evaluate_flat`). The same result as
         :meth:`from_chains` of the same answers."""
         ev = evaluate_flat(problem, on_server, have)
+        return cls._per_chain(problem, solver, statuses, ev, runtime_s, options, bounds, messages)
+
+    @classmethod
+    def _per_chain(
+        cls,
+        problem: Problem,
+        solver: str,
+        statuses: Sequence[str],
+        ev: Evaluation,
+        runtime_s: float,
+        options: dict | None,
+        bounds: Sequence[float | None] | None,
+        messages: Sequence[str | None] | None,
+    ) -> Result:
+        """:meth:`_wrap` of answers given per distinct chain, spread to the requests."""
         idx = problem.chain_index.tolist()
 
         def spread(values: Sequence | None) -> list | None:
