@@ -125,6 +125,37 @@ def score_route(
 
 
 
+def route_bottleneck(
+    jc: JointCluster, placement: Placement, job: Job, route: Sequence[Segment]
+) -> float:
+    """The route's pipeline bottleneck (s per token; ``inf`` if the route is invalid).
+
+    Our reading of PipeEdge's bottleneck in the joint model, with the decode times
+    :func:`score_route` charges per later token: the largest *stage*, where the
+    stages are the client (one stage, all its blocks: ``n * decode_s`` of its device,
+    which runs every one of its segments for each token), each server visit's compute
+    (``k * decode_s`` of the server for its ``k`` blocks) and each server visit's
+    network time (``rtt_s[c, j]``, the round trip the client relays; the transfer into
+    and out of the visit). Throughput is ``1 / bottleneck`` tokens per second per
+    request stream when the pipeline is kept full (ours, as PipeEdge's micro-batches).
+    """
+    if route_problem(jc, placement, job, route) is not None:
+        return math.inf
+    cl = jc.cluster
+    c = job.client
+    worst = 0.0
+    n_client = 0
+    for seg in route:
+        k = seg.last - seg.first + 1
+        if seg.device == CLIENT:
+            n_client += k
+        else:
+            j = seg.device
+            worst = max(worst, k * cl.servers[j].decode_s, float(cl.rtt_s[c, j]))
+    return max(worst, n_client * jc.devices[c].decode_s)
+
+
+
 @dataclass(frozen=True)
 class AnswerScore:
     """The evaluator's figures for a whole joint answer: a placement and one route per job.
@@ -198,4 +229,11 @@ def score_answer(
     return AnswerScore(ok, reason, tuple(scores), tuple(memory), time_s, swarm)
 
 
-__all__ = ["AnswerScore", "RouteScore", "route_problem", "score_answer", "score_route"]
+__all__ = [
+    "AnswerScore",
+    "RouteScore",
+    "route_bottleneck",
+    "route_problem",
+    "score_answer",
+    "score_route",
+]
