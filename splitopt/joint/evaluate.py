@@ -131,28 +131,34 @@ def route_bottleneck(
     """The route's pipeline bottleneck (s per token; ``inf`` if the route is invalid).
 
     Our reading of PipeEdge's bottleneck in the joint model, with the decode times
-    :func:`score_route` charges per later token: the largest *stage*, where the
-    stages are the client (one stage, all its blocks: ``n * decode_s`` of its device,
-    which runs every one of its segments for each token), each server visit's compute
-    (``k * decode_s`` of the server for its ``k`` blocks) and each server visit's
-    network time (``rtt_s[c, j]``, the round trip the client relays; the transfer into
-    and out of the visit). Throughput is ``1 / bottleneck`` tokens per second per
-    request stream when the pipeline is kept full (ours, as PipeEdge's micro-batches).
+    :func:`score_route` charges per later token: the largest *stage*, one per device
+    as in PipeEdge: the client's compute (``n * decode_s`` for all its ``n`` blocks,
+    prefix and suffix together), each server's compute (``k * decode_s`` for the
+    ``k`` blocks it runs, over all its visits) and each server's link (``v *
+    rtt_s[c, j]`` for its ``v`` visits: the round trip the joint evaluator charges per
+    visit and later token, the client relaying the activations into and out of the
+    visit). Throughput is ``1 / bottleneck`` tokens per second per request stream when
+    the pipeline is kept full (ours, as PipeEdge's micro-batches).
     """
     if route_problem(jc, placement, job, route) is not None:
         return math.inf
     cl = jc.cluster
     c = job.client
-    worst = 0.0
+    blocks = [0] * cl.num_servers
+    visits = [0] * cl.num_servers
     n_client = 0
     for seg in route:
         k = seg.last - seg.first + 1
         if seg.device == CLIENT:
             n_client += k
         else:
-            j = seg.device
-            worst = max(worst, k * cl.servers[j].decode_s, float(cl.rtt_s[c, j]))
-    return max(worst, n_client * jc.devices[c].decode_s)
+            blocks[seg.device] += k
+            visits[seg.device] += 1
+    worst = n_client * jc.devices[c].decode_s
+    for j, (k, v) in enumerate(zip(blocks, visits, strict=True)):
+        if v:
+            worst = max(worst, k * cl.servers[j].decode_s, v * float(cl.rtt_s[c, j]))
+    return worst
 
 
 

@@ -8,8 +8,9 @@ objective, the number of client blocks:
   (SplitLLM's objective; blocks are identical, so swarm work is proportional to
   the number of swarm blocks), ties broken by least T_r;
 * ``"throughput"``: least pipeline bottleneck (PipeEdge's objective, our reading:
-  :func:`splitopt.joint.evaluate.route_bottleneck`), by the max-DP of
-  :mod:`splitopt.joint.bottleneck_dp`; ties go to the fewest client blocks.
+  :func:`splitopt.joint.evaluate.route_bottleneck`) over the routes client prefix ->
+  server chain -> client suffix, by the max-DP of :mod:`splitopt.joint.bottleneck_dp`;
+  ties go to the fewest client blocks.
 
 The answer is re-scored by :func:`splitopt.joint.evaluate.score_route` (and
 :func:`~splitopt.joint.evaluate.route_bottleneck`); it is ``optimal`` only when the
@@ -122,6 +123,31 @@ def bottleneck_table(jc: JointCluster, placement: Placement, job: Job) -> tuple:
     )
 
 
+def rebuild_bottleneck(tables: tuple, num_blocks: int, n: int) -> JointRoute:
+    """The throughput kernel's best route with ``n`` client blocks."""
+    _, end_state, _, p_state, p_b, p_j = tables
+    segs: list[Segment] = []
+    st, b = int(end_state[n]), num_blocks + 1
+    while not (st == 0 and b == 1):
+        ps, pb, pj = int(p_state[st, b, n]), int(p_b[st, b, n]), int(p_j[st, b, n])
+        if ps < 0:  # pragma: no cover - a broken table is a bug
+            raise RuntimeError(f"no predecessor for state {st} at block {b}")
+        if pj < 0:
+            segs.append(Segment(CLIENT, pb, pb))
+            n -= 1
+        else:
+            segs.append(Segment(pj, pb, b - 1))
+        st, b = ps, pb
+    segs.reverse()
+    merged: list[Segment] = []
+    for s in segs:  # runs of single client blocks -> one client segment
+        if merged and s.device == CLIENT and merged[-1].device == CLIENT:
+            merged[-1] = Segment(CLIENT, merged[-1].first, s.last)
+        else:
+            merged.append(s)
+    return tuple(merged)
+
+
 def _best_throughput(jc: JointCluster, placement: Placement, job: Job) -> RouteAnswer:
     tables = bottleneck_table(jc, placement, job)
     best = np.asarray(tables[0])
@@ -130,7 +156,7 @@ def _best_throughput(jc: JointCluster, placement: Placement, job: Job) -> RouteA
         return RouteAnswer("infeasible", (), None, best)
     low = float(best[finite].min())
     n = int(np.flatnonzero(finite & (best <= low))[0])
-    route = rebuild(tables, jc.num_blocks, n)
+    route = rebuild_bottleneck(tables, jc.num_blocks, n)
     sc = score_route(jc, placement, job, route)
     bn = route_bottleneck(jc, placement, job, route)
     agrees = sc.feasible and sc.client_blocks == n and math.isclose(
@@ -184,5 +210,6 @@ __all__ = [
     "best_route",
     "bottleneck_table",
     "rebuild",
+    "rebuild_bottleneck",
     "time_table",
 ]

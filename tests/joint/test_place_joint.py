@@ -142,8 +142,9 @@ def test_place_throughput_prints_each_jobs_bottleneck(tmp_path, capsys) -> None:
         b = route_bottleneck(jc, placement, job, route)
         assert b == pytest.approx(row["bottleneck_s"], rel=1e-12)
         assert row["throughput_tokens_per_s"] == pytest.approx(1.0 / b, rel=1e-12)
-        fast = best_route(jc, placement, job, "time")
-        assert b <= route_bottleneck(jc, placement, job, fast.route) * (1 + 1e-12)
+        fast = best_route(jc, placement, job, "time").route
+        if all(s.device != CLIENT for s in fast[1:-1]):  # the DP's route form
+            assert b <= route_bottleneck(jc, placement, job, fast) * (1 + 1e-12)
 
 
 def test_throughput_is_refused_where_it_is_not_implemented(capsys) -> None:
