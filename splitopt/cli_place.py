@@ -116,8 +116,9 @@ def add_joint_flags(parser: argparse.ArgumentParser) -> None:
         help="when the cluster names client devices: route each job over its client and "
         "the swarm with the exact joint DP, minimising its time (default), its swarm "
         "blocks within an SLA (swarm-work) or its pipeline bottleneck (throughput: the "
-        "largest per-token stage -- the client's blocks, each server visit's blocks, each "
-        "visit's round trip; our reading of PipeEdge's; splitopt place only)",
+        "largest per-token stage, one per device -- the client's blocks, each server's "
+        "blocks, each server's round trips -- over client prefix -> server chain -> client "
+        "suffix routes; our reading of PipeEdge's; splitopt place only)",
     )
     sla = parser.add_mutually_exclusive_group()
     sla.add_argument(
