@@ -114,8 +114,11 @@ def add_joint_flags(parser: argparse.ArgumentParser) -> None:
         choices=OBJECTIVES,
         default=None,
         help="when the cluster names client devices: route each job over its client and "
-        "the swarm with the exact joint DP, minimising its time (default) or its swarm "
-        "blocks within an SLA (swarm-work)",
+        "the swarm with the exact joint DP, minimising its time (default), its swarm "
+        "blocks within an SLA (swarm-work) or its pipeline bottleneck (throughput: the "
+        "largest per-token stage, one per device -- the client's blocks, each server's "
+        "blocks, each server's round trips -- over client prefix -> server chain -> client "
+        "suffix routes; our reading of PipeEdge's; splitopt place only)",
     )
     sla = parser.add_mutually_exclusive_group()
     sla.add_argument(
@@ -170,8 +173,14 @@ def joint_text(jc: Any, routing: Any) -> str:
             continue
         sc = a.score
         base = f"{b.score.total_s:.4g} s" if b.status == "optimal" else "none"
+        pipe = ""
+        if a.bottleneck_s is not None:
+            pipe = (
+                f"bottleneck {a.bottleneck_s:.4g} s/token, throughput "
+                f"{a.throughput:.4g} tokens/s; "
+            )
         lines.append(
-            f"{who}: {_route_text(jc, a.route)}   T = {sc.total_s:.4g} s "
+            f"{who}: {_route_text(jc, a.route)}   {pipe}T = {sc.total_s:.4g} s "
             f"({sc.per_token_s:.4g} s/token), client {sc.client_blocks} / swarm "
             f"{sc.swarm_blocks} blocks; client runs nothing: T = {base}{sla_txt}"
         )
@@ -211,6 +220,8 @@ def joint_dict(jc: Any, routing: Any) -> dict[str, Any]:
                 swarm_blocks=sc.swarm_blocks,
                 client_memory_bytes=sc.client_memory_bytes,
             )
+            if a.bottleneck_s is not None:
+                row.update(bottleneck_s=a.bottleneck_s, throughput_tokens_per_s=a.throughput)
         row["baseline_total_s"] = b.score.total_s if b.status == "optimal" else None
         jobs.append(row)
     joint, bare = routing.mean_per_token_s()

@@ -125,6 +125,43 @@ def score_route(
 
 
 
+def route_bottleneck(
+    jc: JointCluster, placement: Placement, job: Job, route: Sequence[Segment]
+) -> float:
+    """The route's pipeline bottleneck (s per token; ``inf`` if the route is invalid).
+
+    Our reading of PipeEdge's bottleneck in the joint model, with the decode times
+    :func:`score_route` charges per later token: the largest *stage*, one per device
+    as in PipeEdge: the client's compute (``n * decode_s`` for all its ``n`` blocks,
+    prefix and suffix together), each server's compute (``k * decode_s`` for the
+    ``k`` blocks it runs, over all its visits) and each server's link (``v *
+    rtt_s[c, j]`` for its ``v`` visits: the round trip the joint evaluator charges per
+    visit and later token, the client relaying the activations into and out of the
+    visit). Throughput is ``1 / bottleneck`` tokens per second per request stream when
+    the pipeline is kept full (ours, as PipeEdge's micro-batches).
+    """
+    if route_problem(jc, placement, job, route) is not None:
+        return math.inf
+    cl = jc.cluster
+    c = job.client
+    blocks = [0] * cl.num_servers
+    visits = [0] * cl.num_servers
+    n_client = 0
+    for seg in route:
+        k = seg.last - seg.first + 1
+        if seg.device == CLIENT:
+            n_client += k
+        else:
+            blocks[seg.device] += k
+            visits[seg.device] += 1
+    worst = n_client * jc.devices[c].decode_s
+    for j, (k, v) in enumerate(zip(blocks, visits, strict=True)):
+        if v:
+            worst = max(worst, k * cl.servers[j].decode_s, v * float(cl.rtt_s[c, j]))
+    return worst
+
+
+
 @dataclass(frozen=True)
 class AnswerScore:
     """The evaluator's figures for a whole joint answer: a placement and one route per job.
@@ -198,4 +235,11 @@ def score_answer(
     return AnswerScore(ok, reason, tuple(scores), tuple(memory), time_s, swarm)
 
 
-__all__ = ["AnswerScore", "RouteScore", "route_problem", "score_answer", "score_route"]
+__all__ = [
+    "AnswerScore",
+    "RouteScore",
+    "route_bottleneck",
+    "route_problem",
+    "score_answer",
+    "score_route",
+]

@@ -63,7 +63,7 @@ from splitopt import interrupts
 from splitopt.errors import SolverError, SolverUnavailable, UsageError
 from splitopt.evaluate import RTOL
 from splitopt.joint.evaluate import AnswerScore, score_answer
-from splitopt.joint.model import CLIENT, JointCluster, JointRoute, Segment
+from splitopt.joint.model import CLIENT, TIME_OBJECTIVES, JointCluster, JointRoute, Segment
 from splitopt.joint.route import OBJECTIVES
 from splitopt.placement.evaluate import block_limits
 from splitopt.placement.model import Placement
@@ -462,6 +462,12 @@ class JointMilp:
         if objective not in OBJECTIVES:
             raise UsageError(
                 f"unknown objective {objective!r}; choose from {', '.join(OBJECTIVES)}"
+            )
+        if objective not in TIME_OBJECTIVES:
+            raise UsageError(
+                f"joint-milp does not optimise {objective!r}; choose from "
+                f"{', '.join(TIME_OBJECTIVES)} (throughput: a placement algorithm such as "
+                "cg-bprr, then the exact DP routes)"
             )
         if objective == "swarm-work":
             if sla_s is None or len(sla_s) != len(jc.cluster.jobs):

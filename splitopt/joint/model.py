@@ -36,8 +36,13 @@ from splitopt.placement.model import Cluster, Job
 
 #: Device index of the client in a :class:`Segment`.
 CLIENT = -1
-#: The per-request objectives of the joint routing DP (:func:`splitopt.joint.route.best_route`).
-OBJECTIVES = ("time", "swarm-work")
+#: The per-request objectives of the joint routing DP (:func:`splitopt.joint.route.best_route`):
+#: least time T_r (BPRR's), fewest swarm blocks within an SLA (SplitLLM's), least pipeline
+#: bottleneck, i.e. most throughput (PipeEdge's; our reading, see
+#: :func:`splitopt.joint.evaluate.route_bottleneck`).
+OBJECTIVES = ("time", "swarm-work", "throughput")
+#: The objectives the joint MILP and the online simulator take (throughput: the DP only).
+TIME_OBJECTIVES = ("time", "swarm-work")
 
 
 def _nonneg(name: str, value: object) -> float:

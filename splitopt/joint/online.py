@@ -46,7 +46,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from splitopt.errors import UsageError
-from splitopt.joint.model import CLIENT, JointCluster
+from splitopt.joint.model import CLIENT, TIME_OBJECTIVES, JointCluster
 from splitopt.joint.route import OBJECTIVES, RouteAnswer, best_route
 from splitopt.placement.model import Cluster, Job, Placement
 from splitopt.placement.online import ClientChoice, FixedRoutes, Prepared
@@ -73,6 +73,11 @@ def check_objective(
         raise UsageError("give the SLA in seconds or as a factor, not both")
     if objective not in OBJECTIVES:
         raise UsageError(f"unknown objective {objective!r}; choose from {', '.join(OBJECTIVES)}")
+    if objective not in TIME_OBJECTIVES:
+        raise UsageError(
+            f"the simulator routes client blocks for {', '.join(TIME_OBJECTIVES)}, "
+            f"not {objective!r} (throughput routes: splitopt place)"
+        )
     if objective == "time" and (sla_s is not None or sla_factor is not None):
         raise UsageError("an SLA applies only to the swarm-work objective")
     for name, v in (("SLA", sla_s), ("SLA factor", sla_factor)):

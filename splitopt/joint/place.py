@@ -111,7 +111,7 @@ def route_jobs(
         raise UsageError(f"unknown objective {objective!r}; choose from {', '.join(OBJECTIVES)}")
     if sla_s is not None and sla_factor is not None:
         raise UsageError("give the SLA in seconds or as a factor, not both")
-    if objective == "time" and (sla_s is not None or sla_factor is not None):
+    if objective != "swarm-work" and (sla_s is not None or sla_factor is not None):
         raise UsageError("an SLA applies only to the swarm-work objective")
     if sla_s is not None and not (math.isfinite(sla_s) and sla_s > 0):
         raise UsageError(f"the SLA must be a positive number of seconds, got {sla_s!r}")
@@ -127,9 +127,9 @@ def route_jobs(
     for job in jc.cluster.jobs:
         base = best_route(bare, placement, job, "time")
         baseline.append(base)
-        if objective == "time":
+        if objective in ("time", "throughput"):
             slas.append(None)
-            answers.append(best_route(jc, placement, job, "time"))
+            answers.append(best_route(jc, placement, job, objective))
             continue
         sla = sla_s
         if sla is None:

@@ -114,3 +114,42 @@ def test_route_jobs_refuses_bad_slas(kw) -> None:
     objective = "time" if kw == {"sla_s": 1.0} else "swarm-work"
     with pytest.raises(UsageError):
         route_jobs(jc, res.placement, objective, **kw)
+
+
+def test_place_throughput_prints_each_jobs_bottleneck(tmp_path, capsys) -> None:
+    """``--joint-objective throughput``: each job's bottleneck and throughput, printed and
+    in the JSON, re-scored by the evaluator and no worse than the time-optimal route's."""
+    from splitopt.joint import Segment
+    from splitopt.joint.evaluate import route_bottleneck
+
+    target = tmp_path / "p.json"
+    assert (
+        main(["place", str(JOINT), "--joint-objective", "throughput", "--json", str(target)]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "joint routes (throughput" in out and "5 of 5 jobs routed" in out
+    assert out.count("tokens/s") == 5
+    (joint,) = json.loads(target.read_text())["meta"]["joint"]
+    assert joint["objective"] == "throughput"
+    jc = read_joint_cluster(JOINT)
+    ((_, placement, _),) = read_placements(target, jc.cluster)
+    ids = {s.id: j for j, s in enumerate(jc.cluster.servers)}
+    for job, row in zip(jc.cluster.jobs, joint["jobs"], strict=True):
+        route = tuple(
+            Segment(CLIENT if s["device"] == "client" else ids[s["device"]], s["first"], s["last"])
+            for s in row["segments"]
+        )
+        b = route_bottleneck(jc, placement, job, route)
+        assert b == pytest.approx(row["bottleneck_s"], rel=1e-12)
+        assert row["throughput_tokens_per_s"] == pytest.approx(1.0 / b, rel=1e-12)
+        fast = best_route(jc, placement, job, "time").route
+        if all(s.device != CLIENT for s in fast[1:-1]):  # the DP's route form
+            assert b <= route_bottleneck(jc, placement, job, fast) * (1 + 1e-12)
+
+
+def test_throughput_is_refused_where_it_is_not_implemented(capsys) -> None:
+    assert main(["place", str(JOINT), "--joint-objective", "throughput", "--sla", "3"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert main(["simulate", str(JOINT), "--joint-objective", "throughput"]) == 2
+    err = capsys.readouterr().err
+    assert "throughput" in err and err.count("\n") == 1
