@@ -49,5 +49,24 @@ def run_cli(
 
 
 @pytest.fixture
+def cli(capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """``run_cli`` without the process: ``splitopt.cli.main(ARGS)`` in this process, its
+    stdout/stderr captured at the file-descriptor level, returned the same way
+    (returncode, stdout, stderr). For tests about a command's outputs and exit codes;
+    each process costs about a second of imports and numba cache loads, so tests about
+    the process itself (signals, exit on interrupt, ``python -m``) keep ``run_cli``."""
+    from splitopt.cli import main
+
+    def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        monkeypatch.chdir(cwd or ROOT)
+        capfd.readouterr()  # drop anything printed before the command
+        code = main(list(args))
+        out, err = capfd.readouterr()
+        return subprocess.CompletedProcess(["splitopt", *args], code, out, err)
+
+    return run
+
+
+@pytest.fixture
 def handmade() -> Path:
     return DATA / "tiny" / "handmade.json"

@@ -9,7 +9,6 @@ import numpy as np
 
 from splitopt.benchmark import profile, ratios, summary
 from splitopt.experiments.harness import read_csv_rows
-from tests.conftest import run_cli
 
 
 def test_ratios_and_profile_by_hand():
@@ -53,7 +52,7 @@ def test_a_fast_wrong_answer_is_not_fastest():
     assert s["quick"]["work_ratio"] == math.sqrt(1.2)
 
 
-def test_benchmark_a_folder_writes_csv_table_and_profile(tmp_path):
+def test_benchmark_a_folder_writes_csv_table_and_profile(tmp_path, cli):
     folder = tmp_path / "mine"
     folder.mkdir()
     for name in ("problem.json", "scenario.json", "cluster.json"):  # the cluster is skipped
@@ -61,7 +60,7 @@ def test_benchmark_a_folder_writes_csv_table_and_profile(tmp_path):
     out = tmp_path / "b.csv"
     args = ["benchmark", str(folder), "--solvers", "dp-exact,greedy", "--repeats", "2"]
     args += ["--out", str(out), "--workers", "1", "--no-progress"]
-    proc = run_cli(*args)
+    proc = cli(*args)
     assert proc.returncode == 0, proc.stderr
     rows = read_csv_rows(out)
     assert len(rows) == 2 * 2 * 2 and not any(r["error"] for r in rows)
@@ -70,15 +69,15 @@ def test_benchmark_a_folder_writes_csv_table_and_profile(tmp_path):
     png = out.with_suffix(".profile.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     stamps = sorted(r["timestamp"] for r in rows)
-    again = run_cli(*args)  # resumed: nothing is recomputed
+    again = cli(*args)  # resumed: nothing is recomputed
     assert again.returncode == 0, again.stderr
     assert sorted(r["timestamp"] for r in read_csv_rows(out)) == stamps
 
 
-def test_benchmark_bad_inputs_are_one_line(tmp_path):
-    proc = run_cli("benchmark", str(tmp_path / "nope"), "--out", str(tmp_path / "b.csv"))
+def test_benchmark_bad_inputs_are_one_line(tmp_path, cli):
+    proc = cli("benchmark", str(tmp_path / "nope"), "--out", str(tmp_path / "b.csv"))
     assert proc.returncode == 2 and "no such file or folder" in proc.stderr
-    proc = run_cli(
+    proc = cli(
         "benchmark",
         "tests/data/docs-examples",
         "--solvers",

@@ -4,45 +4,43 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import run_cli
-
 PROBLEM = "tests/data/docs-examples/problem.json"
 
 
-def test_replay_of_a_multi_solver_file(tmp_path):
+def test_replay_of_a_multi_solver_file(tmp_path, cli):
     sol = tmp_path / "multi.json"
-    proc = run_cli("solve", PROBLEM, "--solver", "dp-exact,greedy,dp", "--json", str(sol))
+    proc = cli("solve", PROBLEM, "--solver", "dp-exact,greedy,dp", "--json", str(sol))
     assert proc.returncode == 0, proc.stderr
     assert isinstance(json.loads(sol.read_text()), list)
-    again = run_cli("solve", PROBLEM, "--replay", str(sol))
+    again = cli("solve", PROBLEM, "--replay", str(sol))
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("gives the same placements") == 3
     # a changed placement is found (exit 1), in whichever document it is
     doc = json.loads(sol.read_text())
     doc[1]["requests"][0]["placement"] = "SSS"
     sol.write_text(json.dumps(doc))
-    bad = run_cli("solve", PROBLEM, "--replay", str(sol))
+    bad = cli("solve", PROBLEM, "--replay", str(sol))
     assert bad.returncode == 1
     assert "placements differ" in bad.stdout and bad.stdout.count("same placements") == 2
 
 
-def test_replay_list_for_another_instance_is_one_line_exit_2(tmp_path):
+def test_replay_list_for_another_instance_is_one_line_exit_2(tmp_path, cli):
     sol = tmp_path / "multi.json"
-    assert run_cli("solve", PROBLEM, "--solver", "greedy,dp", "--json", str(sol)).returncode == 0
+    assert cli("solve", PROBLEM, "--solver", "greedy,dp", "--json", str(sol)).returncode == 0
     doc = json.loads(sol.read_text())
     for d in doc:
         d["instance"] = "other"
     sol.write_text(json.dumps(doc))
-    proc = run_cli("solve", PROBLEM, "--replay", str(sol))
+    proc = cli("solve", PROBLEM, "--replay", str(sol))
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert "no solution for instance 'three-layer-example'" in proc.stderr
 
 
-def test_evaluate_keeps_certified_statuses_and_flags_broken_ones(tmp_path):
+def test_evaluate_keeps_certified_statuses_and_flags_broken_ones(tmp_path, cli):
     sol = tmp_path / "s.json"
-    assert run_cli("solve", PROBLEM, "--solver", "dp-exact", "--json", str(sol)).returncode == 0
+    assert cli("solve", PROBLEM, "--solver", "dp-exact", "--json", str(sol)).returncode == 0
     out = tmp_path / "e.json"
-    proc = run_cli("evaluate", PROBLEM, str(sol), "--json", str(out))
+    proc = cli("evaluate", PROBLEM, str(sol), "--json", str(out))
     assert proc.returncode == 0, proc.stderr
     rows = {r["id"]: r for r in json.loads(out.read_text())["requests"]}
     assert rows["photo-caption"]["status"] == "optimal"  # was shown as "feasible"
@@ -52,14 +50,14 @@ def test_evaluate_keeps_certified_statuses_and_flags_broken_ones(tmp_path):
     doc = json.loads(sol.read_text())
     doc["requests"][0]["placement"] = "CCC"
     sol.write_text(json.dumps(doc))
-    proc = run_cli("evaluate", PROBLEM, str(sol), "--json", str(out))
+    proc = cli("evaluate", PROBLEM, str(sol), "--json", str(out))
     assert proc.returncode == 0, proc.stderr
     rows = {r["id"]: r for r in json.loads(out.read_text())["requests"]}
     assert rows["photo-caption"]["status"] == "error"
     assert "1 placement(s) break" in proc.stdout
 
 
-def test_verify_csv_of_other_solvers_is_refused_not_dropped(tmp_path):
+def test_verify_csv_of_other_solvers_is_refused_not_dropped(tmp_path, cli):
     import pytest
 
     from splitopt.errors import UsageError
@@ -77,7 +75,7 @@ def test_verify_csv_of_other_solvers_is_refused_not_dropped(tmp_path):
     with pytest.raises(UsageError, match="other settings"):
         run_verify(solvers=["brute-force"], **kw)  # type: ignore[arg-type]
     assert read_csv_rows(csv) == before  # untouched
-    proc = run_cli(
+    proc = cli(
         "verify",
         "--n",
         "2",
@@ -94,9 +92,9 @@ def test_verify_csv_of_other_solvers_is_refused_not_dropped(tmp_path):
     assert "give another --csv" in proc.stderr
 
 
-def test_simulate_says_why_petals_serves_nothing(tmp_path):
+def test_simulate_says_why_petals_serves_nothing(tmp_path, cli):
     out = tmp_path / "sim.json"
-    proc = run_cli(
+    proc = cli(
         "simulate",
         "tests/data/docs-examples/cluster.json",
         "--policy",

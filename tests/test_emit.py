@@ -7,7 +7,6 @@ import shlex
 
 import splitopt
 from splitopt.placement.emit import block_indices, petals_commands
-from tests.conftest import run_cli
 
 CLUSTER = "instances/clusters/paper-clustered.json"
 
@@ -38,8 +37,8 @@ def test_commands_host_exactly_the_placements_blocks():
     assert "--new_swarm" in cmds[0] and all("--initial_peers" in c for c in cmds[1:])
 
 
-def test_cli_emit_prints_commands_on_stdout_report_on_stderr(tmp_path):
-    proc = run_cli(
+def test_cli_emit_prints_commands_on_stdout_report_on_stderr(tmp_path, cli):
+    proc = cli(
         "place",
         "tests/data/docs-examples/cluster.json",
         "--algorithm",
@@ -51,5 +50,5 @@ def test_cli_emit_prints_commands_on_stdout_report_on_stderr(tmp_path):
     assert proc.stdout.count("petals.cli.run_server") == 4
     assert re.search(r"warning: this placement is infeasible", proc.stdout)
     assert "objective" in proc.stderr or "routes" in proc.stderr
-    bad = run_cli("place", CLUSTER, "--emit", "petals", "--json", "-")
+    bad = cli("place", CLUSTER, "--emit", "petals", "--json", "-")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1

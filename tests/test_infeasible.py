@@ -12,7 +12,6 @@ import splitopt
 from splitopt.evaluate import RTOL, min_latency, score
 from splitopt.infeasible import explain, reasons
 from splitopt.problem import Chain, Problem, Request
-from tests.conftest import run_cli
 
 
 def _chain(rng: np.random.Generator, L: int, sla_scale: float, budget_scale: float | None) -> Chain:
@@ -80,7 +79,7 @@ def _problem() -> Problem:
     return Problem(name="why", requests=(Request("a", a), Request("b", b), Request("c", c)))
 
 
-def test_reasons_in_api_table_and_json(tmp_path):
+def test_reasons_in_api_table_and_json(tmp_path, cli):
     problem = _problem()
     result = splitopt.solve(problem, "dp-exact")
     why = splitopt.reasons(result)
@@ -94,7 +93,7 @@ def test_reasons_in_api_table_and_json(tmp_path):
 
     write_problem(problem, path)
     out = tmp_path / "s.json"
-    proc = run_cli("solve", str(path), "--solver", "dp-exact", "--per-request", "--json", str(out))
+    proc = cli("solve", str(path), "--solver", "dp-exact", "--per-request", "--json", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "1 SLA below the fastest placement" in proc.stdout
     assert "1 memory budget below the smallest footprint" in proc.stdout

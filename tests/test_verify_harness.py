@@ -36,17 +36,9 @@ def test_a_run_whose_instances_give_no_comparison_is_refused(seed: int) -> None:
 
 
 @pytest.mark.parametrize("bad", ["0", "-3"])
-def test_cli_refuses_empty_runs_with_one_line(tmp_path: Path, bad: str) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def test_cli_refuses_empty_runs_with_one_line(tmp_path: Path, bad: str, cli) -> None:
     for args in (["--solvers", "dp,dp-exact", "--n", "3"], ["--n", bad]):
-        p = subprocess.run(
-            [sys.executable, "-m", "splitopt", "verify", *args, "--csv", str(tmp_path / "v.csv")],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        p = cli("verify", *args, "--csv", str(tmp_path / "v.csv"), cwd=tmp_path)
         assert p.returncode == 2 and "RESULT" not in p.stdout, p.stderr
         if args[0] == "--solvers":
             assert p.stderr.count("\n") == 1 and "compares nothing" in p.stderr, p.stderr

@@ -46,13 +46,13 @@ def test_roundtrip(tmp_path):
     assert back.name == p.name
 
 
-def test_compiled_scenario_keeps_meta(tmp_path):
+def test_compiled_scenario_keeps_meta(tmp_path, cli):
     """Request meta (model, client, network, …) and the file's meta survive Parquet."""
     from splitopt.formats.read import compile_file
 
     scenario = "tests/data/scenario/good/mixed.json"
     f = tmp_path / "c.parquet"
-    r = run_cli("compile", scenario, "-o", str(f))
+    r = cli("compile", scenario, "-o", str(f))
     assert r.returncode == 0, r.stderr
     ref = compile_file(scenario)
     assert any(q.meta for q in ref.requests)
@@ -60,7 +60,7 @@ def test_compiled_scenario_keeps_meta(tmp_path):
     assert cp.read().requests == ref.requests  # equality includes meta
     assert cp.meta["compiled_from"] == scenario
     j = tmp_path / "c.json"
-    assert run_cli("compile", scenario, "-o", str(j)).returncode == 0
+    assert cli("compile", scenario, "-o", str(j)).returncode == 0
     assert json.loads(j.read_text())["meta"]["compiled_from"] == cp.meta["compiled_from"]
 
 
@@ -196,25 +196,25 @@ def _set(t, name, i, value):
         ),
     ],
 )
-def test_errors_name_file_row_and_column(tmp_path, mutate, where):
+def test_errors_name_file_row_and_column(tmp_path, mutate, where, cli):
     f = _bad_file(tmp_path, mutate)
     with pytest.raises(InputError, match=re.escape(where)):
         validate_file(str(f), rows=5)
-    r = run_cli("validate", str(f))
+    r = cli("validate", str(f))
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and str(f) in r.stderr and where in r.stderr
 
 
-def test_cli_generate_solve_evaluate(tmp_path):
+def test_cli_generate_solve_evaluate(tmp_path, cli):
     f = tmp_path / "g.parquet"
-    r = run_cli("generate", "random-chain", "--seed", "3", "-o", str(f))
+    r = cli("generate", "random-chain", "--seed", "3", "-o", str(f))
     assert r.returncode == 0, r.stderr
     out = tmp_path / "sol.parquet"
-    r = run_cli("solve", str(f), "--out", str(out), "--no-progress", "--batch-rows", "6")
+    r = cli("solve", str(f), "--out", str(out), "--no-progress", "--batch-rows", "6")
     assert r.returncode == 0, r.stderr
-    r2 = run_cli("evaluate", str(f), str(out))
+    r2 = cli("evaluate", str(f), str(out))
     assert r2.returncode == 0 and "0 placement(s) break" in r2.stdout
-    r3 = run_cli("solve", str(f), "--json", "-")  # in memory, like a JSON problem
+    r3 = cli("solve", str(f), "--json", "-")  # in memory, like a JSON problem
     assert r3.returncode == 0, r3.stderr
     doc = json.loads(r3.stdout)
     assert [q["placement"] for q in doc["requests"]] == [

@@ -11,7 +11,7 @@ from splitopt.formats.cluster_file import read_cluster
 from splitopt.placement import algorithm_class, get_algorithm, list_algorithms
 from splitopt.placement.base import PlacementAlgorithm
 from splitopt.placement.params import CGParams, PetalsParams, all_options
-from tests.conftest import DATA, run_cli
+from tests.conftest import DATA
 
 CLUSTERS = DATA.parent.parent / "instances" / "clusters"
 
@@ -98,28 +98,28 @@ def test_petals_seed_is_recorded_so_replay_is_not_seed_0() -> None:
     assert len({tuple(v) for v in firsts.values()}) > 1  # the seed matters here
 
 
-def test_cli_unknown_flag_and_flag_no_algorithm_takes(tmp_path) -> None:
+def test_cli_unknown_flag_and_flag_no_algorithm_takes(tmp_path, cli) -> None:
     tiny = str(CLUSTERS / "tiny.json")
-    proc = run_cli("place", tiny, "--algorithm", "petals", "--bogus", "1")
+    proc = cli("place", tiny, "--algorithm", "petals", "--bogus", "1")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--bogus" in proc.stderr
-    proc = run_cli("place", tiny, "--algorithm", "cg-bprr", "--seed", "3")
+    proc = cli("place", tiny, "--algorithm", "cg-bprr", "--seed", "3")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert "--seed is not accepted by placement algorithm cg-bprr" in proc.stderr
     # a flag applies to the listed algorithms that take it
     out = tmp_path / "p.json"
     args = ("--algorithm", "cg-bprr,petals", "--seed", "3", "--json", str(out))
-    proc = run_cli("place", tiny, *args)
+    proc = cli("place", tiny, *args)
     assert proc.returncode == 0, proc.stderr
     opts = [r["options"] for r in json.loads(out.read_text())["results"]]
     assert opts[1]["seed"] == 3 and "seed" not in opts[0]
 
 
-def test_cli_replay_reproduces_and_detects_a_change(tmp_path) -> None:
+def test_cli_replay_reproduces_and_detects_a_change(tmp_path, cli) -> None:
     cl = str(CLUSTERS / "paper-clustered.json")
     out = tmp_path / "p.json"
-    proc = run_cli("place", cl, "--algorithm", "cg-bprr,petals", "--seed", "5", "--json", str(out))
+    proc = cli("place", cl, "--algorithm", "cg-bprr,petals", "--seed", "5", "--json", str(out))
     assert proc.returncode == 0, proc.stderr
-    proc = run_cli("place", cl, "--replay", str(out))
+    proc = cli("place", cl, "--replay", str(out))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("gives the same placement and routes") == 2
     assert "'seed': 5" in proc.stdout
@@ -128,16 +128,16 @@ def test_cli_replay_reproduces_and_detects_a_change(tmp_path) -> None:
     doc["results"][1]["options"]["seed"] = 6
     edited = tmp_path / "edited.json"
     edited.write_text(json.dumps(doc))
-    proc = run_cli("place", cl, "--replay", str(edited))
+    proc = cli("place", cl, "--replay", str(edited))
     assert proc.returncode == 1 and "DIFFERENT" in proc.stdout
     # bad recorded options: exit 2 naming the file and field
     doc["results"][0]["options"] = {"typo_option": 3}
     edited.write_text(json.dumps(doc))
-    proc = run_cli("place", cl, "--replay", str(edited))
+    proc = cli("place", cl, "--replay", str(edited))
     assert proc.returncode == 2 and "results[0].options" in proc.stderr
     assert "takes no option 'typo_option'" in proc.stderr
     # replay takes no algorithm flags; another cluster is refused
-    proc = run_cli("place", cl, "--replay", str(out), "--algorithm", "petals")
+    proc = cli("place", cl, "--replay", str(out), "--algorithm", "petals")
     assert proc.returncode == 2
-    proc = run_cli("place", str(CLUSTERS / "tiny.json"), "--replay", str(out))
+    proc = cli("place", str(CLUSTERS / "tiny.json"), "--replay", str(out))
     assert proc.returncode == 2

@@ -30,7 +30,7 @@ from splitopt.scenario.cost_models import (
 )
 from splitopt.scenario.costmodel import precision
 from splitopt.scenario.devices import DEVICES
-from tests.conftest import DATA, run_cli
+from tests.conftest import DATA
 
 REF = DATA / "uncalibrated"
 FIELDS = (
@@ -119,19 +119,19 @@ def test_cli_choices_are_the_cost_models() -> None:
     assert COST_MODEL_CHOICES == COST_MODELS
 
 
-def test_cli_compile_and_generate_take_the_option(tmp_path) -> None:
+def test_cli_compile_and_generate_take_the_option(tmp_path, cli) -> None:
     out = tmp_path / "p.json"
-    r = run_cli("compile", str(REF / "scenario.json"), "-o", str(out), "--cost-model", UNCALIBRATED)
+    r = cli("compile", str(REF / "scenario.json"), "-o", str(out), "--cost-model", UNCALIBRATED)
     assert r.returncode == 0, r.stderr
     doc = json.loads(out.read_text())
     assert doc["meta"]["cost_model"] == UNCALIBRATED
     assert same_arrays(read_any(out), read_any(REF / "expected-problem.json"))
-    r = run_cli("generate", "paper-like", "--seed", "1", "--size", "tiny", "-o", str(out),
+    r = cli("generate", "paper-like", "--seed", "1", "--size", "tiny", "-o", str(out),
                 "--cost-model", UNCALIBRATED)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert json.loads(out.read_text())["meta"]["cost_model"] == UNCALIBRATED
     assert same_arrays(read_any(out), read_any(REF / "paper-like-tiny-s1.json"))
-    r = run_cli("generate", "random-chain", "--seed", "1", "-o", str(tmp_path / "r.json"),
+    r = cli("generate", "random-chain", "--seed", "1", "-o", str(tmp_path / "r.json"),
                 "--cost-model", UNCALIBRATED)  # fmt: skip
     assert r.returncode == 2 and "scenario families only" in r.stderr
     assert not (tmp_path / "r.json").exists()

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -141,18 +138,9 @@ def test_demo_scenario() -> None:
     assert len({r.meta["class"] for r in problem}) >= 3
 
 
-def test_cli_reports_bad_scenario(tmp_path: Path) -> None:
-    if not (ROOT / "splitopt" / "cli" / "__init__.py").exists():
-        pytest.skip("CLI not present")
+def test_cli_reports_bad_scenario(tmp_path: Path, cli) -> None:
     path = BROKEN / "unknown-device.json"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "splitopt", "compile", str(path), "-o", str(tmp_path / "x.json")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    proc = cli("compile", str(path), "-o", str(tmp_path / "x.json"))
     assert proc.returncode == 2
     assert EXPECTED["unknown-device.json"] in proc.stderr
     assert "Traceback" not in proc.stderr
