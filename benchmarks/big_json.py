@@ -40,6 +40,8 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python benchmarks/big_json.py`
+
 from benchmarks.scale_distinct import llm_batch
 from splitopt.ragged import ChainBatch, take
 
