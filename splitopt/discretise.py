@@ -70,7 +70,7 @@ def ticks_exact(values: np.ndarray, ticks: np.ndarray, tick: float, cap: int) ->
 
     The test is on the ticks actually used, not on x / τ being near a whole number:
     a transfer of 1e-12 s with τ = 4 ms is 2.5e-10 ticks, "whole" to 1e-9, yet
-    rounding makes it one tick (issue 9: ``dp`` said optimal 5 where 0 is optimal).
+    rounding makes it one tick (``dp`` said optimal 5 where 0 is optimal).
     """
     x = np.asarray(values, dtype=float)
     n = np.asarray(ticks)

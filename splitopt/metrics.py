@@ -122,7 +122,7 @@ def throughput(result: Result, capacity: float) -> float:
     return capacity / mean_work if mean_work > 0 else math.inf
 
 
-# ------------------------------------------------------- full accounting (issue 13)
+# ------------------------------------------------------- full accounting
 #
 # The "both feasible" figures above leave out every request one of the two
 # solvers cannot serve, which are exactly the requests where an exact split helps
@@ -144,7 +144,7 @@ def charged_work(result: Result, server_only_work: np.ndarray | None = None) -> 
 
 @dataclass(frozen=True)
 class Accounting:
-    """Solver A against baseline B over *all* requests (issue 13).
+    """Solver A against baseline B over *all* requests.
 
     ``served_a``/``served_b``: requests each serves; ``only_a``: served by A but not
     by B (``only_b`` the converse); ``charged_a``/``charged_b``: :func:`charged_work`;

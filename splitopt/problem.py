@@ -99,7 +99,7 @@ def _array(name: str, values: object, length: int | None) -> np.ndarray:
 
 #: Smallest accepted SLA in seconds (our assumption: one nanosecond, far below any
 #: real inference SLA). Ticks SLA/grid and the ILPs' power-of-two row scalings stay
-#: normal, finite floats above it; a subnormal SLA used to crash them (issue 9).
+#: normal, finite floats above it; a subnormal SLA used to crash them.
 MIN_SLA_S = 1e-9
 
 

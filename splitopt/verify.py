@@ -91,7 +91,7 @@ def instance_seed(seed: int, index: int) -> int:
 #: ``uniform`` (random_chain as drawn), ``wide`` (server work 10^3 … 10^13 in one
 #: chain), ``subtick`` (some times, transfers and memory far below one tick,
 #: 1e-15 … 1e-9), ``near-tie`` (work equal up to relative 1e-8 … 1e-12 steps, SLA
-#: often exactly at a placement's latency). Issue 9: the ILPs' tolerances and the
+#: often exactly at a placement's latency). The ILPs' tolerances and the
 #: grid DP's exactness test failed on the last three, which the uniform data never hit.
 SHAPES: dict[str, float] = {"uniform": 0.4, "wide": 0.2, "subtick": 0.2, "near-tie": 0.2}
 

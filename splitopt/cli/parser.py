@@ -75,8 +75,8 @@ def _add_cost_model_flag(parser: argparse.ArgumentParser) -> None:
         "--cost-model",
         choices=COST_MODEL_CHOICES,
         default="calibrated",
-        help="calibrated (default): the cost model calibrated on published measurements "
-        "(issue 12); uncalibrated-roofline: the model before that calibration (one "
+        help="calibrated (default): the cost model calibrated on published measurements; "
+        "uncalibrated-roofline: the model before that calibration (one "
         "efficiency per device kind, no per-pass overheads, nominal quantised bits), "
         "kept only for comparison",
     )

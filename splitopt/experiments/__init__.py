@@ -1,4 +1,4 @@
-"""Experiments reproducing SplitLLM's claims (issue 5): a resumable harness,
+"""Experiments reproducing SplitLLM's claims: a resumable harness,
 the experiment catalogue, a server queueing simulation, plots and tables.
 
 >>> from splitopt.experiments import list_experiments, run_experiment

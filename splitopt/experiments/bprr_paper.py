@@ -1,4 +1,4 @@
-"""Files of the BPRR sweeps for ``paper/generated/`` (issue 11 item 4): runs (or resumes)
+"""Files of the BPRR sweeps for ``paper/generated/``: runs (or resumes)
 the four sweeps of :mod:`splitopt.experiments.bprr_sweeps` into ``results/[quick/]``
 and writes ``bprr_sweep_{servers,eta,rate,lout}.{csv,md,tex,pdf,png}`` and
 ``bprr_ttft.{md,tex,pdf,png}`` (list: ``paper/generated/BPRR_FILES.md``).

@@ -1,4 +1,4 @@
-"""The policies the BPRR experiments compare (issue 11), one list for the tables
+"""The policies the BPRR experiments compare, one list for the tables
 (:mod:`~splitopt.experiments.online`), the sweeps (:mod:`~splitopt.experiments.bprr_sweeps`)
 and the load study. Names are ``placement+routing`` (:mod:`splitopt.placement.online`)."""
 

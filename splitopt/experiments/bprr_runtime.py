@@ -1,5 +1,5 @@
 """Algorithm runtimes, the MILP lower bound and the ablations of the BPRR reproduction
-(issue 11; the paper's Table VIII, and "the MILP (offline) as the lower bound").
+(the paper's Table VIII, and "the MILP (offline) as the lower bound").
 
 Three experiments in the harness (CSV rows, resumable):
 

@@ -1,4 +1,4 @@
-"""The BPRR paper's sweeps (Sun et al., arXiv:2512.21884, Figs 7-10; issue 11 item 4):
+"""The BPRR paper's sweeps (Sun et al., arXiv:2512.21884, Figs 7-10):
 mean per-token time, with 95 % Student-t confidence intervals over Monte-Carlo runs,
 against (a) the number of servers, (b) eta (fraction of A100s), (c) the arrival rate
 lambda and (d) the output length l_out, for PETALS, CG-BP + WS-RR, the follow-up's

@@ -498,7 +498,7 @@ def nested_held_out(
     return out, chosen
 
 
-#: The client-device classes of the paper-like family (issue 22): name -> which
+#: The client-device classes of the paper-like family: name -> which
 #: measurement rows belong to it. Apple's base chips are rows of kind ``laptop``.
 CLIENT_CLASSES: dict[str, Callable[[Measurement], bool]] = {
     "Jetson Orin (edge-board)": lambda m: m.kind == "edge-board",

@@ -1,4 +1,4 @@
-"""The experiments of issue 5, (a)–(f): each yields the
+"""The SplitLLM experiments, (a)–(f): each yields the
 :class:`~splitopt.experiments.harness.Task` objects of its runs; the runners
 are in :mod:`splitopt.experiments.runners`, instances in
 :mod:`splitopt.experiments.instances`, outcome columns in
@@ -132,7 +132,7 @@ IMPACT_SETTINGS: tuple[str, ...] = ("P", "memory-on")
 
 @experiment(
     "calibration-impact",
-    "SplitLLM comparison under the calibrated and the pre-issue-12 uncalibrated cost model "
+    "SplitLLM comparison under the calibrated and the pre-calibration uncalibrated cost model "
     "(protocol P and the shipped paper-like family), side by side",
 )
 def calibration_impact(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
@@ -378,7 +378,7 @@ def discretisation(seed: int, repetitions: int, quick: bool) -> Iterator[Task]:
                 )
 
 
-# The many-server online reproduction (issue 11) lives in its own modules; importing them
+# The many-server online reproduction lives in its own modules; importing them
 # registers ``bprr-tables`` and ``bprr-load`` (online), the BPRR Figs 7-10 sweeps
 # (``bprr-sweep-servers``, ``-eta``, ``-rate``, ``-lout``; bprr_sweeps), and the runtimes
 # (Table VIII), the MILP lower bound and the ablations: ``bprr-runtime``, ``bprr-bound``,

@@ -57,7 +57,7 @@ def setting_instance(
     ``sla_anchor``: ``bounds`` (P: the family's SLA rule, between the fastest and
     the all-client latency) or ``server``: SLA = (1 + ``slack``) x the request's
     all-server latency (seconds), replacing the drawn SLA. ``cost_model``:
-    ``calibrated`` or ``uncalibrated-roofline`` (the pre-issue-12 model the
+    ``calibrated`` or ``uncalibrated-roofline`` (the pre-calibration model the
     protocol was registered with, kept only for comparison; same draws, SLAs
     from that model's latencies). ``token_lengths``: ``None`` (P: the family's
     token ranges) or ``azure-conv`` / ``azure-code`` (each text class's tokens from

@@ -1,4 +1,4 @@
-"""Reproduction of the BPRR paper's online tables (issue 11): Table III (clustered) and
+"""Reproduction of the BPRR paper's online tables: Table III (clustered) and
 Table VI (scattered) — average per-token time of PETALS vs CG-BP + WS-RR at
 lambda in {0.1, 0.5} req/s and l_out in {64, 128} — next to the follow-up's GBP-CR +
 JFFC, the paper's ablations and our ``sim-opt``.

@@ -10,7 +10,7 @@ Definitions used in every row:
   row's solver) and baseline B; ``gain_tput_<B>`` = W_B / W_A − 1 on the same
   requests (:func:`splitopt.metrics.gain`). ``sum_work_common_<B>`` and
   ``sum_base_common_<B>`` hold the two sums, so tables can pool repetitions.
-- Full accounting (issue 13, ``paper/PROTOCOL.md``): ``charged_work`` = Σω W(x)
+- Full accounting (``paper/PROTOCOL.md``): ``charged_work`` = Σω W(x)
   over the requests the solver serves + Σω W(S…S) over those it does not (the
   declared penalty); ``charged_server_only`` = Σω W(S…S) over all requests;
   ``charged_reduction`` = 1 − their ratio. Per baseline B: ``feasible_<B>`` (served),

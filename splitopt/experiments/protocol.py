@@ -1,5 +1,5 @@
-"""The settings of the pre-registered SplitLLM protocol (``paper/PROTOCOL.md``,
-issue 13): setting P and the points of its four declared sweeps. Data only, so
+"""The settings of the pre-registered SplitLLM protocol (``paper/PROTOCOL.md``):
+setting P and the points of its four declared sweeps. Data only, so
 that the catalogue (which runs them) and the tables and figures (which read
 their rows) share one definition.
 """

@@ -35,7 +35,7 @@ PAPER_GAIN_GREEDY: dict[str, float] = {
     "ViT": 0.554,
     "all": 0.19,
 }
-#: Where the figures above come from (issue 13, SPEC §0).
+#: Where the figures above come from (SPEC §0).
 PAPER_PROVENANCE = (
     "SplitLLM figures (Mudvari et al., arXiv:2410.10759) from a secondary summary, "
     "approximate; the summary does not say the per-family 14.6/5.5/12.5/55.4 % are gains "
@@ -336,14 +336,14 @@ def cost_model_text(rows: Sequence[Row]) -> str:
     ``cost_figures`` columns (rows from before those columns: not recorded)."""
     seen = {(r.get("cost_model"), r.get("cost_figures")) for r in rows}
     if any(m is None for m, _ in seen):
-        return "Cost model not recorded in the rows (computed before issue 12's regeneration)."
+        return "Cost model not recorded in the rows (computed before the calibration)."
     if len(seen) > 1:
         mixed = ", ".join(f"{m} {f}" for m, f in sorted(seen, key=str))
         return f"MIXED cost-model figures ({mixed}): rerun with --fresh."
     ((m, f),) = seen
     name = {
         "calibrated": "Calibrated cost model",
-        "uncalibrated-roofline": "Uncalibrated (pre-issue-12) roofline cost model",
+        "uncalibrated-roofline": "Uncalibrated (pre-calibration) roofline cost model",
     }.get(str(m), str(m))
     return f"{name} (figures {f})."
 
@@ -713,7 +713,7 @@ def _changed(rows: Sequence[Row], solver: str) -> str:
 
 def calibration_impact_tables(rows: Sequence[Row]) -> list[Table]:
     """Experiment ``calibration-impact``: the SplitLLM figures under the uncalibrated
-    (pre-issue-12) and the calibrated cost model, and where the layers go."""
+    (pre-calibration) and the calibrated cost model, and where the layers go."""
     by = group(rows, "setting", "group")
     figs: list[list[str]] = []
     where: list[list[str]] = []
@@ -759,7 +759,7 @@ def calibration_impact_tables(rows: Sequence[Row]) -> list[Table]:
     )
     t1 = Table(
         caption=(
-            "Cost model and the SplitLLM comparison: uncalibrated (pre-issue-12) → calibrated "
+            "Cost model and the SplitLLM comparison: uncalibrated (pre-calibration) → calibrated "
             f"model, DP (grid), percent; {seeds}"
         ),
         header=[
@@ -784,7 +784,7 @@ def calibration_impact_tables(rows: Sequence[Row]) -> list[Table]:
     )
     t2 = Table(
         caption=(
-            f"Where the layers go: uncalibrated (pre-issue-12) → calibrated cost model; {seeds}"
+            f"Where the layers go: uncalibrated (pre-calibration) → calibrated cost model; {seeds}"
         ),
         header=[
             "setting",
@@ -965,7 +965,7 @@ def macros(results: Mapping[str, Path]) -> str:
                     )
         if rows:
             # the same figures as the throughput table's note: means over its rows
-            # (one seed's value differed from the table's: issue 22)
+            # (one seed's value once differed from the table's)
             thr_s = [float(r["threshold_s"]) for r in rows]  # type: ignore[arg-type]
             define("waitThresholdMs", f"{1000 * sum(thr_s) / len(thr_s):.1f}")
             drop, used = _total(rows, "classes_dropped"), _total(rows, "classes_used")

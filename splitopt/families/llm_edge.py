@@ -69,7 +69,7 @@ def generate(
     token_lengths: str | None = None,
 ) -> Problem:
     """A seeded ``llm-edge`` instance (deterministic per seed and size); ``cost_model``
-    ``uncalibrated-roofline`` is the pre-issue-12 model, kept only for comparison;
+    ``uncalibrated-roofline`` is the pre-calibration model, kept only for comparison;
     ``token_lengths`` ``azure-conv`` / ``azure-code`` draws each class's prompt and
     output tokens from the Azure LLM inference trace 2023 instead of the log-uniform
     ranges (:class:`~splitopt.families.scenario_family.ScenarioFamily`)."""

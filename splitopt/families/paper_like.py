@@ -68,7 +68,7 @@ def generate(
     token_lengths: str | None = None,
 ) -> Problem:
     """A seeded ``paper-like`` instance (deterministic per seed and size); ``cost_model``
-    ``uncalibrated-roofline`` is the pre-issue-12 model, kept only for comparison;
+    ``uncalibrated-roofline`` is the pre-calibration model, kept only for comparison;
     ``token_lengths`` ``azure-conv`` / ``azure-code``: tokens from the Azure trace."""
     return FAMILY.replace(
         granularity=granularity,

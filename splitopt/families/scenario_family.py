@@ -145,7 +145,7 @@ class ScenarioFamily:
             they are drawn from ``numpy.random.default_rng([seed, k])`` (sweeps use
             one fixed stream so each point of a sweep gets the same SLA draws).
         cost_model: ``calibrated`` (default) or ``uncalibrated-roofline``, the
-            pre-issue-12 model kept only for comparison
+            pre-calibration model kept only for comparison
             (:mod:`splitopt.scenario.cost_models`). Every draw is the same under
             both; the SLAs follow each model's latencies (same draws, same rule).
         token_lengths: ``None`` (default): the groups' log-uniform token ranges;

@@ -21,7 +21,7 @@ from splitopt.scenario.spec import Scenario, profile_for
 def compile_scenario(scenario: Scenario, cost_model: str = CALIBRATED) -> Problem:
     """The problem of a scenario (one chain per request class); ``cost_model``:
     see :mod:`splitopt.scenario.cost_models` (``uncalibrated-roofline`` is the
-    pre-issue-12 model, kept only for comparison)."""
+    pre-calibration model, kept only for comparison)."""
     return assemble_problem(scenario, class_chains(scenario, cost_model))
 
 

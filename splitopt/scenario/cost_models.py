@@ -1,12 +1,12 @@
 """Which cost model costs a scenario: the calibrated model (the default) or the
-pre-issue-12 uncalibrated roofline, **kept only for comparison**.
+pre-calibration uncalibrated roofline, **kept only for comparison**.
 
 ``calibrated`` (default): the device figures of the catalogue and of engine
 profiles as they are (separate compute and bandwidth efficiencies, fixed costs
 per forward pass, real bits per weight of the block-quantised formats; see
 :mod:`splitopt.scenario.devices` and ``python -m splitopt.experiments.calibration``).
 
-``uncalibrated-roofline``: the model splitopt used before issue 12's
+``uncalibrated-roofline``: the model splitopt used before its
 calibration, which the registered SplitLLM protocol (``paper/PROTOCOL.md``) and
 the README's earlier tables were computed with. It is the same roofline with
 other device figures, not a second code path: every device (client and
@@ -14,7 +14,7 @@ server) is costed with one efficiency of its kind for both compute and
 bandwidth (:data:`UNCALIBRATED_EFFICIENCY`; 0.5 for any other kind) and no
 per-pass overheads, and the block-quantised weight formats count at their
 nominal bits (:data:`NOMINAL_BYTES`). For the catalogue devices this gives
-exactly the pre-issue-12 figures (tested against arrays compiled by that
+exactly the pre-calibration figures (tested against arrays compiled by that
 code). Engine profiles and explicit efficiency/overhead figures are replaced
 too (the old model had neither); a measured ``splitopt-profile`` is a
 measurement, not a figure of the model, and is used as given under both.
@@ -33,18 +33,18 @@ from splitopt.scenario.devices import Device
 
 #: The default cost model.
 CALIBRATED = "calibrated"
-#: The pre-issue-12 model, kept only for comparison.
+#: The pre-calibration model, kept only for comparison.
 UNCALIBRATED = "uncalibrated-roofline"
 #: Every cost model's name, default first.
 COST_MODELS: tuple[str, ...] = (CALIBRATED, UNCALIBRATED)
 #: One line per cost model (CLI help, docs).
 COST_MODEL_HELP: dict[str, str] = {
-    CALIBRATED: "the calibrated model (default; issue 12)",
-    UNCALIBRATED: "the pre-issue-12 uncalibrated roofline (one efficiency per device kind, "
+    CALIBRATED: "the calibrated model (default)",
+    UNCALIBRATED: "the pre-calibration uncalibrated roofline (one efficiency per device kind, "
     "no per-pass overheads, nominal quantised bits), kept only for comparison",
 }
 
-#: The pre-issue-12 catalogue's one efficiency per device kind (compute and
+#: The pre-calibration catalogue's one efficiency per device kind (compute and
 #: bandwidth); kinds not listed had the default 0.5 (consumer GPUs, laptops).
 UNCALIBRATED_EFFICIENCY: dict[str, float] = {
     "datacenter-gpu": 0.6,
@@ -55,7 +55,7 @@ UNCALIBRATED_EFFICIENCY: dict[str, float] = {
 #: Efficiency of a kind not in :data:`UNCALIBRATED_EFFICIENCY` (the old ``Device`` default).
 UNCALIBRATED_DEFAULT_EFFICIENCY = 0.5
 #: Bytes per weight at nominal bits (q4 formats 4 bits, q8_0 8 bits), as the
-#: pre-issue-12 model would have counted these formats (scales left out).
+#: pre-calibration model would have counted these formats (scales left out).
 NOMINAL_BYTES: dict[str, float] = {"q8_0": 1.0, "q4_0": 0.5, "q4_k_m": 0.5, "q4f16": 0.5}
 
 
@@ -83,7 +83,7 @@ def figures_id(cost_model: str = CALIBRATED) -> str:
 
 
 def uncalibrated_device(device: Device) -> Device:
-    """``device`` with the pre-issue-12 figures of its kind (one efficiency, no
+    """``device`` with the pre-calibration figures of its kind (one efficiency, no
     overheads, the compute dtype's own peak and no dequantise pass)."""
     e = UNCALIBRATED_EFFICIENCY.get(device.kind, UNCALIBRATED_DEFAULT_EFFICIENCY)
     return dataclasses.replace(

@@ -1,5 +1,5 @@
 """Baselines of SPEC §4: ``server-only``, ``greedy``, ``greedy-ratio``, ``best-cut``,
-the greedy variants ``greedy-skip`` and ``greedy-backward`` (issue 13), and the
+the greedy variants ``greedy-skip`` and ``greedy-backward``, and the
 exhaustive ``brute-force``.
 
 **Assumption (ours).** SplitLLM (Mudvari et al., arXiv:2410.10759) compares its
@@ -307,7 +307,7 @@ EDGE = 1e-6
 
 
 class GreedySkip(Solver):
-    """Greedy that skips (ours, issue 13): from all-server, visit layers 0, 1, ...,
+    """Greedy that skips (ours): from all-server, visit layers 0, 1, ...,
     L-1 once each, moving a layer to the client when the request stays feasible
     and leaving it on the server (then going on) when it would not."""
 
@@ -403,7 +403,7 @@ def suffix_scores(chain: Chain) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 class GreedyBackward(Solver):
-    """Greedy from the output end (ours, issue 13): from all-server, move layers
+    """Greedy from the output end (ours): from all-server, move layers
     L-1, L-2, ... to the client while the request stays feasible; stop at the
     first that would break it."""
 

@@ -236,7 +236,7 @@ class GridDP(_NumbaSolver):
 
         Our rule: past about 5,000 layers the default grid is capped by memory
         (:data:`splitopt.discretise.AUTO_GRID_BYTES`) and rounding L + 1 transfers
-        and L layer times up can eat the SLA (issue 9: worse than ``greedy`` at
+        and L layer times up can eat the SLA (worse than ``greedy`` at
         L = 5,000, "infeasible" at L = 100,000), so ``dp`` is never worse than
         ``greedy``. With an explicit grid or tick ``dp`` answers for the ticked
         problem only (what ``verify`` compares).

@@ -479,7 +479,7 @@ class ILPSolver(Solver):
         Exact: a placement with such a layer on the server has more work than the
         incumbent, so no better placement is cut off. It removes the large
         coefficients whose scale hid the small ones from the backend's tolerances
-        (issue 9: work 1e3 … 1e13 in one chain gave ``optimal`` placements up to 27×
+        (work 1e3 … 1e13 in one chain gave ``optimal`` placements up to 27×
         worse than brute force before this and :meth:`_certify`).
         """
         best = first
