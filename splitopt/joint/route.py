@@ -20,6 +20,7 @@ evaluator agrees with the DP's value.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,9 +83,14 @@ def rebuild(tables: tuple, num_blocks: int, n: int) -> JointRoute:
             pb = int(px_b[b, n])
             segs.append(Segment(int(px_j[b, n]), pb, b - 1))
             b, state = pb, "F"
-    segs.reverse()
+    return _merge_client_runs(reversed(segs))
+
+
+def _merge_client_runs(segs: Iterable[Segment]) -> JointRoute:
+    """``segs`` in block order with each run of single client blocks made one client
+    segment (the kernels' back-pointers give client blocks one at a time)."""
     merged: list[Segment] = []
-    for s in segs:  # runs of single client blocks -> one client segment
+    for s in segs:
         if merged and s.device == CLIENT and merged[-1].device == CLIENT:
             merged[-1] = Segment(CLIENT, merged[-1].first, s.last)
         else:
@@ -138,14 +144,7 @@ def rebuild_bottleneck(tables: tuple, num_blocks: int, n: int) -> JointRoute:
         else:
             segs.append(Segment(pj, pb, b - 1))
         st, b = ps, pb
-    segs.reverse()
-    merged: list[Segment] = []
-    for s in segs:  # runs of single client blocks -> one client segment
-        if merged and s.device == CLIENT and merged[-1].device == CLIENT:
-            merged[-1] = Segment(CLIENT, merged[-1].first, s.last)
-        else:
-            merged.append(s)
-    return tuple(merged)
+    return _merge_client_runs(reversed(segs))
 
 
 def _best_throughput(jc: JointCluster, placement: Placement, job: Job) -> RouteAnswer:
