@@ -14,7 +14,6 @@ is False and solving raises :class:`~splitopt.solvers.base.SolverUnavailable`.
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +28,7 @@ from splitopt.solvers.ilp_model import (
 from splitopt.solvers.milp_backends import (
     SPENT,
     BackendResult,
+    highs_answer,
     pow2_scale,
     quiet_stdout,
     solve_cbc,
@@ -172,26 +172,11 @@ def _solve_highs(
     model: SplitModel, prob: Any, solver: Any, xs: Any, k: float, time_limit: float | None
 ) -> BackendResult:
     """Solve the PuLP problem ``prob`` with HiGHS; its answer (objective scaled by ``k``)."""
-    import highspy
-
     try:
         with quiet_stdout():
             prob.solve(solver)
     except Exception as exc:
         return BackendResult("error", message=f"HiGHS failed: {exc}")
-    h = prob.solverModel
-    st = h.getModelStatus()
-    S = highspy.HighsModelStatus
-    info = h.getInfo()
-    b = info.mip_dual_bound
-    bound = float(b) / k if b is not None and math.isfinite(b) else None
-    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    if st == S.kOptimal:
-        return BackendResult("optimal", _values(model, xs), bound)
-    if st in (S.kInfeasible, S.kUnboundedOrInfeasible):
-        return BackendResult("infeasible")
-    if st in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt) and time_limit is not None:
-        if has_sol:
-            return BackendResult("feasible", _values(model, xs), bound, "time limit reached")
-        return BackendResult("time_limit", None, bound, "time limit reached, no incumbent")
-    return BackendResult("error", message=f"HiGHS model status {h.modelStatusToString(st)}")
+    return highs_answer(
+        prob.solverModel, k, lambda: _values(model, xs), limited=time_limit is not None
+    )

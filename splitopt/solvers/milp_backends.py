@@ -219,7 +219,6 @@ def solve_highs(h: Any, k: float) -> BackendResult:
     """Run the loaded HiGHS model ``h`` (objective scaled by ``k``: the bound is
     divided by it) so that a signal asks it to stop (:mod:`splitopt.interrupts`); its
     answer."""
-    import highspy
 
     try:
         h.HandleUserInterrupt = True  # cancelSolve() on Ctrl-C (splitopt.interrupts)
@@ -227,20 +226,31 @@ def solve_highs(h: Any, k: float) -> BackendResult:
             h.run()
     except Exception as exc:  # pragma: no cover - a crash inside HiGHS
         return BackendResult("error", message=f"HiGHS failed: {exc}")
+    return highs_answer(h, k, lambda: np.array(h.getSolution().col_value, dtype=float))
+
+
+def highs_answer(
+    h: Any, k: float, values: Callable[[], np.ndarray], limited: bool = True
+) -> BackendResult:
+    """The answer of the solved HiGHS model ``h`` (objective scaled by ``k``: the bound
+    is divided by it); ``values()`` reads its solution. A stop (time or iteration limit,
+    interrupt) is ``feasible``/``time_limit`` when the solve had a limit (``limited``),
+    otherwise an error."""
+    import highspy
+
     st = h.getModelStatus()
     S = highspy.HighsModelStatus
     info = h.getInfo()
     b = info.mip_dual_bound
     bound = float(b) / k if b is not None and math.isfinite(b) else None
     has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    values = np.array(h.getSolution().col_value, dtype=float) if has_sol else None
     if st == S.kOptimal:
-        return BackendResult("optimal", values, bound)
+        return BackendResult("optimal", values() if has_sol else None, bound)
     if st in (S.kInfeasible, S.kUnboundedOrInfeasible):
         return BackendResult("infeasible")
-    if st in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt):
+    if st in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt) and limited:
         if has_sol:
-            return BackendResult("feasible", values, bound, "time limit reached")
+            return BackendResult("feasible", values(), bound, "time limit reached")
         return BackendResult("time_limit", None, bound, "time limit reached, no incumbent")
     return BackendResult("error", message=f"HiGHS model status {h.modelStatusToString(st)}")
 
@@ -361,6 +371,7 @@ __all__ = [
     "SPENT",
     "BackendResult",
     "cbc_solver",
+    "highs_answer",
     "highs_rows_model",
     "pow2_scale",
     "pulp_module",
