@@ -360,9 +360,6 @@ def label_dp_batch(off, boff, client, server, up, down, work, memory, start, end
     best = np.empty(n)
     aborted = np.zeros(n, np.bool_)
     x = np.zeros(off[n], np.uint8)
-    table = np.zeros((1, 2, 0))
-    order = np.full((1, 1), -1, np.int64)
-    suffix = np.zeros(1)
     lag_mult = np.zeros((0, 2))
     lag_rest = np.zeros((0, 1, 2))
     card = np.zeros((0, 0))
@@ -386,10 +383,6 @@ def label_dp_batch(off, boff, client, server, up, down, work, memory, start, end
             np.inf,
             False,
             np.inf,
-            table,
-            0.0,
-            order,
-            suffix,
             lag_mult,
             lag_rest,
             card,

@@ -54,7 +54,6 @@ from splitopt.solvers.kernels import (
     label_dp,
     label_passes,
     lagrange_tables,
-    remaining_work_bound,
     warm_up,
 )
 from splitopt.solvers.params import DefaultDPParams, DPParams, SolverParams
@@ -514,57 +513,48 @@ def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) 
 
 
 #: Longest chain for which the label DP builds its lower bounds (memory budgets only):
-#: the knapsack order is an L × (L − 1) int64 table (32 MB at 2,000 layers).
+#: the cardinality tables are two (L + 1) × (L + 1) float64 tables (64 MB at 2,000
+#: layers).
 BOUNDS_MAX_LAYERS = 2000
 
-#: Ticks per SLA of the lower-bound table and the incumbent's grid in :func:`solve_labels`.
-BOUND_TICKS = 1000
+#: Latency and memory ticks of the incumbent's grid DP in :func:`solve_labels` (our
+#: choice, measured by ``benchmarks/dp_speed.py``: 200 × 32 ticks halve the grid of
+#: 200 × 64 at no cost in labels on the shipped families and block chains).
 INCUMBENT_GRID = 200
+INCUMBENT_MEM_GRID = 32
 
 
 def _incumbent(chain: Chain) -> tuple[float, np.ndarray | None]:
-    """A feasible placement from a coarse grid DP (conservative), scored by the evaluator."""
-    t = tick_chain(chain, grid=INCUMBENT_GRID, mem_grid=64 if chain.memory_budget_bytes else None)
-    best, x = run_grid_dp(t)
-    if not math.isfinite(best):
-        return math.inf, None
-    s = score(chain, x.astype(bool))
-    return (s.server_work, x) if s.feasible else (math.inf, None)
-
-
-def _bound_inputs(chain: Chain) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
-    """Lower-bound table (floor-rounded ticks), its tick, knapsack order and suffix work."""
-    t = tick_chain(chain, grid=BOUND_TICKS, relax=True)
-    table = remaining_work_bound(
-        t.client, t.server, t.up, t.down, chain.server_work, int(t.end_server), BOUND_TICKS
-    )
-    L = chain.num_layers
-    w, m = chain.server_work, chain.client_memory_bytes
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        ratio = np.where(m > 0, w / np.where(m > 0, m, 1.0), np.inf)
-    order = np.full((L, max(L - 1, 1)), -1, dtype=np.int64)
-    for layer in range(L - 1):
-        ks = np.arange(layer + 1, L)
-        ks = ks[np.argsort(-ratio[ks], kind="stable")]
-        order[layer, : ks.size] = ks
-    suffix = np.concatenate([np.cumsum(w[::-1])[::-1][1:], [0.0]])
-    return table, t.tick_s, order, suffix
+    """A feasible placement from a coarse grid DP (conservative), scored by the
+    evaluator: :data:`INCUMBENT_MEM_GRID` memory ticks, twice as many where those
+    find none."""
+    grids = (INCUMBENT_MEM_GRID, 2 * INCUMBENT_MEM_GRID) if chain.memory_budget_bytes else (None,)
+    for mem_grid in grids:
+        t = tick_chain(chain, grid=INCUMBENT_GRID, mem_grid=mem_grid)
+        best, x = run_grid_dp(t)
+        if math.isfinite(best):
+            s = score(chain, x.astype(bool))
+            if s.feasible:
+                return s.server_work, x
+    return math.inf, None
 
 
 #: With a memory budget, :func:`solve_labels` runs the labels without bounds up to
 #: this many labels (after the cardinality-bounded pass; exact where it finishes;
-#: our choice, measured by ``benchmarks/dp_speed.py``: bounds cost about 1–3 ms a
-#: chain to build, while near-identical blocks spend seconds on 100,000 unbounded
-#: labels (34 ms on 10,000, 0.8 ms on 2,000 at 24 blocks) that the bounded passes
-#: replace by a few dozen).
-UNBOUNDED_FIRST_LABELS = 2_000
+#: our choice, measured by ``benchmarks/dp_speed.py``: the bounds cost about
+#: 0.2–0.5 ms a chain to build, while near-identical blocks spend seconds on 100,000
+#: unbounded labels (34 ms on 10,000, 0.8 ms on 2,000, 0.2 ms on 500 at 24 blocks)
+#: that the bounded passes replace by a few dozen).
+UNBOUNDED_FIRST_LABELS = 500
 
 #: Label cap of :func:`solve_labels`' first pass with a memory budget (placements
 #: that reach the root's cardinality bound); past it the other passes run.
 TARGET_LABELS = 50_000
 
-#: Golden-section steps per multiplier in :func:`_lagrange`.
-LAGRANGE_ITERS = 24
+#: Golden-section steps per multiplier in :func:`_lagrange` (our choice: 12 steps
+#: narrow each interval to 0.3 % and halve the cost of 24 at no measured cost in
+#: labels; any multipliers give a valid bound).
+LAGRANGE_ITERS = 12
 
 
 def _chain_arrays(
@@ -621,8 +611,7 @@ def solve_labels(
     too when it fits, same argument as in :func:`run_grid_dp`); the (latency,
     work, memory) labels without bounds up to :data:`UNBOUNDED_FIRST_LABELS`.
     Past that, the labels are pruned against a feasible incumbent (a coarse grid
-    DP) with the lower bounds of :func:`remaining_work_bound`, a fractional
-    knapsack, the Lagrangian tables, the cardinality bound and the count-limited
+    DP) with the lower bounds of the Lagrangian tables, the cardinality bound and the count-limited
     priced bound (:func:`_count_bound`), first against targets between the best
     root lower bound and the incumbent (iterative deepening: a run that finds a
     placement has found the optimum). (Two-dimensional fronts stay small; there
@@ -666,9 +655,8 @@ def solve_labels(
         # the incumbent meets the Lagrangian lower bound: optimal, no labels needed
         # (a valid bound for any multipliers)
         return ub0, inc, 0
-    table, tick, order, suffix = _bound_inputs(chain)
     cnt_alpha, cnt_rest, cnt_root = _count_bound(chain, budget, card[0], lag_mult)
-    bound_args = (table, tick, order, suffix, lag_mult, lag_rest, *card, cnt_alpha, cnt_rest)
+    bound_args = (lag_mult, lag_rest, *card, cnt_alpha, cnt_rest)
     # seek placements within growing gaps over the best root lower bound first, up to
     # the incumbent (iterative deepening): a run that finds a placement has found the
     # optimum (a label it pruned cannot beat its target, which the placement meets),
@@ -687,10 +675,6 @@ def solve_labels(
 
 
 _NO_BOUNDS = (
-    np.zeros((1, 2, 0)),
-    0.0,
-    np.full((1, 1), -1, dtype=np.int64),
-    np.zeros(1),
     np.zeros((0, 2)),
     np.zeros((0, 1, 2)),
     np.zeros((0, 0)),

@@ -222,57 +222,6 @@ def _grow(a, n, cap):
 
 
 @njit(cache=True)
-def remaining_work_bound(client, server, up, down, work, end, ticks):
-    """Backward DP on floor-rounded ticks: ``R[l, q, t]`` is a lower bound on the
-    server work of layers l+1..L-1 given x_l = q and at most t ticks left
-    (``client``…``down`` already floor-rounded, so every real completion that
-    fits the remaining time fits here too). ``inf`` where none fits.
-    """
-    L = client.shape[0]
-    R = np.full((L, 2, ticks + 1), INF)
-    for q in range(2):
-        k = _switch(q, end, L, up, down)
-        for t in range(k, ticks + 1):
-            R[L - 1, q, t] = 0.0
-    for layer in range(L - 2, -1, -1):
-        nxt = layer + 1
-        for q in range(2):
-            for r in range(2):
-                k = (server[nxt] if r == 1 else client[nxt]) + _switch(q, r, nxt, up, down)
-                wr = work[nxt] if r == 1 else 0.0
-                for t in range(k, ticks + 1):
-                    v = R[nxt, r, t - k] + wr
-                    if v < R[layer, q, t]:
-                        R[layer, q, t] = v
-    return R
-
-
-@njit(cache=True)
-def _knapsack_bound(layer, cap, work, memory, order, suffix_work):
-    """Least server work of layers after ``layer`` when at most ``cap`` bytes of
-    them may run on the client, in the fractional relaxation (a lower bound), less
-    a relative 1e-9 margin for rounding."""
-    saved = 0.0
-    L = work.shape[0]
-    for i in range(L):
-        k = order[layer, i]
-        if k < 0:
-            break
-        m = memory[k]
-        if m <= cap:
-            saved += work[k]
-            cap -= m
-        else:
-            if m > 0:
-                saved += work[k] * cap / m
-            break
-    # suffix - saved cancels: without the margin its rounding error (~1e-16 of the
-    # suffix) made the bound positive where the optimum is 0, pruning every label
-    # (found by verify's sub-tick instances)
-    return suffix_work[layer] - saved - 1e-9 * suffix_work[layer]
-
-
-@njit(cache=True)
 def cardinality_tables(work, memory):
     """Sorted-item tables for :func:`_cardinality_bound`: row r of ``mem_low`` holds
     the sums of the k smallest client memories of layers r..L-1 (k = 0..L-r), row r
@@ -390,10 +339,6 @@ def label_dp(
     budget,
     use_memory,
     ub,
-    bound_table,
-    bound_tick,
-    order,
-    suffix_work,
     lag_mult,
     lag_rest,
     card_mem,
@@ -410,10 +355,7 @@ def label_dp(
     breaks the SLA (``sla`` already includes the tolerance), its memory exceeds
     ``budget``, or its work plus a lower bound on the remaining work exceeds
     ``ub``, the work of a known feasible placement (``inf`` for none). Lower
-    bounds: ``bound_table`` from :func:`remaining_work_bound` at ``bound_tick``
-    seconds per tick (skipped when it has no ticks), and with memory the
-    fractional knapsack over ``order`` (per layer, later layers by work per
-    byte, -1 padded); and the Lagrangian bounds of :func:`lagrange_tables`:
+    bounds: the Lagrangian bounds of :func:`lagrange_tables`:
     for each row k of ``lag_mult`` (multipliers α of latency and λ of memory)
     and ``lag_rest[k]`` (least α-λ-priced cost of the layers after each (layer,
     location)), work + rest − α·(SLA − latency) − λ·(budget − memory) (no rows:
@@ -434,10 +376,6 @@ def label_dp(
     """
     L = client.shape[0]
     x = np.zeros(L, np.uint8)
-    ticks = bound_table.shape[2] - 1
-    use_table = ticks >= 0 and bound_tick > 0
-    # the knapsack bound needs one order row per layer (a dummy order: no bound)
-    use_knap = use_memory and order.shape[0] >= L and suffix_work.shape[0] >= L
     use_card = use_memory and card_mem.shape[0] >= L + 1 and card_work.shape[0] >= L + 1
     # rounding margin of the cardinality bound's memory sums (relative 1e-12)
     card_margin = 0.0
@@ -537,15 +475,6 @@ def label_dp(
                     continue
                 if slack < INF:
                     lb = 0.0
-                    if use_table:
-                        t = int(np.floor((sla - cl) / bound_tick * (1.0 + 1e-10)))
-                        if t > ticks:
-                            t = ticks
-                        lb = bound_table[layer, q, t] if t >= 0 else INF
-                    if use_knap and layer < L - 1:
-                        kb = _knapsack_bound(layer, budget - cm, work, memory, order, suffix_work)
-                        if kb > lb:
-                            lb = kb
                     kc = 0
                     if use_card and layer < L - 1:
                         kc = _cardinality_count(
@@ -687,9 +616,6 @@ def label_passes(
     bounds).
     """
     L = client.shape[0]
-    table = np.zeros((1, 2, 0))
-    order = np.full((1, 1), -1, np.int64)
-    suffix = np.zeros(1)
     lag_mult = np.zeros((0, 2))
     lag_rest = np.zeros((0, 1, 2))
     none = np.zeros((0, 0))
@@ -705,10 +631,6 @@ def label_passes(
             budget,
             True,
             min(ub, root),
-            table,
-            0.0,
-            order,
-            suffix,
             lag_mult,
             lag_rest,
             card_mem,
@@ -729,10 +651,6 @@ def label_passes(
             INF,
             False,
             ub,
-            table,
-            0.0,
-            order,
-            suffix,
             lag_mult,
             lag_rest,
             none,
@@ -759,10 +677,6 @@ def label_passes(
         budget,
         True,
         ub,
-        table,
-        0.0,
-        order,
-        suffix,
         lag_mult,
         lag_rest,
         none,
@@ -969,12 +883,8 @@ def warm_up(grid: bool = True, labels: bool = True) -> None:
     if grid:
         grid_dp(i, i, i1, i1, w, 0, 0, 3, np.inf)
         grid_dp_memory(i, i, i1, i1, w, i, 0, 0, 3, 2, np.inf)
-        remaining_work_bound(i, i, i1, i1, w, 0, 3)
     if not labels:
         return
-    table = np.zeros((2, 2, 4))
-    order = np.full((2, 2), -1, np.int64)
-    suffix = np.zeros(2)
     for use_mem, budget in ((True, 2.0), (False, np.inf)):
         label_dp(
             f,
@@ -989,10 +899,6 @@ def warm_up(grid: bool = True, labels: bool = True) -> None:
             budget,
             use_mem,
             1.0,
-            table,
-            1.0,
-            order,
-            suffix,
             np.zeros((1, 2)),
             np.zeros((1, 2, 2)),
             np.zeros((3, 3)),
