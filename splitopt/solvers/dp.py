@@ -91,12 +91,14 @@ def _check_size(nbytes: int) -> None:
 
 class DPStopped(Exception):
     """A DP stopped at its label cap or deadline (``reason``: ``"labels"`` or
-    ``"time"``) before it could prove anything."""
+    ``"time"``) before it could prove optimality; ``bound``: a lower bound on the
+    optimum's server work it had proven by then (``None``: none)."""
 
-    def __init__(self, reason: str, labels: int = 0) -> None:
+    def __init__(self, reason: str, labels: int = 0, bound: float | None = None) -> None:
         super().__init__(f"DP stopped ({reason}) after {labels:,} labels")
         self.reason = reason
         self.labels = labels
+        self.bound = bound
 
 
 def run_grid_dp(t: TickedChain, deadline: float | None = None) -> tuple[float, np.ndarray]:
@@ -474,32 +476,34 @@ class DP(_LabelSolver):
 
 
 def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) -> ChainSolution:
-    """What ``dp-exact`` answers when its label DP stops (:class:`DPStopped`): the
-    best evaluator-feasible placement of ``greedy`` and the coarse
-    :data:`INCUMBENT_GRID`-tick grid DP (both fast), and ``dp-grid`` (the default
-    grid) in the time left (``deadline``: the whole limit's); status ``feasible``; with none,
-    ``time_limit`` (clock) or ``error`` (label cap). Our choice: an answer that
-    says it is not proven beats refusing the whole problem."""
+    """What ``dp`` answers when its label DP stops (:class:`DPStopped`): the best
+    evaluator-feasible placement found by ``greedy`` and the coarse
+    :data:`INCUMBENT_GRID`-tick grid DP, each polished by local search
+    (:func:`splitopt.solvers.local_search.polish`: windows of layers re-solved
+    exactly, then flips), and ``dp-grid`` (the default grid) in the time left
+    (``deadline``: the whole limit's); status ``feasible`` with the label DP's
+    lower bound where it had one (``optimal`` where the placement meets it); with
+    none, ``time_limit`` (clock) or ``error`` (label cap). Our choice: an answer
+    that says it is not proven beats refusing the whole problem."""
     from splitopt.solvers.baselines import Greedy
+    from splitopt.solvers.local_search import polish
 
     if exc.reason == "time":
         why = "time limit reached"
     else:
         why = f"label cap of {MAX_LABELS:,} labels reached (memory bound)"
-    found: list[tuple[float, np.ndarray, str]] = []
+    starts: list[tuple[np.ndarray, str]] = []
+    g = Greedy().solve_chain(chain).placement
+    if g is not None:
+        starts.append((g, "greedy"))
     with contextlib.suppress(GridError, SolverError):
         _, inc = _incumbent(chain)
         if inc is not None:
-            found.append(
-                (
-                    score(chain, inc.astype(bool)).server_work,
-                    inc.astype(bool),
-                    "a 200-tick grid DP",
-                )
-            )
-    g = Greedy().solve_chain(chain).placement
-    if g is not None:
-        found.append((score(chain, g).server_work, g, "greedy"))
+            starts.append((inc.astype(bool), f"a {INCUMBENT_GRID}-tick grid DP"))
+    found: list[tuple[float, np.ndarray, str]] = []
+    for p, who in starts:
+        w, q = polish(chain, p, deadline)
+        found.append((w, q, f"{who}, polished by local search"))
     left = None if deadline is None else deadline - time.perf_counter()
     if left is None or left > 0:
         with contextlib.suppress(SolverError):
@@ -508,8 +512,17 @@ def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) 
                 found.append((score(chain, d.placement).server_work, d.placement, "dp-grid"))
     if not found:
         return ChainSolution("time_limit" if exc.reason == "time" else "error", None, None, why)
-    _, p, who = min(found, key=lambda f: f[0])
-    return ChainSolution("feasible", p, None, f"{why}; placement of {who}")
+    w, p, who = min(found, key=lambda f: f[0])
+    bound = exc.bound
+    if bound is not None and chain.memory_budget_bytes is not None:
+        # the Lagrangian dual with finer multipliers than the labels use (a
+        # millisecond; any multipliers give a valid bound)
+        budget = chain.memory_budget_bytes * (1 + RTOL)
+        _, _, dual = lagrange_tables(*_chain_arrays(chain), budget, True, FALLBACK_LAGRANGE_ITERS)
+        bound = max(bound, dual - 1e-9 * abs(dual))
+    if bound is not None and w <= bound:
+        return ChainSolution("optimal", p, bound, f"{why}; {who} meets the lower bound")
+    return ChainSolution("feasible", p, bound, f"{why}; placement of {who}")
 
 
 #: Longest chain for which the label DP builds its lower bounds (memory budgets only):
@@ -550,6 +563,10 @@ UNBOUNDED_FIRST_LABELS = 500
 #: Label cap of :func:`solve_labels`' first pass with a memory budget (placements
 #: that reach the root's cardinality bound); past it the other passes run.
 TARGET_LABELS = 50_000
+
+#: Golden-section steps per multiplier of the dual that :func:`label_fallback`
+#: reports as the answer's lower bound (our choice).
+FALLBACK_LAGRANGE_ITERS = 40
 
 #: Golden-section steps per multiplier in :func:`_lagrange` (our choice: 12 steps
 #: narrow each interval to 0.3 % and halve the cost of 24 at no measured cost in
@@ -666,7 +683,12 @@ def solve_labels(
     if inc is not None and math.isfinite(lb) and lb < ub:
         targets = [lb + (ub - lb) * 2.0**-i for i in range(DEEPENING_STEPS, 0, -1)] + [ub]
     for target in targets:
-        best, x, n = _run_labels(arrays, budget, True, target, cap, dl, bound_args)
+        try:
+            best, x, n = _run_labels(arrays, budget, True, target, cap, dl, bound_args)
+        except DPStopped as exc:
+            # the root's lower bound, less a relative margin for its rounding
+            exc.bound = lb - 1e-9 * abs(lb) if math.isfinite(lb) else None
+            raise
         if np.isfinite(best):
             return best, x, n
     if not np.isfinite(best) and inc is not None:

@@ -1,0 +1,134 @@
+"""The local search of ``dp``'s fallback (:mod:`splitopt.solvers.local_search`) and the
+lower bound the fallback reports: feasible, never worse than its start, never better
+than brute force, and a bound no larger than the optimum."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from splitopt.evaluate import RTOL, score
+from splitopt.solvers.baselines import Greedy, brute_force
+from splitopt.solvers.dp import DPStopped, label_fallback, solve_labels
+from splitopt.solvers.local_search import _window_chain, improve, polish, window_search
+from tests.conftest import random_chains
+
+
+def _budgeted(seed: int, n: int, max_layers: int) -> list:
+    out = []
+    for c in random_chains(seed, n, integer=False, max_layers=max_layers):
+        out.append(c.replace(memory_budget_bytes=0.4 * float(c.client_memory_bytes.sum())))
+    return out
+
+
+def _starts(c) -> list[np.ndarray]:
+    """Feasible starting placements: greedy's and all-server where feasible."""
+    xs = []
+    g = Greedy().solve_chain(c).placement
+    if g is not None:
+        xs.append(g)
+    s = np.ones(c.num_layers, bool)
+    if score(c, s).feasible:
+        xs.append(s)
+    return xs
+
+
+@pytest.mark.nojit
+def test_flips_keep_feasibility_and_never_beat_brute_force() -> None:
+    for c in _budgeted(5, 12, 8):
+        opt = brute_force(c)[0]
+        for x in _starts(c):
+            w0 = score(c, x).server_work
+            w, y = improve(c, x)
+            s = score(c, y)
+            assert s.feasible and math.isclose(s.server_work, w)
+            assert w <= w0 and w >= opt * (1 - 1e-9) - 1e-9
+
+
+def test_windows_reach_the_optimum_of_a_chain_they_cover_and_stay_feasible() -> None:
+    for c in _budgeted(6, 24, 10):
+        opt = brute_force(c)[0]
+        for x in _starts(c):
+            w0 = score(c, x).server_work
+            # windows of 4 layers: a local search, feasible and no worse than its start
+            w, y = window_search(c, x, width=4)
+            assert score(c, y).feasible and opt * (1 - 1e-9) - 1e-9 <= w <= w0
+            # one window covering the chain is the label DP itself: the optimum
+            w, y = polish(c, x)
+            assert score(c, y).feasible and w >= opt * (1 - 1e-9) - 1e-9
+
+
+def test_a_window_chain_keeps_the_slack_of_the_whole_chain() -> None:
+    for c in _budgeted(7, 20, 12):
+        for x in _starts(c):
+            L = c.num_layers
+            if L < 4:
+                continue
+            a, b = 1, L - 1
+            sub = _window_chain(c, x, a, b)
+            assert sub is not None
+            whole, part = score(c, x), score(sub, x[a:b])
+            # the window's SLA (with the DP's tolerance) leaves what the chain's leaves
+            lhs = sub.sla_s * (1 + RTOL) - part.latency_s
+            rhs = c.sla_s * (1 + RTOL) - whole.latency_s
+            assert math.isclose(lhs, rhs, rel_tol=1e-9, abs_tol=1e-12)
+            mb = c.memory_budget_bytes
+            assert sub.memory_budget_bytes is not None and mb is not None
+            lhs = sub.memory_budget_bytes * (1 + RTOL) - part.client_memory_bytes
+            rhs = mb * (1 + RTOL) - whole.client_memory_bytes
+            assert math.isclose(lhs, rhs, rel_tol=1e-9, abs_tol=1e-6)
+
+
+def test_the_bound_of_a_stopped_label_dp_is_a_lower_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from benchmarks.chains import block_chain
+    from splitopt.solvers import dp
+
+    def stop(*_args: object, **_kw: object) -> None:
+        raise DPStopped("time", 0)
+
+    # the bounded runs stop at once: what the fallback answers rests on the root's
+    # bounds alone (the cheap passes still run and need bounds on these chains)
+    monkeypatch.setattr(dp, "_run_labels", stop)
+    chains = [block_chain(L, memory=True, seed=s, jitter=0.1) for L in (16, 18) for s in (1, 5)]
+    chains += _budgeted(8, 24, 12)
+    bounded = 0
+    for c in chains:
+        opt = brute_force(c)[0]
+        try:
+            solve_labels(c)
+        except DPStopped as exc:
+            if exc.bound is None:
+                continue
+            bounded += 1
+            assert exc.bound <= opt
+            ans = label_fallback(c, exc)
+            assert ans.placement is not None and ans.bound is not None
+            w = score(c, ans.placement).server_work
+            assert score(c, ans.placement).feasible
+            assert ans.bound <= opt <= w * (1 + 1e-12)
+            if ans.status == "optimal":
+                assert math.isclose(w, opt, rel_tol=1e-9)
+    assert bounded >= 2
+
+
+def test_dp_on_many_near_identical_blocks_answers_with_a_bound_and_beats_its_starts() -> None:
+    from benchmarks.chains import block_chain
+    from splitopt.solvers import get_solver
+    from splitopt.solvers.dp import _incumbent
+
+    c = block_chain(48, memory=True, seed=0, jitter=0.1)
+    t = time.perf_counter()
+    ans = get_solver("dp").solve_chain(c, 0.5)
+    assert time.perf_counter() - t < 5  # generous: the limit plus compile on a cold cache
+    assert ans.status == "feasible" and ans.placement is not None and ans.bound is not None
+    w = score(c, ans.placement).server_work
+    assert ans.bound <= w
+    g = Greedy().solve_chain(c).placement
+    assert g is not None
+    inc_w, _ = _incumbent(c)
+    assert w <= min(score(c, g).server_work, inc_w)
