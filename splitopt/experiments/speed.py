@@ -103,7 +103,8 @@ def time_chains(
     Returns:
         ``times_ms`` (per chain), ``works`` (the evaluator's server work of
         each answer, ``None`` when infeasible or none), ``statuses`` and
-        ``time_limited`` (chains the time limit stopped).
+        ``time_limited`` (chains the time limit stopped), ``bounds`` (the
+        solver's lower bound on each chain's server work, ``None``: none).
     """
     from splitopt.solvers import get_solver
 
@@ -117,6 +118,7 @@ def time_chains(
     times: list[float] = []
     works: list[float | None] = []
     statuses: list[str] = []
+    bounds: list[float | None] = []
     limited = 0
     for c in chains:
         best = float("inf")
@@ -129,8 +131,15 @@ def time_chains(
         times.append(best)
         works.append(_work(c, sol.placement))
         statuses.append(sol.status)
+        bounds.append(sol.bound)
         limited += sol.status == "time_limit" or "time limit" in (sol.message or "")
-    return {"times_ms": times, "works": works, "statuses": statuses, "time_limited": limited}
+    return {
+        "times_ms": times,
+        "works": works,
+        "statuses": statuses,
+        "time_limited": limited,
+        "bounds": bounds,
+    }
 
 
 def time_solvers(
