@@ -29,8 +29,7 @@ import numpy as np
 from splitopt.evaluate import RTOL, score
 from splitopt.problem import Chain
 from splitopt.solvers.dp import DPStopped, solve_labels
-from splitopt.solvers.jit import njit
-from splitopt.solvers.kernels import _now, _switch
+from splitopt.solvers.kernels import flip_search
 
 #: Layers per window of :func:`window_search` and its label cap per window (our
 #: choice, measured on chains of 48-160 near-identical blocks: windows of 16 layers
@@ -41,130 +40,10 @@ WINDOW = 16
 WIDE_WINDOW = 24
 WINDOW_LABELS = 20_000
 
-#: Largest move :func:`improve` tries (layers flipped at once). Three-layer flips cost
-#: O(L³) a round (4 M moves at 160 layers), tried only when smaller ones are stuck.
+#: Largest move :func:`improve` tries (layers flipped at once; :func:`flip_search`).
+#: Three-layer flips cost O(L³) a round (4 M moves at 160 layers), tried only when
+#: smaller ones are stuck.
 MAX_FLIPS = 3
-
-
-@njit(cache=True)
-def _boundary(x, b, start, end, up, down):  # pragma: no cover - inlined by numba
-    L = x.shape[0]
-    p = start if b == 0 else x[b - 1]
-    q = end if b == L else x[b]
-    return _switch(p, q, b, up, down)
-
-
-@njit(cache=True)
-def _flip_latency(x, i, j, k, client, server, up, down, start, end):
-    """Latency change of flipping layers i < j < k (j, k = -1: fewer layers), exact:
-    the touched layers' times and the switches at their boundaries."""
-    old = 0.0
-    new = 0.0
-    ps = (i, j, k)
-    # boundaries i, i+1, j, j+1, k, k+1 without repeats (positions ascending)
-    last = -1
-    for p in ps:
-        if p < 0:
-            continue
-        for b in (p, p + 1):
-            if b > last:
-                old += _boundary(x, b, start, end, up, down)
-                last = b
-    dt = 0.0
-    for p in ps:
-        if p < 0:
-            continue
-        if x[p] == 1:
-            dt += client[p] - server[p]
-        else:
-            dt += server[p] - client[p]
-        x[p] ^= 1
-    last = -1
-    for p in ps:
-        if p < 0:
-            continue
-        for b in (p, p + 1):
-            if b > last:
-                new += _boundary(x, b, start, end, up, down)
-                last = b
-    for p in ps:
-        if p >= 0:
-            x[p] ^= 1
-    return dt + new - old
-
-
-@njit(cache=True)
-def flip_search(
-    client, server, up, down, work, memory, start, end, sla, budget, x0, max_flips, deadline
-):
-    """Best-improvement flip local search from the feasible placement ``x0`` (uint8,
-    1 = server; not changed). Each round takes the move of one, two or (when those
-    are stuck and ``max_flips`` ≥ 3) three layer flips that lowers the server work
-    most while latency ≤ ``sla`` and client memory ≤ ``budget`` (both with the
-    caller's tolerance); it stops when none does or past ``deadline``
-    (``time.perf_counter()`` seconds, ``inf``: none). Returns (placement, rounds)."""
-    L = client.shape[0]
-    x = x0.copy()
-    lat = 0.0
-    mem = 0.0
-    for i in range(L):
-        lat += server[i] if x[i] == 1 else client[i]
-        if x[i] == 0:
-            mem += memory[i]
-    for b in range(L + 1):
-        lat += _boundary(x, b, start, end, up, down)
-    total = 0.0
-    for i in range(L):
-        total += abs(work[i])
-    tol = 1e-13 * total  # a move must gain more than rounding
-    dw1 = np.empty(L)
-    dm1 = np.empty(L)
-    rounds = 0
-    timed = deadline < np.inf
-    while True:
-        if timed and _now() > deadline:
-            break
-        for i in range(L):
-            dw1[i] = work[i] if x[i] == 0 else -work[i]
-            dm1[i] = -memory[i] if x[i] == 0 else memory[i]
-        best = -tol
-        bi, bj, bk = -1, -1, -1
-        bl = 0.0
-        bm = 0.0
-        for i in range(L):
-            if dw1[i] < best and mem + dm1[i] <= budget:
-                dl = _flip_latency(x, i, -1, -1, client, server, up, down, start, end)
-                if lat + dl <= sla:
-                    best, bi, bj, bk, bl, bm = dw1[i], i, -1, -1, dl, dm1[i]
-        for i in range(L):
-            for j in range(i + 1, L):
-                dw = dw1[i] + dw1[j]
-                dm = dm1[i] + dm1[j]
-                if dw < best and mem + dm <= budget:
-                    dl = _flip_latency(x, i, j, -1, client, server, up, down, start, end)
-                    if lat + dl <= sla:
-                        best, bi, bj, bk, bl, bm = dw, i, j, -1, dl, dm
-        if bi < 0 and max_flips >= 3:
-            for i in range(L):
-                if timed and _now() > deadline:
-                    break
-                for j in range(i + 1, L):
-                    for k in range(j + 1, L):
-                        dw = dw1[i] + dw1[j] + dw1[k]
-                        dm = dm1[i] + dm1[j] + dm1[k]
-                        if dw < best and mem + dm <= budget:
-                            dl = _flip_latency(x, i, j, k, client, server, up, down, start, end)
-                            if lat + dl <= sla:
-                                best, bi, bj, bk, bl, bm = dw, i, j, k, dl, dm
-        if bi < 0:
-            break
-        for p in (bi, bj, bk):
-            if p >= 0:
-                x[p] ^= 1
-        lat += bl
-        mem += bm
-        rounds += 1
-    return x, rounds
 
 
 def improve(
