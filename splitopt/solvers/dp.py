@@ -556,16 +556,19 @@ def _incumbent(chain: Chain) -> tuple[float, np.ndarray | None]:
 def _quick_incumbent(
     chain: Chain, arrays: tuple[Any, ...], budget: float
 ) -> tuple[float, np.ndarray | None]:
-    """A feasible placement for :func:`solve_labels`' targets: ``greedy``'s, improved
-    by one- and two-layer flips (:func:`kernels.flip_search`; microseconds), scored
-    by the evaluator; :func:`_incumbent`'s where greedy finds none. (Our choice,
-    measured by ``benchmarks/dp_speed.py``: closer than the coarse grid on block
-    chains and at a tenth of its cost.)"""
+    """A feasible placement for :func:`solve_labels`' targets: all layers on the
+    server where that meets the SLA, else ``greedy``'s, improved by one- and
+    two-layer flips (:func:`kernels.flip_search`; microseconds), scored by the
+    evaluator; :func:`_incumbent`'s (a coarse grid DP) where neither is feasible.
+    (Our choice, measured by ``benchmarks/dp_speed.py``: closer than the coarse
+    grid on block chains and at a tenth of its cost.)"""
     from splitopt.solvers.baselines import Greedy
 
-    g = Greedy().solve_chain(chain).placement
-    if g is not None:
-        x, _ = flip_search(*arrays, budget, np.asarray(g, np.uint8), 2, math.inf)
+    x0: np.ndarray | None = np.ones(chain.num_layers, np.uint8)
+    if not score(chain, np.ones(chain.num_layers, bool)).feasible:
+        x0 = Greedy().solve_chain(chain).placement
+    if x0 is not None:
+        x, _ = flip_search(*arrays, budget, np.asarray(x0, np.uint8), 2, math.inf)
         s = score(chain, x.astype(bool))
         if s.feasible:
             return s.server_work, x
