@@ -864,21 +864,27 @@ def _boundary(x, b, start, end, up, down):  # pragma: no cover - inlined by numb
 
 
 @njit(cache=True)
-def _flip_latency(x, i, j, k, client, server, up, down, start, end):
-    """Latency change of flipping layers i < j < k (j, k = -1: fewer layers), exact:
-    the touched layers' times and the switches at their boundaries."""
-    old = 0.0
-    new = 0.0
-    ps = (i, j, k)
-    # boundaries i, i+1, j, j+1, k, k+1 without repeats (positions ascending)
+def _touched_switches(x, ps, start, end, up, down):  # pragma: no cover - inlined by numba
+    """Switch time at boundaries p and p + 1 of the positions ``ps`` (ascending, -1:
+    none), each boundary once."""
+    total = 0.0
     last = -1
     for p in ps:
         if p < 0:
             continue
         for b in (p, p + 1):
             if b > last:
-                old += _boundary(x, b, start, end, up, down)
+                total += _boundary(x, b, start, end, up, down)
                 last = b
+    return total
+
+
+@njit(cache=True)
+def _flip_latency(x, i, j, k, client, server, up, down, start, end):
+    """Latency change of flipping layers i < j < k (j, k = -1: fewer layers), exact:
+    the touched layers' times and the switches at their boundaries."""
+    ps = (i, j, k)
+    old = _touched_switches(x, ps, start, end, up, down)
     dt = 0.0
     for p in ps:
         if p < 0:
@@ -888,14 +894,7 @@ def _flip_latency(x, i, j, k, client, server, up, down, start, end):
         else:
             dt += server[p] - client[p]
         x[p] ^= 1
-    last = -1
-    for p in ps:
-        if p < 0:
-            continue
-        for b in (p, p + 1):
-            if b > last:
-                new += _boundary(x, b, start, end, up, down)
-                last = b
+    new = _touched_switches(x, ps, start, end, up, down)
     for p in ps:
         if p >= 0:
             x[p] ^= 1

@@ -28,7 +28,7 @@ import numpy as np
 
 from splitopt.evaluate import RTOL, score
 from splitopt.problem import Chain
-from splitopt.solvers.dp import DPStopped, solve_labels
+from splitopt.solvers.dp import DPStopped, _chain_arrays, solve_labels
 from splitopt.solvers.kernels import flip_search
 
 #: Layers per window of :func:`window_search` and its label cap per window (our
@@ -55,15 +55,7 @@ def improve(
     start_work = score(chain, placement).server_work
     mb = chain.memory_budget_bytes
     x, _ = flip_search(
-        chain.client_time_s,
-        chain.server_time_s,
-        chain.uplink_s,
-        chain.downlink_s,
-        chain.server_work,
-        chain.client_memory_bytes,
-        int(chain.start == "server"),
-        int(chain.end == "server"),
-        chain.sla_s * (1 + RTOL),
+        *_chain_arrays(chain),
         math.inf if mb is None else mb * (1 + RTOL),
         np.asarray(placement, dtype=np.uint8),
         MAX_FLIPS,

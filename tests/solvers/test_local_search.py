@@ -5,7 +5,6 @@ than brute force, and a bound no larger than the optimum."""
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -122,9 +121,8 @@ def test_dp_on_many_near_identical_blocks_answers_with_a_bound_and_beats_its_sta
     from splitopt.solvers.dp import _incumbent
 
     c = block_chain(48, memory=True, seed=0, jitter=0.1)
-    t = time.perf_counter()
     ans = get_solver("dp").solve_chain(c, 0.5)
-    assert time.perf_counter() - t < 5  # generous: the limit plus compile on a cold cache
+    assert "time limit reached" in (ans.message or "")
     assert ans.status == "feasible" and ans.placement is not None and ans.bound is not None
     w = score(c, ans.placement).server_work
     assert ans.bound <= w
