@@ -332,6 +332,27 @@ def interpret_first(solver: Solver, problem: Problem) -> bool:
     )
 
 
+def _shared_limit(solver: Solver, problem: Problem, limit: float) -> Result:
+    """The label DP chain by chain under a time limit for the whole problem (seconds):
+    each distinct chain may use what is left divided by the chains still to solve
+    (our choice: one chain that cannot be certified then leaves time for the others,
+    and a chain that finishes early leaves its share to the rest); chains reached
+    after the limit get ``time_limit``."""
+    solver.check(problem)
+    solver.prepare()
+    t0 = time.perf_counter()
+    deadline = t0 + limit
+    answers: list[ChainSolution] = []
+    n = len(problem.chains)
+    for i, chain in enumerate(problem.chains):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            answers.append(ChainSolution("time_limit", None, message="time limit reached"))
+            continue
+        answers.append(label_chain(chain, left / (n - i)))
+    return solver.result(problem, answers, time.perf_counter() - t0)
+
+
 def labels_result(solver: Solver, problem: Problem) -> Result:
     """The label DP on every distinct chain of ``problem`` (``dp``'s exact mode and
     ``dp-exact``): many distinct chains (and no time limit) run the latency-work
@@ -341,7 +362,9 @@ def labels_result(solver: Solver, problem: Problem) -> Result:
     if interpret_first(solver, problem):
         with contextlib.suppress(jit.InterpretedOverrun), jit.interpreted(INTERPRETED_BUDGET_S):
             return labels_result(solver, problem)
-    if len(problem.chains) < BATCH_MIN_CHAINS or solver.params.time_limit is not None:
+    if solver.params.time_limit is not None:
+        return _shared_limit(solver, problem, solver.params.time_limit)
+    if len(problem.chains) < BATCH_MIN_CHAINS:
         return Solver.solve(solver, problem)
     solver.check(problem)
     solver.prepare()

@@ -130,3 +130,18 @@ def test_dp_on_many_near_identical_blocks_answers_with_a_bound_and_beats_its_sta
     assert g is not None
     inc_w, _ = _incumbent(c)
     assert w <= min(score(c, g).server_work, inc_w)
+
+
+def test_a_time_limit_is_shared_among_the_chains_dp_cannot_certify() -> None:
+    from benchmarks.chains import block_chain
+
+    from splitopt.solvers import get_solver
+    from tests.conftest import as_problem
+
+    chains = [block_chain(48, memory=True, seed=s, jitter=0.1) for s in (0, 1)]
+    r = get_solver("dp", time_limit=1.0).solve(as_problem(chains))
+    # the first chain no longer takes the whole limit: both get an answer with a bound
+    assert list(r.statuses) == ["feasible", "feasible"]
+    assert r.bounds is not None and all(b is not None for b in r.bounds)
+    for c, p in zip(chains, r.placements, strict=True):
+        assert p is not None and score(c, p).feasible
