@@ -576,6 +576,11 @@ def _incumbent(chain: Chain) -> tuple[float, np.ndarray | None]:
     return math.inf, None
 
 
+#: Longest chain whose quick incumbent tries two-layer flips (O(L²) a round, at most
+#: 2L rounds); longer chains flip one layer at a time.
+QUICK_TWO_FLIPS_MAX_LAYERS = 200
+
+
 def _quick_incumbent(
     chain: Chain, arrays: tuple[Any, ...], budget: float
 ) -> tuple[float, np.ndarray | None]:
@@ -591,7 +596,9 @@ def _quick_incumbent(
     if not score(chain, np.ones(chain.num_layers, bool)).feasible:
         x0 = Greedy().solve_chain(chain).placement
     if x0 is not None:
-        x, _ = flip_search(*arrays, budget, np.asarray(x0, np.uint8), 2, math.inf)
+        n = chain.num_layers
+        flips = 2 if n <= QUICK_TWO_FLIPS_MAX_LAYERS else 1
+        x, _ = flip_search(*arrays, budget, np.asarray(x0, np.uint8), flips, 2 * n, math.inf)
         s = score(chain, x.astype(bool))
         if s.feasible:
             return s.server_work, x

@@ -903,14 +903,28 @@ def _flip_latency(x, i, j, k, client, server, up, down, start, end):
 
 @njit(cache=True)
 def flip_search(
-    client, server, up, down, work, memory, start, end, sla, budget, x0, max_flips, deadline
+    client,
+    server,
+    up,
+    down,
+    work,
+    memory,
+    start,
+    end,
+    sla,
+    budget,
+    x0,
+    max_flips,
+    max_rounds,
+    deadline,
 ):
     """Best-improvement flip local search from the feasible placement ``x0`` (uint8,
-    1 = server; not changed). Each round takes the move of one, two or (when those
-    are stuck and ``max_flips`` ≥ 3) three layer flips that lowers the server work
-    most while latency ≤ ``sla`` and client memory ≤ ``budget`` (both with the
-    caller's tolerance); it stops when none does or past ``deadline``
-    (``time.perf_counter()`` seconds, ``inf``: none). Returns (placement, rounds)."""
+    1 = server; not changed). Each round takes the move of one, two (``max_flips``
+    ≥ 2) or, when those are stuck and ``max_flips`` ≥ 3, three layer flips that
+    lowers the server work most while latency ≤ ``sla`` and client memory ≤
+    ``budget`` (both with the caller's tolerance); it stops when none does, after
+    ``max_rounds`` rounds or past ``deadline`` (``time.perf_counter()`` seconds,
+    ``inf``: none). A round costs O(L^max_flips). Returns (placement, rounds)."""
     L = client.shape[0]
     x = x0.copy()
     lat = 0.0
@@ -929,7 +943,7 @@ def flip_search(
     dm1 = np.empty(L)
     rounds = 0
     timed = deadline < np.inf
-    while True:
+    while rounds < max_rounds:
         if timed and _now() > deadline:
             break
         for i in range(L):
@@ -944,7 +958,7 @@ def flip_search(
                 dl = _flip_latency(x, i, -1, -1, client, server, up, down, start, end)
                 if lat + dl <= sla:
                     best, bi, bj, bk, bl, bm = dw1[i], i, -1, -1, dl, dm1[i]
-        for i in range(L):
+        for i in range(L if max_flips >= 2 else 0):
             for j in range(i + 1, L):
                 dw = dw1[i] + dw1[j]
                 dm = dm1[i] + dm1[j]

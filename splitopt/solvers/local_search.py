@@ -39,11 +39,24 @@ from splitopt.solvers.kernels import flip_search
 WINDOW = 16
 WIDE_WINDOW = 24
 WINDOW_LABELS = 20_000
+#: Most sweeps of :func:`window_search` over the chain (each gains or it stops).
+MAX_SWEEPS = 50
 
 #: Largest move :func:`improve` tries (layers flipped at once; :func:`flip_search`).
 #: Three-layer flips cost O(L³) a round (4 M moves at 160 layers), tried only when
-#: smaller ones are stuck.
+#: smaller ones are stuck and on chains of at most :data:`THREE_FLIPS_MAX_LAYERS`
+#: layers; two-layer flips on at most :data:`TWO_FLIPS_MAX_LAYERS`; at most
+#: 4 L rounds (our choices: a search without a deadline stays within seconds).
 MAX_FLIPS = 3
+THREE_FLIPS_MAX_LAYERS = 200
+TWO_FLIPS_MAX_LAYERS = 1000
+
+
+def _flips(n: int) -> int:
+    """Largest move for a chain of ``n`` layers (:data:`MAX_FLIPS` and the limits)."""
+    if n <= THREE_FLIPS_MAX_LAYERS:
+        return MAX_FLIPS
+    return 2 if n <= TWO_FLIPS_MAX_LAYERS else 1
 
 
 def improve(
@@ -58,7 +71,8 @@ def improve(
         *_chain_arrays(chain),
         math.inf if mb is None else mb * (1 + RTOL),
         np.asarray(placement, dtype=np.uint8),
-        MAX_FLIPS,
+        _flips(chain.num_layers),
+        4 * chain.num_layers,
         math.inf if deadline is None else float(deadline),
     )
     s = score(chain, x.astype(bool))
@@ -107,8 +121,8 @@ def window_search(
     """Large-neighbourhood search from a feasible placement (bool, ``True`` = server):
     sweep windows of ``width`` layers (half-overlapping), re-solve each exactly with
     the rest fixed, keep what the evaluator confirms is better; repeat until a sweep
-    gains nothing or past ``deadline`` (``time.perf_counter()`` seconds). Returns
-    (server work, placement)."""
+    gains nothing, after :data:`MAX_SWEEPS` sweeps or past ``deadline``
+    (``time.perf_counter()`` seconds). Returns (server work, placement)."""
     n = chain.num_layers
     x = np.asarray(placement, dtype=bool).copy()
     cur = score(chain, x).server_work
@@ -118,8 +132,10 @@ def window_search(
     stride = max(1, width // 2)
     starts = [*range(0, n - width, stride), n - width]
     improved = True
-    while improved:
+    sweeps = 0
+    while improved and sweeps < MAX_SWEEPS:
         improved = False
+        sweeps += 1
         for a in starts:
             if time.perf_counter() > dl:
                 return cur, x
