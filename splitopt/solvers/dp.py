@@ -40,6 +40,7 @@ from splitopt.solvers.batch import (
     solve_labels_batch,
     warm_up_batch,
 )
+from splitopt.solvers.chain_arrays import kernel_args
 from splitopt.solvers.kernels import (
     ABORT_LABELS,
     ABORT_NONE,
@@ -526,7 +527,7 @@ def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) 
             starts.append((inc.astype(bool), f"a {INCUMBENT_GRID}-tick grid DP"))
     found: list[tuple[float, np.ndarray, str]] = []
     for p, who in starts:
-        w, q = polish(chain, p, deadline)
+        w, q = polish(chain, p, _solve_window, deadline)
         found.append((w, q, f"{who}, polished by local search"))
     left = None if deadline is None else deadline - time.perf_counter()
     if left is None or left > 0:
@@ -547,6 +548,20 @@ def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) 
     if bound is not None and w <= bound:
         return ChainSolution("optimal", p, bound, f"{why}; {who} meets the lower bound")
     return ChainSolution("feasible", p, bound, f"{why}; placement of {who}")
+
+
+def _solve_window(sub: Chain, deadline: float | None) -> np.ndarray | None:
+    """The label DP on a window of layers for the local search
+    (:func:`splitopt.solvers.local_search.window_search`): the optimal placement
+    (0/1), or ``None`` where it stops at :data:`local_search.WINDOW_LABELS` labels or
+    the deadline or finds none."""
+    from splitopt.solvers.local_search import WINDOW_LABELS
+
+    try:
+        best, x, _ = solve_labels(sub, max_labels=WINDOW_LABELS, deadline=deadline)
+    except DPStopped:
+        return None
+    return x if math.isfinite(best) else None
 
 
 #: Longest chain for which the label DP builds its lower bounds (memory budgets only):
@@ -627,24 +642,8 @@ FALLBACK_LAGRANGE_ITERS = 40
 LAGRANGE_ITERS = 12
 
 
-def _chain_arrays(
-    chain: Chain,
-) -> tuple[
-    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int, float
-]:
-    """A chain as the label kernels take it: the six per-layer/boundary arrays, start
-    and end on the server (0/1), and the SLA with the evaluator's tolerance (s)."""
-    return (
-        chain.client_time_s,
-        chain.server_time_s,
-        chain.uplink_s,
-        chain.downlink_s,
-        chain.server_work,
-        chain.client_memory_bytes,
-        int(chain.start == "server"),
-        int(chain.end == "server"),
-        chain.sla_s * (1 + RTOL),
-    )
+#: A chain as the label kernels take it (:func:`chain_arrays.kernel_args`).
+_chain_arrays = kernel_args
 
 
 def _lagrange(chain: Chain, budget: float) -> tuple[np.ndarray, np.ndarray, float]:

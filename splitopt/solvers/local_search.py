@@ -23,13 +23,21 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 
 from splitopt.evaluate import RTOL, score
 from splitopt.problem import Chain
-from splitopt.solvers.dp import DPStopped, _chain_arrays, solve_labels
+from splitopt.solvers.chain_arrays import kernel_args
 from splitopt.solvers.kernels import flip_search
+
+#: How :func:`window_search` solves a window exactly: (window chain, deadline in
+#: ``time.perf_counter()`` seconds or ``None``) -> its optimal placement (0/1) or
+#: ``None`` (none found in time). ``dp`` passes its label DP; a parameter rather
+#: than an import, so that this module and :mod:`splitopt.solvers.dp` do not import
+#: each other.
+WindowSolver = Callable[[Chain, float | None], np.ndarray | None]
 
 #: Layers per window of :func:`window_search` and its label cap per window (our
 #: choice, measured on chains of 48-160 near-identical blocks: windows of 16 layers
@@ -68,7 +76,7 @@ def improve(
     start_work = score(chain, placement).server_work
     mb = chain.memory_budget_bytes
     x, _ = flip_search(
-        *_chain_arrays(chain),
+        *kernel_args(chain),
         math.inf if mb is None else mb * (1 + RTOL),
         np.asarray(placement, dtype=np.uint8),
         _flips(chain.num_layers),
@@ -116,13 +124,18 @@ def _window_chain(chain: Chain, x: np.ndarray, a: int, b: int) -> Chain | None:
 
 
 def window_search(
-    chain: Chain, placement: np.ndarray, deadline: float | None = None, width: int = WINDOW
+    chain: Chain,
+    placement: np.ndarray,
+    solve: WindowSolver,
+    deadline: float | None = None,
+    width: int = WINDOW,
 ) -> tuple[float, np.ndarray]:
     """Large-neighbourhood search from a feasible placement (bool, ``True`` = server):
     sweep windows of ``width`` layers (half-overlapping), re-solve each exactly with
-    the rest fixed, keep what the evaluator confirms is better; repeat until a sweep
-    gains nothing, after :data:`MAX_SWEEPS` sweeps or past ``deadline``
-    (``time.perf_counter()`` seconds). Returns (server work, placement)."""
+    the rest fixed (``solve``: the label DP, ``dp``'s ``_solve_window``), keep what
+    the evaluator confirms is better; repeat until a sweep gains nothing, after
+    :data:`MAX_SWEEPS` sweeps or past ``deadline`` (``time.perf_counter()``
+    seconds). Returns (server work, placement)."""
     n = chain.num_layers
     x = np.asarray(placement, dtype=bool).copy()
     cur = score(chain, x).server_work
@@ -143,11 +156,8 @@ def window_search(
             sub = _window_chain(chain, x, a, b)
             if sub is None:
                 continue
-            try:
-                best, y, _ = solve_labels(sub, max_labels=WINDOW_LABELS, deadline=deadline)
-            except DPStopped:
-                continue
-            if not math.isfinite(best):
+            y = solve(sub, deadline)
+            if y is None:
                 continue
             cand = x.copy()
             cand[a:b] = y == 1
@@ -159,7 +169,7 @@ def window_search(
 
 
 def polish(
-    chain: Chain, placement: np.ndarray, deadline: float | None = None
+    chain: Chain, placement: np.ndarray, solve: WindowSolver, deadline: float | None = None
 ) -> tuple[float, np.ndarray]:
     """From a feasible placement (bool): :func:`window_search` with :data:`WINDOW`
     layers, then :func:`improve` (flips), then the same with :data:`WIDE_WINDOW`
@@ -167,7 +177,7 @@ def polish(
     alone spend the latency on scattered single client layers.)"""
     x = np.asarray(placement, dtype=bool)
     for width in (WINDOW, WIDE_WINDOW):
-        _, x = window_search(chain, x, deadline, width)
+        _, x = window_search(chain, x, solve, deadline, width)
         w, x = improve(chain, x, deadline)
     return w, x
 

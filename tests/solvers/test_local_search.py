@@ -11,7 +11,7 @@ import pytest
 
 from splitopt.evaluate import RTOL, score
 from splitopt.solvers.baselines import Greedy, brute_force
-from splitopt.solvers.dp import DPStopped, label_fallback, solve_labels
+from splitopt.solvers.dp import DPStopped, _solve_window, label_fallback, solve_labels
 from splitopt.solvers.local_search import _window_chain, improve, polish, window_search
 from tests.conftest import random_chains
 
@@ -53,10 +53,10 @@ def test_windows_reach_the_optimum_of_a_chain_they_cover_and_stay_feasible() -> 
         for x in _starts(c):
             w0 = score(c, x).server_work
             # windows of 4 layers: a local search, feasible and no worse than its start
-            w, y = window_search(c, x, width=4)
+            w, y = window_search(c, x, _solve_window, width=4)
             assert score(c, y).feasible and opt * (1 - 1e-9) - 1e-9 <= w <= w0
             # one window covering the chain is the label DP itself: the optimum
-            w, y = polish(c, x)
+            w, y = polish(c, x, _solve_window)
             assert score(c, y).feasible and w >= opt * (1 - 1e-9) - 1e-9
 
 
@@ -134,7 +134,6 @@ def test_dp_on_many_near_identical_blocks_answers_with_a_bound_and_beats_its_sta
 
 def test_a_time_limit_is_shared_among_the_chains_dp_cannot_certify() -> None:
     from benchmarks.chains import block_chain
-
     from splitopt.solvers import get_solver
     from tests.conftest import as_problem
 
