@@ -22,6 +22,8 @@ from splitopt.ragged import BatchProblem
         '{"a":1,"a":2,"k":"x\\":"}',
         '{"a":NaN}',
         '{"a":[1,2,{"x":":"}]}',
+        '{"a":[[1],[{"b":1,"b":2}]]}',
+        '{"a":"{{","b":[[{"c":1}],[{"d":[{"e":1,"e":2}]}]]}',
         "[1, 2",
     ],
 )
@@ -30,7 +32,13 @@ def test_fast_parser_defers_to_the_strict_one(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ['{"a":1,"b":[1.5,2,{"x":"y","z":[]}],"c":{"d":null,"e":true}}', "[]", "3"]
+    "text",
+    [
+        '{"a":1,"b":[1.5,2,{"x":"y","z":[]}],"c":{"d":null,"e":true}}',
+        '{"a":"{","b":[[{"c":{}}],[{"d":[{"e":1,"f":2}]}]]}',
+        "[]",
+        "3",
+    ],
 )
 def test_fast_parser_same_document(text: str) -> None:
     assert _parse_fast(text.encode()) == json.loads(text)
@@ -117,3 +125,21 @@ def test_vectorised_reader_same_errors(extra: dict) -> None:
     with pytest.raises(InputError) as slow:
         _slow(doc)
     assert str(fast.value) == str(slow.value)
+
+
+def test_gc_paused_restores_the_collector() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with errors.gc_paused():
+        assert not gc.isenabled()
+        made = [[i] for i in range(1000)]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert all(gc.is_tracked(m) for m in made)
+    gc.disable()
+    try:
+        with errors.gc_paused():  # the collector off already: left off
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
