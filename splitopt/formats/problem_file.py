@@ -138,6 +138,24 @@ def _scalars(values: list, default: float | None, positive: bool = False) -> np.
     return a + 0.0 if ok.all() else None
 
 
+def _numbers(values: list) -> np.ndarray | None:
+    """float64 of a list of JSON numbers (``np.array(values, float64)``), or None where
+    any item is not an ``int`` or ``float``. numpy's own type discovery refuses
+    strings, ``null``, objects and nested arrays (a dtype other than a number's, or
+    not one dimension); it takes ``true``/``false`` as 1/0, so the items equal to 0
+    or 1 (few) have their types looked at. One pass at C speed, where a type check
+    of every item cost as much as the conversion."""
+    try:
+        a = np.array(values)
+    except (OverflowError, ValueError):
+        return None
+    if a.ndim != 1 or a.dtype.kind not in "fiu":
+        return None
+    if any(type(values[k]) is bool for k in np.flatnonzero((a == 0) | (a == 1)).tolist()):
+        return None
+    return a.astype(np.float64)  # ints (all of them) as float(v) would round them
+
+
 def _fast_problem(reqs: list, name: str, work_unit: str) -> BatchProblem | None:
     """The problem of a well-formed document, checked field by field over all
     requests at once (numpy) and held as ragged arrays (:class:`BatchProblem`: no
@@ -174,14 +192,8 @@ def _fast_problem(reqs: list, name: str, work_unit: str) -> BatchProblem | None:
     for name_, extra in [(f, 0) for f in _LAYER] + [(f, 1) for f in _BOUNDARY]:
         if not np.array_equal(np.fromiter(map(len, cols[name_]), np.int64, n), layers + extra):
             return None
-        values = list(itertools.chain.from_iterable(cols[name_]))
-        if not set(map(type, values)) <= {int, float}:
-            return None
-        try:
-            a = np.array(values, dtype=np.float64)
-        except (OverflowError, ValueError):
-            return None
-        if not (np.isfinite(a).all() and (a >= 0).all()):
+        a = _numbers(list(itertools.chain.from_iterable(cols[name_])))
+        if a is None or not (np.isfinite(a).all() and (a >= 0).all()):
             return None
         flat[name_] = a
     sla = _scalars([o["sla_s"] for o in reqs], 1.0, positive=True)
@@ -251,8 +263,10 @@ def problem_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Proble
 
 
 def read_problem(file: str | os.PathLike) -> Problem:
-    """Read and validate a problem file; :class:`InputError` names file, field and reason."""
-    return problem_from_dict(load_json(file), file)
+    """Read and validate a problem file; :class:`InputError` names file, field and reason.
+    (The cyclic garbage collector pauses meanwhile: :func:`~errors.gc_paused`.)"""
+    with errors.gc_paused():
+        return problem_from_dict(load_json(file), file)
 
 
 def _list(a: np.ndarray) -> list[float | int]:

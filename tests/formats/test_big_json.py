@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from splitopt.formats import errors
@@ -110,6 +111,14 @@ def test_vectorised_reader_same_problem() -> None:
         {"id": "r1"},
         {"client_time_s": []},
         {"client_time_s": [0.1, True]},
+        {"client_time_s": [False, 0.2]},
+        {"client_time_s": [1, True]},
+        {"server_work": [True, False]},
+        {"server_work": ["1", 2]},
+        {"server_work": [None, 2]},
+        {"server_work": [[1], [2]]},
+        {"server_work": [{"a": 1}, 2]},
+        {"server_work": [1, 10**400]},
         {"uplink_s": [0.1, 0.2]},
         {"server_work": [1, -2]},
         {"server_work": [1, 1e400]},
@@ -125,6 +134,25 @@ def test_vectorised_reader_same_errors(extra: dict) -> None:
     with pytest.raises(InputError) as slow:
         _slow(doc)
     assert str(fast.value) == str(slow.value)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [0, 1, 2],
+        [0.0, -0.0, 1.0, 2.5],
+        [2**53 + 1, 3],
+        [2**63 + 5, 1.5],
+        [2**64 - 1],
+        [1, 1e300],
+    ],
+)
+def test_numbers_as_numpy_float64(values: list) -> None:
+    got = pf._numbers(values)
+    want = np.array(values, dtype=np.float64)
+    assert got is not None and got.dtype == np.float64
+    assert got.tobytes() == want.tobytes()
 
 
 def test_gc_paused_restores_the_collector() -> None:
@@ -143,3 +171,90 @@ def test_gc_paused_restores_the_collector() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _rows_one_by_one(result) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The request rows as solution_to_dict built them row by row (the reference)."""
+    from splitopt.formats.solution_file import _num
+    from splitopt.infeasible import reasons
+
+    why = reasons(result)
+    ev = result.evaluation
+    n = len(result.statuses)
+    rows = []
+    for i, rid in enumerate(result.problem.ids):
+        row = {
+            "id": rid,
+            "status": result.statuses[i],
+            "placement": ev.placements[i],
+            "server_work": _num(float(ev.server_work[i])),
+            "latency_s": _num(float(ev.latency_s[i])),
+            "client_memory_bytes": _num(float(ev.client_memory_bytes[i])),
+            "feasible": bool(ev.feasible[i]),
+        }
+        bound = None if result.bounds is None else result.bounds[i]
+        message = None if result.messages is None else result.messages[i]
+        if bound is not None:
+            row["bound"] = _num(bound)
+        if message:
+            row["message"] = message
+        if rid in why:
+            row["reason"] = why[rid].to_dict()
+        rows.append(row)
+    assert len(rows) == n
+    return rows
+
+
+@pytest.mark.parametrize("solver", ["dp-grid", "greedy"])
+def test_solution_rows_same_as_one_by_one(solver: str) -> None:
+    import dataclasses
+
+    import orjson
+
+    from splitopt.formats.solution_file import _doc_text, solution_to_dict
+    from splitopt.metrics import summarize
+    from splitopt.solvers import get_solver
+    from tests.conftest import as_problem, random_chains
+
+    chains = random_chains(5, 70, integer=True, max_layers=6)
+    chains += [dataclasses.replace(c, sla_s=c.sla_s * 1e-3 + 1e-3) for c in chains[:5]]
+    result = get_solver(solver).solve(as_problem(chains))
+    n = len(result.statuses)
+    result = dataclasses.replace(
+        result,
+        bounds=tuple(None if i % 3 else float(i) + 0.5 * (i % 2) for i in range(n)),
+        messages=tuple(None if i % 4 else f'note {{"id": {i}}},{{' for i in range(n)),
+    )
+    doc = solution_to_dict(result, summarize(result))
+    want = _rows_one_by_one(result)
+    assert not all(r["feasible"] for r in want)  # reasons written too
+    assert [orjson.dumps(r) for r in doc["requests"]] == [orjson.dumps(r) for r in want]
+    text = _doc_text(doc)
+    lines = [line.rstrip(",") for line in text.splitlines()[-n - 2 : -2]]
+    assert lines == [orjson.dumps(r).decode() for r in want]
+
+
+def test_nums_same_as_num() -> None:
+    from splitopt.formats.solution_file import _num, _nums
+
+    a = np.array([0.0, -0.0, 1.5, 3.0, -7.0, 2.0**53, 2.0**53 - 1, 1e300, np.inf, -np.inf, np.nan])
+    got, want = _nums(a), [_num(v) for v in a.tolist()]
+    assert got == want or all(
+        (g is None and w is None) or (type(g) is type(w) and g == w)
+        for g, w in zip(got, want, strict=True)
+    )
+    assert [type(v) for v in got] == [type(v) for v in want]
+    assert _nums(np.array([0.25, 1.5])) == [0.25, 1.5]
+
+
+def test_doc_text_nested_rows_cut_one_by_one() -> None:
+    import orjson
+
+    from splitopt.formats.solution_file import _doc_text
+
+    rows = [{"id": "a", "reason": {"x": [{"y": 1}, {"id": 2}]}}, {"id": "b"}, {"id": "c"}]
+    text = _doc_text({"format": "f", "requests": rows})
+    assert text.splitlines()[-5:-2] == [orjson.dumps(r).decode() + "," for r in rows[:2]] + [
+        orjson.dumps(rows[2]).decode()
+    ]
+    assert json.loads(text)["requests"] == rows
