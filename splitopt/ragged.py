@@ -228,14 +228,38 @@ def _first_of_equal(batch: ChainBatch) -> np.ndarray:
                 axis=1,
             )
         )
+        # rows with equal bytes have equal hashes: only rows whose hash another row
+        # shares can be repeats; those are looked at byte for byte (a dict: the first
+        # row of each content), in their order
+        suspects = _shared_hash_rows(m)
+        if suspects.size == 0:
+            continue
         data, width = m.tobytes(), m.shape[1] * 8
         seen: dict[bytes, int] = {}
         put = seen.setdefault
-        # the first chain of each content, by the bytes of its row (a dict: far faster
-        # than sorting the rows)
-        firsts = [put(data[r * width : (r + 1) * width], r) for r in range(idx.shape[0])]
-        first[idx] = idx[np.asarray(firsts, np.int64)]
+        firsts = [put(data[r * width : (r + 1) * width], r) for r in suspects.tolist()]
+        first[idx[suspects]] = idx[np.asarray(firsts, np.int64)]
     return first
+
+
+def _shared_hash_rows(m: np.ndarray) -> np.ndarray:
+    """Increasing indices of the rows of the float64 matrix ``m`` whose 64-bit hash
+    of the row's bytes (FNV-style, word by word) another row shares: a superset of
+    the rows that repeat another row's bytes."""
+    u = np.ascontiguousarray(m).view(np.uint64)
+    h = np.full(u.shape[0], 0xCBF29CE484222325, np.uint64)
+    prime = np.uint64(0x100000001B3)
+    for j in range(u.shape[1]):
+        h ^= u[:, j]
+        h *= prime  # modulo 2**64
+        h ^= h >> np.uint64(29)
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    tie = hs[1:] == hs[:-1]
+    shared = np.zeros(h.shape[0], bool)
+    shared[1:] |= tie
+    shared[:-1] |= tie
+    return np.sort(order[shared])
 
 
 class _Lazy(Sequence):

@@ -258,3 +258,19 @@ def test_doc_text_nested_rows_cut_one_by_one() -> None:
         orjson.dumps(rows[2]).decode()
     ]
     assert json.loads(text)["requests"] == rows
+
+
+def test_first_of_equal_finds_every_repeat() -> None:
+    from splitopt.ragged import ChainBatch, _first_of_equal, _shared_hash_rows, take
+    from tests.conftest import random_chains
+
+    b = ChainBatch.from_chains(random_chains(9, 60, integer=True, max_layers=5))
+    rng = np.random.default_rng(2)
+    order = rng.integers(0, len(b), 200)
+    got = _first_of_equal(take(b, order))
+    # the reference: the first position holding the same source chain's content
+    content = [b.chain(int(i)) for i in order]
+    want = [content.index(c) for c in content]
+    assert got.tolist() == want
+    m = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [5.0, 6.0]])
+    assert _shared_hash_rows(m).tolist() == [0, 2]
