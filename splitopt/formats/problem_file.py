@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -167,22 +168,26 @@ def _fast_problem(reqs: list, name: str, work_unit: str) -> BatchProblem | None:
     required = set(REQUIRED_REQUEST_FIELDS)
     if set(map(type, reqs)) != {dict}:
         return None
-    for obj in reqs:
-        keys = obj.keys()
+    # the distinct key lists of the requests (few): which fields some request has
+    # (present) and which every request has (everywhere)
+    shapes = [set(keys) for keys in set(map(tuple, reqs))]
+    for keys in shapes:
         if not (required <= keys and keys <= known):
             return None
-    ids = [o["id"] for o in reqs]
+    present = set().union(*shapes)
+    everywhere = set.intersection(*shapes)
+    ids = list(map(itemgetter("id"), reqs))
     if set(map(type, ids)) != {str} or "" in ids or len(set(ids)) != len(ids):
         return None
     n = len(reqs)
     cols: dict[str, list] = {}
     for name_ in (*_LAYER, *_BOUNDARY):
-        if name_ == "client_memory_bytes":  # optional: zeros where missing
+        if name_ not in everywhere:  # client_memory_bytes (optional): zeros where missing
             cols[name_] = [
                 o[name_] if name_ in o else [0.0] * len(o["client_time_s"]) for o in reqs
             ]
         else:
-            cols[name_] = [o[name_] for o in reqs]
+            cols[name_] = list(map(itemgetter(name_), reqs))
         if set(map(type, cols[name_])) != {list}:
             return None
     layers = np.fromiter(map(len, cols["client_time_s"]), np.int64, n)
@@ -196,20 +201,31 @@ def _fast_problem(reqs: list, name: str, work_unit: str) -> BatchProblem | None:
         if a is None or not (np.isfinite(a).all() and (a >= 0).all()):
             return None
         flat[name_] = a
-    sla = _scalars([o["sla_s"] for o in reqs], 1.0, positive=True)
-    weight = _scalars([o.get("weight", 1.0) for o in reqs], 1.0)
-    budget = _scalars([o.get("memory_budget_bytes") for o in reqs], None)
+
+    def column(field: str, default: Any) -> list:
+        """The field of every request (``default`` where missing; an explicit
+        ``null`` stays None)."""
+        if field not in present:
+            return [default] * n
+        if field in everywhere:
+            return list(map(itemgetter(field), reqs))
+        return [o.get(field, default) for o in reqs]
+
+    slas, weights = column("sla_s", None), column("weight", 1.0)
+    if None in slas or None in weights:  # null: the per-request path names it
+        return None
+    sla = _scalars(slas, 1.0, positive=True)
+    weight = _scalars(weights, 1.0)
+    budget = _scalars(column("memory_budget_bytes", None), None)
     if sla is None or weight is None or budget is None or (sla < MIN_SLA_S).any():
         return None
-    if any(o["sla_s"] is None or o.get("weight", 0) is None for o in reqs):
-        return None
-    starts = [o.get("start", "client") for o in reqs]
-    ends = [o.get("end", "client") for o in reqs]
+    starts, ends = column("start", "client"), column("end", "client")
     if not set(map(type, starts + ends)) <= {str} or not set(starts + ends) <= set(LOCATIONS):
         return None
-    metas = [o.get("meta") for o in reqs]
-    if not set(map(type, metas)) <= {dict, type(None)} or any(
-        "meta" in o and o["meta"] is None for o in reqs
+    metas = column("meta", None)
+    if "meta" in present and (
+        not set(map(type, metas)) <= {dict, type(None)}
+        or any("meta" in o and o["meta"] is None for o in reqs)
     ):
         return None
     offsets = np.zeros(n + 1, np.int64)

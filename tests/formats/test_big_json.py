@@ -98,6 +98,35 @@ def test_vectorised_reader_same_problem() -> None:
 
 
 @pytest.mark.parametrize(
+    "every",
+    [
+        {"weight": 2, "start": "server", "end": "server", "meta": {"k": 1}},
+        {"client_memory_bytes": [1, 2], "memory_budget_bytes": 5},
+        {"weight": None},
+        {"start": None},
+        {"meta": None},
+        {"sla_s": None},
+        {"memory_budget_bytes": None},
+    ],
+)
+def test_vectorised_reader_fields_of_every_request(every: dict) -> None:
+    """A field every request has (or none): the same problem, or the same error."""
+    doc = _doc()
+    doc["requests"] = [{**r, **every} for r in doc["requests"]]
+    try:
+        slow = _slow(doc)
+    except InputError as exc:
+        assert pf._fast_problem(doc["requests"], "p", "FLOP") is None
+        with pytest.raises(InputError) as fast:
+            pf.problem_from_dict(doc, "p.json")
+        assert str(fast.value) == str(exc)
+        return
+    fast = pf.problem_from_dict(doc, "p.json")
+    assert isinstance(fast, BatchProblem)
+    assert fast == slow
+
+
+@pytest.mark.parametrize(
     "extra",
     [
         {"sla_s": 0},
