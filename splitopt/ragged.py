@@ -212,47 +212,52 @@ def _first_of_equal(batch: ChainBatch) -> np.ndarray:
         idx = np.flatnonzero(lengths == L)
         if idx.shape[0] < 2:
             continue
-        rows = batch.offsets[idx][:, None] + np.arange(L)
-        brows = batch.boundary_offsets[idx][:, None] + np.arange(L + 1)
-        m = np.ascontiguousarray(
-            np.concatenate(
-                [
-                    batch.client_time_s[rows],
-                    batch.server_time_s[rows],
-                    batch.server_work[rows],
-                    batch.client_memory_bytes[rows],
-                    batch.uplink_s[brows],
-                    batch.downlink_s[brows],
-                    scal[idx],
-                ],
-                axis=1,
-            )
-        )
+        parts = [
+            _rows(getattr(batch, f), batch.offsets, idx, L)
+            for f in ("client_time_s", "server_time_s", "server_work", "client_memory_bytes")
+        ]
+        parts += [
+            _rows(getattr(batch, f), batch.boundary_offsets, idx, L + 1) for f in BOUNDARY_FIELDS
+        ]
+        parts.append(scal[idx])
         # rows with equal bytes have equal hashes: only rows whose hash another row
         # shares can be repeats; those are looked at byte for byte (a dict: the first
         # row of each content), in their order
-        suspects = _shared_hash_rows(m)
+        suspects = _shared_hash_rows(parts)
         if suspects.size == 0:
             continue
+        m = np.ascontiguousarray(np.concatenate([p[suspects] for p in parts], axis=1))
         data, width = m.tobytes(), m.shape[1] * 8
         seen: dict[bytes, int] = {}
         put = seen.setdefault
-        firsts = [put(data[r * width : (r + 1) * width], r) for r in suspects.tolist()]
-        first[idx[suspects]] = idx[np.asarray(firsts, np.int64)]
+        firsts = [put(data[r * width : (r + 1) * width], r) for r in range(suspects.shape[0])]
+        first[idx[suspects]] = idx[suspects[np.asarray(firsts, np.int64)]]
     return first
 
 
-def _shared_hash_rows(m: np.ndarray) -> np.ndarray:
-    """Increasing indices of the rows of the float64 matrix ``m`` whose 64-bit hash
-    of the row's bytes (FNV-style, word by word) another row shares: a superset of
-    the rows that repeat another row's bytes."""
-    u = np.ascontiguousarray(m).view(np.uint64)
-    h = np.full(u.shape[0], 0xCBF29CE484222325, np.uint64)
+def _rows(values: np.ndarray, offsets: np.ndarray, idx: np.ndarray, width: int) -> np.ndarray:
+    """float64[len(idx), width]: the segments ``idx`` (each ``width`` long) of a ragged
+    array; a view where they are all the segments, back to back."""
+    start = offsets[idx]
+    if idx.shape[0] == offsets.shape[0] - 1 and start[0] == 0 and values.shape[0] == (
+        idx.shape[0] * width
+    ):
+        return values.reshape(idx.shape[0], width)
+    return values[start[:, None] + np.arange(width)]
+
+
+def _shared_hash_rows(parts: list[np.ndarray]) -> np.ndarray:
+    """Increasing indices of the rows (of the float64 matrices ``parts`` side by side)
+    whose 64-bit hash of the row's words (FNV-style) another row shares: a superset
+    of the rows that repeat another row's bytes."""
+    h = np.full(parts[0].shape[0], 0xCBF29CE484222325, np.uint64)
     prime = np.uint64(0x100000001B3)
-    for j in range(u.shape[1]):
-        h ^= u[:, j]
-        h *= prime  # modulo 2**64
-        h ^= h >> np.uint64(29)
+    for part in parts:
+        u = np.ascontiguousarray(part, np.float64).view(np.uint64)
+        for j in range(u.shape[1]):
+            h ^= u[:, j]
+            h *= prime  # modulo 2**64
+            h ^= h >> np.uint64(29)
     order = np.argsort(h, kind="stable")
     hs = h[order]
     tie = hs[1:] == hs[:-1]

@@ -302,4 +302,8 @@ def test_first_of_equal_finds_every_repeat() -> None:
     want = [content.index(c) for c in content]
     assert got.tolist() == want
     m = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [5.0, 6.0]])
-    assert _shared_hash_rows(m).tolist() == [0, 2]
+    assert _shared_hash_rows([m[:, :1], m[:, 1:]]).tolist() == [0, 2]
+    # one length, all chains back to back: the rows are views, repeats still found
+    same = ChainBatch.from_chains([c for c in b.chains() if c.num_layers == 3] * 2)
+    k = len(same) // 2
+    assert _first_of_equal(same).tolist() == list(range(k)) * 2
