@@ -52,6 +52,7 @@ def _find(obj: Any, path: list[str | int]) -> tuple[list[str | int], str] | None
 #: problem reader alone (the reference path the tests compare the fast one with)
 _FAST = os.environ.get("SPLITOPT_JSON", "") != "stdlib"
 _KEY_SPACE = re.compile(rb'"[ \t\r\n]+:')
+_BLANKS = (b" ", b"\t", b"\r", b"\n")
 
 
 def _count_keys(obj: Any, max_objects: int | None = None) -> int:
@@ -125,7 +126,11 @@ def _parse_fast(data: bytes) -> Any:
     the count, so the text's count equals the parsed keys only if no key repeats.
     Every object is one ``{`` in the text (others sit in strings), so the key count
     stops looking once it has seen that many objects."""
-    if b'\\"' in data or _KEY_SPACE.search(data) is not None:
+    # one-byte searches first (memchr, ~50x faster): a compact text has no blank and
+    # often no backslash at all, so the two-byte search and the pattern need not run
+    if b"\\" in data and b'\\"' in data:
+        return None
+    if any(c in data for c in _BLANKS) and _KEY_SPACE.search(data) is not None:
         return None
     try:
         with gc_paused(len(data) >= GC_PAUSE_BYTES):
