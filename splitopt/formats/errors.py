@@ -102,16 +102,20 @@ def gc_paused(pause: bool = True) -> Iterator[None]:
     the collector, triggered every few hundred new containers, scans all the young
     ones again and again: about as long as orjson's whole parse of a 100 MB file.
     Nothing is lost: a later full collection still sees every object. ``pause``
-    False, or the collector already off: the body runs as it is."""
+    False, or the collector already off: the body runs as it is; objects frozen
+    before (``gc.freeze()`` by the caller) stay frozen (the young ones are then
+    left to the collector)."""
     if not pause or not gc.isenabled():
         yield
         return
+    frozen = gc.get_freeze_count()  # objects someone else froze: left as they are
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
-        gc.unfreeze()
+        if not frozen:
+            gc.freeze()
+            gc.unfreeze()
         gc.enable()
 
 

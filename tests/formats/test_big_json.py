@@ -200,6 +200,14 @@ def test_gc_paused_restores_the_collector() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+    gc.freeze()  # someone's frozen objects stay frozen
+    try:
+        n = gc.get_freeze_count()
+        with errors.gc_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() and gc.get_freeze_count() == n > 0
+    finally:
+        gc.unfreeze()
 
 
 def _rows_one_by_one(result) -> list[dict]:  # type: ignore[no-untyped-def]
