@@ -213,11 +213,12 @@ def _first_of_equal(batch: ChainBatch) -> np.ndarray:
         if idx.shape[0] < 2:
             continue
         parts = [
-            _rows(getattr(batch, f), batch.offsets, idx, L)
+            segment_rows(getattr(batch, f), batch.offsets, idx, L)
             for f in ("client_time_s", "server_time_s", "server_work", "client_memory_bytes")
         ]
         parts += [
-            _rows(getattr(batch, f), batch.boundary_offsets, idx, L + 1) for f in BOUNDARY_FIELDS
+            segment_rows(getattr(batch, f), batch.boundary_offsets, idx, L + 1)
+            for f in BOUNDARY_FIELDS
         ]
         parts.append(scal[idx])
         # rows with equal bytes have equal hashes: only rows whose hash another row
@@ -235,15 +236,16 @@ def _first_of_equal(batch: ChainBatch) -> np.ndarray:
     return first
 
 
-def _rows(values: np.ndarray, offsets: np.ndarray, idx: np.ndarray, width: int) -> np.ndarray:
-    """float64[len(idx), width]: the segments ``idx`` (each ``width`` long) of a ragged
-    array; a view where they are all the segments, back to back."""
-    start = offsets[idx]
-    if idx.shape[0] == offsets.shape[0] - 1 and start[0] == 0 and values.shape[0] == (
-        idx.shape[0] * width
-    ):
-        return values.reshape(idx.shape[0], width)
-    return values[start[:, None] + np.arange(width)]
+def segment_rows(
+    values: np.ndarray, offsets: np.ndarray, idx: np.ndarray, width: int
+) -> np.ndarray:
+    """Shape (len(idx), width): the segments ``idx`` (each ``width`` long) of a ragged
+    array (``values[offsets[idx][:, None] + arange(width)]``); a view where they are
+    all the segments, back to back (the same values, C-contiguous either way)."""
+    n = offsets.shape[0] - 1
+    if values.shape[0] == n * width and np.array_equal(idx, np.arange(n)):
+        return values.reshape(n, width)
+    return values[offsets[idx][:, None] + np.arange(width)]
 
 
 def _shared_hash_rows(parts: list[np.ndarray]) -> np.ndarray:

@@ -229,3 +229,21 @@ def test_labels_ragged_equals_label_chain(monkeypatch, few_labels):
         assert have[i] == (sol.placement is not None)
         if sol.placement is not None:
             assert np.array_equal(x[b.offsets[i] : b.offsets[i + 1]], sol.placement)
+
+
+@pytest.mark.nojit
+def test_score_flat_one_length_bit_identical_to_score():
+    """Chains of one length: score_flat reads their rows as views (segment_rows)."""
+    chains = [c for c in _mixed(11, 60) if c.num_layers == 5]
+    b = ChainBatch.from_chains(chains)
+    x = np.random.default_rng(4).random(int(b.offsets[-1])) < 0.5
+    lat, work, mem, ok = score_flat(b, x, None, RTOL)
+    for i, c in enumerate(chains):
+        s = score(c, x[b.offsets[i] : b.offsets[i + 1]])
+        assert (lat[i], work[i], mem[i], bool(ok[i])) == (
+            s.latency_s,
+            s.server_work,
+            s.client_memory_bytes,
+            s.feasible,
+        )
+    assert len(chains) >= 5
