@@ -10,6 +10,7 @@ entry per chain), and the scalars are arrays of length n. Units are those of
 
 from __future__ import annotations
 
+import itertools
 import math
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -346,7 +347,7 @@ class BatchProblem(Problem):
         n = len(per_request)
         b = _checked(per_request)
         ids = list(ids)
-        if len(ids) != n or not all(isinstance(i, str) and i for i in ids):
+        if len(ids) != n or "" in ids or not all(map(isinstance, ids, itertools.repeat(str))):
             raise DataError("id", "one non-empty string per request")
         if len(set(ids)) != n:
             seen: dict[str, int] = {}

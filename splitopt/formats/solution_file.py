@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -201,7 +202,7 @@ def _doc_text(doc: dict) -> str:
     # (none does today) shows as one cut too many, and the rows go one by one instead
     text = orjson.dumps(rows)
     cut = b'},{"id":'
-    if text.count(cut) == len(rows) - 1 and all(next(iter(r), None) == "id" for r in rows):
+    if text.count(cut) == len(rows) - 1 and set(map(next, map(iter, rows), repeat(None))) == {"id"}:
         body = text[1:-1].replace(cut, b'},\n{"id":').decode()
     else:
         body = b",\n".join(map(orjson.dumps, rows)).decode()

@@ -315,3 +315,14 @@ def test_first_of_equal_finds_every_repeat() -> None:
     same = ChainBatch.from_chains([c for c in b.chains() if c.num_layers == 3] * 2)
     k = len(same) // 2
     assert _first_of_equal(same).tolist() == list(range(k)) * 2
+
+
+@pytest.mark.parametrize("ids", [["a", ""], ["a", 5], ["a"]])
+def test_batch_problem_refuses_bad_ids(ids: list) -> None:
+    from splitopt.problem import DataError
+    from splitopt.ragged import ChainBatch
+    from tests.conftest import random_chains
+
+    b = ChainBatch.from_chains(random_chains(3, 2, integer=False))
+    with pytest.raises(DataError, match="one non-empty string per request"):
+        BatchProblem("p", b, ids, np.ones(2))
