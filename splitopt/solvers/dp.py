@@ -335,8 +335,10 @@ def labels_result(solver: Solver, problem: Problem) -> Result:
     """The label DP on every distinct chain of ``problem`` (``dp``'s exact mode and
     ``dp-exact``): many distinct chains (and no time limit) run the latency-work
     labels of every chain in one parallel call, and only chains whose budget that
-    optimum breaks go through the per-chain memory labels (same answers). Small
-    problems may run interpreted first (:func:`interpret_first`)."""
+    optimum breaks go through the memory labels (:func:`_memory_labels`: their
+    cheap passes in one more parallel call, then :func:`label_chain` for those
+    that need the bounds; same answers). Small problems may run interpreted first
+    (:func:`interpret_first`)."""
     if interpret_first(solver, problem):
         with contextlib.suppress(jit.InterpretedOverrun), jit.interpreted(INTERPRETED_BUDGET_S):
             return labels_result(solver, problem)
@@ -405,7 +407,9 @@ def _memory_labels(
 def labels_ragged(batch: ChainBatch) -> tuple[list[str], np.ndarray, np.ndarray]:
     """:func:`labels_result` on ragged arrays (the streamed path): (statuses,
     placements bool[offsets[-1]], whether each chain has one). Chains whose budget
-    the latency-work optimum breaks go one by one through :func:`label_chain`."""
+    the latency-work optimum breaks run the memory passes in one call
+    (:func:`_memory_labels`); those left to the bounds go one by one through
+    :func:`label_chain`."""
     warm_up_batch(grid=False)
     best, x, resolved = solve_labels_batch(batch, RTOL)
     names = np.where(np.isfinite(best), "optimal", "infeasible").astype(object)
