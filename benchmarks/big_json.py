@@ -11,15 +11,20 @@ Measured in one run (same machine, same requests; our synthetic LLM-like data,
 
 - ``kernel``: the bare compute of the default ``dp`` on the same chains, from the
   ragged arrays (no file, no objects per request): the batched label DP
-  (:func:`splitopt.solvers.batch.solve_labels_batch`) alone, and with the per-chain
-  label DP for the chains whose budget its latency-work optimum breaks
-  (:func:`splitopt.solvers.dp.labels_ragged`: every answer ``dp`` gives). Warm,
-  best of 3.
+  (:func:`splitopt.solvers.batch.solve_labels_batch`, with its budget check) alone,
+  and with the memory label passes for the chains whose budget its latency-work
+  optimum breaks (one more parallel call; the per-chain label DP only for chains
+  those passes leave to the bounds): :func:`splitopt.solvers.dp.labels_ragged`,
+  every answer ``dp`` gives. Warm, best of 3.
 - ``read``: :func:`splitopt.formats.problem_file.read_problem` in this process
   (orjson + the ragged reader).
 - ``whole``: the CLI command's wall time as a subprocess (Python start-up, imports,
   read, solve, evaluator, greedy reference and comparison table, the solution file),
   warm numba cache (an untimed run on 500 of the requests first).
+- ``stages``: where the whole command's time goes: the steps of ``cmd_solve``
+  timed one by one in a fresh process (imports; reading; solving, numba's start-up
+  included; the greedy reference of the comparison table; the solution text and
+  file; the table), wall seconds, one run.
 - ``--before SRC``: the same command with ``PYTHONPATH=SRC`` (a source tree of the
   code to compare with, e.g. ``git archive main | tar -x -C SRC``), same file.
 
@@ -95,8 +100,8 @@ class Timer:
 
 def kernel_s(b: ChainBatch, repeat: int = 3) -> tuple[Timer, Timer, int]:
     """The fastest (wall) of ``repeat`` runs of the batched label DP alone and of
-    every answer of ``dp`` (batched + per-chain labels), warm; and how many chains
-    the per-chain labels take."""
+    every answer of ``dp`` (batched, then the memory labels), warm; and how many
+    chains the memory labels take."""
     from splitopt.solvers.batch import solve_labels_batch, warm_up_batch
     from splitopt.solvers.dp import RTOL, label_chain, labels_ragged
 
@@ -130,6 +135,57 @@ def whole_s(path: str, out: str, src: Path) -> Timer:
     with Timer(children=True) as t:
         subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, cwd=src)
     return t
+
+
+#: The steps of ``splitopt solve FILE --solver dp --json OUT`` (splitopt.cli.solve),
+#: timed one by one in a fresh process; prints {step: wall seconds} as JSON.
+_STAGES = r"""
+import io, contextlib, json, sys, time
+t0 = time.perf_counter()
+marks = {}
+def mark(name):
+    global t0
+    t = time.perf_counter(); marks[name] = t - t0; t0 = t
+import splitopt.cli.solve as S
+from splitopt.cli.parser import build_parser
+from splitopt.formats.read import read_with_doc
+from splitopt.outputs import write_text
+from splitopt.solvers import get_solver
+from splitopt.solvers.jit import allow_interpreted
+args = build_parser().parse_args(["solve", sys.argv[1], "--solver", "dp", "--json", sys.argv[2]])
+mark("imports")
+problem, doc = read_with_doc(sys.argv[1])
+del doc
+mark("read (parse, checks, ragged arrays)")
+with allow_interpreted():
+    result = get_solver("dp").solve(problem)
+mark("solve (numba start-up, dp, evaluator)")
+marks["(of which the solver's own runtime_s)"] = result.runtime_s
+greedy = S._greedy_reference(problem, [result])
+mark("greedy reference (comparison table)")
+write_text(sys.argv[2], S._solution_text(result))
+mark("solution text and file")
+with contextlib.redirect_stdout(io.StringIO()):
+    S._print_comparison(sys.argv[1], problem, [result], False, None, greedy, args)
+mark("comparison table")
+print(json.dumps(marks))
+"""
+
+
+def stages_s(path: str, out: str) -> dict[str, float]:
+    """Wall seconds of each step of the command (:data:`_STAGES`), fresh process."""
+    env = dict(os.environ)
+    env.pop("SPLITOPT_JSON", None)
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", _STAGES, path, out],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    return dict(orjson.loads(proc.stdout.strip().splitlines()[-1]))
 
 
 def _commit(src: Path) -> str:
@@ -168,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         for src in trees:
             whole_s(small, out, src)
         w = min((whole_s(path, out, ROOT) for _ in range(2)), key=lambda t: t.wall)
+        steps = stages_s(path, out)
         before = None if a.before is None else whole_s(path, out, Path(a.before))
 
     def ratio(t: Timer) -> str:
@@ -179,8 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, Timer, str]] = [
         ("kernel: batched label DP alone (warm, fastest of 3)", k_batch, " | "),
         (
-            f"kernel: every answer of `dp` (batched + per-chain labels for {per_chain:,} "
-            "chains; warm, fastest of 3)",
+            f"kernel: every answer of `dp` (batched, then the memory label passes for the "
+            f"{per_chain:,} chains whose budget its optimum breaks; warm, fastest of 3)",
             k_full,
             " | ",
         ),
@@ -215,6 +272,17 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for what, t, rat in rows:
         lines.append(f"| {what} | {t.wall:.3f} | {t.cpu:.3f} | {rat} |")
+    lines += [
+        "",
+        "Where the whole command's time goes: its steps timed one by one in a fresh "
+        "process (one run, wall seconds; the rest of the whole command is Python's "
+        "start-up and exit).",
+        "",
+        "| step | wall [s] |",
+        "|---|---:|",
+    ]
+    lines += [f"| {k} | {v:.3f} |" for k, v in steps.items()]
+    lines.append(f"| sum of the steps | {sum(v for k, v in steps.items() if k[0] != '('):.3f} |")
     text = "\n".join(lines) + "\n"
     print(text)
     if a.md:

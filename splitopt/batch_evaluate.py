@@ -13,33 +13,38 @@ from __future__ import annotations
 
 import numpy as np
 
-from splitopt.ragged import ChainBatch
+from splitopt.ragged import ChainBatch, segment_rows
 
 
 def _score_group(batch: ChainBatch, idx: np.ndarray, L: int, x_flat: np.ndarray) -> tuple:
-    rows = batch.offsets[idx][:, None] + np.arange(L)
-    return score_rows(batch, idx, L, x_flat[rows])
+    return score_rows(batch, idx, L, segment_rows(x_flat, batch.offsets, idx, L))
 
 
 def score_rows(batch: ChainBatch, idx: np.ndarray, L: int, x: np.ndarray) -> tuple:
     """Latency (s), server work and client memory (bytes) of placement ``x[r]``
     (bool, shape (len(idx), L)) of chain ``idx[r]`` (all of ``L`` layers): the
     expressions of :func:`splitopt.evaluate.score_batch`, row by row."""
-    rows = batch.offsets[idx][:, None] + np.arange(L)
-    brows = batch.offsets[idx][:, None] + idx[:, None] + np.arange(L + 1)
+    off, boff = batch.offsets, batch.boundary_offsets
+
+    def layer(values: np.ndarray) -> np.ndarray:
+        return segment_rows(values, off, idx, L)
+
+    def boundary(values: np.ndarray) -> np.ndarray:
+        return segment_rows(values, boff, idx, L + 1)
+
     k = idx.shape[0]
     start = batch.start_server[idx][:, None]
     end = batch.end_server[idx][:, None]
     prev = np.concatenate([start, x], axis=1)
     cur = np.concatenate([x, end], axis=1)
-    compute = np.where(x, batch.server_time_s[rows], batch.client_time_s[rows]).sum(axis=1)
+    compute = np.where(x, layer(batch.server_time_s), layer(batch.client_time_s)).sum(axis=1)
     transfer = (
-        np.where(~prev & cur, batch.uplink_s[brows], 0.0)
-        + np.where(prev & ~cur, batch.downlink_s[brows], 0.0)
+        np.where(~prev & cur, boundary(batch.uplink_s), 0.0)
+        + np.where(prev & ~cur, boundary(batch.downlink_s), 0.0)
     ).sum(axis=1)
     latency = compute + transfer
-    work = np.where(x, batch.server_work[rows], 0.0).sum(axis=1)
-    memory = np.where(x, 0.0, batch.client_memory_bytes[rows]).sum(axis=1)
+    work = np.where(x, layer(batch.server_work), 0.0).sum(axis=1)
+    memory = np.where(x, 0.0, layer(batch.client_memory_bytes)).sum(axis=1)
     assert latency.shape == (k,)
     return latency, work, memory
 

@@ -260,12 +260,10 @@ def evaluate_flat(problem: Problem, on_server: np.ndarray, have: np.ndarray) -> 
     if have.shape != (k,):
         raise PlacementError(f"{have.shape[0]} placements for {k} distinct chains")
     buf = np.ascontiguousarray(on_server, dtype=bool).tobytes()
-    lat, work, mem, feas = score_flat(batch, np.frombuffer(buf, bool), have, RTOL)
+    flat = np.frombuffer(buf, bool)  # read-only, and so are its slices
+    lat, work, mem, feas = score_flat(batch, flat, have, RTOL)
     off = batch.offsets.tolist()
-    xs = [
-        np.frombuffer(buf, bool, count=off[j + 1] - off[j], offset=off[j]) if h else None
-        for j, h in enumerate(have.tolist())
-    ]
+    xs = [flat[off[j] : off[j + 1]] if h else None for j, h in enumerate(have.tolist())]
     idx = problem.chain_index.tolist()
     ev = Evaluation(
         tuple(map(xs.__getitem__, idx)),

@@ -10,6 +10,7 @@ entry per chain), and the scalars are arrays of length n. Units are those of
 
 from __future__ import annotations
 
+import itertools
 import math
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -212,30 +213,61 @@ def _first_of_equal(batch: ChainBatch) -> np.ndarray:
         idx = np.flatnonzero(lengths == L)
         if idx.shape[0] < 2:
             continue
-        rows = batch.offsets[idx][:, None] + np.arange(L)
-        brows = batch.boundary_offsets[idx][:, None] + np.arange(L + 1)
-        m = np.ascontiguousarray(
-            np.concatenate(
-                [
-                    batch.client_time_s[rows],
-                    batch.server_time_s[rows],
-                    batch.server_work[rows],
-                    batch.client_memory_bytes[rows],
-                    batch.uplink_s[brows],
-                    batch.downlink_s[brows],
-                    scal[idx],
-                ],
-                axis=1,
-            )
-        )
+        parts = [
+            segment_rows(getattr(batch, f), batch.offsets, idx, L)
+            for f in ("client_time_s", "server_time_s", "server_work", "client_memory_bytes")
+        ]
+        parts += [
+            segment_rows(getattr(batch, f), batch.boundary_offsets, idx, L + 1)
+            for f in BOUNDARY_FIELDS
+        ]
+        parts.append(scal[idx])
+        # rows with equal bytes have equal hashes: only rows whose hash another row
+        # shares can be repeats; those are looked at byte for byte (a dict: the first
+        # row of each content), in their order
+        suspects = _shared_hash_rows(parts)
+        if suspects.size == 0:
+            continue
+        m = np.ascontiguousarray(np.concatenate([p[suspects] for p in parts], axis=1))
         data, width = m.tobytes(), m.shape[1] * 8
         seen: dict[bytes, int] = {}
         put = seen.setdefault
-        # the first chain of each content, by the bytes of its row (a dict: far faster
-        # than sorting the rows)
-        firsts = [put(data[r * width : (r + 1) * width], r) for r in range(idx.shape[0])]
-        first[idx] = idx[np.asarray(firsts, np.int64)]
+        firsts = [put(data[r * width : (r + 1) * width], r) for r in range(suspects.shape[0])]
+        first[idx[suspects]] = idx[suspects[np.asarray(firsts, np.int64)]]
     return first
+
+
+def segment_rows(
+    values: np.ndarray, offsets: np.ndarray, idx: np.ndarray, width: int
+) -> np.ndarray:
+    """Shape (len(idx), width): the segments ``idx`` (each ``width`` long) of a ragged
+    array (``values[offsets[idx][:, None] + arange(width)]``); a view where they are
+    all the segments, back to back (the same values, C-contiguous either way)."""
+    n = offsets.shape[0] - 1
+    if values.shape[0] == n * width and np.array_equal(idx, np.arange(n)):
+        return values.reshape(n, width)
+    return values[offsets[idx][:, None] + np.arange(width)]
+
+
+def _shared_hash_rows(parts: list[np.ndarray]) -> np.ndarray:
+    """Increasing indices of the rows (of the float64 matrices ``parts`` side by side)
+    whose 64-bit hash of the row's words (FNV-style) another row shares: a superset
+    of the rows that repeat another row's bytes."""
+    h = np.full(parts[0].shape[0], 0xCBF29CE484222325, np.uint64)
+    prime = np.uint64(0x100000001B3)
+    for part in parts:
+        u = np.ascontiguousarray(part, np.float64).view(np.uint64)
+        for j in range(u.shape[1]):
+            h ^= u[:, j]
+            h *= prime  # modulo 2**64
+            h ^= h >> np.uint64(29)
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    tie = hs[1:] == hs[:-1]
+    shared = np.zeros(h.shape[0], bool)
+    shared[1:] |= tie
+    shared[:-1] |= tie
+    return np.sort(order[shared])
 
 
 class _Lazy(Sequence):
@@ -315,7 +347,7 @@ class BatchProblem(Problem):
         n = len(per_request)
         b = _checked(per_request)
         ids = list(ids)
-        if len(ids) != n or not all(isinstance(i, str) and i for i in ids):
+        if len(ids) != n or "" in ids or not all(map(isinstance, ids, itertools.repeat(str))):
             raise DataError("id", "one non-empty string per request")
         if len(set(ids)) != n:
             seen: dict[str, int] = {}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import array
 import itertools
 import os
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +140,22 @@ def _scalars(values: list, default: float | None, positive: bool = False) -> np.
     return a + 0.0 if ok.all() else None
 
 
+def _numbers(values: list) -> np.ndarray | None:
+    """float64 of a list of JSON numbers (``np.array(values, float64)``), or None where
+    any item is not an ``int`` or ``float``. ``array.array("d", ...)`` converts at C
+    speed and refuses strings, ``null``, arrays, objects and ints too big for a float;
+    it takes ``true``/``false`` as 1/0, so the items equal to 0 or 1 (few) have their
+    types looked at. One pass, where a type check of every item cost as much as the
+    conversion."""
+    try:
+        a = np.frombuffer(array.array("d", values), np.float64)
+    except (TypeError, OverflowError, ValueError):
+        return None
+    if any(type(values[k]) is bool for k in np.flatnonzero((a == 0) | (a == 1)).tolist()):
+        return None
+    return a
+
+
 def _fast_problem(reqs: list, name: str, work_unit: str) -> BatchProblem | None:
     """The problem of a well-formed document, checked field by field over all
     requests at once (numpy) and held as ragged arrays (:class:`BatchProblem`: no
@@ -149,22 +167,26 @@ def _fast_problem(reqs: list, name: str, work_unit: str) -> BatchProblem | None:
     required = set(REQUIRED_REQUEST_FIELDS)
     if set(map(type, reqs)) != {dict}:
         return None
-    for obj in reqs:
-        keys = obj.keys()
+    # the distinct key lists of the requests (few): which fields some request has
+    # (present) and which every request has (everywhere)
+    shapes = [set(keys) for keys in set(map(tuple, reqs))]
+    for keys in shapes:
         if not (required <= keys and keys <= known):
             return None
-    ids = [o["id"] for o in reqs]
+    present = set().union(*shapes)
+    everywhere = set.intersection(*shapes)
+    ids = list(map(itemgetter("id"), reqs))
     if set(map(type, ids)) != {str} or "" in ids or len(set(ids)) != len(ids):
         return None
     n = len(reqs)
     cols: dict[str, list] = {}
     for name_ in (*_LAYER, *_BOUNDARY):
-        if name_ == "client_memory_bytes":  # optional: zeros where missing
+        if name_ not in everywhere:  # client_memory_bytes (optional): zeros where missing
             cols[name_] = [
                 o[name_] if name_ in o else [0.0] * len(o["client_time_s"]) for o in reqs
             ]
         else:
-            cols[name_] = [o[name_] for o in reqs]
+            cols[name_] = list(map(itemgetter(name_), reqs))
         if set(map(type, cols[name_])) != {list}:
             return None
     layers = np.fromiter(map(len, cols["client_time_s"]), np.int64, n)
@@ -174,30 +196,35 @@ def _fast_problem(reqs: list, name: str, work_unit: str) -> BatchProblem | None:
     for name_, extra in [(f, 0) for f in _LAYER] + [(f, 1) for f in _BOUNDARY]:
         if not np.array_equal(np.fromiter(map(len, cols[name_]), np.int64, n), layers + extra):
             return None
-        values = list(itertools.chain.from_iterable(cols[name_]))
-        if not set(map(type, values)) <= {int, float}:
-            return None
-        try:
-            a = np.array(values, dtype=np.float64)
-        except (OverflowError, ValueError):
-            return None
-        if not (np.isfinite(a).all() and (a >= 0).all()):
+        a = _numbers(list(itertools.chain.from_iterable(cols[name_])))
+        if a is None or not (np.isfinite(a).all() and (a >= 0).all()):
             return None
         flat[name_] = a
-    sla = _scalars([o["sla_s"] for o in reqs], 1.0, positive=True)
-    weight = _scalars([o.get("weight", 1.0) for o in reqs], 1.0)
-    budget = _scalars([o.get("memory_budget_bytes") for o in reqs], None)
+
+    def column(field: str, default: Any) -> list:
+        """The field of every request (``default`` where missing; an explicit
+        ``null`` stays None)."""
+        if field not in present:
+            return [default] * n
+        if field in everywhere:
+            return list(map(itemgetter(field), reqs))
+        return [o.get(field, default) for o in reqs]
+
+    slas, weights = column("sla_s", None), column("weight", 1.0)
+    if None in slas or None in weights:  # null: the per-request path names it
+        return None
+    sla = _scalars(slas, 1.0, positive=True)
+    weight = _scalars(weights, 1.0)
+    budget = _scalars(column("memory_budget_bytes", None), None)
     if sla is None or weight is None or budget is None or (sla < MIN_SLA_S).any():
         return None
-    if any(o["sla_s"] is None or o.get("weight", 0) is None for o in reqs):
-        return None
-    starts = [o.get("start", "client") for o in reqs]
-    ends = [o.get("end", "client") for o in reqs]
+    starts, ends = column("start", "client"), column("end", "client")
     if not set(map(type, starts + ends)) <= {str} or not set(starts + ends) <= set(LOCATIONS):
         return None
-    metas = [o.get("meta") for o in reqs]
-    if not set(map(type, metas)) <= {dict, type(None)} or any(
-        "meta" in o and o["meta"] is None for o in reqs
+    metas = column("meta", None)
+    if "meta" in present and (
+        not set(map(type, metas)) <= {dict, type(None)}
+        or any("meta" in o and o["meta"] is None for o in reqs)
     ):
         return None
     offsets = np.zeros(n + 1, np.int64)
@@ -251,8 +278,10 @@ def problem_from_dict(doc: Any, file: str | os.PathLike | None = None) -> Proble
 
 
 def read_problem(file: str | os.PathLike) -> Problem:
-    """Read and validate a problem file; :class:`InputError` names file, field and reason."""
-    return problem_from_dict(load_json(file), file)
+    """Read and validate a problem file; :class:`InputError` names file, field and reason.
+    (The cyclic garbage collector pauses meanwhile: :func:`~errors.gc_paused`.)"""
+    with errors.gc_paused():
+        return problem_from_dict(load_json(file), file)
 
 
 def _list(a: np.ndarray) -> list[float | int]:

@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from splitopt.errors import SpecError
-from splitopt.formats.errors import InputError, load_json
+from splitopt.formats.errors import InputError, gc_paused, load_json
 from splitopt.formats.problem_file import FORMAT as PROBLEM_FORMAT
 from splitopt.formats.problem_file import problem_from_dict
 from splitopt.formats.scenario_file import FORMAT as SCENARIO_FORMAT
@@ -47,9 +47,12 @@ def read_any(file: str | os.PathLike) -> Problem:
 
 def read_with_doc(file: str | os.PathLike) -> tuple[Problem, object]:
     """The problem and the parsed document, reading ``file`` exactly once (so a pipe
-    such as ``<(cat x.json)`` works)."""
-    doc = load_json(file)
-    return problem_from_doc(doc, file), doc
+    such as ``<(cat x.json)`` works). The parse and the problem's construction run
+    with the cyclic garbage collector paused (:func:`gc_paused`: a big document's
+    million containers are not scanned again and again)."""
+    with gc_paused():
+        doc = load_json(file)
+        return problem_from_doc(doc, file), doc
 
 
 def problem_from_doc(doc: object, file: str | os.PathLike | None) -> Problem:

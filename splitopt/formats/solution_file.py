@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -81,6 +82,21 @@ def _num(x: float) -> float | int | None:
     return int(x) if float(x).is_integer() and abs(x) < 2**53 else float(x)
 
 
+def _nums(a: np.ndarray) -> list[float | int | None]:
+    """``[_num(v) for v in a]`` without a Python step per number: floats as they are,
+    whole numbers below 2**53 as ints, non-finite ones as None."""
+    a = np.asarray(a, np.float64)
+    fin = np.isfinite(a)
+    whole = np.zeros(a.shape, bool)
+    whole[fin] = (np.floor(a[fin]) == a[fin]) & (np.abs(a[fin]) < 2**53)
+    if fin.all() and not whole.any():
+        return a.tolist()
+    out = np.array(a.tolist(), dtype=object)
+    out[whole] = a[whole].astype(np.int64).tolist()
+    out[~fin] = None
+    return out.tolist()
+
+
 def solution_to_dict(result: Result, summary: Summary) -> dict:
     """The solution document of a result and its summary
     (:func:`splitopt.metrics.summarize`). Figures are the evaluator's."""
@@ -90,23 +106,9 @@ def solution_to_dict(result: Result, summary: Summary) -> dict:
     why = reasons(result)
     ev = result.evaluation
     # column by column (what iterating ``result`` gives, without an object per request)
-    n = len(result.statuses)
-    none: list = [None] * n
-    columns = zip(
-        result.problem.ids,
-        result.statuses,
-        ev.placements,
-        map(_num, ev.server_work.tolist()),
-        map(_num, ev.latency_s.tolist()),
-        map(_num, ev.client_memory_bytes.tolist()),
-        np.asarray(ev.feasible, bool).tolist(),
-        none if result.bounds is None else result.bounds,
-        none if result.messages is None else result.messages,
-        strict=True,
-    )
-    reqs = []
-    for rid, status, placement, work, latency, memory, feasible, bound, message in columns:
-        row: dict[str, Any] = {
+    ids = result.problem.ids
+    reqs = [
+        {
             "id": rid,
             "status": status,
             "placement": placement,
@@ -115,13 +117,36 @@ def solution_to_dict(result: Result, summary: Summary) -> dict:
             "client_memory_bytes": memory,
             "feasible": feasible,
         }
+        for rid, status, placement, work, latency, memory, feasible in zip(
+            ids,
+            result.statuses,
+            ev.placements,
+            _nums(ev.server_work),
+            _nums(ev.latency_s),
+            _nums(ev.client_memory_bytes),
+            np.asarray(ev.feasible, bool).tolist(),
+            strict=True,
+        )
+    ]
+    # the optional fields, in this order, on the rows that have them
+    bounds, messages = result.bounds, result.messages
+    rows: set[int] = set()
+    if why:
+        pos = {rid: i for i, rid in enumerate(ids)}
+        rows.update(pos[rid] for rid in why)
+    if bounds is not None:
+        rows.update(i for i, b in enumerate(bounds) if b is not None)
+    if messages is not None:
+        rows.update(i for i, m in enumerate(messages) if m)
+    for i in rows:
+        row = reqs[i]
+        bound = None if bounds is None else bounds[i]
         if bound is not None:
             row["bound"] = _num(bound)
-        if message:
-            row["message"] = message
-        if rid in why:
-            row["reason"] = why[rid].to_dict()
-        reqs.append(row)
+        if messages is not None and messages[i]:
+            row["message"] = messages[i]
+        if ids[i] in why:
+            row["reason"] = why[ids[i]].to_dict()
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -171,7 +196,16 @@ def _doc_text(doc: dict) -> str:
     assert head.endswith('"requests": []\n}')
     if not rows:
         return head
-    body = b",\n".join(map(orjson.dumps, rows)).decode()
+    # one orjson call for all rows, cut into lines where one row ends and the next
+    # begins: every row starts with its "id" key, and ``{"id":`` cannot occur inside a
+    # JSON string (its quote would be escaped); a nested object that also starts so
+    # (none does today) shows as one cut too many, and the rows go one by one instead
+    text = orjson.dumps(rows)
+    cut = b'},{"id":'
+    if text.count(cut) == len(rows) - 1 and set(map(next, map(iter, rows), repeat(None))) == {"id"}:
+        body = text[1:-1].replace(cut, b'},\n{"id":').decode()
+    else:
+        body = b",\n".join(map(orjson.dumps, rows)).decode()
     return head[: -len("[]\n}")] + "[\n" + body + "\n]\n}"
 
 

@@ -30,7 +30,13 @@ from splitopt.discretise import (
 from splitopt.errors import SolverError
 from splitopt.ragged import ChainBatch, segment_all
 from splitopt.solvers.jit import njit, prange
-from splitopt.solvers.kernels import MAX_LABELS, grid_dp, grid_dp_memory, label_dp
+from splitopt.solvers.kernels import (
+    MAX_LABELS,
+    grid_dp,
+    grid_dp_memory,
+    label_dp,
+    label_passes,
+)
 
 #: Same limit as :data:`splitopt.solvers.dp.MAX_TABLE_BYTES` (kept equal by a test).
 MAX_TABLE_BYTES = 4 * 2**30
@@ -344,6 +350,7 @@ def warm_up_batch(grid: bool = True, labels: bool = True) -> None:
         run_ticked(tick_batch(b))
     if labels:
         solve_labels_batch(b, 1e-9)
+        passes_batch(b, np.zeros(1, np.int64), 1e-9, 9, 9, 9, 9)
 
 
 @njit(cache=True, parallel=True)
@@ -423,9 +430,207 @@ def solve_labels_batch(b: ChainBatch, rtol: float) -> tuple[np.ndarray, np.ndarr
     )
     xb = x.astype(bool)
     resolved = ~aborted  # a chain at the label cap goes the per-chain way (its fallback)
-    off = b.offsets
-    for i in np.flatnonzero(b.has_budget & np.isfinite(best) & resolved):
-        m = b.client_memory_bytes[off[i] : off[i + 1]]
-        on_client = x[off[i] : off[i + 1]] == 0
-        resolved[i] = m[on_client].sum() <= b.memory_budget_bytes[i] * (1 + rtol)
+    idx = np.flatnonzero(b.has_budget & np.isfinite(best) & resolved)
+    if idx.size:
+        resolved[idx] = client_memory_fits(
+            idx, b.offsets, x, b.client_memory_bytes, b.memory_budget_bytes * (1 + rtol)
+        )
     return best, xb, resolved
+
+
+#: Elements numpy adds in one block of its pairwise summation (``PW_BLOCKSIZE``).
+PW_BLOCK = 128
+
+
+@njit(cache=True)
+def _pw_block(a, lo, n):  # pragma: no cover - mirrored by numpy_sum's tests
+    """numpy's pairwise sum of ``a[lo : lo + n]`` for ``n <= PW_BLOCK``: sequential
+    below 8 elements, else 8 running sums combined as a tree, then the rest."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    stop = n - n % 8
+    while i < stop:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def numpy_sum(a):
+    """``a.sum()`` of a contiguous float64 array, added in numpy's order (its pairwise
+    summation: halves, cut at multiples of 8, down to blocks of :data:`PW_BLOCK`),
+    so that a kernel's comparison gives numpy's answer bit for bit. The recursion
+    runs on an explicit stack (frames: start, length, stage)."""
+    n = a.shape[0]
+    if n <= PW_BLOCK:
+        return _pw_block(a, 0, n)
+    los = np.empty(64, np.int64)
+    ns = np.empty(64, np.int64)
+    stage = np.empty(64, np.int64)
+    vals = np.empty(64)
+    sp, nv = 1, 0
+    los[0], ns[0], stage[0] = 0, n, 0
+    while sp > 0:
+        lo, m = los[sp - 1], ns[sp - 1]
+        if m <= PW_BLOCK:
+            vals[nv] = _pw_block(a, lo, m)
+            nv += 1
+            sp -= 1
+            continue
+        n2 = m // 2
+        n2 -= n2 % 8
+        if stage[sp - 1] == 0:
+            stage[sp - 1] = 1
+            los[sp], ns[sp], stage[sp] = lo, n2, 0
+            sp += 1
+        elif stage[sp - 1] == 1:
+            stage[sp - 1] = 2
+            los[sp], ns[sp], stage[sp] = lo + n2, m - n2, 0
+            sp += 1
+        else:
+            vals[nv - 2] = vals[nv - 2] + vals[nv - 1]
+            nv -= 1
+            sp -= 1
+    return vals[0]
+
+
+@njit(cache=True)
+def client_memory_fits(idx, off, x, memory, budget):
+    """bool[len(idx)]: whether chain ``i = idx[j]``'s placement ``x`` (uint8, 1 =
+    server) keeps its client memory within ``budget[i]`` (bytes, the tolerance
+    already added): ``memory[a:b][x[a:b] == 0].sum() <= budget[i]`` with numpy's
+    sum (:func:`numpy_sum`), without a Python step per chain."""
+    out = np.empty(idx.shape[0], np.bool_)
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        a = off[i]
+        b = off[i + 1]
+        used = memory[a:b][x[a:b] == 0]
+        out[j] = numpy_sum(np.ascontiguousarray(used)) <= budget[i]
+    return out
+
+
+@njit(cache=True, parallel=True)
+def label_passes_batch(
+    idx,
+    off,
+    boff,
+    client,
+    server,
+    up,
+    down,
+    work,
+    memory,
+    start,
+    end,
+    sla,
+    budget,
+    use_memory,
+    bounds,
+    card_labels,
+    first_labels,
+    cap,
+):
+    """:func:`~splitopt.solvers.kernels.label_passes` for the chains ``idx`` of a
+    ragged batch in one parallel loop (no deadline).
+
+    Per chain ``i = idx[j]``: ``sla[i]`` and ``budget[i]`` already widened by the
+    evaluator's tolerance (``budget`` +inf where memory does not constrain),
+    ``use_memory[i]``, ``bounds[i]``; ``card_labels``, ``first_labels`` and
+    ``cap`` as :func:`label_passes` takes them. Returns (best float64[len(idx)],
+    placements uint8[offsets[-1]] written for the chains with code
+    :data:`~splitopt.solvers.kernels.ABORT_NONE` and a finite best, codes
+    int64[len(idx)]).
+    """
+    m = idx.shape[0]
+    best = np.empty(m)
+    code = np.zeros(m, np.int64)
+    x = np.zeros(off[off.shape[0] - 1], np.uint8)
+    for j in prange(m):
+        i = idx[j]
+        a = off[i]
+        b = off[i + 1]
+        c = boff[i]
+        d = boff[i + 1]
+        v, xi, _, abort = label_passes(
+            client[a:b],
+            server[a:b],
+            up[c:d],
+            down[c:d],
+            work[a:b],
+            memory[a:b],
+            np.int64(start[i]),
+            np.int64(end[i]),
+            sla[i],
+            budget[i],
+            use_memory[i],
+            np.inf,
+            True,
+            bounds[i],
+            card_labels,
+            first_labels,
+            cap,
+            np.inf,
+        )
+        best[j] = v
+        code[j] = abort
+        if v < np.inf and abort == 0:
+            x[a:b] = xi
+    return best, x, code
+
+
+def passes_batch(
+    b: ChainBatch,
+    idx: np.ndarray,
+    rtol: float,
+    bounds_max_layers: int,
+    card_labels: int,
+    first_labels: int,
+    cap: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first kernel call of :func:`splitopt.solvers.dp.solve_labels` (its cheap
+    passes, :func:`~splitopt.solvers.kernels.label_passes`, latency first, no
+    deadline) for the chains ``idx`` of ``b`` in one parallel call, with that
+    function's arguments: the SLA and the budget widened by ``rtol``, bounds for
+    chains with a budget and at most ``bounds_max_layers`` layers. Returns
+    :func:`label_passes_batch`'s (best, placements uint8[offsets[-1]], codes)."""
+    has = b.has_budget
+    budget = np.where(has, b.memory_budget_bytes * (1 + rtol), np.inf)
+    layers = np.diff(b.offsets)
+    return label_passes_batch(
+        np.ascontiguousarray(idx, np.int64),
+        b.offsets,
+        b.boundary_offsets,
+        b.client_time_s,
+        b.server_time_s,
+        b.uplink_s,
+        b.downlink_s,
+        b.server_work,
+        b.client_memory_bytes,
+        b.start_server,
+        b.end_server,
+        b.sla_s * (1 + rtol),
+        budget,
+        has,
+        has & (layers <= bounds_max_layers),
+        card_labels,
+        first_labels,
+        cap,
+    )

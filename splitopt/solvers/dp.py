@@ -36,6 +36,7 @@ from splitopt.solvers.batch import (
     INFEASIBLE,
     NOT_A_PROOF,
     STATUS_NAMES,
+    passes_batch,
     solve_grid_batch,
     solve_labels_batch,
     warm_up_batch,
@@ -358,8 +359,10 @@ def labels_result(solver: Solver, problem: Problem) -> Result:
     """The label DP on every distinct chain of ``problem`` (``dp``'s exact mode and
     ``dp-exact``): many distinct chains (and no time limit) run the latency-work
     labels of every chain in one parallel call, and only chains whose budget that
-    optimum breaks go through the per-chain memory labels (same answers). Small
-    problems may run interpreted first (:func:`interpret_first`)."""
+    optimum breaks go through the memory labels (:func:`_memory_labels`: their
+    cheap passes in one more parallel call, then :func:`label_chain` for those
+    that need the bounds; same answers). Small problems may run interpreted first
+    (:func:`interpret_first`)."""
     if interpret_first(solver, problem):
         with contextlib.suppress(jit.InterpretedOverrun), jit.interpreted(INTERPRETED_BUDGET_S):
             return labels_result(solver, problem)
@@ -380,15 +383,15 @@ def labels_result(solver: Solver, problem: Problem) -> Result:
     k = len(batch)
     bounds: list[float | None] = [None] * k
     messages: list[str | None] = [None] * k
-    todo = np.flatnonzero(~np.asarray(resolved, bool)).tolist()
-    if todo:
+    todo = np.flatnonzero(~np.asarray(resolved, bool))
+    if todo.size:
         x = x.copy()
         off = batch.offsets
-    for i in todo:
-        sol = label_chain(problem.chains[i])
-        statuses[i], bounds[i], messages[i] = sol.status, sol.bound, sol.message
-        have[i] = sol.placement is not None
-        x[off[i] : off[i + 1]] = False if sol.placement is None else sol.placement
+        for i in _memory_labels(batch, todo, statuses, x, have):
+            sol = label_chain(problem.chains[i])
+            statuses[i], bounds[i], messages[i] = sol.status, sol.bound, sol.message
+            have[i] = sol.placement is not None
+            x[off[i] : off[i + 1]] = False if sol.placement is None else sol.placement
     return Result.from_flat(
         problem,
         solver.name,
@@ -402,10 +405,37 @@ def labels_result(solver: Solver, problem: Problem) -> Result:
     )
 
 
+def _memory_labels(
+    batch: ChainBatch, todo: np.ndarray, statuses: np.ndarray, x: np.ndarray, have: np.ndarray
+) -> list[int]:
+    """The chains ``todo`` (those whose budget the latency-work optimum breaks) through
+    :func:`solve_labels`' first kernel call (its cheap passes) in one parallel call
+    (:func:`splitopt.solvers.batch.passes_batch`: same arguments, so the same answers
+    as :func:`label_chain` where those passes decide). Fills ``statuses`` (object
+    array), ``x`` (bool placements, flat) and ``have`` for those chains; returns the
+    chains the passes left open (they need the bounds), for :func:`label_chain`."""
+    best, xs, code = passes_batch(
+        batch, todo, RTOL, BOUNDS_MAX_LAYERS, TARGET_LABELS, UNBOUNDED_FIRST_LABELS, MAX_LABELS
+    )
+    done = code == ABORT_NONE
+    idx, found = todo[done], np.isfinite(best[done])
+    statuses[idx] = np.array(["infeasible", "optimal"], dtype=object)[found.astype(np.int64)]
+    have[idx] = found
+    off = batch.offsets
+    seg = np.repeat(np.arange(len(batch)), np.diff(off))
+    mine = np.zeros(len(batch), bool)
+    mine[idx] = True
+    at = mine[seg]
+    x[at] = xs[at] == 1
+    return todo[~done].tolist()
+
+
 def labels_ragged(batch: ChainBatch) -> tuple[list[str], np.ndarray, np.ndarray]:
     """:func:`labels_result` on ragged arrays (the streamed path): (statuses,
     placements bool[offsets[-1]], whether each chain has one). Chains whose budget
-    the latency-work optimum breaks go one by one through :func:`label_chain`."""
+    the latency-work optimum breaks run the memory passes in one call
+    (:func:`_memory_labels`); those left to the bounds go one by one through
+    :func:`label_chain`."""
     warm_up_batch(grid=False)
     best, x, resolved = solve_labels_batch(batch, RTOL)
     names = np.where(np.isfinite(best), "optimal", "infeasible").astype(object)
@@ -414,7 +444,7 @@ def labels_ragged(batch: ChainBatch) -> tuple[list[str], np.ndarray, np.ndarray]
     if todo.size:
         x = x.copy()
         off = batch.offsets
-        for i in todo.tolist():
+        for i in _memory_labels(batch, todo, names, x, have):
             sol = label_chain(batch.chain(i))
             names[i] = sol.status
             have[i] = sol.placement is not None

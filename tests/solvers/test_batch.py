@@ -18,11 +18,15 @@ from splitopt.solvers.batch import (
     INFEASIBLE,
     MAX_TABLE_BYTES,
     OPTIMAL,
+    client_memory_fits,
+    numpy_sum,
+    passes_batch,
     solve_grid_batch,
     solve_labels_batch,
     tick_batch,
 )
 from splitopt.solvers.dp import run_grid_dp
+from splitopt.solvers.kernels import label_passes
 from tests.conftest import as_problem, random_chains
 
 DISCS = [
@@ -155,3 +159,91 @@ def test_dp_exact_batched_path_same_result(monkeypatch, integer):
     _, _, resolved = solve_labels_batch(b, RTOL)
     assert (~resolved).any()
     assert (resolved & b.has_budget).any()
+
+
+@pytest.mark.nojit
+def test_numpy_sum_bit_identical_to_numpy():
+    rng = np.random.default_rng(3)
+    for n in [*range(0, 40), 127, 128, 129, 136, 255, 256, 257, 1000, 2049]:
+        a = rng.random(n) * 10.0 ** rng.integers(-6, 16, n)
+        assert numpy_sum(a) == a.sum(), n
+
+
+@pytest.mark.nojit
+def test_client_memory_fits_is_numpys_check():
+    chains = random_chains(41, 40, integer=False, max_layers=20)
+    b = ChainBatch.from_chains(chains)
+    rng = np.random.default_rng(1)
+    x = (rng.random(int(b.offsets[-1])) < 0.5).astype(np.uint8)
+    idx = np.arange(len(b))
+    budget = np.array([float(np.nan_to_num(v, nan=1e9)) for v in b.memory_budget_bytes])
+    got = client_memory_fits(idx, b.offsets, x, b.client_memory_bytes, budget)
+    off = b.offsets
+    for i in idx:
+        m = b.client_memory_bytes[off[i] : off[i + 1]]
+        assert got[i] == (m[x[off[i] : off[i + 1]] == 0].sum() <= budget[i])
+
+
+@pytest.mark.nojit
+def test_passes_batch_equals_label_passes_per_chain():
+    chains = random_chains(43, 24, integer=False, max_layers=7)
+    b = ChainBatch.from_chains(chains)
+    idx = np.arange(0, len(b), 2)
+    best, x, code = passes_batch(b, idx, RTOL, 5, 30, 4, 10**6)
+    for j, i in enumerate(idx):
+        c = chains[i]
+        mb = c.memory_budget_bytes
+        ref = label_passes(
+            *dp_module._chain_arrays(c),
+            np.inf if mb is None else mb * (1 + RTOL),
+            mb is not None,
+            np.inf,
+            True,
+            mb is not None and c.num_layers <= 5,
+            30,
+            4,
+            10**6,
+            np.inf,
+        )
+        assert (best[j], code[j]) == (ref[0], ref[3])
+        if code[j] == 0 and np.isfinite(best[j]):
+            assert np.array_equal(x[b.offsets[i] : b.offsets[i + 1]], ref[1])
+    assert set(code.tolist()) >= {0}
+
+
+@pytest.mark.parametrize("few_labels", [False, True])
+def test_labels_ragged_equals_label_chain(monkeypatch, few_labels):
+    """The batched per-chain passes and the leftovers give label_chain's answers;
+    with few labels allowed, chains also go the bounds' way (label_chain)."""
+    if few_labels:
+        monkeypatch.setattr(dp_module, "UNBOUNDED_FIRST_LABELS", 3)
+        monkeypatch.setattr(dp_module, "TARGET_LABELS", 3)
+    chains = random_chains(47, 90, integer=False, max_layers=10)
+    b = ChainBatch.from_chains(chains)
+    _, _, resolved = solve_labels_batch(b, RTOL)
+    assert (~resolved).sum() >= 5
+    names, x, have = dp_module.labels_ragged(b)
+    for i, c in enumerate(chains):
+        sol = dp_module.label_chain(c)
+        assert names[i] == sol.status
+        assert have[i] == (sol.placement is not None)
+        if sol.placement is not None:
+            assert np.array_equal(x[b.offsets[i] : b.offsets[i + 1]], sol.placement)
+
+
+@pytest.mark.nojit
+def test_score_flat_one_length_bit_identical_to_score():
+    """Chains of one length: score_flat reads their rows as views (segment_rows)."""
+    chains = [c for c in _mixed(11, 60) if c.num_layers == 5]
+    b = ChainBatch.from_chains(chains)
+    x = np.random.default_rng(4).random(int(b.offsets[-1])) < 0.5
+    lat, work, mem, ok = score_flat(b, x, None, RTOL)
+    for i, c in enumerate(chains):
+        s = score(c, x[b.offsets[i] : b.offsets[i + 1]])
+        assert (lat[i], work[i], mem[i], bool(ok[i])) == (
+            s.latency_s,
+            s.server_work,
+            s.client_memory_bytes,
+            s.feasible,
+        )
+    assert len(chains) >= 5
