@@ -79,6 +79,10 @@ class Solver(ABC):
     #: Whether an ``optimal`` status from this solver is a proof of optimality.
     exact: ClassVar[bool] = False
     description: ClassVar[str] = ""
+    #: Whether :meth:`solve` gives each distinct chain only what is left of the time
+    #: limit divided by the chains still to solve (else all that is left): for
+    #: solvers that use a chain's whole allowance when they cannot finish it.
+    shares_time_limit: ClassVar[bool] = False
     #: The parameter family of this solver.
     params_type: ClassVar[type[SolverParams]] = SolverParams
     #: Flat option names accepted (derived from ``params_type``).
@@ -131,11 +135,14 @@ class Solver(ABC):
         t0 = time.perf_counter()
         deadline = None if self.time_limit is None else t0 + self.time_limit
         answers: list[ChainSolution] = []
-        for chain in problem.chains:
+        n = len(problem.chains)
+        for i, chain in enumerate(problem.chains):
             left = None if deadline is None else deadline - time.perf_counter()
             if left is not None and left <= 0:
                 answers.append(ChainSolution("time_limit", None, message="time limit reached"))
                 continue
+            if left is not None and self.shares_time_limit:
+                left /= n - i
             answers.append(self.solve_chain(chain, left))
         return self.result(problem, answers, time.perf_counter() - t0)
 

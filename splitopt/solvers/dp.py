@@ -334,27 +334,6 @@ def interpret_first(solver: Solver, problem: Problem) -> bool:
     )
 
 
-def _shared_limit(solver: Solver, problem: Problem, limit: float) -> Result:
-    """The label DP chain by chain under a time limit for the whole problem (seconds):
-    each distinct chain may use what is left divided by the chains still to solve
-    (our choice: one chain that cannot be certified then leaves time for the others,
-    and a chain that finishes early leaves its share to the rest); chains reached
-    after the limit get ``time_limit``."""
-    solver.check(problem)
-    solver.prepare()
-    t0 = time.perf_counter()
-    deadline = t0 + limit
-    answers: list[ChainSolution] = []
-    n = len(problem.chains)
-    for i, chain in enumerate(problem.chains):
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            answers.append(ChainSolution("time_limit", None, message="time limit reached"))
-            continue
-        answers.append(label_chain(chain, left / (n - i)))
-    return solver.result(problem, answers, time.perf_counter() - t0)
-
-
 def labels_result(solver: Solver, problem: Problem) -> Result:
     """The label DP on every distinct chain of ``problem`` (``dp``'s exact mode and
     ``dp-exact``): many distinct chains (and no time limit) run the latency-work
@@ -366,9 +345,7 @@ def labels_result(solver: Solver, problem: Problem) -> Result:
     if interpret_first(solver, problem):
         with contextlib.suppress(jit.InterpretedOverrun), jit.interpreted(INTERPRETED_BUDGET_S):
             return labels_result(solver, problem)
-    if solver.params.time_limit is not None:
-        return _shared_limit(solver, problem, solver.params.time_limit)
-    if len(problem.chains) < BATCH_MIN_CHAINS:
+    if len(problem.chains) < BATCH_MIN_CHAINS or solver.params.time_limit is not None:
         return Solver.solve(solver, problem)
     solver.check(problem)
     solver.prepare()
@@ -476,6 +453,11 @@ def label_chain(chain: Chain, time_limit: float | None = None) -> ChainSolution:
 
 
 class _LabelSolver(_NumbaSolver):
+    # a chain the labels cannot certify uses all it is given (labels, then the
+    # fallback's local search): under a whole-problem limit each distinct chain gets
+    # what is left over the chains still to solve (our choice)
+    shares_time_limit = True
+
     def prepare(self) -> None:
         if jit.interpreting():
             return  # plain Python: nothing to load
@@ -573,7 +555,7 @@ def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) 
         # the Lagrangian dual with finer multipliers than the labels use (a
         # millisecond; any multipliers give a valid bound)
         budget = chain.memory_budget_bytes * (1 + RTOL)
-        _, _, dual = lagrange_tables(*_chain_arrays(chain), budget, True, FALLBACK_LAGRANGE_ITERS)
+        _, _, dual = lagrange_tables(*kernel_args(chain), budget, True, FALLBACK_LAGRANGE_ITERS)
         bound = max(bound, dual - 1e-9 * abs(dual))
     if bound is not None and w <= bound:
         return ChainSolution("optimal", p, bound, f"{why}; {who} meets the lower bound")
@@ -599,9 +581,10 @@ def _solve_window(sub: Chain, deadline: float | None) -> np.ndarray | None:
 #: layers).
 BOUNDS_MAX_LAYERS = 2000
 
-#: Latency and memory ticks of the incumbent's grid DP in :func:`solve_labels` (our
-#: choice, measured by ``benchmarks/dp_speed.py``: 200 × 32 ticks halve the grid of
-#: 200 × 64 at no cost in labels on the shipped families and block chains).
+#: Latency and memory ticks of the coarse grid DP of :func:`_incumbent` (the quick
+#: incumbent's last resort and a start of :func:`label_fallback`; our choice,
+#: measured by ``benchmarks/dp_speed.py``: 200 × 32 ticks halve the grid of 200 × 64
+#: at no cost in labels on the shipped families and block chains).
 INCUMBENT_GRID = 200
 INCUMBENT_MEM_GRID = 32
 
@@ -672,14 +655,10 @@ FALLBACK_LAGRANGE_ITERS = 40
 LAGRANGE_ITERS = 12
 
 
-#: A chain as the label kernels take it (:func:`chain_arrays.kernel_args`).
-_chain_arrays = kernel_args
-
-
 def _lagrange(chain: Chain, budget: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Multipliers, priced-rest tables and dual value of :func:`kernels.lagrange_tables`."""
     return lagrange_tables(
-        *_chain_arrays(chain),
+        *kernel_args(chain),
         budget,
         True,
         LAGRANGE_ITERS,
@@ -716,7 +695,7 @@ def solve_labels(
     (iterative deepening: a run that finds a placement has found the optimum).
     (Two-dimensional fronts stay small; there the bounds cost more than they save.)
     """
-    arrays = _chain_arrays(chain)
+    arrays = kernel_args(chain)
     mb = chain.memory_budget_bytes
     use_mem = mb is not None
     budget = mb * (1 + RTOL) if mb is not None else np.inf
@@ -804,7 +783,7 @@ def _count_bound(
     L = chain.num_layers
     if L > COUNT_BOUND_MAX_LAYERS:
         return _NO_BOUNDS[-2], _NO_BOUNDS[-1], -math.inf
-    c, sv, up, down, w, _, start, end, sla = _chain_arrays(chain)
+    c, sv, up, down, w, _, start, end, sla = kernel_args(chain)
     k = int(_cardinality_count(0, L, budget * (1 + 1e-12), mem_low))
 
     def root(a: float) -> float:
@@ -847,8 +826,9 @@ def _run_labels(
     deadline: float,
     bound_args: tuple[Any, ...] = _NO_BOUNDS,
 ) -> tuple[float, np.ndarray, int]:
-    """One :func:`label_dp` call on :func:`_chain_arrays`' arrays: (best, x, labels);
-    raises :class:`DPStopped` at the label cap or deadline."""
+    """One :func:`label_dp` call on the arrays of
+    :func:`~splitopt.solvers.chain_arrays.kernel_args`: (best, x, labels); raises
+    :class:`DPStopped` at the label cap or deadline."""
     kernel: Any = label_dp  # mypy reads the Dispatcher, not the kernel's signature
     best, x, n, abort = kernel(*arrays, budget, use_mem, ub, *bound_args, cap, deadline)
     if abort:

@@ -194,7 +194,7 @@ def test_passes_batch_equals_label_passes_per_chain():
         c = chains[i]
         mb = c.memory_budget_bytes
         ref = label_passes(
-            *dp_module._chain_arrays(c),
+            *dp_module.kernel_args(c),
             np.inf if mb is None else mb * (1 + RTOL),
             mb is not None,
             np.inf,
