@@ -33,7 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="small,medium")
     ap.add_argument("--md", default="benchmarks/generated/dp_families.md")
     a = ap.parse_args(argv)
-    from splitopt.families import generate
+    from splitopt.families import SIZES, generate
+
+    if a.seeds < 1:
+        ap.error(f"--seeds: expected a positive count, got {a.seeds}")
+    bad = [s for s in a.sizes.split(",") if s not in SIZES]
+    if bad:
+        ap.error(f"--sizes: unknown size(s) {', '.join(bad)}; valid: {', '.join(SIZES)}")
     from splitopt.solvers import get_solver
 
     solver = get_solver("dp")
