@@ -350,7 +350,7 @@ def warm_up_batch(grid: bool = True, labels: bool = True) -> None:
         run_ticked(tick_batch(b))
     if labels:
         solve_labels_batch(b, 1e-9)
-        passes_batch(b, np.zeros(1, np.int64), 1e-9, 9, 9, 9, 9)
+        passes_batch(b, np.zeros(1, np.int64), 1e-9, 9, 9, 9, 9, 9)
 
 
 @njit(cache=True, parallel=True)
@@ -546,6 +546,7 @@ def label_passes_batch(
     bounds,
     card_labels,
     first_labels,
+    latency_labels,
     cap,
 ):
     """:func:`~splitopt.solvers.kernels.label_passes` for the chains ``idx`` of a
@@ -553,9 +554,9 @@ def label_passes_batch(
 
     Per chain ``i = idx[j]``: ``sla[i]`` and ``budget[i]`` already widened by the
     evaluator's tolerance (``budget`` +inf where memory does not constrain),
-    ``use_memory[i]``, ``bounds[i]``; ``card_labels``, ``first_labels`` and
-    ``cap`` as :func:`label_passes` takes them. Returns (best float64[len(idx)],
-    placements uint8[offsets[-1]] written for the chains with code
+    ``use_memory[i]``, ``bounds[i]``; ``card_labels``, ``first_labels``,
+    ``latency_labels`` and ``cap`` as :func:`label_passes` takes them. Returns
+    (best float64[len(idx)], placements uint8[offsets[-1]] written for the chains with code
     :data:`~splitopt.solvers.kernels.ABORT_NONE` and a finite best, codes
     int64[len(idx)]).
     """
@@ -586,6 +587,7 @@ def label_passes_batch(
             bounds[i],
             card_labels,
             first_labels,
+            latency_labels,
             cap,
             np.inf,
         )
@@ -603,6 +605,7 @@ def passes_batch(
     bounds_max_layers: int,
     card_labels: int,
     first_labels: int,
+    latency_labels: int,
     cap: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The first kernel call of :func:`splitopt.solvers.dp.solve_labels` (its cheap
@@ -632,5 +635,6 @@ def passes_batch(
         has & (layers <= bounds_max_layers),
         card_labels,
         first_labels,
+        latency_labels,
         cap,
     )

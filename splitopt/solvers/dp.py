@@ -95,13 +95,21 @@ def _check_size(nbytes: int) -> None:
 class DPStopped(Exception):
     """A DP stopped at its label cap or deadline (``reason``: ``"labels"`` or
     ``"time"``) before it could prove optimality; ``bound``: a lower bound on the
-    optimum's server work it had proven by then (``None``: none)."""
+    optimum's server work it had proven by then (``None``: none); ``incumbent``:
+    the best feasible placement it knew (0/1; ``None``: none)."""
 
-    def __init__(self, reason: str, labels: int = 0, bound: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        labels: int = 0,
+        bound: float | None = None,
+        incumbent: np.ndarray | None = None,
+    ) -> None:
         super().__init__(f"DP stopped ({reason}) after {labels:,} labels")
         self.reason = reason
         self.labels = labels
         self.bound = bound
+        self.incumbent = incumbent
 
 
 def run_grid_dp(t: TickedChain, deadline: float | None = None) -> tuple[float, np.ndarray]:
@@ -392,7 +400,14 @@ def _memory_labels(
     array), ``x`` (bool placements, flat) and ``have`` for those chains; returns the
     chains the passes left open (they need the bounds), for :func:`label_chain`."""
     best, xs, code = passes_batch(
-        batch, todo, RTOL, BOUNDS_MAX_LAYERS, TARGET_LABELS, UNBOUNDED_FIRST_LABELS, MAX_LABELS
+        batch,
+        todo,
+        RTOL,
+        BOUNDS_MAX_LAYERS,
+        TARGET_LABELS,
+        UNBOUNDED_FIRST_LABELS,
+        LATENCY_FIRST_LABELS,
+        MAX_LABELS,
     )
     done = code == ABORT_NONE
     idx, found = todo[done], np.isfinite(best[done])
@@ -514,8 +529,9 @@ class DP(_LabelSolver):
 
 def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) -> ChainSolution:
     """What ``dp`` answers when its label DP stops (:class:`DPStopped`): the best
-    evaluator-feasible placement found by ``greedy`` and the coarse
-    :data:`INCUMBENT_GRID`-tick grid DP, each polished by local search
+    evaluator-feasible placement found by ``greedy``, the coarse
+    :data:`INCUMBENT_GRID`-tick grid DP and the label DP itself (its incumbent,
+    after :func:`_close_gap` where that ran), each polished by local search
     (:func:`splitopt.solvers.local_search.polish`: windows of layers re-solved
     exactly, then flips), and ``dp-grid`` (the default grid) in the time left
     (``deadline``: the whole limit's); status ``feasible`` with the label DP's
@@ -537,6 +553,8 @@ def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) 
         _, inc = _incumbent(chain)
         if inc is not None:
             starts.append((inc.astype(bool), f"a {INCUMBENT_GRID}-tick grid DP"))
+    if exc.incumbent is not None:
+        starts.append((np.asarray(exc.incumbent) == 1, "the label DP's incumbent"))
     found: list[tuple[float, np.ndarray, str]] = []
     for p, who in starts:
         w, q = polish(chain, p, _solve_window, deadline)
@@ -551,13 +569,14 @@ def label_fallback(chain: Chain, exc: DPStopped, deadline: float | None = None) 
         return ChainSolution("time_limit" if exc.reason == "time" else "error", None, None, why)
     w, p, who = min(found, key=lambda f: f[0])
     bound = exc.bound
-    if bound is not None and chain.memory_budget_bytes is not None:
-        # the Lagrangian dual with finer multipliers than the labels use (a
-        # millisecond; any multipliers give a valid bound)
+    if chain.memory_budget_bytes is not None and chain.num_layers <= BOUNDS_MAX_LAYERS:
+        # the exact Lagrangian dual (where the labels stopped before building it)
         budget = chain.memory_budget_bytes * (1 + RTOL)
-        _, _, dual = lagrange_tables(*kernel_args(chain), budget, True, FALLBACK_LAGRANGE_ITERS)
-        bound = max(bound, dual - 1e-9 * abs(dual))
-    if bound is not None and w <= bound:
+        mult, _, dual = _lagrange(chain, budget)
+        if math.isfinite(dual):
+            lb = dual - dual_margin(chain, budget, mult[0], dual)
+            bound = lb if bound is None else max(bound, lb)
+    if bound is not None and meets(w, bound):
         return ChainSolution("optimal", p, bound, f"{why}; {who} meets the lower bound")
     return ChainSolution("feasible", p, bound, f"{why}; placement of {who}")
 
@@ -641,18 +660,42 @@ def _quick_incumbent(
 #: that the bounded passes replace by a few dozen).
 UNBOUNDED_FIRST_LABELS = 500
 
+#: Label cap of :func:`solve_labels`' latency-first pass with a memory budget
+#: (exact where it finishes and its optimum fits the budget; past the cap the
+#: bounded passes decide; our choice, measured on the chains of
+#: ``benchmarks/dp_speed.py``: random chains of 160 layers need up to 115,000
+#: labels (5 ms), while 160 near-identical blocks make 2-4 million (a quarter of
+#: a second) for an optimum the budget then rejects).
+LATENCY_FIRST_LABELS = 150_000
+
 #: Label cap of :func:`solve_labels`' first pass with a memory budget (placements
 #: that reach the root's cardinality bound); past it the other passes run.
 TARGET_LABELS = 50_000
 
-#: Golden-section steps per multiplier of the dual that :func:`label_fallback`
-#: reports as the answer's lower bound (our choice).
-FALLBACK_LAGRANGE_ITERS = 40
+#: Most steps per multiplier of the exact dual search of
+#: :func:`kernels.lagrange_tables` (a guard against rounding: it ends in finitely
+#: many steps, 5-80 evaluations of the priced path in all on the benchmark chains).
+LAGRANGE_STEPS = 100
 
-#: Golden-section steps per multiplier in :func:`_lagrange` (our choice: 12 steps
-#: narrow each interval to 0.3 % and halve the cost of 24 at no measured cost in
-#: labels; any multipliers give a valid bound).
-LAGRANGE_ITERS = 12
+
+def dual_margin(chain: Chain, budget: float, mult: np.ndarray, value: float) -> float:
+    """A bound on the rounding error of a dual value ``value`` computed at the
+    multipliers ``mult`` = (α, λ) (:func:`kernels.lagrange_tables`): the priced
+    path sums at most 2L + 2 nonnegative terms whose total is value + α·SLA + λ·budget,
+    then subtracts those two; each operation errs by at most one unit roundoff of
+    the running magnitude (a generous 8 (L + 2) units of the largest magnitude)."""
+    if not math.isfinite(value):
+        return 0.0
+    a, lam = float(mult[0]), float(mult[1])
+    scale = abs(value) + 2.0 * (a * chain.sla_s * (1 + RTOL) + (lam * budget if lam else 0.0))
+    return 8.0 * (chain.num_layers + 2) * 2.220446049250313e-16 * scale
+
+
+def meets(work: float, bound: float) -> bool:
+    """Whether server work ``work`` meets the proven lower bound ``bound`` to the
+    evaluator's relative tolerance :data:`~splitopt.evaluate.RTOL` (what ``optimal``
+    means for every solver: no placement has less work by more than that)."""
+    return work <= bound + RTOL * abs(bound)
 
 
 def _lagrange(chain: Chain, budget: float) -> tuple[np.ndarray, np.ndarray, float]:
@@ -661,7 +704,7 @@ def _lagrange(chain: Chain, budget: float) -> tuple[np.ndarray, np.ndarray, floa
         *kernel_args(chain),
         budget,
         True,
-        LAGRANGE_ITERS,
+        LAGRANGE_STEPS,
     )
 
 
@@ -713,6 +756,7 @@ def solve_labels(
         use_bounds,
         TARGET_LABELS,
         UNBOUNDED_FIRST_LABELS,
+        LATENCY_FIRST_LABELS,
         cap,
         dl,
     )
@@ -729,7 +773,8 @@ def solve_labels(
     if inc is None and dual > 2.0 * float(np.abs(chain.server_work).sum()) + 1.0:
         # a lower bound above every placement's work: no placement keeps both limits
         return math.inf, np.zeros(chain.num_layers, np.uint8), 0
-    if inc is not None and ub0 <= dual:
+    dual_lb = dual - dual_margin(chain, budget, lag_mult[0], dual)
+    if inc is not None and meets(ub0, dual_lb):
         # the incumbent meets the Lagrangian lower bound: optimal, no labels needed
         # (a valid bound for any multipliers)
         return ub0, inc, 0
@@ -739,22 +784,96 @@ def solve_labels(
     # the incumbent (iterative deepening): a run that finds a placement has found the
     # optimum (a label it pruned cannot beat its target, which the placement meets),
     # and a tight target prunes far more than the coarse incumbent
-    lb = max(dual, cnt_root)
-    targets = [ub]
-    if inc is not None and math.isfinite(lb) and lb < ub:
-        targets = [lb + (ub - lb) * 2.0**-i for i in range(DEEPENING_STEPS, 0, -1)] + [ub]
-    for target in targets:
-        try:
+    cnt_lb = -math.inf
+    if cnt_alpha.size and math.isfinite(cnt_root):
+        cnt_lb = cnt_root - dual_margin(chain, budget, np.array([cnt_alpha[0], 0.0]), cnt_root)
+    lb = max(dual_lb, cnt_lb)
+
+    def deepen(targets: list[float], cap: int) -> tuple[float, np.ndarray, int]:
+        # a run that finds nothing proves the optimum exceeds its target
+        nonlocal lb
+        for target in targets:
             best, x, n = _run_labels(arrays, budget, True, target, cap, dl, bound_args)
+            if np.isfinite(best):
+                return best, x, n
+            lb = max(lb, target)
+        return best, x, n
+
+    first_cap = cap
+    if inc is not None and math.isfinite(lb) and cap > QUICK_LABELS:
+        first_cap = QUICK_LABELS
+    try:
+        try:
+            best, x, n = deepen(_targets(lb, ub, inc is not None), first_cap)
         except DPStopped as exc:
-            # the root's lower bound, less a relative margin for its rounding
-            exc.bound = lb - 1e-9 * abs(lb) if math.isfinite(lb) else None
-            raise
-        if np.isfinite(best):
-            return best, x, n
+            if exc.reason != "labels" or first_cap >= cap or inc is None:
+                raise
+            # the labels struggle (near-identical blocks under a budget: a subset
+            # sum); a placement that meets the bound is optimal without them
+            w, xs = _close_gap(chain, inc, lb, dl)
+            if meets(w, lb):
+                return w, xs.astype(np.uint8), int(exc.labels)
+            if w < ub:
+                ub, inc = w, xs.astype(np.uint8)
+            best, x, n = deepen(_targets(lb, ub, True), cap)
+    except DPStopped as exc:
+        exc.bound = lb if math.isfinite(lb) else None
+        exc.incumbent = inc
+        raise
     if not np.isfinite(best) and inc is not None:
         raise RuntimeError("label DP pruned every label although a feasible incumbent exists")
     return best, x, n
+
+
+def _targets(lb: float, ub: float, have_incumbent: bool) -> list[float]:
+    """Targets of :func:`solve_labels`' iterative deepening: gaps over the root's
+    lower bound ``lb`` that double up to the incumbent's work ``ub``."""
+    if have_incumbent and math.isfinite(lb) and lb < ub:
+        return [lb + (ub - lb) * 2.0**-i for i in range(DEEPENING_STEPS, 0, -1)] + [ub]
+    return [ub]
+
+
+#: Labels per run of :func:`solve_labels`' first deepening with a memory budget;
+#: past them it tries :func:`_close_gap`, then deepens again under the full cap
+#: (our choice: a few milliseconds; chains the labels certify at all mostly need
+#: far fewer, measured by ``benchmarks/dp_speed.py``).
+QUICK_LABELS = 20_000
+#: Seconds :func:`_close_gap` may take at most (within the deadline).
+GAP_SEARCH_S = 1.0
+#: :func:`_close_gap` widens its windows only while the incumbent is within this
+#: relative gap of the lower bound (closer than a subset sum of near-identical
+#: blocks leaves; farther, the bound is not tight and only the labels can prove).
+GAP_WIDEN = 1e-6
+
+
+def _close_gap(
+    chain: Chain, inc: np.ndarray, lb: float, deadline: float
+) -> tuple[float, np.ndarray]:
+    """Seek a placement whose server work meets the lower bound ``lb``
+    (:func:`meets`) by :func:`splitopt.solvers.local_search.pair_search` from
+    ``greedy``'s placement (its client layers in runs, which leaves the latency
+    for the moves; the incumbent ``inc`` (0/1) where greedy finds none), windows
+    of 8 layers first, wider (up to 16) while the best is within
+    :data:`GAP_WIDEN` of ``lb``; at most :data:`GAP_SEARCH_S` seconds. Returns
+    (server work, placement (bool)), the evaluator's, the better of that and
+    ``inc``; our heuristic (a placement that meets the bound is a proof; one that
+    does not is only a better incumbent). (Measured on 15 chains of 48-160
+    near-identical blocks: from greedy, 14 meet the bound in 2-370 ms; from the
+    flip-polished incumbent, 6, in 20-1,100 ms.)"""
+    from splitopt.solvers.baselines import Greedy
+    from splitopt.solvers.local_search import PAIR_WIDTHS, pair_search
+
+    target = lb + RTOL * abs(lb)
+    dl = min(deadline, time.perf_counter() + GAP_SEARCH_S)
+    x_inc = np.asarray(inc, dtype=bool)
+    w_inc = score(chain, x_inc).server_work
+    g = Greedy().solve_chain(chain).placement
+    x = x_inc if g is None else np.asarray(g, dtype=bool)
+    for width in PAIR_WIDTHS:
+        w, x = pair_search(chain, x, dl, target, (width,))
+        if w <= target or w - lb > GAP_WIDEN * abs(w) or time.perf_counter() > dl:
+            break
+    return (w, x) if w < w_inc else (w_inc, x_inc)
 
 
 _NO_BOUNDS = (

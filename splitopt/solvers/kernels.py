@@ -594,6 +594,7 @@ def label_passes(
     bounds,
     card_labels,
     first_labels,
+    latency_labels,
     max_labels,
     deadline,
 ):
@@ -604,8 +605,9 @@ def label_passes(
     bound against the root's own cardinality bound (at most ``card_labels``
     labels): any placement they find is optimal (a pruned label cannot beat the
     root's bound, which every placement respects), and chains of identical blocks
-    reach it; (2) with ``latency_first``, the (latency, work) labels: their
-    optimum is optimal with the budget too when it fits; (3) the (latency, work,
+    reach it; (2) with ``latency_first``, the (latency, work) labels (at most
+    ``latency_labels``; past them this pass is skipped): their optimum is optimal
+    with the budget too when it fits; (3) the (latency, work,
     memory) labels without bounds, up to ``first_labels`` labels. Without
     ``bounds``: (2), then the memory labels up to ``max_labels``.
 
@@ -646,6 +648,7 @@ def label_passes(
         if abort == ABORT_NONE and best < INF:
             return best, x, made, ABORT_NONE
     if not use_memory or latency_first:
+        lat_cap = min(max_labels, latency_labels) if use_memory and bounds else max_labels
         best, x, n, abort = label_dp(
             *args,
             INF,
@@ -657,20 +660,22 @@ def label_passes(
             none,
             none1,
             none4,
-            max_labels,
+            lat_cap,
             deadline,
         )
         made += n
-        if abort != ABORT_NONE:
+        skip = abort == ABORT_LABELS and lat_cap < max_labels
+        if abort != ABORT_NONE and not skip:
             return best, x, n, abort
-        if not use_memory or best == INF:
-            return best, x, made, abort
-        used = 0.0
-        for i in range(L):
-            if x[i] == 0:
-                used += memory[i]
-        if used <= budget:
-            return best, x, made, ABORT_NONE
+        if not skip:
+            if not use_memory or best == INF:
+                return best, x, made, abort
+            used = 0.0
+            for i in range(L):
+                if x[i] == 0:
+                    used += memory[i]
+            if used <= budget:
+                return best, x, made, ABORT_NONE
     cap = min(max_labels, first_labels) if bounds else max_labels
     best, x, n, abort = label_dp(
         *args,
@@ -729,58 +734,77 @@ def _priced(client, server, up, down, work, memory, start, end, a, lam, rest):
 
 
 @njit(cache=True)
-def _dual(client, server, up, down, work, memory, start, end, sla, budget, a, lam, rest):
+def _dual_line(client, server, up, down, work, memory, start, end, sla, budget, a, lam, rest):
+    """The dual at (α, λ) and the placement that attains it: (value, its latency −
+    SLA, its client memory − budget); the value is a lower bound on the optimum for
+    any α, λ ≥ 0, and the two differences are its slopes in α and λ."""
     c, lat, mem = _priced(client, server, up, down, work, memory, start, end, a, lam, rest)
-    return c - a * sla - lam * budget, lat, mem
+    return c - a * sla - lam * budget, lat - sla, mem - budget
 
 
 @njit(cache=True)
-def _best_alpha(client, server, up, down, work, memory, start, end, sla, budget, lam, iters, rest):
-    """Golden-section search for the latency multiplier α maximising the dual at ``lam``."""
+def _meet(x_lo, v_lo, s_lo, x_hi, v_hi, s_hi):
+    """Where the line through (x_lo, v_lo) of slope s_lo > 0 meets the one through
+    (x_hi, v_hi) of slope s_hi < 0."""
+    return (v_hi - v_lo + s_lo * x_lo - s_hi * x_hi) / (s_lo - s_hi)
+
+
+@njit(cache=True)
+def _best_alpha(client, server, up, down, work, memory, start, end, sla, budget, lam, steps, rest):
+    """The latency multiplier α ≥ 0 that maximises the dual at ``lam``, exactly:
+    the dual is concave and piecewise linear in α, so from a bracket of slopes
+    (> 0 at the left end, < 0 at the right) the two end lines' meeting point either
+    lies on the dual (the maximum) or gives a tighter end; finitely many steps
+    (at most ``steps``: a guard against rounding). Returns (α, dual, the dual's
+    slope in λ there: the memory − budget of the two end placements combined so
+    that their latency slopes cancel)."""
+    v0, s0, g0 = _dual_line(
+        client, server, up, down, work, memory, start, end, sla, budget, 0.0, lam, rest
+    )
+    if s0 <= 0:
+        return 0.0, v0, g0
     scale = 0.0
     for i in range(work.shape[0]):
         scale += abs(work[i])
-    scale = max(scale, 1e-300) / max(sla, 1e-300)
-    hi = scale
-    for _ in range(60):  # grow until the priced placement meets the SLA (dual decreasing)
-        _, lat, _ = _dual(
+    hi = max(scale, 1e-300) / max(sla, 1e-300)
+    for _ in range(60):  # grow until the priced placement meets the SLA (slope <= 0)
+        vh, sh, gh = _dual_line(
             client, server, up, down, work, memory, start, end, sla, budget, hi, lam, rest
         )
-        if lat <= sla:
+        if sh <= 0:
             break
         hi *= 4.0
-    lo = 0.0
-    g = 0.6180339887498949
-    x1 = hi - g * (hi - lo)
-    x2 = lo + g * (hi - lo)
-    f1 = _dual(client, server, up, down, work, memory, start, end, sla, budget, x1, lam, rest)[0]
-    f2 = _dual(client, server, up, down, work, memory, start, end, sla, budget, x2, lam, rest)[0]
-    for _ in range(iters):
-        if f1 < f2:
-            lo = x1
-            x1 = x2
-            f1 = f2
-            x2 = lo + g * (hi - lo)
-            f2 = _dual(
-                client, server, up, down, work, memory, start, end, sla, budget, x2, lam, rest
-            )[0]
+    if sh >= 0:
+        return hi, vh, gh
+    a_lo, v_lo, s_lo, g_lo = 0.0, v0, s0, g0
+    a_hi, v_hi, s_hi, g_hi = hi, vh, sh, gh
+    best_a, best_v, best_g = (a_lo, v_lo, g_lo) if v_lo >= v_hi else (a_hi, v_hi, g_hi)
+    for _ in range(steps):
+        ax = _meet(a_lo, v_lo, s_lo, a_hi, v_hi, s_hi)
+        if not (a_lo < ax < a_hi):
+            break
+        vx, sx, gx = _dual_line(
+            client, server, up, down, work, memory, start, end, sla, budget, ax, lam, rest
+        )
+        if vx > best_v:
+            best_a, best_v, best_g = ax, vx, gx
+        top = v_lo + s_lo * (ax - a_lo)
+        if sx == 0:
+            return ax, vx, gx
+        if vx >= top - 1e-15 * abs(top):
+            # both end lines touch the dual at ax: the maximum; combine their memory
+            th = -s_hi / (s_lo - s_hi)
+            return ax, vx, th * g_lo + (1.0 - th) * g_hi
+        if sx > 0:
+            a_lo, v_lo, s_lo, g_lo = ax, vx, sx, gx
         else:
-            hi = x2
-            x2 = x1
-            f2 = f1
-            x1 = hi - g * (hi - lo)
-            f1 = _dual(
-                client, server, up, down, work, memory, start, end, sla, budget, x1, lam, rest
-            )[0]
-    f0 = _dual(client, server, up, down, work, memory, start, end, sla, budget, 0.0, lam, rest)[0]
-    if f0 >= f1 and f0 >= f2:
-        return 0.0, f0
-    return (x1, f1) if f1 >= f2 else (x2, f2)
+            a_hi, v_hi, s_hi, g_hi = ax, vx, sx, gx
+    return best_a, best_v, best_g
 
 
 @njit(cache=True)
 def lagrange_tables(
-    client, server, up, down, work, memory, start, end, sla, budget, use_memory, iters
+    client, server, up, down, work, memory, start, end, sla, budget, use_memory, steps
 ):
     """Lagrangian lower bounds for :func:`label_dp` (real data, no ticks).
 
@@ -788,21 +812,26 @@ def lagrange_tables(
     shortest path over 2 locations per layer; for any α, λ and any label
     (latency ℓ, work w, memory m) at (layer, q), every completion that keeps
     both constraints has work ≥ rest_{α,λ}[layer, q] − α·(SLA − ℓ) − λ·(budget − m).
-    The multipliers maximise the dual at the root (golden-section search over λ,
-    and over α for each λ, ``iters`` steps each: any multipliers give a valid
-    bound; better ones prune more). Returns (mult float64[2, 2]: rows (α*, λ*)
-    and (α at λ = 0, 0); rest float64[2, L, 2]; the dual value at (α*, λ*), a
-    lower bound on the optimum).
+    The multipliers maximise the dual at the root exactly (it equals the linear
+    relaxation of the shortest path with the two side constraints): the dual is
+    concave and piecewise linear, so a search over λ whose every step maximises
+    over α (:func:`_best_alpha`), each moving to where the bracketing lines meet,
+    ends in finitely many steps (at most ``steps`` per multiplier, a guard
+    against rounding; any multipliers give a valid bound). Returns (mult
+    float64[2, 2]: rows (α*, λ*) and (α at λ = 0, 0); rest float64[2, L, 2]; the
+    dual value at (α*, λ*), a lower bound on the optimum up to rounding:
+    :func:`splitopt.solvers.dp.dual_margin`).
     """
     L = client.shape[0]
     rest = np.zeros((2, L, 2))
     tmp = np.zeros((L, 2))
     mult = np.zeros((2, 2))
-    a0, d0 = _best_alpha(
-        client, server, up, down, work, memory, start, end, sla, 0.0, 0.0, iters, tmp
+    bud = budget if use_memory else 0.0  # λ = 0 (no memory term) without a budget
+    a0, d0, g0 = _best_alpha(
+        client, server, up, down, work, memory, start, end, sla, bud, 0.0, steps, tmp
     )
     best_a, best_l, best_d = a0, 0.0, d0
-    if use_memory:
+    if use_memory and g0 > 0:
         mtot = 0.0
         for i in range(L):
             mtot += memory[i]
@@ -810,43 +839,34 @@ def lagrange_tables(
         for i in range(L):
             wtot += abs(work[i])
         hi = max(wtot, 1e-300) / max(budget, mtot * 1e-12, 1e-300)
-        for _ in range(60):
-            a, _ = _best_alpha(
-                client, server, up, down, work, memory, start, end, sla, budget, hi, iters, tmp
+        for _ in range(60):  # grow until the priced placement fits the budget (slope <= 0)
+            ah, vh, gh = _best_alpha(
+                client, server, up, down, work, memory, start, end, sla, budget, hi, steps, tmp
             )
-            _, _, mem = _priced(client, server, up, down, work, memory, start, end, a, hi, tmp)
-            if mem <= budget:
+            if gh <= 0:
                 break
             hi *= 4.0
-        lo = 0.0
-        g = 0.6180339887498949
-        x1 = hi - g * (hi - lo)
-        x2 = lo + g * (hi - lo)
-        a1, f1 = _best_alpha(
-            client, server, up, down, work, memory, start, end, sla, budget, x1, iters, tmp
-        )
-        a2, f2 = _best_alpha(
-            client, server, up, down, work, memory, start, end, sla, budget, x2, iters, tmp
-        )
-        for _ in range(iters):
-            if f1 < f2:
-                lo = x1
-                x1, a1, f1 = x2, a2, f2
-                x2 = lo + g * (hi - lo)
-                a2, f2 = _best_alpha(
-                    client, server, up, down, work, memory, start, end, sla, budget, x2, iters, tmp
+        if vh > best_d:
+            best_a, best_l, best_d = ah, hi, vh
+        if gh < 0:
+            l_lo, v_lo, s_lo = 0.0, d0, g0
+            l_hi, v_hi, s_hi = hi, vh, gh
+            for _ in range(steps):
+                lx = _meet(l_lo, v_lo, s_lo, l_hi, v_hi, s_hi)
+                if not (l_lo < lx < l_hi):
+                    break
+                ax, vx, sx = _best_alpha(
+                    client, server, up, down, work, memory, start, end, sla, budget, lx, steps, tmp
                 )
-            else:
-                hi = x2
-                x2, a2, f2 = x1, a1, f1
-                x1 = hi - g * (hi - lo)
-                a1, f1 = _best_alpha(
-                    client, server, up, down, work, memory, start, end, sla, budget, x1, iters, tmp
-                )
-        if f1 > best_d:
-            best_a, best_l, best_d = a1, x1, f1
-        if f2 > best_d:
-            best_a, best_l, best_d = a2, x2, f2
+                if vx > best_d:
+                    best_a, best_l, best_d = ax, lx, vx
+                top = v_lo + s_lo * (lx - l_lo)
+                if sx == 0 or vx >= top - 1e-15 * abs(top):
+                    break
+                if sx > 0:
+                    l_lo, v_lo, s_lo = lx, vx, sx
+                else:
+                    l_hi, v_hi, s_hi = lx, vx, sx
     mult[0, 0] = best_a
     mult[0, 1] = best_l
     mult[1, 0] = a0
@@ -989,6 +1009,200 @@ def flip_search(
     return x, rounds
 
 
+@njit(cache=True)
+def _window_moves(x, a, b, client, server, up, down, work, memory, start, end, dt, dm, dw):
+    """Every placement of layers a..b-1 with the rest of ``x`` (uint8, 1 = server)
+    fixed, by its bits (bit i: layer a + i on the server): fills ``dt``, ``dm``,
+    ``dw`` (2^(b - a) entries each) with the changes it makes to the latency (its
+    layers and the switches at boundaries a..b), the client memory and the server
+    work."""
+    L = x.shape[0]
+    K = b - a
+    prev = start if a == 0 else x[a - 1]
+    nxt = end if b == L else x[b]
+    t0 = 0.0
+    m0 = 0.0
+    w0 = 0.0
+    p = prev
+    for layer in range(a, b):
+        q = x[layer]
+        if q == 1:
+            t0 += server[layer]
+            w0 += work[layer]
+        else:
+            t0 += client[layer]
+            m0 += memory[layer]
+        t0 += _switch(p, q, layer, up, down)
+        p = q
+    t0 += _switch(p, nxt, b, up, down)
+    for code in range(1 << K):
+        t = 0.0
+        m = 0.0
+        w = 0.0
+        p = prev
+        for i in range(K):
+            q = (code >> i) & 1
+            layer = a + i
+            if q == 1:
+                t += server[layer]
+                w += work[layer]
+            else:
+                t += client[layer]
+                m += memory[layer]
+            t += _switch(p, q, layer, up, down)
+            p = q
+        t += _switch(p, nxt, b, up, down)
+        dt[code] = t - t0
+        dm[code] = m - m0
+        dw[code] = w - w0
+
+
+@njit(cache=True)
+def _totals(x, client, server, up, down, work, memory, start, end):
+    """(latency, client memory, server work) of placement ``x``."""
+    L = x.shape[0]
+    lat = 0.0
+    mem = 0.0
+    wrk = 0.0
+    for i in range(L):
+        if x[i] == 1:
+            lat += server[i]
+            wrk += work[i]
+        else:
+            lat += client[i]
+            mem += memory[i]
+    for b in range(L + 1):
+        lat += _boundary(x, b, start, end, up, down)
+    return lat, mem, wrk
+
+
+@njit(cache=True)
+def pair_sweeps(
+    client,
+    server,
+    up,
+    down,
+    work,
+    memory,
+    start,
+    end,
+    sla,
+    budget,
+    x0,
+    win_a,
+    width,
+    scan,
+    max_sweeps,
+    target,
+    deadline,
+):
+    """Local search whose move re-places two windows of ``width`` consecutive
+    layers at once (windows starting at ``win_a``, sorted; a pair is tried when
+    the first ends before the second starts, so no boundary is shared and their
+    latency changes add up), the rest of the placement fixed, from the feasible
+    placement ``x0`` (uint8, 1 = server; not changed).
+
+    Each move is a meet in the middle over the 2^width × 2^width pairs of window
+    placements: the second window's placements sorted by their client-memory
+    change; for each of the first's, the ``scan`` with the largest memory change
+    that still fits ``budget`` are tried with the latency (``sla``), and the pair
+    with the least server work is taken (first improvement over the pairs of
+    windows). Exact per move where a layer's work grows with its client memory in
+    the same proportion in every layer (a subset sum: the case it is for), a
+    heuristic otherwise. Window tables are kept until a move changes a layer they
+    depend on. Stops after a sweep without a gain, ``max_sweeps`` sweeps, once the
+    server work is at most ``target``, or past ``deadline``
+    (``time.perf_counter()`` seconds, ``inf``: none). Returns (placement, moves)."""
+    L = client.shape[0]
+    x = x0.copy()
+    nw = win_a.shape[0]
+    n = 1 << width
+    dt = np.empty((nw, n))
+    dm = np.empty((nw, n))
+    dw = np.empty((nw, n))
+    order = np.empty((nw, n), np.int64)
+    msort = np.empty((nw, n))
+    wmin = np.empty(nw)
+    valid = np.zeros(nw, np.bool_)
+    lat, mem, wrk = _totals(x, client, server, up, down, work, memory, start, end)
+    total = 0.0
+    for i in range(L):
+        total += abs(work[i])
+    tol = 1e-13 * total  # a move must gain more than rounding
+    timed = deadline < INF
+    moves = 0
+    for _ in range(max_sweeps):
+        improved = False
+        for i in range(nw):
+            a1 = win_a[i]
+            b1 = a1 + width
+            if timed and _now() > deadline:
+                return x, moves
+            for j in range(i + 1, nw):
+                a2 = win_a[j]
+                b2 = a2 + width
+                if b1 >= a2:
+                    continue
+                for k in (i, j):
+                    if not valid[k]:
+                        ak = win_a[k]
+                        _window_moves(
+                            x,
+                            ak,
+                            ak + width,
+                            client,
+                            server,
+                            up,
+                            down,
+                            work,
+                            memory,
+                            start,
+                            end,
+                            dt[k],
+                            dm[k],
+                            dw[k],
+                        )
+                        order[k] = np.argsort(dm[k])
+                        for c in range(n):
+                            msort[k, c] = dm[k, order[k, c]]
+                        wmin[k] = dw[k].min()
+                        valid[k] = True
+                r_t = sla - lat
+                r_m = budget - mem
+                best = -tol
+                c1b = -1
+                c2b = -1
+                for c1 in range(n):
+                    if dw[i, c1] + wmin[j] >= best:
+                        continue
+                    top = np.searchsorted(msort[j], r_m - dm[i, c1], side="right") - 1
+                    for jj in range(top, max(-1, top - scan), -1):
+                        c2 = order[j, jj]
+                        v = dw[i, c1] + dw[j, c2]
+                        if v < best and dt[i, c1] + dt[j, c2] <= r_t:
+                            best = v
+                            c1b = c1
+                            c2b = c2
+                if c1b < 0:
+                    continue
+                for t in range(width):
+                    x[a1 + t] = (c1b >> t) & 1
+                    x[a2 + t] = (c2b >> t) & 1
+                lat, mem, wrk = _totals(x, client, server, up, down, work, memory, start, end)
+                moves += 1
+                improved = True
+                for k in range(nw):  # tables that read a changed layer
+                    lo = win_a[k] - 1
+                    hi = win_a[k] + width
+                    if (lo < b1 and hi >= a1) or (lo < b2 and hi >= a2):
+                        valid[k] = False
+                if wrk <= target:
+                    return x, moves
+        if not improved:
+            break
+    return x, moves
+
+
 def warm_up(grid: bool = True, labels: bool = True) -> None:
     """Compile (or load from the cache) the kernel signatures the solvers use:
     the grid DPs and the label DP's bound kernels (``grid``), the label DP and its
@@ -1047,6 +1261,6 @@ def warm_up(grid: bool = True, labels: bool = True) -> None:
     count_priced_root(f, f, f1, f1, w, 0, 0, 3.0, 1, 1.0)
     for use_mem, budget in ((True, 2.0), (False, np.inf)):
         label_passes(
-            f, f, f1, f1, w, f, 0, 0, 3.0, budget, use_mem, np.inf, True, True, 9, 9, 9, np.inf
+            f, f, f1, f1, w, f, 0, 0, 3.0, budget, use_mem, np.inf, True, True, 9, 9, 9, 9, np.inf
         )
     lagrange_tables(f, f, f1, f1, w, f, 0, 0, 3.0, 2.0, True, 4)

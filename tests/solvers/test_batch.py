@@ -189,7 +189,7 @@ def test_passes_batch_equals_label_passes_per_chain():
     chains = random_chains(43, 24, integer=False, max_layers=7)
     b = ChainBatch.from_chains(chains)
     idx = np.arange(0, len(b), 2)
-    best, x, code = passes_batch(b, idx, RTOL, 5, 30, 4, 10**6)
+    best, x, code = passes_batch(b, idx, RTOL, 5, 30, 4, 20, 10**6)
     for j, i in enumerate(idx):
         c = chains[i]
         mb = c.memory_budget_bytes
@@ -202,6 +202,7 @@ def test_passes_batch_equals_label_passes_per_chain():
             mb is not None and c.num_layers <= 5,
             30,
             4,
+            20,
             10**6,
             np.inf,
         )

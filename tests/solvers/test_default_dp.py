@@ -106,6 +106,115 @@ def test_lagrangian_dual_is_a_lower_bound() -> None:
         assert _agree(best, ref)
 
 
+def _linear_relaxation(c, budget: float) -> float:
+    """The LP of the shortest path over (layer, location) arcs with the SLA and the
+    memory budget as side constraints (scipy's HiGHS): what the exact Lagrangian
+    dual must equal."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    from splitopt.solvers.chain_arrays import kernel_args
+
+    client, server, up, down, work, mem, start, end, sla = kernel_args(c)
+    L = c.num_layers
+
+    def sw(p: int, q: int, b: int) -> float:
+        return float(up[b]) if (p, q) == (0, 1) else float(down[b]) if (p, q) == (1, 0) else 0.0
+
+    nv = 4 * L + 2  # arcs (layer n, location before, location of n); two end arcs
+    cost, lat, mm = np.zeros(nv), np.zeros(nv), np.zeros(nv)
+    for n in range(L):
+        for q in range(2):
+            for r in range(2):
+                k = 4 * n + 2 * q + r
+                cost[k] = work[n] if r else 0.0
+                lat[k] = (server[n] if r else client[n]) + sw(q, r, n)
+                mm[k] = 0.0 if r else mem[n]
+    for q in range(2):
+        lat[4 * L + q] = sw(q, end, L)
+    rows, cols, vals, rhs = [], [], [], []
+    for q in range(2):  # one unit of flow leaves the start location
+        for r in range(2):
+            rows.append(q), cols.append(2 * q + r), vals.append(1.0)
+        rhs.append(1.0 if q == start else 0.0)
+    row = 2
+    for n in range(L):
+        for r in range(2):
+            for q in range(2):
+                rows.append(row), cols.append(4 * n + 2 * q + r), vals.append(1.0)
+            outs = [4 * (n + 1) + 2 * r + t for t in range(2)] if n + 1 < L else [4 * L + r]
+            for k in outs:
+                rows.append(row), cols.append(k), vals.append(-1.0)
+            rhs.append(0.0)
+            row += 1
+    eq = coo_matrix((vals, (rows, cols)), shape=(row, nv)).tocsr()
+    res = linprog(
+        cost, A_ub=np.vstack([lat, mm]), b_ub=[sla, budget], A_eq=eq, b_eq=rhs, method="highs"
+    )
+    return float(res.fun) if res.status == 0 else math.inf
+
+
+def test_the_exact_dual_equals_the_linear_relaxation() -> None:
+    """kernels.lagrange_tables maximises the two-multiplier dual exactly: its value
+    is the LP's (to the LP solver's tolerance), on data over many magnitudes."""
+    from benchmarks.chains import block_chain
+
+    chains = [
+        c.replace(memory_budget_bytes=f * float(c.client_memory_bytes.sum()))
+        for f in (0.2, 0.5)
+        for c in random_chains(12, 16, integer=False, max_layers=16)
+    ]
+    chains += [
+        block_chain(L, memory=True, seed=s, jitter=j)
+        for L in (12, 40)
+        for s in (0, 1)
+        for j in (0, 0.1)
+    ]
+    compared = 0
+    for c in chains:
+        budget = c.memory_budget_bytes * (1 + RTOL)
+        _, _, dual = _lagrange(c, budget)
+        lp = _linear_relaxation(c, budget)
+        if not math.isfinite(lp):
+            continue
+        compared += 1
+        assert abs(dual - lp) <= 1e-7 * max(abs(lp), 1.0), (dual, lp)
+    assert compared >= 30
+
+
+@pytest.mark.nojit
+def test_a_placement_that_meets_the_bound_is_optimal_as_brute_force_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """solve_labels' gap search (_close_gap, forced at once by one-label caps): what it
+    certifies, and what the labels find after it, agree with brute force."""
+    from benchmarks.chains import block_chain
+    from splitopt.solvers import dp, local_search
+
+    for name in ("QUICK_LABELS", "UNBOUNDED_FIRST_LABELS", "TARGET_LABELS", "LATENCY_FIRST_LABELS"):
+        monkeypatch.setattr(dp, name, 1)
+    monkeypatch.setattr(local_search, "PAIR_WIDTHS", (3, 4))
+    calls: list[bool] = []
+    close = dp._close_gap
+
+    def spy(c, inc, lb, deadline):  # type: ignore[no-untyped-def]
+        w, x = close(c, inc, lb, deadline)
+        calls.append(dp.meets(w, lb))
+        return w, x
+
+    monkeypatch.setattr(dp, "_close_gap", spy)
+    chains = [block_chain(14, memory=True, seed=s, jitter=j) for s in range(3) for j in (0.01, 0.1)]
+    chains += [
+        c.replace(memory_budget_bytes=0.4 * float(c.client_memory_bytes.sum()))
+        for c in random_chains(13, 20, integer=False, max_layers=14)
+    ]
+    for c in chains:
+        ref = brute_force(c)[0]
+        best, _, _ = solve_labels(c)
+        assert _agree(best, ref), (best, ref)
+    assert len(calls) >= 10
+
+
 @pytest.mark.nojit
 def test_labels_without_bounds_accept_an_upper_bound_under_a_budget() -> None:
     # the unbounded first pass with a finite ub (the ILPs' certification) read the

@@ -115,10 +115,15 @@ def test_the_bound_of_a_stopped_label_dp_is_a_lower_bound(
     assert bounded >= 2
 
 
-def test_dp_on_many_near_identical_blocks_answers_with_a_bound_and_beats_its_starts() -> None:
+def test_dp_on_many_near_identical_blocks_answers_with_a_bound_and_beats_its_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from benchmarks.chains import block_chain
-    from splitopt.solvers import get_solver
+    from splitopt.solvers import dp, get_solver
     from splitopt.solvers.dp import _incumbent
+
+    # no gap search (it certifies this chain): the labels run out of time
+    monkeypatch.setattr(dp, "QUICK_LABELS", 2**62)
 
     c = block_chain(48, memory=True, seed=0, jitter=0.1)
     ans = get_solver("dp").solve_chain(c, 0.5)
@@ -132,10 +137,14 @@ def test_dp_on_many_near_identical_blocks_answers_with_a_bound_and_beats_its_sta
     assert w <= min(score(c, g).server_work, inc_w)
 
 
-def test_a_time_limit_is_shared_among_the_chains_dp_cannot_certify() -> None:
+def test_a_time_limit_is_shared_among_the_chains_dp_cannot_certify(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from benchmarks.chains import block_chain
-    from splitopt.solvers import get_solver
+    from splitopt.solvers import dp, get_solver
     from tests.conftest import as_problem
+
+    monkeypatch.setattr(dp, "QUICK_LABELS", 2**62)  # no gap search: it certifies these
 
     chains = [block_chain(48, memory=True, seed=s, jitter=0.1) for s in (0, 1)]
     r = get_solver("dp", time_limit=1.0).solve(as_problem(chains))
@@ -144,3 +153,110 @@ def test_a_time_limit_is_shared_among_the_chains_dp_cannot_certify() -> None:
     assert r.bounds is not None and all(b is not None for b in r.bounds)
     for c, p in zip(chains, r.placements, strict=True):
         assert p is not None and score(c, p).feasible
+
+
+def _window_pair_brute(c, x: np.ndarray, a1: int, a2: int, width: int) -> float:
+    """Least server work over every joint placement of the windows a1.. and a2..
+    (``width`` layers each), the rest of ``x`` fixed, by the evaluator."""
+    best = math.inf
+    for c1 in range(1 << width):
+        for c2 in range(1 << width):
+            y = x.copy()
+            y[a1 : a1 + width] = (c1 >> np.arange(width)) & 1 == 1
+            y[a2 : a2 + width] = (c2 >> np.arange(width)) & 1 == 1
+            s = score(c, y)
+            if s.feasible:
+                best = min(best, s.server_work)
+    return best
+
+
+@pytest.mark.nojit
+def test_a_pair_move_is_the_best_joint_placement_of_its_two_windows() -> None:
+    """With every placement of the second window scanned, one move of
+    kernels.pair_sweeps is exact for any data: brute force over both windows."""
+    from benchmarks.chains import block_chain
+    from splitopt.solvers.chain_arrays import kernel_args
+    from splitopt.solvers.kernels import pair_sweeps
+
+    chains = [block_chain(12, memory=True, seed=s, jitter=0.1) for s in range(3)]
+    chains += [c for c in _budgeted(9, 40, 12) if c.num_layers == 12]
+    width, win_a = 4, np.array([1, 7])
+    moved = 0
+    for c in chains:
+        for x in _starts(c):
+            w0 = score(c, x).server_work
+            mb = c.memory_budget_bytes
+            y, moves = pair_sweeps(
+                *kernel_args(c), mb * (1 + RTOL), x.astype(np.uint8), win_a, width,
+                1 << width, 1, -math.inf, math.inf,
+            )  # fmt: skip
+            ref = _window_pair_brute(c, x, 1, 7, width)
+            s = score(c, y == 1)
+            assert s.feasible
+            if ref < w0 * (1 - 1e-12):
+                moved += 1
+                assert moves == 1 and math.isclose(s.server_work, ref, rel_tol=1e-12)
+            else:
+                assert moves == 0 and np.array_equal(y == 1, x)
+    assert moved >= 3
+
+
+@pytest.mark.nojit
+def test_pair_search_keeps_feasibility_and_never_beats_brute_force(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from benchmarks.chains import block_chain
+    from splitopt.solvers import local_search
+
+    monkeypatch.setattr(local_search, "PAIR_WIDTHS", (3, 4))
+    chains = [block_chain(14, memory=True, seed=s, jitter=j) for s in range(2) for j in (0.01, 0.1)]
+    chains += _budgeted(10, 24, 14)
+    for c in chains:
+        opt = brute_force(c)[0]
+        for x in _starts(c):
+            w0 = score(c, x).server_work
+            w, y = local_search.pair_search(c, x)
+            s = score(c, y)
+            assert s.feasible and s.server_work == w
+            assert opt * (1 - 1e-9) - 1e-9 <= w <= w0
+
+
+def test_pair_search_fills_a_budget_of_near_identical_blocks_to_the_lower_bound() -> None:
+    """The case it is for: 80 blocks, 10 % jitter; from greedy's placement it meets
+    the exact Lagrangian bound (a certificate of optimality) within its windows."""
+    from benchmarks.chains import block_chain
+    from splitopt.solvers.dp import _lagrange, dual_margin, meets
+    from splitopt.solvers.local_search import pair_search
+
+    met = 0
+    for s in range(3):
+        c = block_chain(80, memory=True, seed=s, jitter=0.1)
+        budget = c.memory_budget_bytes * (1 + RTOL)
+        mult, _, dual = _lagrange(c, budget)
+        lb = dual - dual_margin(c, budget, mult[0], dual)
+        g = Greedy().solve_chain(c).placement
+        w0 = score(c, g).server_work
+        w, y = pair_search(c, g, None, lb + RTOL * lb)
+        assert score(c, y).feasible and w <= w0
+        met += meets(w, lb)
+    assert met >= 2
+
+
+def test_dp_certifies_near_identical_blocks_where_the_labels_alone_cannot() -> None:
+    """80 blocks with 10 % jitter under a binding budget (a subset sum the labels and
+    HiGHS cannot close in seconds): dp's gap search meets the exact bound. Its
+    answer is no worse than what HiGHS finds in a second."""
+    from benchmarks.chains import block_chain
+    from splitopt.solvers import available, get_solver
+
+    c = block_chain(80, memory=True, seed=2, jitter=0.1)
+    ans = get_solver("dp").solve_chain(c, 5.0)
+    assert ans.status == "optimal" and ans.placement is not None
+    s = score(c, ans.placement)
+    assert s.feasible
+    if available("ilp-highs"):
+        h = get_solver("ilp-highs").solve_chain(c, 1.0)
+        if h.placement is not None and score(c, h.placement).feasible:
+            assert s.server_work <= score(c, h.placement).server_work * (1 + RTOL)
+        if h.bound is not None:
+            assert s.server_work >= h.bound * (1 - 1e-6)
