@@ -28,7 +28,11 @@ Measured in one run (same machine, same requests; our synthetic LLM-like data,
 - ``--before SRC``: the same command with ``PYTHONPATH=SRC`` (a source tree of the
   code to compare with, e.g. ``git archive main | tar -x -C SRC``), same file.
 
-The ratio whole/kernel is the figure the target (<= 5x) is about.
+- ``floor``: a fresh ``python -c`` that reads the file and parses it with orjson,
+  nothing else: what any command that takes this JSON file must at least pay.
+
+The ratio whole/kernel is the figure the target (<= 5x) is about; the floor's
+ratio shows how much of it the file format alone takes.
 """
 
 from __future__ import annotations
@@ -137,6 +141,19 @@ def whole_s(path: str, out: str, src: Path) -> Timer:
     return t
 
 
+def floor_s(path: str, repeat: int = 2) -> Timer:
+    """The floor of any JSON-in command on the file: a fresh Python process that only
+    reads it and parses it with orjson (no checks, no arrays, no solve, no output);
+    the faster (wall) of ``repeat`` runs."""
+    code = f"import orjson; orjson.loads(open({path!r}, 'rb').read())"
+    runs = []
+    for _ in range(repeat):
+        with Timer(children=True) as t:
+            subprocess.run([sys.executable, "-c", code], check=True)
+        runs.append(t)
+    return min(runs, key=lambda t: t.wall)
+
+
 #: The steps of ``splitopt solve FILE --solver dp --json OUT`` (splitopt.cli.solve),
 #: timed one by one in a fresh process; prints {step: wall seconds} as JSON.
 _STAGES = r"""
@@ -218,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(path).write_bytes(data)
         k_batch, k_full, per_chain = kernel_s(b)
         r = read_s(path)
+        floor = floor_s(path)
         small = str(Path(tmp) / "small.json")  # untimed runs: numba's caches of each tree
         Path(small).write_bytes(problem_bytes(take(b, np.arange(min(a.n, 500))), "small"))
         trees = [ROOT] + ([] if a.before is None else [Path(a.before)])
@@ -242,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
             " | ",
         ),
         ("read_problem (orjson, ragged reader)", r, " | "),
+        (
+            "floor: a fresh `python -c` that only parses the file with orjson (faster of 2)",
+            floor,
+            ratio(floor),
+        ),
         (
             "whole `splitopt solve FILE --solver dp --json OUT` (this commit, faster of 2)",
             w,

@@ -853,7 +853,7 @@ def _close_gap(
     (:func:`meets`) by :func:`splitopt.solvers.local_search.pair_search` from
     ``greedy``'s placement (its client layers in runs, which leaves the latency
     for the moves; the incumbent ``inc`` (0/1) where greedy finds none), windows
-    of 8 layers first, wider (up to 16) while the best is within
+    of 8 layers first, wider (up to 18) while the best is within
     :data:`GAP_WIDEN` of ``lb``; at most :data:`GAP_SEARCH_S` seconds. Returns
     (server work, placement (bool)), the evaluator's, the better of that and
     ``inc``; our heuristic (a placement that meets the bound is a proof; one that
