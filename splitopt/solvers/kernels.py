@@ -802,8 +802,9 @@ def label_passes(
 ):
     """The cheap passes of the label DP in one call (arguments as :func:`label_dp`).
 
-    Without memory: the (latency, work) labels. With memory (``budget``, with the
-    evaluator's tolerance) and ``bounds``: (1) the labels pruned by the cardinality
+    Without memory, or where all layers' client memory fits the budget: the
+    (latency, work) labels. With memory (``budget``, with the evaluator's
+    tolerance) and ``bounds``: (1) the labels pruned by the cardinality
     bound against the root's own cardinality bound (at most ``card_labels``
     labels): any placement they find is optimal (a pruned label cannot beat the
     root's bound, which every placement respects), and chains of identical blocks
@@ -832,6 +833,12 @@ def label_passes(
     none4 = np.zeros((0, 1, 2, 1))
     args = (client, server, up, down, work, memory, start, end, sla)
     made = 0
+    if use_memory:
+        total = 0.0
+        for i in range(L):
+            total += memory[i]
+        if total * (1.0 + 1e-12) <= budget:
+            use_memory = False  # every placement fits: the budget changes nothing
     if use_memory and bounds:
         card_mem, card_work = cardinality_tables(work, memory)
         root = _cardinality_bound(0, L, budget * (1.0 + 1e-12), card_mem, card_work)
@@ -965,14 +972,19 @@ def _meet(x_lo, v_lo, s_lo, x_hi, v_hi, s_hi):
 
 
 @njit(cache=True)
-def _best_alpha(client, server, up, down, work, memory, start, end, sla, budget, lam, steps, rest):
+def _best_alpha(
+    client, server, up, down, work, memory, start, end, sla, budget, lam, steps, rest, sign_only
+):
     """The latency multiplier α ≥ 0 that maximises the dual at ``lam``, exactly:
     the dual is concave and piecewise linear in α, so from a bracket of slopes
     (> 0 at the left end, < 0 at the right) the two end lines' meeting point either
     lies on the dual (the maximum) or gives a tighter end; finitely many steps
     (at most ``steps``: a guard against rounding). Returns (α, dual, the dual's
     slope in λ there: the memory − budget of the two end placements combined so
-    that their latency slopes cancel)."""
+    that their latency slopes cancel). With ``sign_only``, only the sign of that
+    slope is wanted: the search ends as soon as the bracket's two end placements
+    agree on it (a forecast, :func:`_budget_binds`; α and the dual are then
+    the left end's)."""
     v0, s0, g0 = _dual_line(
         client, server, up, down, work, memory, start, end, sla, budget, 0.0, lam, rest
     )
@@ -995,6 +1007,8 @@ def _best_alpha(client, server, up, down, work, memory, start, end, sla, budget,
     a_hi, v_hi, s_hi, g_hi = hi, vh, sh, gh
     best_a, best_v, best_g = (a_lo, v_lo, g_lo) if v_lo >= v_hi else (a_hi, v_hi, g_hi)
     for _ in range(steps):
+        if sign_only and (g_lo > 0) == (g_hi > 0):
+            return a_lo, v_lo, g_lo
         ax = _meet(a_lo, v_lo, s_lo, a_hi, v_hi, s_hi)
         if not (a_lo < ax < a_hi):
             break
@@ -1024,9 +1038,10 @@ def _budget_binds(client, server, up, down, work, memory, start, end, sla, budge
     False where no placement meets the SLA. A forecast for :func:`label_passes`
     (either answer is exact; our measurement, on 20 random chains with a budget
     per L of 12-160, the block chains of ``benchmarks/dp_speed.py`` and the
-    shipped instances' chains with a budget: where it is False the latency-work
-    optimum fitted the budget in 230 of 231 chains, where it is True it broke it
-    in 106 of 113). O(L) per step of the search."""
+    shipped instances' chains whose budget is tighter than all their layers'
+    memory: where it is False the latency-work optimum fitted the budget in all
+    99 chains, where it is True it broke it in 107 of 115). O(L) per step of the
+    search, 3-4 steps on average."""
     L = client.shape[0]
     rest = np.zeros((L, 2))
     # least latency after each (layer, location): is the SLA reachable at all?
@@ -1045,7 +1060,7 @@ def _budget_binds(client, server, up, down, work, memory, start, end, sla, budge
     if fastest > sla:
         return False
     _, _, g = _best_alpha(
-        client, server, up, down, work, memory, start, end, sla, budget, 0.0, 100, rest
+        client, server, up, down, work, memory, start, end, sla, budget, 0.0, 100, rest, True
     )
     return g > 0
 
@@ -1076,7 +1091,7 @@ def lagrange_tables(
     mult = np.zeros((2, 2))
     bud = budget if use_memory else 0.0  # λ = 0 (no memory term) without a budget
     a0, d0, g0 = _best_alpha(
-        client, server, up, down, work, memory, start, end, sla, bud, 0.0, steps, tmp
+        client, server, up, down, work, memory, start, end, sla, bud, 0.0, steps, tmp, False
     )
     best_a, best_l, best_d = a0, 0.0, d0
     if use_memory and g0 > 0:
@@ -1089,7 +1104,20 @@ def lagrange_tables(
         hi = max(wtot, 1e-300) / max(budget, mtot * 1e-12, 1e-300)
         for _ in range(60):  # grow until the priced placement fits the budget (slope <= 0)
             ah, vh, gh = _best_alpha(
-                client, server, up, down, work, memory, start, end, sla, budget, hi, steps, tmp
+                client,
+                server,
+                up,
+                down,
+                work,
+                memory,
+                start,
+                end,
+                sla,
+                budget,
+                hi,
+                steps,
+                tmp,
+                False,
             )
             if gh <= 0:
                 break
@@ -1104,7 +1132,20 @@ def lagrange_tables(
                 if not (l_lo < lx < l_hi):
                     break
                 ax, vx, sx = _best_alpha(
-                    client, server, up, down, work, memory, start, end, sla, budget, lx, steps, tmp
+                    client,
+                    server,
+                    up,
+                    down,
+                    work,
+                    memory,
+                    start,
+                    end,
+                    sla,
+                    budget,
+                    lx,
+                    steps,
+                    tmp,
+                    False,
                 )
                 if vx > best_d:
                     best_a, best_l, best_d = ax, lx, vx
