@@ -802,9 +802,8 @@ def label_passes(
 ):
     """The cheap passes of the label DP in one call (arguments as :func:`label_dp`).
 
-    Without memory, or where all layers' client memory fits the budget: the
-    (latency, work) labels. With memory (``budget``, with the evaluator's
-    tolerance) and ``bounds``: (1) the labels pruned by the cardinality
+    Without memory: the (latency, work) labels. With memory (``budget``, with
+    the evaluator's tolerance) and ``bounds``: (1) the labels pruned by the cardinality
     bound against the root's own cardinality bound (at most ``card_labels``
     labels): any placement they find is optimal (a pruned label cannot beat the
     root's bound, which every placement respects), and chains of identical blocks
@@ -817,7 +816,9 @@ def label_passes(
     always breaks it, and near-identical blocks make thousands to millions of
     such labels); (3) the (latency, work,
     memory) labels without bounds, up to ``first_labels`` labels. Without
-    ``bounds``: (2), then the memory labels up to ``max_labels``.
+    ``bounds``: (2), then the memory labels up to ``max_labels``. Where all
+    layers' client memory fits the budget, (2) runs alone (after (1), which ends
+    at once or finds a placement without server work) and decides.
 
     Returns (best, placement, labels made (by the stopping pass when stopped),
     code): code :data:`ABORT_NONE` (best is the optimum, ``inf``: infeasible),
@@ -833,12 +834,6 @@ def label_passes(
     none4 = np.zeros((0, 1, 2, 1))
     args = (client, server, up, down, work, memory, start, end, sla)
     made = 0
-    if use_memory:
-        total = 0.0
-        for i in range(L):
-            total += memory[i]
-        if total * (1.0 + 1e-12) <= budget:
-            use_memory = False  # every placement fits: the budget changes nothing
     if use_memory and bounds:
         card_mem, card_work = cardinality_tables(work, memory)
         root = _cardinality_bound(0, L, budget * (1.0 + 1e-12), card_mem, card_work)
@@ -867,6 +862,12 @@ def label_passes(
             w, xf = _flipped(*args, budget)
             if w <= root + 1e-9 * abs(root):
                 return w, xf, made, ABORT_NONE
+    if use_memory:
+        total = 0.0
+        for i in range(L):
+            total += memory[i]
+        if total * (1.0 + 1e-12) <= budget:
+            use_memory = False  # every placement fits: the budget changes nothing
     if latency_first and use_memory and bounds and _budget_binds(*args, budget):
         latency_first = False  # its optimum would (almost surely) break the budget
     if not use_memory or latency_first:
