@@ -49,12 +49,12 @@ from splitopt.solvers.kernels import (
     NEED_BOUNDS,
     _cardinality_count,
     cardinality_tables,
-    count_priced_rest,
-    count_priced_root,
+    count_bound,
     flip_search,
     grid_dp,
     grid_dp_memory,
     label_dp,
+    label_ladder,
     label_passes,
     lagrange_tables,
     warm_up,
@@ -632,24 +632,46 @@ def _quick_incumbent(
     chain: Chain, arrays: tuple[Any, ...], budget: float
 ) -> tuple[float, np.ndarray | None]:
     """A feasible placement for :func:`solve_labels`' targets: all layers on the
-    server where that meets the SLA, else ``greedy``'s, improved by one- and
-    two-layer flips (:func:`kernels.flip_search`; microseconds), scored by the
-    evaluator; :func:`_incumbent`'s (a coarse grid DP) where neither is feasible.
-    (Our choice, measured by ``benchmarks/dp_speed.py``: closer than the coarse
-    grid on block chains and at a tenth of its cost.)"""
+    server where that meets the SLA, else ``greedy``'s, improved by one-layer
+    flips, then two-layer flips (:func:`kernels.flip_search`; microseconds),
+    scored by the evaluator; :func:`_incumbent`'s (a coarse grid DP) where neither
+    is feasible. (Our choice, measured by ``benchmarks/dp_speed.py``: closer than
+    the coarse grid on block chains and at a tenth of its cost; one-layer flips
+    first reach the same placements on its block chains at a fifth of the cost
+    of two-layer flips from the start at 48-160 layers.)"""
+    n = chain.num_layers
+    _, sv, up, down, _, _, start, end, sla = arrays
+    # all on the server meets the SLA (by the kernels' arithmetic; the evaluator
+    # has the last word below)
+    lat = float(sv.sum()) + (float(up[0]) if start == 0 else 0.0)
+    lat += float(down[n]) if end == 0 else 0.0
+    if lat <= sla:
+        x, ok = _flip_incumbent(chain, arrays, budget, np.ones(n, np.uint8))
+        if ok is not None:
+            return ok, x
     from splitopt.solvers.baselines import Greedy
 
-    x0: np.ndarray | None = np.ones(chain.num_layers, np.uint8)
-    if not score(chain, np.ones(chain.num_layers, bool)).feasible:
+    x0: np.ndarray | None = np.ones(n, np.uint8)
+    if not score(chain, np.ones(n, bool)).feasible:
         x0 = Greedy().solve_chain(chain).placement
     if x0 is not None:
-        n = chain.num_layers
-        flips = 2 if n <= QUICK_TWO_FLIPS_MAX_LAYERS else 1
-        x, _ = flip_search(*arrays, budget, np.asarray(x0, np.uint8), flips, 2 * n, math.inf)
-        s = score(chain, x.astype(bool))
-        if s.feasible:
-            return s.server_work, x
+        x, ok = _flip_incumbent(chain, arrays, budget, np.asarray(x0, np.uint8))
+        if ok is not None:
+            return ok, x
     return _incumbent(chain)
+
+
+def _flip_incumbent(
+    chain: Chain, arrays: tuple[Any, ...], budget: float, x0: np.ndarray
+) -> tuple[np.ndarray, float | None]:
+    """:func:`_quick_incumbent`'s flips from ``x0`` (uint8): (placement, its server
+    work by the evaluator, ``None`` where the evaluator finds it infeasible)."""
+    n = chain.num_layers
+    x, _ = flip_search(*arrays, budget, x0, 1, 2 * n, math.inf)
+    if n <= QUICK_TWO_FLIPS_MAX_LAYERS:
+        x, _ = flip_search(*arrays, budget, x, 2, 2 * n, math.inf)
+    s = score(chain, x.astype(bool))
+    return x, (s.server_work if s.feasible else None)
 
 
 #: With a memory budget, :func:`solve_labels` runs the labels without bounds up to
@@ -669,8 +691,13 @@ UNBOUNDED_FIRST_LABELS = 500
 LATENCY_FIRST_LABELS = 150_000
 
 #: Label cap of :func:`solve_labels`' first pass with a memory budget (placements
-#: that reach the root's cardinality bound); past it the other passes run.
-TARGET_LABELS = 50_000
+#: that reach the root's cardinality bound); past it, one-layer flips may still
+#: reach that bound (:func:`kernels.label_passes`), else the other passes run. Our
+#: choice, measured on the chains of ``benchmarks/dp_speed.py`` and the shipped
+#: instances: the pass succeeds with at most 76 labels on all but one (348) of
+#: the chains that are not identical blocks; chains of 48-160 identical blocks
+#: need 1,000-12,000 (0.05-1.3 ms), where the flips reach the bound in 0.01-0.03 ms.
+TARGET_LABELS = 400
 
 #: Most steps per multiplier of the exact dual search of
 #: :func:`kernels.lagrange_tables` (a guard against rounding: it ends in finitely
@@ -778,7 +805,7 @@ def solve_labels(
         # the incumbent meets the Lagrangian lower bound: optimal, no labels needed
         # (a valid bound for any multipliers)
         return ub0, inc, 0
-    cnt_alpha, cnt_rest, cnt_root = _count_bound(chain, budget, card[0], lag_mult)
+    cnt_alpha, cnt_rest, cnt_root = _count_bound(chain, budget, card[0])
     bound_args = (lag_mult, lag_rest, *card, cnt_alpha, cnt_rest)
     # seek placements within growing gaps over the best root lower bound first, up to
     # the incumbent (iterative deepening): a run that finds a placement has found the
@@ -788,15 +815,19 @@ def solve_labels(
     if cnt_alpha.size and math.isfinite(cnt_root):
         cnt_lb = cnt_root - dual_margin(chain, budget, np.array([cnt_alpha[0], 0.0]), cnt_root)
     lb = max(dual_lb, cnt_lb)
+    if inc is not None and meets(ub0, lb):
+        # the count-limited bound proves the incumbent (identical blocks: it is the
+        # cardinality bound, which their optimum reaches)
+        return ub0, inc, 0
 
     def deepen(targets: list[float], cap: int) -> tuple[float, np.ndarray, int]:
         # a run that finds nothing proves the optimum exceeds its target
         nonlocal lb
-        for target in targets:
-            best, x, n = _run_labels(arrays, budget, True, target, cap, dl, bound_args)
-            if np.isfinite(best):
-                return best, x, n
-            lb = max(lb, target)
+        best, x, n, abort, failed = _run_labels(arrays, budget, targets, cap, dl, bound_args)
+        if failed:
+            lb = max(lb, targets[failed - 1])
+        if abort:
+            raise DPStopped("labels" if abort == ABORT_LABELS else "time", int(n))
         return best, x, n
 
     first_cap = cap
@@ -892,64 +923,60 @@ COUNT_BOUND_MAX_LAYERS = 400
 
 
 def _count_bound(
-    chain: Chain, budget: float, mem_low: np.ndarray, lag_mult: np.ndarray
+    chain: Chain, budget: float, mem_low: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """``(cnt_alpha, cnt_rest, root)`` for :func:`label_dp`: the latency multiplier
-    α that maximises the root's count-limited priced bound (golden-section search
-    around the Lagrangian's α; any α ≥ 0 is valid), its table and the root's bound
-    (a lower bound on the optimum); empty and ``-inf`` past
-    :data:`COUNT_BOUND_MAX_LAYERS` layers."""
+    α that maximises the root's count-limited priced bound (exactly:
+    :func:`kernels.count_bound`), its table and the root's bound (a lower bound
+    on the optimum); empty and ``-inf`` past :data:`COUNT_BOUND_MAX_LAYERS`
+    layers. (Our choice, measured by ``benchmarks/dp_speed.py``: the exact search
+    takes 3-10 evaluations of the root where the golden-section search it
+    replaces took 18, for a bound at least as high.)"""
     L = chain.num_layers
     if L > COUNT_BOUND_MAX_LAYERS:
         return _NO_BOUNDS[-2], _NO_BOUNDS[-1], -math.inf
     c, sv, up, down, w, _, start, end, sla = kernel_args(chain)
     k = int(_cardinality_count(0, L, budget * (1 + 1e-12), mem_low))
+    a, rest, root = count_bound(c, sv, up, down, w, start, end, sla, k, LAGRANGE_STEPS)
+    return np.array([a]), rest[None], float(root)
 
-    def root(a: float) -> float:
-        return float(count_priced_root(c, sv, up, down, w, start, end, sla, k, a))
-
-    a_hi = 2.0 * float(np.max(lag_mult[:, 0])) if lag_mult.size else 0.0
-    if a_hi <= 0:
-        a_hi = float(np.abs(w).sum()) / max(sla, 1e-300)
-    lo, hi = 0.0, a_hi
-    g = 0.6180339887498949
-    x1, x2 = hi - g * (hi - lo), lo + g * (hi - lo)
-    f1, f2 = root(x1), root(x2)
-    for _ in range(COUNT_ALPHA_ITERS):
-        if f1 < f2:
-            lo, x1, f1 = x1, x2, f2
-            x2 = lo + g * (hi - lo)
-            f2 = root(x2)
-        else:
-            hi, x2, f2 = x2, x1, f1
-            x1 = hi - g * (hi - lo)
-            f1 = root(x1)
-    a, f = (x1, f1) if f1 >= f2 else (x2, f2)
-    return np.array([a]), count_priced_rest(c, sv, up, down, w, end, a)[None], f
-
-
-#: Golden-section steps of :func:`_count_bound`.
-COUNT_ALPHA_ITERS = 16
 
 #: Targets of :func:`solve_labels`' iterative deepening: the gap between the root's
 #: lower bound and the incumbent halves this many times (our choice).
 DEEPENING_STEPS = 12
+#: After the deepening's first run finds nothing, a run against the incumbent
+#: capped at this many times that run's labels (plus 64) may end it at once
+#: (:func:`kernels.label_ladder`). Our choice, measured on the chains of
+#: ``benchmarks/dp_speed.py`` and the shipped instances that reach the deepening:
+#: where the quick incumbent is optimal (most of them), the 12 runs below it cost
+#: 4-10 times the one run at it; where it is not, an uncapped run at it can cost
+#: 10-1,000 times the whole deepening.
+PROBE_LABELS = 4
 
 
 def _run_labels(
     arrays: tuple[Any, ...],
     budget: float,
-    use_mem: bool,
-    ub: float,
+    targets: list[float],
     cap: int,
     deadline: float,
-    bound_args: tuple[Any, ...] = _NO_BOUNDS,
-) -> tuple[float, np.ndarray, int]:
-    """One :func:`label_dp` call on the arrays of
-    :func:`~splitopt.solvers.chain_arrays.kernel_args`: (best, x, labels); raises
-    :class:`DPStopped` at the label cap or deadline."""
-    kernel: Any = label_dp  # mypy reads the Dispatcher, not the kernel's signature
-    best, x, n, abort = kernel(*arrays, budget, use_mem, ub, *bound_args, cap, deadline)
-    if abort:
-        raise DPStopped("labels" if abort == ABORT_LABELS else "time", int(n))
-    return best, x, n
+    bound_args: tuple[Any, ...],
+) -> tuple[float, np.ndarray, int, int, int]:
+    """The label DP with a memory budget against each of ``targets`` (ascending) in
+    turn, in one :func:`kernels.label_ladder` call on the arrays of
+    :func:`~splitopt.solvers.chain_arrays.kernel_args`: (best, x, labels of the last
+    run, its abort code, runs that found nothing). (One call instead of one per
+    target: our choice, measured by ``benchmarks/dp_speed.py``: the 13 runs of a
+    24-block chain took 0.09 ms as separate calls, mostly call overhead.)"""
+    kernel: Any = label_ladder  # mypy reads the Dispatcher, not the kernel's signature
+    best, x, n, abort, failed = kernel(
+        *arrays,
+        budget,
+        True,
+        np.asarray(targets, np.float64),
+        *bound_args,
+        cap,
+        deadline,
+        PROBE_LABELS,
+    )
+    return best, x, int(n), int(abort), int(failed)

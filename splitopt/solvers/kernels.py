@@ -301,18 +301,98 @@ def count_priced_rest(client, server, up, down, work, end, a):
 
 
 @njit(cache=True)
-def count_priced_root(client, server, up, down, work, start, end, sla, k, a):
-    """The root's lower bound of :func:`count_priced_rest`: the least
+def _count_line(client, server, up, down, work, start, end, sla, k, a, G):
+    """The root's count-limited priced bound at α = ``a``: the least
     Σ(server work + α·time) over placements with at most ``k`` client layers, less
-    α·SLA (a lower bound on the optimum for any α ≥ 0)."""
-    G = count_priced_rest(client, server, up, down, work, end, a)
-    c1 = work[0] + a * (server[0] + _switch(start, 1, 0, up, down)) + G[0, 1, k]
-    best = c1
+    α·SLA (a lower bound on the optimum for any α ≥ 0), and its slope in α:
+    (value, latency − SLA of the placement that attains it). ``G`` (float64[L, 2,
+    ≥ k + 1]) is scratch: its first k + 1 counts are filled as
+    :func:`count_priced_rest` fills them (the root needs no more)."""
+    L = client.shape[0]
+    for q in range(2):
+        v = a * _switch(q, end, L, up, down)
+        for j in range(k + 1):
+            G[L - 1, q, j] = v
+    for layer in range(L - 2, -1, -1):
+        n = layer + 1
+        for q in range(2):
+            c1 = work[n] + a * (server[n] + _switch(q, 1, n, up, down))
+            c0 = a * (client[n] + _switch(q, 0, n, up, down))
+            G[layer, q, 0] = c1 + G[n, 1, 0]
+            for j in range(1, k + 1):
+                v = c1 + G[n, 1, j]
+                v0 = c0 + G[n, 0, j - 1]
+                G[layer, q, j] = v0 if v0 < v else v
+    # the root, then forward along the argmin for the placement's latency
+    best = work[0] + a * (server[0] + _switch(start, 1, 0, up, down)) + G[0, 1, k]
+    q = 1
+    j = k
     if k > 0:
         c0 = a * (client[0] + _switch(start, 0, 0, up, down)) + G[0, 0, k - 1]
         if c0 < best:
             best = c0
-    return best - a * sla
+            q = 0
+            j = k - 1
+    lat = (server[0] if q == 1 else client[0]) + _switch(start, q, 0, up, down)
+    for n in range(1, L):
+        v1 = work[n] + a * (server[n] + _switch(q, 1, n, up, down)) + G[n, 1, j]
+        r = 1
+        if j > 0:
+            v0 = a * (client[n] + _switch(q, 0, n, up, down)) + G[n, 0, j - 1]
+            if v0 < v1:
+                r = 0
+        lat += (server[n] if r == 1 else client[n]) + _switch(q, r, n, up, down)
+        if r == 0:
+            j -= 1
+        q = r
+    lat += _switch(q, end, L, up, down)
+    return best - a * sla, lat - sla
+
+
+@njit(cache=True)
+def count_bound(client, server, up, down, work, start, end, sla, k, steps):
+    """The count-limited priced bound at its best latency multiplier: the α ≥ 0
+    that maximises the root's bound (:func:`_count_line`; at most ``k`` client layers),
+    exactly, as :func:`_best_alpha` maximises the dual (the root's bound is
+    concave and piecewise linear in α: from a bracket of slopes, the end lines'
+    meeting point either lies on it or gives a tighter end; at most ``steps``
+    steps, a guard against rounding), and :func:`count_priced_rest` there.
+    Returns (α, its table float64[L, 2, L + 1], the root's bound: a lower bound on
+    the optimum up to rounding)."""
+    L = client.shape[0]
+    G = np.empty((L, 2, k + 1))
+    v0, s0 = _count_line(client, server, up, down, work, start, end, sla, k, 0.0, G)
+    best_a, best_v = 0.0, v0
+    if s0 > 0:
+        scale = 0.0
+        for i in range(L):
+            scale += abs(work[i])
+        hi = max(scale, 1e-300) / max(sla, 1e-300)
+        for _ in range(60):  # grow until the priced placement meets the SLA
+            vh, sh = _count_line(client, server, up, down, work, start, end, sla, k, hi, G)
+            if sh <= 0:
+                break
+            hi *= 4.0
+        if vh > best_v:
+            best_a, best_v = hi, vh
+        if sh < 0:
+            a_lo, v_lo, s_lo = 0.0, v0, s0
+            a_hi, v_hi, s_hi = hi, vh, sh
+            for _ in range(steps):
+                ax = _meet(a_lo, v_lo, s_lo, a_hi, v_hi, s_hi)
+                if not (a_lo < ax < a_hi):
+                    break
+                vx, sx = _count_line(client, server, up, down, work, start, end, sla, k, ax, G)
+                if vx > best_v:
+                    best_a, best_v = ax, vx
+                top = v_lo + s_lo * (ax - a_lo)
+                if sx == 0 or vx >= top - 1e-15 * abs(top):
+                    break
+                if sx > 0:
+                    a_lo, v_lo, s_lo = ax, vx, sx
+                else:
+                    a_hi, v_hi, s_hi = ax, vx, sx
+    return best_a, count_priced_rest(client, server, up, down, work, end, best_a), best_v
 
 
 @njit(cache=True)
@@ -577,6 +657,128 @@ def label_dp(
 
 
 @njit(cache=True)
+def label_ladder(
+    client,
+    server,
+    up,
+    down,
+    work,
+    memory,
+    start,
+    end,
+    sla,
+    budget,
+    use_memory,
+    targets,
+    lag_mult,
+    lag_rest,
+    card_mem,
+    card_work,
+    cnt_alpha,
+    cnt_rest,
+    max_labels,
+    deadline,
+    probe,
+):
+    """:func:`label_dp` (same arguments, the bound ``ub`` of each run from
+    ``targets``, ascending) against each target in turn until a run finds a
+    placement or stops: one call for a whole iterative deepening. With ``probe``
+    > 0 and more than two targets, a run against the last target (the incumbent)
+    follows the first run that finds nothing, capped at ``probe`` times that run's
+    labels plus 64: where the incumbent is optimal (often), it ends the search
+    at once; where the cap stops it, the deepening goes on. Returns (best,
+    placement, labels made by the last run, its abort code, the number of
+    targets proven below the optimum: runs that found nothing)."""
+    m = targets.shape[0]
+    best = INF
+    x = np.zeros(client.shape[0], np.uint8)
+    n = 0
+    for i in range(m):
+        best, x, n, abort = label_dp(
+            client,
+            server,
+            up,
+            down,
+            work,
+            memory,
+            start,
+            end,
+            sla,
+            budget,
+            use_memory,
+            targets[i],
+            lag_mult,
+            lag_rest,
+            card_mem,
+            card_work,
+            cnt_alpha,
+            cnt_rest,
+            max_labels,
+            deadline,
+        )
+        if abort != ABORT_NONE or best < INF:
+            return best, x, n, abort, i
+        if i == 0 and probe > 0 and m > 2:
+            best, x, n2, abort = label_dp(
+                client,
+                server,
+                up,
+                down,
+                work,
+                memory,
+                start,
+                end,
+                sla,
+                budget,
+                use_memory,
+                targets[m - 1],
+                lag_mult,
+                lag_rest,
+                card_mem,
+                card_work,
+                cnt_alpha,
+                cnt_rest,
+                min(max_labels, probe * n + 64),
+                deadline,
+            )
+            if abort == ABORT_DEADLINE:
+                return best, x, n2, abort, 1
+            if abort == ABORT_NONE:
+                return best, x, n2, abort, 1 if best < INF else m
+    return best, x, n, ABORT_NONE, m
+
+
+@njit(cache=True)
+def _flipped(client, server, up, down, work, memory, start, end, sla, budget):
+    """One-layer flips (:func:`flip_search`) from all layers on the server, where
+    that meets ``sla``: (server work, placement), latency and memory summed anew
+    for the check (inf where the placement breaks ``sla`` or ``budget``)."""
+    L = client.shape[0]
+    x = np.ones(L, np.uint8)
+    for _ in range(2):
+        lat = 0.0
+        mem = 0.0
+        w = 0.0
+        for i in range(L):
+            if x[i] == 1:
+                lat += server[i]
+                w += work[i]
+            else:
+                lat += client[i]
+                mem += memory[i]
+        for b in range(L + 1):
+            lat += _boundary(x, b, start, end, up, down)
+        if lat > sla or mem > budget:
+            return INF, x
+        if _ == 1:
+            return w, x
+        x, _r = flip_search(
+            client, server, up, down, work, memory, start, end, sla, budget, x, 1, 2 * L, INF
+        )
+    return INF, x
+
+
+@njit(cache=True)
 def label_passes(
     client,
     server,
@@ -600,16 +802,23 @@ def label_passes(
 ):
     """The cheap passes of the label DP in one call (arguments as :func:`label_dp`).
 
-    Without memory: the (latency, work) labels. With memory (``budget``, with the
-    evaluator's tolerance) and ``bounds``: (1) the labels pruned by the cardinality
+    Without memory: the (latency, work) labels. With memory (``budget``, with
+    the evaluator's tolerance) and ``bounds``: (1) the labels pruned by the cardinality
     bound against the root's own cardinality bound (at most ``card_labels``
     labels): any placement they find is optimal (a pruned label cannot beat the
     root's bound, which every placement respects), and chains of identical blocks
-    reach it; (2) with ``latency_first``, the (latency, work) labels (at most
+    reach it; where that pass stops at its cap, so is a placement of
+    :func:`_flipped` within the relative 1e-9 of the root's bound (the
+    evaluator's tolerance); (2) with ``latency_first``, the (latency, work) labels (at most
     ``latency_labels``; past them this pass is skipped): their optimum is optimal
-    with the budget too when it fits; (3) the (latency, work,
+    with the budget too when it fits; skipped with ``bounds`` where the budget
+    binds the linear relaxation (:func:`_budget_binds`: then their optimum almost
+    always breaks it, and near-identical blocks make thousands to millions of
+    such labels); (3) the (latency, work,
     memory) labels without bounds, up to ``first_labels`` labels. Without
-    ``bounds``: (2), then the memory labels up to ``max_labels``.
+    ``bounds``: (2), then the memory labels up to ``max_labels``. Where all
+    layers' client memory fits the budget, (2) runs alone (after (1), which ends
+    at once or finds a placement without server work) and decides.
 
     Returns (best, placement, labels made (by the stopping pass when stopped),
     code): code :data:`ABORT_NONE` (best is the optimum, ``inf``: infeasible),
@@ -647,6 +856,20 @@ def label_passes(
             return best, x, n, abort
         if abort == ABORT_NONE and best < INF:
             return best, x, made, ABORT_NONE
+        if abort == ABORT_LABELS and root <= ub:
+            # many placements reach the root's bound (identical blocks): one-layer
+            # flips often find one of them at a fraction of the labels' cost
+            w, xf = _flipped(*args, budget)
+            if w <= root + 1e-9 * abs(root):
+                return w, xf, made, ABORT_NONE
+    if use_memory:
+        total = 0.0
+        for i in range(L):
+            total += memory[i]
+        if total * (1.0 + 1e-12) <= budget:
+            use_memory = False  # every placement fits: the budget changes nothing
+    if latency_first and use_memory and bounds and _budget_binds(*args, budget):
+        latency_first = False  # its optimum would (almost surely) break the budget
     if not use_memory or latency_first:
         lat_cap = min(max_labels, latency_labels) if use_memory and bounds else max_labels
         best, x, n, abort = label_dp(
@@ -750,14 +973,19 @@ def _meet(x_lo, v_lo, s_lo, x_hi, v_hi, s_hi):
 
 
 @njit(cache=True)
-def _best_alpha(client, server, up, down, work, memory, start, end, sla, budget, lam, steps, rest):
+def _best_alpha(
+    client, server, up, down, work, memory, start, end, sla, budget, lam, steps, rest, sign_only
+):
     """The latency multiplier α ≥ 0 that maximises the dual at ``lam``, exactly:
     the dual is concave and piecewise linear in α, so from a bracket of slopes
     (> 0 at the left end, < 0 at the right) the two end lines' meeting point either
     lies on the dual (the maximum) or gives a tighter end; finitely many steps
     (at most ``steps``: a guard against rounding). Returns (α, dual, the dual's
     slope in λ there: the memory − budget of the two end placements combined so
-    that their latency slopes cancel)."""
+    that their latency slopes cancel). With ``sign_only``, only the sign of that
+    slope is wanted: the search ends as soon as the bracket's two end placements
+    agree on it (a forecast, :func:`_budget_binds`; α and the dual are then
+    the left end's)."""
     v0, s0, g0 = _dual_line(
         client, server, up, down, work, memory, start, end, sla, budget, 0.0, lam, rest
     )
@@ -780,6 +1008,8 @@ def _best_alpha(client, server, up, down, work, memory, start, end, sla, budget,
     a_hi, v_hi, s_hi, g_hi = hi, vh, sh, gh
     best_a, best_v, best_g = (a_lo, v_lo, g_lo) if v_lo >= v_hi else (a_hi, v_hi, g_hi)
     for _ in range(steps):
+        if sign_only and (g_lo > 0) == (g_hi > 0):
+            return a_lo, v_lo, g_lo
         ax = _meet(a_lo, v_lo, s_lo, a_hi, v_hi, s_hi)
         if not (a_lo < ax < a_hi):
             break
@@ -800,6 +1030,40 @@ def _best_alpha(client, server, up, down, work, memory, start, end, sla, budget,
         else:
             a_hi, v_hi, s_hi, g_hi = ax, vx, sx, gx
     return best_a, best_v, best_g
+
+
+@njit(cache=True)
+def _budget_binds(client, server, up, down, work, memory, start, end, sla, budget):
+    """Whether the optimum of the linear relaxation without the memory budget (the
+    dual at λ = 0, :func:`_best_alpha`) needs more client memory than ``budget``;
+    False where no placement meets the SLA. A forecast for :func:`label_passes`
+    (either answer is exact; our measurement, on 20 random chains with a budget
+    per L of 12-160, the block chains of ``benchmarks/dp_speed.py`` and the
+    shipped instances' chains whose budget is tighter than all their layers'
+    memory: where it is False the latency-work optimum fitted the budget in all
+    99 chains, where it is True it broke it in 107 of 115). O(L) per step of the
+    search, 3-4 steps on average."""
+    L = client.shape[0]
+    rest = np.zeros((L, 2))
+    # least latency after each (layer, location): is the SLA reachable at all?
+    for q in range(2):
+        rest[L - 1, q] = _switch(q, end, L, up, down)
+    for layer in range(L - 2, -1, -1):
+        n = layer + 1
+        for q in range(2):
+            r0 = client[n] + _switch(q, 0, n, up, down) + rest[n, 0]
+            r1 = server[n] + _switch(q, 1, n, up, down) + rest[n, 1]
+            rest[layer, q] = min(r0, r1)
+    fastest = min(
+        client[0] + _switch(start, 0, 0, up, down) + rest[0, 0],
+        server[0] + _switch(start, 1, 0, up, down) + rest[0, 1],
+    )
+    if fastest > sla:
+        return False
+    _, _, g = _best_alpha(
+        client, server, up, down, work, memory, start, end, sla, budget, 0.0, 100, rest, True
+    )
+    return g > 0
 
 
 @njit(cache=True)
@@ -828,7 +1092,7 @@ def lagrange_tables(
     mult = np.zeros((2, 2))
     bud = budget if use_memory else 0.0  # λ = 0 (no memory term) without a budget
     a0, d0, g0 = _best_alpha(
-        client, server, up, down, work, memory, start, end, sla, bud, 0.0, steps, tmp
+        client, server, up, down, work, memory, start, end, sla, bud, 0.0, steps, tmp, False
     )
     best_a, best_l, best_d = a0, 0.0, d0
     if use_memory and g0 > 0:
@@ -841,7 +1105,20 @@ def lagrange_tables(
         hi = max(wtot, 1e-300) / max(budget, mtot * 1e-12, 1e-300)
         for _ in range(60):  # grow until the priced placement fits the budget (slope <= 0)
             ah, vh, gh = _best_alpha(
-                client, server, up, down, work, memory, start, end, sla, budget, hi, steps, tmp
+                client,
+                server,
+                up,
+                down,
+                work,
+                memory,
+                start,
+                end,
+                sla,
+                budget,
+                hi,
+                steps,
+                tmp,
+                False,
             )
             if gh <= 0:
                 break
@@ -856,7 +1133,20 @@ def lagrange_tables(
                 if not (l_lo < lx < l_hi):
                     break
                 ax, vx, sx = _best_alpha(
-                    client, server, up, down, work, memory, start, end, sla, budget, lx, steps, tmp
+                    client,
+                    server,
+                    up,
+                    down,
+                    work,
+                    memory,
+                    start,
+                    end,
+                    sla,
+                    budget,
+                    lx,
+                    steps,
+                    tmp,
+                    False,
                 )
                 if vx > best_d:
                     best_a, best_l, best_d = ax, lx, vx
@@ -1256,9 +1546,31 @@ def warm_up(grid: bool = True, labels: bool = True) -> None:
             2**40,
             np.inf,
         )
+    label_ladder(
+        f,
+        f,
+        f1,
+        f1,
+        w,
+        f,
+        0,
+        0,
+        3.0,
+        2.0,
+        True,
+        np.ones(1),
+        np.zeros((1, 2)),
+        np.zeros((1, 2, 2)),
+        np.zeros((3, 3)),
+        np.zeros((3, 3)),
+        np.zeros(1),
+        np.zeros((1, 2, 2, 3)),
+        2**40,
+        np.inf,
+        4,
+    )
     cardinality_tables(w, f)
-    count_priced_rest(f, f, f1, f1, w, 0, 1.0)
-    count_priced_root(f, f, f1, f1, w, 0, 0, 3.0, 1, 1.0)
+    count_bound(f, f, f1, f1, w, 0, 0, 3.0, 1, 4)
     for use_mem, budget in ((True, 2.0), (False, np.inf)):
         label_passes(
             f, f, f1, f1, w, f, 0, 0, 3.0, budget, use_mem, np.inf, True, True, 9, 9, 9, 9, np.inf

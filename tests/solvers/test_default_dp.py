@@ -273,3 +273,77 @@ def test_cardinality_pass_agrees_with_brute_force_on_block_chains() -> None:
             for frac in (0.15, 0.6):
                 d = c.replace(memory_budget_bytes=frac * float(c.client_memory_bytes.sum()))
                 assert _agree(solve_labels(d)[0], brute_force(d)[0]), (jitter, seed, frac)
+
+
+@pytest.mark.nojit
+def test_flips_after_the_capped_cardinality_pass_agree_with_brute_force(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cardinality-bounded pass stopped at once: kernels._flipped's placement,
+    where it meets the root's cardinality bound, is what brute force finds (and the
+    other passes and bounds decide the rest)."""
+    from benchmarks.chains import block_chain
+    from splitopt.solvers import dp
+    from splitopt.solvers.chain_arrays import kernel_args
+    from splitopt.solvers.kernels import _flipped
+
+    monkeypatch.setattr(dp, "TARGET_LABELS", 1)
+    chains = [block_chain(L, memory=True, seed=s, jitter=0.0) for L in (8, 12) for s in (0, 1)]
+    chains += [block_chain(10, memory=True, seed=s, jitter=0.1) for s in (0, 1)]
+    chains += [
+        c.replace(memory_budget_bytes=0.4 * float(c.client_memory_bytes.sum()))
+        for c in random_chains(17, 10, integer=True, max_layers=12)
+    ]
+    flipped = 0
+    for c in chains:
+        ref = brute_force(c)[0]
+        best, _, _ = solve_labels(c)
+        assert _agree(best, ref), (best, ref)
+        budget = c.memory_budget_bytes * (1 + RTOL)
+        w, xf = _flipped(*kernel_args(c), budget)
+        if math.isfinite(w):
+            s = splitopt.score(c, xf.astype(bool))
+            assert s.feasible and s.server_work >= ref * (1 - 1e-12)
+        flipped += math.isfinite(w) and _agree(w, ref)
+    assert flipped >= 4  # the identical blocks at least
+
+
+@pytest.mark.nojit
+def test_count_bound_is_the_best_alpha_and_a_lower_bound() -> None:
+    """kernels.count_bound's exact search: its root value is at least that of every
+    α on a grid and at most the optimum (brute force), over many magnitudes."""
+    from benchmarks.chains import block_chain
+    from splitopt.solvers.chain_arrays import kernel_args
+    from splitopt.solvers.kernels import (
+        _cardinality_count,
+        _count_line,
+        cardinality_tables,
+        count_bound,
+    )
+
+    chains = [block_chain(10, memory=True, seed=s, jitter=j) for s in (0, 1) for j in (0, 0.1)]
+    chains += [
+        c.replace(memory_budget_bytes=f * float(c.client_memory_bytes.sum()))
+        for f in (0.2, 0.6)
+        for c in random_chains(23, 8, integer=False, max_layers=11)
+    ]
+    checked = 0
+    for c in chains:
+        ref = brute_force(c)[0]
+        if not math.isfinite(ref):
+            continue
+        cl, sv, up, down, w, mem, start, end, sla = kernel_args(c)
+        budget = c.memory_budget_bytes * (1 + RTOL)
+        L = c.num_layers
+        mem_low, _ = cardinality_tables(w, mem)
+        k = int(_cardinality_count(0, L, budget * (1 + 1e-12), mem_low))
+        a, rest, root = count_bound(cl, sv, up, down, w, start, end, sla, k, 100)
+        assert rest.shape == (L, 2, L + 1) and a >= 0
+        assert root <= ref + 1e-9 * abs(ref), (root, ref)
+        G = np.empty((L, 2, k + 1))
+        hi = 4 * max(a, float(np.abs(w).sum()) / sla)
+        for alpha in np.linspace(0, hi, 41):
+            v, _ = _count_line(cl, sv, up, down, w, start, end, sla, k, alpha, G)
+            assert v <= root + 1e-9 * max(abs(root), 1.0), (alpha, v, root)
+        checked += 1
+    assert checked >= 12
