@@ -283,9 +283,17 @@ def count_priced_rest(client, server, up, down, work, end, a):
     sees both limits: work ≥ G[l, q, k] − α·(SLA − latency). float64[L, 2, L + 1]."""
     L = client.shape[0]
     G = np.empty((L, 2, L + 1))
+    _fill_counts(client, server, up, down, work, end, a, L, G)
+    return G
+
+
+@njit(cache=True)
+def _fill_counts(client, server, up, down, work, end, a, kmax, G):
+    """Fill counts 0..``kmax`` of :func:`count_priced_rest`'s table ``G``."""
+    L = client.shape[0]
     for q in range(2):
         v = a * _switch(q, end, L, up, down)
-        for k in range(L + 1):
+        for k in range(kmax + 1):
             G[L - 1, q, k] = v
     for layer in range(L - 2, -1, -1):
         n = layer + 1
@@ -293,11 +301,10 @@ def count_priced_rest(client, server, up, down, work, end, a):
             c1 = work[n] + a * (server[n] + _switch(q, 1, n, up, down))
             c0 = a * (client[n] + _switch(q, 0, n, up, down))
             G[layer, q, 0] = c1 + G[n, 1, 0]
-            for k in range(1, L + 1):
+            for k in range(1, kmax + 1):
                 v = c1 + G[n, 1, k]
                 v0 = c0 + G[n, 0, k - 1]
                 G[layer, q, k] = v0 if v0 < v else v
-    return G
 
 
 @njit(cache=True)
@@ -309,20 +316,7 @@ def _count_line(client, server, up, down, work, start, end, sla, k, a, G):
     ≥ k + 1]) is scratch: its first k + 1 counts are filled as
     :func:`count_priced_rest` fills them (the root needs no more)."""
     L = client.shape[0]
-    for q in range(2):
-        v = a * _switch(q, end, L, up, down)
-        for j in range(k + 1):
-            G[L - 1, q, j] = v
-    for layer in range(L - 2, -1, -1):
-        n = layer + 1
-        for q in range(2):
-            c1 = work[n] + a * (server[n] + _switch(q, 1, n, up, down))
-            c0 = a * (client[n] + _switch(q, 0, n, up, down))
-            G[layer, q, 0] = c1 + G[n, 1, 0]
-            for j in range(1, k + 1):
-                v = c1 + G[n, 1, j]
-                v0 = c0 + G[n, 0, j - 1]
-                G[layer, q, j] = v0 if v0 < v else v
+    _fill_counts(client, server, up, down, work, end, a, k, G)
     # the root, then forward along the argmin for the placement's latency
     best = work[0] + a * (server[0] + _switch(start, 1, 0, up, down)) + G[0, 1, k]
     q = 1
@@ -755,27 +749,16 @@ def _flipped(client, server, up, down, work, memory, start, end, sla, budget):
     for the check (inf where the placement breaks ``sla`` or ``budget``)."""
     L = client.shape[0]
     x = np.ones(L, np.uint8)
-    for _ in range(2):
-        lat = 0.0
-        mem = 0.0
-        w = 0.0
-        for i in range(L):
-            if x[i] == 1:
-                lat += server[i]
-                w += work[i]
-            else:
-                lat += client[i]
-                mem += memory[i]
-        for b in range(L + 1):
-            lat += _boundary(x, b, start, end, up, down)
-        if lat > sla or mem > budget:
-            return INF, x
-        if _ == 1:
-            return w, x
-        x, _r = flip_search(
-            client, server, up, down, work, memory, start, end, sla, budget, x, 1, 2 * L, INF
-        )
-    return INF, x
+    lat, mem, _w = _totals(x, client, server, up, down, work, memory, start, end)
+    if lat > sla or mem > budget:
+        return INF, x
+    x, _r = flip_search(
+        client, server, up, down, work, memory, start, end, sla, budget, x, 1, 2 * L, INF
+    )
+    lat, mem, w = _totals(x, client, server, up, down, work, memory, start, end)
+    if lat > sla or mem > budget:
+        return INF, x
+    return w, x
 
 
 @njit(cache=True)
@@ -1237,14 +1220,7 @@ def flip_search(
     ``inf``: none). A round costs O(L^max_flips). Returns (placement, rounds)."""
     L = client.shape[0]
     x = x0.copy()
-    lat = 0.0
-    mem = 0.0
-    for i in range(L):
-        lat += server[i] if x[i] == 1 else client[i]
-        if x[i] == 0:
-            mem += memory[i]
-    for b in range(L + 1):
-        lat += _boundary(x, b, start, end, up, down)
+    lat, mem, _w = _totals(x, client, server, up, down, work, memory, start, end)
     total = 0.0
     for i in range(L):
         total += abs(work[i])
