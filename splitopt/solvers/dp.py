@@ -820,24 +820,26 @@ def solve_labels(
         # cardinality bound, which their optimum reaches)
         return ub0, inc, 0
 
-    def deepen(targets: list[float], cap: int) -> tuple[float, np.ndarray, int]:
+    def deepen(targets: list[float], cap: int, total: int) -> tuple[float, np.ndarray, int]:
         # a run that finds nothing proves the optimum exceeds its target
         nonlocal lb
-        best, x, n, abort, failed = _run_labels(arrays, budget, targets, cap, dl, bound_args)
+        best, x, n, abort, failed = _run_labels(
+            arrays, budget, targets, cap, dl, bound_args, total
+        )
         if failed:
             lb = max(lb, targets[failed - 1])
         if abort:
             raise DPStopped("labels" if abort == ABORT_LABELS else "time", int(n))
         return best, x, n
 
-    first_cap = cap
+    first_total = 2**62
     if inc is not None and math.isfinite(lb) and cap > QUICK_LABELS:
-        first_cap = QUICK_LABELS
+        first_total = QUICK_LABELS
     try:
         try:
-            best, x, n = deepen(_targets(lb, ub, inc is not None), first_cap)
+            best, x, n = deepen(_targets(lb, ub, inc is not None), cap, first_total)
         except DPStopped as exc:
-            if exc.reason != "labels" or first_cap >= cap or inc is None:
+            if exc.reason != "labels" or first_total >= cap or inc is None:
                 raise
             # the labels struggle (near-identical blocks under a budget: a subset
             # sum); a placement that meets the bound is optimal without them
@@ -846,7 +848,7 @@ def solve_labels(
                 return w, xs.astype(np.uint8), int(exc.labels)
             if w < ub:
                 ub, inc = w, xs.astype(np.uint8)
-            best, x, n = deepen(_targets(lb, ub, True), cap)
+            best, x, n = deepen(_targets(lb, ub, True), cap, 2**62)
     except DPStopped as exc:
         exc.bound = lb if math.isfinite(lb) else None
         exc.incumbent = inc
@@ -864,11 +866,11 @@ def _targets(lb: float, ub: float, have_incumbent: bool) -> list[float]:
     return [ub]
 
 
-#: Labels per run of :func:`solve_labels`' first deepening with a memory budget;
-#: past them it tries :func:`_close_gap`, then deepens again under the full cap
-#: (our choice: a few milliseconds; chains the labels certify at all mostly need
-#: far fewer, measured by ``benchmarks/dp_speed.py``).
-QUICK_LABELS = 20_000
+#: Labels of :func:`solve_labels`' first deepening with a memory budget, all its
+#: runs together; past them it tries :func:`_close_gap`, then deepens again under
+#: the full cap (our choice: a few milliseconds; chains the labels certify at all
+#: mostly need far fewer, measured by ``benchmarks/dp_speed.py``).
+QUICK_LABELS = 5_000
 #: Seconds :func:`_close_gap` may take at most (within the deadline).
 GAP_SEARCH_S = 1.0
 #: :func:`_close_gap` widens its windows only while the incumbent is within this
@@ -961,6 +963,7 @@ def _run_labels(
     cap: int,
     deadline: float,
     bound_args: tuple[Any, ...],
+    total: int = 2**62,
 ) -> tuple[float, np.ndarray, int, int, int]:
     """The label DP with a memory budget against each of ``targets`` (ascending) in
     turn, in one :func:`kernels.label_ladder` call on the arrays of
@@ -978,5 +981,6 @@ def _run_labels(
         cap,
         deadline,
         PROBE_LABELS,
+        total,
     )
     return best, x, int(n), int(abort), int(failed)

@@ -673,6 +673,7 @@ def label_ladder(
     max_labels,
     deadline,
     probe,
+    total,
 ):
     """:func:`label_dp` (same arguments, the bound ``ub`` of each run from
     ``targets``, ascending) against each target in turn until a run finds a
@@ -680,14 +681,20 @@ def label_ladder(
     > 0 and more than two targets, a run against the last target (the incumbent)
     follows the first run that finds nothing, capped at ``probe`` times that run's
     labels plus 64: where the incumbent is optimal (often), it ends the search
-    at once; where the cap stops it, the deepening goes on. Returns (best,
-    placement, labels made by the last run, its abort code, the number of
-    targets proven below the optimum: runs that found nothing)."""
+    at once; where the cap stops it, the deepening goes on. All runs together
+    make at most ``total`` labels (each at most ``max_labels``; past ``total``
+    the call stops with :data:`ABORT_LABELS`). Returns (best, placement, labels
+    made by the last run, its abort code, the number of targets proven below the
+    optimum: runs that found nothing)."""
     m = targets.shape[0]
     best = INF
     x = np.zeros(client.shape[0], np.uint8)
     n = 0
+    used = 0
     for i in range(m):
+        cap = min(max_labels, total - used)
+        if cap <= 0:
+            return INF, x, n, ABORT_LABELS, i
         best, x, n, abort = label_dp(
             client,
             server,
@@ -707,9 +714,10 @@ def label_ladder(
             card_work,
             cnt_alpha,
             cnt_rest,
-            max_labels,
+            cap,
             deadline,
         )
+        used += n
         if abort != ABORT_NONE or best < INF:
             return best, x, n, abort, i
         if i == 0 and probe > 0 and m > 2:
@@ -732,9 +740,10 @@ def label_ladder(
                 card_work,
                 cnt_alpha,
                 cnt_rest,
-                min(max_labels, probe * n + 64),
+                min(max_labels, total - used, probe * n + 64),
                 deadline,
             )
+            used += n2
             if abort == ABORT_DEADLINE:
                 return best, x, n2, abort, 1
             if abort == ABORT_NONE:
@@ -1544,6 +1553,7 @@ def warm_up(grid: bool = True, labels: bool = True) -> None:
         2**40,
         np.inf,
         4,
+        2**62,
     )
     cardinality_tables(w, f)
     count_bound(f, f, f1, f1, w, 0, 0, 3.0, 1, 4)
