@@ -190,6 +190,7 @@ def pair_search(
     deadline: float | None = None,
     target: float = -math.inf,
     widths: tuple[int, ...] = PAIR_WIDTHS,
+    sweeps: int = PAIR_SWEEPS,
 ) -> tuple[float, np.ndarray]:
     """Re-place two windows of layers at once, the rest fixed
     (:func:`kernels.pair_sweeps`: a meet in the middle over both windows'
@@ -198,8 +199,8 @@ def pair_search(
     the server work is at most ``target``. Our heuristic for chains whose memory
     budget makes the problem a subset sum (near-identical blocks): moves spanning
     two distant places in the chain fill the budget far more finely than one
-    window or a few flips. Returns (server work by the evaluator, placement); never
-    worse than the start."""
+    window or a few flips. At most ``sweeps`` sweeps per width. Returns (server
+    work by the evaluator, placement); never worse than the start."""
     n = chain.num_layers
     x = np.asarray(placement, dtype=bool).copy()
     cur = score(chain, x).server_work
@@ -217,7 +218,7 @@ def pair_search(
         if win_a.size * 40 * 2**width > PAIR_TABLE_BYTES:
             continue
         y, moves = pair_sweeps(
-            *args, budget, x.astype(np.uint8), win_a, width, PAIR_SCAN, PAIR_SWEEPS, target, dl
+            *args, budget, x.astype(np.uint8), win_a, width, PAIR_SCAN, sweeps, target, dl
         )
         if moves:
             s = score(chain, y == 1)
