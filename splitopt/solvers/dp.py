@@ -902,6 +902,8 @@ def _close_gap(
     x_inc = np.asarray(inc, dtype=bool)
     w_inc = score(chain, x_inc).server_work
     g = Greedy().solve_chain(chain).placement
+    if g is not None and not score(chain, g).feasible:
+        g = None  # never start from (and so never return) an infeasible placement
     x = x_inc if g is None else np.asarray(g, dtype=bool)
     # one sweep of the narrowest windows first: on subset sums it leaves a gap
     # below GAP_WIDEN, elsewhere (a bound that is not tight) it stops here

@@ -192,7 +192,7 @@ def pair_search(
     widths: tuple[int, ...] = PAIR_WIDTHS,
     sweeps: int = PAIR_SWEEPS,
 ) -> tuple[float, np.ndarray]:
-    """Re-place two windows of layers at once, the rest fixed
+    """From a feasible placement (bool), re-place two windows of layers at once, the rest fixed
     (:func:`kernels.pair_sweeps`: a meet in the middle over both windows'
     placements), with windows of each width of ``widths`` in turn (half-overlapping;
     chains shorter than two windows skip that width), until ``deadline`` or once
