@@ -645,14 +645,10 @@ def _quick_incumbent(
     # has the last word below)
     lat = float(sv.sum()) + (float(up[0]) if start == 0 else 0.0)
     lat += float(down[n]) if end == 0 else 0.0
-    if lat <= sla:
-        x, ok = _flip_incumbent(chain, arrays, budget, np.ones(n, np.uint8))
-        if ok is not None:
-            return ok, x
-    from splitopt.solvers.baselines import Greedy
-
     x0: np.ndarray | None = np.ones(n, np.uint8)
-    if not score(chain, np.ones(n, bool)).feasible:
+    if lat > sla:
+        from splitopt.solvers.baselines import Greedy
+
         x0 = Greedy().solve_chain(chain).placement
     if x0 is not None:
         x, ok = _flip_incumbent(chain, arrays, budget, np.asarray(x0, np.uint8))
@@ -843,7 +839,7 @@ def solve_labels(
                 raise
             # the labels struggle (near-identical blocks under a budget: a subset
             # sum); a placement that meets the bound is optimal without them
-            w, xs = _close_gap(chain, inc, lb, dl)
+            w, xs = _close_gap(chain, inc, ub, lb, dl)
             if meets(w, lb):
                 return w, xs.astype(np.uint8), int(exc.labels)
             if w < ub:
@@ -880,12 +876,13 @@ GAP_WIDEN = 1e-6
 
 
 def _close_gap(
-    chain: Chain, inc: np.ndarray, lb: float, deadline: float
+    chain: Chain, inc: np.ndarray, w_inc: float, lb: float, deadline: float
 ) -> tuple[float, np.ndarray]:
     """Seek a placement whose server work meets the lower bound ``lb``
     (:func:`meets`) by :func:`splitopt.solvers.local_search.pair_search` from
     ``greedy``'s placement (its client layers in runs, which leaves the latency
-    for the moves; the incumbent ``inc`` (0/1) where greedy finds none), windows
+    for the moves; the incumbent ``inc`` (0/1; its server work ``w_inc``, the
+    evaluator's) where greedy finds none), windows
     of 8 layers first (one sweep; the rest only where that leaves the best
     within :data:`GAP_WIDEN` of ``lb``), wider (up to 18) while it stays so; at
     most :data:`GAP_SEARCH_S` seconds. Returns
@@ -900,7 +897,6 @@ def _close_gap(
     target = lb + RTOL * abs(lb)
     dl = min(deadline, time.perf_counter() + GAP_SEARCH_S)
     x_inc = np.asarray(inc, dtype=bool)
-    w_inc = score(chain, x_inc).server_work
     g = Greedy().solve_chain(chain).placement
     if g is not None and not score(chain, g).feasible:
         g = None  # never start from (and so never return) an infeasible placement

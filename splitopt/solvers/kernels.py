@@ -400,6 +400,23 @@ def _cardinality_bound(row, n, cap, mem_low, work_low):
 
 
 @njit(cache=True)
+def _fastest_rest(client, server, up, down, end):
+    """``rest[l, q]``: the least latency of layers l+1..L-1 and the switches after
+    layer l, given x_l = q (float64[L, 2])."""
+    L = client.shape[0]
+    rest = np.zeros((L, 2))
+    for q in range(2):
+        rest[L - 1, q] = _switch(q, end, L, up, down)
+    for layer in range(L - 2, -1, -1):
+        n = layer + 1
+        for q in range(2):
+            r0 = client[n] + _switch(q, 0, n, up, down) + rest[n, 0]
+            r1 = server[n] + _switch(q, 1, n, up, down) + rest[n, 1]
+            rest[layer, q] = min(r0, r1)
+    return rest
+
+
+@njit(cache=True)
 def label_dp(
     client,
     server,
@@ -456,15 +473,7 @@ def label_dp(
     if use_card:
         card_margin = 1e-12 * (abs(budget) + card_mem[0, L])
     slack = ub * (1.0 + 1e-9) if ub < INF else INF
-    # rest[l, q]: least latency of layers l+1..L-1 and the switches after layer l, given x_l = q.
-    rest = np.zeros((L, 2))
-    for q in range(2):
-        rest[L - 1, q] = _switch(q, end, L, up, down)
-    for layer in range(L - 2, -1, -1):
-        for q in range(2):
-            r0 = client[layer + 1] + _switch(q, 0, layer + 1, up, down) + rest[layer + 1, 0]
-            r1 = server[layer + 1] + _switch(q, 1, layer + 1, up, down) + rest[layer + 1, 1]
-            rest[layer, q] = min(r0, r1)
+    rest = _fastest_rest(client, server, up, down, end)
     cap = 1024
     st_w = np.empty(64)  # the staircase of the front being built (memory only)
     st_m = np.empty(64)
@@ -1035,17 +1044,8 @@ def _budget_binds(client, server, up, down, work, memory, start, end, sla, budge
     memory: where it is False the latency-work optimum fitted the budget in all
     99 chains, where it is True it broke it in 107 of 115). O(L) per step of the
     search, 3-4 steps on average."""
-    L = client.shape[0]
-    rest = np.zeros((L, 2))
-    # least latency after each (layer, location): is the SLA reachable at all?
-    for q in range(2):
-        rest[L - 1, q] = _switch(q, end, L, up, down)
-    for layer in range(L - 2, -1, -1):
-        n = layer + 1
-        for q in range(2):
-            r0 = client[n] + _switch(q, 0, n, up, down) + rest[n, 0]
-            r1 = server[n] + _switch(q, 1, n, up, down) + rest[n, 1]
-            rest[layer, q] = min(r0, r1)
+    # is the SLA reachable at all? (``rest`` is then the dual's scratch)
+    rest = _fastest_rest(client, server, up, down, end)
     fastest = min(
         client[0] + _switch(start, 0, 0, up, down) + rest[0, 0],
         server[0] + _switch(start, 1, 0, up, down) + rest[0, 1],

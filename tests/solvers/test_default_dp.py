@@ -197,8 +197,8 @@ def test_a_placement_that_meets_the_bound_is_optimal_as_brute_force_says(
     calls: list[bool] = []
     close = dp._close_gap
 
-    def spy(c, inc, lb, deadline):  # type: ignore[no-untyped-def]
-        w, x = close(c, inc, lb, deadline)
+    def spy(c, inc, w_inc, lb, deadline):  # type: ignore[no-untyped-def]
+        w, x = close(c, inc, w_inc, lb, deadline)
         calls.append(dp.meets(w, lb))
         return w, x
 
