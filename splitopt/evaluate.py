@@ -134,16 +134,27 @@ def _score_key(chain: Chain, on_server: np.ndarray) -> bytes:
 
 
 def score(chain: Chain, placement: str | np.ndarray) -> Score:
-    """Score one placement (boolean array, or a ``"CS"`` string) of one chain."""
+    """Score one placement (boolean array, or a ``"CS"`` string) of one chain: the
+    figures of :func:`score_batch` (the same sums, in the same order, on one row)."""
     x = as_placement(placement, chain.num_layers)
-    lat, work, mem = score_batch(chain, x[None, :])
-    return Score(
-        float(lat[0]),
-        float(work[0]),
-        float(mem[0]),
-        bool(feasible_mask(chain, lat, mem)[0]),
-        _score_key(chain, x),
-    )
+    n = x.shape[0]
+    prev = np.empty(n + 1, dtype=bool)  # x_{b-1} for b = 0..L
+    prev[0] = chain.start == "server"
+    prev[1:] = x
+    cur = np.empty(n + 1, dtype=bool)  # x_b for b = 0..L
+    cur[:n] = x
+    cur[n] = chain.end == "server"
+    compute = np.where(x, chain.server_time_s, chain.client_time_s).sum()
+    transfer = (
+        np.where(~prev & cur, chain.uplink_s, 0.0) + np.where(prev & ~cur, chain.downlink_s, 0.0)
+    ).sum()
+    lat = float(compute + transfer)
+    work = float(np.where(x, chain.server_work, 0.0).sum())
+    mem = float(np.where(x, 0.0, chain.client_memory_bytes).sum())
+    ok = lat <= chain.sla_s * (1.0 + RTOL)
+    if chain.memory_budget_bytes is not None:
+        ok = ok and mem <= chain.memory_budget_bytes * (1.0 + RTOL)
+    return Score(lat, work, mem, bool(ok), _score_key(chain, x))
 
 
 @dataclass(frozen=True)

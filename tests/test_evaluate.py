@@ -80,3 +80,32 @@ def test_chain_validation_names_the_field():
         chain(start="edge")
     with pytest.raises(DataError, match="duplicate request id"):
         Problem("p", (Request("a", chain()), Request("a", chain())))
+
+
+def test_score_equals_score_batch_to_the_last_bit():
+    """score (one placement) sums as score_batch does, bit for bit, on chains whose
+    figures span many orders of magnitude, both ends on either side."""
+    from splitopt.evaluate import feasible_mask, score_batch
+
+    rng = np.random.default_rng(7)
+    for L in (1, 2, 5, 24, 97, 300):
+        scale = 10.0 ** rng.uniform(-9, 9, size=6)
+        c = chain(
+            client_time_s=rng.random(L) * scale[0],
+            server_time_s=rng.random(L) * scale[1],
+            server_work=rng.random(L) * scale[2],
+            uplink_s=rng.random(L + 1) * scale[3],
+            downlink_s=rng.random(L + 1) * scale[4],
+            client_memory_bytes=rng.random(L) * scale[5],
+            sla_s=float(rng.random() * L * max(scale[:2])),
+            memory_budget_bytes=float(rng.random() * L * scale[5]),
+            start=("client", "server")[L % 2],
+            end=("server", "client")[L % 3 == 0],
+        )
+        x = rng.random((40, L)) < rng.random()
+        lat, work, mem = score_batch(c, x)
+        ok = feasible_mask(c, lat, mem)
+        for k in range(40):
+            s = score(c, x[k])
+            assert (s.latency_s, s.server_work, s.client_memory_bytes) == (lat[k], work[k], mem[k])
+            assert s.feasible == bool(ok[k])

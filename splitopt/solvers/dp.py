@@ -45,6 +45,7 @@ from splitopt.solvers.chain_arrays import kernel_args
 from splitopt.solvers.kernels import (
     ABORT_LABELS,
     ABORT_NONE,
+    LATENCY_CAPPED,
     MAX_LABELS,
     NEED_BOUNDS,
     _cardinality_count,
@@ -57,6 +58,7 @@ from splitopt.solvers.kernels import (
     label_ladder,
     label_passes,
     lagrange_tables,
+    sla_incumbent,
     warm_up,
 )
 from splitopt.solvers.params import DefaultDPParams, DPParams, SolverParams
@@ -624,8 +626,11 @@ def _incumbent(chain: Chain) -> tuple[float, np.ndarray | None]:
 
 
 #: Longest chain whose quick incumbent tries two-layer flips (O(L²) a round, at most
-#: 2L rounds); longer chains flip one layer at a time.
-QUICK_TWO_FLIPS_MAX_LAYERS = 200
+#: 2L rounds); longer chains flip one layer at a time. (Our choice, measured on the
+#: chains of ``benchmarks/dp_speed.py`` and the shipped instances, CPU time: 200
+#: spent 10 ms a chain on two-layer flips at 160 random layers with a budget; 64
+#: halves the time of those rows and changes no other row by more than noise.)
+QUICK_TWO_FLIPS_MAX_LAYERS = 64
 
 
 def _quick_incumbent(
@@ -678,9 +683,11 @@ def _flip_incumbent(
 #: that the bounded passes replace by a few dozen).
 UNBOUNDED_FIRST_LABELS = 500
 
-#: Label cap of :func:`solve_labels`' latency-first pass with a memory budget
-#: (exact where it finishes and its optimum fits the budget; past the cap the
-#: bounded passes decide; our choice, measured on the chains of
+#: Label cap of the batched first passes' latency-first pass with a memory budget
+#: (:func:`_memory_labels`; exact where it finishes and its optimum fits the
+#: budget; past the cap the chain goes to :func:`label_chain`, whose own
+#: latency-first pass stops at :data:`LATENCY_ONLY_FIRST_LABELS` and then runs
+#: bounded (:func:`_latency_labels`); our choice, measured on the chains of
 #: ``benchmarks/dp_speed.py``: random chains of 160 layers need up to 115,000
 #: labels (5 ms), while 160 near-identical blocks make 2-4 million (a quarter of
 #: a second) for an optimum the budget then rejects).
@@ -768,6 +775,15 @@ def solve_labels(
     cap = MAX_LABELS if max_labels is None else int(max_labels)
     dl = math.inf if deadline is None else float(deadline)
     use_bounds = bounds and use_mem and chain.num_layers <= BOUNDS_MAX_LAYERS
+    # without a budget (or with one every placement fits) the (latency, work) labels
+    # decide alone: first unbounded up to LATENCY_ONLY_FIRST_LABELS, then bounded
+    latency_only = not use_mem or float(chain.client_memory_bytes.sum()) * (1 + 1e-12) <= budget
+    bound_latency = (
+        bounds
+        and latency_only
+        and chain.num_layers <= BOUNDS_MAX_LAYERS
+        and cap > LATENCY_ONLY_FIRST_LABELS
+    )
     # the cheap passes in one kernel call (cardinality-bounded, latency-only,
     # unbounded memory labels: :func:`label_passes`)
     best, x, n, code = label_passes(
@@ -779,12 +795,25 @@ def solve_labels(
         use_bounds,
         TARGET_LABELS,
         UNBOUNDED_FIRST_LABELS,
-        LATENCY_FIRST_LABELS,
-        cap,
+        LATENCY_PROBE_LABELS if cap > LATENCY_PROBE_LABELS else LATENCY_FIRST_LABELS,
+        LATENCY_ONLY_FIRST_LABELS if bound_latency else cap,
         dl,
     )
     if code == ABORT_NONE:
         return best, x, n
+    if bound_latency and code == ABORT_LABELS:
+        return _latency_labels(chain, arrays, ub, cap, dl)
+    if code == LATENCY_CAPPED:
+        # the (latency, work) optimum, by the bounded labels: optimal with the
+        # budget too where it fits (a relaxation's optimum that is feasible)
+        try:
+            w2, x2, n2 = _latency_labels(chain, arrays, ub, cap, dl)
+        except DPStopped:
+            pass  # the budget's own passes decide (their deadline stops them too)
+        else:
+            if not math.isfinite(w2) or score(chain, x2 == 1).feasible:
+                return w2, x2, n2  # (none meets the SLA within ub: nor with the budget)
+        code = NEED_BOUNDS
     if code != NEED_BOUNDS:
         raise DPStopped("labels" if code == ABORT_LABELS else "time", int(n))
     card = cardinality_tables(chain.server_work, chain.client_memory_bytes)
@@ -831,20 +860,81 @@ def solve_labels(
     first_total = 2**62
     if inc is not None and math.isfinite(lb) and cap > QUICK_LABELS:
         first_total = QUICK_LABELS
+    root_lb = lb
     try:
         try:
             best, x, n = deepen(_targets(lb, ub, inc is not None), cap, first_total)
         except DPStopped as exc:
             if exc.reason != "labels" or first_total >= cap or inc is None:
                 raise
-            # the labels struggle (near-identical blocks under a budget: a subset
-            # sum); a placement that meets the bound is optimal without them
-            w, xs = _close_gap(chain, inc, ub, lb, dl)
-            if meets(w, lb):
-                return w, xs.astype(np.uint8), int(exc.labels)
-            if w < ub:
-                ub, inc = w, xs.astype(np.uint8)
+            if lb == root_lb:
+                # the labels struggle at the root's bound itself (near-identical
+                # blocks under a budget: a subset sum); a placement that meets the
+                # bound is optimal without them. (Where a run already proved the
+                # optimum above that bound, none can meet it: the labels go on.)
+                w, xs = _close_gap(chain, inc, ub, lb, dl)
+                if meets(w, lb):
+                    return w, xs.astype(np.uint8), int(exc.labels)
+                if w < ub:
+                    ub, inc = w, xs.astype(np.uint8)
             best, x, n = deepen(_targets(lb, ub, True), cap, 2**62)
+    except DPStopped as exc:
+        exc.bound = lb if math.isfinite(lb) else None
+        exc.incumbent = inc
+        raise
+    if not np.isfinite(best) and inc is not None:
+        raise RuntimeError("label DP pruned every label although a feasible incumbent exists")
+    return best, x, n
+
+
+#: Labels of the (latency, work) label DP (no budget, or one every placement fits)
+#: without bounds; past them :func:`_latency_labels` prunes by the Lagrangian bound
+#: against an incumbent. Our choice, measured on random chains of 48-160 layers
+#: (``benchmarks/dp_speed.py``'s): they make 3,000-110,000 unbounded labels
+#: (0.07-6.6 ms) where the bounded runs make 80-8,000 (0.01-0.2 ms) after
+#: 0.02-0.06 ms of bounds; chains whose fronts stay small finish unbounded.
+LATENCY_ONLY_FIRST_LABELS = 1_000
+#: The same with a memory budget (:func:`solve_labels`' latency-first pass; past it
+#: the budget's unbounded pass, then :func:`_latency_labels`).
+LATENCY_PROBE_LABELS = 3_000
+
+
+def _latency_labels(
+    chain: Chain, arrays: tuple[Any, ...], ub: float, cap: int, dl: float
+) -> tuple[float, np.ndarray, int]:
+    """:func:`solve_labels` without a binding memory budget, past
+    :data:`LATENCY_ONLY_FIRST_LABELS` unbounded labels: the Lagrangian lower
+    bound on the SLA (:func:`kernels.lagrange_tables`, no memory term), an
+    incumbent from the priced path that meets the SLA (:func:`kernels.sla_incumbent`)
+    polished by one-layer flips and scored by the evaluator, then the (latency,
+    work) labels pruned by that bound against the incumbent. Returns as
+    :func:`solve_labels`; raises :class:`DPStopped` at the cap or deadline."""
+    n_layers = chain.num_layers
+    mult, rest, dual = lagrange_tables(*arrays, np.inf, False, LAGRANGE_STEPS)
+    lb = dual - dual_margin(chain, math.inf, mult[0], dual) if math.isfinite(dual) else -math.inf
+    inc: np.ndarray | None = None
+    x0, found = sla_incumbent(*arrays, float(mult[0, 0]))
+    if found:
+        x1, _ = flip_search(*arrays, np.inf, x0, 1, 2 * n_layers, math.inf)
+        s = score(chain, x1.astype(bool))  # the SLA alone decides here (no budget term)
+        if s.latency_s <= chain.sla_s * (1 + RTOL) and s.server_work <= ub:
+            ub, inc = s.server_work, x1
+            if meets(ub, lb):
+                return ub, inc, 0
+    none2 = np.zeros((0, 0))
+    bound_args = (mult, rest, none2, none2, np.zeros(0), np.zeros((0, 1, 2, 1)))
+    # one run against the incumbent: the bound is rarely tight here (a gap of
+    # 0.1-3 % on random chains), so deepening's runs below the optimum would cost
+    # 3-4 times that run (our measurement on random chains of 48-160 layers)
+    targets = [ub]
+    try:
+        best, x, n, abort, failed = _run_labels(
+            arrays, np.inf, targets, cap, dl, bound_args, use_memory=False
+        )
+        if failed:  # a run that finds nothing proves the optimum exceeds its target
+            lb = max(lb, targets[failed - 1])
+        if abort:
+            raise DPStopped("labels" if abort == ABORT_LABELS else "time", int(n))
     except DPStopped as exc:
         exc.bound = lb if math.isfinite(lb) else None
         exc.incumbent = inc
@@ -967,6 +1057,7 @@ def _run_labels(
     deadline: float,
     bound_args: tuple[Any, ...],
     total: int = 2**62,
+    use_memory: bool = True,
 ) -> tuple[float, np.ndarray, int, int, int]:
     """The label DP with a memory budget against each of ``targets`` (ascending) in
     turn, in one :func:`kernels.label_ladder` call on the arrays of
@@ -978,7 +1069,7 @@ def _run_labels(
     best, x, n, abort, failed = kernel(
         *arrays,
         budget,
-        True,
+        use_memory,
         np.asarray(targets, np.float64),
         *bound_args,
         cap,

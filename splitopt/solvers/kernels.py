@@ -31,6 +31,10 @@ LAYERS_PER_CLOCK = 16
 ABORT_NONE, ABORT_LABELS, ABORT_DEADLINE = 0, 1, 2
 #: :func:`label_passes`' code for "no answer yet: build the other bounds".
 NEED_BOUNDS = 3
+#: :func:`label_passes`' code for :data:`NEED_BOUNDS` where, besides, the (latency,
+#: work) pass stopped at its cap (its optimum, which is optimal where it fits the
+#: budget, is still unknown).
+LATENCY_CAPPED = 4
 
 
 #: Most labels the label DP makes (``dp-exact``, and the ILPs' optimality check):
@@ -825,7 +829,7 @@ def label_passes(
     code): code :data:`ABORT_NONE` (best is the optimum, ``inf``: infeasible),
     :data:`ABORT_LABELS` or :data:`ABORT_DEADLINE` (stopped), or
     :data:`NEED_BOUNDS` (the passes ran out of labels: the caller builds the other
-    bounds).
+    bounds) or :data:`LATENCY_CAPPED` (the same, and pass (2) stopped at its cap).
     """
     L = client.shape[0]
     lag_mult = np.zeros((0, 2))
@@ -835,6 +839,7 @@ def label_passes(
     none4 = np.zeros((0, 1, 2, 1))
     args = (client, server, up, down, work, memory, start, end, sla)
     made = 0
+    lat_capped = False
     if use_memory and bounds:
         card_mem, card_work = cardinality_tables(work, memory)
         root = _cardinality_bound(0, L, budget * (1.0 + 1e-12), card_mem, card_work)
@@ -889,6 +894,7 @@ def label_passes(
         )
         made += n
         skip = abort == ABORT_LABELS and lat_cap < max_labels
+        lat_capped = skip
         if abort != ABORT_NONE and not skip:
             return best, x, n, abort
         if not skip:
@@ -917,7 +923,7 @@ def label_passes(
     )
     made += n
     if abort == ABORT_LABELS and cap < max_labels:
-        return best, x, n, NEED_BOUNDS
+        return best, x, n, LATENCY_CAPPED if lat_capped else NEED_BOUNDS
     return best, x, n if abort != ABORT_NONE else made, abort
 
 
@@ -955,6 +961,44 @@ def _priced(client, server, up, down, work, memory, start, end, a, lam, rest):
         q = r
     lat += _switch(q, end, L, up, down)
     return best, lat, mem
+
+
+@njit(cache=True)
+def sla_incumbent(client, server, up, down, work, memory, start, end, sla, a):
+    """A placement that meets ``sla`` from the latency-priced paths (no memory
+    term): the least α-priced placement (server work + α·time) for α just above
+    ``a`` (the dual's maximiser, where the priced optimum switches to the line
+    that meets the SLA), then growing α (×(1 + 1e-6), ×(1 + 1e-3), then doubling,
+    at most 64 tries) until its latency ≤ ``sla``. Returns (placement uint8, 1 =
+    server; whether it meets ``sla`` by the kernels' sums)."""
+    L = client.shape[0]
+    rest = np.zeros((L, 2))
+    x = np.ones(L, np.uint8)
+    base = a if a > 0.0 else 1.0
+    for t in range(64):
+        if t == 0:
+            al = base * (1.0 + 1e-9)
+        elif t == 1:
+            al = base * (1.0 + 1e-6)
+        elif t == 2:
+            al = base * (1.0 + 1e-3)
+        else:
+            al = base * 2.0 ** (t - 2)
+        _priced(client, server, up, down, work, memory, start, end, al, 0.0, rest)
+        # forward along the argmin (ties: the server, the faster side here)
+        v0 = al * client[0] + al * _switch(start, 0, 0, up, down) + rest[0, 0]
+        v1 = work[0] + al * server[0] + al * _switch(start, 1, 0, up, down) + rest[0, 1]
+        q = 0 if v0 < v1 else 1
+        x[0] = q
+        for n in range(1, L):
+            c0 = al * client[n] + al * _switch(q, 0, n, up, down) + rest[n, 0]
+            c1 = work[n] + al * server[n] + al * _switch(q, 1, n, up, down) + rest[n, 1]
+            q = 0 if c0 < c1 else 1
+            x[n] = q
+        lat, _m, _w = _totals(x, client, server, up, down, work, memory, start, end)
+        if lat <= sla:
+            return x, True
+    return x, False
 
 
 @njit(cache=True)
