@@ -25,6 +25,8 @@ from splitopt.ragged import BatchProblem
         '{"a":[1,2,{"x":":"}]}',
         '{"a":[[1],[{"b":1,"b":2}]]}',
         '{"a":"{{","b":[[{"c":1}],[{"d":[{"e":1,"e":2}]}]]}',
+        '{"a":1,"a":2,"t":"1:2"}',  # a colon in a string: the two-byte count decides
+        '{"t":":","a":1,"a":2}',
         "[1, 2",
     ],
 )
@@ -37,6 +39,7 @@ def test_fast_parser_defers_to_the_strict_one(text: str) -> None:
     [
         '{"a":1,"b":[1.5,2,{"x":"y","z":[]}],"c":{"d":null,"e":true}}',
         '{"a":"{","b":[[{"c":{}}],[{"d":[{"e":1,"f":2}]}]]}',
+        '{"a":"1:2","b":[{"c":"x::"}]}',
         "[]",
         "3",
     ],
