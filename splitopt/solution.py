@@ -138,10 +138,15 @@ class Result:
         messages: Sequence[str | None] | None,
     ) -> Result:
         """:meth:`_wrap` of answers given per distinct chain, spread to the requests."""
-        idx = problem.chain_index.tolist()
+        index = problem.chain_index
+        # every request its own chain (a big file of distinct requests): as they are
+        same = index.shape[0] == len(statuses) and bool((index == np.arange(len(index))).all())
+        idx = [] if same else index.tolist()
 
         def spread(values: Sequence | None) -> list | None:
-            return None if values is None else list(map(values.__getitem__, idx))
+            if values is None:
+                return None
+            return list(values) if same else list(map(values.__getitem__, idx))
 
         return cls._wrap(
             problem,

@@ -53,21 +53,34 @@ def test_unknown_status_named() -> None:
         Result.build(problem, "x", ["infeasible"] * 2, [None] * 3, 0.0)
 
 
-@pytest.mark.parametrize("repeats", [False, True])
-def test_evaluate_flat_same_as_per_chain(repeats: bool) -> None:
+@pytest.mark.parametrize("case", ["distinct", "repeats", "one length", "one length, all placed"])
+def test_evaluate_flat_same_as_per_chain(case: str) -> None:
     """evaluate_flat (the batched solvers' scoring) gives evaluate_chains' figures and
-    placements, whether every request has its own chain or chains repeat."""
+    placements, whether every request has its own chain or chains repeat, and where
+    every chain has one length and a placement (its rows cut at C speed)."""
     from splitopt.evaluate import evaluate_chains, evaluate_flat
     from splitopt.ragged import batch_of
 
-    chains = random_chains(5, 90, integer=False)
-    if repeats:
+    one = case.startswith("one length")
+    if one:
+        from splitopt.families.random_chain import random_chain
+
+        gen = np.random.default_rng(4)
+        chains = [random_chain(gen, 6) for _ in range(90)]
+    else:
+        chains = random_chains(5, 90, integer=False)
+    if case == "repeats":
         chains = chains + chains[::3]
     problem = as_problem(chains)
     rng = np.random.default_rng(5)
     k = len(problem.chains)
-    assert (k < len(problem)) == repeats
-    xs = [None if rng.random() < 0.2 else rng.random(c.num_layers) < 0.5 for c in problem.chains]
+    assert (k < len(problem)) == (case == "repeats")
+    placed = case.endswith("all placed")
+    xs = [
+        None if not placed and rng.random() < 0.2 else rng.random(c.num_layers) < 0.5
+        for c in problem.chains
+    ]
+    assert all(x is not None for x in xs) == placed
     have = np.array([x is not None for x in xs])
     flat = np.concatenate(
         [
@@ -80,7 +93,8 @@ def test_evaluate_flat_same_as_per_chain(repeats: bool) -> None:
     for f in ("latency_s", "server_work", "client_memory_bytes", "feasible", "weights"):
         np.testing.assert_array_equal(getattr(got, f), getattr(want, f))
     assert got.placements == want.placements
+    assert all(p is None or type(p) is str for p in got.placements)
     assert [None if x is None else x.tolist() for x in got.on_server] == [
         None if x is None else x.tolist() for x in want.on_server
     ]
-    assert all(x is None or not x.flags.writeable for x in got.on_server)
+    assert all(x is None or (not x.flags.writeable and x.ndim == 1) for x in got.on_server)
