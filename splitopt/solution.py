@@ -3,6 +3,8 @@ by the evaluator (:mod:`splitopt.evaluate`)."""
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -12,6 +14,9 @@ from splitopt.evaluate import Evaluation, Score, evaluate, evaluate_chains, eval
 from splitopt.problem import Problem
 
 STATUSES: tuple[str, ...] = ("optimal", "feasible", "infeasible", "time_limit", "error")
+_KNOWN = frozenset(STATUSES)
+#: the statuses that claim a feasible placement (the evaluator must agree)
+_CLAIMS = frozenset(("optimal", "feasible"))
 
 
 @dataclass(frozen=True)
@@ -133,10 +138,15 @@ class Result:
         messages: Sequence[str | None] | None,
     ) -> Result:
         """:meth:`_wrap` of answers given per distinct chain, spread to the requests."""
-        idx = problem.chain_index.tolist()
+        index = problem.chain_index
+        # every request its own chain (a big file of distinct requests): as they are
+        same = index.shape[0] == len(statuses) and bool((index == np.arange(len(index))).all())
+        idx = [] if same else index.tolist()
 
         def spread(values: Sequence | None) -> list | None:
-            return None if values is None else list(map(values.__getitem__, idx))
+            if values is None:
+                return None
+            return list(values) if same else list(map(values.__getitem__, idx))
 
         return cls._wrap(
             problem,
@@ -162,15 +172,27 @@ class Result:
         messages: Sequence[str | None] | None,
     ) -> Result:
         sts = list(statuses)
-        if len(sts) != len(problem):
-            raise ValueError(f"{len(sts)} statuses for {len(problem)} requests")
-        msgs: list[str | None] = list(messages) if messages is not None else [None] * len(sts)
-        for i, (s, x) in enumerate(zip(sts, ev.on_server, strict=True)):
-            if s not in STATUSES:
-                raise ValueError(f"unknown status {s!r}")
-            if s in ("optimal", "feasible") and (x is None or not ev.feasible[i]):
-                sts[i] = "error"
-                msgs[i] = "solver returned a placement the evaluator finds infeasible"
+        n = len(sts)
+        if n != len(problem):
+            raise ValueError(f"{n} statuses for {len(problem)} requests")
+        if len(ev.on_server) != n:
+            raise ValueError(f"{len(ev.on_server)} evaluated placements for {n} statuses")
+        msgs: list[str | None] = list(messages) if messages is not None else [None] * n
+        try:
+            known = set(sts) <= _KNOWN
+        except TypeError:  # an unhashable status: named below
+            known = False
+        if not known:
+            for s in sts:
+                if s not in STATUSES:
+                    raise ValueError(f"unknown status {s!r}")
+        # a placement claimed optimal or feasible that is missing or that the evaluator
+        # finds infeasible is a solver fault (every request at once, no step per request)
+        claims = np.fromiter(map(_CLAIMS.__contains__, sts), bool, n)
+        placed = np.fromiter(map(operator.is_not, ev.on_server, itertools.repeat(None)), bool, n)
+        for i in np.flatnonzero(claims & ~(placed & np.asarray(ev.feasible, bool))).tolist():
+            sts[i] = "error"
+            msgs[i] = "solver returned a placement the evaluator finds infeasible"
         return cls(
             problem=problem,
             solver=solver,

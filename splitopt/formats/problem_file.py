@@ -218,9 +218,15 @@ def _fast_problem(reqs: list, name: str, work_unit: str) -> BatchProblem | None:
     budget = _scalars(column("memory_budget_bytes", None), None)
     if sla is None or weight is None or budget is None or (sla < MIN_SLA_S).any():
         return None
-    starts, ends = column("start", "client"), column("end", "client")
-    if not set(map(type, starts + ends)) <= {str} or not set(starts + ends) <= set(LOCATIONS):
-        return None
+    ends_at: dict[str, np.ndarray] = {}
+    for field in ("start", "end"):
+        if field not in present:  # the default, "client", everywhere
+            ends_at[field] = np.zeros(n, bool)
+            continue
+        at = column(field, "client")
+        if not set(map(type, at)) <= {str} or not set(at) <= set(LOCATIONS):
+            return None
+        ends_at[field] = np.array([x == "server" for x in at], bool)
     metas = column("meta", None)
     if "meta" in present and (
         not set(map(type, metas)) <= {dict, type(None)}
@@ -233,8 +239,8 @@ def _fast_problem(reqs: list, name: str, work_unit: str) -> BatchProblem | None:
         offsets=offsets,
         sla_s=sla,
         memory_budget_bytes=budget,
-        start_server=np.array([x == "server" for x in starts], bool),
-        end_server=np.array([x == "server" for x in ends], bool),
+        start_server=ends_at["start"],
+        end_server=ends_at["end"],
         **flat,
     )
     has_meta = any(m is not None for m in metas)

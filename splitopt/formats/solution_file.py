@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import operator
 import os
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import compress, count, repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -97,56 +100,54 @@ def _nums(a: np.ndarray) -> list[float | int | None]:
     return out.tolist()
 
 
-def solution_to_dict(result: Result, summary: Summary) -> dict:
-    """The solution document of a result and its summary
-    (:func:`splitopt.metrics.summarize`). Figures are the evaluator's."""
+def _columns(result: Result) -> tuple[list, ...]:
+    """The request rows' fixed fields, one list per field in row order (ids, statuses,
+    placements, server work, latency, client memory, feasible): what iterating
+    ``result`` gives, without an object per request."""
+    ev = result.evaluation
+    return (
+        result.problem.ids,
+        list(result.statuses),
+        list(ev.placements),
+        _nums(ev.server_work),
+        _nums(ev.latency_s),
+        _nums(ev.client_memory_bytes),
+        np.asarray(ev.feasible, bool).tolist(),
+    )
+
+
+def _extras(result: Result, ids: list[str]) -> dict[int, dict]:
+    """The optional fields of the rows that have them (``bound``, ``message``,
+    ``reason``, in this order), by row."""
     from splitopt.infeasible import reasons
 
-    s = summary
     why = reasons(result)
-    ev = result.evaluation
-    # column by column (what iterating ``result`` gives, without an object per request)
-    ids = result.problem.ids
-    reqs = [
-        {
-            "id": rid,
-            "status": status,
-            "placement": placement,
-            "server_work": work,
-            "latency_s": latency,
-            "client_memory_bytes": memory,
-            "feasible": feasible,
-        }
-        for rid, status, placement, work, latency, memory, feasible in zip(
-            ids,
-            result.statuses,
-            ev.placements,
-            _nums(ev.server_work),
-            _nums(ev.latency_s),
-            _nums(ev.client_memory_bytes),
-            np.asarray(ev.feasible, bool).tolist(),
-            strict=True,
-        )
-    ]
-    # the optional fields, in this order, on the rows that have them
     bounds, messages = result.bounds, result.messages
     rows: set[int] = set()
     if why:
         pos = {rid: i for i, rid in enumerate(ids)}
         rows.update(pos[rid] for rid in why)
     if bounds is not None:
-        rows.update(i for i, b in enumerate(bounds) if b is not None)
+        rows.update(compress(count(), map(operator.is_not, bounds, repeat(None))))
     if messages is not None:
-        rows.update(i for i, m in enumerate(messages) if m)
-    for i in rows:
-        row = reqs[i]
+        rows.update(compress(count(), map(bool, messages)))
+    out: dict[int, dict] = {}
+    for i in sorted(rows):
+        extra: dict = {}
         bound = None if bounds is None else bounds[i]
         if bound is not None:
-            row["bound"] = _num(bound)
+            extra["bound"] = _num(bound)
         if messages is not None and messages[i]:
-            row["message"] = messages[i]
+            extra["message"] = messages[i]
         if ids[i] in why:
-            row["reason"] = why[ids[i]].to_dict()
+            extra["reason"] = why[ids[i]].to_dict()
+        out[i] = extra
+    return out
+
+
+def _head(result: Result, summary: Summary) -> dict:
+    """The document without its request rows (``"requests": []``, the last key)."""
+    s = summary
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -166,13 +167,39 @@ def solution_to_dict(result: Result, summary: Summary) -> dict:
             "reduction_vs_server_only": _num(s.reduction_vs_server_only),
         },
         "splitopt_version": __version__,
-        "requests": reqs,
+        "requests": [],
     }
+
+
+_ROW_KEYS = ("id", "status", "placement", "server_work", "latency_s", "client_memory_bytes")
+
+
+def solution_to_dict(result: Result, summary: Summary) -> dict:
+    """The solution document of a result and its summary
+    (:func:`splitopt.metrics.summarize`). Figures are the evaluator's."""
+    cols = _columns(result)
+    reqs = [
+        {
+            "id": rid,
+            "status": status,
+            "placement": placement,
+            "server_work": work,
+            "latency_s": latency,
+            "client_memory_bytes": memory,
+            "feasible": feasible,
+        }
+        for rid, status, placement, work, latency, memory, feasible in zip(*cols, strict=True)
+    ]
+    for i, extra in _extras(result, cols[0]).items():
+        reqs[i].update(extra)
+    doc = _head(result, summary)
+    doc["requests"] = reqs
+    return doc
 
 
 def write_solution(result: Result, summary: Summary, file: str | os.PathLike) -> None:
     """Write a solution file atomically."""
-    write_text_atomic(file, _doc_text(solution_to_dict(result, summary)))
+    write_text_atomic(file, _result_text(result, summary))
 
 
 def solution_dumps(result: Result | list[Result], summary: Summary | list[Summary]) -> str:
@@ -180,9 +207,9 @@ def solution_dumps(result: Result | list[Result], summary: Summary | list[Summar
     list*: ``evaluate`` reads both, see :func:`read_solutions`); one summary each."""
     if isinstance(result, list):
         assert isinstance(summary, list)
-        docs = [_doc_text(solution_to_dict(r, s)) for r, s in zip(result, summary, strict=True)]
+        docs = [_result_text(r, s) for r, s in zip(result, summary, strict=True)]
         return "[\n" + ",\n".join(docs) + "\n]"
-    return _doc_text(solution_to_dict(result, summary))  # type: ignore[arg-type]
+    return _result_text(result, summary)  # type: ignore[arg-type]
 
 
 def _doc_text(doc: dict) -> str:
@@ -206,7 +233,91 @@ def _doc_text(doc: dict) -> str:
         body = text[1:-1].replace(cut, b'},\n{"id":').decode()
     else:
         body = b",\n".join(map(orjson.dumps, rows)).decode()
+    return _with_rows(head, body)
+
+
+def _with_rows(head: str, body: str) -> str:
+    """The document text ``head`` (ending ``"requests": []``) with the rows ``body``."""
     return head[: -len("[]\n}")] + "[\n" + body + "\n]\n}"
+
+
+#: JSON text of each status (orjson's: plain ASCII words)
+_STATUS_TEXT = {s: f'"{s}"' for s in STATUSES}
+_BOOL_TEXT = {True: "true", False: "false"}
+#: the characters orjson escapes in a string (the rest it writes as they are)
+_ESCAPED = re.compile(r'[\x00-\x1f"\\]')
+#: the text around the fields of a request row (orjson's compact form)
+_ROW_PARTS = (
+    '{"id":',
+    ',"status":',
+    ',"placement":',
+    ',"server_work":',
+    ',"latency_s":',
+    ',"client_memory_bytes":',
+    ',"feasible":',
+    "}",
+)
+
+
+def _quoted(texts: list[str]) -> list[str]:
+    """Each string in double quotes, with no character to escape in any (checked by
+    the caller): one join and one split, no step per string (``\\x00`` is such a
+    character, so it cannot occur)."""
+    return ('"' + '"\x00"'.join(texts) + '"').split("\x00")
+
+
+def _number_texts(values: list) -> list[str]:
+    """orjson's text of each number (or ``null``) of ``values``: one call for all (no
+    number's text holds a comma)."""
+    return orjson.dumps(values).decode()[1:-1].split(",")
+
+
+def _result_text(result: Result, summary: Summary) -> str:
+    """:func:`_doc_text` of :func:`solution_to_dict`, built column by column: each
+    field's JSON text for every row at once (orjson's text of the numbers, the ids
+    quoted as orjson quotes them), one join per row, and orjson's line for the few
+    rows with optional fields. The same text, without a dict per request."""
+    if not errors._FAST:
+        return dumps(solution_to_dict(result, summary))
+    head = dumps(_head(result, summary))
+    assert head.endswith('"requests": []\n}')
+    ids, statuses, placements, work, latency, memory, feasible = _columns(result)
+    if not ids:
+        return head
+    joined = "".join(ids)
+    if joined.isascii() and _ESCAPED.search(joined) is None:
+        q_ids = _quoted(ids)
+    else:  # escapes, non-ASCII text (and a string orjson refuses): orjson's own text
+        q_ids = [orjson.dumps(rid).decode() for rid in ids]
+    q_status = list(map(_STATUS_TEXT.get, statuses))
+    if None in q_status:  # a status outside STATUSES (a hand-made Result): as orjson
+        q_status = [orjson.dumps(st).decode() for st in statuses]
+    # placements are "C"/"S" strings (format_placement) or None
+    if None in placements:
+        q_place = ["null" if p is None else '"' + p + '"' for p in placements]
+    else:
+        q_place = _quoted(placements)
+    columns: list[list] = [
+        q_ids,
+        q_status,
+        q_place,
+        _number_texts(work),
+        _number_texts(latency),
+        _number_texts(memory),
+        list(map(_BOOL_TEXT.__getitem__, feasible)),
+    ]
+    if {len(col) for col in columns} != {len(ids)}:
+        raise ValueError("the result's columns differ in length")
+    # each row: its fixed text and fields, interleaved (the text repeats endlessly)
+    parts: list[Iterator] = [repeat(_ROW_PARTS[0])]
+    for col, text in zip(columns, _ROW_PARTS[1:], strict=True):
+        parts += [iter(col), repeat(text)]
+    lines = list(map("".join, zip(*parts, strict=False)))
+    fixed = (ids, statuses, placements, work, latency, memory, feasible)
+    for i, extra in _extras(result, ids).items():
+        row = dict(zip((*_ROW_KEYS, "feasible"), (c[i] for c in fixed), strict=True))
+        lines[i] = orjson.dumps({**row, **extra}).decode()
+    return _with_rows(head, ",\n".join(lines))
 
 
 def read_placements(file: str | os.PathLike) -> tuple[dict[str, str | None], dict]:

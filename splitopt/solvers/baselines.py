@@ -27,7 +27,7 @@ import numpy as np
 from splitopt.batch_evaluate import feasible_rows, score_rows
 from splitopt.evaluate import BATCH_MIN_CHAINS, RTOL, feasible_mask, score, score_batch
 from splitopt.problem import Chain, Problem
-from splitopt.ragged import ChainBatch, batch_of
+from splitopt.ragged import ChainBatch, batch_of, segment_rows
 from splitopt.solution import Result
 from splitopt.solvers.base import ChainSolution, Solver, SolverError
 
@@ -146,21 +146,27 @@ def greedy_flat(batch: ChainBatch) -> tuple[list[str], np.ndarray, np.ndarray, l
 
         ok0 = fits(idx, np.zeros(idx.shape[0], np.int64))
         g = idx[ok0]
-        rows = batch.offsets[g][:, None] + layer
-        brows = batch.boundary_offsets[g][:, None] + np.arange(L + 1)
+        off, boff = batch.offsets, batch.boundary_offsets
+
+        def seg(
+            values: np.ndarray, width: int, o: np.ndarray = off, g: np.ndarray = g
+        ) -> np.ndarray:
+            # chains g's segments (a view where g is every chain, all of length L)
+            return segment_rows(values, o, g, width)
+
         zero = np.zeros((g.shape[0], 1))
-        a = np.concatenate([zero, np.cumsum(batch.client_time_s[rows], axis=1)], axis=1)
-        c = np.concatenate([zero, np.cumsum(batch.server_time_s[rows], axis=1)], axis=1)
-        m = np.concatenate([zero, np.cumsum(batch.client_memory_bytes[rows], axis=1)], axis=1)
+        a = np.concatenate([zero, np.cumsum(seg(batch.client_time_s, L), axis=1)], axis=1)
+        c = np.concatenate([zero, np.cumsum(seg(batch.server_time_s, L), axis=1)], axis=1)
+        m = np.concatenate([zero, np.cumsum(seg(batch.client_memory_bytes, L), axis=1)], axis=1)
         kk = np.arange(L + 1)
         start = batch.start_server[g][:, None]
         end = batch.end_server[g][:, None]
-        up, down = batch.uplink_s[brows], batch.downlink_s[brows]
+        up, down = seg(batch.uplink_s, L + 1, boff), seg(batch.downlink_s, L + 1, boff)
         x0 = kk == 0
         last = kk < L
         trans = np.where(~start & x0, up[:, :1], 0.0) + np.where(start & ~x0, down[:, :1], 0.0)
         inner = (kk >= 1) & (kk <= L - 1)
-        trans = trans + np.where(inner, up[:, np.clip(kk, 0, L)], 0.0)
+        trans = trans + np.where(inner, up, 0.0)
         trans = (
             trans
             + np.where(~last & end, up[:, L : L + 1], 0.0)
@@ -182,7 +188,11 @@ def greedy_flat(batch: ChainBatch) -> tuple[list[str], np.ndarray, np.ndarray, l
             act = act[good]
             k[act] += 1
             act = act[k[act] < L]
-        x_flat[rows] = layer[None, :] >= k[:, None]
+        placed = layer[None, :] >= k[:, None]
+        if g.shape[0] * L == x_flat.shape[0]:  # only then g is every chain, in order
+            x_flat[:] = placed.ravel()
+        else:
+            x_flat[off[g][:, None] + layer] = placed
         have[g] = True
     statuses = np.where(have, "feasible", "infeasible").tolist()
     messages: list[str | None] = [None if h else "server-only is infeasible" for h in have.tolist()]

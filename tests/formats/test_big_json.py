@@ -25,6 +25,8 @@ from splitopt.ragged import BatchProblem
         '{"a":[1,2,{"x":":"}]}',
         '{"a":[[1],[{"b":1,"b":2}]]}',
         '{"a":"{{","b":[[{"c":1}],[{"d":[{"e":1,"e":2}]}]]}',
+        '{"a":1,"a":2,"t":"1:2"}',  # a colon in a string: the two-byte count decides
+        '{"t":":","a":1,"a":2}',
         "[1, 2",
     ],
 )
@@ -37,6 +39,7 @@ def test_fast_parser_defers_to_the_strict_one(text: str) -> None:
     [
         '{"a":1,"b":[1.5,2,{"x":"y","z":[]}],"c":{"d":null,"e":true}}',
         '{"a":"{","b":[[{"c":{}}],[{"d":[{"e":1,"f":2}]}]]}',
+        '{"a":"1:2","b":[{"c":"x::"}]}',
         "[]",
         "3",
     ],
@@ -104,6 +107,8 @@ def test_vectorised_reader_same_problem() -> None:
         {"client_memory_bytes": [1, 2], "memory_budget_bytes": 5},
         {"weight": None},
         {"start": None},
+        {"end": "server"},
+        {"end": "moon"},
         {"meta": None},
         {"sla_s": None},
         {"memory_budget_bytes": None},
@@ -135,6 +140,8 @@ def test_vectorised_reader_fields_of_every_request(every: dict) -> None:
         {"weight": None},
         {"start": "moon"},
         {"start": [1]},
+        {"end": "Server"},
+        {"end": 3},
         {"meta": None},
         {"id": ""},
         {"id": "r1"},
@@ -326,3 +333,58 @@ def test_batch_problem_refuses_bad_ids(ids: list) -> None:
     b = ChainBatch.from_chains(random_chains(3, 2, integer=False))
     with pytest.raises(DataError, match="one non-empty string per request"):
         BatchProblem("p", b, ids, np.ones(2))
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        None,  # r0, r1, ...
+        ["a\"b", "c\\d", "e\x01", "naïve", "日本", "😀x", "/", "\x7f", "a,b", '},{"id":'],
+    ],
+)
+@pytest.mark.parametrize("solver", ["greedy", "dp-grid"])
+def test_result_text_same_as_doc_text(solver: str, ids: list[str] | None) -> None:
+    """The solution file's text built column by column (_result_text, what solve
+    --json writes) is byte for byte the text of the document built row by row
+    (_doc_text of solution_to_dict), with bounds, messages, reasons, NaN figures,
+    unusual statuses and ids orjson escapes."""
+    import dataclasses
+
+    from splitopt.formats.solution_file import _doc_text, _result_text, solution_to_dict
+    from splitopt.metrics import summarize
+    from splitopt.problem import Problem, Request
+    from splitopt.solvers import get_solver
+    from tests.conftest import random_chains
+
+    chains = random_chains(7, 70, integer=False, max_layers=6)
+    chains += [dataclasses.replace(c, sla_s=c.sla_s * 1e-3 + 1e-3) for c in chains[:5]]
+    names = [f"r{i}" for i in range(len(chains))]
+    if ids is not None:
+        names[: len(ids)] = ids
+    problem = Problem("t", tuple(Request(n, c) for n, c in zip(names, chains, strict=True)))
+    base = get_solver(solver).solve(problem)
+    n = len(base.statuses)
+    variants = [
+        base,
+        dataclasses.replace(
+            base,
+            bounds=tuple(None if i % 3 else float(i) + 0.5 * (i % 2) for i in range(n)),
+            messages=tuple(None if i % 4 else f'note {{"id": {i}}},{{' for i in range(n)),
+        ),
+        dataclasses.replace(base, statuses=("solved\n", *base.statuses[1:])),
+    ]
+    for result in variants:
+        s = summarize(result)
+        assert _result_text(result, s) == _doc_text(solution_to_dict(result, s))
+    assert not all(base.evaluation.feasible)  # reasons and null figures written too
+
+
+def test_result_text_one_request() -> None:
+    from splitopt.formats.solution_file import _doc_text, _result_text, solution_to_dict
+    from splitopt.metrics import summarize
+    from splitopt.solvers import get_solver
+    from tests.conftest import as_problem, random_chains
+
+    result = get_solver("greedy").solve(as_problem(random_chains(1, 1, integer=True)))
+    s = summarize(result)
+    assert _result_text(result, s) == _doc_text(solution_to_dict(result, s))

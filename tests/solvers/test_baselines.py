@@ -120,3 +120,52 @@ def test_greedy_variants_feasible_and_never_below_brute_force():
     gs = splitopt.solve(p, "greedy-skip").evaluation.server_work
     f = so.evaluation.feasible
     assert np.all(gs[f] <= g[f] * (1 + 1e-12))
+
+
+def _one_length_chains(seed: int, n: int, L: int, all_server_ok: bool):  # type: ignore[no-untyped-def]
+    """n random L-layer chains, budgets on most; with ``all_server_ok`` every chain's
+    all-server placement is feasible (the batched greedy's all-rows case); some SLAs
+    and budgets set exactly to the evaluator's figures of a prefix cut (the edges
+    where prefix sums and the evaluator may round apart)."""
+    from splitopt.families.random_chain import random_chain
+    from splitopt.solvers.baselines import prefix_placements
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        c = random_chain(rng, L, memory=bool(rng.random() < 0.8))
+        x = prefix_placements(L)
+        lat, _, mem = score_batch(c, x)
+        k = int(rng.integers(0, L + 1))
+        if all_server_ok:
+            c = c.replace(sla_s=max(c.sla_s, float(lat[0])))
+        if i % 3 == 0:  # the SLA exactly at cut k's latency (all-server stays feasible)
+            c = c.replace(sla_s=float(max(lat[k], lat[0]) if all_server_ok else lat[k]))
+        if i % 5 == 0 and c.memory_budget_bytes is not None:
+            c = c.replace(memory_budget_bytes=float(mem[k]))
+        out.append(c)
+    return out
+
+
+def test_batched_greedy_same_as_chain_by_chain():
+    """greedy over all chains at once (greedy_flat) gives the per-chain answers:
+    chains of one length whose all-server placements are all feasible (every row at
+    once, no gather), the same with some infeasible, and mixed lengths."""
+    from splitopt.solvers import get_solver
+    from splitopt.solvers.base import Solver
+
+    cases = [
+        _one_length_chains(1, 120, 8, True),
+        _one_length_chains(2, 120, 8, False),
+        _one_length_chains(3, 60, 5, True) + _one_length_chains(4, 60, 9, False),
+        random_chains(5, 150, integer=True, max_layers=10),
+    ]
+    g = get_solver("greedy")
+    for chains in cases:
+        p = as_problem(chains)
+        a, b = g.solve(p), Solver.solve(g, p)  # batched, chain by chain
+        assert a.statuses == b.statuses and a.placements == b.placements
+        assert a.messages == b.messages
+        np.testing.assert_array_equal(a.evaluation.server_work, b.evaluation.server_work)
+    assert all(_prefix_feasible(c)[2][0] for c in cases[0])  # the all-rows case ran
+    assert not all(_prefix_feasible(c)[2][0] for c in cases[1])
