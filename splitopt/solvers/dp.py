@@ -879,9 +879,23 @@ def solve_labels(
                     ub, inc = w, xs.astype(np.uint8)
             best, x, n = deepen(_targets(lb, ub, True), cap, 2**62)
     except DPStopped as exc:
-        exc.bound = lb if math.isfinite(lb) else None
-        exc.incumbent = inc
-        raise
+        raise _stopped(exc, lb, inc) from None
+    return _checked(best, x, n, inc)
+
+
+def _stopped(exc: DPStopped, lb: float, inc: np.ndarray | None) -> DPStopped:
+    """``exc`` carrying the lower bound proven so far and the incumbent (for
+    :func:`label_fallback`)."""
+    exc.bound = lb if math.isfinite(lb) else None
+    exc.incumbent = inc
+    return exc
+
+
+def _checked(
+    best: float, x: np.ndarray, n: int, inc: np.ndarray | None
+) -> tuple[float, np.ndarray, int]:
+    """The labels' answer, refused where they pruned every label although a
+    feasible incumbent exists (a bound that was not one)."""
     if not np.isfinite(best) and inc is not None:
         raise RuntimeError("label DP pruned every label although a feasible incumbent exists")
     return best, x, n
@@ -936,12 +950,8 @@ def _latency_labels(
         if abort:
             raise DPStopped("labels" if abort == ABORT_LABELS else "time", int(n))
     except DPStopped as exc:
-        exc.bound = lb if math.isfinite(lb) else None
-        exc.incumbent = inc
-        raise
-    if not np.isfinite(best) and inc is not None:
-        raise RuntimeError("label DP pruned every label although a feasible incumbent exists")
-    return best, x, n
+        raise _stopped(exc, lb, inc) from None
+    return _checked(best, x, n, inc)
 
 
 def _targets(lb: float, ub: float, have_incumbent: bool) -> list[float]:
