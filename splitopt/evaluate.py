@@ -97,8 +97,11 @@ def score_batch(chain: Chain, on_server: np.ndarray) -> tuple[np.ndarray, np.nda
     return latency, work, memory
 
 
-def feasible_mask(chain: Chain, latency: np.ndarray, memory: np.ndarray) -> np.ndarray:
-    """T <= D and Mem <= M, each with relative tolerance :data:`RTOL`."""
+def feasible_mask(
+    chain: Chain, latency: np.ndarray | float, memory: np.ndarray | float
+) -> np.ndarray:
+    """T <= D and Mem <= M, each with relative tolerance :data:`RTOL` (arrays, or
+    one placement's figures: a 0-d result)."""
     ok = np.asarray(latency) <= chain.sla_s * (1.0 + RTOL)
     if chain.memory_budget_bytes is not None:
         ok &= np.asarray(memory) <= chain.memory_budget_bytes * (1.0 + RTOL)
@@ -151,10 +154,8 @@ def score(chain: Chain, placement: str | np.ndarray) -> Score:
     lat = float(compute + transfer)
     work = float(np.where(x, chain.server_work, 0.0).sum())
     mem = float(np.where(x, 0.0, chain.client_memory_bytes).sum())
-    ok = lat <= chain.sla_s * (1.0 + RTOL)
-    if chain.memory_budget_bytes is not None:
-        ok = ok and mem <= chain.memory_budget_bytes * (1.0 + RTOL)
-    return Score(lat, work, mem, bool(ok), _score_key(chain, x))
+    ok = bool(feasible_mask(chain, lat, mem))
+    return Score(lat, work, mem, ok, _score_key(chain, x))
 
 
 @dataclass(frozen=True)
@@ -282,10 +283,9 @@ def evaluate_flat(problem: Problem, on_server: np.ndarray, have: np.ndarray) -> 
         xs: list[np.ndarray | None] = list(flat.reshape(k, width))
     else:
         xs = [flat[a:e] if h else None for a, e, h in zip(off[:-1], off[1:], hs, strict=True)]
-    index = problem.chain_index
     # every request its own chain (a big file of distinct requests): no gather
-    same = index.shape[0] == k and bool((index == np.arange(k)).all())
-    idx = slice(None) if same else index.tolist()
+    same = problem.distinct_requests
+    idx = slice(None) if same else problem.chain_index.tolist()
 
     def spread(values: list) -> tuple:
         return tuple(values) if same else tuple(map(values.__getitem__, idx))  # type: ignore[arg-type]

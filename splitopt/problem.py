@@ -518,6 +518,12 @@ class Problem:
             object.__setattr__(self, "_hash", h)
         return h
 
+    @property
+    def distinct_requests(self) -> bool:
+        """Whether every request has a chain of its own. Chains are numbered in the
+        order of their first request, so ``chain_index`` is then 0, 1, ..., n - 1."""
+        return len(self.chains) == len(self.requests)
+
     def __reduce__(self) -> tuple:
         # Rebuilt through the constructor: chains deduplicated and frozen again.
         return (Problem, (self.name, self.requests, self.work_unit))

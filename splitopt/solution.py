@@ -138,10 +138,9 @@ class Result:
         messages: Sequence[str | None] | None,
     ) -> Result:
         """:meth:`_wrap` of answers given per distinct chain, spread to the requests."""
-        index = problem.chain_index
         # every request its own chain (a big file of distinct requests): as they are
-        same = index.shape[0] == len(statuses) and bool((index == np.arange(len(index))).all())
-        idx = [] if same else index.tolist()
+        same = problem.distinct_requests
+        idx = [] if same else problem.chain_index.tolist()
 
         def spread(values: Sequence | None) -> list | None:
             if values is None:

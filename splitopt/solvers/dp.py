@@ -916,8 +916,9 @@ LATENCY_PROBE_LABELS = 3_000
 def _latency_labels(
     chain: Chain, arrays: tuple[Any, ...], ub: float, cap: int, dl: float
 ) -> tuple[float, np.ndarray, int]:
-    """:func:`solve_labels` without a binding memory budget, past
-    :data:`LATENCY_ONLY_FIRST_LABELS` unbounded labels: the Lagrangian lower
+    """:func:`solve_labels`' (latency, work) labels past their unbounded first
+    pass (:data:`LATENCY_ONLY_FIRST_LABELS` labels without a binding budget,
+    :data:`LATENCY_PROBE_LABELS` as the latency-first pass with one): the Lagrangian lower
     bound on the SLA (:func:`kernels.lagrange_tables`, no memory term), an
     incumbent from the priced path that meets the SLA (:func:`kernels.sla_incumbent`)
     polished by one-layer flips and scored by the evaluator, then the (latency,
@@ -935,18 +936,14 @@ def _latency_labels(
             ub, inc = s.server_work, x1
             if meets(ub, lb):
                 return ub, inc, 0
-    none2 = np.zeros((0, 0))
-    bound_args = (mult, rest, none2, none2, np.zeros(0), np.zeros((0, 1, 2, 1)))
+    bound_args = (mult, rest, *_NO_BOUNDS[2:])  # no cardinality or count bounds
     # one run against the incumbent: the bound is rarely tight here (a gap of
     # 0.1-3 % on random chains), so deepening's runs below the optimum would cost
     # 3-4 times that run (our measurement on random chains of 48-160 layers)
-    targets = [ub]
     try:
-        best, x, n, abort, failed = _run_labels(
-            arrays, np.inf, targets, cap, dl, bound_args, use_memory=False
+        best, x, n, abort, _ = _run_labels(
+            arrays, np.inf, [ub], cap, dl, bound_args, use_memory=False
         )
-        if failed:  # a run that finds nothing proves the optimum exceeds its target
-            lb = max(lb, targets[failed - 1])
         if abort:
             raise DPStopped("labels" if abort == ABORT_LABELS else "time", int(n))
     except DPStopped as exc:
