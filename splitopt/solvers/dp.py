@@ -938,7 +938,7 @@ def _latency_labels(
                 return ub, inc, 0
     bound_args = (mult, rest, *_NO_BOUNDS[2:])  # no cardinality or count bounds
     # one run against the incumbent: the bound is rarely tight here (a gap of
-    # 0.1-3 % on random chains), so deepening's runs below the optimum would cost
+    # 0.1-6 % on random chains), so deepening's runs below the optimum would cost
     # 3-4 times that run (our measurement on random chains of 48-160 layers)
     try:
         best, x, n, abort, _ = _run_labels(
