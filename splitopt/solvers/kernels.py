@@ -1337,7 +1337,9 @@ def _window_moves(x, a, b, client, server, up, down, work, memory, start, end, d
     fixed, by its bits (bit i: layer a + i on the server): fills ``dt``, ``dm``,
     ``dw`` (2^(b - a) entries each) with the changes it makes to the latency (its
     layers and the switches at boundaries a..b), the client memory and the server
-    work."""
+    work. The placements of the first i + 1 layers extend those of the first i
+    (2^(b - a + 1) steps in all; each placement's sums add its layers in order,
+    so its figures are those of summing it alone)."""
     L = x.shape[0]
     K = b - a
     prev = start if a == 0 else x[a - 1]
@@ -1357,26 +1359,57 @@ def _window_moves(x, a, b, client, server, up, down, work, memory, start, end, d
         t0 += _switch(p, q, layer, up, down)
         p = q
     t0 += _switch(p, nxt, b, up, down)
+    dt[0] = 0.0
+    dm[0] = 0.0
+    dw[0] = 0.0
+    for i in range(K):
+        layer = a + i
+        half = 1 << i
+        for code in range(half):
+            p = prev if i == 0 else (code >> (i - 1)) & 1
+            t = dt[code]
+            dt[code + half] = t + server[layer] + _switch(p, 1, layer, up, down)
+            dm[code + half] = dm[code]
+            dw[code + half] = dw[code] + work[layer]
+            dt[code] = t + client[layer] + _switch(p, 0, layer, up, down)
+            dm[code] = dm[code] + memory[layer]
     for code in range(1 << K):
-        t = 0.0
-        m = 0.0
-        w = 0.0
-        p = prev
-        for i in range(K):
-            q = (code >> i) & 1
-            layer = a + i
-            if q == 1:
-                t += server[layer]
-                w += work[layer]
+        p = (code >> (K - 1)) & 1
+        dt[code] = dt[code] + _switch(p, nxt, b, up, down) - t0
+        dm[code] = dm[code] - m0
+        dw[code] = dw[code] - w0
+
+
+@njit(cache=True)
+def _window_order(a, K, memory, order, msort, tmp_order, tmp_mem):
+    """The placements of layers a..a+K-1 (codes as :func:`_window_moves`) in
+    ascending order of their client memory: fills ``order`` (int64[2^K]) and
+    ``msort`` with that memory (summed as :func:`_window_moves` sums it, so the
+    order is that of its ``dm``), by merging: the placements of the first i + 1
+    layers are those of the first i with layer i on the server (memory
+    unchanged) merged with those with it on the client (memory + its own);
+    2^(K + 1) steps, where sorting would take K 2^K. Ties in ascending code (a
+    stable sort's order: every code of the client list is below those of the
+    server list, which have bit i set)."""
+    order[0] = 0
+    msort[0] = 0.0
+    for i in range(K):
+        half = 1 << i
+        mi = memory[a + i]
+        for c in range(half):
+            tmp_order[c] = order[c]
+            tmp_mem[c] = msort[c]
+        s = 0  # next of the server list (code | half, memory tmp_mem[s])
+        k = 0  # next of the client list (code, memory tmp_mem[k] + mi)
+        for out in range(2 * half):
+            if k >= half or (s < half and tmp_mem[s] < tmp_mem[k] + mi):
+                order[out] = tmp_order[s] | half
+                msort[out] = tmp_mem[s]
+                s += 1
             else:
-                t += client[layer]
-                m += memory[layer]
-            t += _switch(p, q, layer, up, down)
-            p = q
-        t += _switch(p, nxt, b, up, down)
-        dt[code] = t - t0
-        dm[code] = m - m0
-        dw[code] = w - w0
+                order[out] = tmp_order[k]
+                msort[out] = tmp_mem[k] + mi
+                k += 1
 
 
 @njit(cache=True)
@@ -1425,27 +1458,34 @@ def pair_sweeps(
     placement ``x0`` (uint8, 1 = server; not changed).
 
     Each move is a meet in the middle over the 2^width × 2^width pairs of window
-    placements: the second window's placements sorted by their client-memory
-    change; for each of the first's, the ``scan`` with the largest memory change
-    that still fits ``budget`` are tried with the latency (``sla``), and the pair
-    with the least server work is taken (first improvement over the pairs of
-    windows). Exact per move where a layer's work grows with its client memory in
-    the same proportion in every layer (a subset sum: the case it is for), a
-    heuristic otherwise. Window tables are kept until a move changes a layer they
-    depend on. Stops after a sweep without a gain, ``max_sweeps`` sweeps, once the
-    server work is at most ``target``, or past ``deadline``
-    (``time.perf_counter()`` seconds, ``inf``: none). Returns (placement, moves)."""
+    placements: each window's placements sorted by their client-memory change
+    (:func:`_window_order`, ties by code); for each of the first's, the ``scan``
+    with the largest memory change that still fits ``budget`` are tried with the
+    latency (``sla``), and the pair with the least server work is taken, the
+    least code of the first window and the first of its scan on ties (first
+    improvement over the pairs of windows). Exact per move where a layer's work
+    grows with its client memory in the same proportion in every layer (a subset
+    sum: the case it is for), a heuristic otherwise. Window tables (32 bytes a
+    placement: its code, memory, work and latency changes in memory order) are
+    kept until a move changes a layer they depend on. Stops after a sweep
+    without a gain, ``max_sweeps`` sweeps, once the server work is at most
+    ``target``, or past ``deadline`` (``time.perf_counter()`` seconds, ``inf``:
+    none). Returns (placement, moves)."""
     L = client.shape[0]
     x = x0.copy()
     nw = win_a.shape[0]
     n = 1 << width
-    dt = np.empty((nw, n))
-    dm = np.empty((nw, n))
-    dw = np.empty((nw, n))
+    dt = np.empty(n)  # one window's changes, by code (scratch)
+    dm = np.empty(n)
+    dw = np.empty(n)
     order = np.empty((nw, n), np.int64)
     msort = np.empty((nw, n))
     wmin = np.empty(nw)
     valid = np.zeros(nw, np.bool_)
+    wsort = np.empty((nw, n))
+    tsort = np.empty((nw, n))
+    tmp_o = np.empty(n // 2, np.int64)
+    tmp_m = np.empty(n // 2)
     lat, mem, wrk = _totals(x, client, server, up, down, work, memory, start, end)
     total = 0.0
     for i in range(L):
@@ -1480,31 +1520,43 @@ def pair_sweeps(
                             memory,
                             start,
                             end,
-                            dt[k],
-                            dm[k],
-                            dw[k],
+                            dt,
+                            dm,
+                            dw,
                         )
-                        order[k] = np.argsort(dm[k])
+                        _window_order(ak, width, memory, order[k], msort[k], tmp_o, tmp_m)
                         for c in range(n):
-                            msort[k, c] = dm[k, order[k, c]]
-                        wmin[k] = dw[k].min()
+                            msort[k, c] = dm[order[k, c]]
+                            wsort[k, c] = dw[order[k, c]]
+                            tsort[k, c] = dt[order[k, c]]
+                        wmin[k] = dw.min()
                         valid[k] = True
                 r_t = sla - lat
                 r_m = budget - mem
                 best = -tol
                 c1b = -1
                 c2b = -1
-                for c1 in range(n):
-                    if dw[i, c1] + wmin[j] >= best:
+                # the first window's placements by descending memory change, so that
+                # the last of the second's that fits the budget only moves up (two
+                # pointers); the pair kept is the least (work change, first code),
+                # the first of the scan on ties: the same as a scan by ascending code
+                top = -1
+                for idx in range(n - 1, -1, -1):
+                    c1 = order[i, idx]
+                    w1 = wsort[i, idx]
+                    bound = w1 + wmin[j]
+                    if bound > best or (bound == best and c1 > c1b):
                         continue
-                    top = np.searchsorted(msort[j], r_m - dm[i, c1], side="right") - 1
+                    room = r_m - msort[i, idx]
+                    while top + 1 < n and msort[j, top + 1] <= room:
+                        top += 1
+                    t1 = tsort[i, idx]
                     for jj in range(top, max(-1, top - scan), -1):
-                        c2 = order[j, jj]
-                        v = dw[i, c1] + dw[j, c2]
-                        if v < best and dt[i, c1] + dt[j, c2] <= r_t:
+                        v = w1 + wsort[j, jj]
+                        if (v < best or (v == best and c1 < c1b)) and t1 + tsort[j, jj] <= r_t:
                             best = v
                             c1b = c1
-                            c2b = c2
+                            c2b = order[j, jj]
                 if c1b < 0:
                     continue
                 for t in range(width):

@@ -171,14 +171,19 @@ def window_search(
 #: Widths of the windows of :func:`pair_search`, tried in turn while the target is
 #: not met (2^width placements a window; our choice, measured on chains of 48-160
 #: near-identical blocks: narrow windows are cheap and often enough, wider ones
-#: find finer fills; at 48 blocks with 10 % jitter, 8 seeds of 8 met the bound with
-#: windows up to 20 layers, 6 up to 18, 5 up to 16), and how many of the second
+#: find finer fills; at 48 blocks with 10 % jitter, seeds 0-15, 13 met the bound,
+#: with windows up to 14 layers (1), 16 (5), 18 (5) and 20 (2), and in the other 3
+#: the first sweep left a gap over :data:`~splitopt.solvers.dp.GAP_WIDEN`, where
+#: only the labels can prove; at 80 blocks, seeds 0-7, all 8 with windows up to
+#: 12 or 14 layers, in 7-27 ms), and how many of the second
 #: window's placements a move tries per placement of the first
 #: (:func:`kernels.pair_sweeps`).
-PAIR_WIDTHS = (8, 10, 12, 14, 16, 18)
-#: A width whose window tables (five arrays of 2^width entries per window) would
-#: exceed this many bytes is skipped.
-PAIR_TABLE_BYTES = 64 * 2**20
+PAIR_WIDTHS = (8, 10, 12, 14, 16, 18, 20)
+#: A width whose window tables (32 bytes for each of a window's 2^width
+#: placements, :func:`kernels.pair_sweeps`) would exceed this many bytes is skipped
+#: (our choice: 128 MiB lets the four windows of 20 layers of a 48-layer chain run;
+#: longer chains stop at 18).
+PAIR_TABLE_BYTES = 128 * 2**20
 PAIR_SCAN = 8
 #: Most sweeps of one width of :func:`pair_search` over its pairs of windows.
 PAIR_SWEEPS = 20
@@ -215,7 +220,7 @@ def pair_search(
             continue
         stride = max(1, width // 2)
         win_a = np.array([*range(0, n - width, stride), n - width], np.int64)
-        if win_a.size * 40 * 2**width > PAIR_TABLE_BYTES:
+        if win_a.size * 32 * 2**width > PAIR_TABLE_BYTES:
             continue
         y, moves = pair_sweeps(
             *args, budget, x.astype(np.uint8), win_a, width, PAIR_SCAN, sweeps, target, dl

@@ -170,6 +170,65 @@ def _window_pair_brute(c, x: np.ndarray, a1: int, a2: int, width: int) -> float:
     return best
 
 
+def _window_sums(c, x: np.ndarray, a: int, b: int) -> tuple[float, float, float]:
+    """Latency (layers a..b-1 and boundaries a..b), client memory and server work of
+    the window a..b of placement ``x`` (0/1), summed layer by layer."""
+    from splitopt.solvers.chain_arrays import kernel_args
+
+    cl, sv, up, down, w, m, st, en, _ = kernel_args(c)
+    p = st if a == 0 else int(x[a - 1])
+    t = mem = wk = 0.0
+    for i in range(a, b):
+        q = int(x[i])
+        t += sv[i] if q else cl[i]
+        wk += w[i] if q else 0.0
+        mem += 0.0 if q else m[i]
+        t += up[i] if (p, q) == (0, 1) else down[i] if (p, q) == (1, 0) else 0
+        p = q
+    nxt = en if b == c.num_layers else int(x[b])
+    t += up[b] if (p, nxt) == (0, 1) else down[b] if (p, nxt) == (1, 0) else 0
+    return t, mem, wk
+
+
+@pytest.mark.nojit
+def test_window_tables_are_each_placements_own_sums_in_a_stable_memory_order() -> None:
+    """kernels._window_moves (built by extending the placements of a window's first
+    layers) gives each placement the changes its own sums give, to the last bit;
+    kernels._window_order lists the placements as a stable sort of their client
+    memory does, so the pair moves' tables are sorted for any data."""
+    from benchmarks.chains import block_chain
+    from splitopt.solvers.chain_arrays import kernel_args
+    from splitopt.solvers.kernels import _window_moves, _window_order
+
+    rng = np.random.default_rng(7)
+    chains = [block_chain(12, memory=True, seed=s, jitter=j) for s in range(2) for j in (0, 0.1)]
+    chains += [c for c in _budgeted(8, 20, 12) if c.num_layers >= 6]
+    checked = 0
+    for c in chains:
+        L = c.num_layers
+        x = (rng.random(L) < 0.5).astype(np.uint8)
+        for a, b in ((0, L), (1, min(L, 6)), (L - 3, L)):
+            n = 1 << (b - a)
+            dt, dm, dw = np.empty(n), np.empty(n), np.empty(n)
+            args = kernel_args(c)[:8]
+            _window_moves(x, a, b, *args, dt, dm, dw)
+            t0, m0, w0 = _window_sums(c, x, a, b)
+            mem_of = np.empty(n)
+            for code in range(n):
+                y = x.copy()
+                y[a:b] = (code >> np.arange(b - a)) & 1
+                t, mem, wk = _window_sums(c, y, a, b)
+                assert (dt[code], dm[code], dw[code]) == (t - t0, mem - m0, wk - w0)
+                mem_of[code] = mem
+            order, msort = np.empty(n, np.int64), np.empty(n)
+            half = max(1, n // 2)
+            _window_order(a, b - a, args[5], order, msort, np.empty(half, np.int64), np.empty(half))
+            assert np.array_equal(order, np.argsort(mem_of, kind="stable"))
+            assert np.array_equal(msort, mem_of[order])
+            checked += 1
+    assert checked >= 12
+
+
 @pytest.mark.nojit
 def test_a_pair_move_is_the_best_joint_placement_of_its_two_windows() -> None:
     """With every placement of the second window scanned, one move of
