@@ -51,7 +51,7 @@ TEX_ALLOWED: dict[str, dict[str, str]] = {
         "5.5": _SPLITLLM,
         "0.1.0": "the package version on the title page",
         "12": "definition: blocks of the Transformer's encoder (per-block costs)",
-        "18": "design parameter: the widest windows of dp's gap search (PAIR_WIDTHS)",
+        "20": "design parameter: the widest windows of dp's gap search (PAIR_WIDTHS)",
         "95": "definition: 95 % confidence intervals",
         "14": "definition: the queue's server capacity 10^14 FLOP/s",
         "0.25": "setting: the declared sweep point sigma = 0.25 quoted in the text",
