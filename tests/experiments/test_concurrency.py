@@ -87,7 +87,7 @@ def test_two_writers_killed_and_resumed_leave_one_row_per_task(
         assert err.count("\n") == 1 and f"in use by pid {first.pid}" in err, err
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
-    last = _start(out)
+    last = _start(out, workers=2)  # the rest in a pool (half the sleeping)
     _, err = last.communicate(timeout=120)
     assert last.returncode == 0, err
     keys = [r["key"] for r in read_csv_rows(out)]
@@ -148,7 +148,7 @@ def test_signal_stops_workers_and_leaves_no_temp_file(
     assert out.read_text().endswith("\n")  # no torn row
     n = len(experiment_tasks("sleepy", quick=True))
     assert after <= len(rows) < n
-    run_experiment("sleepy", out=out, workers=1, quick=True, progress=False)
+    run_experiment("sleepy", out=out, workers=2, quick=True, progress=False)
     keys = [r["key"] for r in read_csv_rows(out)]
     assert len(keys) == len(set(keys)) == n
 
