@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -90,14 +91,20 @@ def score_batch(chain: Chain, on_server: np.ndarray) -> tuple[np.ndarray, np.nda
     end = np.full((k, 1), chain.end == "server")
     prev = np.concatenate([start, x], axis=1)  # x_{b-1} for b = 0..L
     cur = np.concatenate([x, end], axis=1)  # x_b for b = 0..L
-    compute = np.where(x, chain.server_time_s, chain.client_time_s).sum(axis=1)
+    return _sums(chain, x, prev, cur)
+
+
+def _sums(chain: Chain, x: np.ndarray, prev: np.ndarray, cur: np.ndarray) -> tuple[Any, Any, Any]:
+    """Latency, server work and client memory of placements ``x`` (the last axis:
+    layers), ``prev``/``cur`` the location before/after each boundary: the
+    evaluator's one formula, for one placement (numpy scalars) or a batch (arrays)."""
+    compute = np.where(x, chain.server_time_s, chain.client_time_s).sum(axis=-1)
     transfer = (
         np.where(~prev & cur, chain.uplink_s, 0.0) + np.where(prev & ~cur, chain.downlink_s, 0.0)
-    ).sum(axis=1)
-    latency = compute + transfer
-    work = np.where(x, chain.server_work, 0.0).sum(axis=1)
-    memory = np.where(x, 0.0, chain.client_memory_bytes).sum(axis=1)
-    return latency, work, memory
+    ).sum(axis=-1)
+    work = np.where(x, chain.server_work, 0.0).sum(axis=-1)
+    memory = np.where(x, 0.0, chain.client_memory_bytes).sum(axis=-1)
+    return compute + transfer, work, memory
 
 
 def feasible_mask(
@@ -150,13 +157,8 @@ def score(chain: Chain, placement: str | np.ndarray) -> Score:
     cur = np.empty(n + 1, dtype=bool)  # x_b for b = 0..L
     cur[:n] = x
     cur[n] = chain.end == "server"
-    compute = np.where(x, chain.server_time_s, chain.client_time_s).sum()
-    transfer = (
-        np.where(~prev & cur, chain.uplink_s, 0.0) + np.where(prev & ~cur, chain.downlink_s, 0.0)
-    ).sum()
-    lat = float(compute + transfer)
-    work = float(np.where(x, chain.server_work, 0.0).sum())
-    mem = float(np.where(x, 0.0, chain.client_memory_bytes).sum())
+    lat_, work_, mem_ = _sums(chain, x, prev, cur)
+    lat, work, mem = float(lat_), float(work_), float(mem_)
     ok = bool(feasible_mask(chain, lat, mem))
     return Score(lat, work, mem, ok, _score_key(chain, x))
 

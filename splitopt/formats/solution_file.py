@@ -171,25 +171,23 @@ def _head(result: Result, summary: Summary) -> dict:
     }
 
 
-_ROW_KEYS = ("id", "status", "placement", "server_work", "latency_s", "client_memory_bytes")
+#: the fixed fields of a request row, in file order (the lists of :func:`_columns`)
+_ROW_FIELDS = (
+    "id",
+    "status",
+    "placement",
+    "server_work",
+    "latency_s",
+    "client_memory_bytes",
+    "feasible",
+)
 
 
 def solution_to_dict(result: Result, summary: Summary) -> dict:
     """The solution document of a result and its summary
     (:func:`splitopt.metrics.summarize`). Figures are the evaluator's."""
     cols = _columns(result)
-    reqs = [
-        {
-            "id": rid,
-            "status": status,
-            "placement": placement,
-            "server_work": work,
-            "latency_s": latency,
-            "client_memory_bytes": memory,
-            "feasible": feasible,
-        }
-        for rid, status, placement, work, latency, memory, feasible in zip(*cols, strict=True)
-    ]
+    reqs = [dict(zip(_ROW_FIELDS, row, strict=True)) for row in zip(*cols, strict=True)]
     for i, extra in _extras(result, cols[0]).items():
         reqs[i].update(extra)
     doc = _head(result, summary)
@@ -247,16 +245,7 @@ _BOOL_TEXT = {True: "true", False: "false"}
 #: the characters orjson escapes in a string (the rest it writes as they are)
 _ESCAPED = re.compile(r'[\x00-\x1f"\\]')
 #: the text around the fields of a request row (orjson's compact form)
-_ROW_PARTS = (
-    '{"id":',
-    ',"status":',
-    ',"placement":',
-    ',"server_work":',
-    ',"latency_s":',
-    ',"client_memory_bytes":',
-    ',"feasible":',
-    "}",
-)
+_ROW_PARTS = (*(("," if i else "{") + f'"{k}":' for i, k in enumerate(_ROW_FIELDS)), "}")
 
 
 def _quoted(texts: list[str]) -> list[str]:
@@ -315,7 +304,7 @@ def _result_text(result: Result, summary: Summary) -> str:
     lines = list(map("".join, zip(*parts, strict=False)))
     fixed = (ids, statuses, placements, work, latency, memory, feasible)
     for i, extra in _extras(result, ids).items():
-        row = dict(zip((*_ROW_KEYS, "feasible"), (c[i] for c in fixed), strict=True))
+        row = dict(zip(_ROW_FIELDS, (c[i] for c in fixed), strict=True))
         lines[i] = orjson.dumps({**row, **extra}).decode()
     return _with_rows(head, ",\n".join(lines))
 
