@@ -410,6 +410,9 @@ def _memory_labels(
         UNBOUNDED_FIRST_LABELS,
         LATENCY_FIRST_LABELS,
         MAX_LABELS,
+        QUICK_PASS_LABELS,
+        QUICK_PASS_MAX_LAYERS,
+        LAGRANGE_STEPS,
     )
     done = code == ABORT_NONE
     idx, found = todo[done], np.isfinite(best[done])
@@ -702,6 +705,17 @@ LATENCY_FIRST_LABELS = 150_000
 #: need 1,000-12,000 (0.05-1.3 ms), where the flips reach the bound in 0.01-0.03 ms.
 TARGET_LABELS = 400
 
+#: Label cap of the quick pass of :func:`kernels.label_passes` (after its first
+#: pass stops at :data:`TARGET_LABELS` and one-layer flips miss the root's bound:
+#: one run against a flip-polished placement, pruned by the cardinality and
+#: count-limited bounds; optimal where it finds a placement), and the longest
+#: chain it runs on (its flips cost O(L²) a round, like
+#: :data:`QUICK_TWO_FLIPS_MAX_LAYERS`). Our choice, measured by
+#: ``benchmarks/dp_speed.py``: on 24 near-identical blocks the run certifies with
+#: 24-40 labels in about a quarter of the bounds' and incumbent's time.
+QUICK_PASS_LABELS = 400
+QUICK_PASS_MAX_LAYERS = 64
+
 #: Most steps per multiplier of the exact dual search of
 #: :func:`kernels.lagrange_tables` (a guard against rounding: it ends in finitely
 #: many steps, 5-80 evaluations of the priced path in all on the benchmark chains).
@@ -757,7 +771,10 @@ def solve_labels(
     With a memory budget, the cheap passes of :func:`label_passes` run first in
     one kernel call: with ``bounds``, the labels pruned by the cardinality bound
     against the root's own cardinality bound (optimal when they find a placement;
-    chains of identical or near-identical blocks do); the (latency, work) labels
+    chains of identical or near-identical blocks do), else, on chains of at most
+    :data:`QUICK_PASS_MAX_LAYERS` layers, one run against a flip-polished placement
+    pruned by the cardinality and count-limited bounds (the quick pass: optimal
+    when it finds one; short near-identical blocks do); the (latency, work) labels
     (unless ``latency_first`` is false: their optimum is optimal with the budget
     too when it fits, same argument as in :func:`run_grid_dp`); the (latency,
     work, memory) labels without bounds up to :data:`UNBOUNDED_FIRST_LABELS`.
@@ -798,6 +815,8 @@ def solve_labels(
         LATENCY_PROBE_LABELS if cap > LATENCY_PROBE_LABELS else LATENCY_FIRST_LABELS,
         LATENCY_ONLY_FIRST_LABELS if bound_latency else cap,
         dl,
+        min(QUICK_PASS_LABELS, cap) if chain.num_layers <= QUICK_PASS_MAX_LAYERS else 0,
+        LAGRANGE_STEPS,
     )
     if code == ABORT_NONE:
         return best, x, n

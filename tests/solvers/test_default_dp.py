@@ -197,6 +197,7 @@ def test_a_placement_that_meets_the_bound_is_optimal_as_brute_force_says(
         "TARGET_LABELS",
         "LATENCY_FIRST_LABELS",
         "LATENCY_PROBE_LABELS",
+        "QUICK_PASS_LABELS",
     ):
         monkeypatch.setattr(dp, name, 1)
     monkeypatch.setattr(local_search, "PAIR_WIDTHS", (3, 4))
@@ -397,3 +398,43 @@ def test_count_bound_is_the_best_alpha_and_a_lower_bound() -> None:
             assert v <= root + 1e-9 * max(abs(root), 1.0), (alpha, v, root)
         checked += 1
     assert checked >= 12
+
+
+@pytest.mark.nojit
+def test_quick_pass_certifies_near_identical_blocks_as_brute_force_says() -> None:
+    """kernels._quick_pass (after the cardinality-bounded pass finds nothing): where
+    the first kernel call answers with the other passes turned off, the quick pass
+    decided, and its answer is brute force's optimum, evaluator-feasible."""
+    from benchmarks.chains import block_chain
+    from splitopt.solvers.chain_arrays import kernel_args
+    from splitopt.solvers.kernels import ABORT_NONE, label_passes
+
+    decided = tried = 0
+    for L in (12, 14, 16):
+        for jitter in (0.01, 0.1):
+            for seed in range(2):
+                base = block_chain(L, memory=True, seed=seed, jitter=jitter)
+                for frac in (0.25, 0.4, 0.55):
+                    c = base.replace(
+                        memory_budget_bytes=frac * float(base.client_memory_bytes.sum())
+                    )
+                    budget = c.memory_budget_bytes * (1 + RTOL)
+
+                    def passes(quick: int, c=c, budget=budget):  # type: ignore[no-untyped-def]
+                        # latency-first and the unbounded pass off: only the
+                        # cardinality pass, its flips and the quick pass can answer
+                        args = (budget, True, math.inf, False, True, 400, 0, 0, 10**6)
+                        return label_passes(*kernel_args(c), *args, math.inf, quick, 100)
+
+                    if passes(0)[3] == ABORT_NONE:
+                        continue  # the cardinality pass (or its flips) decided
+                    tried += 1
+                    best, x, _, code = passes(400)
+                    if code != ABORT_NONE:
+                        continue
+                    decided += 1
+                    ref = brute_force(c)[0]
+                    assert _agree(best, ref), (L, jitter, seed, frac, best, ref)
+                    s = splitopt.score(c, x == 1)
+                    assert s.feasible and _agree(s.server_work, ref)
+    assert tried >= 20 and decided >= tried // 2, (tried, decided)
