@@ -350,7 +350,7 @@ def warm_up_batch(grid: bool = True, labels: bool = True) -> None:
         run_ticked(tick_batch(b))
     if labels:
         solve_labels_batch(b, 1e-9)
-        passes_batch(b, np.zeros(1, np.int64), 1e-9, 9, 9, 9, 9, 9, 9, 9, 4)
+        passes_batch(b, np.zeros(1, np.int64), 1e-9, 9, 9, 9, 9, 9, 9, 9)
 
 
 @njit(cache=True, parallel=True)
@@ -548,9 +548,8 @@ def label_passes_batch(
     first_labels,
     latency_labels,
     cap,
-    quick_labels,
+    quick_after,
     quick_layers,
-    steps,
 ):
     """:func:`~splitopt.solvers.kernels.label_passes` for the chains ``idx`` of a
     ragged batch in one parallel loop (no deadline).
@@ -558,8 +557,8 @@ def label_passes_batch(
     Per chain ``i = idx[j]``: ``sla[i]`` and ``budget[i]`` already widened by the
     evaluator's tolerance (``budget`` +inf where memory does not constrain),
     ``use_memory[i]``, ``bounds[i]``; ``card_labels``, ``first_labels``,
-    ``latency_labels``, ``cap``, ``quick_labels`` (0 for chains of more than
-    ``quick_layers`` layers) and ``steps`` as :func:`label_passes` takes them. Returns
+    ``latency_labels``, ``cap`` and ``quick_after`` (0 for chains of more than
+    ``quick_layers`` layers) as :func:`label_passes` takes them. Returns
     (best float64[len(idx)], placements uint8[offsets[-1]] written for the chains with code
     :data:`~splitopt.solvers.kernels.ABORT_NONE` and a finite best, codes
     int64[len(idx)]).
@@ -594,8 +593,7 @@ def label_passes_batch(
             latency_labels,
             cap,
             np.inf,
-            quick_labels if b - a <= quick_layers else 0,
-            steps,
+            quick_after if b - a <= quick_layers else 0,
         )
         best[j] = v
         code[j] = abort
@@ -613,9 +611,8 @@ def passes_batch(
     first_labels: int,
     latency_labels: int,
     cap: int,
-    quick_labels: int,
+    quick_after: int,
     quick_layers: int,
-    steps: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The first kernel call of :func:`splitopt.solvers.dp.solve_labels` (its cheap
     passes, :func:`~splitopt.solvers.kernels.label_passes`, latency first, no
@@ -647,7 +644,6 @@ def passes_batch(
         first_labels,
         latency_labels,
         cap,
-        quick_labels,
+        quick_after,
         quick_layers,
-        steps,
     )

@@ -410,9 +410,8 @@ def _memory_labels(
         UNBOUNDED_FIRST_LABELS,
         LATENCY_FIRST_LABELS,
         MAX_LABELS,
-        QUICK_PASS_LABELS,
+        QUICK_AFTER_LABELS,
         QUICK_PASS_MAX_LAYERS,
-        LAGRANGE_STEPS,
     )
     done = code == ABORT_NONE
     idx, found = todo[done], np.isfinite(best[done])
@@ -705,16 +704,23 @@ LATENCY_FIRST_LABELS = 150_000
 #: need 1,000-12,000 (0.05-1.3 ms), where the flips reach the bound in 0.01-0.03 ms.
 TARGET_LABELS = 400
 
-#: Label cap of the quick pass of :func:`kernels.label_passes` (after its first
-#: pass stops at :data:`TARGET_LABELS` and one-layer flips miss the root's bound:
-#: one run against a flip-polished placement, pruned by the cardinality and
-#: count-limited bounds; optimal where it finds a placement), and the longest
-#: chain it runs on (its flips cost O(L²) a round, like
-#: :data:`QUICK_TWO_FLIPS_MAX_LAYERS`). Our choice, measured by
-#: ``benchmarks/dp_speed.py``: on 24 near-identical blocks the run certifies with
-#: 24-40 labels in about a quarter of the bounds' and incumbent's time.
-QUICK_PASS_LABELS = 400
-QUICK_PASS_MAX_LAYERS = 64
+#: With a memory budget, :func:`kernels.label_passes`' unbounded pass stops first
+#: at this many labels for the quick pass (the cardinality-bounded labels again,
+#: at most :data:`TARGET_LABELS`, against the work of the one-layer-flip
+#: placement; optimal where they find a placement), then runs on up to
+#: :data:`UNBOUNDED_FIRST_LABELS`; on chains of at most
+#: :data:`QUICK_PASS_MAX_LAYERS` layers. Our choice, measured on the chains of
+#: ``benchmarks/dp_speed.py``, the shipped instances and jittered block chains of
+#: 24-48 layers: the quick pass certifies 24 near-identical blocks in 24-208
+#: labels, about 20 µs, where the unbounded pass's 500 labels took 25 µs and the
+#: bounds and incumbent that followed 150-180 µs; 29 of the 31 shipped chains the
+#: unbounded pass decides need at most 300 labels (the demo's up to 275), which
+#: thus never pay for the quick pass. It certified some jittered block chains of
+#: 24-36 layers and none of 40 or 48 layers (6 each), nor any of the 6 shipped
+#: chains of 34-38 layers that reach it, where its flips cost up to 0.13 ms:
+#: hence at most 32 layers.
+QUICK_AFTER_LABELS = 300
+QUICK_PASS_MAX_LAYERS = 32
 
 #: Most steps per multiplier of the exact dual search of
 #: :func:`kernels.lagrange_tables` (a guard against rounding: it ends in finitely
@@ -771,13 +777,14 @@ def solve_labels(
     With a memory budget, the cheap passes of :func:`label_passes` run first in
     one kernel call: with ``bounds``, the labels pruned by the cardinality bound
     against the root's own cardinality bound (optimal when they find a placement;
-    chains of identical or near-identical blocks do), else, on chains of at most
-    :data:`QUICK_PASS_MAX_LAYERS` layers, one run against a flip-polished placement
-    pruned by the cardinality and count-limited bounds (the quick pass: optimal
-    when it finds one; short near-identical blocks do); the (latency, work) labels
+    chains of identical blocks do); the (latency, work) labels
     (unless ``latency_first`` is false: their optimum is optimal with the budget
     too when it fits, same argument as in :func:`run_grid_dp`); the (latency,
-    work, memory) labels without bounds up to :data:`UNBOUNDED_FIRST_LABELS`.
+    work, memory) labels without bounds up to :data:`UNBOUNDED_FIRST_LABELS`, on
+    chains of at most :data:`QUICK_PASS_MAX_LAYERS` layers interrupted at
+    :data:`QUICK_AFTER_LABELS` by the cardinality-bounded labels against a
+    one-layer-flip placement (the quick pass: optimal where they find one; short
+    chains of near-identical blocks do).
     Past that, the labels are pruned against a feasible incumbent
     (:func:`_quick_incumbent`) with the lower bounds of the Lagrangian tables, the
     cardinality bound and the count-limited priced bound (:func:`_count_bound`),
@@ -815,8 +822,7 @@ def solve_labels(
         LATENCY_PROBE_LABELS if cap > LATENCY_PROBE_LABELS else LATENCY_FIRST_LABELS,
         LATENCY_ONLY_FIRST_LABELS if bound_latency else cap,
         dl,
-        min(QUICK_PASS_LABELS, cap) if chain.num_layers <= QUICK_PASS_MAX_LAYERS else 0,
-        LAGRANGE_STEPS,
+        QUICK_AFTER_LABELS if chain.num_layers <= QUICK_PASS_MAX_LAYERS else 0,
     )
     if code == ABORT_NONE:
         return best, x, n

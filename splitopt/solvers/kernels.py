@@ -796,35 +796,22 @@ def _quick_pass(
     sla,
     budget,
     ub,
-    w,
-    x0,
     card_mem,
     card_work,
     max_labels,
-    steps,
     deadline,
 ):
     """:func:`label_passes`' certificate for short chains of near-identical
-    blocks, whose labels stop at the root's cardinality bound: the placement
-    ``x0`` of :func:`_flipped` (server work ``w``) improved by two-layer flips
-    (:func:`flip_search`), then one run of :func:`label_dp` against its server
-    work (or ``ub`` if lower), pruned by the cardinality bound (``card_mem``,
-    ``card_work``) and the count-limited priced bound at its best multiplier
-    (:func:`count_bound`), at most ``max_labels`` labels. A placement the run
-    finds is optimal (a pruned label cannot beat the target, which the best
-    placement meets); where it finds none (rounding) or stops, the caller goes
-    on. Returns :func:`label_dp`'s tuple."""
-    L = client.shape[0]
-    x, _r = flip_search(
-        client, server, up, down, work, memory, start, end, sla, budget, x0, 2, 2 * L, INF
-    )
-    lat, mem, w2 = _totals(x, client, server, up, down, work, memory, start, end)
-    if lat <= sla and mem <= budget and w2 < w:
-        w = w2
-    k = _cardinality_count(0, L, budget * (1.0 + 1e-12), card_mem)
-    a, rest, _root = count_bound(client, server, up, down, work, start, end, sla, k, steps)
-    cnt_alpha = np.full(1, a)
-    cnt_rest = rest.reshape((1, L, 2, L + 1))
+    blocks under a budget: one run of :func:`label_dp` pruned by the cardinality
+    bound (``card_mem``, ``card_work``) against the server work of the placement
+    of :func:`_flipped` (or ``ub`` if lower), at most ``max_labels`` labels. A
+    placement the run finds is optimal (a pruned label cannot beat the target,
+    which the best placement meets); where all layers on the server break the
+    SLA, or the run finds none (rounding) or stops, the caller goes on. Returns
+    :func:`label_dp`'s tuple (``inf`` and no labels where it does not run)."""
+    w, x = _flipped(client, server, up, down, work, memory, start, end, sla, budget)
+    if w == INF or card_mem.shape[0] < client.shape[0] + 1:
+        return INF, x, 0, ABORT_NONE
     return label_dp(
         client,
         server,
@@ -842,8 +829,8 @@ def _quick_pass(
         np.zeros((0, 1, 2)),
         card_mem,
         card_work,
-        cnt_alpha,
-        cnt_rest,
+        np.zeros(0),
+        np.zeros((0, 1, 2, 1)),
         max_labels,
         deadline,
     )
@@ -870,8 +857,7 @@ def label_passes(
     latency_labels,
     max_labels,
     deadline,
-    quick_labels,
-    steps,
+    quick_after,
 ):
     """The cheap passes of the label DP in one call (arguments as :func:`label_dp`).
 
@@ -882,17 +868,17 @@ def label_passes(
     root's bound, which every placement respects), and chains of identical blocks
     reach it; where that pass stops at its cap, so is a placement of
     :func:`_flipped` within the relative 1e-9 of the root's bound (the
-    evaluator's tolerance); where it stops or finds none (short chains of
-    near-identical blocks: a subset sum misses the bound), with ``quick_labels`` >
-    0, the labels of :func:`_quick_pass` (at most ``quick_labels``; ``steps`` as
-    :func:`count_bound` takes them) against that placement polished by two-layer
-    flips: any placement they find is optimal; (2) with ``latency_first``, the
-    (latency, work) labels (at most ``latency_labels``; past them this pass is
-    skipped): their optimum is optimal with the budget too when it fits; skipped
-    with ``bounds`` where the budget binds the linear relaxation
-    (:func:`_budget_binds`: then their optimum almost always breaks it, and
-    near-identical blocks make thousands to millions of such labels); (3) the
-    (latency, work, memory) labels without bounds, up to ``first_labels`` labels. Without
+    evaluator's tolerance); (2) with ``latency_first``, the (latency, work)
+    labels (at most ``latency_labels``; past them this pass is skipped): their
+    optimum is optimal with the budget too when it fits; skipped with ``bounds``
+    where the budget binds the linear relaxation (:func:`_budget_binds`: then
+    their optimum almost always breaks it, and near-identical blocks make
+    thousands to millions of such labels); (3) the (latency, work, memory) labels
+    without bounds, up to ``first_labels`` labels; with ``bounds`` and
+    ``quick_after`` > 0, where they stop at ``quick_after`` labels, the quick pass
+    (:func:`_quick_pass`: the cardinality-bounded labels again, at most
+    ``card_labels``, against the work of :func:`_flipped`'s placement; any
+    placement it finds is optimal) before they run on. Without
     ``bounds``: (2), then the memory labels up to ``max_labels``. Where all
     layers' client memory fits the budget, (2) runs alone (after (1), which ends
     at once or finds a placement without server work) and decides.
@@ -912,6 +898,7 @@ def label_passes(
     args = (client, server, up, down, work, memory, start, end, sla)
     made = 0
     lat_capped = False
+    card_mem, card_work = none, none
     if use_memory and bounds:
         card_mem, card_work = cardinality_tables(work, memory)
         root = _cardinality_bound(0, L, budget * (1.0 + 1e-12), card_mem, card_work)
@@ -934,24 +921,12 @@ def label_passes(
             return best, x, n, abort
         if abort == ABORT_NONE and best < INF:
             return best, x, made, ABORT_NONE
-        w = INF
         if abort == ABORT_LABELS and root <= ub:
             # many placements reach the root's bound (identical blocks): one-layer
             # flips often find one of them at a fraction of the labels' cost
             w, xf = _flipped(*args, budget)
             if w <= root + 1e-9 * abs(root):
                 return w, xf, made, ABORT_NONE
-        elif quick_labels > 0 and root <= ub:
-            w, xf = _flipped(*args, budget)  # none meets the root's bound: no test
-        if quick_labels > 0 and w < INF:
-                best, x, n, abort = _quick_pass(
-                    *args, budget, ub, w, xf, card_mem, card_work, quick_labels, steps, deadline
-                )
-                made += n
-                if abort == ABORT_DEADLINE:
-                    return best, x, n, abort
-                if abort == ABORT_NONE and best < INF:
-                    return best, x, made, ABORT_NONE
     if use_memory:
         total = 0.0
         for i in range(L):
@@ -991,24 +966,59 @@ def label_passes(
             if used <= budget:
                 return best, x, made, ABORT_NONE
     cap = min(max_labels, first_labels) if bounds else max_labels
-    best, x, n, abort = label_dp(
-        *args,
-        budget,
-        True,
-        ub,
-        lag_mult,
-        lag_rest,
-        none,
-        none,
-        none1,
-        none4,
-        cap,
-        deadline,
-    )
+    quick = bounds and quick_after > 0
+    # with the quick pass, the unbounded labels first stop at quick_after (short
+    # chains of near-identical blocks: their fronts grow combinatorially, while a
+    # subset sum misses the root's bound), then the quick pass, then the rest
+    probe = min(cap, quick_after) if quick else cap
+    best, x, n, abort = _memory_labels(*args, budget, ub, probe, deadline)
     made += n
+    if quick and abort == ABORT_LABELS:
+        best, x, n, abort = _quick_pass(
+            *args, budget, ub, card_mem, card_work, min(max_labels, card_labels), deadline
+        )
+        made += n
+        if abort == ABORT_DEADLINE:
+            return best, x, n, abort
+        if abort == ABORT_NONE and best < INF:
+            return best, x, made, ABORT_NONE
+        abort = ABORT_LABELS
+        if probe < cap:
+            best, x, n, abort = _memory_labels(*args, budget, ub, cap, deadline)
+            made += n
     if abort == ABORT_LABELS and cap < max_labels:
         return best, x, n, LATENCY_CAPPED if lat_capped else NEED_BOUNDS
     return best, x, n if abort != ABORT_NONE else made, abort
+
+
+@njit(cache=True)
+def _memory_labels(
+    client, server, up, down, work, memory, start, end, sla, budget, ub, cap, deadline
+):
+    """:func:`label_dp` with a memory budget and no bounds (:func:`label_passes`'
+    pass (3))."""
+    return label_dp(
+        client,
+        server,
+        up,
+        down,
+        work,
+        memory,
+        start,
+        end,
+        sla,
+        budget,
+        True,
+        ub,
+        np.zeros((0, 2)),
+        np.zeros((0, 1, 2)),
+        np.zeros((0, 0)),
+        np.zeros((0, 0)),
+        np.zeros(0),
+        np.zeros((0, 1, 2, 1)),
+        cap,
+        deadline,
+    )
 
 
 @njit(cache=True)
@@ -1741,8 +1751,6 @@ def warm_up(grid: bool = True, labels: bool = True) -> None:
     cardinality_tables(w, f)
     count_bound(f, f, f1, f1, w, 0, 0, 3.0, 1, 4)
     for use_mem, budget in ((True, 2.0), (False, np.inf)):
-        label_passes(
-            f, f, f1, f1, w, f, 0, 0, 3.0, budget, use_mem, np.inf, True, True, 9, 9, 9, 9, np.inf,
-            9, 4,
-        )
+        args = (f, f, f1, f1, w, f, 0, 0, 3.0, budget, use_mem, np.inf, True, True)
+        label_passes(*args, 9, 9, 9, 9, np.inf, 3)
     lagrange_tables(f, f, f1, f1, w, f, 0, 0, 3.0, 2.0, True, 4)

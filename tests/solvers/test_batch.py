@@ -197,7 +197,7 @@ def test_passes_batch_equals_label_passes_per_chain():
     chains = random_chains(43, 24, integer=False, max_layers=7)
     b = ChainBatch.from_chains(chains)
     idx = np.arange(0, len(b), 2)
-    best, x, code = passes_batch(b, idx, RTOL, 5, 30, 4, 20, 10**6, 50, 6, 100)
+    best, x, code = passes_batch(b, idx, RTOL, 5, 30, 4, 20, 10**6, 50, 6)
     for j, i in enumerate(idx):
         c = chains[i]
         mb = c.memory_budget_bytes
@@ -214,7 +214,6 @@ def test_passes_batch_equals_label_passes_per_chain():
             10**6,
             np.inf,
             50 if c.num_layers <= 6 else 0,
-            100,
         )
         assert (best[j], code[j]) == (ref[0], ref[3])
         if code[j] == 0 and np.isfinite(best[j]):

@@ -197,7 +197,7 @@ def test_a_placement_that_meets_the_bound_is_optimal_as_brute_force_says(
         "TARGET_LABELS",
         "LATENCY_FIRST_LABELS",
         "LATENCY_PROBE_LABELS",
-        "QUICK_PASS_LABELS",
+        "QUICK_PASS_MAX_LAYERS",
     ):
         monkeypatch.setattr(dp, name, 1)
     monkeypatch.setattr(local_search, "PAIR_WIDTHS", (3, 4))
@@ -402,9 +402,9 @@ def test_count_bound_is_the_best_alpha_and_a_lower_bound() -> None:
 
 @pytest.mark.nojit
 def test_quick_pass_certifies_near_identical_blocks_as_brute_force_says() -> None:
-    """kernels._quick_pass (after the cardinality-bounded pass finds nothing): where
-    the first kernel call answers with the other passes turned off, the quick pass
-    decided, and its answer is brute force's optimum, evaluator-feasible."""
+    """kernels._quick_pass (after the unbounded pass stops: here at once): where the
+    first kernel call answers only with it on, the quick pass decided, and its
+    answer is brute force's optimum, evaluator-feasible."""
     from benchmarks.chains import block_chain
     from splitopt.solvers.chain_arrays import kernel_args
     from splitopt.solvers.kernels import ABORT_NONE, label_passes
@@ -424,7 +424,7 @@ def test_quick_pass_certifies_near_identical_blocks_as_brute_force_says() -> Non
                         # latency-first and the unbounded pass off: only the
                         # cardinality pass, its flips and the quick pass can answer
                         args = (budget, True, math.inf, False, True, 400, 0, 0, 10**6)
-                        return label_passes(*kernel_args(c), *args, math.inf, quick, 100)
+                        return label_passes(*kernel_args(c), *args, math.inf, quick)
 
                     if passes(0)[3] == ABORT_NONE:
                         continue  # the cardinality pass (or its flips) decided

@@ -93,7 +93,7 @@ def test_the_bound_of_a_stopped_label_dp_is_a_lower_bound(
     # the bounded runs stop at once: what the fallback answers rests on the root's
     # bounds alone (the cheap passes still run and need bounds on these chains)
     monkeypatch.setattr(dp, "_run_labels", stop)
-    monkeypatch.setattr(dp, "QUICK_PASS_LABELS", 0)  # nor does the quick pass decide
+    monkeypatch.setattr(dp, "QUICK_AFTER_LABELS", 0)  # nor does the quick pass decide
     chains = [block_chain(L, memory=True, seed=s, jitter=0.1) for L in (16, 18) for s in (1, 5)]
     chains += _budgeted(8, 24, 12)
     bounded = 0
