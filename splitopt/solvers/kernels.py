@@ -812,7 +812,7 @@ def _quick_pass(
     w, x = _flipped(client, server, up, down, work, memory, start, end, sla, budget)
     if w == INF or card_mem.shape[0] < client.shape[0] + 1:
         return INF, x, 0, ABORT_NONE
-    return label_dp(
+    return _memory_labels(
         client,
         server,
         up,
@@ -823,14 +823,9 @@ def _quick_pass(
         end,
         sla,
         budget,
-        True,
         min(ub, w),
-        np.zeros((0, 2)),
-        np.zeros((0, 1, 2)),
         card_mem,
         card_work,
-        np.zeros(0),
-        np.zeros((0, 1, 2, 1)),
         max_labels,
         deadline,
     )
@@ -902,17 +897,12 @@ def label_passes(
     if use_memory and bounds:
         card_mem, card_work = cardinality_tables(work, memory)
         root = _cardinality_bound(0, L, budget * (1.0 + 1e-12), card_mem, card_work)
-        best, x, n, abort = label_dp(
+        best, x, n, abort = _memory_labels(
             *args,
             budget,
-            True,
             min(ub, root),
-            lag_mult,
-            lag_rest,
             card_mem,
             card_work,
-            none1,
-            none4,
             min(max_labels, card_labels),
             deadline,
         )
@@ -971,7 +961,7 @@ def label_passes(
     # chains of near-identical blocks: their fronts grow combinatorially, while a
     # subset sum misses the root's bound), then the quick pass, then the rest
     probe = min(cap, quick_after) if quick else cap
-    best, x, n, abort = _memory_labels(*args, budget, ub, probe, deadline)
+    best, x, n, abort = _memory_labels(*args, budget, ub, none, none, probe, deadline)
     made += n
     if quick and abort == ABORT_LABELS:
         best, x, n, abort = _quick_pass(
@@ -984,7 +974,7 @@ def label_passes(
             return best, x, made, ABORT_NONE
         abort = ABORT_LABELS
         if probe < cap:
-            best, x, n, abort = _memory_labels(*args, budget, ub, cap, deadline)
+            best, x, n, abort = _memory_labels(*args, budget, ub, none, none, cap, deadline)
             made += n
     if abort == ABORT_LABELS and cap < max_labels:
         return best, x, n, LATENCY_CAPPED if lat_capped else NEED_BOUNDS
@@ -993,10 +983,25 @@ def label_passes(
 
 @njit(cache=True)
 def _memory_labels(
-    client, server, up, down, work, memory, start, end, sla, budget, ub, cap, deadline
+    client,
+    server,
+    up,
+    down,
+    work,
+    memory,
+    start,
+    end,
+    sla,
+    budget,
+    ub,
+    card_mem,
+    card_work,
+    cap,
+    deadline,
 ):
-    """:func:`label_dp` with a memory budget and no bounds (:func:`label_passes`'
-    pass (3))."""
+    """:func:`label_dp` with a memory budget and at most the cardinality bound
+    (tables ``card_mem``, ``card_work``; empty: none): :func:`label_passes`'
+    passes (1) and (3) and the quick pass."""
     return label_dp(
         client,
         server,
@@ -1012,8 +1017,8 @@ def _memory_labels(
         ub,
         np.zeros((0, 2)),
         np.zeros((0, 1, 2)),
-        np.zeros((0, 0)),
-        np.zeros((0, 0)),
+        card_mem,
+        card_work,
         np.zeros(0),
         np.zeros((0, 1, 2, 1)),
         cap,
