@@ -707,8 +707,8 @@ TARGET_LABELS = 400
 #: With a memory budget, :func:`kernels.label_passes`' unbounded pass stops first
 #: at this many labels for the quick pass (the cardinality-bounded labels again,
 #: at most :data:`TARGET_LABELS`, against the work of the one-layer-flip
-#: placement; optimal where they find a placement), then runs on up to
-#: :data:`UNBOUNDED_FIRST_LABELS`; on chains of at most
+#: placement; optimal where they find a placement), then, where that finds none,
+#: runs again from the start up to :data:`UNBOUNDED_FIRST_LABELS`; on chains of at most
 #: :data:`QUICK_PASS_MAX_LAYERS` layers. Our choice, measured on the chains of
 #: ``benchmarks/dp_speed.py``, the shipped instances and jittered block chains of
 #: 24-48 layers: the quick pass certifies 24 near-identical blocks in 24-208

@@ -784,54 +784,6 @@ def _flipped(client, server, up, down, work, memory, start, end, sla, budget):
 
 
 @njit(cache=True)
-def _quick_pass(
-    client,
-    server,
-    up,
-    down,
-    work,
-    memory,
-    start,
-    end,
-    sla,
-    budget,
-    ub,
-    card_mem,
-    card_work,
-    max_labels,
-    deadline,
-):
-    """:func:`label_passes`' certificate for short chains of near-identical
-    blocks under a budget: one run of :func:`label_dp` pruned by the cardinality
-    bound (``card_mem``, ``card_work``) against the server work of the placement
-    of :func:`_flipped` (or ``ub`` if lower), at most ``max_labels`` labels. A
-    placement the run finds is optimal (a pruned label cannot beat the target,
-    which the best placement meets); where all layers on the server break the
-    SLA, or the run finds none (rounding) or stops, the caller goes on. Returns
-    :func:`label_dp`'s tuple (``inf`` and no labels where it does not run)."""
-    w, x = _flipped(client, server, up, down, work, memory, start, end, sla, budget)
-    if w == INF or card_mem.shape[0] < client.shape[0] + 1:
-        return INF, x, 0, ABORT_NONE
-    return _memory_labels(
-        client,
-        server,
-        up,
-        down,
-        work,
-        memory,
-        start,
-        end,
-        sla,
-        budget,
-        min(ub, w),
-        card_mem,
-        card_work,
-        max_labels,
-        deadline,
-    )
-
-
-@njit(cache=True)
 def label_passes(
     client,
     server,
@@ -871,9 +823,9 @@ def label_passes(
     thousands to millions of such labels); (3) the (latency, work, memory) labels
     without bounds, up to ``first_labels`` labels; with ``bounds`` and
     ``quick_after`` > 0, where they stop at ``quick_after`` labels, the quick pass
-    (:func:`_quick_pass`: the cardinality-bounded labels again, at most
-    ``card_labels``, against the work of :func:`_flipped`'s placement; any
-    placement it finds is optimal) before they run on. Without
+    (the cardinality-bounded labels again, at most ``card_labels``, against the
+    work of :func:`_flipped`'s placement; any placement it finds is optimal),
+    then, where it finds none, they run again from the start. Without
     ``bounds``: (2), then the memory labels up to ``max_labels``. Where all
     layers' client memory fits the budget, (2) runs alone (after (1), which ends
     at once or finds a placement without server work) and decides.
@@ -894,6 +846,9 @@ def label_passes(
     made = 0
     lat_capped = False
     card_mem, card_work = none, none
+    # the placement of _flipped and its work, once computed (pass (1) or the quick pass)
+    flipped = False
+    flip_w, flip_x = INF, np.zeros(L, np.uint8)
     if use_memory and bounds:
         card_mem, card_work = cardinality_tables(work, memory)
         root = _cardinality_bound(0, L, budget * (1.0 + 1e-12), card_mem, card_work)
@@ -914,9 +869,10 @@ def label_passes(
         if abort == ABORT_LABELS and root <= ub:
             # many placements reach the root's bound (identical blocks): one-layer
             # flips often find one of them at a fraction of the labels' cost
-            w, xf = _flipped(*args, budget)
-            if w <= root + 1e-9 * abs(root):
-                return w, xf, made, ABORT_NONE
+            flip_w, flip_x = _flipped(*args, budget)
+            flipped = True
+            if flip_w <= root + 1e-9 * abs(root):
+                return flip_w, flip_x, made, ABORT_NONE
     if use_memory:
         total = 0.0
         for i in range(L):
@@ -964,14 +920,28 @@ def label_passes(
     best, x, n, abort = _memory_labels(*args, budget, ub, none, none, probe, deadline)
     made += n
     if quick and abort == ABORT_LABELS:
-        best, x, n, abort = _quick_pass(
-            *args, budget, ub, card_mem, card_work, min(max_labels, card_labels), deadline
-        )
-        made += n
-        if abort == ABORT_DEADLINE:
-            return best, x, n, abort
-        if abort == ABORT_NONE and best < INF:
-            return best, x, made, ABORT_NONE
+        # the quick pass: the cardinality-bounded labels again, against the work of
+        # _flipped's placement (where all layers on the server meet the SLA). A
+        # placement they find is optimal (a pruned label cannot beat the target,
+        # which a feasible placement meets); where they find none (rounding) or
+        # stop, the unbounded labels go on
+        if not flipped:
+            flip_w, flip_x = _flipped(*args, budget)
+        if flip_w < INF:
+            best, x, n, abort = _memory_labels(
+                *args,
+                budget,
+                min(ub, flip_w),
+                card_mem,
+                card_work,
+                min(max_labels, card_labels),
+                deadline,
+            )
+            made += n
+            if abort == ABORT_DEADLINE:
+                return best, x, n, abort
+            if abort == ABORT_NONE and best < INF:
+                return best, x, made, ABORT_NONE
         abort = ABORT_LABELS
         if probe < cap:
             best, x, n, abort = _memory_labels(*args, budget, ub, none, none, cap, deadline)
@@ -1001,7 +971,7 @@ def _memory_labels(
 ):
     """:func:`label_dp` with a memory budget and at most the cardinality bound
     (tables ``card_mem``, ``card_work``; empty: none): :func:`label_passes`'
-    passes (1) and (3) and the quick pass."""
+    passes (1) and (3) and its quick pass."""
     return label_dp(
         client,
         server,

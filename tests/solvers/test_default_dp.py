@@ -402,7 +402,7 @@ def test_count_bound_is_the_best_alpha_and_a_lower_bound() -> None:
 
 @pytest.mark.nojit
 def test_quick_pass_certifies_near_identical_blocks_as_brute_force_says() -> None:
-    """kernels._quick_pass (after the unbounded pass stops: here at once): where the
+    """label_passes' quick pass (after the unbounded pass stops: here at once): where the
     first kernel call answers only with it on, the quick pass decided, and its
     answer is brute force's optimum, evaluator-feasible."""
     from benchmarks.chains import block_chain
