@@ -314,7 +314,12 @@ def cmd_chunks(args: argparse.Namespace) -> None:
 
     import pyarrow.parquet as pq
 
-    from splitopt.formats.columnar import ColumnarProblem, RowRanges, read_solution_meta
+    from splitopt.formats.columnar import (
+        SOLUTION_COLUMNS,
+        ColumnarProblem,
+        RowRanges,
+        read_solution_meta,
+    )
 
     reader = ColumnarProblem(args.problem)
     head = read_solution_meta(args.solution)
@@ -322,15 +327,7 @@ def cmd_chunks(args: argparse.Namespace) -> None:
         raise SystemExit("the solution and the problem have different row counts")
     sol = RowRanges(
         pq.ParquetFile(args.solution),
-        [
-            "id",
-            "status",
-            "placement",
-            "server_work",
-            "latency_s",
-            "client_memory_bytes",
-            "feasible",
-        ],
+        list(SOLUTION_COLUMNS),
     )
     state = args.state or args.solution + ".chunks.jsonl"
     done: dict[int, dict] = {}

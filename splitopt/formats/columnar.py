@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from splitopt.errors import InputError, UserError
+from splitopt.formats.solution_file import ROW_FIELDS
 from splitopt.problem import LOCATIONS, MIN_SLA_S, WORK_UNITS, Meta, Problem, Request
 from splitopt.ragged import ChainBatch
 
@@ -540,15 +541,8 @@ def write_problem_columnar(
     write_problem_batches(target, gen(), problem.name, problem.work_unit, inputs, meta)
 
 
-SOLUTION_COLUMNS = (
-    "id",
-    "status",
-    "placement",
-    "server_work",
-    "latency_s",
-    "client_memory_bytes",
-    "feasible",
-)
+#: the columns of a Parquet solution: the fields of a JSON solution's request row
+SOLUTION_COLUMNS = ROW_FIELDS
 
 
 def placement_strings(x: np.ndarray, offsets: np.ndarray, have: np.ndarray) -> Any:

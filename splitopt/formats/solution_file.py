@@ -171,8 +171,9 @@ def _head(result: Result, summary: Summary) -> dict:
     }
 
 
-#: the fixed fields of a request row, in file order (the lists of :func:`_columns`)
-_ROW_FIELDS = (
+#: the fixed fields of a request row, in file order (the lists of :func:`_columns`;
+#: the columns of a Parquet solution too)
+ROW_FIELDS = (
     "id",
     "status",
     "placement",
@@ -187,7 +188,7 @@ def solution_to_dict(result: Result, summary: Summary) -> dict:
     """The solution document of a result and its summary
     (:func:`splitopt.metrics.summarize`). Figures are the evaluator's."""
     cols = _columns(result)
-    reqs = [dict(zip(_ROW_FIELDS, row, strict=True)) for row in zip(*cols, strict=True)]
+    reqs = [dict(zip(ROW_FIELDS, row, strict=True)) for row in zip(*cols, strict=True)]
     for i, extra in _extras(result, cols[0]).items():
         reqs[i].update(extra)
     doc = _head(result, summary)
@@ -245,7 +246,7 @@ _BOOL_TEXT = {True: "true", False: "false"}
 #: the characters orjson escapes in a string (the rest it writes as they are)
 _ESCAPED = re.compile(r'[\x00-\x1f"\\]')
 #: the text around the fields of a request row (orjson's compact form)
-_ROW_PARTS = (*(("," if i else "{") + f'"{k}":' for i, k in enumerate(_ROW_FIELDS)), "}")
+_ROW_PARTS = (*(("," if i else "{") + f'"{k}":' for i, k in enumerate(ROW_FIELDS)), "}")
 
 
 def _quoted(texts: list[str]) -> list[str]:
@@ -304,7 +305,7 @@ def _result_text(result: Result, summary: Summary) -> str:
     lines = list(map("".join, zip(*parts, strict=False)))
     fixed = (ids, statuses, placements, work, latency, memory, feasible)
     for i, extra in _extras(result, ids).items():
-        row = dict(zip(_ROW_FIELDS, (c[i] for c in fixed), strict=True))
+        row = dict(zip(ROW_FIELDS, (c[i] for c in fixed), strict=True))
         lines[i] = orjson.dumps({**row, **extra}).decode()
     return _with_rows(head, ",\n".join(lines))
 
